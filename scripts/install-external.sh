@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the external tools that reference and end-to-end tests use, from Debian's packages:
+#   R (r-base-core, haven, rpact) for reference numbers; Chromium for the HTML report and app;
+#   LibreOffice (writer, no GUI) to open the RTF tables; poppler-utils to turn PDFs into pictures.
+# Idempotent and quiet when everything is there. Where apt-get cannot be used (not root, no apt),
+# it says so and exits 0: the tests that need a missing tool skip with that reason.
+set -u
+need=()
+command -v Rscript >/dev/null 2>&1 || need+=(r-base-core)
+if command -v Rscript >/dev/null 2>&1; then
+  Rscript -e 'quit(status = !requireNamespace("haven", quietly = TRUE))' >/dev/null 2>&1 || need+=(r-cran-haven)
+  Rscript -e 'quit(status = !requireNamespace("rpact", quietly = TRUE))' >/dev/null 2>&1 || need+=(r-cran-rpact)
+else
+  need+=(r-cran-haven r-cran-rpact)
+fi
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-external: cannot install ${need[*]} here (needs root and apt-get); tests that need them will skip." >&2
+  exit 0
+fi
+echo "install-external: installing ${need[*]} (Debian packages) ..." >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/tmp/dermsim-apt.log 2>&1; }; then
+  echo "install-external: apt-get failed (see /tmp/dermsim-apt.log); tests that need these tools will skip." >&2
+fi
+exit 0

@@ -1,0 +1,5 @@
+import sys
+
+from dermsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""L1: the virtual patient (population, PK, JAK inhibition, disease, itch, observation)."""
