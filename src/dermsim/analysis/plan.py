@@ -1,0 +1,399 @@
+"""The analysis plan: a validated list of analyses, loadable from TOML.
+
+A plan names, for every analysis, the dataset, the population (a filter expression), the
+parameter, variable and visit, the grouping variable and comparator, strata or covariates, the
+ICH E9(R1) estimand strategy and the method. Plans are frozen pydantic models with
+``to_dict``/``from_dict``; :func:`load_plan` reads a TOML file and names the file, the analysis id
+and the field in every error. Whether a named parameter or variable exists is a property of the
+data, so it is checked when the plan is run (:mod:`dermsim.analysis.run`).
+
+Population filters use a small expression language, parsed with :mod:`ast` and never evaluated as
+Python: comparisons (``==, !=, <, <=, >, >=``, chained), ``in``/``not in`` a list of constants,
+``and``/``or``/``not``, variable names and constants. ``EFFFL == "Y" and AGE >= 6`` is one.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dermsim.errors import InvalidInputError
+
+__all__ = [
+    "ESTIMAND_STRATEGIES",
+    "METHOD_SPECS",
+    "AnalysisPlan",
+    "AnalysisSpec",
+    "MethodSpec",
+    "PopulationFilter",
+    "default_plan_path",
+    "load_plan",
+    "parse_population",
+]
+
+# --------------------------------------------------------------------------------------------
+# population filter language
+
+_CMP_OPS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+
+
+@dataclass(frozen=True)
+class PopulationFilter:
+    """A parsed population filter; call :meth:`mask` on a frame to get the selected rows."""
+
+    text: str
+    tree: ast.Expression
+    names: tuple[str, ...]
+
+    def mask(self, df: pd.DataFrame) -> np.ndarray:
+        """Boolean array, True where the row belongs to the population (missing compares False,
+        except ``!=`` and ``not in``, which are True for a missing value, as in SAS)."""
+        if not self.text:
+            return np.ones(len(df), dtype=bool)
+        missing = [n for n in self.names if n not in df.columns]
+        if missing:
+            raise InvalidInputError(
+                f"population {self.text!r} names variable {missing[0]}, which the data lack.")
+        out = _eval(self.tree.body, df)
+        return np.asarray(out, dtype=bool) & np.ones(len(df), dtype=bool)
+
+
+def _const(node: ast.AST, text: str) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bool):
+        return node.value
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, int | float)):
+        return -node.operand.value
+    raise InvalidInputError(
+        f"population {text!r}: expected a constant (string or number); got {ast.unparse(node)!r}.")
+
+
+def _check(node: ast.AST, text: str, names: list[str]) -> None:
+    """Accept only the nodes of the filter language; reject anything else by name."""
+    if isinstance(node, ast.BoolOp):
+        for v in node.values:
+            _check(v, text, names)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _check(node.operand, text, names)
+    elif isinstance(node, ast.Compare):
+        operands = [node.left, *node.comparators]
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn):
+                if not isinstance(right, ast.List | ast.Tuple):
+                    raise InvalidInputError(
+                        f"population {text!r}: 'in' needs a list of constants, e.g. AGEGR1 in "
+                        f"[\"<65\", \"65-80\"]; got {ast.unparse(right)!r}.")
+                for elt in right.elts:
+                    _const(elt, text)
+            elif type(op) not in _CMP_OPS:
+                raise InvalidInputError(f"population {text!r}: operator not allowed.")
+        for o in operands:
+            if isinstance(o, ast.Name):
+                names.append(o.id)
+            elif not isinstance(o, ast.List | ast.Tuple):
+                _const(o, text)
+    elif isinstance(node, ast.Name):
+        # A bare name is a flag test: FLAG means FLAG == "Y".
+        names.append(node.id)
+    else:
+        raise InvalidInputError(
+            f"population {text!r}: only comparisons, and/or/not, variable names, constants and "
+            f"'in' lists are allowed; got {ast.unparse(node)!r}.")
+
+
+def _operand(node: ast.AST, df: pd.DataFrame) -> Any:
+    if isinstance(node, ast.Name):
+        return df[node.id]
+    if isinstance(node, ast.List | ast.Tuple):
+        return [_const(e, "") for e in node.elts]
+    return _const(node, "")
+
+
+def _eval(node: ast.AST, df: pd.DataFrame) -> np.ndarray:
+    if isinstance(node, ast.BoolOp):
+        parts = [_eval(v, df) for v in node.values]
+        fn = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        out = parts[0]
+        for p in parts[1:]:
+            out = fn(out, p)
+        return out
+    if isinstance(node, ast.UnaryOp):
+        return np.logical_not(_eval(node.operand, df))
+    if isinstance(node, ast.Name):
+        return (df[node.id] == "Y").to_numpy()
+    assert isinstance(node, ast.Compare)
+    result = np.ones(len(df), dtype=bool)
+    left = _operand(node.left, df)
+    for op, right_node in zip(node.ops, node.comparators, strict=True):
+        right = _operand(right_node, df)
+        if isinstance(op, ast.In | ast.NotIn):
+            hit = pd.Series(left, index=df.index).isin(right).to_numpy()
+            part = hit if isinstance(op, ast.In) else ~hit
+        else:
+            part = np.asarray(_compare(_CMP_OPS[type(op)], left, right), dtype=bool)
+        result &= part
+        left = right
+    return result
+
+
+def _compare(fn: Callable[[Any, Any], Any], left: Any, right: Any) -> Any:
+    try:
+        out = fn(left, right)
+    except TypeError as exc:
+        raise InvalidInputError(f"population: cannot compare {left!r} with {right!r}: {exc}") from None
+    if isinstance(out, pd.Series):
+        return out.fillna(fn is operator.ne).to_numpy(dtype=bool)
+    return out
+
+
+def parse_population(text: str) -> PopulationFilter:
+    """Parse a population filter (see the module docstring); raise on anything outside the language."""
+    text = (text or "").strip()
+    if not text:
+        return PopulationFilter("", ast.Expression(body=ast.Constant(True)), ())
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise InvalidInputError(f"population {text!r} is not a valid filter: {exc.msg}.") from None
+    names: list[str] = []
+    _check(tree.body, text, names)
+    return PopulationFilter(text, tree, tuple(dict.fromkeys(names)))
+
+
+# --------------------------------------------------------------------------------------------
+# methods and estimands
+
+ESTIMAND_STRATEGIES = ("observed", "composite_nri", "locf", "mi")
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What a method needs from an analysis: its kind, required fields and allowed options."""
+
+    kind: Literal["binary", "continuous", "categorical", "tte", "ae", "subject"]
+    required: tuple[str, ...]
+    options: tuple[str, ...] = ()
+    estimands: tuple[str, ...] = ()
+
+
+METHOD_SPECS: dict[str, MethodSpec] = {
+    # Binary responder: per-arm proportion with CI; stratified risk difference vs comparator
+    # (Mantel-Haenszel weights, Sato variance) and the CMH test over the strata.
+    "proportion_rd_cmh": MethodSpec("binary", ("variable", "group", "comparator"),
+                                    ("response", "alpha", "ci_method", "rd_method"),
+                                    ("observed", "composite_nri", "locf")),
+    "ancova": MethodSpec("continuous", ("variable", "group"),
+                         ("alpha", "pairs", "dose_variable", "class_covariates", "mi_m",
+                          "mi_predictors"),
+                         ("observed", "locf", "mi")),
+    "descriptive": MethodSpec("continuous", ("group",), ("test",), ("observed", "locf")),
+    "categorical": MethodSpec("categorical", ("group",), ("test", "levels"), ("observed", "locf")),
+    "demographics": MethodSpec("subject", ("variables", "group"), ("categorical",)),
+    "cmh": MethodSpec("categorical", ("variable", "group"), ("levels", "scores"), ("observed", "locf")),
+    "teae_soc_pt": MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
+                                                  "denominator_group", "test")),
+    "teae_summary": MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
+                                                   "denominator_group")),
+    "km": MethodSpec("tte", ("group",), ("at_risk_every", "at_risk_to", "times", "alpha",
+                                         "censor_variable")),
+    "disposition": MethodSpec("subject", ("group",), ("variables",)),
+    "populations": MethodSpec("subject", ("group", "variables"), ()),
+}
+
+_Scalar = str | int | float | bool
+_OptionValue = _Scalar | list[_Scalar]
+
+
+class AnalysisSpec(BaseModel):
+    """One analysis of the plan."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    title: str = ""
+    dataset: str = Field(min_length=1)
+    population: str = ""
+    parameter: str | None = None
+    variable: str | None = None
+    variables: tuple[str, ...] = ()
+    visit: tuple[str, ...] = ()
+    group: str | None = None
+    comparator: str | None = None
+    strata: tuple[str, ...] = ()
+    covariates: tuple[str, ...] = ()
+    subgroups: tuple[str, ...] = ()
+    estimand: str | None = None
+    method: str
+    options: dict[str, _OptionValue] = Field(default_factory=dict)
+
+    @field_validator("dataset")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.strip().lower()
+
+    @field_validator("visit", mode="before")
+    @classmethod
+    def _visit_list(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+    @field_validator("population")
+    @classmethod
+    def _population(cls, v: str) -> str:
+        parse_population(v)
+        return v.strip()
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        if v not in METHOD_SPECS:
+            raise ValueError(f"must be one of {', '.join(sorted(METHOD_SPECS))}; got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AnalysisSpec:
+        spec = METHOD_SPECS[self.method]
+        for name in spec.required:
+            if not getattr(self, name):
+                raise ValueError(f"field {name!r} is required by method {self.method!r}")
+        unknown = sorted(set(self.options) - set(spec.options))
+        if unknown:
+            allowed = ", ".join(spec.options) or "none"
+            raise ValueError(f"field 'options': {unknown[0]!r} is not an option of method "
+                             f"{self.method!r} (allowed: {allowed})")
+        if self.estimand is not None:
+            if self.estimand not in ESTIMAND_STRATEGIES:
+                raise ValueError(f"field 'estimand' must be one of {', '.join(ESTIMAND_STRATEGIES)}; "
+                                 f"got {self.estimand!r}")
+            if self.estimand not in spec.estimands:
+                raise ValueError(f"field 'estimand': {self.estimand!r} does not apply to method "
+                                 f"{self.method!r} (allowed: {', '.join(spec.estimands) or 'none'})")
+        if self.strata and self.covariates:
+            raise ValueError("give either 'strata' (stratified methods) or 'covariates' (models), not both")
+        return self
+
+    @property
+    def population_filter(self) -> PopulationFilter:
+        return parse_population(self.population)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AnalysisSpec:
+        return cls.model_validate(dict(data))
+
+    def replace(self, **changes: Any) -> AnalysisSpec:
+        return type(self).model_validate({**self.to_dict(), **changes})
+
+
+class AnalysisPlan(BaseModel):
+    """A named, ordered list of analyses with unique ids."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "plan"
+    description: str = ""
+    analyses: tuple[AnalysisSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AnalysisPlan:
+        seen: set[str] = set()
+        for a in self.analyses:
+            if a.id in seen:
+                raise ValueError(f"analysis id {a.id!r} appears twice; ids must be unique")
+            seen.add(a.id)
+        return self
+
+    def get(self, analysis_id: str) -> AnalysisSpec:
+        for a in self.analyses:
+            if a.id == analysis_id:
+                return a
+        raise InvalidInputError(f"analysis_id must be one of {', '.join(self.ids)}; got {analysis_id!r}.")
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.analyses)
+
+    def select(self, ids: list[str]) -> AnalysisPlan:
+        """A copy holding only the analyses named in ``ids`` (in plan order)."""
+        for i in ids:
+            self.get(i)
+        return self.model_copy(update={"analyses": tuple(a for a in self.analyses if a.id in ids)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan": {"name": self.name, "description": self.description},
+                "analysis": [a.to_dict() for a in self.analyses]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "plan") -> AnalysisPlan:
+        """Build from the TOML layout (``[plan]`` table, ``[[analysis]]`` array); errors name
+        ``source``, the analysis id and the field."""
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(f"{source}: expected a table with [plan] and [[analysis]].")
+        extra = sorted(set(data) - {"plan", "analysis"})
+        if extra:
+            raise InvalidInputError(f"{source}: unknown top-level key {extra[0]!r}; "
+                                    "expected [plan] and [[analysis]].")
+        head = dict(data.get("plan", {}))
+        raw = data.get("analysis")
+        if not isinstance(raw, list) or not raw:
+            raise InvalidInputError(f"{source}: field 'analysis' must be a non-empty array of tables "
+                                    "([[analysis]]); got none.")
+        analyses = []
+        for i, entry in enumerate(raw):
+            aid = entry.get("id", f"#{i + 1}") if isinstance(entry, Mapping) else f"#{i + 1}"
+            try:
+                analyses.append(AnalysisSpec.model_validate(entry))
+            except ValidationError as exc:
+                raise InvalidInputError(f"{source}: analysis {aid!r}: {_first_error(exc)}") from None
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{source}: analysis {aid!r}: field 'population': {exc}") from None
+        try:
+            return cls(name=head.get("name", "plan"), description=head.get("description", ""),
+                       analyses=tuple(analyses))
+        except ValidationError as exc:
+            raise InvalidInputError(f"{source}: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if isinstance(err.get("ctx", {}).get("error"), InvalidInputError):
+        msg = str(err["ctx"]["error"])
+    if msg.startswith("field "):
+        return msg + "."
+    got = err.get("input")
+    got_txt = "" if loc == "" or isinstance(got, Mapping) else f"; got {got!r}"
+    return f"field {loc!r}: {msg}{got_txt}." if loc else f"{msg}."
+
+
+def load_plan(path: str | Path) -> AnalysisPlan:
+    """Read and validate a plan TOML file."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"plan file {p} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"{p}: not valid TOML: {exc}.") from None
+    return AnalysisPlan.from_dict(data, source=str(p))
+
+
+def default_plan_path() -> Path:
+    """The built-in atopic dermatitis plan (``plans/ad_default.toml``)."""
+    return Path(str(resources.files("dermsim.analysis").joinpath("plans/ad_default.toml")))
