@@ -1,0 +1,122 @@
+"""JAK inhibition at the cytokine-receptor step (model.md 2.2).
+
+Each pathway j's signalling seen by its targets is X_eff = (1 - I_j) X with
+I_j(t) = Imax_j u(t)^h / (1 + u(t)^h), u the local exposure index (pk.compute_local_exposure).
+Which pathways a drug reaches, and how fully, comes from the cytokine -> JAK map: a JAK1/2
+inhibitor fully blocks a receptor whose JAKs are all JAK1/2 or that uses both JAK1 and JAK2, and
+partly (``phi_partial``) one that pairs a single JAK1/2 with JAK3 or TYK2. ``blocked`` answers
+"what if only IL-13 were blocked": only the named pathways are blocked, each fully (Imax).
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from dermsim.errors import DataValidationError, InvalidInputError
+
+PATHWAYS = ("IL4", "IL13", "IL31", "IL22", "TSLP", "IFNg")
+JAK_TARGETS = frozenset({"JAK1", "JAK2"})
+PRESETS = {"jak1/2": None, "all": PATHWAYS, "none": ()}
+_ALIASES = {p.lower().replace("-", ""): p for p in PATHWAYS} | {"ifngamma": "IFNg", "ifng": "IFNg"}
+_MAP_FILE = Path(__file__).parent / "data" / "jak_map.toml"
+
+Blocked = str | Iterable[str] | Mapping[str, float] | None
+
+
+@lru_cache(maxsize=1)
+def cytokine_jaks() -> dict[str, tuple[str, ...]]:
+    """Pathway -> receptor JAKs; from the evidence library when it offers ``cytokine_jaks()``,
+    otherwise from the packaged copy of the same facts (data/jak_map.toml)."""
+    try:
+        evidence = importlib.import_module("dermsim.evidence")
+        helper = getattr(evidence, "cytokine_jaks", None)
+    except ImportError:  # pragma: no cover - evidence is part of the package
+        helper = None
+    if helper is not None:
+        found = {_canonical(k): tuple(v) for k, v in dict(helper()).items() if _is_pathway(k)}
+        if set(found) == set(PATHWAYS):
+            return found
+    with _MAP_FILE.open("rb") as fh:
+        data = tomllib.load(fh)
+    out = {}
+    for name in PATHWAYS:
+        entry = data.get("pathways", {}).get(name)
+        if not entry or not entry.get("jaks") or entry.get("source") not in data.get("sources", {}):
+            raise DataValidationError(f"jak_map.toml: pathway '{name}' needs 'jaks' and a 'source' key "
+                                      "listed in [sources].")
+        out[name] = tuple(entry["jaks"])
+    return out
+
+
+def _is_pathway(name: str) -> bool:
+    return name.lower().replace("-", "").replace("_", "") in _ALIASES
+
+
+def _canonical(name: str) -> str:
+    key = name.lower().replace("-", "").replace("_", "")
+    if key not in _ALIASES:
+        raise InvalidInputError(f"blocked pathway must be one of {', '.join(PATHWAYS)}; got {name!r}.")
+    return _ALIASES[key]
+
+
+def compute_pathway_coverage(jaks: Mapping[str, tuple[str, ...]], phi_partial: float,
+                             targets: frozenset[str] = JAK_TARGETS) -> np.ndarray:
+    """Relative Imax phi_j per pathway (order PATHWAYS) for an inhibitor of ``targets``."""
+    out = np.zeros(len(PATHWAYS))
+    for i, name in enumerate(PATHWAYS):
+        used = set(jaks[name])
+        hit = used & targets
+        if not hit:
+            out[i] = 0.0
+        elif used <= targets or len(hit) >= 2:
+            out[i] = 1.0
+        else:
+            out[i] = phi_partial
+    return out
+
+
+def derive_pathway_imax(imax: float, phi_partial: float, blocked: Blocked = None) -> np.ndarray:
+    """Imax_j per pathway (shape (6,), order PATHWAYS).
+
+    ``blocked``: None or "jak1/2" (the cytokine->JAK map), "all" (every pathway fully), "none",
+    an iterable of pathway names (only those, fully: a single-pathway biologic such as
+    ``["IL13"]``), or a mapping name -> relative Imax in [0, 1].
+    """
+    if isinstance(blocked, str):
+        key = blocked.strip().lower()
+        if key in PRESETS:
+            blocked = PRESETS[key]
+        else:
+            blocked = [p for p in blocked.replace("+", ",").split(",") if p.strip()]
+    if blocked is None:
+        return imax * compute_pathway_coverage(cytokine_jaks(), phi_partial)
+    weights = np.zeros(len(PATHWAYS))
+    if isinstance(blocked, Mapping):
+        items = blocked.items()
+    else:
+        items = ((name, 1.0) for name in blocked)
+    for name, w in items:
+        if not 0.0 <= float(w) <= 1.0:
+            raise InvalidInputError(f"blocked[{name!r}] must be within [0, 1]; got {w}.")
+        weights[PATHWAYS.index(_canonical(str(name).strip()))] = float(w)
+    return imax * weights
+
+
+def compute_occupancy(u: np.ndarray, hill: float) -> np.ndarray:
+    """u^h / (1 + u^h), the fraction of maximal block at local exposure u (>= 0)."""
+    u = np.maximum(u, 0.0)
+    if hill == 1.0:
+        return u / (1.0 + u)
+    uh = u ** hill
+    return uh / (1.0 + uh)
+
+
+def compute_inhibition(u: np.ndarray, imax_j: np.ndarray, hill: float = 1.0) -> np.ndarray:
+    """I_j (6, n) per pathway from exposure u (n,)."""
+    return np.asarray(imax_j)[:, None] * compute_occupancy(np.asarray(u, float), hill)[None, :]

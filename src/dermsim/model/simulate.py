@@ -1,0 +1,323 @@
+"""simulate_patients: virtual patients from their baseline steady state through a regimen.
+
+Per chunk of patients (bounded memory): draw parameters (streams keyed by absolute patient
+index), solve each patient's untreated steady state directly, then advance all patients together
+on one step grid whose boundaries hold the dose events (default 8 h steps):
+
+* PK: exact matrix-exponential propagation of the linear 4-compartment model; doses add to the
+  surface compartment at step boundaries;
+* JAK block: the occupancy u/(1+u) is averaged over each step by Gauss-Legendre quadrature on the
+  exact PK solution (the local exposure swings within hours, the disease within weeks);
+* disease core and itch: the engine's second-order exponential production-loss step with the
+  step-mean vehicle rate.
+
+Outputs are daily (day 0 = baseline, pre-dose) and observation noise comes from separate streams,
+so the same seed gives the same arrays for any chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dermsim import __version__
+from dermsim._rng import SeedLike, as_seed_sequence, seed_record
+from dermsim._validate import check_int, check_positive
+from dermsim.engine import (
+    block_normals,
+    block_uniforms,
+    build_day_grid,
+    compute_transition,
+    gauss_legendre_unit,
+    iter_chunks,
+    propagate,
+    step_production_loss,
+)
+from dermsim.errors import InvalidInputError
+from dermsim.model import disease, pk
+from dermsim.model.itch import compute_itch_placebo
+from dermsim.model.jak import Blocked, compute_occupancy, derive_pathway_imax
+from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
+from dermsim.model.regimen import Regimen
+from dermsim.model.scores import (
+    compute_easi_trajectory,
+    compute_iga,
+    compute_nrs_daily,
+    compute_patient_endpoints,
+    compute_weekly_mean,
+    sample_iga_offsets,
+)
+
+HOURS_PER_WEEK = 168.0
+# states recorded from the integration (n, T) and scores derived from them
+STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "D", "cp_nM", "u")
+SCORE_RECORDS = ("easi", "easi_mean", "iga", "nrs", "nrs_weekly")
+RECORDABLE = STATE_RECORDS + SCORE_RECORDS
+DEFAULT_RECORD = ("easi", "iga", "nrs_weekly", "cp_nM", "u", "B", "P", "Q", "D")
+# random stream ids below the seed (engine.streams)
+_S_PARAMS, _S_EASI, _S_IGA_VISIT, _S_IGA_U1, _S_IGA_U2, _S_NRS = range(6)
+_POP_FIELDS = ("age_y", "weight_kg", "bsa_m2", "affected_pct", "easi0", "iga0", "nrs0")
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Daily trajectories (patients x days) with what made them."""
+
+    day: np.ndarray
+    values: Mapping[str, np.ndarray]
+    baseline: Mapping[str, np.ndarray]
+    regimen: Regimen
+    population_name: str
+    seed: dict[str, Any]
+    version: str = __version__
+    blocked: str = "jak1/2"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(next(iter(self.values.values())).shape[0])
+
+    @property
+    def n_days(self) -> int:
+        return int(self.day.shape[0] - 1)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.values:
+            return self.values[name]
+        if name in self.baseline:
+            return self.baseline[name]
+        raise InvalidInputError(f"name must be one of {', '.join([*self.values, *self.baseline])}; got {name!r}.")
+
+    def endpoints(self, day: int) -> dict[str, np.ndarray]:
+        """Patient-level IGA-TS, EASI-50/75/90, %change EASI and NRS4 at ``day``."""
+        for need in ("easi", "iga"):
+            if need not in self.values:
+                raise InvalidInputError(f"record must include '{need}' to compute endpoints.")
+        return compute_patient_endpoints(self.values["easi"], self.values["iga"],
+                                         self.values.get("nrs_weekly"), day)
+
+    def to_frame(self, layout: str = "wide"):
+        """pandas frame: ``wide`` (patient, day, one column per variable) or ``long``."""
+        import pandas as pd
+
+        n, t = self.n, self.day.shape[0]
+        base = {"patient": np.repeat(np.arange(n), t), "day": np.tile(self.day, n)}
+        if layout == "wide":
+            return pd.DataFrame({**base, **{k: v.reshape(-1) for k, v in self.values.items()}})
+        if layout == "long":
+            frames = [pd.DataFrame({**base, "variable": k, "value": v.reshape(-1).astype(float)})
+                      for k, v in self.values.items()]
+            return pd.concat(frames, ignore_index=True)
+        raise InvalidInputError(f"layout must be one of wide, long; got {layout!r}.")
+
+    def metadata(self) -> dict[str, Any]:
+        return {"population": self.population_name, "regimen": self.regimen.to_dict(),
+                "seed": self.seed, "version": self.version, "blocked": self.blocked,
+                "n_patients": self.n, "n_days": self.n_days, **dict(self.extra)}
+
+
+@dataclass(frozen=True)
+class PreparedPatients:
+    """Everything about a block of patients before time starts (used by the engine and references)."""
+
+    start: int
+    disease: dict[str, np.ndarray]
+    itch: dict[str, np.ndarray]
+    vehicle: dict[str, np.ndarray]
+    observation: dict[str, float]
+    pk: pk.PatientPK
+    y0: np.ndarray                # (7, n) baseline steady state
+    imax: np.ndarray              # (6,) per pathway
+    hill: float
+    covariates: dict[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        return int(self.y0.shape[1])
+
+
+def _population_columns(population: Any) -> dict[str, np.ndarray]:
+    cols = {}
+    for name in _POP_FIELDS:
+        if not hasattr(population, name):
+            raise InvalidInputError(f"population must have a column '{name}'; it has none.")
+        cols[name] = np.asarray(getattr(population, name))
+    n = cols["age_y"].shape[0]
+    if n < 1:
+        raise InvalidInputError("population must hold at least 1 patient; got 0.")
+    for name, col in cols.items():
+        if col.shape != (n,):
+            raise InvalidInputError(f"population.{name} must have shape ({n},); got {col.shape}.")
+        if name != "iga0" and not np.all(np.isfinite(col.astype(float))):
+            raise InvalidInputError(f"population.{name} must hold finite numbers only; got NaN or infinity.")
+    if np.any(cols["affected_pct"] <= 0) or np.any(cols["affected_pct"] > 100):
+        raise InvalidInputError(f"population.affected_pct must be within (0, 100]; got "
+                                f"{cols['affected_pct'].min():g}-{cols['affected_pct'].max():g}.")
+    if np.any(cols["easi0"] <= 0) or np.any(cols["easi0"] > 72):
+        raise InvalidInputError("population.easi0 must be within (0, 72]; got values outside.")
+    return cols
+
+
+def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: ParameterSet,
+                     seed: SeedLike, start: int, stop: int, blocked: Blocked = None) -> PreparedPatients:
+    """Parameters, baseline steady state and PK of patients [start, stop) (absolute indices)."""
+    names = params.names()
+    z_all = block_normals(seed, _S_PARAMS, start, stop, len(names))
+    z = {name: z_all[:, i] for i, name in enumerate(names)}
+    n = stop - start
+    ind = {g: compute_individual_values(params, g, z, n) for g in params.groups}
+    y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    sl = slice(start, stop)
+    cov = {k: np.asarray(v[sl], float) for k, v in cols.items()}
+    patient_pk = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=cov["weight_kg"], bsa_m2=cov["bsa_m2"],
+                                      affected_pct=cov["affected_pct"], age_y=cov["age_y"],
+                                      barrier0=y0[disease.B])
+    jak = {k: v[0] for k, v in ind["jak"].items()}
+    imax = derive_pathway_imax(jak["Imax"], jak["phi_partial"], blocked)
+    obs = {k: float(v[0]) for k, v in ind["observation"].items()}
+    return PreparedPatients(start=start, disease=ind["disease"], itch=ind["itch"], vehicle=ind["vehicle"],
+                            observation=obs, pk=patient_pk, y0=y0, imax=imax, hill=float(jak["hill"]),
+                            covariates=cov)
+
+
+def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
+                     days: int) -> dict[str, np.ndarray]:
+    """Scores (n, T) from recorded D and Q: EASI, noise-free EASI, IGA, daily and weekly NRS."""
+    start, stop, t = prep.start, prep.start + prep.n, days + 1
+    obs = prep.observation
+    cov = prep.covariates
+    sev = states["D"]
+    eps = block_normals(seed, _S_EASI, start, stop, t) * obs["sigma_easi"]
+    eps[:, 0] = 0.0
+    easi_mean = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"])
+    easi = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], eps)
+    u1 = block_uniforms(seed, _S_IGA_U1, start, stop, 1)[:, 0]
+    u2 = block_normals(seed, _S_IGA_U2, start, stop, 1)[:, 0]
+    offset, e0 = sample_iga_offsets(cov["easi0"], cov["iga0"], obs, u1, u2)
+    visit = block_normals(seed, _S_IGA_VISIT, start, stop, t) * obs["iga_sigma_e"]
+    visit[:, 0] = e0
+    iga = compute_iga(easi, sev, offset, visit, obs)
+    q = states["Q"]
+    weeks = np.arange(t) / 7.0
+    placebo = compute_itch_placebo(weeks[None, :], {k: v[:, None] for k, v in prep.vehicle.items()})
+    noise = block_normals(seed, _S_NRS, start, stop, t) * obs["sigma_nrs"]
+    noise[:, 0] = 0.0
+    nrs = compute_nrs_daily(cov["nrs0"], q / q[:, :1], placebo, noise)
+    nrs_weekly = compute_weekly_mean(nrs, cov["nrs0"])
+    too_young = cov["age_y"] < obs["nrs_min_age"]
+    nrs[too_young] = np.nan
+    nrs_weekly[too_young] = np.nan
+    return {"easi": easi, "easi_mean": easi_mean, "iga": iga, "nrs": nrs, "nrs_weekly": nrs_weekly}
+
+
+def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
+               n_nodes: int) -> dict[str, np.ndarray]:
+    """Advance prepared patients ``days`` days; states at day boundaries (n, days + 1)."""
+    n = prep.n
+    grid = build_day_grid(regimen.application_times_h, max_step_h=max_step_h)
+    p = prep.pk
+    has_drug = (not regimen.is_vehicle) and bool(np.any(prep.imax > 0)) and bool(np.any(p.dose_mg > 0))
+    K = pk.compute_rate_matrix(p)
+    nodes, weights = gauss_legendre_unit(n_nodes)
+    phis, node_rows = {}, {}
+    for h in grid.distinct_steps_h():
+        phis[h] = compute_transition(K, h)
+        rows = []
+        for c in nodes:
+            phc = compute_transition(K, c * h)
+            rows.append(p.u_per_mg_vs * phc[pk.VS] + p.u_per_mg_p * phc[pk.PLASMA])  # (4, n)
+        node_rows[h] = rows
+    t_out = days + 1
+    rec = {name: np.empty((n, t_out)) for name in STATE_RECORDS}
+    x = np.zeros((pk.N_PK, n))
+    y = prep.y0.copy()
+    dp, ip, vp = prep.disease, prep.itch, prep.vehicle
+
+    def record(d: int) -> None:
+        for i, name in enumerate(disease.STATES):
+            rec[name][:, d] = y[i]
+        rec["D"][:, d] = disease.compute_severity(y)
+        rec["cp_nM"][:, d] = pk.compute_plasma_nM(x, p)
+        rec["u"][:, d] = pk.compute_local_exposure(x, p)
+
+    record(0)
+    for d in range(days):
+        for s in range(grid.n_steps):
+            h = grid.steps_h[s]
+            t0 = d * grid.period_h + grid.starts_h[s]
+            if grid.event_at_start[s] >= 0:
+                x[pk.SURF] += p.dose_mg
+            if has_drug:
+                occ = np.zeros(n)
+                for row, w in zip(node_rows[h], weights, strict=True):
+                    u = row[0] * x[0] + row[1] * x[1] + row[2] * x[2] + row[3] * x[3]
+                    occ += w * compute_occupancy(u, prep.hill)
+                inhib = prep.imax[:, None] * occ[None, :]
+            else:
+                inhib = None
+            kveh = disease.compute_vehicle_rate_mean(t0 / HOURS_PER_WEEK, (t0 + h) / HOURS_PER_WEEK, vp)
+
+            def rates(yy: np.ndarray, inhib=inhib, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
+                return disease.compute_rates(yy, dp, ip, inhib, kveh)
+
+            y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
+            if has_drug or np.any(x):
+                x = propagate(phis[h], x)
+        record(d + 1)
+    return rec
+
+
+def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLike, *,
+                      record: Iterable[str] | str = DEFAULT_RECORD, chunk_size: int = 25_000,
+                      params: ParameterSet | None = None, blocked: Blocked = None,
+                      max_step_h: float = 8.0, quadrature_nodes: int = 2,
+                      progress: Callable[[int, int], None] | None = None) -> Trajectories:
+    """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
+
+    ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
+    bsa_m2, affected_pct, easi0, iga0, nrs0). ``record``: names from RECORDABLE or "all".
+    ``blocked``: which pathways the drug blocks (None = the JAK1/2 map; see jak.derive_pathway_imax).
+    ``progress(done, total)`` is called after each chunk.
+    """
+    if not isinstance(regimen, Regimen):
+        raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
+    days = check_int("days", days, minimum=1)
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    check_positive("max_step_h", max_step_h)
+    quadrature_nodes = check_int("quadrature_nodes", quadrature_nodes, minimum=1)
+    names = RECORDABLE if record == "all" else tuple([record] if isinstance(record, str) else record)
+    for name in names:
+        if name not in RECORDABLE:
+            raise InvalidInputError(f"record must hold names from {', '.join(RECORDABLE)}; got {name!r}.")
+    seq = as_seed_sequence(seed)
+    params = default_parameters() if params is None else params
+    cols = _population_columns(population)
+    n = cols["age_y"].shape[0]
+    t_out = days + 1
+    out = {name: np.empty((n, t_out), dtype=np.int8 if name == "iga" else float) for name in names}
+    base = {k: np.empty(n) for k in ("css_nM", "F", "dose_mg", "D0", "B0", "Q0")}
+    done = 0
+    for sl in iter_chunks(n, chunk_size):
+        prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
+        states = _integrate(prep, regimen, days, max_step_h, quadrature_nodes)
+        scores = observe_patients(prep, states, seq, days) if set(names) & set(SCORE_RECORDS) else {}
+        for name in names:
+            out[name][sl] = scores[name] if name in SCORE_RECORDS else states[name]
+        base["css_nM"][sl] = pk.compute_css_nM(prep.pk)
+        base["F"][sl] = prep.pk.F
+        base["dose_mg"][sl] = prep.pk.dose_mg
+        base["D0"][sl] = disease.compute_severity(prep.y0)
+        base["B0"][sl] = prep.y0[disease.B]
+        base["Q0"][sl] = prep.y0[disease.Q]
+        done = sl.stop
+        if progress is not None:
+            progress(done, n)
+    blocked_label = blocked if isinstance(blocked, str) else ("jak1/2" if blocked is None else
+                                                              "+".join(sorted(map(str, blocked))))
+    return Trajectories(day=np.arange(t_out, dtype=float), values=out, baseline=base, regimen=regimen,
+                        population_name=str(getattr(population, "name", "")), seed=seed_record(seq),
+                        blocked=blocked_label,
+                        extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes})
