@@ -1,0 +1,552 @@
+"""The method registry: plan method names -> functions that turn analysis records into ARD rows.
+
+Each method receives an :class:`~dermsim.analysis.run.AnalysisInput` (spec, records with the
+population and parameter applied, all datasets, ARD context, seed) and returns ARD row dicts. The
+methods hold the layout of an analysis (which groups, visits, pairs and denominators); the numbers
+come from the statistics modules of this package and from statsmodels, scipy and lifelines.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from patsy import build_design_matrices
+from scipy import stats
+from statsmodels.stats.anova import anova_lm
+
+from dermsim.analysis.ard import make_rows
+from dermsim.analysis.estimands import apply_estimand, pool_rubin, sample_mi_regression
+from dermsim.analysis.plan import METHOD_SPECS, parse_population
+from dermsim.analysis.run import AnalysisInput, group_levels
+from dermsim.errors import DataValidationError
+
+__all__ = ["REGISTRY"]
+
+Rows = list[dict[str, object]]
+_KEY = "USUBJID"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+def _summary(x: pd.Series) -> dict[str, float]:
+    """n, mean, sd, median, q1, q3, min, max; quartiles by SAS QNTLDEF=5 (R type 2)."""
+    v = pd.to_numeric(x, errors="coerce").dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return {"n": 0.0}
+    q1, q3 = np.quantile(v, [0.25, 0.75], method="averaged_inverted_cdf")
+    return {"n": float(v.size), "mean": float(v.mean()),
+            "sd": float(v.std(ddof=1)) if v.size > 1 else float("nan"),
+            "median": float(np.median(v)), "q1": float(q1), "q3": float(q3),
+            "min": float(v.min()), "max": float(v.max())}
+
+
+def _visits(inp: AnalysisInput) -> list[str]:
+    return list(inp.spec.visit) or [""]
+
+
+def _records(inp: AnalysisInput, visit: str, *, strategy: str | None = None) -> pd.DataFrame:
+    """Analysis records at ``visit`` under the declared estimand (one per subject)."""
+    spec = inp.spec
+    df = inp.data
+    if not visit:
+        return df
+    strategy = strategy or spec.estimand or "observed"
+    subjects = None
+    if strategy == "composite_nri":
+        svars = [c for c in dict.fromkeys([_KEY, spec.group, *spec.strata, *spec.covariates])
+                 if c and c in df.columns]
+        subjects = df[svars].drop_duplicates(_KEY)
+    ice = spec.options.get("ice_flag")
+    return apply_estimand(strategy, df, variable=_variable(inp), visits=[visit], subjects=subjects,
+                          ice_flag=str(ice) if ice else None, dataset=inp.dataset_label)
+
+
+def _variable(inp: AnalysisInput) -> str:
+    return inp.spec.variable or "AVAL"
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _levels_text(s: pd.Series) -> list[str]:
+    vals = s.dropna()
+    if _is_numeric(vals):
+        return [_num_text(v) for v in sorted(vals.unique())]
+    return sorted(vals.astype(str).unique())
+
+
+def _num_text(v: object) -> str:
+    f = float(v)  # type: ignore[arg-type]
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    if _is_numeric(s):
+        return s.map(lambda v: "" if pd.isna(v) else _num_text(v))
+    return s.fillna("").astype(str)
+
+
+def _pairs(inp: AnalysisInput, levels: Sequence[str]) -> list[tuple[str, str]]:
+    """(level, reference) pairs: every level vs the comparator, then with ``pairs = "all"`` the
+    remaining pairs (later level minus earlier level, in display order)."""
+    comp = inp.spec.comparator
+    out: list[tuple[str, str]] = []
+    if comp:
+        if comp not in levels:
+            raise DataValidationError(
+                f"{inp.dataset_label}: comparator {comp!r} (analysis {inp.spec.id}) is not a level of "
+                f"{inp.spec.group}; levels are {', '.join(levels)}.")
+        out = [(lv, comp) for lv in levels if lv != comp]
+    if inp.spec.options.get("pairs") == "all":
+        for a, b in itertools.combinations(levels, 2):
+            if (b, a) not in out and (a, b) not in out:
+                out.append((b, a))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# subject-level summaries
+
+def _populations(inp: AnalysisInput) -> Rows:
+    spec, df, ctx = inp.spec, inp.data, inp.ctx
+    rows: Rows = []
+    arms = group_levels(df, spec.group)
+    for lv in [*arms, ""]:
+        sub = df if lv == "" else df[df[spec.group].astype(str) == lv]
+        rows += make_rows(ctx, {"n": len(sub)}, group_level=lv, variable="")
+        for flag in spec.variables:
+            k = int((sub[flag] == "Y").sum())
+            rows += make_rows(ctx, {"count": k, "pct": 100 * k / len(sub) if len(sub) else np.nan},
+                              variable=flag, variable_level="Y", group_level=lv)
+    return rows
+
+
+def _categorical_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[str], *,
+                      visit: str = "", levels: Sequence[str] | None = None) -> Rows:
+    """count and pct per level and group (and all groups), denominator = subjects in the group;
+    missing values are counted in a level "Missing" when present."""
+    group = inp.spec.group
+    text = _as_text(df[var])
+    levels = list(levels) if levels else _levels_text(df[var])
+    if (text == "").any():
+        levels = [*levels, "Missing"]
+    text = text.replace("", "Missing")
+    rows: Rows = []
+    for lv in [*arms, ""]:
+        sel = np.ones(len(df), bool) if lv == "" else (df[group].astype(str) == lv).to_numpy()
+        n = int(sel.sum())
+        rows += make_rows(inp.ctx, {"n": n}, variable=var, group_level=lv, visit=visit)
+        for cat in levels:
+            k = int((text.to_numpy()[sel] == cat).sum())
+            rows += make_rows(inp.ctx, {"count": k, "pct": 100 * k / n if n else np.nan},
+                              variable=var, variable_level=cat, group_level=lv, visit=visit)
+    return rows
+
+
+def _continuous_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[str], *,
+                     visit: str = "", total: bool = True) -> Rows:
+    rows: Rows = []
+    for lv in [*arms, ""] if total else arms:
+        sub = df[var] if lv == "" else df.loc[df[inp.spec.group].astype(str) == lv, var]
+        rows += make_rows(inp.ctx, _summary(sub), variable=var, group_level=lv, visit=visit)
+    return rows
+
+
+def _anova_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[str], visit: str = "") -> Rows:
+    groups = [pd.to_numeric(df.loc[df[inp.spec.group].astype(str) == a, var], errors="coerce").dropna()
+              for a in arms]
+    groups = [g for g in groups if len(g)]
+    if len(groups) < 2:
+        return []
+    res = stats.f_oneway(*groups)
+    return make_rows(inp.ctx, {"statistic": res.statistic, "df": len(groups) - 1, "p_value": res.pvalue},
+                     variable=var, visit=visit, method="anova")
+
+
+def _chisq_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, visit: str = "") -> Rows:
+    ok = df[var].notna()
+    tab = pd.crosstab(df.loc[ok, inp.spec.group], _as_text(df.loc[ok, var]))
+    if min(tab.shape) < 2:
+        return []
+    chi2, p, dof, _ = stats.chi2_contingency(tab.to_numpy(), correction=False)
+    return make_rows(inp.ctx, {"statistic": chi2, "df": dof, "p_value": p}, variable=var, visit=visit,
+                     method="chisq")
+
+
+def _demographics(inp: AnalysisInput) -> Rows:
+    spec, df = inp.spec, inp.data
+    arms = group_levels(df, spec.group)
+    forced = set(_as_list(spec.options.get("categorical")))
+    rows: Rows = []
+    for var in spec.variables:
+        if _is_numeric(df[var]) and var not in forced:
+            rows += _continuous_rows(inp, df, var, arms)
+            rows += _anova_rows(inp, df, var, arms)
+        else:
+            rows += _categorical_rows(inp, df, var, arms)
+            rows += _chisq_rows(inp, df, var)
+    return rows
+
+
+def _as_list(v: object) -> list[str]:
+    if v is None:
+        return []
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def _disposition(inp: AnalysisInput) -> Rows:
+    df = inp.data
+    arms = group_levels(df, inp.spec.group)
+    rows: Rows = []
+    for var in _as_list(inp.spec.options.get("variables")) or ["EOSSTT", "DCSREAS"]:
+        if var not in df.columns:
+            raise DataValidationError(f"{inp.dataset_label}: variable {var} is missing (option "
+                                      f"'variables' of analysis {inp.spec.id}).")
+        rows += _categorical_rows(inp, df, var, arms)
+    return rows
+
+
+def _descriptive(inp: AnalysisInput) -> Rows:
+    arms = group_levels(inp.data, inp.spec.group)
+    rows: Rows = []
+    variables = list(inp.spec.variables) or [_variable(inp)]
+    for visit in _visits(inp):
+        df = _records(inp, visit) if visit else inp.data
+        for var in variables:
+            rows += _continuous_rows(inp, df, var, arms, visit=visit)
+            if inp.spec.options.get("test") == "anova":
+                rows += _anova_rows(inp, df, var, arms, visit)
+    return rows
+
+
+def _categorical(inp: AnalysisInput) -> Rows:
+    arms = group_levels(inp.data, inp.spec.group)
+    rows: Rows = []
+    variables = list(inp.spec.variables) or [_variable(inp)]
+    for visit in _visits(inp):
+        df = _records(inp, visit) if visit else inp.data
+        for var in variables:
+            rows += _categorical_rows(inp, df, var, arms, visit=visit,
+                                      levels=_as_list(inp.spec.options.get("levels")) or None)
+            if inp.spec.options.get("test") == "chisq":
+                rows += _chisq_rows(inp, df, var, visit)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# ANCOVA
+
+def _ancova_fit(df: pd.DataFrame, y: str, group: str, ref: str, classes: Sequence[str],
+                numeric: Sequence[str]):
+    terms = [f"C({group}, Treatment({ref!r}))", *(f"C({c})" for c in classes), *numeric]
+    return smf.ols(f"{y} ~ {' + '.join(terms)}", data=df).fit()
+
+
+def _lsmeans(fit, df: pd.DataFrame, group: str, arms: Sequence[str], classes: Sequence[str],
+             numeric: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """LS means with equal weights over the levels of class covariates and numeric covariates at
+    their mean (SAS LSMEANS, R emmeans defaults); returns the L matrix (arms x params) and b."""
+    grid_parts = {group: list(arms)}
+    for c in classes:
+        grid_parts[c] = sorted(df[c].dropna().unique())
+    grid = pd.DataFrame(list(itertools.product(*grid_parts.values())), columns=list(grid_parts))
+    for v in numeric:
+        grid[v] = df[v].mean()
+    grid[fit.model.endog_names] = 0.0
+    (x,) = build_design_matrices([fit.model.data.orig_exog.design_info], grid, return_type="dataframe")
+    x = np.asarray(x)
+    lmat = np.vstack([x[(grid[group] == a).to_numpy()].mean(axis=0) for a in arms])
+    return lmat, np.asarray(fit.params)
+
+
+def _ancova_once(df: pd.DataFrame, y: str, group: str, arms: Sequence[str], pairs: Sequence[tuple[str, str]],
+                 classes: Sequence[str], numeric: Sequence[str]) -> dict[str, np.ndarray]:
+    fit = _ancova_fit(df, y, group, arms[0], classes, numeric)
+    lmat, b = _lsmeans(fit, df, group, arms, classes, numeric)
+    cov = np.asarray(fit.cov_params())
+    idx = {a: i for i, a in enumerate(arms)}
+    dmat = np.vstack([lmat[idx[a]] - lmat[idx[r]] for a, r in pairs]) if pairs else np.zeros((0, len(b)))
+    return {"lsmean": lmat @ b, "lsmean_var": np.einsum("ij,jk,ik->i", lmat, cov, lmat),
+            "diff": dmat @ b, "diff_var": np.einsum("ij,jk,ik->i", dmat, cov, dmat),
+            "df": np.asarray(fit.df_resid), "fit": fit}  # type: ignore[dict-item]
+
+
+def _ancova(inp: AnalysisInput) -> Rows:
+    spec, ctx = inp.spec, inp.ctx
+    y = _variable(inp)
+    classes = [c for c in spec.covariates
+               if c in _as_list(spec.options.get("class_covariates")) or not _is_numeric(inp.data[c])]
+    numeric = [c for c in spec.covariates if c not in classes]
+    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    rows: Rows = []
+    for visit in _visits(inp):
+        if spec.estimand == "mi":
+            rows += _ancova_mi(inp, visit, y, classes, numeric, alpha)
+            continue
+        df = _records(inp, visit).dropna(subset=[y, *spec.covariates])
+        arms = group_levels(df, spec.group)
+        if spec.comparator in arms:
+            arms = [spec.comparator, *[a for a in arms if a != spec.comparator]]
+        for var in dict.fromkeys(v for v in ("BASE", "AVAL", y) if v in df.columns):
+            rows += _continuous_rows(inp, df, var, arms, visit=visit, total=False)
+        pairs = _pairs(inp, arms)
+        res = _ancova_once(df, y, spec.group, arms, pairs, classes, numeric)
+        dfe = float(res["df"])
+        for i, a in enumerate(arms):
+            rows += make_rows(ctx, {"lsmean": res["lsmean"][i], "lsmean_se": np.sqrt(res["lsmean_var"][i])},
+                              group_level=a, visit=visit, method="ancova_lsmeans_equal")
+        tq = stats.t.ppf(1 - alpha / 2, dfe)
+        for (a, r), d, v in zip(pairs, res["diff"], res["diff_var"], strict=True):
+            se = np.sqrt(v)
+            rows += make_rows(ctx, {"estimate": d, "se": se, "ci_lower": d - tq * se, "ci_upper": d + tq * se,
+                                    "df": dfe, "p_value": 2 * stats.t.sf(abs(d / se), dfe)},
+                              group_level=a, comparator=r, visit=visit, method="ancova_lsmean_diff")
+        # Type II equals Type III here: the model has no interactions.
+        table = anova_lm(res["fit"], typ=2)
+        names = {f"C({spec.group}, Treatment({arms[0]!r}))": spec.group,
+                 **{f"C({c})": c for c in classes}, **{v: v for v in numeric}}
+        for term, label in names.items():
+            rows += make_rows(ctx, {"statistic": table.loc[term, "F"], "df": table.loc[term, "df"],
+                                    "p_value": table.loc[term, "PR(>F)"]},
+                              variable_level=label, visit=visit, method="ancova_type3")
+        dose = spec.options.get("dose_variable")
+        if dose:
+            rows += _dose_response(inp, df, y, str(dose), classes, numeric, visit)
+    return rows
+
+
+def _dose_response(inp: AnalysisInput, df: pd.DataFrame, y: str, dose: str, classes: Sequence[str],
+                   numeric: Sequence[str], visit: str) -> Rows:
+    if dose not in df.columns:
+        raise DataValidationError(f"{inp.dataset_label}: variable {dose} is missing (option "
+                                  f"'dose_variable' of analysis {inp.spec.id}).")
+    terms = [dose, *(f"C({c})" for c in classes), *numeric]
+    fit = smf.ols(f"{y} ~ {' + '.join(terms)}", data=df).fit()
+    t = fit.tvalues[dose]
+    return make_rows(inp.ctx, {"estimate": fit.params[dose], "se": fit.bse[dose], "statistic": t**2,
+                               "p_value": fit.pvalues[dose]},
+                     variable_level=dose, visit=visit, method="ancova_dose_response")
+
+
+def _ancova_mi(inp: AnalysisInput, visit: str, y: str, classes: Sequence[str], numeric: Sequence[str],
+               alpha: float) -> Rows:
+    """Hypothetical strategy: regression MI by arm (predictors: numeric covariates, or the ones in
+    option ``mi_predictors``), ANCOVA on every completed set, Rubin's rules with Barnard-Rubin df."""
+    spec, ctx, df = inp.spec, inp.ctx, inp.data
+    m = int(spec.options.get("mi_m", 20))  # type: ignore[arg-type]
+    preds = _as_list(spec.options.get("mi_predictors")) or list(numeric)
+    svars = [c for c in dict.fromkeys([_KEY, spec.group, *spec.covariates, *preds]) if c in df.columns]
+    subj = df[svars].drop_duplicates(_KEY)
+    obs = apply_estimand("observed", df, variable=y, visits=[visit], dataset=inp.dataset_label)
+    data = subj.merge(obs[[_KEY, y]], on=_KEY, how="left").dropna(subset=[*spec.covariates, *preds])
+    imps = sample_mi_regression(data[y].to_numpy(float), data[preds].to_numpy(float),
+                                data[spec.group].astype(str).to_numpy(), m=m, seed=inp.seed)
+    arms = group_levels(data, spec.group)
+    if spec.comparator in arms:
+        arms = [spec.comparator, *[a for a in arms if a != spec.comparator]]
+    pairs = _pairs(inp, arms)
+    fits = []
+    for k in range(m):
+        completed = data.assign(**{y: imps[k]})
+        fits.append(_ancova_once(completed, y, spec.group, arms, pairs, classes, numeric))
+    dfc = float(fits[0]["df"])
+    ls = pool_rubin(np.array([f["lsmean"] for f in fits]), np.array([f["lsmean_var"] for f in fits]),
+                    df_complete=dfc, alpha=alpha)
+    rows: Rows = []
+    for i, a in enumerate(arms):
+        rows += make_rows(ctx, {"n": int((data[spec.group].astype(str) == a).sum()),
+                                "lsmean": ls.estimate[i], "lsmean_se": ls.se[i]},
+                          group_level=a, visit=visit, method="ancova_mi_rubin")
+    if pairs:
+        dd = pool_rubin(np.array([f["diff"] for f in fits]), np.array([f["diff_var"] for f in fits]),
+                        df_complete=dfc, alpha=alpha)
+        for j, (a, r) in enumerate(pairs):
+            rows += make_rows(ctx, {"estimate": dd.estimate[j], "se": dd.se[j], "ci_lower": dd.ci_lower[j],
+                                    "ci_upper": dd.ci_upper[j], "df": dd.df[j], "p_value": dd.p_value[j]},
+                              group_level=a, comparator=r, visit=visit, method="ancova_mi_rubin")
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# adverse events
+
+def _ae_denominators(inp: AnalysisInput) -> tuple[list[str], dict[str, int]]:
+    opts = inp.spec.options
+    name = str(opts.get("denominator_dataset", "adsl")).lower()
+    if name not in inp.datasets:
+        raise DataValidationError(f"analysis {inp.spec.id}: denominator dataset {name.upper()} is not "
+                                  "among the datasets read.")
+    den = inp.datasets[name]
+    pop = parse_population(str(opts.get("denominator_population", 'SAFFL == "Y"')))
+    gvar = str(opts.get("denominator_group", "TRT01A"))
+    if gvar not in den.columns:
+        raise DataValidationError(f"{name.upper()}: variable {gvar} is missing (option "
+                                  f"'denominator_group' of analysis {inp.spec.id}).")
+    den = den.loc[pop.mask(den)]
+    arms = group_levels(den, gvar)
+    counts = den[gvar].astype(str).value_counts()
+    return arms, {a: int(counts.get(a, 0)) for a in arms}
+
+
+def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, arms: Sequence[str],
+              bign: dict[str, int], variable: str, level: str) -> Rows:
+    group = inp.spec.group
+    rows: Rows = []
+    arm_col = ae[group].astype(str).to_numpy()
+    subjects = {}
+    for a in arms:
+        s = sel & (arm_col == a)
+        subjects[a] = int(ae.loc[s, _KEY].nunique())
+        rows += make_rows(inp.ctx, {"count": subjects[a], "pct": 100 * subjects[a] / bign[a] if bign[a] else np.nan,
+                                    "n_events": int(s.sum())},
+                          variable=variable, variable_level=level, group_level=a)
+    comp = inp.spec.comparator
+    if comp:
+        for a in arms:
+            if a == comp:
+                continue
+            table = [[subjects[a], bign[a] - subjects[a]], [subjects[comp], bign[comp] - subjects[comp]]]
+            p = stats.fisher_exact(table).pvalue
+            rows += make_rows(inp.ctx, {"p_value": p}, variable=variable, variable_level=level,
+                              group_level=a, comparator=comp, method="fisher")
+    return rows
+
+
+def _teae_soc_pt(inp: AnalysisInput) -> Rows:
+    ae = inp.data
+    for v in ("AEBODSYS", "AEDECOD"):
+        if v not in ae.columns:
+            raise DataValidationError(f"{inp.dataset_label}: variable {v} is missing (analysis {inp.spec.id}).")
+    arms, bign = _ae_denominators(inp)
+    rows: Rows = []
+    for a in arms:
+        rows += make_rows(inp.ctx, {"n": bign[a]}, variable="", group_level=a)
+    rows += _ae_block(inp, ae, np.ones(len(ae), bool), arms, bign, "TRTEMFL", "ANY")
+    soc = ae["AEBODSYS"].astype(str).to_numpy()
+    pt = ae["AEDECOD"].astype(str).to_numpy()
+    for s in sorted(set(soc)):
+        in_soc = soc == s
+        rows += _ae_block(inp, ae, in_soc, arms, bign, "AEBODSYS", s)
+        for p in sorted(set(pt[in_soc])):
+            rows += _ae_block(inp, ae, in_soc & (pt == p), arms, bign, "AEDECOD", f"{s} / {p}")
+    return rows
+
+
+_AE_SUMMARY = (("ANY", None, None), ("SERIOUS", "AESER", "Y"), ("SEVERE", "AESEV", "SEVERE"),
+               ("RELATED", "AEREL", ("PROBABLE", "POSSIBLE", "RELATED")),
+               ("LEADING TO DISCONTINUATION", "AEACN", "DRUG WITHDRAWN"))
+
+
+def _teae_summary(inp: AnalysisInput) -> Rows:
+    ae = inp.data
+    arms, bign = _ae_denominators(inp)
+    rows: Rows = []
+    for a in arms:
+        rows += make_rows(inp.ctx, {"n": bign[a]}, variable="", group_level=a)
+    for label, var, value in _AE_SUMMARY:
+        if var is None:
+            sel = np.ones(len(ae), bool)
+        elif var in ae.columns:
+            values = value if isinstance(value, tuple) else (value,)
+            sel = ae[var].astype(str).str.upper().isin(values).to_numpy()
+        else:
+            continue
+        rows += _ae_block(inp, ae, sel, arms, bign, var or "TRTEMFL", label)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# time to event
+
+def _km(inp: AnalysisInput) -> Rows:
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import multivariate_logrank_test
+    from lifelines.utils import median_survival_times
+
+    spec, df = inp.spec, inp.data
+    y = _variable(inp)
+    cnsr = str(spec.options.get("censor_variable", "CNSR"))
+    for v in (y, cnsr):
+        if v not in df.columns:
+            raise DataValidationError(f"{inp.dataset_label}: variable {v} is missing (analysis {spec.id}).")
+    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    step = float(spec.options.get("at_risk_every", 0) or 0)  # type: ignore[arg-type]
+    upto = float(spec.options.get("at_risk_to", df[y].max()))  # type: ignore[arg-type]
+    times = sorted(set(_as_float_list(spec.options.get("times")) +
+                       (list(np.arange(0, upto + step / 2, step)) if step > 0 else [])))
+    t_all = df[y].to_numpy(float)
+    e_all = (df[cnsr].to_numpy(float) == 0).astype(int)
+    g_all = df[spec.group].astype(str).to_numpy()
+    rows: Rows = []
+    for a in group_levels(df, spec.group):
+        s = g_all == a
+        kmf = KaplanMeierFitter(alpha=alpha).fit(t_all[s], e_all[s])
+        rows += make_rows(inp.ctx, {"n": int(s.sum()), "n_events": int(e_all[s].sum())}, group_level=a)
+        med = kmf.median_survival_time_
+        ci = median_survival_times(kmf.confidence_interval_).to_numpy(float).ravel()
+        rows += make_rows(inp.ctx, {"estimate": _finite(med), "ci_lower": _finite(ci[0]),
+                                    "ci_upper": _finite(ci[1])},
+                          variable_level="median", group_level=a, method="km")
+        # Greenwood variance of S(t), as R summary.survfit reports std.err
+        et = kmf.event_table
+        d, n = et["observed"].to_numpy(float), et["at_risk"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gw = np.cumsum(np.where(d > 0, d / (n * (n - d)), 0.0))
+        for t in times:
+            at_risk = int((t_all[s] >= t).sum())
+            sv = float(kmf.survival_function_at_times(t).iloc[0])
+            k = et.index.searchsorted(t, side="right") - 1
+            se = sv * np.sqrt(gw[k]) if k >= 0 else 0.0
+            band = kmf.confidence_interval_survival_function_
+            idx = band.index.searchsorted(t, side="right") - 1
+            lo, hi = band.iloc[max(idx, 0)].to_numpy(float)
+            rows += make_rows(inp.ctx, {"n": at_risk}, variable_level="at_risk", visit=_num_text(t),
+                              group_level=a, method="km")
+            rows += make_rows(inp.ctx, {"estimate": sv, "se": se, "ci_lower": lo, "ci_upper": hi},
+                              variable_level="survival", visit=_num_text(t), group_level=a, method="km")
+    lr = multivariate_logrank_test(t_all, g_all, e_all)
+    rows += make_rows(inp.ctx, {"statistic": lr.test_statistic, "df": lr.degrees_of_freedom,
+                                "p_value": lr.p_value}, variable_level="log-rank", method="logrank")
+    return rows
+
+
+def _as_float_list(v: object) -> list[float]:
+    return [float(x) for x in _as_list(v)]
+
+
+def _finite(x: float) -> float:
+    x = float(x)
+    return x if np.isfinite(x) else float("nan")
+
+
+# --------------------------------------------------------------------------------------------
+# binary and categorical comparisons (statistics from the binary-statistics modules)
+
+def _proportion_rd_cmh(inp: AnalysisInput) -> Rows:
+    raise NotImplementedError("proportion_rd_cmh waits for dermsim.analysis.stratified")
+
+
+def _cmh(inp: AnalysisInput) -> Rows:
+    raise NotImplementedError("cmh waits for dermsim.analysis.cmh")
+
+
+REGISTRY: dict[str, Callable[[AnalysisInput], Rows]] = {
+    "populations": _populations,
+    "demographics": _demographics,
+    "disposition": _disposition,
+    "descriptive": _descriptive,
+    "categorical": _categorical,
+    "ancova": _ancova,
+    "teae_soc_pt": _teae_soc_pt,
+    "teae_summary": _teae_summary,
+    "km": _km,
+    "proportion_rd_cmh": _proportion_rd_cmh,
+    "cmh": _cmh,
+}
+assert set(REGISTRY) == set(METHOD_SPECS), "every plan method needs a registered function"

@@ -1,0 +1,200 @@
+"""Run an analysis plan on ADaM datasets and return one ARD frame.
+
+``run_plan`` checks the data first (the dataset schemas of :mod:`dermsim.cdisc.schemas` where one
+exists, then what the plan needs: datasets, variables, parameters, visits, strata), then runs every
+analysis through the method registry of :mod:`dermsim.analysis.methods`. A data problem raises
+:class:`DataValidationError` with one line naming the dataset, the variable and the keys.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dermsim._rng import SeedLike, as_seed_sequence, child_sequence
+from dermsim.analysis.ard import ArdContext, frame_from_rows, validate_ard
+from dermsim.analysis.plan import AnalysisPlan, AnalysisSpec
+from dermsim.errors import DataValidationError
+
+__all__ = ["AnalysisInput", "check_plan_against_data", "group_levels", "run_plan"]
+
+_KEY = "USUBJID"
+# numeric companions that give the display order of a treatment variable
+_ORDER_VARS = {"TRT01P": "TRT01PN", "TRT01A": "TRT01AN", "TRTP": "TRTPN", "TRTA": "TRTAN",
+               "ARM": "ARMN", "AGEGR1": "AGEGR1N", "RACE": "RACEN"}
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """What a method receives: the spec, its analysis records (population and parameter applied),
+    all datasets (for denominators), the shared ARD columns and its own seed."""
+
+    spec: AnalysisSpec
+    data: pd.DataFrame
+    datasets: Mapping[str, pd.DataFrame]
+    ctx: ArdContext
+    seed: np.random.SeedSequence
+
+    @property
+    def dataset_label(self) -> str:
+        return self.spec.dataset.upper()
+
+
+def group_levels(df: pd.DataFrame, var: str) -> list[str]:
+    """Levels of ``var`` in display order: by its numeric companion (TRT01PN for TRT01P) if
+    present, else sorted."""
+    vals = df[var].dropna()
+    order = _ORDER_VARS.get(var)
+    if order and order in df.columns:
+        pairs = df[[var, order]].dropna().drop_duplicates(var).sort_values([order, var])
+        return [str(v) for v in pairs[var]]
+    try:
+        return [str(v) for v in sorted(vals.unique())]
+    except TypeError:
+        return [str(v) for v in sorted(vals.astype(str).unique())]
+
+
+def _validate_schemas(datasets: Mapping[str, pd.DataFrame]) -> None:
+    """The cdisc layer's schema checks, where a schema for the dataset exists."""
+    try:
+        schemas = importlib.import_module("dermsim.cdisc.schemas")
+    except ImportError:  # pragma: no cover - the cdisc layer is built in parallel
+        schemas = None
+    check = getattr(schemas, "check_dataset", None) if schemas is not None else None
+    known = getattr(schemas, "SCHEMAS", None) if schemas is not None else None
+    for name, df in datasets.items():
+        if check is not None and (known is None or name.upper() in known or name in known):
+            check(name.upper(), df)
+    adsl = datasets.get("adsl")
+    if adsl is not None and _KEY in adsl.columns:
+        dup = adsl[_KEY].duplicated(keep=False)
+        if dup.any():
+            first = adsl.loc[dup, _KEY].iloc[0]
+            n = int((adsl[_KEY] == first).sum())
+            raise DataValidationError(f"ADSL has {n} records for USUBJID {first}; each subject must "
+                                      "appear once.")
+
+
+def _needed_variables(spec: AnalysisSpec) -> list[tuple[str, str]]:
+    """(variable, field) pairs the analysis reads."""
+    out: list[tuple[str, str]] = [(n, "population") for n in spec.population_filter.names]
+    if spec.group:
+        out.append((spec.group, "group"))
+    if spec.variable:
+        out.append((spec.variable, "variable"))
+    out += [(v, "variables") for v in spec.variables if spec.method != "populations"]
+    out += [(v, "strata") for v in spec.strata]
+    out += [(v, "covariates") for v in spec.covariates]
+    out += [(v, "subgroups") for v in spec.subgroups]
+    if spec.parameter:
+        out.append(("PARAMCD", "parameter"))
+    if spec.visit:
+        out.append(("AVISIT", "visit"))
+    if spec.method == "populations":
+        out += [(v, "variables") for v in spec.variables]
+    return out
+
+
+def _with_subject_vars(spec: AnalysisSpec, df: pd.DataFrame,
+                       datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Merge ADSL variables the analysis names but its dataset lacks (by USUBJID)."""
+    adsl = datasets.get("adsl")
+    if spec.dataset == "adsl" or adsl is None or _KEY not in df.columns:
+        return df
+    missing = [v for v, _ in _needed_variables(spec) if v not in df.columns and v in adsl.columns]
+    order = [_ORDER_VARS[v] for v in missing if v in _ORDER_VARS and _ORDER_VARS[v] in adsl.columns
+             and _ORDER_VARS[v] not in df.columns]
+    if not missing:
+        return df
+    cols = [_KEY, *dict.fromkeys(missing + order)]
+    return df.merge(adsl[cols], on=_KEY, how="left", validate="many_to_one")
+
+
+def check_plan_against_data(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame]) -> None:
+    """Raise on the first dataset, variable, parameter or visit the plan names and the data lack."""
+    for spec in plan.analyses:
+        _select(spec, datasets)
+
+
+def _select(spec: AnalysisSpec, datasets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    label = spec.dataset.upper()
+    if spec.dataset not in datasets:
+        raise DataValidationError(
+            f"analysis {spec.id}: dataset {label} is not among the datasets read "
+            f"({', '.join(sorted(k.upper() for k in datasets)) or 'none'}).")
+    df = _with_subject_vars(spec, datasets[spec.dataset], datasets)
+    for var, field in _needed_variables(spec):
+        if var not in df.columns:
+            raise DataValidationError(f"{label}: variable {var} is missing (field {field!r} of "
+                                      f"analysis {spec.id}).")
+    if spec.parameter:
+        if spec.parameter not in set(df["PARAMCD"].dropna().astype(str)):
+            found = ", ".join(sorted(df["PARAMCD"].dropna().astype(str).unique())[:12])
+            raise DataValidationError(f"{label}: PARAMCD {spec.parameter!r} (field 'parameter' of "
+                                      f"analysis {spec.id}) does not occur; found {found}.")
+        df = df[df["PARAMCD"] == spec.parameter]
+    for v in spec.visit:
+        if v not in set(df["AVISIT"].dropna().astype(str)):
+            raise DataValidationError(f"{label}: AVISIT {v!r} (field 'visit' of analysis {spec.id}) "
+                                      f"has no records{' for PARAMCD ' + spec.parameter if spec.parameter else ''}.")
+    try:
+        mask = spec.population_filter.mask(df)
+    except Exception as exc:  # a type clash in the filter is a data problem of this dataset
+        raise DataValidationError(f"{label}: population of analysis {spec.id}: {exc}") from None
+    df = df.loc[mask]
+    if df.empty:
+        raise DataValidationError(f"{label}: population {spec.population!r} of analysis {spec.id} "
+                                  "selects no records.")
+    for s in [*spec.strata, spec.group] if spec.group else spec.strata:
+        blank = df[s].isna() | (df[s].astype(str).str.strip() == "")
+        if blank.any():
+            keys = ", ".join(map(str, df.loc[blank, _KEY].drop_duplicates().head(3))) \
+                if _KEY in df.columns else f"rows {list(np.flatnonzero(blank)[:3])}"
+            field = "strata" if s in spec.strata else "group"
+            raise DataValidationError(
+                f"{label}: {s} (field {field!r} of analysis {spec.id}) is empty for USUBJID {keys}; "
+                "every analysed subject needs a stratum and a group.")
+    return df
+
+
+def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: SeedLike = 0,
+             methods: Mapping[str, Callable[[AnalysisInput], list[dict[str, object]]]] | None = None,
+             ) -> pd.DataFrame:
+    """Run every analysis of ``plan`` on ``datasets`` (name -> frame) and return the ARD.
+
+    ``seed`` feeds the stochastic methods (multiple imputation); analysis ``i`` uses child stream
+    ``i``, so adding or removing other analyses does not change its numbers.
+    """
+    if methods is None:
+        from dermsim.analysis.methods import REGISTRY as methods  # noqa: N811
+    data = {str(k).lower(): v for k, v in datasets.items()}
+    _validate_schemas(data)
+    check_plan_against_data(plan, data)
+    root = as_seed_sequence(seed)
+    rows: list[dict[str, object]] = []
+    for i, spec in enumerate(plan.analyses):
+        for sub_spec, df in _subgroup_runs(spec, _select(spec, data)):
+            ctx = ArdContext(analysis_id=spec.id, dataset=spec.dataset.upper(),
+                             population=sub_spec.population, parameter=spec.parameter or "",
+                             variable=spec.variable or "", group=spec.group or "", method=spec.method)
+            rows += methods[spec.method](AnalysisInput(sub_spec, df, data, ctx, child_sequence(root, i)))
+    return validate_ard(frame_from_rows(rows))
+
+
+def _subgroup_runs(spec: AnalysisSpec, df: pd.DataFrame) -> list[tuple[AnalysisSpec, pd.DataFrame]]:
+    """Without subgroups: the analysis. With subgroups: one run per level of each subgroup variable
+    (the population column of the ARD says which, e.g. ``EFFFL == "Y" and AGEGR1 == "2-6"``)."""
+    if not spec.subgroups:
+        return [(spec, df)]
+    out = []
+    for var in spec.subgroups:
+        for level in group_levels(df, var):
+            sel = df[df[var].astype(str) == level]
+            cond = f"{var} == {level!r}".replace("'", '"')
+            pop = f"({spec.population}) and {cond}" if spec.population else cond
+            out.append((spec.model_copy(update={"population": pop}), sel))
+    return out
