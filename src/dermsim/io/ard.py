@@ -1,0 +1,102 @@
+"""Writing and reading analysis results data (ARD): CSV, Parquet and plain-text quick-look tables.
+
+Every file is written atomically (temporary sibling, then rename): an interrupted run leaves the
+old file or the new one, never half of one. Values are written at full precision; the quick-look
+tables round for display only, with the project's one rounding rule
+(:func:`dermsim.report.format.round_half_away`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dermsim._atomic import atomic_path
+from dermsim.analysis.ard import ARD_COLUMNS, validate_ard
+from dermsim.errors import DataValidationError
+
+__all__ = ["format_ard_tables", "read_ard", "write_ard", "write_ard_tables"]
+
+
+def write_ard(ard: pd.DataFrame, out_dir: str | Path, *, tables: bool = True,
+              titles: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Write ``ard.csv``, ``ard.parquet`` and (``tables=True``) ``tables/<analysis_id>.txt`` into
+    ``out_dir``; return the paths written by kind."""
+    validate_ard(ard)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / "ard.csv", "parquet": out / "ard.parquet"}
+    with atomic_path(paths["csv"]) as tmp:
+        ard.to_csv(tmp, index=False, float_format="%.17g")
+    with atomic_path(paths["parquet"]) as tmp:
+        ard.reset_index(drop=True).to_parquet(tmp, index=False)
+    if tables:
+        for aid, path in write_ard_tables(ard, out / "tables", titles=titles).items():
+            paths[f"table:{aid}"] = path
+    return paths
+
+
+def read_ard(path: str | Path) -> pd.DataFrame:
+    """Read an ARD written by :func:`write_ard` (CSV or Parquet) and check it."""
+    p = Path(path)
+    if p.suffix == ".parquet":
+        df = pd.read_parquet(p)
+    else:
+        df = pd.read_csv(p, dtype={c: str for c in ARD_COLUMNS if c != "stat_value"},
+                         keep_default_na=False, na_values={"stat_value": ["", "NaN", "nan"]})
+    try:
+        return validate_ard(df[list(ARD_COLUMNS)] if set(ARD_COLUMNS) <= set(df.columns) else df)
+    except Exception as exc:
+        raise DataValidationError(f"{p}: {exc}") from None
+
+
+def _display(values: pd.Series, digits: int = 4) -> pd.Series:
+    from dermsim.report.format import round_half_away
+
+    def one(v: float) -> str:
+        if v is None or not np.isfinite(v):
+            return "NE"
+        if float(v).is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        mag = int(np.floor(np.log10(abs(v)))) if v != 0 else 0
+        d = max(digits - 1 - mag, 0) if abs(v) >= 1e-4 else digits + 4
+        return str(round_half_away(float(v), d))
+
+    return values.map(one)
+
+
+def format_ard_tables(ard: pd.DataFrame, *, titles: Mapping[str, str] | None = None) -> dict[str, str]:
+    """One plain-text table per analysis: rows are (parameter, visit, variable, level, comparator,
+    statistic), columns the group levels (``All`` for rows about all groups)."""
+    out: dict[str, str] = {}
+    for aid, part in ard.groupby("analysis_id", sort=False):
+        part = part.assign(col=part["group_level"].replace("", "All"), shown=_display(part["stat_value"]))
+        index = ["parameter", "visit", "variable", "variable_level", "comparator", "stat_name"]
+        index = [c for c in index if (part[c] != "").any() or c == "stat_name"]
+        cols = list(dict.fromkeys(part["col"]))
+        wide = part.pivot_table(index=index, columns="col", values="shown", aggfunc="first", sort=False)
+        wide = wide.reindex(columns=cols).fillna("")
+        head = [f"{aid}: {titles[aid]}" if titles and aid in titles else str(aid),
+                f"dataset {part['dataset'].iloc[0]}; population: {part['population'].iloc[0] or 'all'}; "
+                f"group: {part['group'].iloc[0] or '-'}; method: {part['method'].iloc[0]}", ""]
+        with pd.option_context("display.max_colwidth", 60, "display.width", 250):
+            out[str(aid)] = "\n".join(head) + wide.to_string() + "\n"
+    return out
+
+
+def write_ard_tables(ard: pd.DataFrame, out_dir: str | Path, *,
+                     titles: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Write :func:`format_ard_tables` to ``out_dir/<analysis_id>.txt``."""
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for aid, text in format_ard_tables(ard, titles=titles).items():
+        path = d / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', aid)}.txt"
+        with atomic_path(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        paths[aid] = path
+    return paths
