@@ -26,7 +26,8 @@ import pandas as pd
 
 from dermsim.errors import InvalidInputError
 
-__all__ = ["ARD_COLUMNS", "STAT_NAMES", "ArdContext", "empty_ard", "frame_from_rows", "make_rows", "validate_ard"]
+__all__ = ["ARD_COLUMNS", "STAT_NAMES", "ArdContext", "empty_ard", "frame_from_rows", "make_rows",
+           "validate_ard"]
 
 STAT_NAMES: dict[str, str] = {
     "n": "number of subjects with a value (or at risk, for time-to-event rows)",

@@ -264,7 +264,8 @@ def pool_rubin(estimates: np.ndarray, variances: np.ndarray, *, df_complete: flo
 
 
 def apply_estimand(strategy: str, records: pd.DataFrame, *, variable: str, visits: Sequence[str],
-                   subjects: pd.DataFrame | None = None, ice_flag: str | None = None, dataset: str = "data") -> pd.DataFrame:
+                   subjects: pd.DataFrame | None = None, ice_flag: str | None = None,
+                   dataset: str = "data") -> pd.DataFrame:
     """Analysis records at ``visits`` under a single-value strategy (``observed``, ``locf``,
     ``composite_nri``). Multiple imputation (``mi``) is run by the analysis method, which needs
     the model; see :func:`sample_mi_regression` and :func:`pool_rubin`."""

@@ -403,8 +403,8 @@ def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, arms: Seque
     for a in arms:
         s = sel & (arm_col == a)
         subjects[a] = int(ae.loc[s, _KEY].nunique())
-        rows += make_rows(inp.ctx, {"count": subjects[a], "pct": 100 * subjects[a] / bign[a] if bign[a] else np.nan,
-                                    "n_events": int(s.sum())},
+        pct = 100 * subjects[a] / bign[a] if bign[a] else np.nan
+        rows += make_rows(inp.ctx, {"count": subjects[a], "pct": pct, "n_events": int(s.sum())},
                           variable=variable, variable_level=level, group_level=a)
     comp = inp.spec.comparator
     if comp:
@@ -422,7 +422,8 @@ def _teae_soc_pt(inp: AnalysisInput) -> Rows:
     ae = inp.data
     for v in ("AEBODSYS", "AEDECOD"):
         if v not in ae.columns:
-            raise DataValidationError(f"{inp.dataset_label}: variable {v} is missing (analysis {inp.spec.id}).")
+            raise DataValidationError(f"{inp.dataset_label}: variable {v} is missing "
+                                      f"(analysis {inp.spec.id}).")
     arms, bign = _ae_denominators(inp)
     rows: Rows = []
     for a in arms:

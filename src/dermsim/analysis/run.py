@@ -139,8 +139,9 @@ def _select(spec: AnalysisSpec, datasets: Mapping[str, pd.DataFrame]) -> pd.Data
         df = df[df["PARAMCD"] == spec.parameter]
     for v in spec.visit:
         if v not in set(df["AVISIT"].dropna().astype(str)):
+            where = f" for PARAMCD {spec.parameter}" if spec.parameter else ""
             raise DataValidationError(f"{label}: AVISIT {v!r} (field 'visit' of analysis {spec.id}) "
-                                      f"has no records{' for PARAMCD ' + spec.parameter if spec.parameter else ''}.")
+                                      f"has no records{where}.")
     try:
         mask = spec.population_filter.mask(df)
     except Exception as exc:  # a type clash in the filter is a data problem of this dataset
@@ -170,7 +171,7 @@ def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: 
     ``i``, so adding or removing other analyses does not change its numbers.
     """
     if methods is None:
-        from dermsim.analysis.methods import REGISTRY as methods  # noqa: N811
+        from dermsim.analysis.methods import REGISTRY as methods
     data = {str(k).lower(): v for k, v in datasets.items()}
     _validate_schemas(data)
     check_plan_against_data(plan, data)
