@@ -39,6 +39,7 @@ def _root(
 
 # Command groups register themselves on ``app`` when imported.
 # (groups are imported here, one line each)
+from dermsim.cli import analyze as _analyze  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,11 +48,10 @@ def analyze(
     tables: bool = typer.Option(True, "--tables/--no-tables", help="Write plain-text quick-look tables."),
 ) -> None:
     """Run an analysis plan on ADaM data and write the analysis results data (ARD)."""
-    from dermsim.io import read_adam_dir
-
     t0 = time.perf_counter()
     if not adam_dir.is_dir():
         raise InvalidInputError(f"ADAM_DIR must be a folder with ADaM datasets; got {adam_dir}.")
+    from dermsim.io import read_adam_dir
     the_plan = load_plan(plan if plan is not None else default_plan_path())
     names = sorted({a.dataset for a in the_plan.analyses} | {"adsl"})
     datasets = _frames(read_adam_dir(adam_dir))
