@@ -150,12 +150,16 @@ def _select(spec: AnalysisSpec, datasets: Mapping[str, pd.DataFrame]) -> pd.Data
     if df.empty:
         raise DataValidationError(f"{label}: population {spec.population!r} of analysis {spec.id} "
                                   "selects no records.")
-    for s in [*spec.strata, spec.group] if spec.group else spec.strata:
+    declared = spec.options.get("class_covariates", [])
+    classes = [c for c in spec.covariates
+               if c in (declared if isinstance(declared, list) else [declared])
+               or not pd.api.types.is_numeric_dtype(df[c])]
+    for s in dict.fromkeys([*spec.strata, *classes, *([spec.group] if spec.group else [])]):
         blank = df[s].isna() | (df[s].astype(str).str.strip() == "")
         if blank.any():
             keys = ", ".join(map(str, df.loc[blank, _KEY].drop_duplicates().head(3))) \
                 if _KEY in df.columns else f"rows {list(np.flatnonzero(blank)[:3])}"
-            field = "strata" if s in spec.strata else "group"
+            field = "strata" if s in spec.strata else "covariates" if s in classes else "group"
             raise DataValidationError(
                 f"{label}: {s} (field {field!r} of analysis {spec.id}) is empty for USUBJID {keys}; "
                 "every analysed subject needs a stratum and a group.")

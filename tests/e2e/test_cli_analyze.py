@@ -1,0 +1,103 @@
+"""``dermsim analyze`` driven as a user would: the CDISC pilot end to end, the AD plan on a small
+hand-built ADaM, and bad input giving one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ad_adam_data import make_ad_adam
+from dermsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PILOT_PLAN = ROOT / "examples" / "cdisc_pilot" / "plan.toml"
+PILOT_IDS = {"t14-1-01", "t14-2-01", "t14-3-01", "t14-3-13", "t14-5-01", "f14-ttde"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_reader() -> None:
+    io = pytest.importorskip("dermsim.io", reason="the dataset readers (dermsim.io) are not present")
+    if not hasattr(io, "read_adam_dir"):
+        pytest.skip("dermsim.io.read_adam_dir is not present yet")
+
+
+@pytest.fixture
+def pilot(shared_dir: Path) -> Path:
+    path = shared_dir / "data" / "cdisc_pilot"
+    if not path.is_dir():
+        pytest.skip(f"CDISC pilot data not found at {path}")
+    return path
+
+
+def _write_csv(datasets: dict[str, pd.DataFrame], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in datasets.items():
+        df.to_csv(folder / f"{name}.csv.gz", index=False)
+    return folder
+
+
+def test_pilot_end_to_end_under_30_s(pilot: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pilot"
+    t0 = time.perf_counter()
+    rc = main(["analyze", str(pilot), "--plan", str(PILOT_PLAN), "--out", str(out)])
+    elapsed = time.perf_counter() - t0
+    assert rc == 0, capsys.readouterr().err
+    assert elapsed < 30.0
+    csv = pd.read_csv(out / "ard.csv", keep_default_na=False, na_values={"stat_value": [""]})
+    parquet = pd.read_parquet(out / "ard.parquet")
+    assert set(csv["analysis_id"]) == PILOT_IDS
+    pd.testing.assert_series_equal(csv["stat_value"], parquet["stat_value"], check_exact=True)
+    tables = sorted(p.stem for p in (out / "tables").glob("*.txt"))
+    assert set(tables) == PILOT_IDS
+    assert "Xanomeline High Dose" in (out / "tables" / "t14-3-01.txt").read_text()
+
+
+def test_ad_default_plan_on_a_small_adam(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("dermsim.analysis.stratified", reason="binary statistics not present yet")
+    adam = _write_csv(make_ad_adam(), tmp_path / "adam")
+    rc = main(["analyze", str(adam), "--out", str(tmp_path / "out"), "--seed", "2"])
+    assert rc == 0, capsys.readouterr().err
+    ard = pd.read_parquet(tmp_path / "out" / "ard.parquet")
+    primary = ard[ard["analysis_id"] == "iga-ts-w8"]
+    arms = set(primary.loc[primary["stat_name"] == "pct", "group_level"])
+    assert arms == {"Ruxolitinib cream 0.75%", "Ruxolitinib cream 1.5%", "Vehicle"}
+    rd = primary[(primary["comparator"] == "Vehicle") & (primary["stat_name"].isin(
+        ["estimate", "ci_lower", "ci_upper", "p_value"]))]
+    assert len(rd) >= 8 and rd["stat_value"].notna().all()
+
+
+def _bad(tmp_path: Path, change) -> Path:
+    data = make_ad_adam()
+    change(data)
+    return _write_csv(data, tmp_path / "bad")
+
+
+@pytest.mark.parametrize(("change", "plan_edit", "expect"), [
+    (lambda d: d.update(adsl=pd.concat([d["adsl"], d["adsl"].iloc[[0]]])), None,
+     ["ADSL", "USUBJID", "AD3-001"]),
+    (lambda d: d.update(adeff=d["adeff"].drop(columns="BASE")), None, ["ADEFF", "BASE"]),
+    (lambda d: None, ('parameter = "NRS"', 'parameter = "NRSX"'), ["ADEFF", "PARAMCD", "NRSX"]),
+    (lambda d: d.update(adsl=d["adsl"].assign(AGEGR1=d["adsl"]["AGEGR1"].where(d["adsl"].index > 0, ""))),
+     None, ["ADEFF", "AGEGR1", "covariates", "AD3-001"]),
+])
+def test_bad_input_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], change, plan_edit,
+                                   expect: list[str]) -> None:
+    adam = _bad(tmp_path, change)
+    plan = tmp_path / "plan.toml"
+    text = (ROOT / "src" / "dermsim" / "analysis" / "plans" / "ad_default.toml").read_text()
+    # the NRS analysis alone keeps the case independent of the binary statistics
+    head, *analyses = text.split("[[analysis]]")
+    text = head + "[[analysis]]" + next(a for a in analyses if 'id = "nrs-chg"' in a)
+    if plan_edit:
+        text = text.replace(*plan_edit)
+    plan.write_text(text)
+    rc = main(["analyze", str(adam), "--plan", str(plan), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1, err
+    for word in expect:
+        assert word in err, err
+    assert not (tmp_path / "out" / "ard.csv").exists()
