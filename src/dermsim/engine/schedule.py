@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,7 +40,7 @@ def build_day_grid(event_times_h: tuple[float, ...], *, max_step_h: float,
         raise InvalidInputError(f"event times must be within [0, {period_h:g}); got {tuple(events)}.")
     cuts = sorted({0.0, *events, period_h})
     starts, steps, ev = [], [], []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         m = max(1, math.ceil((b - a) / max_step_h - 1e-9))
         h = (b - a) / m
         for s in range(m):

@@ -46,6 +46,7 @@ def solve_steady_state(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y0: 
     hi = np.full((k, 1), np.inf) if upper is None else np.asarray(upper, float).reshape(k, 1)
     active = np.arange(n)
     dt = np.full(n, dt0)
+    scale = np.abs(y) + 1e-8
     fprev = None
     eye = np.eye(k)
     for _ in range(max_iter):
@@ -66,14 +67,15 @@ def solve_steady_state(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y0: 
         ynew = np.where(hit, 0.5 * (ya + np.clip(ya + step, lo, hi)), ynew)
         rel = np.max(np.abs(ynew - ya) / (np.abs(ya) + 1e-8), axis=0)
         y[:, active] = ynew
-        fnorm = np.sqrt(np.sum((f / (np.abs(ya) + 1e-8)) ** 2, axis=0))
+        # residual on a FIXED scale (the start): a relative residual f/y can fall while the state
+        # leaves an unstable equilibrium, and growing dt then would jump back to it
+        fnorm = np.sqrt(np.sum((f / scale[:, active]) ** 2, axis=0))
         if fprev is not None:
             ratio = fprev / np.maximum(fnorm, 1e-300)
             # switched evolution relaxation, at least doubling while the residual falls
-            factor = np.where(ratio >= 1.0, np.clip(ratio, growth, 1e3), np.maximum(ratio, 0.25))
+            # (a residual that grows by less than 2x, as in a growth transient, keeps dt)
+            factor = np.where(ratio >= 1.0, np.clip(ratio, growth, 1e3), np.where(ratio >= 0.5, 1.0, 0.5))
             dt[active] = np.clip(dta * factor, 1e-6, dt_max)
-        else:
-            dt[active] = dta * 2.0
         done = (rel < rtol) & (dta > 1e3)
         keep = ~done
         fprev = fnorm[keep]

@@ -31,7 +31,8 @@ UPPER = np.array([1.0 - 1e-12, np.inf, np.inf, np.inf, np.inf, np.inf, np.inf])
 I_IL4, I_IL13, I_IL31, I_IL22, I_TSLP, I_IFNG = range(6)
 
 
-def compute_cytokines(y: np.ndarray, dp: dict[str, np.ndarray], inhib: np.ndarray | None) -> dict[str, np.ndarray]:
+def compute_cytokines(y: np.ndarray, dp: dict[str, np.ndarray],
+                      inhib: np.ndarray | None) -> dict[str, np.ndarray]:
     """Quasi-steady cytokines (fold-change); ``*_eff`` is the signalling seen by targets."""
     th1, th2, th17, th22, p = y[TH1], y[TH2], y[TH17], y[TH22], y[P]
     il4 = (dp["k11"] * th2 + dp["k12"]) / dp["d10"]
@@ -58,7 +59,8 @@ def compute_rates(y: np.ndarray, dp: dict[str, np.ndarray], ip: dict[str, np.nda
     """(production, loss), each (7, n), per week: dy/dt = production - loss * y."""
     c = compute_cytokines(y, dp, inhib)
     b, p, q = y[B], y[P], y[Q]
-    il4e, il13e, il31e, il22e, ifnge = c["IL4_eff"], c["IL13_eff"], c["IL31_eff"], c["IL22_eff"], c["IFNg_eff"]
+    il4e, il13e, il31e = c["IL4_eff"], c["IL13_eff"], c["IL31_eff"]
+    il22e, ifnge = c["IL22_eff"], c["IFNg_eff"]
     il17 = c["IL17"]
     prod = np.empty_like(y)
     loss = np.empty_like(y)

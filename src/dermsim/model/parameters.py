@@ -79,7 +79,8 @@ def _parse_parameter(where: str, name: str, data: Mapping[str, Any]) -> Paramete
         raise _fail(where, name, f"must be a table; got {type(data).__name__}.")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
-        raise _fail(where, name, f"has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}.")
+        raise _fail(where, name,
+                    f"has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_KEYS))}.")
     for key in ("value", "unit", "description", "source"):
         if key not in data:
             raise _fail(where, name, f"has no '{key}'; every parameter needs value, unit, description "
@@ -193,7 +194,8 @@ def load_parameters(directory: str | Path | None = None, groups: Iterable[str] =
         params = read_parameter_file(path)
         for name in params:
             if name in seen:
-                raise DataValidationError(f"{path.name}: parameter '{name}' is also defined in {seen[name]}.toml.")
+                raise DataValidationError(
+                    f"{path.name}: parameter '{name}' is also defined in {seen[name]}.toml.")
             seen[name] = group
         out[group] = params
     return ParameterSet(groups=out)

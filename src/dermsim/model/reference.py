@@ -8,6 +8,7 @@ not a second transcription. Slow by design: never use it in a hot path.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -89,7 +90,7 @@ def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str,
     rec = np.empty((days + 1, z.size))
     rec[0] = z
     dose = float(ppk.dose_mg[0])
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         if a in dose_times and dose > 0:
             z = z.copy()
             z[pk.SURF] += dose
@@ -98,7 +99,7 @@ def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str,
             raise SolverError(f"reference solve_ivp failed: {sol.message}")
         z = sol.y[:, -1]
         if b % 24.0 == 0.0:
-            rec[int(round(b / 24.0))] = z  # day boundary, before that day's first dose
+            rec[round(b / 24.0)] = z  # day boundary, before that day's first dose
     x = rec[:, :pk.N_PK].T
     y = rec[:, pk.N_PK:].T
     states = {name: y[i][None, :] for i, name in enumerate(disease.STATES)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -37,7 +38,7 @@ class Regimen:
             raise InvalidInputError("application_times_h must hold at least one time; got ().")
         for t in times:
             check_range("application_times_h", t, 0.0, 24.0, high_open=True)
-        if any(b - a <= 0 for a, b in zip(times, times[1:], strict=False)):
+        if any(b - a <= 0 for a, b in itertools.pairwise(times)):
             raise InvalidInputError(
                 "application_times_h must be strictly increasing (a dosing interval of zero is not "
                 f"allowed); got {self.application_times_h}.")

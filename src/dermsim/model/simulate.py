@@ -92,7 +92,8 @@ class Trajectories:
             return self.values[name]
         if name in self.baseline:
             return self.baseline[name]
-        raise InvalidInputError(f"name must be one of {', '.join([*self.values, *self.baseline])}; got {name!r}.")
+        names = ", ".join([*self.values, *self.baseline])
+        raise InvalidInputError(f"name must be one of {names}; got {name!r}.")
 
     def endpoints(self, day: int) -> dict[str, np.ndarray]:
         """Patient-level IGA-TS, EASI-50/75/90, %change EASI and NRS4 at ``day``."""

@@ -1,0 +1,75 @@
+"""Disease core and itch: direct steady state vs long integration, rates, vehicle, itch-scratch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from dermsim.model import disease
+from dermsim.model.parameters import compute_individual_values, default_parameters
+
+
+def _draw(n, seed):
+    params = default_parameters()
+    rng = np.random.default_rng(seed)
+    z = {k: rng.standard_normal(n) for k in params.names()}
+    return (compute_individual_values(params, "disease", z, n), compute_individual_values(params, "itch", z, n),
+            compute_individual_values(params, "vehicle", z, n))
+
+
+def test_baseline_is_a_steady_state():
+    dp, ip, _ = _draw(500, 1)
+    y = disease.solve_baseline(dp, ip)
+    f = disease.compute_rhs(y, dp, ip, None, 0.0)
+    assert np.max(np.abs(f) / (np.abs(y) + 1e-8)) < 1e-8
+    assert np.all((y[disease.B] > 0) & (y[disease.B] < 1)) and np.all(y > 0)
+
+
+@pytest.mark.slow
+def test_baseline_equals_long_integration_from_miyano_seed():
+    """Miyano integrate 1000 weeks from their seed; LSODA (rtol 1e-10) for 2000 weeks here."""
+    dp, ip, _ = _draw(8, 2)
+    y = disease.solve_baseline(dp, ip)
+    for i in range(8):
+        one = lambda d, i=i: {k: v[i:i + 1] for k, v in d.items()}  # noqa: E731
+        dpi, ipi = one(dp), one(ip)
+        sol = solve_ivp(lambda t, v: disease.compute_rhs(v[:, None], dpi, ipi, None, 0.0)[:, 0],
+                        (0, 2000), disease.MIYANO_SEED, method="LSODA", rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(y[:, i], sol.y[:, -1], rtol=1e-5)
+
+
+def test_rates_are_a_valid_production_loss_split():
+    dp, ip, _ = _draw(300, 3)
+    rng = np.random.default_rng(0)
+    y = disease.MIYANO_SEED[:, None] * rng.uniform(0.2, 3, (7, 300))
+    y[disease.B] = rng.uniform(0.01, 0.99, 300)
+    inhib = rng.uniform(0, 0.95, (6, 300))
+    prod, loss = disease.compute_rates(y, dp, ip, inhib, 0.5)
+    assert np.all(prod >= 0) and np.all(loss >= 0)
+    np.testing.assert_allclose(disease.compute_rhs(y, dp, ip, inhib, 0.5), prod - loss * y, rtol=1e-15)
+
+
+def test_barrier_recovers_faster_with_vehicle_and_with_drug():
+    dp, ip, vp = _draw(200, 4)
+    y = disease.solve_baseline(dp, ip)
+    base = disease.compute_rhs(y, dp, ip, None, 0.0)[disease.B]
+    veh = disease.compute_rhs(y, dp, ip, None, vp["k_v"])[disease.B]
+    drug = disease.compute_rhs(y, dp, ip, np.full((6, 200), 0.8), vp["k_v"])[disease.B]
+    assert np.all(veh > base) and np.all(drug > veh)
+
+
+def test_itch_scratch_loop_more_itch_more_barrier_loss():
+    dp, ip, _ = _draw(50, 5)
+    y = disease.solve_baseline(dp, ip)
+    y2 = y.copy()
+    y2[disease.Q] *= 2
+    assert np.all(disease.compute_rhs(y2, dp, ip, None, 0.0)[disease.B]
+                  < disease.compute_rhs(y, dp, ip, None, 0.0)[disease.B])
+
+
+def test_vehicle_rate_mean_is_the_exact_average():
+    _, _, vp = _draw(3, 6)
+    t = np.linspace(0.3, 0.8, 20001)
+    num = np.trapezoid([disease.compute_vehicle_rate(s, vp) for s in t], t, axis=0) / 0.5
+    np.testing.assert_allclose(disease.compute_vehicle_rate_mean(0.3, 0.8, vp), num, rtol=1e-8)
