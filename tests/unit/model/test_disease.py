@@ -14,8 +14,7 @@ def _draw(n, seed):
     params = default_parameters()
     rng = np.random.default_rng(seed)
     z = {k: rng.standard_normal(n) for k in params.names()}
-    return (compute_individual_values(params, "disease", z, n), compute_individual_values(params, "itch", z, n),
-            compute_individual_values(params, "vehicle", z, n))
+    return tuple(compute_individual_values(params, g, z, n) for g in ("disease", "itch", "vehicle"))
 
 
 def test_baseline_is_a_steady_state():
@@ -34,7 +33,9 @@ def test_baseline_equals_long_integration_from_miyano_seed():
     for i in range(8):
         one = lambda d, i=i: {k: v[i:i + 1] for k, v in d.items()}  # noqa: E731
         dpi, ipi = one(dp), one(ip)
-        sol = solve_ivp(lambda t, v: disease.compute_rhs(v[:, None], dpi, ipi, None, 0.0)[:, 0],
+        def rhs(t, v, dpi=dpi, ipi=ipi):
+            return disease.compute_rhs(v[:, None], dpi, ipi, None, 0.0)[:, 0]
+        sol = solve_ivp(rhs,
                         (0, 2000), disease.MIYANO_SEED, method="LSODA", rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(y[:, i], sol.y[:, -1], rtol=1e-5)
 

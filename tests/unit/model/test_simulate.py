@@ -1,0 +1,134 @@
+"""simulate_patients: reproducibility, chunking, mechanistic sanity, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim.model.parameters import load_parameters, read_parameter_file
+from dermsim.model.regimen import Regimen
+from dermsim.model.simulate import simulate_patients
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _vp import make_population
+
+DAYS = 28
+
+
+@pytest.fixture(scope="module")
+def pop():
+    return make_population(300, seed=11)
+
+
+def test_baseline_scores_equal_the_population(pop):
+    tr = simulate_patients(pop, Regimen(strength_pct=1.5), DAYS, seed=3, record="all")
+    np.testing.assert_allclose(tr["easi"][:, 0], pop.easi0, rtol=1e-12)
+    assert np.array_equal(tr["iga"][:, 0], pop.iga0)
+    old = pop.age_y >= 6
+    np.testing.assert_allclose(tr["nrs_weekly"][old, 0], pop.nrs0[old], rtol=1e-12)
+    assert np.all(np.isnan(tr["nrs_weekly"][~old]))
+    assert tr["cp_nM"][:, 0].max() == 0.0 and tr["easi"].shape == (300, DAYS + 1)
+    assert np.all((tr["easi"] >= 0) & (tr["easi"] <= 72))
+    assert tr.to_frame("wide").shape == (300 * (DAYS + 1), 2 + len(tr.values))
+    assert set(tr.metadata()) >= {"seed", "version", "regimen", "population"}
+
+
+def test_chunk_size_and_workers_do_not_change_results(pop):
+    a = simulate_patients(pop, Regimen(strength_pct=0.75), DAYS, seed=5, chunk_size=1000)
+    b = simulate_patients(pop, Regimen(strength_pct=0.75), DAYS, seed=5, chunk_size=37, workers=2)
+    for name in a.values:
+        np.testing.assert_array_equal(a[name], b[name])
+
+
+_RUN = """
+import sys, numpy as np
+sys.path.insert(0, {here!r})
+from _vp import make_population
+from dermsim.model.regimen import Regimen
+from dermsim.model.simulate import simulate_patients
+tr = simulate_patients(make_population(300, seed=11), Regimen(strength_pct=1.5), {days}, seed=9)
+np.savez({out!r}, **tr.values)
+"""
+
+
+def test_same_seed_gives_identical_arrays_in_two_independent_runs(tmp_path):
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"run{k}.npz"
+        code = _RUN.format(here=str(Path(__file__).parent), days=DAYS, out=str(out))
+        subprocess.run([sys.executable, "-c", code], check=True)
+        outs.append(np.load(out))
+    for name in outs[0].files:
+        np.testing.assert_array_equal(outs[0][name], outs[1][name])
+    other = simulate_patients(make_population(300, seed=11), Regimen(strength_pct=1.5), DAYS, seed=10)
+    assert not np.array_equal(other["easi"], outs[0]["easi"])
+
+
+def test_vehicle_improves_less_than_active(pop):
+    res = {s: simulate_patients(pop, Regimen(strength_pct=s), 56, seed=2) for s in (0.0, 0.75, 1.5)}
+    change = {s: np.mean(r.endpoints(56)["easi_pct_change"]) for s, r in res.items()}
+    success = {s: np.mean(r.endpoints(56)["iga_ts"]) for s, r in res.items()}
+    assert change[0.0] < 0                          # the vehicle (emollient) helps a little
+    assert change[1.5] < change[0.75] < change[0.0]
+    assert success[1.5] >= success[0.75] > success[0.0]
+    # same patients, common random numbers: active beats vehicle patient by patient in D
+    assert np.all(res[1.5]["D"][:, -1] <= res[0.0]["D"][:, -1] + 1e-9)
+
+
+def test_blocking_all_pathways_beats_any_single_one(pop):
+    reg = Regimen(strength_pct=1.5)
+    d_all = simulate_patients(pop, reg, DAYS, seed=4, blocked="all", record=["D"])["D"][:, -1]
+    for name in ("IL4", "IL13", "IL31", "IL22", "TSLP", "IFNg"):
+        d_one = simulate_patients(pop, reg, DAYS, seed=4, blocked=[name], record=["D"])["D"][:, -1]
+        assert np.mean(d_all) < np.mean(d_one), name
+
+
+def test_more_strength_more_exposure_patient_by_patient(pop):
+    lo = simulate_patients(pop, Regimen(strength_pct=0.75), 14, seed=6, record=["u", "cp_nM", "D"])
+    hi = simulate_patients(pop, Regimen(strength_pct=1.5), 14, seed=6, record=["u", "cp_nM", "D"])
+    assert np.all(hi["u"] >= lo["u"]) and np.all(hi["cp_nM"] >= lo["cp_nM"])
+    assert np.all(hi["css_nM"] >= lo["css_nM"])
+
+
+def test_label_use_adult_css_is_tens_of_nM():
+    """Targets, not outputs: Gong 2021 mean Css 23.8 nM (0.75 %) and 35.7 nM (1.5 %); 281 nM threshold."""
+    adults = make_population(2000, seed=1, adult=True)   # 3-20 % BSA: label-conforming
+    for strength in (0.75, 1.5):
+        css = simulate_patients(adults, Regimen(strength_pct=strength), 1, seed=1, record=["D"])["css_nM"]
+        assert 10.0 <= np.median(css) <= 60.0
+        assert np.mean(css) < 100.0 and np.median(css) < 281.0 / 5
+
+
+def test_bad_input_is_rejected_with_the_field_named(pop, tmp_path):
+    with pytest.raises(InvalidInputError, match="days must be an integer >= 1"):
+        simulate_patients(pop, Regimen(), 0, seed=1)
+    with pytest.raises(InvalidInputError, match="at least 1 patient"):
+        simulate_patients(make_population(0, seed=1), Regimen(), 5, seed=1)
+    with pytest.raises(InvalidInputError, match="record must hold names"):
+        simulate_patients(pop, Regimen(), 5, seed=1, record=["nope"])
+    with pytest.raises(InvalidInputError, match="seed is required"):
+        simulate_patients(pop, Regimen(), 5, seed=None)
+    bad = tmp_path / "pk.toml"
+    bad.write_text('[parameters.CL]\nvalue = 19.0\ndescription = "clearance"\nsource = "label"\n')
+    with pytest.raises(DataValidationError, match=r"pk.toml: parameter 'CL' has no 'unit'"):
+        read_parameter_file(bad)
+    bad.write_text('[parameters.CL]\nvalue = 19.0\nunit = "L/h"\ndescription = "clearance"\nsource = ""\n')
+    with pytest.raises(DataValidationError, match=r"pk.toml: parameter 'CL' 'source' must be a non-empty"):
+        read_parameter_file(bad)
+
+
+def test_parameter_set_round_trip_and_copy_on_write():
+    ps = load_parameters()
+    assert type(ps).from_dict(json.loads(json.dumps(ps.to_dict()))) == ps
+    changed = ps.replace_values(CL=20.0)
+    assert changed.value("CL") == 20.0 and ps.value("CL") == 19.0
+    with pytest.raises(InvalidInputError, match="parameter name must be one of"):
+        ps.replace_values(nope=1.0)
+    missing_source = [p.name for g in ps.groups.values() for p in g.values() if not p.source or not p.unit]
+    assert missing_source == []
