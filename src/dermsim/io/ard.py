@@ -47,7 +47,8 @@ def read_ard(path: str | Path) -> pd.DataFrame:
         df = pd.read_parquet(p)
     else:
         df = pd.read_csv(p, dtype={c: str for c in ARD_COLUMNS if c != "stat_value"},
-                         keep_default_na=False, na_values={"stat_value": ["", "NaN", "nan"]})
+                         keep_default_na=False, na_values={"stat_value": ["", "NaN", "nan"]},
+                         float_precision="round_trip")
     try:
         return validate_ard(df[list(ARD_COLUMNS)] if set(ARD_COLUMNS) <= set(df.columns) else df)
     except Exception as exc:
