@@ -343,3 +343,36 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                         population_name=str(getattr(population, "name", "")), seed=seed_record(seq),
                         blocked=blocked_label,
                         extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes})
+
+
+@dataclass(frozen=True)
+class PatientColumns:
+    """The Population columns simulate_patients reads, for callers without a sampled population
+    (a single typical patient for export, hand-built cohorts in tests)."""
+
+    age_y: np.ndarray
+    weight_kg: np.ndarray
+    bsa_m2: np.ndarray
+    affected_pct: np.ndarray
+    easi0: np.ndarray
+    iga0: np.ndarray
+    nrs0: np.ndarray
+    name: str = "custom"
+
+    @property
+    def n(self) -> int:
+        return int(self.age_y.shape[0])
+
+
+def make_patient(*, age_y: float = 6.5, weight_kg: float = 22.0, height_cm: float = 118.0,
+                 affected_pct: float = 10.5, easi0: float = 8.6, iga0: int = 3,
+                 nrs0: float = 5.0) -> PatientColumns:
+    """One patient from covariates (defaults: a typical TRuE-AD3 child, clinical_facts.md 1b;
+    BSA by Mosteller)."""
+    check_positive("weight_kg", weight_kg)
+    check_positive("height_cm", height_cm)
+    bsa = float(np.sqrt(height_cm * weight_kg / 3600.0))
+    return PatientColumns(age_y=np.array([float(age_y)]), weight_kg=np.array([float(weight_kg)]),
+                          bsa_m2=np.array([bsa]), affected_pct=np.array([float(affected_pct)]),
+                          easi0=np.array([float(easi0)]), iga0=np.array([int(iga0)], dtype=np.int8),
+                          nrs0=np.array([float(nrs0)]), name="single patient")

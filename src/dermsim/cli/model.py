@@ -1,0 +1,82 @@
+"""``dermsim model params`` and ``dermsim model export --format sbml --out FILE``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dermsim._atomic import atomic_path
+from dermsim._validate import check_choice
+from dermsim.cli import app
+from dermsim.model.parameters import GROUPS, default_parameters
+from dermsim.model.regimen import Regimen
+from dermsim.model.sbml import antimony_to_sbml, build_patient_antimony
+from dermsim.model.simulate import make_patient, prepare_patients
+
+model_app = typer.Typer(help="The virtual-patient model: annotated parameters and SBML export.",
+                        no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("params")
+def params_cmd(
+    group: str = typer.Option("all", "--group", help=f"one of all, {', '.join(GROUPS)}"),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+) -> None:
+    """Print the annotated parameters: value, unit, IIV (log-scale omega), description, source."""
+    check_choice("--group", group, ("all", *GROUPS))
+    check_choice("--format", fmt, ("table", "csv", "json"))
+    ps = default_parameters()
+    frame = ps.to_frame()
+    if group != "all":
+        frame = frame[frame["group"] == group]
+    if fmt == "csv":
+        typer.echo(frame.to_csv(index=False), nl=False)
+        return
+    if fmt == "json":
+        data = ps.to_dict()
+        typer.echo(json.dumps(data if group == "all" else {group: data[group]}, indent=2))
+        return
+    table = Table(show_lines=False)
+    for col in ("group", "name", "value", "unit", "omega", "description", "source"):
+        table.add_column(col, overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(row.group, row.name, f"{row.value:.6g}", row.unit,
+                      f"{row.omega:g}" if row.omega else "-", row.description, row.source)
+    Console(width=200).print(table)
+
+
+@model_app.command("export")
+def export_cmd(
+    out: Path = typer.Option(..., "--out", help="file to write"),
+    fmt: str = typer.Option("sbml", "--format", help="sbml or antimony"),
+    strength: float = typer.Option(1.5, "--strength", help="cream strength in percent (0 = vehicle)"),
+    interval_h: float = typer.Option(8.0, "--interval-h", help="hours between the two daily applications"),
+    seed: int = typer.Option(1, "--seed", help="seed of the patient's parameter draw"),
+    typical: bool = typer.Option(False, "--typical", help="typical parameter values (no IIV draw)"),
+    age_y: float = typer.Option(6.5, "--age", help="age in years"),
+    weight_kg: float = typer.Option(22.0, "--weight-kg"),
+    height_cm: float = typer.Option(118.0, "--height-cm"),
+    affected_pct: float = typer.Option(10.5, "--affected-pct", help="treated %BSA"),
+) -> None:
+    """Write one virtual patient (parameters, baseline steady state, BID dosing) as SBML or Antimony."""
+    check_choice("--format", fmt, ("sbml", "antimony"))
+    regimen = Regimen.bid(strength, interval_h=interval_h)
+    patient = make_patient(age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct)
+    ps = default_parameters()
+    if typical:
+        ps = ps.replace_omegas(**{name: 0.0 for name in ps.names()})
+    prep = prepare_patients({k: getattr(patient, k) for k in
+                             ("age_y", "weight_kg", "bsa_m2", "affected_pct", "easi0", "iga0", "nrs0")},
+                            regimen, ps, seed, 0, 1)
+    text = build_patient_antimony(prep, regimen, 0)
+    if fmt == "sbml":
+        text = antimony_to_sbml(text)
+    with atomic_path(out) as tmp:
+        tmp.write_text(text)
+    who = "typical" if typical else f"seed {seed}"
+    typer.echo(f"wrote {out} ({fmt}, {strength:g} % cream, {who} patient)")
