@@ -1,0 +1,1 @@
+"""Analysis: estimands, statistics, ARD."""

@@ -1,0 +1,195 @@
+"""Frozen result objects of the binary and categorical statistics.
+
+Every result holds full-precision numbers (rounding belongs to the formatting layer) and offers
+``to_ard_rows()``: ``(stat_name, stat_value)`` pairs from the ARD vocabulary
+(:data:`dermsim.analysis.ard.STAT_NAMES`), ready for :func:`dermsim.analysis.ard.make_rows`, and
+``to_dict``/``from_dict`` for storage. Other statistics modules keep their own result classes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+__all__ = [
+    "CMHResult",
+    "CommonRiskDifferenceResult",
+    "MarginalRiskDifferenceResult",
+    "ProportionResult",
+    "RatioResult",
+    "RiskDifferenceResult",
+    "TestResult",
+]
+
+StatPairs = list[tuple[str, float]]
+
+
+class _Result:
+    """Shared ``to_dict``/``from_dict``/``replace`` of the frozen result dataclasses."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            out[f.name] = v.to_dict() if isinstance(v, _Result) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        kwargs = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.name not in data:
+                continue
+            v = data[f.name]
+            if isinstance(v, dict) and f.name in _NESTED:
+                v = _NESTED[f.name].from_dict(v)
+            kwargs[f.name] = v
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class TestResult(_Result):
+    """A test statistic with its degrees of freedom and p-value (chi-square, Z, exact)."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    statistic: float
+    df: float
+    p_value: float
+    method: str
+
+    def to_ard_rows(self) -> StatPairs:
+        return [("statistic", self.statistic), ("df", self.df), ("p_value", self.p_value)]
+
+
+@dataclass(frozen=True)
+class ProportionResult(_Result):
+    """A single binomial proportion ``count / n`` with its confidence interval."""
+
+    count: int
+    n: int
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    method: str
+    conf_level: float = 0.95
+
+    def to_ard_rows(self) -> StatPairs:
+        return [("count", float(self.count)), ("n", float(self.n)), ("estimate", self.estimate),
+                ("ci_lower", self.ci_lower), ("ci_upper", self.ci_upper)]
+
+
+@dataclass(frozen=True)
+class RiskDifferenceResult(_Result):
+    """Risk difference ``risk1 - risk2`` (group 1 minus group 2) with SE and confidence interval.
+
+    ``se`` is the unrestricted (Wald) asymptotic standard error, as SAS prints it as ASE, whatever
+    the interval ``method``.
+    """
+
+    count1: int
+    n1: int
+    count2: int
+    n2: int
+    risk1: float
+    risk2: float
+    estimate: float
+    se: float
+    ci_lower: float
+    ci_upper: float
+    method: str
+    conf_level: float = 0.95
+
+    def to_ard_rows(self) -> StatPairs:
+        return [("estimate", self.estimate), ("se", self.se), ("ci_lower", self.ci_lower),
+                ("ci_upper", self.ci_upper)]
+
+
+@dataclass(frozen=True)
+class CommonRiskDifferenceResult(_Result):
+    """A stratified (common) risk difference: estimate, SE, CI and, where defined, a Z test of 0.
+
+    ``se``, ``statistic`` and ``p_value`` are NaN for methods that do not define them
+    (stratified Newcombe has no SE).
+    """
+
+    estimate: float
+    se: float
+    ci_lower: float
+    ci_upper: float
+    statistic: float
+    p_value: float
+    method: str
+    conf_level: float = 0.95
+
+    def to_ard_rows(self) -> StatPairs:
+        return [("estimate", self.estimate), ("se", self.se), ("ci_lower", self.ci_lower),
+                ("ci_upper", self.ci_upper), ("statistic", self.statistic), ("p_value", self.p_value)]
+
+
+@dataclass(frozen=True)
+class RatioResult(_Result):
+    """An odds ratio or relative risk (common or single table) with its confidence interval."""
+
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    method: str
+    conf_level: float = 0.95
+
+    def to_ard_rows(self) -> StatPairs:
+        return [("estimate", self.estimate), ("ci_lower", self.ci_lower), ("ci_upper", self.ci_upper)]
+
+
+@dataclass(frozen=True)
+class CMHResult(_Result):
+    """The three Cochran-Mantel-Haenszel statistics of SAS PROC FREQ ``CMH`` for an R x C x K table.
+
+    ``to_ard_rows()`` gives the general association test (the one that exists for every table);
+    ``to_ard_rows_by_test()`` gives all three, keyed by the test name.
+    """
+
+    correlation: TestResult
+    row_mean_scores: TestResult
+    general_association: TestResult
+    n_strata_used: int
+
+    def to_ard_rows(self) -> StatPairs:
+        return self.general_association.to_ard_rows()
+
+    def to_ard_rows_by_test(self) -> dict[str, StatPairs]:
+        return {"correlation": self.correlation.to_ard_rows(),
+                "row_mean_scores": self.row_mean_scores.to_ard_rows(),
+                "general_association": self.general_association.to_ard_rows()}
+
+
+@dataclass(frozen=True)
+class MarginalRiskDifferenceResult(_Result):
+    """Covariate-adjusted marginal risk difference by g-computation (standardisation) with a
+    delta-method SE (Ge et al. 2011), with the two standardised risks."""
+
+    risk_treatment: float
+    risk_control: float
+    estimate: float
+    se: float
+    ci_lower: float
+    ci_upper: float
+    statistic: float
+    p_value: float
+    n: int
+    method: str
+    conf_level: float = 0.95
+
+    def to_ard_rows(self) -> StatPairs:
+        return [("n", float(self.n)), ("estimate", self.estimate), ("se", self.se),
+                ("ci_lower", self.ci_lower), ("ci_upper", self.ci_upper),
+                ("statistic", self.statistic), ("p_value", self.p_value)]
+
+
+_NESTED: dict[str, type[_Result]] = {
+    "correlation": TestResult, "row_mean_scores": TestResult, "general_association": TestResult,
+}
