@@ -1,0 +1,61 @@
+"""``dermsim model params``, ``dermsim model export`` and ``dermsim simulate`` driven as a user would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from dermsim.cli import main
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "model"))
+from _vp import make_population
+
+
+def test_params_prints_every_parameter_with_unit_and_source(capsys):
+    assert main(["model", "params", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"pk", "disease", "itch", "observation", "vehicle", "jak"} <= set(data)
+    for group in data.values():
+        for spec in group.values():
+            assert spec["unit"] and spec["source"]
+    assert main(["model", "params", "--group", "pk"]) == 0
+    assert "prior, to be calibrated" in capsys.readouterr().out
+
+
+def test_export_sbml_runs_in_roadrunner(tmp_path):
+    roadrunner = pytest.importorskip("roadrunner", reason="libroadrunner (extra 'sbml') is not installed")
+    out = tmp_path / "patient.xml"
+    assert main(["model", "export", "--format", "sbml", "--out", str(out), "--typical"]) == 0
+    rr = roadrunner.RoadRunner(str(out))
+    res = rr.simulate(0, 24 * 14, 15, ["time", "D", "cp_nM"])
+    assert res[-1, 1] < res[0, 1]          # the typical child improves on 1.5 % cream
+    assert 0 < res[-1, 2] < 281            # and plasma stays far below the 281 nM threshold
+
+
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys):
+    out = tmp_path / "x.xml"
+    assert main(["model", "export", "--out", str(out), "--strength", "-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "strength_pct" in err[0] and not out.exists()
+    assert main(["model", "export", "--out", str(out), "--interval-h", "0"]) == 2
+    assert "interval_h" in capsys.readouterr().err
+    assert main(["simulate", "--n", "0", "--seed", "1", "--out", str(tmp_path / "t.parquet")]) == 2
+    assert "--n must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_simulate_writes_parquet_with_metadata(tmp_path, monkeypatch):
+    import dermsim.cli.simulate as sim_cli
+
+    monkeypatch.setattr(sim_cli, "_sample", lambda name, n, seed: make_population(n, seed=seed, name=name))
+    out = tmp_path / "traj.parquet"
+    assert main(["simulate", "--population", "true-ad3", "--strength", "1.5", "--n", "40", "--weeks", "2",
+                 "--seed", "1", "--out", str(out)]) == 0
+    table = pq.read_table(out)
+    assert table.num_rows == 40 * 15 and {"patient", "day", "easi", "iga", "cp_nM"} <= set(table.column_names)
+    meta = json.loads(table.schema.metadata[b"dermsim"])
+    assert meta["regimen"]["strength_pct"] == 1.5 and meta["population"] == "true-ad3"
+    assert meta["seed"]["entropy"] == 1
