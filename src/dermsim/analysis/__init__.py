@@ -1,1 +1,90 @@
-"""Analysis: estimands, statistics, ARD."""
+"""Analysis: estimands, statistics (``estimate_*``/``test_*`` -> frozen results), ARD assembly.
+
+The binary and categorical statistics are re-exported here; the plan, estimand, ARD and method
+modules are imported from their own modules.
+"""
+
+from dermsim.analysis.batched import (
+    BatchedEstimate,
+    BatchedTest,
+    compute_batched_common_odds_ratio,
+    compute_batched_common_risk_difference,
+    compute_batched_proportion,
+    compute_batched_risk_difference,
+    test_batched_cmh,
+    test_batched_mantel_haenszel,
+)
+from dermsim.analysis.cmh import (
+    compute_cmh_statistics,
+    crosstab_strata,
+    table_scores,
+    test_cmh,
+    test_cmh_frame,
+)
+from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
+from dermsim.analysis.logistic import estimate_marginal_risk_difference
+from dermsim.analysis.proportions import (
+    PROPORTION_METHODS,
+    RISK_DIFFERENCE_METHODS,
+    compute_proportion_ci,
+    compute_risk_difference_ci,
+    estimate_proportion,
+    estimate_risk_difference,
+)
+from dermsim.analysis.results import (
+    CMHResult,
+    CommonRiskDifferenceResult,
+    MarginalRiskDifferenceResult,
+    ProportionResult,
+    RatioResult,
+    RiskDifferenceResult,
+    TestResult,
+)
+from dermsim.analysis.stratified import (
+    COMMON_RISK_DIFFERENCE_METHODS,
+    compute_common_risk_difference,
+    estimate_common_odds_ratio,
+    estimate_common_relative_risk,
+    estimate_common_risk_difference,
+    test_breslow_day,
+    test_mantel_haenszel,
+)
+
+__all__ = [
+    "COMMON_RISK_DIFFERENCE_METHODS",
+    "PROPORTION_METHODS",
+    "RISK_DIFFERENCE_METHODS",
+    "BatchedEstimate",
+    "BatchedTest",
+    "CMHResult",
+    "CommonRiskDifferenceResult",
+    "MarginalRiskDifferenceResult",
+    "ProportionResult",
+    "RatioResult",
+    "RiskDifferenceResult",
+    "TestResult",
+    "compute_batched_common_odds_ratio",
+    "compute_batched_common_risk_difference",
+    "compute_batched_proportion",
+    "compute_batched_risk_difference",
+    "compute_cmh_statistics",
+    "compute_common_risk_difference",
+    "compute_proportion_ci",
+    "compute_risk_difference_ci",
+    "crosstab_strata",
+    "estimate_common_odds_ratio",
+    "estimate_common_relative_risk",
+    "estimate_common_risk_difference",
+    "estimate_marginal_risk_difference",
+    "estimate_proportion",
+    "estimate_risk_difference",
+    "table_scores",
+    "test_batched_cmh",
+    "test_batched_mantel_haenszel",
+    "test_breslow_day",
+    "test_chi_square",
+    "test_cmh",
+    "test_cmh_frame",
+    "test_fisher_exact",
+    "test_mantel_haenszel",
+]

@@ -33,6 +33,7 @@ __all__ = [
     "estimate_common_risk_difference",
     "stratified_counts",
     "test_breslow_day",
+    "test_mantel_haenszel",
 ]
 
 COMMON_RISK_DIFFERENCE_METHODS = ("mh_sato", "summary_score", "stratified_newcombe")
@@ -216,4 +217,14 @@ def test_breslow_day(count1, n1, count2, n2, *, tarone: bool = False) -> TestRes
                       method="breslow_day_tarone" if tarone else "breslow_day")
 
 
+def test_mantel_haenszel(count1, n1, count2, n2, *, correction: bool = False) -> TestResult:
+    """Mantel-Haenszel chi-square for 2 x 2 x K (statsmodels ``test_null_odds``); with
+    ``correction=True`` the continuity correction of R ``mantelhaen.test`` (its default)."""
+    st = StratifiedTable(_tables(count1, n1, count2, n2))
+    res = st.test_null_odds(correction=correction)
+    return TestResult(statistic=float(res.statistic), df=1.0, p_value=float(res.pvalue),
+                      method="mantel_haenszel_cc" if correction else "mantel_haenszel")
+
+
+test_mantel_haenszel.__test__ = False  # type: ignore[attr-defined]
 test_breslow_day.__test__ = False  # type: ignore[attr-defined]  # a statistic, not a pytest test

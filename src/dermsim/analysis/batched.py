@@ -1,0 +1,196 @@
+"""Binary-endpoint statistics for many trials at once, for the design layer.
+
+Inputs are count arrays of shape ``(trials, strata, arms)``: ``responders`` and ``totals``. Every
+function returns arrays over trials and runs the same array code as the single-trial functions
+(:mod:`~dermsim.analysis.proportions`, :mod:`~dermsim.analysis.stratified`,
+:mod:`~dermsim.analysis.cmh`), so one trial analysed either way gives the same numbers (tested).
+No Python loop over trials: 10,000 trials of 4 strata take milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from dermsim._validate import check_int
+from dermsim.analysis.cmh import compute_cmh_statistics
+from dermsim.analysis.proportions import _z, compute_proportion_ci, compute_risk_difference_ci
+from dermsim.analysis.stratified import compute_common_risk_difference
+from dermsim.errors import InvalidInputError
+
+__all__ = [
+    "BatchedEstimate",
+    "BatchedTest",
+    "compute_batched_common_odds_ratio",
+    "compute_batched_common_risk_difference",
+    "compute_batched_proportion",
+    "compute_batched_risk_difference",
+    "test_batched_cmh",
+    "test_batched_mantel_haenszel",
+]
+
+
+@dataclass(frozen=True)
+class BatchedEstimate:
+    """Per-trial estimates (arrays of shape ``(trials,)``); ``se``/``statistic``/``p_value`` are NaN
+    where the method defines none."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_lower: np.ndarray
+    ci_upper: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+    method: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> BatchedEstimate:
+        return cls(**{k: (v if k == "method" else np.asarray(v, dtype=float)) for k, v in data.items()})
+
+
+@dataclass(frozen=True)
+class BatchedTest:
+    """Per-trial test results (arrays of shape ``(trials,)``)."""
+
+    statistic: np.ndarray
+    df: np.ndarray
+    p_value: np.ndarray
+    method: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> BatchedTest:
+        return cls(**{k: (v if k == "method" else np.asarray(v, dtype=float)) for k, v in data.items()})
+
+
+def _counts(responders: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(responders, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    if x.ndim != 3 or x.shape != n.shape:
+        raise InvalidInputError(f"responders and totals must both have shape (trials, strata, arms); got "
+                                f"{x.shape} and {n.shape}.")
+    if np.any(x < 0) or np.any(x > n) or np.any(x != np.round(x)) or np.any(n != np.round(n)):
+        raise InvalidInputError("responders must be whole numbers within [0, totals]; got a value outside.")
+    return x, n
+
+
+def _arm(name: str, value: int, n_arms: int) -> int:
+    v = check_int(name, value)
+    if v >= n_arms:
+        raise InvalidInputError(f"{name} must be an arm index below {n_arms}; got {v}.")
+    return v
+
+
+def compute_batched_proportion(responders: np.ndarray, totals: np.ndarray, *, arm: int,
+                               method: str = "wilson", conf_level: float = 0.95) -> BatchedEstimate:
+    """Responder proportion of one arm per trial (strata pooled) with its CI."""
+    x, n = _counts(responders, totals)
+    a = _arm("arm", arm, x.shape[2])
+    xs, ns = x[:, :, a].sum(axis=1), n[:, :, a].sum(axis=1)
+    lo, hi = compute_proportion_ci(xs, ns, method=method, conf_level=conf_level)
+    p = xs / ns
+    nan = np.full_like(p, np.nan)
+    return BatchedEstimate(p, np.sqrt(p * (1 - p) / ns), lo, hi, nan, nan.copy(), method)
+
+
+def compute_batched_risk_difference(responders: np.ndarray, totals: np.ndarray, *, treatment: int,
+                                    control: int, method: str = "wald",
+                                    conf_level: float = 0.95) -> BatchedEstimate:
+    """Unstratified risk difference treatment minus control per trial (strata pooled)."""
+    x, n = _counts(responders, totals)
+    t = _arm("treatment", treatment, x.shape[2])
+    c = _arm("control", control, x.shape[2])
+    est, se, lo, hi = compute_risk_difference_ci(x[:, :, t].sum(1), n[:, :, t].sum(1),
+                                                 x[:, :, c].sum(1), n[:, :, c].sum(1),
+                                                 method=method, conf_level=conf_level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = est / se
+    return BatchedEstimate(est, se, lo, hi, stat, 2 * special.ndtr(-np.abs(stat)), method)
+
+
+def compute_batched_common_risk_difference(responders: np.ndarray, totals: np.ndarray, *,
+                                           treatment: int, control: int, method: str = "mh_sato",
+                                           conf_level: float = 0.95) -> BatchedEstimate:
+    """Stratified (common) risk difference per trial: ``mh_sato``, ``summary_score`` or
+    ``stratified_newcombe`` (see :func:`dermsim.analysis.stratified.compute_common_risk_difference`)."""
+    x, n = _counts(responders, totals)
+    t = _arm("treatment", treatment, x.shape[2])
+    c = _arm("control", control, x.shape[2])
+    r = compute_common_risk_difference(x[:, :, t], n[:, :, t], x[:, :, c], n[:, :, c], method=method,
+                                       conf_level=conf_level)
+    return BatchedEstimate(method=method, **r)
+
+
+def test_batched_cmh(responders: np.ndarray, totals: np.ndarray, *,
+                     arms: Sequence[int] | None = None) -> BatchedTest:
+    """CMH general association test of arm x response (responder / non-responder) over strata, per
+    trial; for two arms this is the Mantel-Haenszel chi-square without continuity correction."""
+    x, n = _counts(responders, totals)
+    idx = list(range(x.shape[2])) if arms is None else [_arm("arms", a, x.shape[2]) for a in arms]
+    if len(idx) < 2:
+        raise InvalidInputError(f"arms must name at least 2 arms; got {len(idx)}.")
+    xs, ns = x[:, :, idx], n[:, :, idx]
+    tables = np.stack([xs, ns - xs], axis=-1)  # (trials, strata, arms, 2)
+    r = compute_cmh_statistics(tables)["general_association"]
+    return BatchedTest(r["statistic"], r["df"], r["p_value"], "cmh_general_association")
+
+
+def test_batched_mantel_haenszel(responders: np.ndarray, totals: np.ndarray, *, treatment: int,
+                                 control: int, correction: bool = False) -> BatchedTest:
+    """Mantel-Haenszel chi-square of a 2 x 2 x K table per trial, optionally with the continuity
+    correction of R ``mantelhaen.test(correct = TRUE)``."""
+    x, n = _counts(responders, totals)
+    t = _arm("treatment", treatment, x.shape[2])
+    c = _arm("control", control, x.shape[2])
+    a, n1, x2, n2 = x[:, :, t], n[:, :, t], x[:, :, c], n[:, :, c]
+    big_n = n1 + n2
+    m1 = a + x2
+    use = big_n > 1
+    safe = np.where(use, big_n, 2.0)
+    expected = np.where(use, n1 * m1 / safe, 0.0)
+    var = np.where(use, n1 * n2 * m1 * (big_n - m1) / (safe ** 2 * (safe - 1.0)), 0.0)
+    dev = np.abs((np.where(use, a, 0.0) - expected).sum(axis=1))
+    if correction:
+        dev = np.maximum(dev - 0.5, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = dev ** 2 / var.sum(axis=1)
+    df = np.ones_like(stat)
+    return BatchedTest(stat, df, stats.chi2.sf(stat, 1), "mantel_haenszel" + ("_cc" if correction else ""))
+
+
+def compute_batched_common_odds_ratio(responders: np.ndarray, totals: np.ndarray, *, treatment: int,
+                                      control: int, conf_level: float = 0.95) -> BatchedEstimate:
+    """Mantel-Haenszel common odds ratio per trial with the Robins-Breslow-Greenland CI; ``se`` is
+    the SE of the log odds ratio."""
+    x, n = _counts(responders, totals)
+    t = _arm("treatment", treatment, x.shape[2])
+    c = _arm("control", control, x.shape[2])
+    a, n1, cc, n2 = x[:, :, t], n[:, :, t], x[:, :, c], n[:, :, c]
+    b, d = n1 - a, n2 - cc
+    big_n = np.where(n1 + n2 > 0, n1 + n2, 1.0)
+    r = a * d / big_n
+    s = b * cc / big_n
+    p = (a + d) / big_n
+    q = (b + cc) / big_n
+    sr, ss = r.sum(1), s.sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = sr / ss
+        var = ((p * r).sum(1) / (2 * sr ** 2) + ((p * s + q * r).sum(1)) / (2 * sr * ss)
+               + (q * s).sum(1) / (2 * ss ** 2))
+    se = np.sqrt(var)
+    z = _z(conf_level)
+    nan = np.full_like(est, np.nan)
+    return BatchedEstimate(est, se, est * np.exp(-z * se), est * np.exp(z * se), nan, nan.copy(),
+                           "mantel_haenszel")
+
+
+test_batched_cmh.__test__ = False  # type: ignore[attr-defined]  # statistics, not pytest tests
+test_batched_mantel_haenszel.__test__ = False  # type: ignore[attr-defined]
