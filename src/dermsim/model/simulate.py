@@ -42,7 +42,7 @@ from dermsim.engine import (
 from dermsim.errors import InvalidInputError
 from dermsim.model import disease, pk
 from dermsim.model.itch import compute_itch_placebo
-from dermsim.model.jak import Blocked, compute_occupancy, derive_pathway_imax
+from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
 from dermsim.model.regimen import Regimen
 from dermsim.model.scores import (
@@ -56,7 +56,8 @@ from dermsim.model.scores import (
 
 HOURS_PER_WEEK = 168.0
 # states recorded from the integration (n, T) and scores derived from them
-STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "D", "cp_nM", "u")
+# occupancy: mean over the preceding day of u^h/(1+u^h); pathway j is blocked by Imax_j x occupancy
+STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "D", "cp_nM", "u", "occupancy")
 SCORE_RECORDS = ("easi", "easi_mean", "iga", "nrs", "nrs_weekly")
 RECORDABLE = STATE_RECORDS + SCORE_RECORDS
 DEFAULT_RECORD = ("easi", "iga", "nrs_weekly", "cp_nM", "u", "B", "P", "Q", "D")
@@ -102,6 +103,13 @@ class Trajectories:
                 raise InvalidInputError(f"record must include '{need}' to compute endpoints.")
         return compute_patient_endpoints(self.values["easi"], self.values["iga"],
                                          self.values.get("nrs_weekly"), day)
+
+    def inhibition(self) -> dict[str, np.ndarray]:
+        """Daily-mean fractional block per pathway (n, T): Imax_j x occupancy (needs 'occupancy')."""
+        if "occupancy" not in self.values:
+            raise InvalidInputError("record must include 'occupancy' to compute the inhibition.")
+        occ = self.values["occupancy"]
+        return {name: imax * occ for name, imax in self.extra["pathway_imax"].items()}
 
     def to_frame(self, layout: str = "wide"):
         """pandas frame: ``wide`` (patient, day, one column per variable) or ``long``."""
@@ -246,9 +254,12 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         rec["D"][d] = disease.compute_severity(y)
         rec["cp_nM"][d] = pk.compute_plasma_nM(x, p)
         rec["u"][d] = pk.compute_local_exposure(x, p)
+        rec["occupancy"][d] = occ_day / grid.period_h
 
+    occ_day = np.zeros(n)
     record(0)
     for d in range(days):
+        occ_day = np.zeros(n)
         for s in range(grid.n_steps):
             h = grid.steps_h[s]
             t0 = d * grid.period_h + grid.starts_h[s]
@@ -260,6 +271,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
                     u = row[0] * x[0] + row[1] * x[1] + row[2] * x[2] + row[3] * x[3]
                     occ += w * compute_occupancy(u, prep.hill)
                 inhib = prep.imax[:, None] * occ[None, :]
+                occ_day += h * occ
             else:
                 inhib = None
             kveh = disease.compute_vehicle_rate_mean(t0 / HOURS_PER_WEEK, (t0 + h) / HOURS_PER_WEEK, vp)
@@ -337,12 +349,15 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for fut in [pool.submit(run, sl) for sl in chunks]:
                     fut.result()
+    jak = {k: p.value for k, p in params.group("jak").items()}
+    imax = derive_pathway_imax(jak["Imax"], jak["phi_partial"], blocked)
     blocked_label = blocked if isinstance(blocked, str) else ("jak1/2" if blocked is None else
                                                               "+".join(sorted(map(str, blocked))))
     return Trajectories(day=np.arange(t_out, dtype=float), values=out, baseline=base, regimen=regimen,
                         population_name=str(getattr(population, "name", "")), seed=seed_record(seq),
                         blocked=blocked_label,
-                        extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes})
+                        extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes,
+                               "pathway_imax": dict(zip(PATHWAYS, map(float, imax), strict=True))})
 
 
 @dataclass(frozen=True)

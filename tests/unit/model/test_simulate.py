@@ -132,3 +132,28 @@ def test_parameter_set_round_trip_and_copy_on_write():
         ps.replace_values(nope=1.0)
     missing_source = [p.name for g in ps.groups.values() for p in g.values() if not p.source or not p.unit]
     assert missing_source == []
+
+
+def test_daily_inhibition_per_pathway_and_a_single_pathway_biologic(pop):
+    jak = simulate_patients(pop, Regimen(strength_pct=1.5), 7, seed=8, record=["occupancy"])
+    il13 = simulate_patients(pop, Regimen(strength_pct=1.5), 7, seed=8, record=["occupancy"],
+                             blocked=["IL13"])
+    inh, inh13 = jak.inhibition(), il13.inhibition()
+    assert np.all(inh["IL13"][:, 0] == 0) and np.all(inh["IL13"][:, 1:] > 0)
+    assert np.all(inh["IL4"] <= inh["IL13"])          # IL-4 (JAK1 + JAK3) is only partly blocked
+    assert np.all(inh13["IL31"] == 0) and np.all(inh13["IL13"] == inh["IL13"])
+    assert np.all(inh["IL13"] < 1)
+
+
+def test_runs_on_the_population_contract_class(pop):
+    population = pytest.importorskip("dermsim.model.population")
+    n = pop.n
+    real = population.Population(
+        name="contract", seed={"entropy": 0, "spawn_key": []}, age_y=pop.age_y, sex=pop.sex,
+        weight_kg=pop.weight_kg, height_cm=pop.height_cm, bsa_m2=pop.bsa_m2, regions=("trunk",),
+        region_pct=pop.affected_pct[:, None], affected_pct=pop.affected_pct,
+        easi_region_pct=np.full((n, 4), 10.0), iga0=pop.iga0, easi0=pop.easi0, nrs0=pop.nrs0)
+    a = simulate_patients(real, Regimen(strength_pct=1.5), 5, seed=3)
+    b = simulate_patients(pop, Regimen(strength_pct=1.5), 5, seed=3)
+    np.testing.assert_array_equal(a["easi"], b["easi"])
+    assert a.population_name == "contract"
