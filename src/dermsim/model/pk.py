@@ -42,6 +42,7 @@ class PatientPK:
     """Per-patient PK quantities (arrays of shape (n,)) for one regimen."""
 
     dose_mg: np.ndarray          # per application
+    grams: np.ndarray            # cream per application
     area_cm2: np.ndarray         # treated area
     F: np.ndarray                # fraction of applied dose reaching plasma
     k_a: np.ndarray
@@ -65,15 +66,21 @@ def compute_treated_area_cm2(bsa_m2: np.ndarray, affected_pct: np.ndarray) -> np
     return np.asarray(bsa_m2, float) * 1e4 * np.asarray(affected_pct, float) / 100.0
 
 
-def compute_dose_mg(regimen: Regimen, area_cm2: np.ndarray, g_per_cm2_default: float) -> np.ndarray:
-    """Drug per application: strength (mg/g) x grams; grams from the FTU rule unless given."""
+def compute_grams_per_application(regimen: Regimen, area_cm2: np.ndarray,
+                                  g_per_cm2_default: float) -> np.ndarray:
+    """Cream per application (g): as given, or the FTU rule (area x g/cm2), times adherence."""
     area = np.asarray(area_cm2, float)
     if regimen.grams_per_application is not None:
         grams = np.full(area.shape, regimen.grams_per_application)
     else:
         g_cm2 = regimen.g_per_cm2 if regimen.g_per_cm2 is not None else g_per_cm2_default
         grams = area * g_cm2
-    return regimen.strength_mg_per_g * grams * regimen.adherence
+    return grams * regimen.adherence
+
+
+def compute_dose_mg(regimen: Regimen, area_cm2: np.ndarray, g_per_cm2_default: float) -> np.ndarray:
+    """Drug per application: strength (mg/g) x grams."""
+    return regimen.strength_mg_per_g * compute_grams_per_application(regimen, area_cm2, g_per_cm2_default)
 
 
 def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg: np.ndarray,
@@ -86,7 +93,8 @@ def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg:
     area = compute_treated_area_cm2(bsa_m2, affected_pct)
     if np.any(area <= 0):
         raise InvalidInputError("affected_pct and bsa_m2 must give a treated area > 0 cm2; got 0.")
-    dose = compute_dose_mg(regimen, area, float(pk["g_per_cm2"][0]))
+    grams = compute_grams_per_application(regimen, area, float(pk["g_per_cm2"][0]))
+    dose = regimen.strength_mg_per_g * grams
     s = max(regimen.strength_pct, 1e-12)  # vehicle: dose is 0, F only needs to be finite
     damage = np.clip(1.0 - np.asarray(barrier0, float), 1e-6, 1.0)
     F = (pk["F_top"] * (s / pk["s_ref"]) ** (pk["gamma"] - 1.0)
@@ -101,7 +109,7 @@ def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg:
     vs_volume_L = area * pk["h_vs"] * 1e-3                  # cm3 -> L
     u_vs = pk["fu_skin"] * 1e6 / (mw * vs_volume_L) / pk["IC50_skin"]
     u_p = nm_per_mg_p / pk["IC50_wb"]
-    return PatientPK(dose_mg=dose, area_cm2=area, F=F, k_a=pk["k_a"], f_fast=pk["f_fast"],
+    return PatientPK(dose_mg=dose, grams=grams, area_cm2=area, F=F, k_a=pk["k_a"], f_fast=pk["f_fast"],
                      k_sv=pk["k_sv"], k_vs=pk["k_vs"], CL_L_h=CL, V_L=V, u_per_mg_vs=u_vs,
                      u_per_mg_p=u_p, nM_per_mg_p=nm_per_mg_p,
                      applications_per_day=regimen.applications_per_day)

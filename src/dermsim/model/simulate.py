@@ -316,7 +316,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     n = cols["age_y"].shape[0]
     t_out = days + 1
     out = {name: np.empty((n, t_out), dtype=np.int8 if name == "iga" else float) for name in names}
-    base = {k: np.empty(n) for k in ("css_nM", "F", "dose_mg", "D0", "B0", "Q0")}
+    # per-patient constants: Css (nM), F, dose (mg) and cream (g/week; label: <= 60 g/week for >= 12 y)
+    base = {k: np.empty(n) for k in ("css_nM", "F", "dose_mg", "grams_per_week", "D0", "B0", "Q0")}
     lock = threading.Lock()
     done = [0]
 
@@ -329,6 +330,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         base["css_nM"][sl] = pk.compute_css_nM(prep.pk)
         base["F"][sl] = prep.pk.F
         base["dose_mg"][sl] = prep.pk.dose_mg
+        base["grams_per_week"][sl] = prep.pk.grams * regimen.applications_per_day * 7
         base["D0"][sl] = disease.compute_severity(prep.y0)
         base["B0"][sl] = prep.y0[disease.B]
         base["Q0"][sl] = prep.y0[disease.Q]

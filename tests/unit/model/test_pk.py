@@ -95,3 +95,11 @@ def test_regimen_round_trips():
     r = Regimen(strength_pct=0.75, application_times_h=(0.0, 12.0), grams_per_application=3.0)
     assert Regimen.from_dict(r.to_dict()) == r
     assert r.dosing_intervals_h == (12.0, 12.0)
+
+
+def test_cream_amount_per_week_follows_the_ftu_rule():
+    # clinical_facts 6c: X % BSA needs about X x 0.25 g per application; 20 % of an adult -> ~70 g/week
+    p = _patient_pk(area_pct=20.0, bsa=1.73)
+    grams_week = p.grams[0] * 2 * 7
+    np.testing.assert_allclose(grams_week, 1.73e4 * 0.2 * 0.5 / 286 * 14, rtol=1e-3)
+    assert 55 < grams_week < 90
