@@ -41,3 +41,13 @@ def test_engine_matches_lsoda_on_a_short_vehicle_course():
     eng = simulate_patients(pop, Regimen(strength_pct=0.0), 10, seed=5, record="all")
     ref = simulate_reference(pop, Regimen(strength_pct=0.0), 10, seed=5)
     np.testing.assert_allclose(eng["easi_mean"], ref["easi_mean"], rtol=0, atol=0.05)
+
+
+@pytest.mark.parametrize("times", [(7.0,), (0.0, 12.0), (6.0, 13.0, 20.0)])
+def test_engine_matches_lsoda_for_other_application_times(times):
+    pop = make_population(2, seed=6)
+    reg = Regimen(strength_pct=1.5, application_times_h=times)
+    eng = simulate_patients(pop, reg, 10, seed=6, record="all")
+    ref = simulate_reference(pop, reg, 10, seed=6)
+    np.testing.assert_allclose(eng["easi_mean"], ref["easi_mean"], rtol=0, atol=0.05)
+    np.testing.assert_allclose(eng["cp_nM"][:, 1:], ref["cp_nM"][:, 1:], rtol=1e-3, atol=0)

@@ -85,7 +85,7 @@ def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str,
                atol: float) -> dict[str, np.ndarray]:
     rhs, ppk = make_patient_rhs(prep, 0)
     dose_times = {24.0 * d + t for d in range(days) for t in regimen.application_times_h}
-    cuts = sorted(dose_times | {0.0, 24.0 * days})
+    cuts = sorted(dose_times | {24.0 * d for d in range(days + 1)})
     z = np.concatenate([np.zeros(pk.N_PK), prep.y0[:, 0]])
     rec = np.empty((days + 1, z.size))
     rec[0] = z
