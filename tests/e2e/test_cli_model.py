@@ -59,3 +59,24 @@ def test_simulate_writes_parquet_with_metadata(tmp_path, monkeypatch):
     meta = json.loads(table.schema.metadata[b"dermsim"])
     assert meta["regimen"]["strength_pct"] == 1.5 and meta["population"] == "true-ad3"
     assert meta["seed"]["entropy"] == 1
+
+
+def test_bad_parameter_file_and_negative_grams_exit_2(tmp_path, capsys):
+    from dermsim.model.parameters import PARAMETER_DIR
+
+    pdir = tmp_path / "params"
+    pdir.mkdir()
+    for f in PARAMETER_DIR.glob("*.toml"):
+        (pdir / f.name).write_text(f.read_text())
+    old = 'unit = "1/week"\nomega = 0.3\ndescription = "itch relaxation'
+    text = (pdir / "itch.toml").read_text().replace(old, old.split("\n", 1)[1], 1)
+    (pdir / "itch.toml").write_text(text)
+    assert main(["model", "params", "--params", str(pdir)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "itch.toml: parameter 'k_Q' has no 'unit'" in err[0]
+    out = tmp_path / "x.xml"
+    assert main(["model", "export", "--out", str(out), "--grams", "-1"]) == 2
+    assert "grams_per_application must be > 0" in capsys.readouterr().err and not out.exists()
+    args = ["simulate", "--n", "5", "--seed", "1", "--grams", "-2", "--out", str(tmp_path / "t.parquet")]
+    assert main(args) == 2
+    assert "grams_per_application" in capsys.readouterr().err

@@ -12,10 +12,19 @@ from rich.table import Table
 from dermsim._atomic import atomic_path
 from dermsim._validate import check_choice
 from dermsim.cli import app
-from dermsim.model.parameters import GROUPS, default_parameters
+from dermsim.model.parameters import GROUPS, ParameterSet, default_parameters, load_parameters
 from dermsim.model.regimen import Regimen
 from dermsim.model.sbml import antimony_to_sbml, build_patient_antimony
 from dermsim.model.simulate import make_patient, prepare_patients
+
+GRAMS_HELP = "cream per application in g (default: fingertip-unit rule on the treated area)"
+PARAMS_HELP = "directory of annotated parameter TOML files (default: the package's own)"
+
+
+def parameters_from(directory: Path | None) -> ParameterSet:
+    """The package's parameters, or those in ``directory`` (validated: unit and source required)."""
+    return default_parameters() if directory is None else load_parameters(directory)
+
 
 model_app = typer.Typer(help="The virtual-patient model: annotated parameters and SBML export.",
                         no_args_is_help=True)
@@ -26,11 +35,12 @@ app.add_typer(model_app, name="model")
 def params_cmd(
     group: str = typer.Option("all", "--group", help=f"one of all, {', '.join(GROUPS)}"),
     fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+    params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
 ) -> None:
     """Print the annotated parameters: value, unit, IIV (log-scale omega), description, source."""
     check_choice("--group", group, ("all", *GROUPS))
     check_choice("--format", fmt, ("table", "csv", "json"))
-    ps = default_parameters()
+    ps = parameters_from(params_dir)
     frame = ps.to_frame()
     if group != "all":
         frame = frame[frame["group"] == group]
@@ -62,12 +72,14 @@ def export_cmd(
     weight_kg: float = typer.Option(22.0, "--weight-kg"),
     height_cm: float = typer.Option(118.0, "--height-cm"),
     affected_pct: float = typer.Option(10.5, "--affected-pct", help="treated %BSA"),
+    grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
+    params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
 ) -> None:
     """Write one virtual patient (parameters, baseline steady state, BID dosing) as SBML or Antimony."""
     check_choice("--format", fmt, ("sbml", "antimony"))
-    regimen = Regimen.bid(strength, interval_h=interval_h)
+    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
     patient = make_patient(age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct)
-    ps = default_parameters()
+    ps = parameters_from(params_dir)
     if typical:
         ps = ps.replace_omegas(**{name: 0.0 for name in ps.names()})
     prep = prepare_patients({k: getattr(patient, k) for k in

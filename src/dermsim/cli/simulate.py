@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from dermsim._atomic import atomic_path
 from dermsim._validate import check_int, check_positive
 from dermsim.cli import app
+from dermsim.cli.model import GRAMS_HELP, PARAMS_HELP, parameters_from
 from dermsim.errors import InvalidInputError
 from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import DEFAULT_RECORD, RECORDABLE, Trajectories, simulate_patients
@@ -61,6 +62,8 @@ def simulate_cmd(
     record: str = typer.Option(",".join(DEFAULT_RECORD), "--record",
                                help=f"comma-separated variables from {', '.join(RECORDABLE)}"),
     workers: int = typer.Option(2, "--workers", help="threads (results do not depend on it)"),
+    grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
+    params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories."""
     check_int("--n", n, minimum=1)
@@ -68,13 +71,14 @@ def simulate_cmd(
     days = round(weeks * 7)
     if days < 1:
         raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
-    regimen = Regimen.bid(strength, interval_h=interval_h)
+    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
+    params = parameters_from(params_dir)
     names = [r.strip() for r in record.split(",") if r.strip()]
     pop = _sample(population, n, seed)
     with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} patients"),
                   TimeElapsedColumn(), transient=True, disable=n < 5000) as bar:
         task = bar.add_task("simulate", total=n)
-        traj = simulate_patients(pop, regimen, days, seed, record=names, workers=workers,
+        traj = simulate_patients(pop, regimen, days, seed, record=names, workers=workers, params=params,
                                  blocked=None if blocked == "jak1/2" else blocked,
                                  progress=lambda done, total: bar.update(task, completed=done))
     _write_parquet(traj, out)
