@@ -10,10 +10,11 @@ problem, in one line.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dermsim.errors import DataValidationError
 
@@ -26,17 +27,23 @@ class Frozen(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain (JSON-ready) dict that :meth:`from_dict` turns back into an equal object."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return cls.model_validate(data)
+
 
 class Source(Frozen):
     citation: Annotated[str, Field(min_length=3)]
     url: str | None = None
 
 
-class Fact(Frozen):
-    """One published number with its unit, source key and status."""
+class Cited(Frozen):
+    """Anything that carries a source key and a status (a fact, an endpoint record, an AE row)."""
 
-    value: float | int | str | None
-    unit: str
     source: Annotated[str, Field(min_length=1)]
     status: Status
     note: str | None = None
@@ -47,7 +54,48 @@ class Fact(Frozen):
         return self.status in ("C", "D")
 
 
+def check_pct(name: str, value: float | None) -> None:
+    """Raise ValueError unless ``value`` is None or a percentage in [0, 100]."""
+    if value is not None and not 0 <= value <= 100:
+        raise ValueError(f"{name} must be a percentage within [0, 100]; got {value:g}")
+
+
+class Fact(Cited):
+    """One published number with its unit, source key and status.
+
+    ``value`` is a number, a list of numbers (e.g. pack sizes) or a text; ``sd`` is the published
+    standard deviation where the source gives "mean (SD)". An NF fact has no value, any other
+    fact has one. A value in unit "%" must lie in [0, 100] (changes use unit "% change").
+    """
+
+    value: float | int | list[float] | str | None = None
+    unit: str
+    sd: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fact:
+        if self.status == "NF" and self.value is not None:
+            raise ValueError(f"a fact with status NF must have no value; got {self.value!r}")
+        if self.status != "NF" and self.value is None:
+            raise ValueError(f"a fact with status {self.status} needs a value (use status NF for none)")
+        if self.unit == "%":
+            values = self.value if isinstance(self.value, list) else [self.value]
+            for v in values:
+                if isinstance(v, int | float):
+                    check_pct("value", v)
+        return self
+
+    @property
+    def number(self) -> float | None:
+        """The value as a float, or None when it is missing or not a single number."""
+        return float(self.value) if isinstance(self.value, int | float) else None
+
+
 M = TypeVar("M", bound=BaseModel)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).rstrip(".")
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -55,13 +103,15 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 
 
 def check_sources(file: str, obj: Any, sources: dict[str, Source], loc: tuple[Any, ...] = ()) -> None:
-    """Every Fact below ``obj`` must cite a key of ``sources`` (several keys: separated by ';')."""
-    if isinstance(obj, Fact):
+    """Every Fact (any :class:`Cited`) below ``obj`` must cite a key of ``sources`` (several keys:
+    separated by ';')."""
+    if isinstance(obj, Cited):
         for key in (s.strip() for s in obj.source.split(";")):
             if key not in sources:
                 raise DataValidationError(
                     f"evidence file {file}: key {_dotted(loc)}: source {key!r} is not in [sources].")
-        return
+        if isinstance(obj, Fact):
+            return
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             check_sources(file, getattr(obj, name), sources, (*loc, name))
@@ -73,6 +123,38 @@ def check_sources(file: str, obj: Any, sources: dict[str, Source], loc: tuple[An
             check_sources(file, v, sources, (*loc, i))
 
 
+def _is_cited(obj: Any) -> bool:
+    # Duck-typed so that row models of other evidence modules (e.g. charts' ChartRow) count too.
+    return isinstance(obj, Cited) or (isinstance(obj, BaseModel) and isinstance(getattr(obj, "source", None), str)
+                                      and getattr(obj, "status", None) in ("C", "D", "U", "NF"))
+
+
+def iter_cited(obj: Any, loc: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """Every cited value (a :class:`Cited`, or any model with ``source`` and ``status``) below
+    ``obj`` with its dotted key, in file order."""
+    if _is_cited(obj):
+        yield _dotted(loc), obj
+        if isinstance(obj, Fact) or not isinstance(obj, Cited):
+            return
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from iter_cited(getattr(obj, name), (*loc, name))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from iter_cited(v, (*loc, k))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            yield from iter_cited(v, (*loc, i))
+
+
+def count_by_status(obj: Any) -> dict[str, int]:
+    """Number of cited values below ``obj`` per status code (C, D, U, NF)."""
+    counts = dict.fromkeys(("C", "D", "U", "NF"), 0)
+    for _, item in iter_cited(obj):
+        counts[item.status] += 1
+    return counts
+
+
 def load_model(model: type[M], path: Path) -> M:
     """Parse the TOML file at ``path`` into ``model``; any problem is one line naming file and key."""
     name = path.name
@@ -81,12 +163,12 @@ def load_model(model: type[M], path: Path) -> M:
     except FileNotFoundError as exc:
         raise DataValidationError(f"evidence file {name}: not found at {path}.") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise DataValidationError(f"evidence file {name}: not valid TOML: {exc}.") from exc
+        raise DataValidationError(f"evidence file {name}: not valid TOML: {_one_line(str(exc))}.") from exc
     try:
         parsed = model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = _one_line(err["msg"].removeprefix("Value error, "))
         raise DataValidationError(f"evidence file {name}: key {_dotted(err['loc'])}: {msg}.") from exc
     sources = getattr(parsed, "sources", None)
     if isinstance(sources, dict):
