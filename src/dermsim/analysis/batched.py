@@ -16,7 +16,6 @@ import numpy as np
 from scipy import special, stats
 
 from dermsim._validate import check_int
-from dermsim.analysis.cmh import compute_cmh_statistics
 from dermsim.analysis.proportions import _z, compute_proportion_ci, compute_risk_difference_ci
 from dermsim.analysis.stratified import compute_common_risk_difference
 from dermsim.errors import InvalidInputError
@@ -132,15 +131,41 @@ def compute_batched_common_risk_difference(responders: np.ndarray, totals: np.nd
 def test_batched_cmh(responders: np.ndarray, totals: np.ndarray, *,
                      arms: Sequence[int] | None = None) -> BatchedTest:
     """CMH general association test of arm x response (responder / non-responder) over strata, per
-    trial; for two arms this is the Mantel-Haenszel chi-square without continuity correction."""
+    trial; for two arms this is the Mantel-Haenszel chi-square without continuity correction.
+
+    The response has two columns, so the general CMH statistic of
+    :func:`dermsim.analysis.cmh.compute_cmh_statistics` reduces to
+    ``G = sum_h (x_h - n_h m_h / N_h)`` over the first A - 1 arms and
+    ``V = sum_h N_h^2 / (N_h - 1) p_h (1 - p_h) (D(r_h) - r_h r_h')`` (``p_h`` the stratum
+    response rate, ``r_h`` the arm shares); that closed form is evaluated directly here, which is
+    what makes 10,000 trials take milliseconds (the general R x C code is the tested reference).
+    """
     x, n = _counts(responders, totals)
     idx = list(range(x.shape[2])) if arms is None else [_arm("arms", a, x.shape[2]) for a in arms]
-    if len(idx) < 2:
-        raise InvalidInputError(f"arms must name at least 2 arms; got {len(idx)}.")
+    if len(idx) < 2 or len(set(idx)) != len(idx):
+        raise InvalidInputError(f"arms must name at least 2 different arms; got {idx}.")
     xs, ns = x[:, :, idx], n[:, :, idx]
-    tables = np.stack([xs, ns - xs], axis=-1)  # (trials, strata, arms, 2)
-    r = compute_cmh_statistics(tables)["general_association"]
-    return BatchedTest(r["statistic"], r["df"], r["p_value"], "cmh_general_association")
+    big_n = ns.sum(axis=2)
+    used = big_n > 1
+    safe = np.where(used, big_n, 2.0)
+    rate = xs.sum(axis=2) / safe
+    k = np.where(used, safe ** 2 / (safe - 1.0) * rate * (1.0 - rate), 0.0)  # (T, S)
+    share = ns[:, :, :-1] / safe[:, :, None]
+    g = np.where(used[:, :, None], xs[:, :, :-1] - ns[:, :, :-1] * rate[:, :, None], 0.0).sum(axis=1)
+    if len(idx) == 2:
+        v = (k * share[:, :, 0] * (1.0 - share[:, :, 0])).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(v > 0, g[:, 0] ** 2 / v, np.nan)
+        df = np.ones_like(q)
+    else:
+        eye = np.eye(len(idx) - 1)
+        a_r = share[..., :, None] * eye - share[..., :, None] * share[..., None, :]
+        v = np.einsum("ts,tsij->tij", k, a_r)
+        det_ok = np.linalg.cond(v) < 1e12
+        vs = np.where(det_ok[:, None, None], v, eye)
+        q = np.where(det_ok, np.einsum("ti,ti->t", g, np.linalg.solve(vs, g[..., None])[..., 0]), np.nan)
+        df = np.full_like(q, len(idx) - 1.0)
+    return BatchedTest(q, df, special.chdtrc(df, q), "cmh_general_association")
 
 
 def test_batched_mantel_haenszel(responders: np.ndarray, totals: np.ndarray, *, treatment: int,

@@ -42,6 +42,11 @@ def _quad(g: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``g' v^-1 g`` and the rank of ``v`` for stacks of vectors/matrices; a singular ``v`` (a level
     absent from every stratum) falls back to the pseudo-inverse with df = rank, as SAS does."""
     m = v.shape[-1]
+    if m == 1:  # 2 x 2 tables and binary rows: a plain ratio, no linear algebra per trial
+        var = v[..., 0, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(var > 0, g[..., 0] ** 2 / var, np.nan)
+        return q, np.ones(q.shape)
     try:
         sol = np.linalg.solve(v, g[..., None])[..., 0]
         q = np.einsum("...i,...i->...", g, sol)
