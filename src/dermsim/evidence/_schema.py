@@ -125,8 +125,10 @@ def check_sources(file: str, obj: Any, sources: dict[str, Source], loc: tuple[An
 
 def _is_cited(obj: Any) -> bool:
     # Duck-typed so that row models of other evidence modules (e.g. charts' ChartRow) count too.
-    return isinstance(obj, Cited) or (isinstance(obj, BaseModel) and isinstance(getattr(obj, "source", None), str)
-                                      and getattr(obj, "status", None) in ("C", "D", "U", "NF"))
+    if isinstance(obj, Cited):
+        return True
+    return (isinstance(obj, BaseModel) and isinstance(getattr(obj, "source", None), str)
+            and getattr(obj, "status", None) in ("C", "D", "U", "NF"))
 
 
 def iter_cited(obj: Any, loc: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any]]:
