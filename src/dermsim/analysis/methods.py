@@ -19,9 +19,13 @@ from scipy import stats
 from statsmodels.stats.anova import anova_lm
 
 from dermsim.analysis.ard import make_rows
+from dermsim.analysis.cmh import test_cmh_frame
+from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
 from dermsim.analysis.estimands import apply_estimand, pool_rubin, sample_mi_regression
 from dermsim.analysis.plan import METHOD_SPECS, parse_population
-from dermsim.analysis.run import AnalysisInput, group_levels
+from dermsim.analysis.proportions import estimate_proportion
+from dermsim.analysis.run import ORDER_VARS, AnalysisInput, group_levels
+from dermsim.analysis.stratified import estimate_common_risk_difference, test_mantel_haenszel
 from dermsim.errors import DataValidationError
 
 __all__ = ["REGISTRY"]
@@ -174,9 +178,8 @@ def _chisq_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, visit: str = "")
     tab = pd.crosstab(df.loc[ok, inp.spec.group], _as_text(df.loc[ok, var]))
     if min(tab.shape) < 2:
         return []
-    chi2, p, dof, _ = stats.chi2_contingency(tab.to_numpy(), correction=False)
-    return make_rows(inp.ctx, {"statistic": chi2, "df": dof, "p_value": p}, variable=var, visit=visit,
-                     method="chisq")
+    res = test_chi_square(tab.to_numpy(), correction=False)
+    return make_rows(inp.ctx, dict(res.to_ard_rows()), variable=var, visit=visit, method=res.method)
 
 
 def _demographics(inp: AnalysisInput) -> Rows:
@@ -412,9 +415,9 @@ def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, arms: Seque
             if a == comp:
                 continue
             table = [[subjects[a], bign[a] - subjects[a]], [subjects[comp], bign[comp] - subjects[comp]]]
-            p = stats.fisher_exact(table).pvalue
+            p = test_fisher_exact(np.array(table)).p_value
             rows += make_rows(inp.ctx, {"p_value": p}, variable=variable, variable_level=level,
-                              group_level=a, comparator=comp, method="fisher")
+                              group_level=a, comparator=comp, method="fisher_exact")
     return rows
 
 
@@ -529,12 +532,101 @@ def _finite(x: float) -> float:
 # --------------------------------------------------------------------------------------------
 # binary and categorical comparisons (statistics from the binary-statistics modules)
 
+def _response_value(inp: AnalysisInput, values: pd.Series) -> object:
+    resp = inp.spec.options.get("response")
+    if resp is not None:
+        return resp
+    return 1 if _is_numeric(values) else "Y"
+
+
+def _stratum_key(df: pd.DataFrame, strata: Sequence[str]) -> pd.Series:
+    if not strata:
+        return pd.Series("", index=df.index)
+    return df[list(strata)].astype(str).agg(" / ".join, axis=1)
+
+
 def _proportion_rd_cmh(inp: AnalysisInput) -> Rows:
-    raise NotImplementedError("proportion_rd_cmh waits for dermsim.analysis.stratified")
+    """Per arm: responders, proportion with CI (Wilson by default). Each arm vs the comparator:
+    common risk difference over the strata (Mantel-Haenszel weights, Sato variance by default)
+    and the Mantel-Haenszel (CMH, 2 x 2 x K) test without continuity correction."""
+    spec, ctx = inp.spec, inp.ctx
+    var = _variable(inp)
+    ci_method = str(spec.options.get("ci_method", "wilson"))
+    rd_method = str(spec.options.get("rd_method", "mh_sato"))
+    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    rows: Rows = []
+    for visit in _visits(inp):
+        df = _records(inp, visit)
+        arms = group_levels(df, spec.group)
+        response = _response_value(inp, df[var])
+        hit = (df[var] == response).to_numpy()
+        arm = df[spec.group].astype(str).to_numpy()
+        for a in arms:
+            sel = arm == a
+            n, k = int(sel.sum()), int(hit[sel].sum())
+            if n == 0:
+                continue
+            res = estimate_proportion(k, n, method=ci_method, conf_level=1 - alpha)
+            rows += make_rows(ctx, {**dict(res.to_ard_rows()), "pct": 100 * k / n}, group_level=a,
+                              visit=visit, method=f"proportion_{ci_method}")
+        skey = _stratum_key(df, spec.strata).to_numpy()
+        levels = sorted(set(skey))
+        for a, r in _pairs(inp, arms):
+            counts = []
+            for g in (a, r):
+                in_g = arm == g
+                counts.append(np.array([hit[in_g & (skey == s)].sum() for s in levels], dtype=float))
+                counts.append(np.array([(in_g & (skey == s)).sum() for s in levels], dtype=float))
+            x1, n1, x2, n2 = counts
+            usable = (n1 > 0) & (n2 > 0)
+            if not usable.any():
+                raise DataValidationError(
+                    f"{inp.dataset_label}: no stratum of {', '.join(spec.strata) or 'the analysis'} holds "
+                    f"both {a!r} and {r!r} at {visit or 'the analysis'} (analysis {spec.id}).")
+            rd = estimate_common_risk_difference(x1, n1, x2, n2, method=rd_method, conf_level=1 - alpha)
+            rows += make_rows(ctx, {k: v for k, v in rd.to_ard_rows() if k in ("estimate", "se", "ci_lower",
+                                                                                "ci_upper")},
+                              group_level=a, comparator=r, visit=visit, method=f"common_rd_{rd_method}")
+            mh = test_mantel_haenszel(x1[usable], n1[usable], x2[usable], n2[usable])
+            rows += make_rows(ctx, dict(mh.to_ard_rows()), group_level=a, comparator=r, visit=visit,
+                              method="cmh")
+    return rows
+
+
+_CMH_LABELS = {"general_association": "general association", "row_mean_scores": "row mean scores",
+               "correlation": "nonzero correlation"}
+
+
+def _cmh_rows(inp: AnalysisInput, df: pd.DataFrame, row: str, visit: str, group_level: str,
+              comparator: str) -> Rows:
+    res = test_cmh_frame(df, row=row, col=_variable(inp), strata=list(inp.spec.strata) or None,
+                         dataset=inp.dataset_label)
+    rows: Rows = []
+    for name, pairs in res.to_ard_rows_by_test().items():
+        rows += make_rows(inp.ctx, dict(pairs), variable_level=_CMH_LABELS[name], visit=visit,
+                          group_level=group_level, comparator=comparator, method=f"cmh_{name}")
+    return rows
 
 
 def _cmh(inp: AnalysisInput) -> Rows:
-    raise NotImplementedError("cmh waits for dermsim.analysis.cmh")
+    """Counts by category and group per visit; CMH statistics (SAS PROC FREQ ``CMH``) over the
+    strata for all groups and for each group vs the comparator. The group's numeric companion
+    (TRTPN for TRTP), when present, gives the row scores of the correlation statistic."""
+    spec = inp.spec
+    var = _variable(inp)
+    rows: Rows = []
+    for visit in _visits(inp):
+        df = _records(inp, visit) if visit else inp.data
+        arms = group_levels(df, spec.group)
+        rows += _categorical_rows(inp, df, var, arms, visit=visit,
+                                  levels=_as_list(spec.options.get("levels")) or None)
+        order = ORDER_VARS.get(spec.group)
+        row = order if order and order in df.columns else spec.group
+        rows += _cmh_rows(inp, df, row, visit, "", "")
+        for a, r in _pairs(inp, arms):
+            sub = df[df[spec.group].astype(str).isin([a, r])]
+            rows += _cmh_rows(inp, sub, row, visit, a, r)
+    return rows
 
 
 REGISTRY: dict[str, Callable[[AnalysisInput], Rows]] = {

@@ -24,7 +24,7 @@ __all__ = ["AnalysisInput", "check_plan_against_data", "group_levels", "run_plan
 
 _KEY = "USUBJID"
 # numeric companions that give the display order of a treatment variable
-_ORDER_VARS = {"TRT01P": "TRT01PN", "TRT01A": "TRT01AN", "TRTP": "TRTPN", "TRTA": "TRTAN",
+ORDER_VARS = {"TRT01P": "TRT01PN", "TRT01A": "TRT01AN", "TRTP": "TRTPN", "TRTA": "TRTAN",
                "ARM": "ARMN", "AGEGR1": "AGEGR1N", "RACE": "RACEN"}
 
 
@@ -48,7 +48,7 @@ def group_levels(df: pd.DataFrame, var: str) -> list[str]:
     """Levels of ``var`` in display order: by its numeric companion (TRT01PN for TRT01P) if
     present, else sorted."""
     vals = df[var].dropna()
-    order = _ORDER_VARS.get(var)
+    order = ORDER_VARS.get(var)
     if order and order in df.columns:
         pairs = df[[var, order]].dropna().drop_duplicates(var).sort_values([order, var])
         return [str(v) for v in pairs[var]]
@@ -106,8 +106,8 @@ def _with_subject_vars(spec: AnalysisSpec, df: pd.DataFrame,
     if spec.dataset == "adsl" or adsl is None or _KEY not in df.columns:
         return df
     missing = [v for v, _ in _needed_variables(spec) if v not in df.columns and v in adsl.columns]
-    order = [_ORDER_VARS[v] for v in missing if v in _ORDER_VARS and _ORDER_VARS[v] in adsl.columns
-             and _ORDER_VARS[v] not in df.columns]
+    order = [ORDER_VARS[v] for v in missing if v in ORDER_VARS and ORDER_VARS[v] in adsl.columns
+             and ORDER_VARS[v] not in df.columns]
     if not missing:
         return df
     cols = [_KEY, *dict.fromkeys(missing + order)]

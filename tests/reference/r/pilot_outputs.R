@@ -79,7 +79,7 @@ dose <- summary(lm(CHG ~ TRTPN + SITEGR1 + BASE, data = d))$coefficients
 add("t14-3-01", "CHG", "TRTPN", "Week 24", "", "", list(estimate = dose["TRTPN", 1], se = dose["TRTPN", 2],
     statistic = dose["TRTPN", 3]^2, p_value = dose["TRTPN", 4]))
 
-# t14-3-13: CIBIC+ by visit (observed, efficacy population, ANL01FL), CMH general association
+# t14-3-13: CIBIC+ by visit, LOCF (the ADaM DTYPE = "LOCF" records; efficacy population, ANL01FL), CMH general association
 # controlling for SITEGR1 (R mantelhaen.test); counts per category
 cib <- rd("adcibc")
 cib <- cib[cib$EFFFL == "Y" & cib$ANL01FL %in% "Y", ]
