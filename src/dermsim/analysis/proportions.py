@@ -169,7 +169,8 @@ def _score_limits(x1, n1, x2, n2, z, *, mn: bool):
         with np.errstate(divide="ignore", invalid="ignore"):
             s = (d_hat - delta) / np.sqrt(var)
         # zero variance away from d_hat: the statistic is infinite with the sign of d_hat - delta
-        return np.where(var > 0, s, np.sign(d_hat - delta) * np.inf)
+        inf = np.where(d_hat > delta, np.inf, np.where(d_hat < delta, -np.inf, 0.0))
+        return np.where(var > 0, s, inf)
 
     def solve(lo, hi, target):
         # find delta in [lo, hi] with score(delta) = target; score is decreasing.

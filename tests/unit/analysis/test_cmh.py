@@ -1,0 +1,86 @@
+"""Unit tests of the generalized CMH statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.stats.contingency_tables import StratifiedTable
+
+from dermsim.analysis.cmh import (
+    compute_cmh_statistics,
+    crosstab_strata,
+    table_scores,
+    test_cmh,
+    test_cmh_frame,
+)
+from dermsim.errors import DataValidationError, InvalidInputError
+
+tables_2x2 = st.lists(st.lists(st.integers(0, 15), min_size=4, max_size=4), min_size=1, max_size=5)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables_2x2)
+def test_2x2xk_equals_statsmodels_mantel_haenszel(cells) -> None:
+    t = np.array(cells, dtype=float).reshape(-1, 2, 2)
+    res = test_cmh(t)
+    st_ = StratifiedTable(np.moveaxis(t, 0, -1))
+    ref = st_.test_null_odds(correction=False).statistic
+    got = res.general_association.statistic
+    if np.isfinite(ref) and np.isfinite(got):
+        assert got == pytest.approx(ref, rel=1e-9)
+        assert res.correlation.statistic == pytest.approx(ref, rel=1e-9)
+        assert res.row_mean_scores.statistic == pytest.approx(ref, rel=1e-9)
+
+
+def test_invariant_to_stratum_order_and_row_relabelling() -> None:
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, 9, size=(4, 3, 4)).astype(float)
+    a = test_cmh(t)
+    b = test_cmh(t[::-1])
+    c = test_cmh(t[:, ::-1, :])  # general association does not depend on which row is dropped
+    assert b.general_association.statistic == pytest.approx(a.general_association.statistic, rel=1e-10)
+    assert c.general_association.statistic == pytest.approx(a.general_association.statistic, rel=1e-10)
+    assert a.general_association.df == 6 and a.row_mean_scores.df == 2 and a.correlation.df == 1
+
+
+def test_single_subject_strata_are_left_out() -> None:
+    t = np.zeros((3, 2, 2))
+    t[0] = [[5, 3], [2, 6]]
+    t[1] = [[4, 4], [1, 7]]
+    t[2, 0, 0] = 1  # one subject: no variance
+    a = test_cmh(t)
+    b = test_cmh(t[:2])
+    assert a.general_association.statistic == pytest.approx(b.general_association.statistic, rel=1e-12)
+    assert a.n_strata_used == 2
+
+
+def test_batch_axis_gives_per_table_results() -> None:
+    rng = np.random.default_rng(5)
+    t = rng.integers(0, 9, size=(6, 3, 3, 2)).astype(float)
+    out = compute_cmh_statistics(t)
+    for i in range(6):
+        one = test_cmh(t[i])
+        got = out["row_mean_scores"]["statistic"][i]
+        assert got == pytest.approx(one.row_mean_scores.statistic, rel=1e-12)
+
+
+def test_frame_levels_and_table_scores() -> None:
+    df = pd.DataFrame({"TRT": ["b", "a", "a", "b", "c", "c"], "Y": [3, 1, 2, 3, 1, 2], "S": list("xxyyxy")})
+    t, rows, cols, strata = crosstab_strata(df, row="TRT", col="Y", strata="S")
+    assert rows == ["a", "b", "c"] and cols == [1, 2, 3] and strata == ["x", "y"]
+    assert t.sum() == 6 and t.shape == (2, 3, 3)
+    assert list(table_scores(rows)) == [1, 2, 3]
+    assert list(table_scores([0.5, 2, 10])) == [0.5, 2, 10]
+
+
+def test_errors() -> None:
+    df = pd.DataFrame({"TRT": ["a", "a"], "Y": [1, 2]})
+    with pytest.raises(DataValidationError, match="adcibc has no variable SITE"):
+        test_cmh_frame(df, row="TRT", col="Y", strata="SITE", dataset="adcibc")
+    with pytest.raises(DataValidationError, match="at least 2 levels of TRT"):
+        test_cmh_frame(df, row="TRT", col="Y")
+    with pytest.raises(InvalidInputError, match="shape"):
+        test_cmh(np.ones((2, 2)))
