@@ -587,7 +587,8 @@ def _proportion_rd_cmh(inp: AnalysisInput) -> Rows:
             rows += make_rows(ctx, {k: v for k, v in rd.to_ard_rows() if k in ("estimate", "se", "ci_lower",
                                                                                 "ci_upper")},
                               group_level=a, comparator=r, visit=visit, method=f"common_rd_{rd_method}")
-            mh = test_mantel_haenszel(x1[usable], n1[usable], x2[usable], n2[usable])
+            with np.errstate(invalid="ignore", divide="ignore"):  # no responders at all: NaN, reported
+                mh = test_mantel_haenszel(x1[usable], n1[usable], x2[usable], n2[usable])
             rows += make_rows(ctx, dict(mh.to_ard_rows()), group_level=a, comparator=r, visit=visit,
                               method="cmh")
     return rows

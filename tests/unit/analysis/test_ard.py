@@ -139,3 +139,30 @@ def test_unknown_parameter_and_dataset_are_named() -> None:
         run_plan(AnalysisPlan(analyses=(spec.replace(dataset="adqs"),)), data, seed=1)
     with pytest.raises(DataValidationError, match=r"AVISIT 'Week 99'"):
         run_plan(AnalysisPlan(analyses=(spec.replace(visit=["Week 99"]),)), data, seed=1)
+
+
+def test_primary_iga_ts_layout_composite_nri_and_strata() -> None:
+    """n per arm is every ITT subject (non-responder imputation); the stratified difference is the
+    one of the counts tabulated here by AGEGR1 x IGABL, and the p-value is the 2 x 2 x K CMH test."""
+    from dermsim.analysis.stratified import estimate_common_risk_difference, test_mantel_haenszel
+
+    data = make_ad_adam()
+    ard = run_plan(_plan("iga-ts-w8"), data, seed=1)
+    adsl = data["adsl"]
+    adeff = data["adeff"]
+    resp = adeff[(adeff.PARAMCD == "IGATS") & (adeff.AVISIT == "Week 8") & (adeff.AVAL == 1)]
+    subj = adsl.assign(R=adsl.USUBJID.isin(resp.USUBJID).astype(int),
+                       S=adsl.AGEGR1 + " / " + adsl.IGABL.astype(str))
+    got = ard.pivot_table(index=["group_level", "comparator"], columns="stat_name", values="stat_value")
+    for arm, sub in subj.groupby("TRT01P"):
+        assert got.loc[(arm, ""), "n"] == len(sub)
+        assert got.loc[(arm, ""), "count"] == sub.R.sum()
+    tab = subj.pivot_table(index="S", columns="TRT01P", values="R", aggfunc=["sum", "count"])
+    for arm in ("Ruxolitinib cream 0.75%", "Ruxolitinib cream 1.5%"):
+        args = (tab[("sum", arm)].to_numpy(float), tab[("count", arm)].to_numpy(float),
+                tab[("sum", "Vehicle")].to_numpy(float), tab[("count", "Vehicle")].to_numpy(float))
+        rd = estimate_common_risk_difference(*args)
+        assert got.loc[(arm, "Vehicle"), "estimate"] == pytest.approx(rd.estimate, rel=1e-12)
+        assert got.loc[(arm, "Vehicle"), "ci_lower"] == pytest.approx(rd.ci_lower, rel=1e-12)
+        assert got.loc[(arm, "Vehicle"), "p_value"] == pytest.approx(test_mantel_haenszel(*args).p_value,
+                                                                     rel=1e-12)
