@@ -49,6 +49,14 @@ def _observed_only(records: pd.DataFrame, dtype_var: str) -> pd.DataFrame:
     return records
 
 
+def _present(values: pd.Series) -> pd.Series:
+    """Non-missing: not NaN, and for text not blank (a SAS blank is a missing character value)."""
+    ok = values.notna()
+    if values.dtype == object:
+        ok &= values.astype(str).str.strip() != ""
+    return ok
+
+
 def _require(records: pd.DataFrame, names: Sequence[str], dataset: str) -> None:
     for n in names:
         if n not in records.columns:
@@ -72,7 +80,7 @@ def select_observed(records: pd.DataFrame, *, variable: str, visits: Sequence[st
     """Observed cases: records at ``visits`` with a non-missing ``variable`` and blank ``DTYPE``."""
     _require(records, [_KEY, variable, visit_var], dataset)
     obs = _observed_only(records, dtype_var)
-    out = obs[obs[visit_var].isin(list(visits)) & obs[variable].notna()].copy()
+    out = obs[obs[visit_var].isin(list(visits)) & _present(obs[variable])].copy()
     _check_unique(out, dataset, visit_var)
     return out
 
@@ -88,7 +96,7 @@ def impute_locf(records: pd.DataFrame, *, variable: str, visits: Sequence[str],
     """
     _require(records, [_KEY, variable, visit_var, visitnum_var], dataset)
     obs = _observed_only(records, dtype_var)
-    obs = obs[obs[variable].notna() & (obs[visitnum_var] > baseline_visitnum)]
+    obs = obs[_present(obs[variable]) & (obs[visitnum_var] > baseline_visitnum)]
     _check_unique(obs, dataset, visit_var)
     obs = obs.sort_values([_KEY, visitnum_var], kind="stable")
     vmap = (records[[visit_var, visitnum_var]].dropna().drop_duplicates(visit_var)
@@ -132,7 +140,7 @@ def impute_nri(records: pd.DataFrame, subjects: pd.DataFrame, *, variable: str,
     keep = [c for c in obs.columns if c not in subjects.columns or c == _KEY]
     grid = subjects.merge(pd.DataFrame({visit_var: list(visits)}), how="cross")
     out = grid.merge(obs[keep], on=[_KEY, visit_var], how="left", validate="one_to_one")
-    fail = out[variable].isna().to_numpy()
+    fail = ~_present(out[variable]).to_numpy()
     if ice_flag is not None:
         if ice_flag not in out.columns:
             raise DataValidationError(f"{dataset}: variable {ice_flag} (ice_flag) is missing.")

@@ -82,7 +82,7 @@ def _levels_text(s: pd.Series) -> list[str]:
     vals = s.dropna()
     if _is_numeric(vals):
         return [_num_text(v) for v in sorted(vals.unique())]
-    return sorted(vals.astype(str).unique())
+    return sorted(v for v in vals.astype(str).unique() if v.strip() != "")
 
 
 def _num_text(v: object) -> str:
@@ -132,13 +132,15 @@ def _populations(inp: AnalysisInput) -> Rows:
 
 
 def _categorical_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[str], *,
-                      visit: str = "", levels: Sequence[str] | None = None) -> Rows:
+                      visit: str = "", levels: Sequence[str] | None = None,
+                      count_missing: bool = True) -> Rows:
     """count and pct per level and group (and all groups), denominator = subjects in the group;
-    missing values are counted in a level "Missing" when present."""
+    missing values are counted in a level "Missing" when present (unless ``count_missing`` is
+    False, as for a discontinuation reason, blank for subjects who completed)."""
     group = inp.spec.group
-    text = _as_text(df[var])
+    text = _as_text(df[var]).str.strip()
     levels = list(levels) if levels else _levels_text(df[var])
-    if (text == "").any():
+    if count_missing and (text == "").any():
         levels = [*levels, "Missing"]
     text = text.replace("", "Missing")
     rows: Rows = []
@@ -174,7 +176,7 @@ def _anova_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[s
 
 
 def _chisq_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, visit: str = "") -> Rows:
-    ok = df[var].notna()
+    ok = (_as_text(df[var]).str.strip() != "").to_numpy()
     tab = pd.crosstab(df.loc[ok, inp.spec.group], _as_text(df.loc[ok, var]))
     if min(tab.shape) < 2:
         return []
@@ -211,7 +213,7 @@ def _disposition(inp: AnalysisInput) -> Rows:
         if var not in df.columns:
             raise DataValidationError(f"{inp.dataset_label}: variable {var} is missing (option "
                                       f"'variables' of analysis {inp.spec.id}).")
-        rows += _categorical_rows(inp, df, var, arms)
+        rows += _categorical_rows(inp, df, var, arms, count_missing=var != "DCSREAS")
     return rows
 
 

@@ -179,3 +179,12 @@ def test_mi_regression_rejects_too_few_observed() -> None:
     y = np.array([1.0, np.nan, np.nan, 2.0])
     with pytest.raises(DataValidationError, match="cannot support a regression"):
         sample_mi_regression(y, np.arange(4.0), np.zeros(4), m=5, seed=1)
+
+
+def test_blank_text_counts_as_missing_like_sas() -> None:
+    """Readers give a missing character value as "" (SAS blank): NRI fails it, observed drops it."""
+    rec = pd.DataFrame({"USUBJID": ["A", "B"], "AVISIT": "Week 8", "CRIT1FL": ["Y", " "], "DTYPE": ""})
+    subj = pd.DataFrame({"USUBJID": ["A", "B"]})
+    out = impute_nri(rec, subj, variable="CRIT1FL", visits=["Week 8"])
+    assert out.set_index("USUBJID")["CRIT1FL"].to_dict() == {"A": "Y", "B": "N"}
+    assert select_observed(rec, variable="CRIT1FL", visits=["Week 8"])["USUBJID"].tolist() == ["A"]
