@@ -46,7 +46,9 @@ from dermsim.analysis.stratified import (
     estimate_common_odds_ratio,
     estimate_common_relative_risk,
     estimate_common_risk_difference,
+    estimate_exact_common_odds_ratio,
     test_breslow_day,
+    test_exact_common_odds_ratio,
     test_mantel_haenszel,
 )
 
@@ -75,6 +77,7 @@ __all__ = [
     "estimate_common_odds_ratio",
     "estimate_common_relative_risk",
     "estimate_common_risk_difference",
+    "estimate_exact_common_odds_ratio",
     "estimate_marginal_risk_difference",
     "estimate_proportion",
     "estimate_risk_difference",
@@ -85,6 +88,7 @@ __all__ = [
     "test_chi_square",
     "test_cmh",
     "test_cmh_frame",
+    "test_exact_common_odds_ratio",
     "test_fisher_exact",
     "test_mantel_haenszel",
 ]

@@ -17,7 +17,7 @@ is why the rest is written here.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from scipy import optimize, special, stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 from dermsim._validate import check_choice
@@ -31,8 +31,10 @@ __all__ = [
     "estimate_common_odds_ratio",
     "estimate_common_relative_risk",
     "estimate_common_risk_difference",
+    "estimate_exact_common_odds_ratio",
     "stratified_counts",
     "test_breslow_day",
+    "test_exact_common_odds_ratio",
     "test_mantel_haenszel",
 ]
 
@@ -226,5 +228,66 @@ def test_mantel_haenszel(count1, n1, count2, n2, *, correction: bool = False) ->
                       method="mantel_haenszel_cc" if correction else "mantel_haenszel")
 
 
+# ------------------------------------------------------------------------------------------
+# exact conditional inference on the common odds ratio (R mantelhaen.test(exact = TRUE))
+
+def _conditional_log_counts(count1, n1, count2, n2) -> tuple[np.ndarray, int, int]:
+    """log c(t) of T = sum_h a_h given all margins (a convolution of hypergeometric supports),
+    with the support ``lo..hi`` and the observed ``t``. The null pmf is ``c(t)`` normalised and the
+    pmf at common odds ratio psi is proportional to ``c(t) psi^t``."""
+    t_obs = 0
+    lo = 0
+    log_c = np.zeros(1)
+    for a, m1, x2, m2 in zip(*stratified_counts(count1, n1, count2, n2), strict=True):
+        col = int(a + x2)
+        k_lo, k_hi = max(0, col - int(m2)), min(int(m1), col)
+        ks = np.arange(k_lo, k_hi + 1)
+        pmf = stats.hypergeom.pmf(ks, int(m1 + m2), int(m1), col)
+        shift = log_c.max()
+        log_c = np.log(np.convolve(np.exp(log_c - shift), pmf)) + shift
+        lo += k_lo
+        t_obs += int(a)
+    return log_c, lo, t_obs
+
+
+def _pmf(log_c: np.ndarray, support: np.ndarray, log_psi: float) -> np.ndarray:
+    z = log_c + support * log_psi
+    return np.exp(z - special.logsumexp(z))
+
+
+def _solve_log_psi(f, target: float) -> float:
+    return optimize.brentq(lambda lp: f(lp) - target, -50.0, 50.0, xtol=1e-12, rtol=1e-12)
+
+
+def estimate_exact_common_odds_ratio(count1, n1, count2, n2, *,
+                                     conf_level: float = 0.95) -> RatioResult:
+    """Conditional maximum-likelihood common odds ratio with the exact conditional CI (the
+    distribution of the total of the (1, 1) cells given all margins), as R
+    ``mantelhaen.test(exact = TRUE)`` and SAS ``EXACT COMOR``."""
+    log_c, lo, t_obs = _conditional_log_counts(count1, n1, count2, n2)
+    support = np.arange(lo, lo + len(log_c))
+    hi = int(support[-1])
+    alpha = 1.0 - conf_level
+    mean = lambda lp: float(np.dot(support, _pmf(log_c, support, lp)))  # noqa: E731
+    upper_tail = lambda lp: float(_pmf(log_c, support, lp)[support >= t_obs].sum())  # noqa: E731
+    lower_tail = lambda lp: float(_pmf(log_c, support, lp)[support <= t_obs].sum())  # noqa: E731
+    est = 0.0 if t_obs == lo else np.inf if t_obs == hi else float(np.exp(_solve_log_psi(mean, t_obs)))
+    ci_lo = 0.0 if t_obs == lo else float(np.exp(_solve_log_psi(upper_tail, alpha / 2)))
+    ci_hi = np.inf if t_obs == hi else float(np.exp(_solve_log_psi(lower_tail, alpha / 2)))
+    return RatioResult(estimate=est, ci_lower=ci_lo, ci_upper=ci_hi, method="exact_conditional",
+                       conf_level=conf_level)
+
+
+def test_exact_common_odds_ratio(count1, n1, count2, n2) -> TestResult:
+    """Exact conditional test of a common odds ratio of 1 (two-sided: the probability of totals no
+    more likely than the observed one, R ``mantelhaen.test(exact = TRUE)``). ``statistic`` is the
+    observed total of the (1, 1) cells; ``df`` is NaN."""
+    log_c, lo, t_obs = _conditional_log_counts(count1, n1, count2, n2)
+    d = _pmf(log_c, np.arange(lo, lo + len(log_c)), 0.0)
+    p = float(min(1.0, d[d <= d[t_obs - lo] * (1 + 1e-7)].sum()))
+    return TestResult(statistic=float(t_obs), df=float("nan"), p_value=p, method="exact_conditional")
+
+
+test_exact_common_odds_ratio.__test__ = False  # type: ignore[attr-defined]
 test_mantel_haenszel.__test__ = False  # type: ignore[attr-defined]
 test_breslow_day.__test__ = False  # type: ignore[attr-defined]  # a statistic, not a pytest test

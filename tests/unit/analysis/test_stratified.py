@@ -82,3 +82,32 @@ def test_errors_name_the_field() -> None:
         estimate_common_risk_difference([1, 1], [4, 4], [0, 0], [0, 0])
     with pytest.raises(InvalidInputError, match="1-D array over strata"):
         estimate_common_risk_difference([[1]], [[4]], [[1]], [[4]])
+
+
+def test_exact_conditional_limits_have_the_stated_tail_probabilities() -> None:
+    """At the exact limits the conditional tail probability of the observed total is alpha/2,
+    and at the conditional MLE the expected total equals the observed one."""
+    from scipy import special
+
+    from dermsim.analysis.stratified import _conditional_log_counts, estimate_exact_common_odds_ratio
+
+    log_c, lo, t_obs = _conditional_log_counts(**C)
+    support = np.arange(lo, lo + len(log_c))
+
+    def pmf(psi: float) -> np.ndarray:
+        z = log_c + support * np.log(psi)
+        return np.exp(z - special.logsumexp(z))
+
+    r = estimate_exact_common_odds_ratio(**C)
+    assert pmf(r.ci_lower)[support >= t_obs].sum() == pytest.approx(0.025, abs=1e-9)
+    assert pmf(r.ci_upper)[support <= t_obs].sum() == pytest.approx(0.025, abs=1e-9)
+    assert np.dot(support, pmf(r.estimate)) == pytest.approx(t_obs, abs=1e-8)
+    # the null conditional distribution is a proper pmf
+    assert pmf(1.0).sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_exact_or_at_support_edge_is_zero_or_infinite() -> None:
+    from dermsim.analysis.stratified import estimate_exact_common_odds_ratio
+
+    r = estimate_exact_common_odds_ratio([0, 0], [5, 6], [3, 2], [5, 6])
+    assert r.estimate == 0.0 and r.ci_lower == 0.0 and np.isfinite(r.ci_upper)
