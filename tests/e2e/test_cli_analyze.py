@@ -11,6 +11,7 @@ import pytest
 
 from ad_adam_data import make_ad_adam
 from dermsim.cli import main
+from dermsim.io.ard import read_ard
 
 ROOT = Path(__file__).resolve().parents[2]
 PILOT_PLAN = ROOT / "examples" / "cdisc_pilot" / "plan.toml"
@@ -46,8 +47,8 @@ def test_pilot_end_to_end_under_30_s(pilot: Path, tmp_path: Path, capsys: pytest
     elapsed = time.perf_counter() - t0
     assert rc == 0, capsys.readouterr().err
     assert elapsed < 30.0
-    csv = pd.read_csv(out / "ard.csv", keep_default_na=False, na_values={"stat_value": [""]})
-    parquet = pd.read_parquet(out / "ard.parquet")
+    csv = read_ard(out / "ard.csv")
+    parquet = read_ard(out / "ard.parquet")
     assert set(csv["analysis_id"]) == PILOT_IDS
     pd.testing.assert_series_equal(csv["stat_value"], parquet["stat_value"], check_exact=True)
     tables = sorted(p.stem for p in (out / "tables").glob("*.txt"))

@@ -3,7 +3,7 @@
 Every file is written atomically (temporary sibling, then rename): an interrupted run leaves the
 old file or the new one, never half of one. Values are written at full precision; the quick-look
 tables round for display only, with the project's one rounding rule
-(:func:`dermsim.report.format.round_half_away`).
+(:mod:`dermsim.report.format`).
 """
 
 from __future__ import annotations
@@ -55,19 +55,23 @@ def read_ard(path: str | Path) -> pd.DataFrame:
         raise DataValidationError(f"{p}: {exc}") from None
 
 
-def _display(values: pd.Series, digits: int = 4) -> pd.Series:
-    from dermsim.report.format import round_half_away
+def _display(part: pd.DataFrame, digits: int = 4) -> pd.Series:
+    """Display text: p-values as "<0.0001" or 4 decimals; counts as integers; other numbers with
+    ``digits`` significant digits (at most 6 decimals), rounded half away from zero."""
+    from dermsim.report.format import fmt_num, fmt_p
 
-    def one(v: float) -> str:
+    def one(v: float, stat: str) -> str:
         if v is None or not np.isfinite(v):
             return "NE"
+        if stat == "p_value" and 0.0 <= v <= 1.0:
+            return fmt_p(v, 4)
         if float(v).is_integer() and abs(v) < 1e15:
             return str(int(v))
-        mag = int(np.floor(np.log10(abs(v)))) if v != 0 else 0
-        d = max(digits - 1 - mag, 0) if abs(v) >= 1e-4 else digits + 4
-        return str(round_half_away(float(v), d))
+        mag = int(np.floor(np.log10(abs(v))))
+        return fmt_num(v, min(max(digits - 1 - mag, 0), 6))
 
-    return values.map(one)
+    return pd.Series([one(v, s) for v, s in zip(part["stat_value"], part["stat_name"], strict=True)],
+                     index=part.index, dtype=object)
 
 
 def format_ard_tables(ard: pd.DataFrame, *, titles: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -75,7 +79,7 @@ def format_ard_tables(ard: pd.DataFrame, *, titles: Mapping[str, str] | None = N
     statistic), columns the group levels (``All`` for rows about all groups)."""
     out: dict[str, str] = {}
     for aid, part in ard.groupby("analysis_id", sort=False):
-        part = part.assign(col=part["group_level"].replace("", "All"), shown=_display(part["stat_value"]))
+        part = part.assign(col=part["group_level"].replace("", "All"), shown=_display(part))
         index = ["parameter", "visit", "variable", "variable_level", "comparator", "stat_name"]
         index = [c for c in index if (part[c] != "").any() or c == "stat_name"]
         cols = list(dict.fromkeys(part["col"]))

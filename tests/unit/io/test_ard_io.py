@@ -38,6 +38,7 @@ def test_quick_look_tables_round_half_away(tmp_path: Path) -> None:
     paths = write_ard(_ard(), tmp_path, titles={"t1": "Demographics"})
     text = paths["table:t1"].read_text()
     assert text.startswith("t1: Demographics") and "0.3333" in text and "NE" in text
+    assert "0.3000" in text                                # p-value: 4 decimals
     assert "42.65" in paths["table:t/2"].read_text()       # 4 significant digits keep 42.65
     assert paths["table:t/2"].name == "t_2.txt"
 
