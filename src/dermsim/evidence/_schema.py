@@ -41,6 +41,26 @@ class Source(Frozen):
     url: str | None = None
 
 
+class KeyedMessage(str):
+    """A validator message that also names the key below the validated model it concerns."""
+
+    subkey: tuple[str, ...]
+
+
+def at(subkey: str | int, problem: str) -> KeyedMessage:
+    """``ValueError(at("arms", "..."))`` in a validator: :func:`load_model` then reports the dotted
+    key down to ``arms`` (or ``endpoint_results.2``), while ``str(error)`` stays the plain problem."""
+    msg = KeyedMessage(problem)
+    msg.subkey = tuple(str(subkey).split("."))
+    return msg
+
+
+def _subkey(err: Any) -> tuple[str, ...]:
+    exc = (err.get("ctx") or {}).get("error")
+    first = exc.args[0] if isinstance(exc, ValueError) and exc.args else None
+    return getattr(first, "subkey", ())
+
+
 class Cited(Frozen):
     """Anything that carries a source key and a status (a fact, an endpoint record, an AE row)."""
 
@@ -57,7 +77,7 @@ class Cited(Frozen):
 def check_pct(name: str, value: float | None) -> None:
     """Raise ValueError unless ``value`` is None or a percentage in [0, 100]."""
     if value is not None and not 0 <= value <= 100:
-        raise ValueError(f"{name} must be a percentage within [0, 100]; got {value:g}")
+        raise ValueError(at(name, f"{name} must be a percentage within [0, 100]; got {value:g}"))
 
 
 class Fact(Cited):
@@ -75,7 +95,7 @@ class Fact(Cited):
     @model_validator(mode="after")
     def _consistent(self) -> Fact:
         if self.status == "NF" and self.value is not None:
-            raise ValueError(f"a fact with status NF must have no value; got {self.value!r}")
+            raise ValueError(at("value", f"a fact with status NF must have no value; got {self.value!r}"))
         if self.status != "NF" and self.value is None:
             raise ValueError(f"a fact with status {self.status} needs a value (use status NF for none)")
         if self.unit == "%":
@@ -171,7 +191,8 @@ def load_model(model: type[M], path: Path) -> M:
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = _one_line(err["msg"].removeprefix("Value error, "))
-        raise DataValidationError(f"evidence file {name}: key {_dotted(err['loc'])}: {msg}.") from exc
+        key = _dotted((*err["loc"], *_subkey(err)))
+        raise DataValidationError(f"evidence file {name}: key {key}: {msg}.") from exc
     sources = getattr(parsed, "sources", None)
     if isinstance(sources, dict):
         check_sources(name, parsed, sources)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dermsim.errors import DataValidationError
-from dermsim.evidence._schema import DATA_DIR, Cited, Fact, Frozen, Source, check_pct, load_model
+from dermsim.evidence._schema import DATA_DIR, Cited, Fact, Frozen, Source, at, check_pct, load_model
 
 TRIAL_FILES = ("trial_true_ad3.toml", "trial_true_ad1_ad2.toml")
 ArmId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
@@ -84,11 +84,12 @@ class EndpointResult(Cited):
     def _check(self) -> EndpointResult:
         check_pct("value_pct", self.value_pct)
         if self.status == "NF" and self.value_pct is not None:
-            raise ValueError(f"an NF result must have no value_pct; got {self.value_pct:g}")
+            raise ValueError(at("value_pct", f"an NF result must have no value_pct; got {self.value_pct:g}"))
         if self.status != "NF" and self.value_pct is None:
             raise ValueError(f"a result with status {self.status} needs value_pct (use status NF for none)")
         if self.n_responders is not None and self.n_arm is not None and self.n_responders > self.n_arm:
-            raise ValueError(f"n_responders ({self.n_responders}) must not exceed n_arm ({self.n_arm})")
+            raise ValueError(at("n_responders", f"n_responders ({self.n_responders}) must not exceed "
+                                                f"n_arm ({self.n_arm})"))
         return self
 
 
@@ -110,13 +111,14 @@ class AERow(Cited):
             raise ValueError(f"an AE row with status {self.status} needs n or pct")
         if self.n is not None and self.denominator is not None:
             if self.n > self.denominator:
-                raise ValueError(f"n ({self.n}) must not exceed the denominator ({self.denominator})")
+                raise ValueError(at("n", f"n ({self.n}) must not exceed the denominator "
+                                         f"({self.denominator})"))
             if self.pct is not None:
                 # Labels round to whole percent (and 132/499 = 26.5% is printed as 27%): allow 1 point.
                 implied = 100.0 * self.n / self.denominator
                 if abs(implied - self.pct) > 1.0:
-                    raise ValueError(f"pct ({self.pct:g}) does not match n/denominator "
-                                     f"({self.n}/{self.denominator} = {implied:.1f}%)")
+                    raise ValueError(at("pct", f"pct ({self.pct:g}) does not match n/denominator "
+                                               f"({self.n}/{self.denominator} = {implied:.1f}%)"))
         return self
 
 
@@ -130,14 +132,15 @@ def _check_results(arms: dict[str, int | None], results: list[EndpointResult], a
                    strict_arms: bool) -> None:
     for i, r in enumerate(results):
         if strict_arms and r.arm not in arms:
-            raise ValueError(f"endpoint_results.{i}: arm {r.arm!r} is not one of {', '.join(arms)}")
+            raise ValueError(at(f"endpoint_results.{i}.arm",
+                                f"arm {r.arm!r} is not one of {', '.join(arms)}"))
         n_arm = r.n_arm if r.n_arm is not None else arms.get(r.arm)
         if r.n_responders is not None and n_arm is not None and r.n_responders > n_arm:
-            raise ValueError(f"endpoint_results.{i}: n_responders ({r.n_responders}) exceeds the N of "
-                             f"arm {r.arm} ({n_arm})")
+            raise ValueError(at(f"endpoint_results.{i}.n_responders",
+                                f"n_responders ({r.n_responders}) exceeds the N of arm {r.arm} ({n_arm})"))
     for i, row in enumerate(ae):
         if strict_arms and row.arm not in arms:
-            raise ValueError(f"ae.{i}: arm {row.arm!r} is not one of {', '.join(arms)}")
+            raise ValueError(at(f"ae.{i}.arm", f"arm {row.arm!r} is not one of {', '.join(arms)}"))
 
 
 class Trial(Frozen):
@@ -180,8 +183,8 @@ class Trial(Frozen):
         if self.n_total.confirmed and total is not None and all(n is not None for n in ns):
             if sum(ns) != int(total):  # type: ignore[arg-type]
                 parts = " + ".join(str(n) for n in ns)
-                raise ValueError(f"arms n_randomized ({parts} = {sum(ns)}) must equal n_total "  # type: ignore[arg-type]
-                                 f"({int(total)})")
+                raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "  # type: ignore[arg-type]
+                                            f"n_total ({int(total)})"))
         _check_results({a.id: a.n for a in self.arms}, self.endpoint_results, self.ae, strict_arms=True)
         return self
 
@@ -226,7 +229,7 @@ class TrialFile(Frozen):
     def _ids_match_keys(self) -> TrialFile:
         for key, trial in self.trials.items():
             if trial.id != key:
-                raise ValueError(f"trials.{key}: id {trial.id!r} must equal its table key {key!r}")
+                raise ValueError(at(f"trials.{key}.id", f"id {trial.id!r} must equal its table key {key!r}"))
         return self
 
 

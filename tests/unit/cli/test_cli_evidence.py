@@ -70,5 +70,5 @@ def test_corrupted_file_is_one_line_naming_file_and_key(tmp_path: Path, capsys, 
     assert code == 2
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("dermsim: error: evidence file trial_true_ad3.toml: "
-                          "key trials.true-ad3.baseline.female_pct: value must be a percentage")
+                          "key trials.true-ad3.baseline.female_pct.value: value must be a percentage")
     assert out == ""

@@ -41,14 +41,14 @@ def load_error(directory: Path) -> str:
 def test_percentage_140_in_a_fact(data_copy):
     corrupt(data_copy, AD3, "female_pct = { value = 54.2,", "female_pct = { value = 140,")
     msg = load_error(data_copy)
-    assert msg.startswith(f"evidence file {AD3}: key trials.true-ad3.baseline.female_pct: ")
-    assert "value must be a percentage within [0, 100]; got 140" in msg
+    assert msg == (f"evidence file {AD3}: key trials.true-ad3.baseline.female_pct.value: value must be "
+                   "a percentage within [0, 100]; got 140.")
 
 
 def test_percentage_140_in_an_endpoint_result(data_copy):
     corrupt(data_copy, AD3, "value_pct = 56.5,", "value_pct = 140,")
     msg = load_error(data_copy)
-    assert re.match(rf"evidence file {AD3}: key trials\.true-ad3\.endpoint_results\.2: "
+    assert re.match(rf"evidence file {AD3}: key trials\.true-ad3\.endpoint_results\.2\.value_pct: "
                     r"value_pct must be a percentage within \[0, 100\]; got 140\.$", msg), msg
 
 
@@ -69,21 +69,28 @@ def test_source_removed_from_sources_table(data_copy):
 def test_arm_n_does_not_sum_to_total(data_copy):
     corrupt(data_copy, AD3, 'n_randomized = { value = 131,', 'n_randomized = { value = 132,')
     msg = load_error(data_copy)
-    assert msg == (f"evidence file {AD3}: key trials.true-ad3: arms n_randomized (65 + 134 + 132 = 331) "
-                   "must equal n_total (330).")
+    assert msg == (f"evidence file {AD3}: key trials.true-ad3.arms: arms n_randomized "
+                   "(65 + 134 + 132 = 331) must equal n_total (330).")
 
 
 def test_responders_exceed_arm_n(data_copy):
     corrupt(data_copy, AD3, "value_pct = 56.5,", "value_pct = 56.5, n_responders = 200,")
     msg = load_error(data_copy)
-    assert msg.startswith(f"evidence file {AD3}: key trials.true-ad3: endpoint_results.2: "
-                          "n_responders (200) exceeds the N of arm rux150 (131)"), msg
+    assert msg == (f"evidence file {AD3}: key trials.true-ad3.endpoint_results.2.n_responders: "
+                   "n_responders (200) exceeds the N of arm rux150 (131).")
+
+
+def test_result_for_an_unknown_arm(data_copy):
+    corrupt(data_copy, AD3, 'arm = "rux150", value_pct = 56.5', 'arm = "rux300", value_pct = 56.5')
+    msg = load_error(data_copy)
+    assert msg == (f"evidence file {AD3}: key trials.true-ad3.endpoint_results.2.arm: arm 'rux300' is not "
+                   "one of vehicle, rux075, rux150.")
 
 
 def test_ae_count_exceeds_denominator(data_copy):
     corrupt(data_copy, AD3, "n = 20, pct = 15, denominator = 130", "n = 200, pct = 15, denominator = 130")
     msg = load_error(data_copy)
-    assert msg.startswith(f"evidence file {AD3}: key trials.true-ad3.ae.1: n (200) must not exceed"), msg
+    assert msg.startswith(f"evidence file {AD3}: key trials.true-ad3.ae.1.n: n (200) must not exceed"), msg
 
 
 def test_unknown_status(data_copy):
@@ -98,8 +105,8 @@ def test_nf_fact_with_a_value(data_copy):
     corrupt(data_copy, "label.toml", 'g_per_week = { unit = "g/week", source = "Label-PP", status = "NF"',
             'g_per_week = { value = 60, unit = "g/week", source = "Label-PP", status = "NF"')
     msg = load_error(data_copy)
-    assert msg.startswith("evidence file label.toml: key max_amount.1.g_per_week: a fact with status NF "
-                          "must have no value"), msg
+    assert msg.startswith("evidence file label.toml: key max_amount.1.g_per_week.value: "
+                          "a fact with status NF must have no value"), msg
 
 
 def test_bad_toml(data_copy):
