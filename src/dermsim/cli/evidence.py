@@ -6,6 +6,7 @@ source key; ``show`` ends with the citations of the keys it used.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dermsim._validate import check_choice
 from dermsim.cli import app
 from dermsim.evidence import (
     AERow,
@@ -231,7 +233,18 @@ def list_cmd(data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_
 def show_cmd(
     trial: str = typer.Argument(..., help="trial id: true-ad1, true-ad2 or true-ad3"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_HELP),
+    fmt: str = typer.Option("table", "--format", help="table or json (the trial, its pooled data "
+                            "and the sources it cites, as stored)"),
 ) -> None:
     """Print one trial: design, eligibility, arms with N, baseline, endpoints, AEs and sources."""
+    check_choice("--format", fmt, ("table", "json"))
     ev = load_evidence(data_dir)
-    render_trial(_console(), ev, get_trial(trial, data_dir))
+    found = get_trial(trial, data_dir)
+    if fmt == "json":
+        pooled = ev.pooled_for(found.id)
+        sources = ev.trial_sources(found.id)
+        doc = {"trial": found.to_dict(), "pooled": [p.to_dict() for p in pooled],
+               "sources": {k: sources[k].to_dict() for k in _source_keys(found, *pooled)}}
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    render_trial(_console(), ev, found)

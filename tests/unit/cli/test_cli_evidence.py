@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from dermsim.cli import main
-from dermsim.evidence import load_evidence
+from dermsim.evidence import Trial, load_evidence
 from dermsim.evidence._schema import DATA_DIR
 
 
@@ -39,6 +40,21 @@ def test_show_true_ad1_marks_unconfirmed_and_pooled(capsys):
     assert easi_rows and all(" U " in line for line in easi_rows)
     assert "TRuE-AD1 and TRuE-AD2 pooled" in out
     assert "132/499 (27%)" in out
+
+
+def test_show_json_is_the_stored_trial(capsys):
+    code, out, _ = run(["evidence", "show", "true-ad3", "--format", "json"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    assert Trial.from_dict(doc["trial"]) == load_evidence().trials["true-ad3"]
+    assert doc["pooled"] == []
+    assert "AD3-JAAD" in doc["sources"] and "Papp-2021" not in doc["sources"]
+
+
+def test_bad_format_is_one_line_exit_2(capsys):
+    code, _, err = run(["evidence", "show", "true-ad3", "--format", "xml"], capsys)
+    assert code == 2
+    assert err == "dermsim: error: --format must be one of table, json; got 'xml'.\n"
 
 
 def test_list_counts_facts_by_status(capsys):
