@@ -105,3 +105,23 @@ def test_scenario1_matches_r_mantelhaen(adcibc: pd.DataFrame) -> None:
     printed(mh.statistic, "0.21655")
     printed(mh.p_value, "0.6417")
     printed(estimate_common_odds_ratio(**c).estimate, "1.193818")
+
+
+RANK_CSV = Path(__file__).resolve().parent / "r" / "cmh_rank_scores.csv"
+
+
+@pytest.mark.parametrize("case,subset,strata", [("trtp_aval_agegr1", False, "AGEGR1"),
+                                                ("pbo_high_aval_sex", True, "SEX")])
+def test_rank_type_scores_match_coin(adcibc: pd.DataFrame, case: str, subset: bool, strata: str) -> None:
+    """SAS ``cmh scores=rank|modridit`` (scores within strata) against R coin 1.4
+    ``independence_test(AVAL ~ TRTP | strata, ytrafo = <rank or rank/(N_h+1) within block>,
+    teststat = "quadratic")`` from ``tests/reference/r/cmh_rank_scores.R`` (modridit is the van
+    Elteren test); ``rel=1e-9``."""
+    ref = {(c, s): v for c, s, v in pd.read_csv(RANK_CSV).itertuples(index=False)}
+    d = adcibc[adcibc.TRTP.isin(["Placebo", "Xanomeline High Dose"])] if subset else adcibc
+    for scores in ("rank", "modridit"):
+        r = test_cmh_frame(d, row="TRTP", col="AVAL", strata=strata, scores=scores)
+        assert r.row_mean_scores.statistic == pytest.approx(ref[(case, f"{scores}_rms")], rel=1e-9)
+    if subset:
+        r = test_cmh_frame(d, row="TRTP", col="AVAL", strata=strata, scores="modridit")
+        assert r.row_mean_scores.p_value == pytest.approx(ref[(case, "modridit_p")], rel=1e-9)

@@ -11,7 +11,10 @@ total ``N_h``, the expected table is ``N_h p_r p_c'`` and, under conditional ind
 
 Sums run over strata before the inverse, so sparse strata (a stratum lacking some rows or columns)
 just contribute less; strata with fewer than two subjects have no variance and are left out, as in
-SAS. Table scores: numeric levels score as their values, text levels 1, 2, ... in sorted order.
+SAS. Scores (SAS ``SCORES=``): ``table`` (default; numeric levels score as their values, text
+levels 1, 2, ... in sorted order), or the rank-type ``rank`` (midranks), ``ridit`` (midrank / N_h)
+and ``modridit`` (midrank / (N_h + 1)), computed within each stratum from its margins; with
+``modridit`` the row mean scores statistic is the van Elteren test.
 The core works on arrays of tables with any leading shape (``(..., K, R, C)``), so the batched
 module reuses it. Written here because statsmodels' ``StratifiedTable`` covers 2 x 2 x K only.
 """
@@ -24,10 +27,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dermsim._validate import check_choice
 from dermsim.analysis.results import CMHResult, TestResult
 from dermsim.errors import DataValidationError, InvalidInputError
 
-__all__ = ["compute_cmh_statistics", "crosstab_strata", "table_scores", "test_cmh", "test_cmh_frame"]
+__all__ = ["SCORE_TYPES", "compute_cmh_statistics", "crosstab_strata", "rank_scores", "table_scores",
+           "test_cmh", "test_cmh_frame"]
+
+SCORE_TYPES = ("table", "rank", "ridit", "modridit")
 
 
 def table_scores(levels: Sequence[object]) -> np.ndarray:
@@ -36,6 +43,20 @@ def table_scores(levels: Sequence[object]) -> np.ndarray:
         return np.array([float(v) for v in levels], dtype=float)
     except (TypeError, ValueError):
         return np.arange(1.0, len(levels) + 1.0)
+
+
+def rank_scores(margins: np.ndarray, kind: str = "rank") -> np.ndarray:
+    """Rank-type scores of the levels from their counts (last axis), per stratum: midranks,
+    ridits (midrank / N) or modified ridits (midrank / (N + 1)), as SAS ``SCORES=``."""
+    check_choice("scores", kind, SCORE_TYPES[1:])
+    m = np.asarray(margins, dtype=float)
+    midrank = np.cumsum(m, axis=-1) - m + (m + 1.0) / 2.0
+    total = m.sum(axis=-1, keepdims=True)
+    if kind == "ridit":
+        return midrank / np.where(total > 0, total, 1.0)
+    if kind == "modridit":
+        return midrank / (total + 1.0)
+    return midrank
 
 
 def _quad(g: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,9 +100,12 @@ def compute_cmh_statistics(tables: np.ndarray, *, row_scores: np.ndarray | None 
         raise InvalidInputError("tables must hold counts >= 0; got a negative or non-finite value.")
     a = np.arange(1.0, n_cols + 1) if col_scores is None else np.asarray(col_scores, dtype=float)
     c = np.arange(1.0, n_rows + 1) if row_scores is None else np.asarray(row_scores, dtype=float)
-    if a.shape != (n_cols,) or c.shape != (n_rows,):
+    if a.shape[-1:] != (n_cols,) or c.shape[-1:] != (n_rows,):
         raise InvalidInputError(f"row_scores and col_scores must have {n_rows} and {n_cols} values; got "
-                                f"{c.shape[0]} and {a.shape[0]}.")
+                                f"{c.shape[-1]} and {a.shape[-1]}.")
+    # scores may differ by stratum (rank-type scores): broadcast to (..., K, levels)
+    a = np.broadcast_to(a, (*t.shape[:-2], n_cols))
+    c = np.broadcast_to(c, (*t.shape[:-2], n_rows))
 
     big_n = t.sum(axis=(-2, -1))
     used = big_n > 1
@@ -95,17 +119,17 @@ def compute_cmh_statistics(tables: np.ndarray, *, row_scores: np.ndarray | None 
     a_c = np.einsum("...i,ij->...ij", pc, np.eye(n_cols)) - pc[..., :, None] * pc[..., None, :]
 
     # column-score variance a' A_c a and row-score variance c' A_r c, per stratum
-    va = np.einsum("i,...ij,j->...", a, a_c, a)
-    vc = np.einsum("i,...ij,j->...", c, a_r, c)
+    va = np.einsum("...i,...ij,...j->...", a, a_c, a)
+    vc = np.einsum("...i,...ij,...j->...", c, a_r, c)
 
-    g_cor = np.einsum("i,...kij,j->...", c, dev, a)
+    g_cor = np.einsum("...ki,...kij,...kj->...", c, dev, a)
     v_cor = (k * vc * va).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         q_cor = np.where(v_cor > 0, g_cor ** 2 / v_cor, np.nan)
     df_cor = np.ones_like(q_cor)
 
     r1 = n_rows - 1
-    g_rms = np.einsum("...kij,j->...i", dev[..., :r1, :], a)
+    g_rms = np.einsum("...kij,...kj->...i", dev[..., :r1, :], a)
     v_rms = np.einsum("...k,...kij->...ij", k * va, a_r[..., :r1, :r1])
     q_rms, df_rms = _quad(g_rms, v_rms)
 
@@ -124,7 +148,8 @@ def compute_cmh_statistics(tables: np.ndarray, *, row_scores: np.ndarray | None 
 
 def test_cmh(tables: np.ndarray, *, row_scores: Sequence[float] | None = None,
              col_scores: Sequence[float] | None = None) -> CMHResult:
-    """CMH statistics for one stratified table, shape ``(strata, rows, columns)``."""
+    """CMH statistics for one stratified table, shape ``(strata, rows, columns)``; scores are
+    ``(levels,)`` or per stratum ``(strata, levels)``."""
     t = np.asarray(tables, dtype=float)
     if t.ndim != 3:
         raise InvalidInputError(f"tables must have shape (strata, rows, columns); got shape {t.shape}.")
@@ -177,13 +202,17 @@ def crosstab_strata(df: pd.DataFrame, *, row: str, col: str, strata: str | Seque
 
 
 def test_cmh_frame(df: pd.DataFrame, *, row: str, col: str, strata: str | Sequence[str] | None = None,
-                   dataset: str = "data") -> CMHResult:
-    """SAS ``tables strata*row*col / cmh`` on subject records, with table scores."""
+                   scores: str = "table", dataset: str = "data") -> CMHResult:
+    """SAS ``tables strata*row*col / cmh scores=...`` on subject records (table scores by default)."""
+    check_choice("scores", scores, SCORE_TYPES)
     t, rows, cols, _ = crosstab_strata(df, row=row, col=col, strata=strata, dataset=dataset)
     if len(rows) < 2 or len(cols) < 2:
         raise DataValidationError(f"{dataset}: the CMH analysis needs at least 2 levels of {row} and of "
                                   f"{col}; got {len(rows)} and {len(cols)}.")
-    return test_cmh(t, row_scores=table_scores(rows), col_scores=table_scores(cols))
+    if scores == "table":
+        return test_cmh(t, row_scores=table_scores(rows), col_scores=table_scores(cols))
+    return test_cmh(t, row_scores=rank_scores(t.sum(axis=2), scores),
+                    col_scores=rank_scores(t.sum(axis=1), scores))
 
 
 test_cmh_frame.__test__ = False  # type: ignore[attr-defined]

@@ -84,3 +84,24 @@ def test_errors() -> None:
         test_cmh_frame(df, row="TRT", col="Y")
     with pytest.raises(InvalidInputError, match="shape"):
         test_cmh(np.ones((2, 2)))
+
+
+def test_rank_scores_are_midranks_within_stratum() -> None:
+    from dermsim.analysis.cmh import rank_scores
+
+    m = np.array([[2, 0, 3], [1, 1, 1]])
+    np.testing.assert_allclose(rank_scores(m, "rank"), [[1.5, 2.5, 4.0], [1, 2, 3]])
+    np.testing.assert_allclose(rank_scores(m, "ridit"), [[0.3, 0.5, 0.8], [1 / 3, 2 / 3, 1]])
+    np.testing.assert_allclose(rank_scores(m, "modridit"), [[0.25, 2.5 / 6, 4 / 6], [0.25, 0.5, 0.75]])
+
+
+def test_scores_do_not_change_general_association() -> None:
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"T": rng.choice(["a", "b", "c"], 120), "Y": rng.integers(0, 5, 120),
+                       "S": rng.choice(["x", "y"], 120)})
+    base = test_cmh_frame(df, row="T", col="Y", strata="S").general_association.statistic
+    for sc in ("rank", "ridit", "modridit"):
+        r = test_cmh_frame(df, row="T", col="Y", strata="S", scores=sc)
+        assert r.general_association.statistic == pytest.approx(base, rel=1e-10)
+    with pytest.raises(InvalidInputError, match="scores must be one of"):
+        test_cmh_frame(df, row="T", col="Y", strata="S", scores="savage")
