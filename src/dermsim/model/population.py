@@ -7,13 +7,22 @@ n x 4). ``sample_population`` (below) draws one for a :class:`PopulationSpec`.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import optimize, special, stats
 
-from dermsim.errors import InvalidInputError
+from dermsim._rng import SeedLike, child_sequence, seed_record
+from dermsim._validate import check_int
+from dermsim.engine.streams import block_normals, block_uniforms
+from dermsim.errors import InvalidInputError, SolverError
+from dermsim.model import body, growth
+from dermsim.model.population_spec import PopulationSpec, load_population_spec
 
 EASI_REGIONS: tuple[str, ...] = ("head_neck", "trunk", "upper_limbs", "lower_limbs")
 
@@ -120,3 +129,271 @@ class Population:
 def concat(pops: Sequence[Population]) -> Population:
     """Module-level alias of :meth:`Population.concat`."""
     return Population.concat(pops)
+
+
+# ------------------------------------------------------------------------------------------------
+# Sampling
+#
+# How the published marginals are matched (once per spec, cached):
+# * Bounded marginals (age within its band, affected %BSA within the entry window, itch NRS on
+#   0-10) are scaled Beta distributions whose mean and SD equal the targets exactly. A truncated
+#   normal cannot reach them: its SD is at most that of the uniform on the interval (2.89 y on
+#   2-12 y; 4.91 %BSA on 3-20%), below the published TRuE-AD3 SDs (2.9 y in completed years,
+#   5.4 %BSA). The Beta reaches any feasible pair; for TRuE-AD3 %BSA it is U-shaped (a = 0.64,
+#   b = 0.81), which is what a SD of 5.4 inside 3-20% implies (a unimodal law on that window has
+#   SD <= 5.36 at mean 10.5).
+# * Age moments of TRuE-AD3 are of age in completed years; the Beta is solved so that floor(age)
+#   has the published mean and SD (continuous age_y is what the model uses).
+# * IGA, %BSA, EASI and itch are joined by a Gaussian copula chained IGA -> %BSA -> EASI -> itch.
+#   EASI given IGA is log-normal with an IGA-specific median (ratio from the spec) and common
+#   sigma; for this construction the mixture mean and SD have a closed form, and (median, sigma)
+#   are solved so that the IGA mixture has the published EASI mean and SD.
+# * Enrollment criteria hold by construction (the marginals live inside the entry window) and are
+#   checked for every patient; drawing the enrolled population directly, rather than screening
+#   and rejecting, keeps patient i's draws independent of every other patient.
+# ------------------------------------------------------------------------------------------------
+
+# Population draws live below this key of the caller's seed, so that the same seed given to the
+# sampler and to simulate_patients (streams 0-5 at the top level) never shares a stream.
+POPULATION_STREAM_KEY = 0x504F50  # "POP"
+_S_DEMOG, _S_LATENT, _S_LESION = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class AgeBandLaw:
+    lo: float
+    hi: float
+    weight: float
+    a: float
+    b: float
+
+
+@dataclass(frozen=True)
+class PopulationCalibration:
+    """Parameters of the sampling laws solved from a spec (see the comment above)."""
+
+    age_bands: tuple[AgeBandLaw, ...]
+    female_p: float
+    iga3_p: float
+    affected_lo: float
+    affected_hi: float
+    affected_ab: tuple[float, float]
+    easi_mu_iga2: float
+    easi_log_ratio: float
+    easi_sigma: float
+    nrs_ab: tuple[float, float]
+    rho: tuple[float, float, float]  # iga-affected, affected-easi, easi-nrs (latent)
+    rho_hw: float
+
+    def easi_mean_by_iga(self) -> dict[int, float]:
+        """Implied mean EASI at IGA 2 and 3 (before the %BSA link shifts them; for display)."""
+        base = math.exp(self.easi_mu_iga2 + self.easi_sigma**2 / 2)
+        return {2: base, 3: base * math.exp(self.easi_log_ratio)}
+
+
+def beta_for_moments(lo: float, hi: float, mean: float, sd: float) -> tuple[float, float]:
+    """Shapes (a, b) of the Beta on [lo, hi] with this mean and SD (closed form)."""
+    m = (mean - lo) / (hi - lo)
+    v = (sd / (hi - lo)) ** 2
+    if not 0 < m < 1 or not 0 < v < m * (1 - m):
+        raise InvalidInputError(f"no distribution on [{lo:g}, {hi:g}] has mean {mean:g} and SD {sd:g}; "
+                                f"the SD must be below {math.sqrt(max((mean - lo) * (hi - mean), 0)):.3g}.")
+    k = m * (1 - m) / v - 1
+    return m * k, (1 - m) * k
+
+
+def _floor_moments(lo: float, hi: float, a: float, b: float) -> tuple[float, float]:
+    ks = np.arange(math.floor(lo), math.ceil(hi))
+    edges = np.clip((np.append(ks, ks[-1] + 1) - lo) / (hi - lo), 0, 1)
+    pk = np.diff(stats.beta.cdf(edges, a, b))
+    mean = float(np.sum(pk * ks))
+    return mean, float(math.sqrt(max(np.sum(pk * (ks - mean) ** 2), 0.0)))
+
+
+def beta_for_integer_moments(lo: float, hi: float, mean: float, sd: float) -> tuple[float, float]:
+    """Shapes of the Beta on [lo, hi) whose floor (completed years) has this mean and SD."""
+    # Start from the continuous match with Sheppard's correction (floor shifts the mean by about
+    # -1/2 and removes about 1/12 of variance), then solve exactly on the log-shapes.
+    a0, b0 = beta_for_moments(lo, hi, mean + 0.5, math.sqrt(sd**2 + 1 / 12))
+
+    def resid(x: np.ndarray) -> np.ndarray:
+        m, s = _floor_moments(lo, hi, math.exp(x[0]), math.exp(x[1]))
+        return np.array([m - mean, s - sd])
+
+    sol = optimize.least_squares(resid, np.log([a0, b0]), xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    if np.max(np.abs(sol.fun)) > 1e-7:
+        raise InvalidInputError(f"age: no Beta on [{lo:g}, {hi:g}) gives completed-year mean {mean:g} and "
+                                f"SD {sd:g}; closest {mean + sol.fun[0]:.3g} ({sd + sol.fun[1]:.3g}).")
+    return float(math.exp(sol.x[0])), float(math.exp(sol.x[1]))
+
+
+def _easi_lognormal(mean: float, sd: float, p3: float, log_ratio: float, c: float) -> tuple[float, float]:
+    """(mu at IGA 2, sigma) so that the IGA mixture of log-normals has this mean and SD, when the
+    latent EASI normal has correlation ``c`` with the latent IGA normal (IGA 3 above q)."""
+    q = float(stats.norm.ppf(1 - p3)) if 0 < p3 < 1 else (math.inf if p3 <= 0 else -math.inf)
+
+    def h(k: int, sig: float) -> float:
+        # E[exp(k sig Z) (1{IGA 2} + exp(k delta) 1{IGA 3})] / exp(k^2 sig^2 / 2), using
+        # E[exp(t X) 1{X > q}] = exp(t^2 / 2) Phi(t - q) for the latent IGA normal X.
+        return float(special.ndtr(q - k * sig * c) + math.exp(k * log_ratio) * special.ndtr(k * sig * c - q))
+
+    target = math.log1p((sd / mean) ** 2)  # log(E[X^2] / E[X]^2)
+
+    def g(sig: float) -> float:
+        return sig**2 + math.log(h(2, sig)) - 2 * math.log(h(1, sig)) - target
+
+    lo_s, hi_s = 1e-6, 5.0
+    if g(lo_s) >= 0:
+        raise InvalidInputError(f"severity.easi: SD {sd:g} is too small for the IGA split and "
+                                f"easi_ratio_iga3_to_iga2 alone; lower the ratio.")
+    if g(hi_s) <= 0:
+        raise InvalidInputError(f"severity.easi: SD {sd:g} is too large for a log-normal mixture "
+                                f"(mean {mean:g}).")
+    sig = float(optimize.brentq(g, lo_s, hi_s, xtol=1e-13))
+    mu2 = math.log(mean) - sig**2 / 2 - math.log(h(1, sig))
+    return mu2, sig
+
+
+_CALIBRATIONS: dict[str, PopulationCalibration] = {}
+
+
+def calibrate_population(spec: PopulationSpec) -> PopulationCalibration:
+    """Solve the sampling laws of ``spec`` (cached per spec content)."""
+    key = json.dumps(spec.to_dict(), sort_keys=True)
+    if key in _CALIBRATIONS:
+        return _CALIBRATIONS[key]
+    bands = []
+    for band in spec.age.bands:
+        if band.mean_y is None or band.sd_y is None:
+            a, b = 1.0, 1.0
+        elif band.integer:
+            a, b = beta_for_integer_moments(band.min_y, band.max_y, band.mean_y, band.sd_y)
+        else:
+            a, b = beta_for_moments(band.min_y, band.max_y, band.mean_y, band.sd_y)
+        bands.append(AgeBandLaw(band.min_y, band.max_y, band.weight_pct / 100.0, a, b))
+    sev, el, cor = spec.severity, spec.eligibility, spec.correlations
+    p3 = sev.iga3_pct.value / 100.0
+    rho = (cor.iga_affected.value, cor.affected_easi.value, cor.easi_nrs.value)
+    log_ratio = math.log(sev.easi_ratio_iga3_to_iga2.value)
+    mu2, sig = _easi_lognormal(sev.easi.mean, sev.easi.sd, p3, log_ratio, rho[0] * rho[1])
+    cal = PopulationCalibration(
+        age_bands=tuple(bands), female_p=spec.female_pct.value / 100.0, iga3_p=p3,
+        affected_lo=el.affected_min_pct, affected_hi=el.affected_max_pct,
+        affected_ab=beta_for_moments(el.affected_min_pct, el.affected_max_pct,
+                                     sev.affected_pct.mean, sev.affected_pct.sd),
+        easi_mu_iga2=mu2, easi_log_ratio=log_ratio, easi_sigma=sig,
+        nrs_ab=beta_for_moments(0.0, 10.0, sev.nrs.mean, sev.nrs.sd), rho=rho,
+        rho_hw=cor.height_weight_sds.value)
+    _CALIBRATIONS[key] = cal
+    return cal
+
+
+def _scaled_beta(u: np.ndarray, a: float, b: float, lo: float, hi: float) -> np.ndarray:
+    return lo + (hi - lo) * special.betaincinv(a, b, u)
+
+
+def _sample_block(spec: PopulationSpec, cal: PopulationCalibration, seq: np.random.SeedSequence,
+                  start: int, stop: int) -> dict[str, np.ndarray]:
+    n = stop - start
+    regions = body.region_names()
+    u = block_uniforms(seq, _S_DEMOG, start, stop, 3)
+    z = block_normals(seq, _S_LATENT, start, stop, 6)
+    ul = block_uniforms(seq, _S_LESION, start, stop, len(regions))
+
+    # Age: pick a band, then the band's Beta.
+    cum = np.cumsum([b.weight for b in cal.age_bands])
+    band_idx = np.minimum(np.searchsorted(cum / cum[-1], u[:, 0], side="right"), len(cal.age_bands) - 1)
+    age = np.empty(n)
+    for i, law in enumerate(cal.age_bands):
+        m = band_idx == i
+        age[m] = _scaled_beta(u[m, 1], law.a, law.b, law.lo, law.hi)
+    age = np.clip(age, cal.age_bands[0].lo, np.nextafter(cal.age_bands[-1].hi, -np.inf))
+    sex = np.where(u[:, 2] < cal.female_p, "F", "M")
+
+    # Height and weight: correlated SDS through the CDC LMS curves.
+    z_h = z[:, 0]
+    z_w = cal.rho_hw * z[:, 0] + math.sqrt(1 - cal.rho_hw**2) * z[:, 1]
+    height, weight = growth.compute_height_weight(age, sex, z_h, z_w)
+    bsa = body.compute_bsa_m2(height, weight, spec.bsa_formula)
+
+    # Severity: the chained Gaussian copula.
+    r1, r2, r3 = cal.rho
+    z_iga = z[:, 2]
+    z_aff = r1 * z_iga + math.sqrt(1 - r1**2) * z[:, 3]
+    z_easi = r2 * z_aff + math.sqrt(1 - r2**2) * z[:, 4]
+    z_nrs = r3 * z_easi + math.sqrt(1 - r3**2) * z[:, 5]
+    iga3 = special.ndtr(z_iga) > 1.0 - cal.iga3_p
+    iga0 = np.where(iga3, 3, 2).astype(np.int8)
+    affected = np.clip(_scaled_beta(special.ndtr(z_aff), *cal.affected_ab, cal.affected_lo, cal.affected_hi),
+                       cal.affected_lo, cal.affected_hi)
+    easi0 = np.minimum(np.exp(cal.easi_mu_iga2 + cal.easi_log_ratio * iga3 + cal.easi_sigma * z_easi), 72.0)
+    nrs0 = np.clip(_scaled_beta(special.ndtr(z_nrs), *cal.nrs_ab, 0.0, 10.0), 0.0, 10.0)
+
+    # Lesion map: Dirichlet(concentration * prior share) by inverse gamma CDFs of the uniforms
+    # (chunk-invariant, unlike Generator.gamma with per-patient shapes), then water-filling.
+    sizes = body.compute_region_sizes_pct(age)
+    prior = sizes * body.compute_site_preference(age)
+    prior /= prior.sum(axis=1, keepdims=True)
+    shape = spec.lesions.concentration * prior
+    g = special.gammaincinv(shape, ul)
+    total = g.sum(axis=1, keepdims=True)
+    props = np.where(total > 0, g / np.where(total > 0, total, 1.0), prior)
+    region_pct = body.compute_lesion_map(affected, props, sizes)
+    easi_region_pct = body.compute_easi_region_pct(region_pct, age)
+    return {"age_y": age, "sex": sex, "weight_kg": weight, "height_cm": height, "bsa_m2": bsa,
+            "region_pct": region_pct, "affected_pct": affected, "easi_region_pct": easi_region_pct,
+            "iga0": iga0, "easi0": easi0, "nrs0": nrs0}
+
+
+def check_enrollment(pop: Population, spec: PopulationSpec) -> np.ndarray:
+    """Boolean per patient: meets the spec's entry criteria (age, IGA, affected %BSA)."""
+    el = spec.eligibility
+    return ((pop.age_y >= spec.age.min_y) & (pop.age_y < spec.age.max_y)
+            & np.isin(pop.iga0, el.iga)
+            & (pop.affected_pct >= el.affected_min_pct) & (pop.affected_pct <= el.affected_max_pct))
+
+
+def sample_population(spec: PopulationSpec | str | Path, n: int, seed: SeedLike, *,
+                      chunk_size: int | None = None) -> Population:
+    """Sample ``n`` enrolled virtual patients of ``spec`` (a PopulationSpec, a built-in name such
+    as ``"true-ad3"``, or a TOML path).
+
+    Patient i's draws depend only on ``seed`` and i (streams keyed by absolute patient block), so
+    any ``chunk_size`` gives the same patients as one call; chunks bound memory.
+    """
+    if not isinstance(spec, PopulationSpec):
+        spec = load_population_spec(spec)
+    n = check_int("n", n, minimum=1)
+    step = n if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1)
+    cal = calibrate_population(spec)
+    seq = child_sequence(seed, POPULATION_STREAM_KEY)
+    parts = [_sample_block(spec, cal, seq, s, min(s + step, n)) for s in range(0, n, step)]
+    cols = parts[0] if len(parts) == 1 else {
+        k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
+    pop = Population(name=spec.name, seed=seed_record(seed), regions=body.region_names(), **cols,
+                     extra={"bsa_formula": spec.bsa_formula, "growth_reference": spec.growth_reference})
+    ok = check_enrollment(pop, spec)
+    if not np.all(ok):  # pragma: no cover - the laws live inside the window; this guards regressions
+        raise SolverError(f"{int((~ok).sum())} sampled patients break the entry criteria of {spec.name}.")
+    return pop
+
+
+def compute_population_summary(pop: Population) -> dict[str, float]:
+    """Baseline marginals as trials report them: mean and SD of age in completed years, EASI,
+    affected %BSA and itch NRS; % female and % IGA 3."""
+    age_int = np.floor(pop.age_y)
+    out: dict[str, float] = {}
+    for name, col in (("age_y", age_int), ("easi0", pop.easi0), ("affected_pct", pop.affected_pct),
+                      ("nrs0", pop.nrs0), ("weight_kg", pop.weight_kg), ("height_cm", pop.height_cm),
+                      ("bsa_m2", pop.bsa_m2)):
+        out[f"{name}_mean"] = float(np.mean(col))
+        out[f"{name}_sd"] = float(np.std(col, ddof=1)) if pop.n > 1 else 0.0
+    out["female_pct"] = 100.0 * float(np.mean(pop.sex == "F"))
+    out["iga3_pct"] = 100.0 * float(np.mean(pop.iga0 == 3))
+    head = pop.region_pct[:, pop.regions.index("head")] if "head" in pop.regions else np.zeros(pop.n)
+    out["head_involved_pct"] = 100.0 * float(np.mean(head >= HEAD_INVOLVED_MIN_PCT))
+    return out
+
+
+# A head region counts as involved from a quarter of a (child's) handprint, about 0.2% BSA.
+HEAD_INVOLVED_MIN_PCT = 0.2
