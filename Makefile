@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dermsim demo --out out/true-ad3
+	$(BIN)/dermsim population true-ad3 --n 100000 --seed 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -42,6 +42,7 @@ def _root(
 from dermsim.cli import analyze as _analyze  # noqa: E402,F401
 from dermsim.cli import evidence as _evidence  # noqa: E402,F401
 from dermsim.cli import model as _model  # noqa: E402,F401
+from dermsim.cli import population as _population  # noqa: E402,F401
 from dermsim.cli import simulate as _simulate  # noqa: E402,F401
 
 

@@ -76,7 +76,8 @@ def _check_bounded(name: str, m: Moments, lo: float, hi: float) -> None:
 class AgeBand(Cited):
     """Ages in [min_y, max_y) with weight ``weight_pct``; moments of age within the band (a Beta
     on the band matched to them) or, without them, uniform within the band. ``integer``: the
-    moments are of age in completed years, as trials report them."""
+    moments are of age in completed years, as trials report them. ``status`` is that of
+    ``weight_pct`` (and of the moments unless ``moments_status`` says otherwise)."""
 
     min_y: Annotated[float, Field(ge=0)]
     max_y: float
@@ -84,6 +85,7 @@ class AgeBand(Cited):
     mean_y: float | None = None
     sd_y: float | None = None
     integer: bool = False
+    moments_status: SpecStatus | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
