@@ -85,11 +85,9 @@ def test_common_risk_difference_summary_score(strata_counts: dict[str, np.ndarra
         printed(got, text)
 
 
-@pytest.mark.xfail(strict=True, reason="stratified Newcombe follows Yan & Su as R tern implements it "
-                   "(-0.1389, 0.2166); SAS prints (-0.1378, 0.2236) and its exact stratified Wilson "
-                   "step is not yet reproduced")
 def test_common_risk_difference_stratified_newcombe(strata_counts: dict[str, np.ndarray]) -> None:
-    """SAS ``commonriskdiff(cl=newcombe)``: 0.0448, CI (-0.1378, 0.2236)."""
+    """SAS ``commonriskdiff(cl=newcombe)``: 0.0448, CI (-0.1378, 0.2236) (Yan & Su with MH weights,
+    the form of R ``tern::prop_diff_strat_nc(weights_method = "cmh")``)."""
     r = estimate_common_risk_difference(**strata_counts, method="stratified_newcombe")
     printed(r.estimate, "0.0448")
     printed(r.ci_lower, "-0.1378")

@@ -2,7 +2,7 @@
 
 * common risk difference: Mantel-Haenszel weights with the Sato (1989) variance, the summary
   score estimate (Agresti 2013 p. 231: inverse-variance weights from the stratum
-  Miettinen-Nurminen intervals), stratified Newcombe (Yan & Su 2010);
+  Miettinen-Nurminen intervals), stratified Newcombe (Yan & Su 2010, MH weights);
 * Mantel-Haenszel common odds ratio (Robins-Breslow-Greenland CI), logit (Woolf) common odds
   ratio, Mantel-Haenszel relative risk (Greenland-Robins CI), Breslow-Day test.
 
@@ -109,13 +109,20 @@ def _stratified_wilson(x, n, w, z):
 
 
 def _stratified_newcombe(x1, n1, x2, n2, z):
+    # Yan & Su (2010): MH weights; stratified Wilson limits (L_i, U_i) of each group's weighted
+    # risk; the difference's limits use the binomial variance at those limits with the effective
+    # sample sizes 1 / lambda_i, lambda_i = sum_h w_h^2 / n_hi (as R tern::prop_diff_strat_nc).
+    # This reproduces SAS COMMONRISKDIFF(CL=NEWCOMBE); the plain Newcombe square-root form
+    # (p_i - L_i)^2 does not once the stratum Wilson quantile is adjusted.
     w = _div(n1 * n2, n1 + n2)
     w = w / w.sum(axis=-1, keepdims=True)
     p1, l1, u1 = _stratified_wilson(x1, n1, w, z)
     p2, l2, u2 = _stratified_wilson(x2, n2, w, z)
+    lam1 = _div(w ** 2, n1).sum(axis=-1)
+    lam2 = _div(w ** 2, n2).sum(axis=-1)
     est = p1 - p2
-    lo = est - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    hi = est + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    lo = est - z * np.sqrt(lam1 * l1 * (1 - l1) + lam2 * u2 * (1 - u2))
+    hi = est + z * np.sqrt(lam1 * u1 * (1 - u1) + lam2 * l2 * (1 - l2))
     return est, np.full_like(est, np.nan), lo, hi
 
 
