@@ -1,0 +1,5 @@
+"""CDISC layer: ADaM dataset schemas and checks (:mod:`dermsim.cdisc.schemas`), and the SDTM-like
+builders and ADaM derivations (``derive_*``) that turn study data into ADSL, ADEFF and ADAE.
+
+This layer computes and checks; it never prints or writes files (that is :mod:`dermsim.io`).
+"""
