@@ -51,11 +51,13 @@ def analyze(
     t0 = time.perf_counter()
     if not adam_dir.is_dir():
         raise InvalidInputError(f"ADAM_DIR must be a folder with ADaM datasets; got {adam_dir}.")
-    from dermsim.io import read_adam_dir
+    from dermsim.io import find_datasets, read_adam_dir
     the_plan = load_plan(plan if plan is not None else default_plan_path())
     names = sorted({a.dataset for a in the_plan.analyses} | {"adsl"})
-    datasets = _frames(read_adam_dir(adam_dir))
-    datasets = {k: v for k, v in datasets.items() if k in names}
+    # read only what the plan uses; a dataset it names but the folder lacks is reported by run_plan
+    # with the analysis that needs it
+    present = [n for n in names if n in find_datasets(adam_dir)]
+    datasets = _frames(read_adam_dir(adam_dir, present))
     ard = run_plan(the_plan, datasets, seed=seed)
     titles = {a.id: a.title for a in the_plan.analyses if a.title}
     paths = write_ard(ard, out, tables=tables, titles=titles)
