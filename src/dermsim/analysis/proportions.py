@@ -223,9 +223,10 @@ def compute_risk_difference_ci(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n
     elif method in ("miettinen_nurminen", "mee"):
         lo, hi = _score_limits(x1, n1, x2, n2, z, mn=method == "miettinen_nurminen")
     else:  # hauck_anderson
-        with np.errstate(divide="ignore", invalid="ignore"):
-            half = (1.0 / (2.0 * np.minimum(n1, n2))
-                    + z * np.sqrt(p1 * (1 - p1) / (n1 - 1) + p2 * (1 - p2) / (n2 - 1)))
+        # a group of one subject has p(1 - p) = 0: its variance term is 0, not 0/0
+        v1 = np.where(n1 > 1, p1 * (1 - p1) / np.maximum(n1 - 1, 1), 0.0)
+        v2 = np.where(n2 > 1, p2 * (1 - p2) / np.maximum(n2 - 1, 1), 0.0)
+        half = 1.0 / (2.0 * np.minimum(n1, n2)) + z * np.sqrt(v1 + v2)
         lo, hi = est - half, est + half
     return est, se, np.clip(lo, -1.0, 1.0), np.clip(hi, -1.0, 1.0)
 
