@@ -139,6 +139,8 @@ def _categorical_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequ
     False, as for a discontinuation reason, blank for subjects who completed)."""
     group = inp.spec.group
     text = _as_text(df[var]).str.strip()
+    if not levels and ORDER_VARS.get(var) in df.columns:
+        levels = [lv for lv in group_levels(df, var) if lv.strip()]    # AGEGR1 in AGEGR1N order
     levels = list(levels) if levels else _levels_text(df[var])
     if count_missing and (text == "").any():
         levels = [*levels, "Missing"]
