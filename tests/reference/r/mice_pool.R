@@ -1,9 +1,10 @@
 # Reference numbers for dermsim.analysis.estimands.pool_rubin (Rubin's rules, Barnard-Rubin df).
-# Run: Rscript tests/reference/r/mice_pool.R   (R 4.2, mice 3.15.0; Debian r-cran-mice)
+# Run: Rscript tests/reference/r/mice_pool.R [OUT_DIR]   (R 4.2, mice 3.15.0; Debian r-cran-mice)
 # Writes mice_pool_fits.csv (per-imputation estimates and variances of lm(chl ~ age + bmi) on
 # mice's nhanes data, m = 5, seed = 1) and mice_pool_pooled.csv (mice::pool on the same fits).
 suppressMessages(library(mice))
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
+if (length(commandArgs(TRUE))) here <- commandArgs(TRUE)[1]
 imp <- mice(nhanes, m = 5, seed = 1, printFlag = FALSE)
 fit <- with(imp, lm(chl ~ age + bmi))
 fits <- do.call(rbind, lapply(seq_along(fit$analyses), function(i) {

@@ -1,5 +1,5 @@
 # Independent reference numbers for the CDISC Pilot 01 analyses of examples/cdisc_pilot/plan.toml.
-# Run: Rscript tests/reference/r/pilot_outputs.R [PILOT_DIR]
+# Run: Rscript tests/reference/r/pilot_outputs.R [PILOT_DIR [OUT_DIR]]
 #   (R 4.2; Debian r-cran-emmeans 1.8.4, r-cran-survival 3.5.3; data ../shared/data/cdisc_pilot)
 # Writes pilot_outputs.csv in ARD layout (analysis_id, variable, variable_level, visit,
 # group_level, comparator, stat_name, stat_value) for tests/reference/test_pilot_outputs.py.
@@ -7,6 +7,7 @@ suppressMessages({library(emmeans); library(survival)})
 args <- commandArgs(TRUE)
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
 pilot <- if (length(args)) args[1] else file.path(here, "..", "..", "..", "..", "shared", "data", "cdisc_pilot")
+outdir <- if (length(args) > 1) args[2] else here
 rd <- function(n) read.csv(gzfile(file.path(pilot, paste0(n, ".csv.gz"))), na.strings = "",
                            stringsAsFactors = FALSE)
 rows <- list()
@@ -155,5 +156,5 @@ add("f14-ttde", "AVAL", "log-rank", "", "", "", list(statistic = lr$chisq, df = 
     p_value = pchisq(lr$chisq, length(lr$n) - 1, lower.tail = FALSE)))
 
 out <- do.call(rbind, rows)
-write.csv(out, file.path(here, "pilot_outputs.csv"), row.names = FALSE, na = "")
+write.csv(out, file.path(outdir, "pilot_outputs.csv"), row.names = FALSE, na = "")
 cat("wrote", nrow(out), "rows\n")
