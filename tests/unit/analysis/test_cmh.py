@@ -105,3 +105,13 @@ def test_scores_do_not_change_general_association() -> None:
         assert r.general_association.statistic == pytest.approx(base, rel=1e-10)
     with pytest.raises(InvalidInputError, match="scores must be one of"):
         test_cmh_frame(df, row="T", col="Y", strata="S", scores="savage")
+
+
+def test_level_absent_from_every_stratum_reduces_df() -> None:
+    """An all-zero column makes the covariance singular: the pseudo-inverse gives the statistic of
+    the table without that column and df = rank, as SAS."""
+    t = np.array([[[3, 0, 2], [1, 0, 4], [2, 0, 2]], [[2, 0, 1], [3, 0, 3], [1, 0, 5]]], dtype=float)
+    full = test_cmh(t).general_association
+    reduced = test_cmh(t[:, :, [0, 2]]).general_association
+    assert full.df == reduced.df == 2
+    assert full.statistic == pytest.approx(reduced.statistic, rel=1e-9)
