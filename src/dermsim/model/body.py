@@ -129,7 +129,16 @@ def compute_easi_weights(age_y: np.ndarray | float, *, charts: Charts | None = N
 def compute_easi_region_sizes_pct(age_y: np.ndarray | float, *, charts: Charts | None = None) -> np.ndarray:
     """Size of each EASI region (% of total BSA), shape (n, 4), from the Lund-Browder sizes."""
     ch = _charts(charts)
-    return compute_region_sizes_pct(age_y, charts=ch) @ _easi_membership(ch)
+    return _to_easi(compute_region_sizes_pct(age_y, charts=ch), _easi_membership(ch))
+
+
+def _to_easi(per_region: np.ndarray, member: np.ndarray) -> np.ndarray:
+    # Summed region by region rather than with a matrix product: BLAS may order the additions
+    # differently for different row counts, and a patient's numbers must not depend on the chunk.
+    out = np.zeros((per_region.shape[0], member.shape[1]))
+    for r, k in zip(*np.nonzero(member), strict=True):
+        out[:, k] += per_region[:, r]
+    return out
 
 
 def compute_easi_region_pct(region_pct: np.ndarray, age_y: np.ndarray | float, *,
@@ -145,7 +154,7 @@ def compute_easi_region_pct(region_pct: np.ndarray, age_y: np.ndarray | float, *
     if sizes.shape[0] != lesions.shape[0]:
         raise InvalidInputError(f"age_y must have {lesions.shape[0]} values (one per patient); "
                                 f"got {sizes.shape[0]}.")
-    return np.clip(100.0 * (lesions @ member) / sizes, 0.0, 100.0)
+    return np.clip(100.0 * _to_easi(lesions, member) / sizes, 0.0, 100.0)
 
 
 def compute_site_preference(age_y: np.ndarray | float, *, charts: Charts | None = None,
@@ -193,7 +202,9 @@ def compute_lesion_map(affected_pct: np.ndarray, proportions: np.ndarray,
         # Share the overflow by proportion among regions with room; a region whose drawn
         # proportion underflowed to 0 still takes overflow through the tiny room term.
         share = np.where(room > 0, p, 0.0) + room * 1e-12
-        alloc += excess[:, None] * share / share.sum(axis=1, keepdims=True)
+        denom = share.sum(axis=1, keepdims=True)
+        # No room left anywhere only when affected equals the whole body (excess is rounding).
+        alloc += np.where(denom > 0, excess[:, None] * share / np.where(denom > 0, denom, 1.0), 0.0)
     alloc = np.minimum(alloc, cap)
     # Rounding of the last pass: rescale the tiny remainder onto regions with room.
     gap = area - alloc.sum(axis=1)
