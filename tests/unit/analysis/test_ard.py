@@ -166,3 +166,17 @@ def test_primary_iga_ts_layout_composite_nri_and_strata() -> None:
         assert got.loc[(arm, "Vehicle"), "ci_lower"] == pytest.approx(rd.ci_lower, rel=1e-12)
         assert got.loc[(arm, "Vehicle"), "p_value"] == pytest.approx(test_mantel_haenszel(*args).p_value,
                                                                      rel=1e-12)
+
+
+def test_mi_ancova_equals_complete_data_ancova_when_nothing_is_missing() -> None:
+    """At Week 2 no subject of the fixture has dropped out: every imputation is the data, the
+    between-imputation variance is 0 and Rubin's rules give back the ANCOVA LS means and SEs."""
+    data = make_ad_adam()
+    base = _plan("easi-pchg").analyses[0].replace(visit=["Week 2"])
+    plan = AnalysisPlan(analyses=(base, base.replace(id="obs", estimand="observed", options={
+        "class_covariates": ["AGEGR1", "IGABL"]})))
+    ard = run_plan(plan, data, seed=1)
+    for stat in ("lsmean", "lsmean_se", "estimate"):
+        got = ard[ard.stat_name == stat].pivot(index="group_level", columns="analysis_id",
+                                               values="stat_value")
+        np.testing.assert_allclose(got["easi-pchg"], got["obs"], rtol=1e-10)
