@@ -16,6 +16,8 @@ the same functions with dy/dt = production - loss * y.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from dermsim.model.itch import compute_itch_drive
@@ -57,35 +59,63 @@ def compute_cytokines(y: np.ndarray, dp: dict[str, np.ndarray],
 def compute_rates(y: np.ndarray, dp: dict[str, np.ndarray], ip: dict[str, np.ndarray],
                   inhib: np.ndarray | None, k_veh: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """(production, loss), each (7, n), per week: dy/dt = production - loss * y."""
-    c = compute_cytokines(y, dp, inhib)
+    return compute_rates_mixture(y, dp, ip, ((1.0, inhib),), k_veh)
+
+
+def compute_rates_mixture(y: np.ndarray, dp: dict[str, np.ndarray], ip: dict[str, np.ndarray],
+                          blocks: Sequence[tuple[float, np.ndarray | None]],
+                          k_veh: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean of (production, loss) over several JAK-block levels ``(weight, inhib (6, n))``.
+
+    The engine uses it for the step-mean rates under a block that swings within the step; the
+    parts that do not depend on the block are computed once.
+    """
     b, p, q = y[B], y[P], y[Q]
-    il4e, il13e, il31e = c["IL4_eff"], c["IL13_eff"], c["IL31_eff"]
-    il22e, ifnge = c["IL22_eff"], c["IFNg_eff"]
-    il17 = c["IL17"]
-    prod = np.empty_like(y)
-    loss = np.empty_like(y)
-    recovery = (dp["k1"] + dp["k2"] * il22e + k_veh) / (
-        (1.0 + dp["b1"] * il4e) * (1.0 + dp["b2"] * il13e) * (1.0 + dp["b3"] * il17)
-        * (1.0 + dp["b4"] * il22e) * (1.0 + dp["b5"] * il31e))
-    prod[B] = recovery
-    loss[B] = recovery + dp["d1"] * (1.0 + dp["d3"] * p + dp["d_scr"] * q) + dp["d2"] * il31e
+    th1, th2, th17, th22 = y[TH1], y[TH2], y[TH17], y[TH22]
+    il4 = (dp["k11"] * th2 + dp["k12"]) / dp["d10"]
+    il13 = (dp["k13"] * th2 + dp["k14"]) / dp["d11"]
+    il31 = (dp["k19"] * th2 + dp["k20"]) / dp["d14"]
+    il22 = (dp["k17"] * th22 + dp["k18"]) / dp["d13"]
+    il17 = (dp["k15"] * th17 + dp["k16"]) / dp["d12"]
+    ifng = (dp["k21"] * th1 + dp["k22"]) / dp["d15"]
+    tslp = (dp["k23"] * p + dp["k24"]) / dp["d16"]
+    b3_il17 = 1.0 + dp["b3"] * il17
+    clear_p = (1.0 + dp["d4"] * p) * (1.0 + dp["d5"] * il17)
+    loss_b0 = dp["d1"] * (1.0 + dp["d3"] * p + dp["d_scr"] * q)
+    prod = np.zeros_like(y)
+    loss = np.zeros_like(y)
+    for w, inhib in blocks:
+        if inhib is None:
+            il4e, il13e, il31e, il22e, tslpe, ifnge, i31 = il4, il13, il31, il22, tslp, ifng, 0.0
+        else:
+            il4e = (1.0 - inhib[I_IL4]) * il4
+            il13e = (1.0 - inhib[I_IL13]) * il13
+            il31e = (1.0 - inhib[I_IL31]) * il31
+            il22e = (1.0 - inhib[I_IL22]) * il22
+            tslpe = (1.0 - inhib[I_TSLP]) * tslp
+            ifnge = (1.0 - inhib[I_IFNG]) * ifng
+            i31 = inhib[I_IL31]
+        ox40l = (dp["k25"] * tslpe + dp["k26"]) / dp["d17"]
+        recovery = (dp["k1"] + dp["k2"] * il22e + k_veh) / (
+            (1.0 + dp["b1"] * il4e) * (1.0 + dp["b2"] * il13e) * b3_il17
+            * (1.0 + dp["b4"] * il22e) * (1.0 + dp["b5"] * il31e))
+        prod[B] += w * recovery
+        loss[B] += w * (recovery + loss_b0 + dp["d2"] * il31e)
+        loss[P] += w * (clear_p * (1.0 + dp["d6"] * il22e) * (1.0 + dp["d7"] * ifnge)
+                        / ((1.0 + dp["b7"] * il4e) * (1.0 + dp["b8"] * il13e)))
+        p_den = w * p / (4.0 + dp["k9"] * ifnge + dp["k10"] * il4e)
+        prod[TH1] += dp["k5"] * p_den * (1.0 + dp["k9"] * ifnge)
+        prod[TH2] += dp["k6"] * p_den * (1.0 + dp["k10"] * il4e)
+        prod[TH17] += dp["k7"] * p_den
+        prod[TH22] += dp["k8"] * p_den
+        loss[TH1] += w * dp["d9"] / (1.0 + dp["b9"] * ox40l)
+        prod[Q] += w * compute_itch_drive(b, il31e, il4e, il13e, tslpe, i31, ip)
     prod[P] = dp["d8"] / (1.0 + dp["b6"] * b)
-    loss[P] = ((1.0 + dp["d4"] * p) * (1.0 + dp["d5"] * il17) * (1.0 + dp["d6"] * il22e)
-               * (1.0 + dp["d7"] * ifnge) / ((1.0 + dp["b7"] * il4e) * (1.0 + dp["b8"] * il13e)) + dp["d8"])
-    den = 4.0 + dp["k9"] * ifnge + dp["k10"] * il4e
-    p_den = p / den
-    survival = dp["d9"] / (1.0 + dp["b9"] * c["OX40L"])
-    prod[TH1] = dp["k5"] * p_den * (1.0 + dp["k9"] * ifnge)
-    prod[TH2] = dp["k6"] * p_den * (1.0 + dp["k10"] * il4e)
-    prod[TH17] = dp["k7"] * p_den
-    prod[TH22] = dp["k8"] * p_den
-    loss[TH1] = survival
-    loss[TH2] = survival
-    loss[TH17] = survival
-    loss[TH22] = survival
-    i31 = 0.0 if inhib is None else inhib[I_IL31]
-    drive = compute_itch_drive(b, il31e, il4e, il13e, c["TSLP_eff"], i31, ip)
-    prod[Q] = ip["k_Q"] * drive
+    loss[P] += dp["d8"]
+    loss[TH2] = loss[TH1]
+    loss[TH17] = loss[TH1]
+    loss[TH22] = loss[TH1]
+    prod[Q] *= ip["k_Q"]
     loss[Q] = ip["k_Q"]
     return prod, loss
 
