@@ -59,7 +59,7 @@ def _check(measurement: str, sex: np.ndarray, age_y: np.ndarray) -> None:
         raise InvalidInputError(f"measurement must be one of {', '.join(MEASUREMENTS)}; got {measurement!r}.")
     bad = ~np.isin(sex, SEXES)
     if np.any(bad):
-        raise InvalidInputError(f"sex must be 'F' or 'M'; got {sex[bad][0]!r}.")
+        raise InvalidInputError(f"sex must be 'F' or 'M'; got {str(sex[bad][0])!r}.")
     if not np.all(np.isfinite(age_y)) or np.any(age_y < CDC_MIN_AGE_Y):
         raise InvalidInputError(f"age_y must be >= {CDC_MIN_AGE_Y:g} (CDC 2-20 y reference); "
                                 f"got {float(np.nanmin(age_y)):g}.")
