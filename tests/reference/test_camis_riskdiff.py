@@ -94,6 +94,16 @@ def test_common_risk_difference_stratified_newcombe(strata_counts: dict[str, np.
     printed(r.ci_upper, "0.2236")
 
 
+def test_stratified_mn_score_test_is_r_mantelhaen(strata_counts: dict[str, np.ndarray]) -> None:
+    """The stratified Miettinen-Nurminen score statistic at a zero difference (MH weights) squared
+    is R ``mantelhaen.test(table(TRTP, SEX, AGEGR1), correct = FALSE)`` X2 0.21655 (SAS CMH
+    0.2166), p 0.6417; its root is the MH estimate 0.0448."""
+    r = estimate_common_risk_difference(**strata_counts, method="stratified_mn")
+    printed(r.statistic ** 2, "0.21655")
+    printed(r.p_value, "0.6417")
+    printed(r.estimate, "0.0448")
+
+
 TWO_GROUP = {
     "wald": ("-0.0271", "0.1830"),
     "agresti_caffo": ("-0.0329", "0.1782"),

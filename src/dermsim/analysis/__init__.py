@@ -15,8 +15,10 @@ from dermsim.analysis.batched import (
     test_batched_mantel_haenszel,
 )
 from dermsim.analysis.cmh import (
+    SCORE_TYPES,
     compute_cmh_statistics,
     crosstab_strata,
+    rank_scores,
     table_scores,
     test_cmh,
     test_cmh_frame,

@@ -21,7 +21,13 @@ from scipy import optimize, special, stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 from dermsim._validate import check_choice
-from dermsim.analysis.proportions import _z, compute_risk_difference_ci, validate_counts
+from dermsim.analysis.proportions import (
+    _BISECT_STEPS,
+    _z,
+    compute_mn_restricted_risks,
+    compute_risk_difference_ci,
+    validate_counts,
+)
 from dermsim.analysis.results import CommonRiskDifferenceResult, RatioResult, TestResult
 from dermsim.errors import InvalidInputError
 
@@ -38,7 +44,7 @@ __all__ = [
     "test_mantel_haenszel",
 ]
 
-COMMON_RISK_DIFFERENCE_METHODS = ("mh_sato", "summary_score", "stratified_newcombe")
+COMMON_RISK_DIFFERENCE_METHODS = ("mh_sato", "summary_score", "stratified_newcombe", "stratified_mn")
 
 
 def stratified_counts(count1, n1, count2, n2) -> tuple[np.ndarray, ...]:
@@ -126,13 +132,54 @@ def _stratified_newcombe(x1, n1, x2, n2, z):
     return est, np.full_like(est, np.nan), lo, hi
 
 
+def _stratified_mn(x1, n1, x2, n2, z):
+    """Miettinen & Nurminen (1985) stratified score interval with MH weights: the deltas where
+    ``sum_h w_h (d_h - delta) / sqrt(sum_h w_h^2 V_h(delta)) = +-z`` (V_h the restricted MN
+    variance with its ``N_h / (N_h - 1)`` factor); the estimate is the root at 0. Bisection,
+    vectorised over trials (the score decreases in delta)."""
+    use = (n1 > 0) & (n2 > 0)
+    s1 = np.where(use, n1, 1.0)
+    s2 = np.where(use, n2, 1.0)
+    y1 = np.where(use, x1, 0.0)
+    y2 = np.where(use, x2, 0.0)
+    w = np.where(use, s1 * s2 / (s1 + s2), 0.0)
+    d_h = y1 / s1 - y2 / s2
+    factor = (s1 + s2) / np.maximum(s1 + s2 - 1.0, 1.0)
+
+    def score(delta):
+        dd = delta[..., None]
+        p1, p2 = compute_mn_restricted_risks(y1, s1, y2, s2, dd)
+        var = ((w ** 2) * (p1 * (1 - p1) / s1 + p2 * (1 - p2) / s2) * factor).sum(axis=-1)
+        num = (w * (d_h - dd)).sum(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = num / np.sqrt(var)
+        return np.where(var > 0, out, np.where(num > 0, np.inf, np.where(num < 0, -np.inf, 0.0)))
+
+    def solve(target):
+        lo = np.full(d_h.shape[:-1], -1.0)
+        hi = np.full(d_h.shape[:-1], 1.0)
+        for _ in range(_BISECT_STEPS):
+            mid = 0.5 * (lo + hi)
+            above = score(mid) > target
+            lo = np.where(above, mid, lo)
+            hi = np.where(above, hi, mid)
+        return 0.5 * (lo + hi)
+
+    est = solve(0.0)
+    return est, np.full_like(est, np.nan), solve(z), solve(-z), score(np.zeros_like(est))
+
+
 def compute_common_risk_difference(count1, n1, count2, n2, *, method: str = "mh_sato",
                                    conf_level: float = 0.95) -> dict[str, np.ndarray]:
     """Common risk difference over strata (last axis) on arrays.
 
     Returns a dict of arrays ``estimate, se, ci_lower, ci_upper, statistic, p_value`` with the
     leading shape of the inputs. ``statistic`` is the Z test of a zero difference
-    (``estimate / se``; NaN for stratified Newcombe, which has no SE).
+    (``estimate / se``; the stratified score statistic at 0 for ``stratified_mn``; NaN for
+    stratified Newcombe, which has no SE). ``stratified_mn`` is the Miettinen-Nurminen stratified
+    score interval with MH weights (the CAMIS-recommended stratified MN; R
+    ``ratesci::scoreci(stratified = TRUE, weighting = "MH", skew = FALSE)``), checked here by its
+    one-stratum reduction to the two-group MN interval, not against an external number.
     """
     check_choice("method", method, COMMON_RISK_DIFFERENCE_METHODS)
     x1, m1, x2, m2 = stratified_counts(count1, n1, count2, n2)
@@ -141,10 +188,12 @@ def compute_common_risk_difference(count1, n1, count2, n2, *, method: str = "mh_
         est, se, lo, hi = _mh_sato(x1, m1, x2, m2, z)
     elif method == "summary_score":
         est, se, lo, hi = _summary_score(x1, m1, x2, m2, z, conf_level)
-    else:
+    elif method == "stratified_newcombe":
         est, se, lo, hi = _stratified_newcombe(x1, m1, x2, m2, z)
+    else:
+        est, se, lo, hi, stat0 = _stratified_mn(x1, m1, x2, m2, z)
     with np.errstate(divide="ignore", invalid="ignore"):
-        stat = est / se
+        stat = stat0 if method == "stratified_mn" else est / se
     p = 2.0 * special.ndtr(-np.abs(stat))
     return {"estimate": est, "se": se, "ci_lower": np.clip(lo, -1, 1), "ci_upper": np.clip(hi, -1, 1),
             "statistic": stat, "p_value": p}
@@ -153,7 +202,7 @@ def compute_common_risk_difference(count1, n1, count2, n2, *, method: str = "mh_
 def estimate_common_risk_difference(count1, n1, count2, n2, *, method: str = "mh_sato",
                                     conf_level: float = 0.95) -> CommonRiskDifferenceResult:
     """Common risk difference for one trial: 1-D arrays over strata of group-1 and group-2
-    responders and totals (SAS ``COMMONRISKDIFF(CL=MH|SCORE|NEWCOMBE)``)."""
+    responders and totals (SAS ``COMMONRISKDIFF(CL=MH|SCORE|NEWCOMBE)``, and ``stratified_mn``)."""
     for name, a in (("count1", count1), ("n1", n1), ("count2", count2), ("n2", n2)):
         if np.ndim(a) != 1:
             raise InvalidInputError(f"{name} must be a 1-D array over strata; got shape {np.shape(a)}.")

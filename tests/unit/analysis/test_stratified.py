@@ -111,3 +111,19 @@ def test_exact_or_at_support_edge_is_zero_or_infinite() -> None:
 
     r = estimate_exact_common_odds_ratio([0, 0], [5, 6], [3, 2], [5, 6])
     assert r.estimate == 0.0 and r.ci_lower == 0.0 and np.isfinite(r.ci_upper)
+
+
+def test_stratified_mn_one_stratum_is_the_two_group_mn_interval() -> None:
+    r = estimate_common_risk_difference([12], [30], [6], [28], method="stratified_mn")
+    mn = estimate_risk_difference(12, 30, 6, 28, method="miettinen_nurminen")
+    assert (r.ci_lower, r.ci_upper) == pytest.approx((mn.ci_lower, mn.ci_upper), abs=1e-12)
+
+
+def test_stratified_mn_estimate_is_mh_and_score_at_zero_is_cmh() -> None:
+    """With MH weights the score root is the MH estimate, and the squared score statistic at 0 is
+    the Mantel-Haenszel chi-square (the restricted MLE at 0 is the pooled stratum rate)."""
+    r = estimate_common_risk_difference(**C, method="stratified_mn")
+    mh = estimate_common_risk_difference(**C, method="mh_sato")
+    assert r.estimate == pytest.approx(mh.estimate, abs=1e-12)
+    assert r.statistic ** 2 == pytest.approx(test_mantel_haenszel(**C).statistic, rel=1e-10)
+    assert r.ci_lower < r.estimate < r.ci_upper
