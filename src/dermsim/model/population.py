@@ -75,8 +75,9 @@ class Population:
             raise InvalidInputError(f"easi_region_pct must have shape ({n}, {len(EASI_REGIONS)}); "
                                     f"got {conv['easi_region_pct'].shape}.")
         for name, arr in conv.items():
-            if name != "sex":
-                arr.setflags(write=False)
+            if arr is getattr(self, name):
+                arr = arr.copy()  # never freeze the caller's own array
+            arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         object.__setattr__(self, "regions", regions)
 
