@@ -12,7 +12,8 @@ from rich.table import Table
 
 from dermsim._validate import check_int
 from dermsim.cli import app
-from dermsim.model.population import calibrate_population, compute_population_summary, sample_population
+from dermsim.model.population import compute_population_summary, sample_population
+from dermsim.model.population_laws import calibrate_population
 from dermsim.model.population_spec import builtin_populations, load_population_spec
 
 _STATUS_TEXT = {"C": "C confirmed", "D": "D derived", "U": "U unconfirmed", "A": "A assumption"}

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from dermsim.errors import DataValidationError, InvalidInputError
-from dermsim.model.population import (
+from dermsim.model.population_laws import (
     beta_for_integer_moments,
     beta_for_moments,
     calibrate_population,
