@@ -15,6 +15,7 @@ dates as ``YYYY-MM-DD``, datetimes as ``YYYY-MM-DDTHH:MM:SS``.
 from __future__ import annotations
 
 import csv as _csv
+import gzip
 import os
 import re
 from collections.abc import Mapping
@@ -25,7 +26,15 @@ import pandas as pd
 
 from dermsim._atomic import atomic_path
 from dermsim.errors import DataValidationError
-from dermsim.io.dataset import Dataset, DatasetMeta, apply_meta, as_dataset, infer_meta
+from dermsim.io.dataset import (
+    Dataset,
+    DatasetMeta,
+    apply_meta,
+    as_dataset,
+    infer_meta,
+    is_number,
+    text_to_float,
+)
 
 __all__ = ["read_csv", "write_csv"]
 
@@ -59,11 +68,14 @@ def write_csv(data: pd.DataFrame | Dataset, path: str | os.PathLike[str], *, nam
     for c in ds.meta.columns:
         if c.kind in ("date", "datetime"):
             frame[c.name] = _iso(frame[c.name], c.kind)
-    compression = "gzip" if target.name.endswith(".gz") else None
-    with atomic_path(target) as tmp:
-        # mtime=0 keeps the gzip header free of the clock, so reruns give the same bytes
-        comp = {"method": "gzip", "mtime": 0} if compression else None
-        frame.to_csv(tmp, index=False, compression=comp, quoting=_csv.QUOTE_MINIMAL, lineterminator="\n")
+    text = frame.to_csv(index=False, quoting=_csv.QUOTE_MINIMAL, lineterminator="\n").encode("utf-8")
+    with atomic_path(target) as tmp, open(tmp, "wb") as raw:
+        if target.name.lower().endswith(".gz"):
+            # no file name and mtime 0 in the gzip header: reruns give the same bytes
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+                gz.write(text)
+        else:
+            raw.write(text)
     return target
 
 
@@ -83,12 +95,11 @@ def _infer_column(name: str, s: pd.Series) -> pd.Series:
             return pd.to_datetime(s.replace("", None), format="ISO8601").astype("datetime64[ns]")
     if text.str.match(_LEADING_ZERO).any():
         return s
-    nums = pd.to_numeric(text, errors="coerce")
-    if nums.isna().any():
+    if not text.map(is_number).all():
         return s
-    if len(present) == len(s) and text.str.match(_INT).all():
-        return pd.to_numeric(s).astype("int64")
-    return pd.to_numeric(s.replace("", None)).astype("float64")
+    if len(present) == len(s) and text.str.match(_INT).all() and text.str.len().max() < 19:
+        return s.astype("int64")
+    return text_to_float(s, name)
 
 
 def read_csv(path: str | os.PathLike[str], *, meta: DatasetMeta | None = None,

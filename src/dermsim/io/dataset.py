@@ -13,6 +13,7 @@ Parquet or CSV compares equal:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from dermsim.errors import InvalidInputError
+from dermsim.errors import DataValidationError, InvalidInputError
 
 __all__ = [
     "ColumnMeta",
@@ -311,15 +312,25 @@ def apply_meta(df: pd.DataFrame, meta: DatasetMeta | None, *, dataset: str) -> p
             try:
                 out[c.name] = pd.to_datetime(s.replace("", None), format="ISO8601").astype("datetime64[ns]")
             except (ValueError, TypeError) as exc:
-                raise InvalidInputError(f"{dataset}.{c.name}: expected ISO 8601 {c.kind}s; {exc}") from None
+                raise DataValidationError(f"{dataset}.{c.name}: expected ISO 8601 {c.kind}s; "
+                                          f"{str(exc).splitlines()[0]}") from None
         else:
-            try:
-                out[c.name] = pd.to_numeric(s.replace("", None)).astype("float64")
-            except (ValueError, TypeError):
-                bad = next(v for v in s if isinstance(v, str) and v and not _is_number(v))
-                raise InvalidInputError(f"{dataset}.{c.name}: a Num variable holds the text {bad!r}.") \
-                    from None
+            out[c.name] = text_to_float(s, f"{dataset}.{c.name}")
     return out
+
+
+def text_to_float(s: pd.Series, where: str) -> pd.Series:
+    """Numbers from text, "" as NaN, parsed by Python's ``float`` (exact, unlike pandas' fast
+    parser, which can be one unit in the last place off)."""
+    if pd.api.types.is_numeric_dtype(s):
+        return s.astype("float64")
+    obj = s.astype(object)
+    obj = obj.where(obj.notna() & (obj != ""), "nan")
+    try:
+        return pd.Series(obj.to_numpy().astype(float), index=s.index, name=s.name)
+    except (ValueError, TypeError):
+        bad = next(v for v in obj if v != "nan" and not is_number(str(v)))
+        raise DataValidationError(f"{where}: a Num variable holds the text {bad!r}.") from None
 
 
 def _as_text(v: object) -> str:
@@ -330,9 +341,9 @@ def _as_text(v: object) -> str:
     return str(v)
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether ``text`` is a finite number ("nan", "inf" are text here)."""
     try:
-        float(text)
+        return math.isfinite(float(text))
     except ValueError:
         return False
-    return True

@@ -67,7 +67,7 @@ def _check_v5(ds: Dataset) -> None:
         if c.type == "Char" and (c.length or 1) > XPT_MAX_CHAR_LENGTH:
             raise InvalidInputError(f"{meta.name}.{c.name}: character length must be at most "
                                     f"{XPT_MAX_CHAR_LENGTH} for XPT v5; got {c.length}.")
-        if c.kind == "num":
+        if c.kind == "num" and len(ds.data):
             v = ds.data[c.name].to_numpy(dtype=float)
             bad = np.isinf(v) | ((v != 0) & ~np.isnan(v) & ((np.abs(v) < _IBM_MIN) | (np.abs(v) > _IBM_MAX)))
             if bad.any():
@@ -75,6 +75,17 @@ def _check_v5(ds: Dataset) -> None:
                 raise InvalidInputError(
                     f"{meta.name}.{c.name}: value {v[i]!r} in row {i + 1} cannot be stored in XPT (numbers "
                     f"must be finite with magnitude 0 or within [{_IBM_MIN:.4g}, {_IBM_MAX:.4g}]).")
+
+
+def _check_last_record(ds: Dataset) -> None:
+    # v5 stores no record count: readers take trailing blank bytes for padding, so a last record
+    # that is all blank (only Char variables, all "") would silently disappear.
+    if len(ds.data) and all(c.type == "Char" for c in ds.meta.columns):
+        last = ds.data.iloc[-1]
+        if all(str(v).strip() == "" for v in last):
+            raise InvalidInputError(
+                f"{ds.meta.name}: the last record has only blank character values, which XPT v5 cannot "
+                "tell from padding; drop it or add a non-blank variable (e.g. a sequence number).")
 
 
 def _to_sas_numbers(s: pd.Series, kind: str) -> pd.Series:
@@ -120,6 +131,7 @@ def write_xpt(data: pd.DataFrame | Dataset, path: str | os.PathLike[str], *, nam
                     formats=formats)
     ds = Dataset(ds.data, ds.meta.replace(name=ds.meta.name.upper()))
     _check_v5(ds)
+    _check_last_record(ds)
     frame = ds.data.copy()
     fmts: dict[str, str] = {}
     for c in ds.meta.columns:
