@@ -48,6 +48,8 @@ def test_batched_common_rd_equals_single(xn) -> None:
             assert b.ci_lower[i] == pytest.approx(one.ci_lower, rel=1e-12, abs=1e-15)
             assert b.ci_upper[i] == pytest.approx(one.ci_upper, rel=1e-12, abs=1e-15)
             assert -1 <= b.ci_lower[i] <= b.ci_upper[i] <= 1
+            if np.isfinite(b.estimate[i]):
+                assert b.ci_lower[i] - 1e-9 <= b.estimate[i] <= b.ci_upper[i] + 1e-9, m
 
 
 @settings(max_examples=60, deadline=None)
@@ -108,3 +110,15 @@ def test_round_trip_and_errors() -> None:
         compute_batched_common_risk_difference(x, n, treatment=5, control=0)
     with pytest.raises(InvalidInputError, match="within \\[0, totals\\]"):
         test_batched_cmh(n + 1, n)
+
+
+def test_empty_arm_in_a_stratum_and_degenerate_trials() -> None:
+    """A stratum without control subjects carries no weight; a trial with no variance at all
+    (every subject a responder) gives NaN statistics rather than an error."""
+    n = np.array([[[10, 0, 10], [8, 9, 7]], [[5, 5, 5], [5, 5, 5]]], dtype=float)
+    x = np.array([[[4, 0, 6], [2, 3, 4]], [[5, 5, 5], [5, 5, 5]]], dtype=float)
+    rd = compute_batched_common_risk_difference(x, n, treatment=2, control=1)
+    one = estimate_common_risk_difference([4], [7], [3], [9])  # only stratum 2 has both arms
+    assert rd.estimate[0] == pytest.approx(one.estimate, rel=1e-12)
+    cmh = test_batched_cmh(x, n, arms=[2, 1])
+    assert np.isfinite(cmh.statistic[0]) and np.isnan(cmh.statistic[1])
