@@ -148,3 +148,20 @@ def test_easi_calibration_matches_the_mixture_moments_by_quadrature() -> None:
          for k in (1, 2)]
     assert m[0] == pytest.approx(8.6, rel=1e-9)
     assert math.sqrt(m[1] - m[0] ** 2) == pytest.approx(5.4, rel=1e-9)
+
+
+def test_evidence_references_exist() -> None:
+    """Every ``<file>.toml:<key>`` source in a spec names a [sources] key of that evidence file."""
+    import re
+
+    from dermsim.evidence._schema import DATA_DIR
+
+    refs = re.compile(r"([\w.-]+\.toml):([\w-]+)")
+    for path in sorted(SPEC_DIR.glob("*.toml")):
+        found = refs.findall(path.read_text(encoding="utf-8"))
+        assert found, f"{path.name} cites no evidence file"
+        for file, key in found:
+            if file == path.name:
+                continue
+            sources = tomllib.loads((DATA_DIR / file).read_text(encoding="utf-8"))["sources"]
+            assert key in sources, f"{path.name}: {file} has no source {key!r}"
