@@ -22,7 +22,9 @@ from dermsim.analysis import (
     compute_batched_common_odds_ratio,
     estimate_common_odds_ratio,
     estimate_exact_common_odds_ratio,
+    estimate_odds_ratio,
     estimate_proportion,
+    estimate_relative_risk,
     test_batched_mantel_haenszel,
     test_chi_square,
     test_cmh,
@@ -147,3 +149,22 @@ def test_exact_conditional_common_odds_ratio_matches_r(r_ref: dict, case: str, t
     assert o.estimate == pytest.approx(r_ref[(case, "exact_or")], rel=5e-3)
     assert o.ci_lower == pytest.approx(r_ref[(case, "exact_or_lower")], rel=5e-3)
     assert o.ci_upper == pytest.approx(r_ref[(case, "exact_or_upper")], rel=5e-3)
+
+
+def test_two_group_ratios_match_r(r_ref: dict) -> None:
+    """Active 36/154 vs placebo 12/77: Woolf odds ratio and Katz relative risk against the Wald
+    limits of saturated R ``glm(resp ~ act, binomial)`` / ``binomial(link = "log")`` with
+    ``confint.default`` (rel 1e-5: glm stops at its deviance tolerance), and the exact conditional
+    odds ratio against ``fisher.test`` (rel 1e-4: R's ``uniroot`` default tolerance)."""
+    o = estimate_odds_ratio(36, 154, 12, 77)
+    assert (o.estimate, o.ci_lower, o.ci_upper) == pytest.approx(
+        (r_ref[("ratio_2x2", "woolf_or")], r_ref[("ratio_2x2", "woolf_lower")],
+         r_ref[("ratio_2x2", "woolf_upper")]), rel=1e-5)
+    rr = estimate_relative_risk(36, 154, 12, 77)
+    assert (rr.estimate, rr.ci_lower, rr.ci_upper) == pytest.approx(
+        (r_ref[("ratio_2x2", "katz_rr")], r_ref[("ratio_2x2", "katz_lower")],
+         r_ref[("ratio_2x2", "katz_upper")]), rel=1e-5)
+    e = estimate_exact_common_odds_ratio([36], [154], [12], [77])
+    assert (e.estimate, e.ci_lower, e.ci_upper) == pytest.approx(
+        (r_ref[("ratio_2x2", "fisher_or")], r_ref[("ratio_2x2", "fisher_or_lower")],
+         r_ref[("ratio_2x2", "fisher_or_upper")]), rel=1e-4)

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import special, stats
 
 from dermsim._validate import check_choice, check_range
-from dermsim.analysis.results import ProportionResult, RiskDifferenceResult
+from dermsim.analysis.results import ProportionResult, RatioResult, RiskDifferenceResult
 from dermsim.errors import InvalidInputError
 
 __all__ = [
@@ -26,8 +26,11 @@ __all__ = [
     "RISK_DIFFERENCE_METHODS",
     "compute_mn_restricted_risks",
     "compute_proportion_ci",
+    "compute_ratio_ci",
     "compute_risk_difference_ci",
+    "estimate_odds_ratio",
     "estimate_proportion",
+    "estimate_relative_risk",
     "estimate_risk_difference",
     "validate_counts",
 ]
@@ -241,3 +244,59 @@ def estimate_risk_difference(count1: int, n1: int, count2: int, n2: int, *, meth
                                 risk1=count1 / n1, risk2=count2 / n2, estimate=float(est),
                                 se=float(se), ci_lower=float(lo), ci_upper=float(hi), method=method,
                                 conf_level=conf_level)
+
+
+# ------------------------------------------------------------------------------------------
+# two-group ratios (SAS RELRISK: "Case-Control (Odds Ratio)" and "Cohort (Col1 Risk)")
+
+def compute_ratio_ci(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, *,
+                     measure: str = "relative_risk", conf_level: float = 0.95,
+                     haldane: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relative risk ``(x1/n1) / (x2/n2)`` or odds ratio of group 1 vs group 2 with the Wald CI on
+    the log scale (Katz for the relative risk, Woolf for the odds ratio), on arrays.
+
+    A zero cell leaves the CI undefined (NaN, as SAS prints no limits) unless ``haldane=True``,
+    which adds 0.5 to every cell of that table first (Haldane-Anscombe).
+    """
+    check_choice("measure", measure, ("relative_risk", "odds_ratio"))
+    x1, n1 = validate_counts("x1", x1, "n1", n1)
+    x2, n2 = validate_counts("x2", x2, "n2", n2)
+    x1, n1, x2, n2 = np.broadcast_arrays(x1, n1, x2, n2)
+    z = _z(conf_level)
+    a, b, c, d = x1, n1 - x1, x2, n2 - x2
+    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    if haldane:
+        add = np.where(zero, 0.5, 0.0)
+        a, b, c, d = a + add, b + add, c + add, d + add
+        zero = np.zeros_like(zero)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "odds_ratio":
+            est = a * d / (b * c)
+            var = 1 / a + 1 / b + 1 / c + 1 / d
+        else:
+            est = (a / (a + b)) / (c / (c + d))
+            var = 1 / a - 1 / (a + b) + 1 / c - 1 / (c + d)
+        half = z * np.sqrt(var)
+        lo = np.where(zero, np.nan, est * np.exp(-half))
+        hi = np.where(zero, np.nan, est * np.exp(half))
+    return est, lo, hi
+
+
+def estimate_relative_risk(count1: int, n1: int, count2: int, n2: int, *, conf_level: float = 0.95,
+                           haldane: bool = False) -> RatioResult:
+    """Relative risk group 1 / group 2 with the Wald (log) CI, SAS ``RELRISK`` "Cohort (Col1 Risk)"."""
+    est, lo, hi = compute_ratio_ci(np.asarray(count1), np.asarray(n1), np.asarray(count2), np.asarray(n2),
+                                   measure="relative_risk", conf_level=conf_level, haldane=haldane)
+    return RatioResult(estimate=float(est), ci_lower=float(lo), ci_upper=float(hi), method="wald_log",
+                       conf_level=conf_level)
+
+
+def estimate_odds_ratio(count1: int, n1: int, count2: int, n2: int, *, conf_level: float = 0.95,
+                        haldane: bool = False) -> RatioResult:
+    """Odds ratio group 1 vs group 2 with the Woolf (log) CI, SAS ``RELRISK`` "Case-Control".
+    For the exact conditional estimate and CI use
+    :func:`dermsim.analysis.stratified.estimate_exact_common_odds_ratio` with one stratum."""
+    est, lo, hi = compute_ratio_ci(np.asarray(count1), np.asarray(n1), np.asarray(count2), np.asarray(n2),
+                                   measure="odds_ratio", conf_level=conf_level, haldane=haldane)
+    return RatioResult(estimate=float(est), ci_lower=float(lo), ci_upper=float(hi), method="woolf",
+                       conf_level=conf_level)

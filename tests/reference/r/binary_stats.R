@@ -66,6 +66,19 @@ me <- mantelhaen.test(mig, exact = TRUE)
 add("migraine", "exact_p", me$p.value); add("migraine", "exact_or", me$estimate)
 add("migraine", "exact_or_lower", me$conf.int[1]); add("migraine", "exact_or_upper", me$conf.int[2])
 
+# two-group odds ratio and relative risk, active 36/154 vs placebo 12/77: fisher.test (exact
+# conditional MLE and CI, uniroot default tolerance) and saturated glm Wald limits on the log scale
+# (logit link = Woolf, log link = Katz)
+add("ratio_2x2", "fisher_or", fisher.test(tab)$estimate)
+add("ratio_2x2", "fisher_or_lower", fisher.test(tab)$conf.int[1]); add("ratio_2x2", "fisher_or_upper", fisher.test(tab)$conf.int[2])
+g <- data.frame(act = c(1, 1, 0, 0), resp = c(1, 0, 1, 0), w = c(36, 118, 12, 65))
+fo <- glm(resp ~ act, family = binomial, weights = w, data = g)
+ci <- exp(confint.default(fo)["act", ])
+add("ratio_2x2", "woolf_or", exp(coef(fo)["act"])); add("ratio_2x2", "woolf_lower", ci[1]); add("ratio_2x2", "woolf_upper", ci[2])
+fr <- glm(resp ~ act, family = binomial(link = "log"), weights = w, data = g)
+cr <- exp(confint.default(fr)["act", ])
+add("ratio_2x2", "katz_rr", exp(coef(fr)["act"])); add("ratio_2x2", "katz_lower", cr[1]); add("ratio_2x2", "katz_upper", cr[2])
+
 res <- do.call(rbind, out)
 write.csv(res, "tests/reference/r/binary_stats.csv", row.names = FALSE)
 print(res, digits = 10)

@@ -105,3 +105,18 @@ def test_bad_method_and_level() -> None:
         estimate_risk_difference(1, 2, 1, 2, method="exact")
     with pytest.raises(InvalidInputError, match=r"conf_level must be within \(0, 1\); got 1.2"):
         estimate_proportion(1, 2, conf_level=1.2)
+
+
+def test_ratio_cis_zero_cells_and_arrays() -> None:
+    from dermsim.analysis.proportions import compute_ratio_ci, estimate_odds_ratio, estimate_relative_risk
+
+    r = estimate_odds_ratio(0, 10, 3, 10)
+    assert r.estimate == 0.0 and np.isnan(r.ci_lower) and np.isnan(r.ci_upper)
+    h = estimate_odds_ratio(0, 10, 3, 10, haldane=True)
+    assert h.estimate == pytest.approx(0.5 * 7.5 / (10.5 * 3.5), rel=1e-12)
+    assert h.ci_lower < h.estimate < h.ci_upper
+    est, lo, hi = compute_ratio_ci(np.array([5, 9]), np.array([20, 20]), 4, 20)
+    one = estimate_relative_risk(9, 20, 4, 20)
+    assert (est[1], lo[1], hi[1]) == pytest.approx((one.estimate, one.ci_lower, one.ci_upper), rel=1e-14)
+    with pytest.raises(InvalidInputError, match="measure must be one of"):
+        compute_ratio_ci(1, 2, 1, 2, measure="hazard_ratio")
