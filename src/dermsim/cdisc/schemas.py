@@ -272,7 +272,7 @@ ADEFF = BDS.replace(
     name="ADEFF", label="Efficacy Analysis Dataset",
     required=("USUBJID", "PARAMCD", "AVISITN", "AVAL"),
     expected=("STUDYID", "USUBJID", "PARAM", "PARAMCD", "AVISIT", "AVISITN", "AVAL", "BASE", "CHG",
-              "PCHG", "ABLFL", "ANL01FL", "CRIT1FL", "DTYPE", "TRTP"),
+              "PCHG", "ABLFL", "ANL01FL", "CRIT1FL", "DTYPE"),
     one_of=(),
     key_filter=None,
 )

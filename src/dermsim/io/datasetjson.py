@@ -270,4 +270,5 @@ def read_dataset_json(path: str | os.PathLike[str], *, validate: bool = True) ->
     meta = DatasetMeta(name=name, label=str(doc.get("label") or ""), columns=tuple(metas))
     keyed = sorted((c for c in cols if "keySequence" in c), key=lambda c: c["keySequence"])
     keys = [c["name"] for c in keyed]
-    return Dataset(frame, meta, path=p, format="json", extra={"keys": keys})
+    fmt = "ndjson" if p.suffix.lower() == ".ndjson" else "json"
+    return Dataset(frame, meta, path=p, format=fmt, extra={"keys": keys})
