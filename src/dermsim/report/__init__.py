@@ -1,0 +1,1 @@
+"""Report: number formatting (the one rounding rule), table layouts, renderers and figures."""
