@@ -25,7 +25,11 @@ from dermsim.analysis.estimands import apply_estimand, pool_rubin, sample_mi_reg
 from dermsim.analysis.plan import METHOD_SPECS, parse_population
 from dermsim.analysis.proportions import estimate_proportion
 from dermsim.analysis.run import ORDER_VARS, AnalysisInput, group_levels
-from dermsim.analysis.stratified import estimate_common_risk_difference, test_mantel_haenszel
+from dermsim.analysis.stratified import (
+    estimate_common_risk_difference,
+    test_breslow_day,
+    test_mantel_haenszel,
+)
 from dermsim.errors import DataValidationError
 
 __all__ = ["REGISTRY"]
@@ -598,6 +602,35 @@ def _proportion_rd_cmh(inp: AnalysisInput) -> Rows:
     return rows
 
 
+def _binary_subgroup_interaction(inp: AnalysisInput) -> Rows:
+    """Treatment-by-subgroup interaction for each arm vs the comparator: Breslow-Day test of equal
+    odds ratios across the levels of each subgroup variable (``variable_level`` =
+    ``"interaction VAR"``), on the whole population."""
+    spec = inp.spec
+    var = _variable(inp)
+    rows: Rows = []
+    for visit in _visits(inp):
+        df = _records(inp, visit)
+        arms = group_levels(df, spec.group)
+        response = _response_value(inp, df[var])
+        hit = (df[var] == response).to_numpy()
+        arm = df[spec.group].astype(str).to_numpy()
+        for sg in spec.subgroups:
+            key = df[sg].astype(str).to_numpy()
+            levels = sorted(set(key))
+            for a, r in _pairs(inp, arms):
+                cnt = [np.array([m[key == lv].sum() for lv in levels], dtype=float)
+                       for g in (a, r) for m in (hit & (arm == g), arm == g)]
+                ok = (cnt[1] > 0) & (cnt[3] > 0)
+                if ok.sum() < 2:
+                    continue
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    bd = test_breslow_day(*(c[ok] for c in cnt))
+                rows += make_rows(inp.ctx, dict(bd.to_ard_rows()), variable_level=f"interaction {sg}",
+                                  group_level=a, comparator=r, visit=visit, method=bd.method)
+    return rows
+
+
 _CMH_LABELS = {"general_association": "general association", "row_mean_scores": "row mean scores",
                "correlation": "nonzero correlation"}
 
@@ -648,3 +681,8 @@ REGISTRY: dict[str, Callable[[AnalysisInput], Rows]] = {
     "cmh": _cmh,
 }
 assert set(REGISTRY) == set(METHOD_SPECS), "every plan method needs a registered function"
+
+# Methods that also report a treatment-by-subgroup interaction when the analysis has subgroups.
+INTERACTIONS: dict[str, Callable[[AnalysisInput], Rows]] = {
+    "proportion_rd_cmh": _binary_subgroup_interaction,
+}

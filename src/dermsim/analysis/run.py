@@ -174,6 +174,8 @@ def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: 
     ``seed`` feeds the stochastic methods (multiple imputation); analysis ``i`` uses child stream
     ``i``, so adding or removing other analyses does not change its numbers.
     """
+    from dermsim.analysis.methods import INTERACTIONS
+
     if methods is None:
         from dermsim.analysis.methods import REGISTRY as methods
     data = {str(k).lower(): v for k, v in datasets.items()}
@@ -187,6 +189,12 @@ def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: 
                              population=sub_spec.population, parameter=spec.parameter or "",
                              variable=spec.variable or "", group=spec.group or "", method=spec.method)
             rows += methods[spec.method](AnalysisInput(sub_spec, df, data, ctx, child_sequence(root, i)))
+        if spec.subgroups and spec.method in INTERACTIONS:
+            ctx = ArdContext(analysis_id=spec.id, dataset=spec.dataset.upper(), population=spec.population,
+                             parameter=spec.parameter or "", variable=spec.variable or "",
+                             group=spec.group or "", method=spec.method)
+            rows += INTERACTIONS[spec.method](AnalysisInput(spec, _select(spec, data), data, ctx,
+                                                            child_sequence(root, i)))
     return validate_ard(frame_from_rows(rows))
 
 

@@ -105,7 +105,10 @@ def test_subgroups_run_once_per_level_and_say_so_in_population() -> None:
     ard = run_plan(_plan("iga-ts-w8-subgroups"), make_ad_adam(), seed=1)
     pops = set(ard["population"])
     assert 'ITTFL == "Y") and AGEGR1 == "2-6"' in " ".join(pops)
-    assert len(pops) == 4
+    assert len(pops) == 5                      # four subgroups and the whole population
+    inter = ard[ard.variable_level.str.startswith("interaction")]
+    assert set(inter.variable_level) == {"interaction AGEGR1", "interaction IGABL"}
+    assert set(inter.population) == {'ITTFL == "Y"'} and set(inter.comparator) == {"Vehicle"}
 
 
 @pytest.mark.parametrize(("mutate", "expect"), [
