@@ -193,17 +193,17 @@ class MethodSpec:
 METHOD_SPECS: dict[str, MethodSpec] = {
     # Binary responder: per-arm proportion with CI; stratified risk difference vs comparator
     # (Mantel-Haenszel weights, Sato variance) and the CMH test over the strata.
-    "proportion_rd_cmh": MethodSpec("binary", ("variable", "group", "comparator"),
+    "proportion_rd_cmh": MethodSpec("binary", ("variable", "visit", "group", "comparator"),
                                     ("response", "alpha", "ci_method", "rd_method"),
                                     ("observed", "composite_nri", "locf")),
-    "ancova": MethodSpec("continuous", ("variable", "group"),
+    "ancova": MethodSpec("continuous", ("variable", "visit", "group"),
                          ("alpha", "pairs", "dose_variable", "class_covariates", "mi_m",
                           "mi_predictors"),
                          ("observed", "locf", "mi")),
     "descriptive": MethodSpec("continuous", ("group",), ("test",), ("observed", "locf")),
     "categorical": MethodSpec("categorical", ("group",), ("test", "levels"), ("observed", "locf")),
     "demographics": MethodSpec("subject", ("variables", "group"), ("categorical",)),
-    "cmh": MethodSpec("categorical", ("variable", "group"), ("levels", "scores"), ("observed", "locf")),
+    "cmh": MethodSpec("categorical", ("variable", "visit", "group"), ("levels",), ("observed", "locf")),
     "teae_soc_pt": MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
                                                   "denominator_group", "test")),
     "teae_summary": MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
@@ -349,6 +349,10 @@ class AnalysisPlan(BaseModel):
             raise InvalidInputError(f"{source}: unknown top-level key {extra[0]!r}; "
                                     "expected [plan] and [[analysis]].")
         head = dict(data.get("plan", {}))
+        unknown = sorted(set(head) - {"name", "description"})
+        if unknown:
+            raise InvalidInputError(f"{source}: [plan] has unknown key {unknown[0]!r}; allowed: name, "
+                                    "description.")
         raw = data.get("analysis")
         if not isinstance(raw, list) or not raw:
             raise InvalidInputError(f"{source}: field 'analysis' must be a non-empty array of tables "

@@ -91,6 +91,10 @@ def test_duplicate_ids_and_empty_plans_are_rejected(tmp_path: Path) -> None:
         load_plan(_write(tmp_path, '[plan]\nname = "x"\n'))
     with pytest.raises(InvalidInputError, match="not valid TOML"):
         load_plan(_write(tmp_path, "[[analysis]\n"))
+    with pytest.raises(InvalidInputError, match=r"\[plan\] has unknown key 'versio'"):
+        load_plan(_write(tmp_path, GOOD.replace('name = "mini"', 'name = "mini"\nversio = 1')))
+    with pytest.raises(InvalidInputError, match="field 'visit' is required by method 'proportion_rd_cmh'"):
+        load_plan(_write(tmp_path, GOOD.replace('visit = "Week 8"\n', "")))
     with pytest.raises(InvalidInputError, match="does not exist"):
         load_plan(tmp_path / "nope.toml")
 
@@ -139,5 +143,5 @@ def test_builtin_plans_load_and_cover_the_issue() -> None:
 def test_every_method_has_a_spec_and_options_are_checked() -> None:
     assert "ancova" in METHOD_SPECS
     with pytest.raises(Exception, match=r"'strata'.*or 'covariates'"):
-        AnalysisSpec(id="x", dataset="adeff", variable="CHG", group="TRTP", method="ancova",
+        AnalysisSpec(id="x", dataset="adeff", variable="CHG", visit="Week 2", group="TRTP", method="ancova",
                      strata=("A",), covariates=("B",))
