@@ -72,7 +72,7 @@ def write_csv(data: pd.DataFrame | Dataset, path: str | os.PathLike[str], *, nam
     with atomic_path(target) as tmp, open(tmp, "wb") as raw:
         if target.name.lower().endswith(".gz"):
             # no file name and mtime 0 in the gzip header: reruns give the same bytes
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
                 gz.write(text)
         else:
             raw.write(text)

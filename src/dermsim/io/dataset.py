@@ -146,15 +146,23 @@ class Dataset:
         return self.meta.name
 
 
-def _byte_len(values: pd.Series) -> int:
+def utf8_lengths(values: pd.Series) -> np.ndarray:
+    """Length in UTF-8 bytes of each string; vectorised (NumPy code points), encoding in Python
+    only the values that are not ASCII."""
     if values.empty:
-        return 1
-    return max(1, int(values.map(lambda s: len(s.encode("utf-8"))).max()))
+        return np.zeros(0, dtype=np.int64)
+    arr = values.to_numpy(dtype=str)
+    lengths = np.char.str_len(arr).astype(np.int64)
+    width = arr.dtype.itemsize // 4
+    if width:
+        wide = (arr.view(np.uint32).reshape(len(arr), width) > 127).any(axis=1)
+        for i in np.flatnonzero(wide):
+            lengths[i] = len(arr[i].encode("utf-8"))
+    return lengths
 
 
-def _is_char(series: pd.Series) -> bool:
-    return (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
-            or isinstance(series.dtype, pd.CategoricalDtype))
+def _byte_len(values: pd.Series) -> int:
+    return max(1, int(utf8_lengths(values).max())) if len(values) else 1
 
 
 def canonical_frame(df: pd.DataFrame, *, dataset: str = "dataset",
@@ -179,7 +187,7 @@ def canonical_frame(df: pd.DataFrame, *, dataset: str = "dataset",
             obj = s.astype(object)
             present = obj[obj.notna()]
             filled = obj.where(obj.notna(), "")
-            if all(isinstance(v, str) for v in present):
+            if present.empty or pd.api.types.infer_dtype(present, skipna=False) == "string":
                 out[name] = filled.astype(object)
             elif all(isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
                      for v in present):
@@ -250,12 +258,12 @@ def check_char_lengths(df: pd.DataFrame, meta: DatasetMeta) -> None:
     for c in meta.columns:
         if c.type != "Char" or c.length is None or c.name not in df.columns:
             continue
-        nbytes = df[c.name].map(lambda s: len(s.encode("utf-8")))
+        nbytes = utf8_lengths(df[c.name])
         if (nbytes > c.length).any():
-            i = int(np.argmax(nbytes.to_numpy() > c.length))
+            i = int(np.argmax(nbytes > c.length))
             raise InvalidInputError(
                 f"{meta.name}.{c.name}: length {c.length} is shorter than the value in row {i + 1} "
-                f"({int(nbytes.iloc[i])} bytes: {df[c.name].iloc[i][:40]!r}).")
+                f"({int(nbytes[i])} bytes: {df[c.name].iloc[i][:40]!r}).")
 
 
 def check_sas_name(what: str, name: str, *, max_len: int) -> None:

@@ -70,7 +70,20 @@ def validate_dataset_json(doc: Mapping[str, Any] | str | os.PathLike[str], *, wh
         where = where or str(doc)
         doc = _load(Path(doc))
     label = where or "Dataset-JSON"
-    errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    rows = doc.get("rows", [])
+    # The schema asks of each row only that it be an array (its Row definition has no "items"), so
+    # the rows are checked here in one pass and the schema validates the rest: the same verdict,
+    # without 10^5 jsonschema descents for a large dataset.
+    head = {k: v for k, v in doc.items() if k != "rows"}
+    if isinstance(rows, list):
+        head["rows"] = []
+        bad_row = next((i for i, r in enumerate(rows) if not isinstance(r, list)), None)
+        if bad_row is not None:
+            raise DataValidationError(f"{label}: not valid Dataset-JSON v1.1 at rows/{bad_row}: "
+                                      f"{rows[bad_row]!r} is not of type 'array'.")
+    else:
+        head["rows"] = rows
+    errors = sorted(_validator().iter_errors(head), key=lambda e: list(e.absolute_path))
     if errors:
         err = errors[0]
         at = "/".join(str(x) for x in err.absolute_path) or "(top level)"
@@ -80,7 +93,6 @@ def validate_dataset_json(doc: Mapping[str, Any] | str | os.PathLike[str], *, wh
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise DataValidationError(f"{label}: column {dup[0]} appears more than once in 'columns'.")
-    rows = doc.get("rows", [])
     if doc["records"] != len(rows):
         raise DataValidationError(f"{label}: 'records' says {doc['records']} but there are {len(rows)} rows.")
     bad = next((i for i, r in enumerate(rows) if len(r) != len(names)), None)
@@ -195,7 +207,8 @@ def write_dataset_json(data, path: str | os.PathLike[str], *, name: str | None =
             for r in rows:
                 fh.write(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n")
         else:
-            json.dump(doc, fh, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            # dumps, not dump: only the one-shot encoder is the C one (several times faster)
+            fh.write(json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
     return target
 
 

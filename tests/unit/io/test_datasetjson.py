@@ -147,7 +147,7 @@ def test_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def boom(*args, **kwargs):
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(mod.json, "dump", boom)
+    monkeypatch.setattr(mod.json, "dumps", boom)
     with pytest.raises(RuntimeError):
         write_dataset_json(_small(), tmp_path / "adeff.json", name="ADEFF")
     assert list(tmp_path.iterdir()) == []
