@@ -1,0 +1,482 @@
+"""Dose and exposure planner: for one patient, how much cream, what the label allows, and what
+steady-state blood level that gives against the 281 nM threshold.
+
+Every number comes from the evidence library (label limits, FTU tables, Lund-Browder chart,
+threshold), the growth reference (age-typical height and weight) or the PK model
+(:func:`dermsim.model.simulate.prepare_patients` draws the between-patient variability of the
+parameter files, :func:`dermsim.model.pk.compute_css_nM` gives the average steady state).
+
+Amount of cream. The age-specific fingertip-unit table gives FTUs per application for a whole
+body area (face and neck, one arm and hand, one leg and foot, front of trunk, back and buttocks).
+A region's FTUs are that area's FTUs times the share of the area that is treated, with area sizes
+from the Lund-Browder chart at the patient's age, so cream is proportional to treated area within
+an area. Where the table has no band for the age (11-17 y), the area rule applies: one FTU covers
+the chart's ``ftu.area_cm2`` of skin. One FTU weighs ``ftu.weight_g``. ``grams_per_day`` replaces
+this estimate for the exposure prediction.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dermsim._rng import SeedLike, as_seed_sequence, seed_record
+from dermsim._validate import check_int, check_positive, check_range
+from dermsim.clinic.evidence_keys import MODEL_PREFIX
+from dermsim.errors import InvalidInputError
+from dermsim.evidence import Evidence, load_evidence
+from dermsim.evidence.charts import FTU_AREAS
+from dermsim.model import growth, pk
+from dermsim.model.body import compute_bsa_m2, compute_region_sizes_pct, default_bsa_formula, region_names
+from dermsim.model.parameters import ParameterSet, default_parameters
+from dermsim.model.regimen import Regimen
+from dermsim.model.simulate import prepare_patients
+
+# Which FTU-table area each Lund-Browder region belongs to (a mapping of names, not a number):
+# genitalia go with the front of the trunk, buttocks with the back, as the table's labels say.
+FTU_AREA_OF_REGION: dict[str, str] = {
+    "head": "face_neck", "neck": "face_neck",
+    "upper_arms": "arm_hand", "forearms": "arm_hand", "hands": "arm_hand",
+    "thighs": "leg_foot", "lower_legs": "leg_foot", "feet": "leg_foot",
+    "anterior_trunk": "trunk_front", "genitalia": "trunk_front",
+    "posterior_trunk": "back_buttocks", "buttocks": "back_buttocks",
+}
+# The table's arm and leg entries are for ONE limb; the chart's regions hold both sides.
+FTU_AREA_COUNT: dict[str, int] = {"face_neck": 1, "arm_hand": 2, "leg_foot": 2, "trunk_front": 1,
+                                  "back_buttocks": 1}
+# Everyday names a clinician types, each a set of Lund-Browder regions (names, not numbers).
+REGION_GROUPS: dict[str, tuple[str, ...]] = {
+    "arms": ("upper_arms", "forearms"),
+    "legs": ("thighs", "lower_legs"),
+    "trunk": ("anterior_trunk", "posterior_trunk"),
+    "face": ("head",),
+    "head_neck": ("head", "neck"),
+}
+# An average month for tube counts (365.25 / 12 days).
+DAYS_PER_MONTH = 365.25 / 12.0
+# Weight and height further than this many CDC SDS from the age median (both sexes) are refused as
+# implausible (typing errors such as 210 kg for 21 kg); +-6 SDS keeps severe obesity and short stature.
+PLAUSIBLE_SDS = 6.0
+MAX_AGE_Y = 120.0
+DEFAULT_DRAWS = 4000
+
+
+def region_choices() -> tuple[str, ...]:
+    """Names accepted in ``regions``: the Lund-Browder regions and the everyday groups."""
+    return (*region_names(), *REGION_GROUPS)
+
+
+def parse_regions(text: str) -> dict[str, float]:
+    """``"arms:50,legs:30,trunk:10"`` -> ``{"arms": 50.0, ...}`` (percent of each region affected)."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in str(text).split(",")):
+        if not part:
+            continue
+        name, sep, value = part.partition(":")
+        name = name.strip().lower()
+        if not sep:
+            raise InvalidInputError(
+                f"regions must be 'region:percent' pairs separated by commas; got {part!r}.")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise InvalidInputError(f"regions.{name} must be a number (percent of the region affected); "
+                                    f"got {value.strip()!r}.") from None
+    if not out:
+        raise InvalidInputError(f"regions must name at least one region; got {text!r}.")
+    return out
+
+
+def _label_strengths(ev: Evidence) -> tuple[float, ...]:
+    # The label's strength, plus the active strengths the trials studied (0.75% is not marketed in
+    # the US but is what families see in the trial results; the plan says so).
+    label = float(ev.label.facts["strength_pct"].number or 0.0)
+    trial = {a.strength_pct for t in ev.trials.values() for a in t.arms if a.strength_pct > 0}
+    return tuple(sorted({label, *trial}))
+
+
+@dataclass(frozen=True)
+class DosePlanInput:
+    """What the planner needs about one patient and the planned use. Frozen; validated on creation.
+
+    Give ``regions`` (name -> percent of that region affected, 0-100) or ``area_pct`` (treated
+    %BSA). ``weight_kg``/``height_cm`` default to the CDC median for age (and ``sex``; without
+    sex, the mean of the girls' and boys' medians). ``grams_per_day`` replaces the FTU estimate.
+    """
+
+    age_y: float
+    sex: str | None = None
+    weight_kg: float | None = None
+    height_cm: float | None = None
+    regions: Mapping[str, float] | None = None
+    area_pct: float | None = None
+    strength_pct: float = 1.5
+    applications_per_day: int = 2
+    grams_per_day: float | None = None
+
+    def __post_init__(self) -> None:
+        ev = load_evidence()
+        min_age = float(ev.label.facts["indication_min_age_y"].number or 2.0)
+        check_range("age_y", self.age_y, min_age, MAX_AGE_Y)
+        if self.sex is not None and self.sex not in growth.SEXES:
+            raise InvalidInputError(f"sex must be one of F, M; got {self.sex!r}.")
+        for name in ("weight_kg", "height_cm"):
+            value = getattr(self, name)
+            if value is not None:
+                check_positive(name, value)
+                self._check_plausible(name, float(value))
+        if (self.regions is None) == (self.area_pct is None):
+            raise InvalidInputError("regions or area_pct must be given (exactly one of them); got "
+                                    f"{'both' if self.regions is not None else 'neither'}.")
+        if self.area_pct is not None:
+            check_range("area_pct", self.area_pct, 0.0, 100.0, low_open=True)
+        if self.regions is not None:
+            object.__setattr__(self, "regions", self._check_regions(self.regions))
+        strengths = _label_strengths(ev)
+        if not any(math.isclose(float(self.strength_pct), s) for s in strengths):
+            raise InvalidInputError(f"strength_pct must be one of {', '.join(f'{s:g}' for s in strengths)}; "
+                                    f"got {self.strength_pct!r}.")
+        check_int("applications_per_day", self.applications_per_day, minimum=1)
+        if self.applications_per_day > 2:
+            raise InvalidInputError(f"applications_per_day must be 1 or 2 (the label says twice daily); "
+                                    f"got {self.applications_per_day}.")
+        if self.grams_per_day is not None:
+            check_positive("grams_per_day", self.grams_per_day)
+
+    def _check_plausible(self, name: str, value: float) -> None:
+        measurement = "weight" if name == "weight_kg" else "height"
+        sexes = np.array([self.sex] if self.sex else list(growth.SEXES))
+        sds = growth.compute_sds(np.full(sexes.size, value), measurement, sexes,
+                                 np.full(sexes.size, float(self.age_y)))
+        if np.min(np.abs(sds)) > PLAUSIBLE_SDS:
+            z = float(sds[np.argmin(np.abs(sds))])
+            raise InvalidInputError(
+                f"{name} must be plausible for age {self.age_y:g} y (within {PLAUSIBLE_SDS:g} SDS of the "
+                f"CDC median); got {value:g} ({z:+.1f} SDS).")
+
+    @staticmethod
+    def _check_regions(regions: Mapping[str, float]) -> dict[str, float]:
+        known = region_choices()
+        seen: dict[str, str] = {}
+        out: dict[str, float] = {}
+        for raw_name, share in regions.items():
+            name = str(raw_name).strip().lower()
+            if name not in known:
+                raise InvalidInputError(
+                    f"regions: region must be one of {', '.join(known)}; got {raw_name!r}.")
+            check_range(f"regions.{name} (percent of the region affected)", share, 0.0, 100.0)
+            for lb in REGION_GROUPS.get(name, (name,)):
+                if lb in seen:
+                    raise InvalidInputError(f"regions.{name} overlaps regions.{seen[lb]} (both include "
+                                            f"{lb}); give each body region once.")
+                seen[lb] = name
+            out[name] = float(share)
+        if sum(out.values()) <= 0:
+            raise InvalidInputError("regions must have at least one region affected above 0%; got all 0.")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["regions"] = None if self.regions is None else dict(self.regions)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DosePlanInput:
+        return cls(**dict(data))
+
+
+@dataclass(frozen=True)
+class RegionDose:
+    name: str
+    share_pct: float               # percent of the region affected
+    treated_pct: float             # % of total BSA
+    treated_cm2: float
+    ftu_per_application: float
+    grams_per_application: float
+    grams_per_week: float
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """One label limit: ``within`` is None where the label gives no number (NF) for the age."""
+
+    name: str
+    value: float
+    limit: float | None
+    unit: str
+    within: bool | None
+    evidence_key: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Predicted average steady-state plasma concentration over between-patient variability."""
+
+    css_median_nM: float
+    css_p05_nM: float
+    css_p95_nM: float
+    p_above_threshold: float
+    threshold_nM: float
+    threshold_key: str
+    n_draws: int
+    parameters: str                # "prior" or "calibrated posterior"
+    parameters_note: str
+    oral_available: bool
+    oral_message: str
+    oral_key: str | None
+    seed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DosePlan:
+    inp: DosePlanInput
+    weight_kg: float
+    height_cm: float
+    body_source: str               # "given" or what the age-typical values came from
+    bsa_m2: float
+    bsa_formula: str
+    treated_pct: float
+    treated_cm2: float
+    regions: tuple[RegionDose, ...]
+    ftu_method: str
+    ftu_keys: tuple[str, ...]
+    ftu_per_application: float
+    grams_per_application: float
+    grams_per_day: float
+    grams_per_week: float
+    grams_source: str              # "fingertip units" or "grams_per_day given"
+    grams_per_month: float
+    tubes_per_month: dict[str, int]
+    label_checks: tuple[LabelCheck, ...]
+    exposure: Exposure
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["inp"] = self.inp.to_dict()
+        return _plain(d)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _body(inp: DosePlanInput) -> tuple[float, float, str]:
+    if inp.weight_kg is not None and inp.height_cm is not None:
+        return float(inp.weight_kg), float(inp.height_cm), "given"
+    sexes = np.array([inp.sex] if inp.sex else list(growth.SEXES))
+    ages = np.full(sexes.size, float(inp.age_y))
+    zero = np.zeros(sexes.size)
+    h, w = growth.compute_height_weight(ages, sexes, zero, zero)
+    who = {"F": "girls", "M": "boys"}[inp.sex] if inp.sex else "girls and boys (mean)"
+    parts = []
+    weight, height = inp.weight_kg, inp.height_cm
+    if weight is None:
+        weight = float(np.mean(w))
+        parts.append("weight")
+    if height is None:
+        height = float(np.mean(h))
+        parts.append("height")
+    ref_age = min(float(inp.age_y), growth.CDC_MAX_AGE_Y)
+    return float(weight), float(height), (f"{' and '.join(parts)}: CDC 2000 median for {who} aged "
+                                          f"{ref_age:g} y (rcpchgrowth)")
+
+
+def _treated_by_region(inp: DosePlanInput, sizes: np.ndarray) -> dict[str, np.ndarray]:
+    """Treated % of total BSA per Lund-Browder region, grouped by the names the user gave."""
+    names = region_names()
+    out: dict[str, np.ndarray] = {}
+    assert inp.regions is not None
+    for name, share in inp.regions.items():
+        vec = np.zeros(len(names))
+        for lb in REGION_GROUPS.get(name, (name,)):
+            j = names.index(lb)
+            vec[j] = share / 100.0 * sizes[j]
+        out[name] = vec
+    return out
+
+
+def _ftu_rates(ev: Evidence, age_y: float, sizes: np.ndarray, bsa_m2: float) -> tuple[np.ndarray, str,
+                                                                                      tuple[str, ...]]:
+    """FTUs per application per % of total BSA treated, for each Lund-Browder region."""
+    ftu = ev.charts.ftu
+    band = ftu.band_for_age(age_y)
+    names = region_names()
+    if band is not None:
+        idx = ftu.by_age.index(band)
+        per_area = band.ftu()
+        area_size = {a: 0.0 for a in FTU_AREAS}
+        for j, r in enumerate(names):
+            area_size[FTU_AREA_OF_REGION[r]] += sizes[j]
+        rate = np.array([FTU_AREA_COUNT[FTU_AREA_OF_REGION[r]] * per_area[FTU_AREA_OF_REGION[r]]
+                         / area_size[FTU_AREA_OF_REGION[r]] for r in names])
+        keys = tuple(f"charts.toml:ftu.by_age.{idx}.{a}" for a in FTU_AREAS)
+        return rate, f"age table, {band.label} band (FTUs per body area)", keys
+    cm2_per_ftu = float(ftu.area_cm2.number or 0.0)
+    rate = np.full(len(names), bsa_m2 * 1e4 / 100.0 / cm2_per_ftu)
+    return (rate, f"area rule (no FTU table band for age {age_y:g} y): 1 FTU covers {cm2_per_ftu:g} cm2",
+            ("charts.toml:ftu.area_cm2",))
+
+
+def _posterior_parameters() -> tuple[ParameterSet, str, str]:
+    # A later task ships dermsim.calibration; use its default posterior when it exists.
+    if importlib.util.find_spec("dermsim.calibration") is not None:
+        mod = importlib.import_module("dermsim.calibration")
+        getter = getattr(mod, "default_posterior_parameters", None)
+        if callable(getter):
+            return getter(), "calibrated posterior", "PK parameters: dermsim.calibration default posterior"
+    return (default_parameters(), "prior",
+            "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)")
+
+
+def _label_checks(ev: Evidence, age_y: float, treated_pct: float, g_week: float) -> tuple[LabelCheck, ...]:
+    checks = []
+    bsa = ev.label.facts["max_bsa_pct"]
+    limit = float(bsa.number or 0.0)
+    within = treated_pct <= limit
+    checks.append(LabelCheck(
+        "max_bsa_pct", treated_pct, limit, "%BSA", within, "label.toml:facts.max_bsa_pct", bsa.status,
+        f"treated {treated_pct:.1f}% BSA {'is within' if within else 'EXCEEDS'} the label maximum of "
+        f"{limit:g}% BSA"))
+    entry = ev.label.max_amount_for_age(age_y)
+    idx = ev.label.max_amount.index(entry)
+    group = (f"{entry.age_min_y:g}-{entry.age_max_exclusive_y - 1:g} y" if entry.age_max_exclusive_y
+             else f">= {entry.age_min_y:g} y")
+    for name, fact, value, unit in (("g_per_week", entry.g_per_week, g_week, "g/week"),
+                                    ("g_per_2_weeks", entry.g_per_2_weeks, 2.0 * g_week, "g/2 weeks")):
+        key = f"label.toml:max_amount.{idx}.{name}"
+        if fact.status in ("C", "D") and fact.number is not None:
+            lim = float(fact.number)
+            ok = value <= lim
+            msg = (f"{value:.1f} {unit} {'is within' if ok else 'EXCEEDS'} the label maximum of "
+                   f"{lim:g} {unit} for ages {group}")
+            checks.append(LabelCheck(name, value, lim, unit, ok, key, fact.status, msg))
+        else:
+            checks.append(LabelCheck(
+                name, value, None, unit, None, key, fact.status,
+                f"no label number for ages {group} ({unit}); {value:.1f} {unit} planned"))
+    return tuple(checks)
+
+
+def _oral(ev: Evidence) -> tuple[bool, str, str | None]:
+    """Typical oral exposure, only from confirmed facts; otherwise say it is not available."""
+    oral = ev.pharmacology.oral
+    conc = {k: f for k, f in oral.items() if f.unit == "nM" or "css" in k or "cmax" in k or "auc" in k}
+    confirmed = {k: f for k, f in conc.items() if f.status in ("C", "D") and f.number is not None}
+    if confirmed:
+        k, f = next(iter(confirmed.items()))
+        return True, f"typical oral exposure: {f.number:g} {f.unit} ({k})", f"pharmacology.toml:oral.{k}"
+    if conc:
+        k, f = next(iter(conc.items()))
+        word = "unconfirmed" if f.status == "U" else "not found in the sources"
+        return (False, f"typical oral ruxolitinib concentrations are {word} (evidence {k}, status "
+                       f"{f.status}); only the threshold is shown", f"pharmacology.toml:oral.{k}")
+    return False, "no oral concentration in the evidence library; only the threshold is shown", None
+
+
+def compute_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, treated_pct: float,
+                     grams_per_application: float, seed: SeedLike, n_draws: int = DEFAULT_DRAWS,
+                     evidence: Evidence | None = None) -> Exposure:
+    """Css median, 90% interval and P(Css > threshold) over ``n_draws`` virtual copies of the
+    patient (vectorized; between-patient variability of every parameter file, incl. the barrier)."""
+    ev = evidence or load_evidence()
+    check_int("n_draws", n_draws, minimum=100)
+    params, which, note = _posterior_parameters()
+    regimen = Regimen(strength_pct=float(inp.strength_pct),
+                      application_times_h=(0.0, 8.0) if inp.applications_per_day == 2 else (0.0,),
+                      grams_per_application=float(grams_per_application))
+    n = n_draws
+    cols = {"age_y": np.full(n, float(inp.age_y)), "weight_kg": np.full(n, weight_kg),
+            "bsa_m2": np.full(n, bsa_m2), "affected_pct": np.full(n, treated_pct),
+            # Not used by the PK part; the typical trial values keep prepare_patients' checks happy.
+            "easi0": np.full(n, 8.6), "iga0": np.full(n, 3, dtype=np.int8), "nrs0": np.full(n, 5.0)}
+    ss = as_seed_sequence(seed)
+    prep = prepare_patients(cols, regimen, params, ss, 0, n)
+    css = pk.compute_css_nM(prep.pk)
+    thr = ev.pharmacology.topical["myelosuppression_threshold_nM"]
+    thr_nM = float(thr.number or 0.0)
+    q05, q50, q95 = np.quantile(css, [0.05, 0.5, 0.95])
+    avail, msg, okey = _oral(ev)
+    return Exposure(css_median_nM=float(q50), css_p05_nM=float(q05), css_p95_nM=float(q95),
+                    p_above_threshold=float(np.mean(css > thr_nM)), threshold_nM=thr_nM,
+                    threshold_key="pharmacology.toml:topical.myelosuppression_threshold_nM", n_draws=n,
+                    parameters=which, parameters_note=note, oral_available=avail, oral_message=msg,
+                    oral_key=okey, seed=seed_record(ss))
+
+
+def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAWS) -> DosePlan:
+    """The dose and exposure plan for one patient (see the module docstring for the method)."""
+    ev = load_evidence()
+    weight, height, body_source = _body(inp)
+    formula = default_bsa_formula()
+    bsa = float(compute_bsa_m2(height, weight, formula)[0])
+    sizes = compute_region_sizes_pct(float(inp.age_y))[0]
+    rate, method, keys = _ftu_rates(ev, float(inp.age_y), sizes, bsa)
+    ftu_g = float(ev.charts.ftu.weight_g.number or 0.0)
+    per_day = inp.applications_per_day
+    regions: list[RegionDose] = []
+    if inp.regions is not None:
+        for name, vec in _treated_by_region(inp, sizes).items():
+            pct = float(vec.sum())
+            ftu = float(vec @ rate)
+            regions.append(RegionDose(name, float(inp.regions[name]), pct, bsa * 1e4 * pct / 100.0, ftu,
+                                      ftu * ftu_g, ftu * ftu_g * per_day * 7.0))
+        treated = float(sum(r.treated_pct for r in regions))
+        ftu_app = float(sum(r.ftu_per_application for r in regions))
+    else:
+        treated = float(inp.area_pct)  # type: ignore[arg-type]
+        # Without a region breakdown, FTUs per %BSA averaged over the whole body at this age.
+        ftu_app = treated * float(np.sum(rate * sizes) / np.sum(sizes))
+        method += "; whole-body average (no regions given)"
+    treated_cm2 = bsa * 1e4 * treated / 100.0
+    g_app_ftu = ftu_app * ftu_g
+    notes: list[str] = []
+    if inp.grams_per_day is not None:
+        g_day = float(inp.grams_per_day)
+        g_app = g_day / per_day
+        source = "grams_per_day given"
+        notes.append(f"exposure uses the {g_day:g} g/day given (the FTU estimate was "
+                     f"{g_app_ftu * per_day:.1f} g/day)")
+    else:
+        g_app, g_day, source = g_app_ftu, g_app_ftu * per_day, "fingertip units"
+    label_strength = float(ev.label.facts["strength_pct"].number or 0.0)
+    if not math.isclose(float(inp.strength_pct), label_strength):
+        notes.append(f"{inp.strength_pct:g}% cream was studied in the trials; the marketed (label) strength "
+                     f"is {label_strength:g}%")
+    label_freq = int(ev.label.facts["dose_frequency_per_day"].number or 2)
+    if per_day != label_freq:
+        notes.append(f"the label says {label_freq} applications a day; this plan uses {per_day}")
+    g_week = g_day * 7.0
+    g_month = g_day * DAYS_PER_MONTH
+    packs = ev.label.facts["pack_sizes_g"].value
+    tube_sizes = [float(p) for p in packs if isinstance(p, int | float)] if isinstance(packs, list) else []
+    # The smallest pack is a sample tube (label note); tubes are counted in the dispensed sizes.
+    dispensed = [s for s in tube_sizes if s > min(tube_sizes)] if len(tube_sizes) > 1 else tube_sizes
+    tubes = {f"{s:g} g": math.ceil(g_month / s - 1e-9) for s in dispensed}
+    exposure = compute_exposure(inp, weight_kg=weight, bsa_m2=bsa, treated_pct=treated,
+                                grams_per_application=g_app, seed=seed, n_draws=n_draws, evidence=ev)
+    return DosePlan(
+        inp=inp, weight_kg=weight, height_cm=height, body_source=body_source, bsa_m2=bsa,
+        bsa_formula=formula, treated_pct=treated, treated_cm2=treated_cm2, regions=tuple(regions),
+        ftu_method=method, ftu_keys=keys, ftu_per_application=ftu_app, grams_per_application=g_app,
+        grams_per_day=g_day, grams_per_week=g_week, grams_source=source, grams_per_month=g_month,
+        tubes_per_month=tubes, label_checks=_label_checks(ev, float(inp.age_y), treated, g_week),
+        exposure=exposure, notes=tuple(notes))
+
+
+EXPOSURE_MODEL_KEYS = {f"{MODEL_PREFIX}{k}" for k in ("css_median_nM", "css_p05_nM", "css_p95_nM",
+                                                      "p_above_threshold")}
