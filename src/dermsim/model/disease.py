@@ -79,43 +79,44 @@ def compute_rates_mixture(y: np.ndarray, dp: dict[str, np.ndarray], ip: dict[str
     il17 = (dp["k15"] * th17 + dp["k16"]) / dp["d12"]
     ifng = (dp["k21"] * th1 + dp["k22"]) / dp["d15"]
     tslp = (dp["k23"] * p + dp["k24"]) / dp["d16"]
-    b3_il17 = 1.0 + dp["b3"] * il17
-    clear_p = (1.0 + dp["d4"] * p) * (1.0 + dp["d5"] * il17)
-    loss_b0 = dp["d1"] * (1.0 + dp["d3"] * p + dp["d_scr"] * q)
-    prod = np.zeros_like(y)
-    loss = np.zeros_like(y)
-    for w, inhib in blocks:
-        if inhib is None:
-            il4e, il13e, il31e, il22e, tslpe, ifnge, i31 = il4, il13, il31, il22, tslp, ifng, 0.0
-        else:
-            il4e = (1.0 - inhib[I_IL4]) * il4
-            il13e = (1.0 - inhib[I_IL13]) * il13
-            il31e = (1.0 - inhib[I_IL31]) * il31
-            il22e = (1.0 - inhib[I_IL22]) * il22
-            tslpe = (1.0 - inhib[I_TSLP]) * tslp
-            ifnge = (1.0 - inhib[I_IFNG]) * ifng
-            i31 = inhib[I_IL31]
-        ox40l = (dp["k25"] * tslpe + dp["k26"]) / dp["d17"]
-        recovery = (dp["k1"] + dp["k2"] * il22e + k_veh) / (
-            (1.0 + dp["b1"] * il4e) * (1.0 + dp["b2"] * il13e) * b3_il17
-            * (1.0 + dp["b4"] * il22e) * (1.0 + dp["b5"] * il31e))
-        prod[B] += w * recovery
-        loss[B] += w * (recovery + loss_b0 + dp["d2"] * il31e)
-        loss[P] += w * (clear_p * (1.0 + dp["d6"] * il22e) * (1.0 + dp["d7"] * ifnge)
-                        / ((1.0 + dp["b7"] * il4e) * (1.0 + dp["b8"] * il13e)))
-        p_den = w * p / (4.0 + dp["k9"] * ifnge + dp["k10"] * il4e)
-        prod[TH1] += dp["k5"] * p_den * (1.0 + dp["k9"] * ifnge)
-        prod[TH2] += dp["k6"] * p_den * (1.0 + dp["k10"] * il4e)
-        prod[TH17] += dp["k7"] * p_den
-        prod[TH22] += dp["k8"] * p_den
-        loss[TH1] += w * dp["d9"] / (1.0 + dp["b9"] * ox40l)
-        prod[Q] += w * compute_itch_drive(b, il31e, il4e, il13e, tslpe, i31, ip)
+    # all block levels at once, as rows of (m, n) arrays: one NumPy call per term, not per level
+    w = np.array([wt for wt, _ in blocks])[:, None]
+    if all(inhib is None for _, inhib in blocks):
+        il4e, il13e, il31e, il22e, tslpe, ifnge = (v[None, :] for v in (il4, il13, il31, il22, tslp, ifng))
+        i31: np.ndarray | float = 0.0
+    else:
+        inh = np.stack([np.zeros_like(y[:6]) if inhib is None else inhib for _, inhib in blocks], axis=1)
+        free = 1.0 - inh                                               # (6, m, n)
+        il4e, il13e, il31e = free[I_IL4] * il4, free[I_IL13] * il13, free[I_IL31] * il31
+        il22e, tslpe, ifnge = free[I_IL22] * il22, free[I_TSLP] * tslp, free[I_IFNG] * ifng
+        i31 = inh[I_IL31]
+    ox40l = (dp["k25"] * tslpe + dp["k26"]) / dp["d17"]
+    recovery = (dp["k1"] + dp["k2"] * il22e + k_veh) / (
+        (1.0 + dp["b1"] * il4e) * (1.0 + dp["b2"] * il13e) * (1.0 + dp["b3"] * il17)
+        * (1.0 + dp["b4"] * il22e) * (1.0 + dp["b5"] * il31e))
+    clear_p = ((1.0 + dp["d4"] * p) * (1.0 + dp["d5"] * il17) * (1.0 + dp["d6"] * il22e)
+               * (1.0 + dp["d7"] * ifnge) / ((1.0 + dp["b7"] * il4e) * (1.0 + dp["b8"] * il13e)))
+    p_den = p / (4.0 + dp["k9"] * ifnge + dp["k10"] * il4e)
+    survival = dp["d9"] / (1.0 + dp["b9"] * ox40l)
+    drive = compute_itch_drive(b, il31e, il4e, il13e, tslpe, i31, ip)
+    prod = np.empty_like(y)
+    loss = np.empty_like(y)
+    mean_b_rec = np.sum(w * recovery, axis=0)
+    prod[B] = mean_b_rec
+    loss[B] = (mean_b_rec + dp["d1"] * (1.0 + dp["d3"] * p + dp["d_scr"] * q)
+               + dp["d2"] * np.sum(w * il31e, axis=0))
     prod[P] = dp["d8"] / (1.0 + dp["b6"] * b)
-    loss[P] += dp["d8"]
+    loss[P] = np.sum(w * clear_p, axis=0) + dp["d8"]
+    prod[TH1] = dp["k5"] * np.sum(w * (p_den * (1.0 + dp["k9"] * ifnge)), axis=0)
+    prod[TH2] = dp["k6"] * np.sum(w * (p_den * (1.0 + dp["k10"] * il4e)), axis=0)
+    mean_p_den = np.sum(w * p_den, axis=0)
+    prod[TH17] = dp["k7"] * mean_p_den
+    prod[TH22] = dp["k8"] * mean_p_den
+    loss[TH1] = np.sum(w * survival, axis=0)
     loss[TH2] = loss[TH1]
     loss[TH17] = loss[TH1]
     loss[TH22] = loss[TH1]
-    prod[Q] *= ip["k_Q"]
+    prod[Q] = ip["k_Q"] * np.sum(w * drive, axis=0)
     loss[Q] = ip["k_Q"]
     return prod, loss
 
