@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from dermsim._validate import check_int
 from dermsim.cli import app
-from dermsim.model.population import compute_population_summary, sample_population
-from dermsim.model.population_laws import calibrate_population
+from dermsim.model.population import calibrate_population, compute_population_summary, sample_population
 from dermsim.model.population_spec import builtin_populations, load_population_spec
 
 _STATUS_TEXT = {"C": "C confirmed", "D": "D derived", "U": "U unconfirmed", "A": "A assumption"}
@@ -35,8 +35,10 @@ def population_cmd(
     check_int("--n", n, minimum=2)
     spec = load_population_spec(Path(trial) if trial.endswith(".toml") else trial)
     t0 = time.perf_counter()
+    cal = calibrate_population(spec)  # once per spec and process
+    t1 = time.perf_counter()
     pop = sample_population(spec, n, seed, chunk_size=chunk_size)
-    elapsed = time.perf_counter() - t0
+    t2 = time.perf_counter()
     s = compute_population_summary(pop)
     sev = spec.severity
 
@@ -68,12 +70,16 @@ def population_cmd(
                       "-", "output", f"CDC growth reference (rcpchgrowth); {spec.bsa_formula}")
     table.add_row("head involved (>= 0.2% BSA), %", f"{s['head_involved_pct']:.1f}", "-", "output",
                   "lesion map; compare facial involvement 39% (TRuE-AD1/2 pooled)")
-    cal = calibrate_population(spec)
-    by_iga = cal.easi_mean_by_iga()
-    table.add_row("EASI law at IGA 2 / IGA 3 (mean)", f"{by_iga[2]:.1f} / {by_iga[3]:.1f}", "-", "calibrated",
-                  f"log-normal, sigma {cal.easi_sigma:.3f}; ratio {sev.easi_ratio_iga3_to_iga2.value:g} "
-                  f"({sev.easi_ratio_iga3_to_iga2.status})")
+    law = cal.severity
+    by_iga = [float(pop.easi0[pop.iga0 == g].mean()) if np.any(pop.iga0 == g) else float("nan")
+              for g in (2, 3)]
+    ratio = sev.easi_ratio_iga3_to_iga2
+    table.add_row("EASI at IGA 2 / IGA 3 (mean)", f"{by_iga[0]:.1f} / {by_iga[1]:.1f}",
+                  f"ratio {ratio.value:g}", _STATUS_TEXT[ratio.status],
+                  f"EASI = sign severity x area term; severity 1 + 11 expit({law.mu:.3f} + {law.delta:.3f} "
+                  f"[IGA 3] + {law.sigma:.3f} z), fitted on {cal.n_calibration:,} patients")
     console = Console(width=180)
     console.print(table)
-    console.print(f"sampled in {elapsed:.2f} s. Status: C confirmed, D derived, U unconfirmed (provisional), "
+    console.print(f"laws solved in {t1 - t0:.2f} s, {n:,} patients sampled in {t2 - t1:.2f} s.")
+    console.print("Status: C confirmed, D derived, U unconfirmed (provisional), "
                   "A pre-specified assumption (not data).")

@@ -100,6 +100,7 @@ class EasiChart(Frozen):
     area_score_max: Fact
     severity_max: Fact
     total_max: Fact
+    area_score_lower_pct: ChartRow
     weights_8_plus: dict[str, Fact]
     weights_young: dict[str, Fact]
     region_map: dict[str, Fact]
@@ -114,6 +115,10 @@ class EasiChart(Frozen):
             total = sum(_num(f) for f in weights.values())
             if abs(total - 1.0) > _SUM_ATOL:
                 raise ValueError(f"{name} must sum to 1; got {total:g}")
+        bounds = self.area_score_lower_pct.values
+        if len(bounds) != 5 or any(b <= a for a, b in itertools.pairwise(bounds)) or bounds[0] <= 0:
+            raise ValueError(f"area_score_lower_pct must hold 5 increasing percentages above 0 (scores 2-6); "
+                             f"got {bounds}")
         for region, fact in self.region_map.items():
             if fact.value not in EASI_REGIONS:
                 raise ValueError(f"region_map.{region} must be one of {', '.join(EASI_REGIONS)}; "
@@ -222,7 +227,8 @@ class Charts(Frozen):
 
 def _check_row_sources(file: str, charts: Charts) -> None:
     # ChartRow is not a Fact, so the generic source check of _schema does not see it.
-    rows = {"lund_browder.ages_y": charts.lund_browder.ages_y}
+    rows = {"lund_browder.ages_y": charts.lund_browder.ages_y,
+            "easi.area_score_lower_pct": charts.easi.area_score_lower_pct}
     rows.update({f"lund_browder.regions.{k}.per_unit": r.per_unit
                  for k, r in charts.lund_browder.regions.items()})
     for key, row in rows.items():

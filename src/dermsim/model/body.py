@@ -157,6 +157,48 @@ def compute_easi_region_pct(region_pct: np.ndarray, age_y: np.ndarray | float, *
     return np.clip(100.0 * _to_easi(lesions, member) / sizes, 0.0, 100.0)
 
 
+def compute_easi_area_score(easi_region_pct: np.ndarray, *, charts: Charts | None = None) -> np.ndarray:
+    """EASI area score (0-6) of each EASI region from the percent of it affected (any shape)."""
+    pct = np.asarray(easi_region_pct, dtype=np.float64)
+    bounds = np.asarray(_charts(charts).easi.area_score_lower_pct.values)
+    return np.where(pct > 0, 1 + np.searchsorted(bounds, pct, side="right"), 0).astype(np.int8)
+
+
+def compute_easi_area_term(easi_region_pct: np.ndarray, age_y: np.ndarray | float, *,
+                           charts: Charts | None = None) -> np.ndarray:
+    """Sum over EASI regions of weight x area score (n,): EASI = this x the mean severity sum
+    (0-12, four signs 0-3) when every region has the same severity, so 0 <= EASI <= 12 x this."""
+    ch = _charts(charts)
+    scores = compute_easi_area_score(easi_region_pct, charts=ch)
+    weights = compute_easi_weights(age_y, charts=ch)
+    if scores.shape != weights.shape:
+        raise InvalidInputError(
+            f"easi_region_pct must have shape ({weights.shape[0]}, 4); got {scores.shape}.")
+    out = np.zeros(scores.shape[0])
+    for k in range(scores.shape[1]):  # fixed order: a patient's sum never depends on the chunk
+        out += weights[:, k] * scores[:, k]
+    return out
+
+
+def drop_specks(region_pct: np.ndarray, region_size_pct: np.ndarray, min_pct: float) -> np.ndarray:
+    """Lesion map without regions affected below ``min_pct`` (% of total BSA): their area goes to
+    the regions that stay involved (water-filled), so totals are kept. The largest regions are kept
+    whatever their size until they can hold the whole area (so a patient always keeps one)."""
+    lesions = np.asarray(region_pct, dtype=np.float64)
+    sizes = np.asarray(region_size_pct, dtype=np.float64)
+    # Also keep, largest first, as many regions as it takes to hold the whole area, so that the
+    # water-filling never has to spill into a dropped region.
+    order = np.argsort(-lesions, axis=1, kind="stable")
+    rows = np.arange(lesions.shape[0])[:, None]
+    room_before = np.cumsum(sizes[rows, order], axis=1) - sizes[rows, order]
+    needed = np.zeros_like(lesions, dtype=bool)
+    needed[rows, order] = room_before < lesions.sum(axis=1, keepdims=True)
+    keep = (lesions >= min_pct) | needed
+    kept = np.where(keep, lesions, 0.0)
+    props = kept / kept.sum(axis=1, keepdims=True)
+    return compute_lesion_map(lesions.sum(axis=1), props, sizes)
+
+
 def compute_site_preference(age_y: np.ndarray | float, *, charts: Charts | None = None,
                             child: dict[str, float] | None = None,
                             adult: dict[str, float] | None = None) -> np.ndarray:
@@ -177,6 +219,23 @@ def compute_site_preference(age_y: np.ndarray | float, *, charts: Charts | None 
     return c[None, :] * (1.0 - t[:, None]) + a[None, :] * t[:, None]
 
 
+def _water_fill(alloc: np.ndarray, p: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    for _ in range(p.shape[1]):
+        excess = np.where(alloc >= cap, alloc - cap, 0.0).sum(axis=1)
+        if not np.any(excess > 0):
+            break
+        alloc = np.minimum(alloc, cap)
+        room = np.where(alloc < cap, cap - alloc, 0.0)
+        # Share the overflow by proportion among regions with room; where those regions all have
+        # proportion 0, by their room instead (regions asked for nothing stay empty otherwise).
+        share = np.where(room > 0, p, 0.0)
+        share = np.where(share.sum(axis=1, keepdims=True) > 0, share, room)
+        denom = share.sum(axis=1, keepdims=True)
+        # No room left anywhere only when affected equals the whole body (excess is rounding).
+        alloc += np.where(denom > 0, excess[:, None] * share / np.where(denom > 0, denom, 1.0), 0.0)
+    return alloc
+
+
 def compute_lesion_map(affected_pct: np.ndarray, proportions: np.ndarray,
                        region_size_pct: np.ndarray) -> np.ndarray:
     """Spread ``affected_pct`` (n,) over regions in ``proportions`` (n x R, rows sum to 1),
@@ -192,22 +251,14 @@ def compute_lesion_map(affected_pct: np.ndarray, proportions: np.ndarray,
     if np.any(area < 0) or np.any(area > cap.sum(axis=1) + 1e-9):
         raise InvalidInputError("affected_pct must be within [0, total of region sizes]; got values outside.")
     alloc = area[:, None] * p
-    for _ in range(p.shape[1]):
-        full = alloc >= cap
-        excess = np.where(full, alloc - cap, 0.0).sum(axis=1)
-        if not np.any(excess > 0):
-            break
-        alloc = np.minimum(alloc, cap)
-        room = np.where(alloc < cap, cap - alloc, 0.0)
-        # Share the overflow by proportion among regions with room; a region whose drawn
-        # proportion underflowed to 0 still takes overflow through the tiny room term.
-        share = np.where(room > 0, p, 0.0) + room * 1e-12
-        denom = share.sum(axis=1, keepdims=True)
-        # No room left anywhere only when affected equals the whole body (excess is rounding).
-        alloc += np.where(denom > 0, excess[:, None] * share / np.where(denom > 0, denom, 1.0), 0.0)
+    # Only rows that overflow somewhere need the passes (a row never depends on another row).
+    rows = np.nonzero(np.any(alloc > cap, axis=1))[0]
+    if rows.size:
+        alloc[rows] = _water_fill(alloc[rows], p[rows], cap[rows])
     alloc = np.minimum(alloc, cap)
-    # Rounding of the last pass: rescale the tiny remainder onto regions with room.
+    # Rounding of the last pass: put the tiny remainder on the regions already involved.
     gap = area - alloc.sum(axis=1)
-    room = cap - alloc
+    room = np.where(alloc > 0, cap - alloc, 0.0)
+    room = np.where(room.sum(axis=1, keepdims=True) > 0, room, cap - alloc)
     alloc += gap[:, None] * room / np.maximum(room.sum(axis=1, keepdims=True), 1e-300)
     return np.clip(alloc, 0.0, cap)

@@ -21,7 +21,14 @@ from dermsim._validate import check_int
 from dermsim.engine.streams import BLOCK_SIZE, block_normals, block_uniforms
 from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model import body, growth
-from dermsim.model.population_laws import PopulationCalibration, calibrate_population
+from dermsim.model.population_laws import (
+    MarginalLaws,
+    PopulationCalibration,
+    SeverityLaw,
+    fit_severity_law,
+    solve_marginal_laws,
+    spec_key,
+)
 from dermsim.model.population_spec import PopulationSpec, load_population_spec
 
 EASI_REGIONS: tuple[str, ...] = ("head_neck", "trunk", "upper_limbs", "lower_limbs")
@@ -138,21 +145,27 @@ def concat(pops: Sequence[Population]) -> Population:
 # sampler and to simulate_patients (streams 0-5 at the top level) never shares a stream.
 POPULATION_STREAM_KEY = 0x504F50  # "POP"
 _S_DEMOG, _S_LATENT, _S_LESION = 0, 1, 2
+# The severity law is solved on this many patients drawn from a seed of its own.
+N_CALIBRATION = 2**17
+_CALIBRATION_SEED = 0x45415349  # "EASI"
+# A region counts as involved from 0.1% of total BSA (a tenth of a handprint): smaller shares of
+# the Dirichlet draw are specks that would give every EASI region an area score of 1.
+MIN_LESION_PCT = 0.1
 
 
 def _scaled_beta(u: np.ndarray, a: float, b: float, lo: float, hi: float) -> np.ndarray:
     return lo + (hi - lo) * special.betaincinv(a, b, u)
 
 
-def _ages(cal: PopulationCalibration, u: np.ndarray) -> np.ndarray:
+def _ages(laws: MarginalLaws, u: np.ndarray) -> np.ndarray:
     """Age of each patient from its two demographic uniforms: pick a band, then the band's Beta."""
-    cum = np.cumsum([b.weight for b in cal.age_bands])
-    band_idx = np.minimum(np.searchsorted(cum / cum[-1], u[:, 0], side="right"), len(cal.age_bands) - 1)
+    cum = np.cumsum([b.weight for b in laws.age_bands])
+    band_idx = np.minimum(np.searchsorted(cum / cum[-1], u[:, 0], side="right"), len(laws.age_bands) - 1)
     age = np.empty(u.shape[0])
-    for i, law in enumerate(cal.age_bands):
+    for i, law in enumerate(laws.age_bands):
         m = band_idx == i
         age[m] = _scaled_beta(u[m, 1], law.a, law.b, law.lo, law.hi)
-    return np.clip(age, cal.age_bands[0].lo, np.nextafter(cal.age_bands[-1].hi, -np.inf))
+    return np.clip(age, laws.age_bands[0].lo, np.nextafter(laws.age_bands[-1].hi, -np.inf))
 
 
 def _lesion_prior(age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,12 +174,12 @@ def _lesion_prior(age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sizes, prior / prior.sum(axis=1, keepdims=True)
 
 
-def _lesion_gammas(spec: PopulationSpec, cal: PopulationCalibration, seq: np.random.SeedSequence,
-                   start: int, stop: int) -> np.ndarray:
+def _lesion_gammas(laws: MarginalLaws, seq: np.random.SeedSequence, start: int, stop: int,
+                   age: np.ndarray) -> np.ndarray:
     """Gamma(concentration * prior share) draws of patients [start, stop), one row per patient.
 
     The shapes depend on each patient's age, so a block's generator is fed the shapes of the
-    whole block (ages of the block's other patients are recomputed from their own uniforms):
+    whole block (ages of patients outside [start, stop) are recomputed from their own uniforms):
     patient i's draws then depend on the seed and the absolute block only, as with
     engine.streams, and Generator.standard_gamma is exact and fast (an inverse-CDF Dirichlet
     was 3x slower).
@@ -175,51 +188,76 @@ def _lesion_gammas(spec: PopulationSpec, cal: PopulationCalibration, seq: np.ran
     out = np.empty((stop - start, len(body.region_names())))
     for b in range(start // bs, (stop - 1) // bs + 1):
         lo, hi = b * bs, (b + 1) * bs
-        age = _ages(cal, block_uniforms(seq, _S_DEMOG, lo, hi, 3))
-        shape = spec.lesions.concentration * _lesion_prior(age)[1]
+        ages = (age[lo - start:hi - start] if start <= lo and hi <= stop
+                else _ages(laws, block_uniforms(seq, _S_DEMOG, lo, hi, 3)))
+        shape = laws.concentration * _lesion_prior(ages)[1]
         block = child_generator(seq, _S_LESION, b).standard_gamma(shape)
         a, z = max(start, lo), min(stop, hi)
         out[a - start:z - start] = block[a - lo:z - lo]
     return out
 
 
-def _sample_block(spec: PopulationSpec, cal: PopulationCalibration, seq: np.random.SeedSequence,
-                  start: int, stop: int) -> dict[str, np.ndarray]:
+def _draw_base(spec: PopulationSpec, laws: MarginalLaws, seq: np.random.SeedSequence,
+               start: int, stop: int) -> dict[str, np.ndarray]:
+    """Everything of patients [start, stop) but EASI and itch, plus the latent normals they need."""
     u = block_uniforms(seq, _S_DEMOG, start, stop, 3)
     z = block_normals(seq, _S_LATENT, start, stop, 6)
-
-    age = _ages(cal, u)
-    sex = np.where(u[:, 2] < cal.female_p, "F", "M")
+    age = _ages(laws, u)
+    sex = np.where(u[:, 2] < laws.female_p, "F", "M")
 
     # Height and weight: correlated SDS through the CDC LMS curves.
-    z_h = z[:, 0]
-    z_w = cal.rho_hw * z[:, 0] + math.sqrt(1 - cal.rho_hw**2) * z[:, 1]
-    height, weight = growth.compute_height_weight(age, sex, z_h, z_w)
+    z_w = laws.rho_hw * z[:, 0] + math.sqrt(1 - laws.rho_hw**2) * z[:, 1]
+    height, weight = growth.compute_height_weight(age, sex, z[:, 0], z_w)
     bsa = body.compute_bsa_m2(height, weight, spec.bsa_formula)
 
-    # Severity: the chained Gaussian copula.
-    r1, r2, r3 = cal.rho
-    z_iga = z[:, 2]
-    z_aff = r1 * z_iga + math.sqrt(1 - r1**2) * z[:, 3]
-    z_easi = r2 * z_aff + math.sqrt(1 - r2**2) * z[:, 4]
-    z_nrs = r3 * z_easi + math.sqrt(1 - r3**2) * z[:, 5]
-    iga3 = special.ndtr(z_iga) > 1.0 - cal.iga3_p
-    iga0 = np.where(iga3, 3, 2).astype(np.int8)
-    affected = np.clip(_scaled_beta(special.ndtr(z_aff), *cal.affected_ab, cal.affected_lo, cal.affected_hi),
-                       cal.affected_lo, cal.affected_hi)
-    easi0 = np.minimum(np.exp(cal.easi_mu_iga2 + cal.easi_log_ratio * iga3 + cal.easi_sigma * z_easi), 72.0)
-    nrs0 = np.clip(_scaled_beta(special.ndtr(z_nrs), *cal.nrs_ab, 0.0, 10.0), 0.0, 10.0)
+    # IGA and %BSA: the first links of the chained Gaussian copula.
+    r1, r2, _ = laws.rho
+    z_aff = r1 * z[:, 2] + math.sqrt(1 - r1**2) * z[:, 3]
+    iga3 = special.ndtr(z[:, 2]) > 1.0 - laws.iga3_p
+    lo, hi = laws.affected_lo, laws.affected_hi
+    affected = np.clip(_scaled_beta(special.ndtr(z_aff), *laws.affected_ab, lo, hi), lo, hi)
 
-    # Lesion map: Dirichlet(concentration * prior share) as normalised gammas, then water-filling.
+    # Lesion map: Dirichlet(concentration * prior share) as normalised gammas, water-filled into
+    # the regions, specks below MIN_LESION_PCT handed to the involved regions.
     sizes, prior = _lesion_prior(age)
-    g = _lesion_gammas(spec, cal, seq, start, stop)
+    g = _lesion_gammas(laws, seq, start, stop, age)
     total = g.sum(axis=1, keepdims=True)
     props = np.where(total > 0, g / np.where(total > 0, total, 1.0), prior)
-    region_pct = body.compute_lesion_map(affected, props, sizes)
+    region_pct = body.drop_specks(body.compute_lesion_map(affected, props, sizes), sizes, MIN_LESION_PCT)
     easi_region_pct = body.compute_easi_region_pct(region_pct, age)
     return {"age_y": age, "sex": sex, "weight_kg": weight, "height_cm": height, "bsa_m2": bsa,
             "region_pct": region_pct, "affected_pct": affected, "easi_region_pct": easi_region_pct,
-            "iga0": iga0, "easi0": easi0, "nrs0": nrs0}
+            "iga0": np.where(iga3, 3, 2).astype(np.int8),
+            "area_term": body.compute_easi_area_term(easi_region_pct, age),
+            "z_severity": r2 * z_aff + math.sqrt(1 - r2**2) * z[:, 4], "z_itch": z[:, 5]}
+
+
+def _finish(laws: MarginalLaws, severity: SeverityLaw, base: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """EASI from sign severity and the lesion map's area term; itch from its copula link."""
+    cols = dict(base)
+    z_sev, z_itch, area = cols.pop("z_severity"), cols.pop("z_itch"), cols.pop("area_term")
+    cols["easi0"] = severity.compute_severity(z_sev, cols["iga0"] == 3) * area
+    r3 = laws.rho[2]
+    z_nrs = r3 * z_sev + math.sqrt(1 - r3**2) * z_itch
+    cols["nrs0"] = np.clip(_scaled_beta(special.ndtr(z_nrs), *laws.nrs_ab, 0.0, 10.0), 0.0, 10.0)
+    return cols
+
+
+_CALIBRATIONS: dict[str, PopulationCalibration] = {}
+
+
+def calibrate_population(spec: PopulationSpec) -> PopulationCalibration:
+    """All sampling laws of ``spec``; the severity law is fitted on N_CALIBRATION patients drawn
+    with a fixed seed of its own (cached per spec content; about 0.5 s)."""
+    key = spec_key(spec)
+    if key not in _CALIBRATIONS:
+        laws = solve_marginal_laws(spec)
+        base = _draw_base(spec, laws, np.random.SeedSequence(_CALIBRATION_SEED), 0, N_CALIBRATION)
+        sev = spec.severity
+        law = fit_severity_law(base["area_term"], base["iga0"] == 3, base["z_severity"], mean=sev.easi.mean,
+                               sd=sev.easi.sd, ratio=sev.easi_ratio_iga3_to_iga2.value)
+        _CALIBRATIONS[key] = PopulationCalibration(laws, law, N_CALIBRATION)
+    return _CALIBRATIONS[key]
 
 
 def check_enrollment(pop: Population, spec: PopulationSpec) -> np.ndarray:
@@ -244,7 +282,8 @@ def sample_population(spec: PopulationSpec | str | Path, n: int, seed: SeedLike,
     step = n if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1)
     cal = calibrate_population(spec)
     seq = child_sequence(seed, POPULATION_STREAM_KEY)
-    parts = [_sample_block(spec, cal, seq, s, min(s + step, n)) for s in range(0, n, step)]
+    parts = [_finish(cal.marginals, cal.severity, _draw_base(spec, cal.marginals, seq, s, min(s + step, n)))
+             for s in range(0, n, step)]
     cols = parts[0] if len(parts) == 1 else {
         k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
     pop = Population(name=spec.name, seed=seed_record(seed), regions=body.region_names(), **cols,

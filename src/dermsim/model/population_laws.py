@@ -10,10 +10,16 @@ the published marginals are matched:
   SD <= 5.36 at mean 10.5).
 * Age moments of TRuE-AD3 are of age in completed years; the Beta is solved so that floor(age)
   has the published mean and SD (continuous age_y is what the model uses).
-* IGA, %BSA, EASI and itch are joined by a Gaussian copula chained IGA -> %BSA -> EASI -> itch.
-  EASI given IGA is log-normal with an IGA-specific median (ratio from the spec) and common
-  sigma; for this construction the mixture mean and SD have a closed form, and (median, sigma)
-  are solved so that the IGA mixture has the published EASI mean and SD.
+* EASI is built, not drawn: EASI = S x sum_k w_k A_k, with A_k the area score of EASI region k
+  from the patient's lesion map, w_k the age-specific weights and S the patient's mean sign
+  severity (sum of erythema, oedema/papulation, excoriation, lichenification, 1-12). So EASI can
+  never exceed what the lesion map allows (12 x sum w A) and rises with %BSA by construction.
+  S = 1 + 11 expit(mu + delta [IGA 3] + sigma z): (mu, delta, sigma) are solved numerically, once
+  per spec, on a fixed calibration sample of 2^17 patients (common random numbers, its own seed)
+  so that EASI has the published mean and SD and the ratio of mean EASI at IGA 3 to IGA 2 set in
+  the spec. The calibration sample's Monte Carlo error (SD / sqrt(2^17), 0.015 EASI points for
+  TRuE-AD3) is the only gap between the law and the targets.
+* IGA, %BSA, severity and itch are joined by a Gaussian copula chained IGA -> %BSA -> S -> itch.
 * Enrollment criteria hold by construction (the marginals live inside the entry window) and are
   checked for every patient; drawing the enrolled population directly, rather than screening
   and rejecting, keeps patient i's draws independent of every other patient.
@@ -42,8 +48,8 @@ class AgeBandLaw:
 
 
 @dataclass(frozen=True)
-class PopulationCalibration:
-    """Parameters of the sampling laws solved from a spec (see the comment above)."""
+class MarginalLaws:
+    """Laws that follow from the spec in closed form (everything but the severity law)."""
 
     age_bands: tuple[AgeBandLaw, ...]
     female_p: float
@@ -51,17 +57,34 @@ class PopulationCalibration:
     affected_lo: float
     affected_hi: float
     affected_ab: tuple[float, float]
-    easi_mu_iga2: float
-    easi_log_ratio: float
-    easi_sigma: float
     nrs_ab: tuple[float, float]
-    rho: tuple[float, float, float]  # iga-affected, affected-easi, easi-nrs (latent)
+    rho: tuple[float, float, float]  # latent: iga-affected, affected-severity, severity-nrs
     rho_hw: float
+    concentration: float
 
-    def easi_mean_by_iga(self) -> dict[int, float]:
-        """Implied mean EASI at IGA 2 and 3 (before the %BSA link shifts them; for display)."""
-        base = math.exp(self.easi_mu_iga2 + self.easi_sigma**2 / 2)
-        return {2: base, 3: base * math.exp(self.easi_log_ratio)}
+
+@dataclass(frozen=True)
+class SeverityLaw:
+    """Mean sign severity S = 1 + 11 expit(mu + delta [IGA 3] + sigma z), z standard normal."""
+
+    mu: float
+    delta: float
+    sigma: float
+
+    def compute_severity(self, z: np.ndarray, iga3: np.ndarray) -> np.ndarray:
+        return SEVERITY_MIN + (SEVERITY_MAX - SEVERITY_MIN) * special.expit(
+            self.mu + self.delta * np.asarray(iga3, dtype=np.float64) + self.sigma * z)
+
+
+@dataclass(frozen=True)
+class PopulationCalibration:
+    marginals: MarginalLaws
+    severity: SeverityLaw
+    n_calibration: int
+
+
+# A region counted in EASI has at least one sign at 1; four signs at 3 give 12.
+SEVERITY_MIN, SEVERITY_MAX = 1.0, 12.0
 
 
 def beta_for_moments(lo: float, hi: float, mean: float, sd: float) -> tuple[float, float]:
@@ -100,41 +123,43 @@ def beta_for_integer_moments(lo: float, hi: float, mean: float, sd: float) -> tu
     return float(math.exp(sol.x[0])), float(math.exp(sol.x[1]))
 
 
-def _easi_lognormal(mean: float, sd: float, p3: float, log_ratio: float, c: float) -> tuple[float, float]:
-    """(mu at IGA 2, sigma) so that the IGA mixture of log-normals has this mean and SD, when the
-    latent EASI normal has correlation ``c`` with the latent IGA normal (IGA 3 above q)."""
-    q = float(stats.norm.ppf(1 - p3)) if 0 < p3 < 1 else (math.inf if p3 <= 0 else -math.inf)
+def fit_severity_law(area_term: np.ndarray, iga3: np.ndarray, z: np.ndarray, *, mean: float, sd: float,
+                     ratio: float) -> SeverityLaw:
+    """(mu, delta, sigma) such that EASI = S(z, IGA) x area_term has this mean, SD and ratio of
+    mean EASI at IGA 3 to IGA 2 over the given (calibration) sample."""
+    area = np.asarray(area_term, dtype=np.float64)
+    i3 = np.asarray(iga3, dtype=bool)
+    if not (np.any(i3) and np.any(~i3)):
+        ratio = 1.0  # one IGA grade only: the ratio is not defined and delta is not identified
 
-    def h(k: int, sig: float) -> float:
-        # E[exp(k sig Z) (1{IGA 2} + exp(k delta) 1{IGA 3})] / exp(k^2 sig^2 / 2), using
-        # E[exp(t X) 1{X > q}] = exp(t^2 / 2) Phi(t - q) for the latent IGA normal X.
-        return float(special.ndtr(q - k * sig * c) + math.exp(k * log_ratio) * special.ndtr(k * sig * c - q))
+    def moments(x: np.ndarray) -> np.ndarray:
+        law = SeverityLaw(float(x[0]), float(x[1]), float(math.exp(x[2])))
+        easi = law.compute_severity(z, i3) * area
+        r = easi[i3].mean() / easi[~i3].mean() if np.any(i3) and np.any(~i3) else 1.0
+        return np.array([easi.mean() / mean - 1.0, easi.std(ddof=1) / sd - 1.0, r / ratio - 1.0])
 
-    target = math.log1p((sd / mean) ** 2)  # log(E[X^2] / E[X]^2)
-
-    def g(sig: float) -> float:
-        return sig**2 + math.log(h(2, sig)) - 2 * math.log(h(1, sig)) - target
-
-    lo_s, hi_s = 1e-6, 5.0
-    if g(lo_s) >= 0:
-        raise InvalidInputError(f"severity.easi: SD {sd:g} is too small for the IGA split and "
-                                f"easi_ratio_iga3_to_iga2 alone; lower the ratio.")
-    if g(hi_s) <= 0:
-        raise InvalidInputError(f"severity.easi: SD {sd:g} is too large for a log-normal mixture "
-                                f"(mean {mean:g}).")
-    sig = float(optimize.brentq(g, lo_s, hi_s, xtol=1e-13))
-    mu2 = math.log(mean) - sig**2 / 2 - math.log(h(1, sig))
-    return mu2, sig
+    sol = optimize.least_squares(moments, np.array([-0.5, 0.5, math.log(0.8)]), xtol=1e-15, ftol=1e-15,
+                                 gtol=1e-15, max_nfev=2000)
+    if np.max(np.abs(sol.fun)) > 1e-6:
+        raise InvalidInputError(
+            f"severity.easi: no sign-severity law gives EASI mean {mean:g}, SD {sd:g} and IGA 3/2 ratio "
+            f"{ratio:g} with these lesion maps (severity is at most 12 per region); closest relative "
+            f"errors {', '.join(f'{v:+.3g}' for v in sol.fun)}.")
+    return SeverityLaw(float(sol.x[0]), float(sol.x[1]), float(math.exp(sol.x[2])))
 
 
-_CALIBRATIONS: dict[str, PopulationCalibration] = {}
+_MARGINALS: dict[str, MarginalLaws] = {}
 
 
-def calibrate_population(spec: PopulationSpec) -> PopulationCalibration:
-    """Solve the sampling laws of ``spec`` (cached per spec content)."""
-    key = json.dumps(spec.to_dict(), sort_keys=True)
-    if key in _CALIBRATIONS:
-        return _CALIBRATIONS[key]
+def spec_key(spec: PopulationSpec) -> str:
+    return json.dumps(spec.to_dict(), sort_keys=True)
+
+
+def solve_marginal_laws(spec: PopulationSpec) -> MarginalLaws:
+    """The closed-form laws of ``spec`` (cached per spec content)."""
+    key = spec_key(spec)
+    if key in _MARGINALS:
+        return _MARGINALS[key]
     bands = []
     for band in spec.age.bands:
         if band.mean_y is None or band.sd_y is None:
@@ -145,17 +170,13 @@ def calibrate_population(spec: PopulationSpec) -> PopulationCalibration:
             a, b = beta_for_moments(band.min_y, band.max_y, band.mean_y, band.sd_y)
         bands.append(AgeBandLaw(band.min_y, band.max_y, band.weight_pct / 100.0, a, b))
     sev, el, cor = spec.severity, spec.eligibility, spec.correlations
-    p3 = sev.iga3_pct.value / 100.0
-    rho = (cor.iga_affected.value, cor.affected_easi.value, cor.easi_nrs.value)
-    log_ratio = math.log(sev.easi_ratio_iga3_to_iga2.value)
-    mu2, sig = _easi_lognormal(sev.easi.mean, sev.easi.sd, p3, log_ratio, rho[0] * rho[1])
-    cal = PopulationCalibration(
-        age_bands=tuple(bands), female_p=spec.female_pct.value / 100.0, iga3_p=p3,
+    laws = MarginalLaws(
+        age_bands=tuple(bands), female_p=spec.female_pct.value / 100.0, iga3_p=sev.iga3_pct.value / 100.0,
         affected_lo=el.affected_min_pct, affected_hi=el.affected_max_pct,
         affected_ab=beta_for_moments(el.affected_min_pct, el.affected_max_pct,
                                      sev.affected_pct.mean, sev.affected_pct.sd),
-        easi_mu_iga2=mu2, easi_log_ratio=log_ratio, easi_sigma=sig,
-        nrs_ab=beta_for_moments(0.0, 10.0, sev.nrs.mean, sev.nrs.sd), rho=rho,
-        rho_hw=cor.height_weight_sds.value)
-    _CALIBRATIONS[key] = cal
-    return cal
+        nrs_ab=beta_for_moments(0.0, 10.0, sev.nrs.mean, sev.nrs.sd),
+        rho=(cor.iga_affected.value, cor.affected_severity.value, cor.severity_nrs.value),
+        rho_hw=cor.height_weight_sds.value, concentration=spec.lesions.concentration)
+    _MARGINALS[key] = laws
+    return laws

@@ -176,12 +176,12 @@ class Severity(_Frozen):
 
 
 class Correlations(_Frozen):
-    """Latent (normal-scale) correlations of the copula, chained IGA -> %BSA -> EASI -> itch, and
-    of height and weight SDS."""
+    """Latent (normal-scale) correlations of the copula, chained IGA -> %BSA -> sign severity ->
+    itch, and of height and weight SDS (EASI follows from area and severity)."""
 
     iga_affected: Value
-    affected_easi: Value
-    easi_nrs: Value
+    affected_severity: Value
+    severity_nrs: Value
     height_weight_sds: Value
 
     @model_validator(mode="after")

@@ -122,3 +122,22 @@ def test_site_preference_blends_child_to_adult() -> None:
     assert pref[2, i] == body.SITE_PREFERENCE_ADULT["hands"]
     assert pref[1, i] == pytest.approx(0.5 * (body.SITE_PREFERENCE_CHILD["hands"]
                                               + body.SITE_PREFERENCE_ADULT["hands"]))
+
+
+def test_easi_area_score_bands() -> None:
+    """Hanifin 2001 bands: 0 none, 1 (<10%), 2 (10-29), 3 (30-49), 4 (50-69), 5 (70-89), 6 (90-100)."""
+    pct = np.array([0, 0.01, 9.99, 10, 29.9, 30, 49.9, 50, 69.9, 70, 89.9, 90, 100])
+    np.testing.assert_array_equal(body.compute_easi_area_score(pct), [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6])
+    term = body.compute_easi_area_term(np.array([[5.0, 0.0, 35.0, 95.0]]), [9.0])
+    assert term[0] == pytest.approx(0.1 * 1 + 0.3 * 0 + 0.2 * 3 + 0.4 * 6)
+
+
+def test_drop_specks_keeps_totals_and_caps() -> None:
+    sizes = body.compute_region_sizes_pct([6.0, 6.0])
+    lesions = np.zeros_like(sizes)
+    lesions[0, :3] = [4.0, 0.05, 0.02]      # two specks go to the head
+    lesions[1, :] = 0.01                    # all specks: the largest (first, stable) is kept
+    out = body.drop_specks(lesions, sizes, 0.1)
+    np.testing.assert_allclose(out.sum(axis=1), lesions.sum(axis=1), atol=1e-12)
+    np.testing.assert_allclose(out[0, :3], [4.07, 0.0, 0.0], atol=1e-12)
+    assert np.count_nonzero(out[1]) == 1 and np.all(out <= sizes + 1e-12)

@@ -11,6 +11,7 @@ from dermsim.errors import InvalidInputError
 from dermsim.model import body
 from dermsim.model.population import (
     EASI_REGIONS,
+    MIN_LESION_PCT,
     Population,
     check_enrollment,
     concat,
@@ -74,6 +75,26 @@ def test_columns_shapes_and_ranges(ad3: Population) -> None:
     np.testing.assert_allclose(ad3.easi_region_pct, body.compute_easi_region_pct(ad3.region_pct, ad3.age_y),
                                atol=1e-12)
     np.testing.assert_allclose(ad3.bsa_m2, np.sqrt(ad3.height_cm * ad3.weight_kg / 3600), rtol=1e-12)
+
+
+def test_easi_is_possible_for_every_lesion_map(ad3: Population) -> None:
+    """EASI = mean sign severity (1-12) x sum of weight x area score of the patient's own lesion
+    map: never above 12 x the area term, never below 1 x it (each involved region has a sign)."""
+    area = body.compute_easi_area_term(ad3.easi_region_pct, ad3.age_y)
+    assert np.all(area > 0)
+    severity = ad3.easi0 / area
+    assert np.all((severity >= 1.0) & (severity <= 12.0))
+
+
+def test_specks_are_dropped(ad3: Population) -> None:
+    """A region under MIN_LESION_PCT is involved only where the larger involved regions of that
+    patient are full (it is then needed to hold the area)."""
+    sizes = body.compute_region_sizes_pct(ad3.age_y)
+    small = (ad3.region_pct > 0) & (ad3.region_pct < MIN_LESION_PCT)
+    for i in np.nonzero(small.any(axis=1))[0]:
+        larger = ad3.region_pct[i] > ad3.region_pct[i][small[i]].max()
+        np.testing.assert_allclose(ad3.region_pct[i][larger], sizes[i][larger], rtol=1e-12)
+    assert small.any(axis=1).mean() < 0.01
 
 
 def test_severity_is_consistent_with_iga_and_bsa(ad3: Population) -> None:

@@ -12,9 +12,11 @@ from scipy import stats
 
 from dermsim.errors import DataValidationError, InvalidInputError
 from dermsim.model.population_laws import (
+    SEVERITY_MAX,
+    SEVERITY_MIN,
     beta_for_integer_moments,
     beta_for_moments,
-    calibrate_population,
+    fit_severity_law,
 )
 from dermsim.model.population_spec import SPEC_DIR, PopulationSpec, builtin_populations, load_population_spec
 
@@ -132,22 +134,29 @@ def test_integer_age_beta_gives_completed_year_moments() -> None:
     assert math.sqrt(float(np.sum(p * (years - mean) ** 2))) == pytest.approx(2.9, abs=1e-8)
 
 
-def test_easi_calibration_matches_the_mixture_moments_by_quadrature() -> None:
-    """Mean and SD of EASI under the calibrated law, integrated numerically (Gauss-Hermite over
-    the latent EASI normal, exact normal CDFs for the IGA split), equal the targets."""
-    spec = load_population_spec("true-ad3")
-    cal = calibrate_population(spec)
-    c = cal.rho[0] * cal.rho[1]
-    q = stats.norm.ppf(1 - cal.iga3_p)
-    x, w = np.polynomial.hermite_e.hermegauss(120)
-    w = w / w.sum()
-    # P(IGA 3 | latent EASI normal = x): the IGA normal given x is N(c x, 1 - c^2)
-    p3 = stats.norm.sf((q - c * x) / math.sqrt(1 - c**2))
-    m = [np.sum(w * ((1 - p3) * np.exp(k * (cal.easi_mu_iga2 + cal.easi_sigma * x))
-                     + p3 * np.exp(k * (cal.easi_mu_iga2 + cal.easi_log_ratio + cal.easi_sigma * x))))
-         for k in (1, 2)]
-    assert m[0] == pytest.approx(8.6, rel=1e-9)
-    assert math.sqrt(m[1] - m[0] ** 2) == pytest.approx(5.4, rel=1e-9)
+def test_severity_law_reproduces_its_targets_on_the_sample() -> None:
+    """On a synthetic calibration sample the fitted law gives exactly the asked EASI mean, SD and
+    IGA 3/2 ratio (checked by recomputing EASI here), with severity inside [1, 12]."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    area = rng.choice([1.0, 1.3, 1.6, 2.0, 2.4], size=n)
+    iga3 = rng.random(n) < 0.75
+    z = rng.standard_normal(n)
+    law = fit_severity_law(area, iga3, z, mean=8.6, sd=5.4, ratio=2.0)
+    sev = law.compute_severity(z, iga3)
+    easi = sev * area
+    assert np.all((sev > SEVERITY_MIN) & (sev < SEVERITY_MAX))
+    assert easi.mean() == pytest.approx(8.6, rel=1e-7)
+    assert easi.std(ddof=1) == pytest.approx(5.4, rel=1e-7)
+    assert easi[iga3].mean() / easi[~iga3].mean() == pytest.approx(2.0, rel=1e-7)
+
+
+def test_severity_law_refuses_impossible_targets() -> None:
+    rng = np.random.default_rng(1)
+    area = np.full(5_000, 1.0)  # EASI at most 12
+    with pytest.raises(InvalidInputError, match="no sign-severity law gives EASI mean 30"):
+        fit_severity_law(area, rng.random(5_000) < 0.7, rng.standard_normal(5_000), mean=30.0, sd=5.0,
+                         ratio=2.0)
 
 
 def test_evidence_references_exist() -> None:
