@@ -153,17 +153,20 @@ def _with_standard_labels(ds: Dataset) -> Dataset:
 
 
 def write_adam_dir(datasets: Mapping[str, pd.DataFrame | Dataset], path: str | os.PathLike[str],
-                   formats: Sequence[str] = ("xpt", "json", "parquet"), *, define: bool = True,
+                   formats: Sequence[str] | str = ("xpt", "json", "parquet"), *, define: bool = True,
                    check: bool = True, strict: bool = False,
                    created: _dt.datetime | None = None) -> dict[str, dict[str, Path]]:
     """Write each dataset (name -> frame or :class:`Dataset`) in each of ``formats`` (``xpt``,
-    ``json``, ``ndjson``, ``parquet``, ``csv``, ``csv.gz``) as ``<name>.<ext>`` and, with
-    ``define=True``, ``define.json``; the folder ``path`` is replaced as a whole, atomically.
+    ``json``, ``ndjson``, ``parquet``, ``csv``, ``csv.gz``; a list or "xpt,json") as
+    ``<name>.<ext>`` and, with ``define=True``, ``define.json``; the folder ``path`` is replaced
+    as a whole, atomically.
 
     Missing labels are filled from the ADaM IG; each dataset is checked against its schema first
     (``strict`` for datasets dermsim derives). Returns name -> format -> final path.
     """
-    fmts = list(dict.fromkeys(str(f).lower().lstrip(".") for f in formats))
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    fmts = list(dict.fromkeys(str(f).strip().lower().lstrip(".") for f in formats))
     unknown = [f for f in fmts if f not in _WRITERS]
     if unknown or not fmts:
         raise InvalidInputError(f"formats must be among {', '.join(_WRITERS)}; got "

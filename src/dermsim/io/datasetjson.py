@@ -181,7 +181,7 @@ def _version() -> str:
     return str(__version__)
 
 
-def write_dataset_json(data, path: str | os.PathLike[str], *, name: str | None = None,
+def write_dataset_json(data: pd.DataFrame | Dataset, path: str | os.PathLike[str], *, name: str | None = None,
                        label: str | None = None, column_labels: Mapping[str, str] | None = None,
                        lengths: Mapping[str, int] | None = None,
                        formats: Mapping[str, str] | None = None, keys: Sequence[str] = (),

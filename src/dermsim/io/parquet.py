@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -24,7 +25,7 @@ __all__ = ["read_parquet", "write_parquet"]
 META_KEY = b"dermsim.dataset"
 
 
-def write_parquet(data, path: str | os.PathLike[str], *, name: str | None = None,
+def write_parquet(data: pd.DataFrame | Dataset, path: str | os.PathLike[str], *, name: str | None = None,
                   label: str | None = None, column_labels: Mapping[str, str] | None = None,
                   lengths: Mapping[str, int] | None = None,
                   formats: Mapping[str, str] | None = None) -> Path:

@@ -118,6 +118,8 @@ def test_bad_formats_and_v5_names_are_refused_before_writing(tmp_path: Path,
                                                              adam: dict[str, pd.DataFrame]) -> None:
     with pytest.raises(InvalidInputError, match="formats must be among"):
         write_adam_dir(adam, tmp_path / "a", formats=("sas7bdat",))
+    with pytest.raises(InvalidInputError, match="got xls"):
+        write_adam_dir(adam, tmp_path / "a", formats="xpt, xls")
     long = {"adsl": adam["adsl"].rename(columns={"TRT01PN": "TRT01PNUM"})}
     with pytest.raises(InvalidInputError, match="TRT01PNUM"):
         write_adam_dir(long, tmp_path / "a")
