@@ -12,6 +12,7 @@ from dermsim.model import body
 from dermsim.model.population import (
     EASI_REGIONS,
     MIN_LESION_PCT,
+    POPULATION_STREAM_KEY,
     Population,
     check_enrollment,
     concat,
@@ -142,14 +143,19 @@ def test_enrollment_criteria_hold_for_every_sampled_patient(name: str, n: int, s
 
 
 def test_streams_are_apart_from_simulate_streams() -> None:
-    """The sampler draws below its own key, so seed 1 here and seed 1 in simulate_patients
-    (streams 0-5 at the top level) never share numbers."""
-    from dermsim.engine.streams import block_normals, block_uniforms
+    """The sampler draws below its own key: its demographic uniforms are those of
+    child_sequence(seed, POPULATION_STREAM_KEY), not the top-level stream 0 that
+    simulate_patients uses with the same seed (sex is read back from the uniforms)."""
+    from dermsim._rng import child_sequence
+    from dermsim.engine.streams import block_uniforms
 
-    pop = sample_population("true-ad3", 50, seed=1)
-    top = np.concatenate([block_uniforms(1, s, 0, 50, 3) for s in range(6)]
-                         + [block_normals(1, s, 0, 50, 6) for s in range(6)], axis=1)
-    assert not np.any(np.isin(pop.age_y, top))
+    n, seed = 400, 1
+    pop = sample_population("true-ad3", n, seed=seed)
+    female_p = load_population_spec("true-ad3").female_pct.value / 100
+    own = block_uniforms(child_sequence(seed, POPULATION_STREAM_KEY), 0, 0, n, 3)
+    top = block_uniforms(seed, 0, 0, n, 3)
+    np.testing.assert_array_equal(pop.sex == "F", own[:, 2] < female_p)
+    assert not np.array_equal(pop.sex == "F", top[:, 2] < female_p)
 
 
 def test_bad_arguments() -> None:
