@@ -40,7 +40,14 @@ import pandas as pd
 
 from dermsim._atomic import atomic_path
 from dermsim.errors import DataValidationError
-from dermsim.io.dataset import ColumnMeta, Dataset, DatasetMeta, as_dataset, canonical_frame
+from dermsim.io.dataset import (
+    ColumnMeta,
+    Dataset,
+    DatasetMeta,
+    as_dataset,
+    canonical_frame,
+    text_to_float,
+)
 
 __all__ = ["dataset_json_schema", "read_dataset_json", "validate_dataset_json", "write_dataset_json"]
 
@@ -247,10 +254,22 @@ def _column_frame(values: list[Any], col: Mapping[str, Any], where: str) -> tupl
             fmt = fmt or ("DATE9." if dtype == "date" else "DATETIME20.")
             return s, ColumnMeta(name, label, "Num", 8, fmt)
         if dtype in ("integer", "decimal", "float", "double", "boolean"):
+            # decimals travel as strings of digits; every other numeric type as a JSON number
+            ok = {"decimal": (str, int, float), "boolean": (bool,)}.get(dtype, (int, float))
+            bad = next((v for v in values if v is not None and (not isinstance(v, ok) or (
+                dtype != "boolean" and isinstance(v, bool)))), None)
+            if bad is not None:
+                raise DataValidationError(f"{where}: column {name} ({dtype}) holds {bad!r}, which is not "
+                                          f"a JSON {'boolean' if dtype == 'boolean' else 'number'}.")
             s = pd.Series(values, dtype=object)
-            if dtype == "integer" and not s.isna().any():
-                return s.astype("int64"), ColumnMeta(name, label, "Num", 8, fmt)
-            return pd.to_numeric(s).astype("float64"), ColumnMeta(name, label, "Num", 8, fmt)
+            if dtype == "integer":
+                whole = all(float(v).is_integer() for v in values if v is not None)
+                if not whole:
+                    bad = next(v for v in values if v is not None and not float(v).is_integer())
+                    raise DataValidationError(f"{where}: column {name} (integer) holds {bad!r}.")
+                if not s.isna().any():
+                    return s.astype("int64"), ColumnMeta(name, label, "Num", 8, fmt)
+            return text_to_float(s, f"{where}: column {name}"), ColumnMeta(name, label, "Num", 8, fmt)
     except (ValueError, TypeError) as exc:
         raise DataValidationError(f"{where}: column {name} ({dtype}) holds a value that is not one: "
                                   f"{str(exc).splitlines()[0]}.") from None
