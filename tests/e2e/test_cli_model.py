@@ -80,3 +80,16 @@ def test_bad_parameter_file_and_negative_grams_exit_2(tmp_path, capsys):
     args = ["simulate", "--n", "5", "--seed", "1", "--grams", "-2", "--out", str(tmp_path / "t.parquet")]
     assert main(args) == 2
     assert "grams_per_application" in capsys.readouterr().err
+
+
+def test_simulate_true_ad3_end_to_end(tmp_path):
+    population = pytest.importorskip("dermsim.model.population")
+    if not hasattr(population, "sample_population"):
+        pytest.skip("dermsim.model.population.sample_population is not present")
+    out = tmp_path / "traj.parquet"
+    assert main(["simulate", "--population", "true-ad3", "--strength", "0.75", "--n", "60", "--weeks", "1",
+                 "--seed", "3", "--record", "easi,iga,nrs_weekly,cp_nM", "--out", str(out)]) == 0
+    frame = pq.read_table(out).to_pandas()
+    base = frame[frame["day"] == 0]
+    assert len(base) == 60 and base["iga"].isin([2, 3]).all() and (base["cp_nM"] == 0).all()
+    assert (frame[frame["day"] == 7]["cp_nM"] > 0).all()

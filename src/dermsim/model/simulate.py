@@ -27,7 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from dermsim import __version__
-from dermsim._rng import SeedLike, as_seed_sequence, seed_record
+from dermsim._rng import SeedLike, as_seed_sequence, child_sequence, seed_record
 from dermsim._validate import check_int, check_positive
 from dermsim.engine import (
     block_normals,
@@ -62,6 +62,9 @@ SCORE_RECORDS = ("easi", "easi_mean", "iga", "nrs", "nrs_weekly")
 RECORDABLE = STATE_RECORDS + SCORE_RECORDS
 DEFAULT_RECORD = ("easi", "iga", "nrs_weekly", "cp_nM", "u", "B", "P", "Q", "D")
 # random stream ids below the seed (engine.streams)
+# namespaced below the user's seed, so the population sampler (0x504F50) or a trial layer that
+# spawns (seed, i) children never draws the same numbers
+MODEL_STREAM_KEY = 0x4D4F44  # "MOD"
 _S_PARAMS, _S_EASI, _S_IGA_VISIT, _S_IGA_U1, _S_IGA_U2, _S_NRS = range(6)
 _POP_FIELDS = ("age_y", "weight_kg", "bsa_m2", "affected_pct", "easi0", "iga0", "nrs0")
 
@@ -177,6 +180,7 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
                      seed: SeedLike, start: int, stop: int, blocked: Blocked = None) -> PreparedPatients:
     """Parameters, baseline steady state and PK of patients [start, stop) (absolute indices)."""
     names = params.names()
+    seed = child_sequence(seed, MODEL_STREAM_KEY)
     z_all = block_normals(seed, _S_PARAMS, start, stop, len(names))
     z = {name: z_all[:, i] for i, name in enumerate(names)}
     n = stop - start
@@ -199,6 +203,7 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
                      days: int) -> dict[str, np.ndarray]:
     """Scores (n, T) from recorded D and Q: EASI, noise-free EASI, IGA, daily and weekly NRS."""
     start, stop, t = prep.start, prep.start + prep.n, days + 1
+    seed = child_sequence(seed, MODEL_STREAM_KEY)
     obs = prep.observation
     cov = prep.covariates
     sev = states["D"]
