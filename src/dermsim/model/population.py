@@ -142,7 +142,8 @@ def concat(pops: Sequence[Population]) -> Population:
 # Sampling: how the marginals are matched is told in dermsim.model.population_laws.
 
 # Population draws live below this key of the caller's seed, so that the same seed given to the
-# sampler and to simulate_patients (streams 0-5 at the top level) never shares a stream.
+# sampler and to any other consumer (simulate_patients draws below its own key) never shares a
+# stream with them, nor with the top-level streams.
 POPULATION_STREAM_KEY = 0x504F50  # "POP"
 _S_DEMOG, _S_LATENT, _S_LESION = 0, 1, 2
 # The severity law is solved on this many patients drawn from a seed of its own.

@@ -144,8 +144,8 @@ def test_enrollment_criteria_hold_for_every_sampled_patient(name: str, n: int, s
 
 def test_streams_are_apart_from_simulate_streams() -> None:
     """The sampler draws below its own key: its demographic uniforms are those of
-    child_sequence(seed, POPULATION_STREAM_KEY), not the top-level stream 0 that
-    simulate_patients uses with the same seed (sex is read back from the uniforms)."""
+    child_sequence(seed, POPULATION_STREAM_KEY), not the top-level stream 0 of the same seed
+    (sex is read back from the uniforms)."""
     from dermsim._rng import child_sequence
     from dermsim.engine.streams import block_uniforms
 
