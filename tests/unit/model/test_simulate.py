@@ -157,3 +157,14 @@ def test_runs_on_the_population_contract_class(pop):
     b = simulate_patients(pop, Regimen(strength_pct=1.5), 5, seed=3)
     np.testing.assert_array_equal(a["easi"], b["easi"])
     assert a.population_name == "contract"
+
+
+def test_more_treated_area_more_exposure_patient_by_patient():
+    small = make_population(200, seed=12, affected_pct=5.0)
+    large = make_population(200, seed=12, affected_pct=15.0)     # same patients, 3x the treated area
+    reg = Regimen(strength_pct=0.75)
+    lo = simulate_patients(small, reg, 14, seed=6, record=["u", "cp_nM", "occupancy"])
+    hi = simulate_patients(large, reg, 14, seed=6, record=["u", "cp_nM", "occupancy"])
+    assert np.all(hi["cp_nM"] >= lo["cp_nM"]) and np.all(hi["css_nM"] > lo["css_nM"])
+    assert np.all(hi["u"] >= lo["u"]) and np.all(hi["occupancy"] >= lo["occupancy"])
+    assert np.all(hi["grams_per_week"] > lo["grams_per_week"])
