@@ -246,9 +246,8 @@ def infer_meta(df: pd.DataFrame, *, name: str, label: str = "",
             fmt = fmts.get(c)
             cols.append(ColumnMeta(c, labels.get(c, ""), "Num", 8, fmt if not temporal_kind(fmt) else None))
         else:
-            need = _byte_len(s)
             length = lens.get(c)
-            cols.append(ColumnMeta(c, labels.get(c, ""), "Char", int(length) if length else need,
+            cols.append(ColumnMeta(c, labels.get(c, ""), "Char", int(length) if length else _byte_len(s),
                                    fmts.get(c)))
     return DatasetMeta(name=name, label=label or (base.label if base else ""), columns=tuple(cols))
 
