@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from dermsim import __version__
 from dermsim.errors import DermsimError
@@ -54,15 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     except DermsimError as exc:
         print(f"dermsim: error: {exc}", file=sys.stderr)
         return 2
-    except click.exceptions.UsageError as exc:
-        where = f" ({exc.ctx.command_path})" if exc.ctx is not None else ""
-        print(f"dermsim: usage error{where}: {exc.format_message()}", file=sys.stderr)
-        return 2
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("dermsim: aborted.", file=sys.stderr)
         return 130
+    except TyperException as exc:
+        # Usage errors (missing argument, unknown option, bad value): typer >= 0.29 raises its own
+        # click-derived classes; all carry format_message() and, where known, the command context.
+        ctx = getattr(exc, "ctx", None)
+        where = f" ({ctx.command_path})" if ctx is not None else ""
+        text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        print(f"dermsim: usage error{where}: {text}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2) or 2)
     except FileNotFoundError as exc:
         print(f"dermsim: error: file not found: {exc.filename}", file=sys.stderr)
         return 2

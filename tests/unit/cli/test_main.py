@@ -1,0 +1,27 @@
+"""The CLI's error contract: one line on stderr, exit code 2, no traceback."""
+
+import pytest
+
+from dermsim import __version__
+from dermsim.cli import main
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["nosuch"], "No such command 'nosuch'"),
+        (["population"], "Missing argument 'trial'"),
+        (["population", "true-ad3", "--n", "abc"], "--n"),
+        (["evidence", "show", "true-ad9"], "trial must be one of"),
+    ],
+)
+def test_user_errors_give_one_line_and_exit_2(capsys, argv, expected):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert expected in err
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"dermsim {__version__}"
