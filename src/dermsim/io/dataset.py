@@ -169,6 +169,7 @@ def canonical_frame(df: pd.DataFrame, *, dataset: str = "dataset",
                     formats: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Return ``df`` in the in-memory form above: strings with ``""`` for missing, ``float64``
     for nullable numbers, ``datetime64[ns]`` for dates; raise on what no CDISC format holds."""
+    df = df.reset_index(drop=True)  # row order is the data; the labels of a filtered frame are not
     out = {}
     for col in df.columns:
         s = df[col]

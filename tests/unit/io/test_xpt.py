@@ -158,6 +158,13 @@ def test_failed_rewrite_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
     assert [p.name for p in tmp_path.iterdir()] == ["adx.xpt"]
 
 
+def test_filtered_frame_with_gaps_in_its_index(tmp_path: Path) -> None:
+    df = _small().iloc[[2, 0]]  # index [2, 0]: rows are written in frame order
+    back = read_xpt(write_xpt(df, tmp_path / "adx.xpt", name="ADX")).data
+    assert back["USUBJID"].tolist() == ["", "01-701-1015"]
+    np.testing.assert_array_equal(back["AVAL"].to_numpy(), [-2.25e-10, 1.5])
+
+
 def test_dataset_metadata_overrides(tmp_path: Path) -> None:
     ds = as_dataset(_small(), name="ADX", label="First", column_labels={"AVAL": "Old"})
     write_xpt(ds, tmp_path / "adx.xpt", column_labels={"AVAL": "New"})
