@@ -42,7 +42,7 @@ def test_type3_tests(result):
     drug, pre = result.type3_test("drug"), result.type3_test("pre")
     assert fmt_num(drug.ss, 7) == "68.5537106"
     assert fmt_num(drug.statistic, 2) == "2.14"
-    assert fmt_p(drug.p_value, style="sas") == ".1384"
+    assert fmt_p(drug.p_value, style="sas") == "0.1384"
     assert fmt_num(pre.ss, 7) == "577.8974030"
     assert fmt_p(pre.p_value, style="sas") == "<.0001"
 
@@ -60,4 +60,4 @@ def test_lsmeans_and_pairwise_p(result):
         assert (fmt_num(m.estimate, 7), fmt_num(m.se, 7)) == printed[SAS_NAME[m.level]]
     pvals = {(SAS_NAME[d.level], SAS_NAME[d.reference]): fmt_p(d.p_value, style="sas")
              for d in result.differences}
-    assert pvals == {("A", "D"): ".9521", ("A", "F"): ".0793", ("D", "F"): ".0835"}
+    assert pvals == {("A", "D"): "0.9521", ("A", "F"): "0.0793", ("D", "F"): "0.0835"}

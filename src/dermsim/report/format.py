@@ -155,8 +155,8 @@ def fmt_p(p: float | None, digits: int = 3, *, style: str = "lt", missing: str =
 
     ``style="lt"``: ``digits`` decimals, values below 10**-digits print "<0.001" and values
     that would round to 1 print ">0.999" (the usual sponsor convention).
-    ``style="sas"``: SAS PVALUE6.4 style, 4 decimals without a leading zero, "<.0001" below
-    0.0001 (``digits`` is ignored): 0.0793 -> ".0793", 1 -> "1.0000".
+    ``style="sas"``: SAS PVALUE6.4 as PROC GLM/FREQ/LIFETEST print it: 4 decimals, "<.0001"
+    below 0.0001 (``digits`` is ignored): 0.0793 -> "0.0793", 1 -> "1.0000".
     """
     if style not in ("lt", "sas"):
         raise InvalidInputError(f"style must be one of lt, sas; got {style!r}.")
@@ -168,8 +168,7 @@ def fmt_p(p: float | None, digits: int = 3, *, style: str = "lt", missing: str =
     if style == "sas":
         if v < 1e-4:
             return "<.0001"
-        text = fmt_num(v, 4)
-        return text[1:] if text.startswith("0.") else text
+        return fmt_num(v, 4)
     digits = _check_digits(digits)
     if digits < 1:
         raise InvalidInputError(f"digits must be >= 1 for a p-value; got {digits}.")

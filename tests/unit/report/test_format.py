@@ -54,7 +54,7 @@ def test_fmt_p_styles():
     assert fmt_p(0.0005) == "<0.001"
     assert fmt_p(0.0015) == "0.002"
     assert fmt_p(0.9996) == ">0.999"
-    assert fmt_p(0.0793, style="sas") == ".0793"
+    assert fmt_p(0.0793, style="sas") == "0.0793"
     assert fmt_p(0.00004, style="sas") == "<.0001"
     assert fmt_p(1.0, style="sas") == "1.0000"
     assert fmt_p(float("nan")) == ""
