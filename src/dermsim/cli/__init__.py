@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         ctx = getattr(exc, "ctx", None)
         where = f" ({ctx.command_path})" if ctx is not None else ""
         text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        print(f"dermsim: usage error{where}: {text}", file=sys.stderr)
+        if text:  # bare `dermsim` has already printed the help; nothing to add
+            print(f"dermsim: usage error{where}: {text}", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2) or 2)
     except FileNotFoundError as exc:
         print(f"dermsim: error: file not found: {exc.filename}", file=sys.stderr)
