@@ -61,6 +61,34 @@ def compute_easi_trajectory(easi0: np.ndarray, severity: np.ndarray, p_easi: flo
     return np.clip(easi, 0.0, 72.0)
 
 
+def compute_easi_regional(easi0: np.ndarray, easi_region_pct0: np.ndarray, age_y: np.ndarray,
+                          severity_ratio: np.ndarray, p_easi: float, area_share: float) -> np.ndarray:
+    """EASI (n, T) scored region by region with the age-specific weights and integer area scores.
+
+    The population's EASI0 is (weights x area scores of its lesion map) x a severity sum s0
+    (model.population); here each EASI region's affected percent shrinks as (D/D0)^(p a) and the
+    severity sum as (D/D0)^(p (1 - a)), a = ``area_share``, and the EASI formula is applied as a
+    rater would (area score 0-6 per region, severity 0-12, total clipped to 0-72). Day 0 gives
+    EASI0 exactly; later values step when a region crosses an area-score boundary.
+    """
+    from dermsim.model import body
+
+    if not 0.0 <= area_share <= 1.0:
+        raise InvalidInputError(f"easi_area_share must be within [0, 1]; got {area_share}.")
+    pct0 = np.asarray(easi_region_pct0, float)
+    weights = body.compute_easi_weights(age_y)
+    term0 = body.compute_easi_area_term(pct0, age_y)
+    s0 = np.clip(np.asarray(easi0, float) / np.maximum(term0, 1e-12), 0.0, 12.0)
+    g = np.asarray(severity_ratio, float)
+    pct = np.clip(pct0[:, :, None] * g[:, None, :] ** (p_easi * area_share), 0.0, 100.0)
+    scores = body.compute_easi_area_score(pct)
+    term = np.zeros(g.shape)
+    for k in range(pct0.shape[1]):  # same order as body.compute_easi_area_term
+        term += weights[:, k, None] * scores[:, k, :]
+    severity = np.clip(s0[:, None] * g ** (p_easi * (1.0 - area_share)), 0.0, 12.0)
+    return np.clip(term * severity, 0.0, 72.0)
+
+
 def _cuts(obs: dict[str, float]) -> np.ndarray:
     cuts = np.log([obs["iga_c1"], obs["iga_c2"], obs["iga_c3"], obs["iga_c4"]])
     if np.any(np.diff(cuts) <= 0):

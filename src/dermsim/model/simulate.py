@@ -46,6 +46,7 @@ from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathw
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
 from dermsim.model.regimen import Regimen
 from dermsim.model.scores import (
+    compute_easi_regional,
     compute_easi_trajectory,
     compute_iga,
     compute_nrs_daily,
@@ -58,7 +59,8 @@ HOURS_PER_WEEK = 168.0
 # states recorded from the integration (n, T) and scores derived from them
 # occupancy: mean over the preceding day of u^h/(1+u^h); pathway j is blocked by Imax_j x occupancy
 STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "D", "cp_nM", "u", "occupancy")
-SCORE_RECORDS = ("easi", "easi_mean", "iga", "nrs", "nrs_weekly")
+# easi_regional: region-by-region EASI (needs the population's easi_region_pct)
+SCORE_RECORDS = ("easi", "easi_mean", "easi_regional", "iga", "nrs", "nrs_weekly")
 RECORDABLE = STATE_RECORDS + SCORE_RECORDS
 DEFAULT_RECORD = ("easi", "iga", "nrs_weekly", "cp_nM", "u", "B", "P", "Q", "D")
 # random stream ids below the seed (engine.streams)
@@ -173,6 +175,13 @@ def _population_columns(population: Any) -> dict[str, np.ndarray]:
                                 f"{cols['affected_pct'].min():g}-{cols['affected_pct'].max():g}.")
     if np.any(cols["easi0"] <= 0) or np.any(cols["easi0"] > 72):
         raise InvalidInputError("population.easi0 must be within (0, 72]; got values outside.")
+    regions = getattr(population, "easi_region_pct", None)
+    if regions is not None:
+        regions = np.asarray(regions, float)
+        if regions.shape != (n, 4):
+            raise InvalidInputError(
+                f"population.easi_region_pct must have shape ({n}, 4); got {regions.shape}.")
+        cols["easi_region_pct"] = regions
     return cols
 
 
@@ -200,7 +209,7 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
-                     days: int) -> dict[str, np.ndarray]:
+                     days: int, regional: bool = False) -> dict[str, np.ndarray]:
     """Scores (n, T) from recorded D and Q: EASI, noise-free EASI, IGA, daily and weekly NRS."""
     start, stop, t = prep.start, prep.start + prep.n, days + 1
     seed = child_sequence(seed, MODEL_STREAM_KEY)
@@ -227,7 +236,14 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
     too_young = cov["age_y"] < obs["nrs_min_age"]
     nrs[too_young] = np.nan
     nrs_weekly[too_young] = np.nan
-    return {"easi": easi, "easi_mean": easi_mean, "iga": iga, "nrs": nrs, "nrs_weekly": nrs_weekly}
+    out = {"easi": easi, "easi_mean": easi_mean, "iga": iga, "nrs": nrs, "nrs_weekly": nrs_weekly}
+    if regional:
+        if "easi_region_pct" not in cov:
+            raise InvalidInputError(
+                "population must have a column 'easi_region_pct' to record easi_regional.")
+        out["easi_regional"] = compute_easi_regional(cov["easi0"], cov["easi_region_pct"], cov["age_y"],
+                                                     sev / sev[:, :1], obs["p_easi"], obs["easi_area_share"])
+    return out
 
 
 def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
@@ -326,6 +342,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     for name in names:
         if name not in RECORDABLE:
             raise InvalidInputError(f"record must hold names from {', '.join(RECORDABLE)}; got {name!r}.")
+    if record == "all" and getattr(population, "easi_region_pct", None) is None:
+        names = tuple(nm for nm in names if nm != "easi_regional")
     seq = as_seed_sequence(seed)
     params = default_parameters() if params is None else params
     cols = _population_columns(population)
@@ -344,7 +362,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         if set(names) & set(SCORE_RECORDS):
             wanted |= {"D", "Q"}
         states = {name: states_tn[name].T for name in wanted}
-        scores = observe_patients(prep, states, seq, days) if set(names) & set(SCORE_RECORDS) else {}
+        scores = (observe_patients(prep, states, seq, days, regional="easi_regional" in names)
+                  if set(names) & set(SCORE_RECORDS) else {})
         for name in names:
             out[name][sl] = scores[name] if name in SCORE_RECORDS else states[name]
         base["css_nM"][sl] = pk.compute_css_nM(prep.pk)

@@ -82,3 +82,21 @@ def test_patient_endpoints():
     assert ep["easi75"].tolist() == [1.0, 0.0, 1.0]
     assert ep["easi90"].tolist() == [0.0, 0.0, 1.0]
     assert ep["nrs4"][0] == 1.0 and np.isnan(ep["nrs4"][1]) and np.isnan(ep["nrs4"][2])
+
+
+def test_regional_easi_starts_at_easi0_and_uses_age_weights():
+    body = pytest.importorskip("dermsim.model.body")
+    age = np.array([5.0, 10.0])
+    pct0 = np.array([[20.0, 5.0, 0.0, 40.0]] * 2)
+    term = body.compute_easi_area_term(pct0, age)
+    easi0 = 6.0 * term                                   # severity sum 6 in every region
+    ratio = np.array([[1.0, 0.5, 0.0], [1.0, 0.5, 0.0]])
+    from dermsim.model.scores import compute_easi_regional
+    e = compute_easi_regional(easi0, pct0, age, ratio, 1.0, 0.5)
+    np.testing.assert_allclose(e[:, 0], easi0, rtol=1e-12)
+    assert e[0, 0] != e[1, 0]                            # under-8 vs 8+ weights
+    assert np.all(e[:, 1] < e[:, 0]) and np.all(e[:, 2] == 0)
+    # region areas shrink by 0.5^0.5: 20 % -> 14 % (score 2), 5 % -> 3.5 % (1), 40 % -> 28 % (2)
+    w = body.compute_easi_weights(age)
+    expected = (w[:, 0] * 2 + w[:, 1] * 1 + w[:, 3] * 2) * 6 * 0.5 ** 0.5
+    np.testing.assert_allclose(e[:, 1], expected, rtol=1e-12)

@@ -168,3 +168,15 @@ def test_more_treated_area_more_exposure_patient_by_patient():
     assert np.all(hi["cp_nM"] >= lo["cp_nM"]) and np.all(hi["css_nM"] > lo["css_nM"])
     assert np.all(hi["u"] >= lo["u"]) and np.all(hi["occupancy"] >= lo["occupancy"])
     assert np.all(hi["grams_per_week"] > lo["grams_per_week"])
+
+
+def test_regional_easi_on_the_sampled_population():
+    population = pytest.importorskip("dermsim.model.population")
+    if not hasattr(population, "sample_population"):
+        pytest.skip("sample_population is not present")
+    pop = population.sample_population("true-ad3", 200, 4)
+    tr = simulate_patients(pop, Regimen(strength_pct=1.5), 28, seed=4, record=["easi", "easi_regional"])
+    np.testing.assert_allclose(tr["easi_regional"][:, 0], pop.easi0, rtol=1e-9)
+    assert np.mean(tr["easi_regional"][:, -1]) < np.mean(pop.easi0)
+    with pytest.raises(InvalidInputError, match="easi_region_pct"):
+        simulate_patients(make_population(5, seed=1), Regimen(), 3, seed=1, record=["easi_regional"])
