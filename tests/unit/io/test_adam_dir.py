@@ -182,3 +182,45 @@ def test_cdisc_pilot_folder_reads_and_checks(shared_dir: Path) -> None:
     # labels come from the pilot's define.xml (which, as published, labels CHG "Baseline Value")
     assert adas.meta.column("PARAMCD").label == "Parameter Code"
     assert adas.meta.column("CHG").label == "Baseline Value"
+
+
+DEFINE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:def="http://www.cdisc.org/ns/def/v2.1"
+     xmlns:xml="http://www.w3.org/XML/1998/namespace">
+ <Study OID="S"><MetaDataVersion OID="M" Name="m">
+  <ItemGroupDef OID="IG.ADSL" Name="ADSL" Repeating="No">
+   <Description><TranslatedText xml:lang="en">Subject-Level Analysis Dataset</TranslatedText></Description>
+   <ItemRef ItemOID="IT.ADSL.TRTSDT" OrderNumber="3"/>
+   <ItemRef ItemOID="IT.ADSL.USUBJID" OrderNumber="1" KeySequence="1"/>
+   <ItemRef ItemOID="IT.ADSL.AGE" OrderNumber="2"/>
+  </ItemGroupDef>
+  <ItemDef OID="IT.ADSL.USUBJID" Name="USUBJID" DataType="text" Length="11">
+   <Description><TranslatedText xml:lang="en">Unique Subject Identifier</TranslatedText></Description>
+  </ItemDef>
+  <ItemDef OID="IT.ADSL.AGE" Name="AGE" DataType="integer" Length="8"/>
+  <ItemDef OID="IT.ADSL.TRTSDT" Name="TRTSDT" DataType="integer" Length="8" def:DisplayFormat="DATE9."/>
+ </MetaDataVersion></Study>
+</ODM>
+"""
+
+
+def test_define_xml_types_a_csv(tmp_path: Path) -> None:
+    (tmp_path / "define.xml").write_text(DEFINE_XML)
+    meta = read_define(tmp_path / "define.xml")["ADSL"]
+    assert meta.label == "Subject-Level Analysis Dataset"
+    assert [(c.name, c.type, c.length, c.format) for c in meta.columns] == [
+        ("USUBJID", "Char", 11, None), ("AGE", "Num", 8, None), ("TRTSDT", "Num", 8, "DATE9.")]
+    (tmp_path / "adsl.csv").write_text("USUBJID,AGE,TRTSDT\n0101,7,2025-01-06\n0102,,\n")
+    ds = read_adam_dir(tmp_path)["adsl"]
+    assert ds.data["USUBJID"].tolist() == ["0101", "0102"]
+    assert ds.data["AGE"].dtype == "float64" and ds.data["TRTSDT"].dtype == "datetime64[ns]"
+    assert ds.meta.column("USUBJID").label == "Unique Subject Identifier"
+
+
+def test_damaged_define_is_named(tmp_path: Path) -> None:
+    (tmp_path / "define.xml").write_text("<ODM><Study>")
+    with pytest.raises(DataValidationError, match=r"define\.xml: not well-formed XML"):
+        read_define(tmp_path / "define.xml")
+    (tmp_path / "define.json").write_text('{"datasets": [{"label": "x"}]}')
+    with pytest.raises(DataValidationError, match=r"not a dermsim define\.json"):
+        read_define(tmp_path / "define.json")
