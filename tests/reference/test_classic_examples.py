@@ -106,7 +106,7 @@ def test_single_proportion_cis_match_r(r_ref: dict, case: str, x: int, n: int) -
 
 
 def test_chi_square_and_fisher_match_r(r_ref: dict, shared_dir: Path) -> None:
-    """R ``chisq.test(correct = FALSE/TRUE)``, ``fisher.test`` on 2 x 2, 3 x 3 and 3 x 2 tables."""
+    """R ``chisq.test(correct = FALSE/TRUE)``, ``fisher.test`` on 2 x 2, 3 x 3, 3 x 4 and 3 x 2 tables."""
     tab = [[36, 118], [12, 65]]
     assert test_chi_square(tab).statistic == pytest.approx(r_ref[("rd_2x2", "chisq")], rel=1e-9)
     assert test_chi_square(tab, correction=True).p_value == pytest.approx(r_ref[("rd_2x2", "yates_p")],
@@ -114,6 +114,8 @@ def test_chi_square_and_fisher_match_r(r_ref: dict, shared_dir: Path) -> None:
     assert test_fisher_exact(tab).p_value == pytest.approx(r_ref[("rd_2x2", "fisher_p")], rel=1e-9)
     t33 = [[3, 1, 2], [1, 4, 0], [0, 2, 5]]
     assert test_fisher_exact(t33).p_value == pytest.approx(r_ref[("fisher_3x3", "p")], rel=1e-7)
+    t34 = [[10, 12, 8, 5], [7, 9, 14, 3], [4, 6, 9, 11]]
+    assert test_fisher_exact(t34).p_value == pytest.approx(r_ref[("fisher_3x4", "p")], rel=1e-7)
     d = pd.read_csv(shared_dir / "reference" / "camis" / "adcibc.csv")
     s80 = d[d.AGEGR1 == ">80"]
     t32 = pd.crosstab(s80.TRTP, s80.SEX).to_numpy()

@@ -30,6 +30,8 @@ add("rd_2x2", "fisher_p", fisher.test(tab)$p.value)
 # R x C Fisher: small 3 x 3 table, and TRTP x SEX x AGEGR1 >80 stratum as a 3 x 2
 t33 <- matrix(c(3, 1, 0, 1, 4, 2, 2, 0, 5), 3)
 add("fisher_3x3", "p", fisher.test(t33)$p.value)
+t34 <- matrix(c(10, 7, 4, 12, 9, 6, 8, 14, 9, 5, 3, 11), 3)
+add("fisher_3x4", "p", fisher.test(t34)$p.value)
 s80 <- subset(d, AGEGR1 == ">80")
 add("fisher_trtp_sex_gt80", "p", fisher.test(table(s80$TRTP, s80$SEX))$p.value)
 add("chisq_trtp_sex", "chisq", chisq.test(table(d$TRTP, d$SEX))$statistic)
