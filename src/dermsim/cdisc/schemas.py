@@ -476,6 +476,20 @@ def _check_terms(name: str, df: pd.DataFrame, schema: DatasetSchema, strict: boo
                 f"({allowed}) {_who(df, bad, schema.subject_key)}.")
 
 
+def _check_blank_ids(name: str, df: pd.DataFrame, schema: DatasetSchema) -> None:
+    """The subject key and the parameter code identify a record: neither may be blank."""
+    for var in (schema.subject_key, "PARAMCD"):
+        if var in df.columns and (var == schema.subject_key or var in schema.keys):
+            empty = _empty(df[var])
+            if empty.any():
+                rows = np.flatnonzero(empty)[:_MAX_KEYS_SHOWN] + 1
+                more = int(empty.sum()) - len(rows)
+                raise DataValidationError(
+                    f"{name}.{var} is blank in row{'s' if empty.sum() > 1 else ''} "
+                    f"{', '.join(map(str, rows))}{f' (and {more} more)' if more > 0 else ''}; "
+                    "every record needs it.")
+
+
 def _check_keys(name: str, df: pd.DataFrame, schema: DatasetSchema) -> None:
     if not schema.keys or not all(k in df.columns for k in schema.keys):
         return
@@ -526,8 +540,9 @@ def check_dataset(name: str, df: pd.DataFrame, *, strict: bool = False,
     """Check dataset ``name`` against its schema (:data:`SCHEMAS`, or ``schema``); return ``df``.
 
     Raises :class:`DataValidationError` on the first problem, in this order: required variables,
-    types, controlled terms, keys, dates. A name without a schema passes unchecked unless
-    ``schema`` is given. ``strict=True`` is for datasets dermsim derives (see the module docstring).
+    types, controlled terms, blank subject or parameter codes, keys, dates. A name without a
+    schema passes unchecked unless ``schema`` is given. ``strict=True`` is for datasets dermsim
+    derives (see the module docstring).
     """
     if not isinstance(df, pd.DataFrame):
         raise InvalidInputError(f"{name}: expected a pandas DataFrame; got {type(df).__name__}.")
@@ -547,6 +562,7 @@ def check_dataset(name: str, df: pd.DataFrame, *, strict: bool = False,
                                       "none is present.")
     _check_types(label, df, sch, strict)
     _check_terms(label, df, sch, strict)
+    _check_blank_ids(label, df, sch)
     _check_keys(label, df, sch)
     _check_dates(label, df, sch)
     return df

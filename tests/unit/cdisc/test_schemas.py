@@ -165,6 +165,15 @@ def test_time_to_event_rules() -> None:
             "ADTTE has 2 records for USUBJID S1, PARAMCD TTDE")
 
 
+def test_blank_subject_or_parameter(ad: dict[str, pd.DataFrame]) -> None:
+    adsl = ad["adsl"].copy()
+    adsl.loc[[3, 8], "USUBJID"] = ""
+    _raises("ADSL", adsl, "ADSL.USUBJID is blank in rows 4, 9; every record needs it.")
+    adeff = ad["adeff"].copy()
+    adeff.loc[0, "PARAMCD"] = " "
+    _raises("ADEFF", adeff, "ADEFF.PARAMCD is blank in row 1;")
+
+
 def test_many_offenders_are_counted_not_listed(ad: dict[str, pd.DataFrame]) -> None:
     adsl = ad["adsl"].assign(EFFFL="?")
     _raises("ADSL", adsl, "for USUBJID AD3-001, AD3-002, AD3-003 (and 12 more)")
