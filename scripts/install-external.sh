@@ -11,12 +11,12 @@ if command -v Rscript >/dev/null 2>&1; then
   Rscript -e 'quit(status = !requireNamespace("haven", quietly = TRUE))' >/dev/null 2>&1 || need+=(r-cran-haven)
   Rscript -e 'quit(status = !requireNamespace("rpact", quietly = TRUE))' >/dev/null 2>&1 || need+=(r-cran-rpact)
   # analysis reference numbers: mice::pool (Rubin's rules), emmeans and survival (CDISC pilot),
-  # coin (stratified rank tests: CMH with rank and modified ridit scores)
-  for p in mice emmeans survival coin; do
+  # coin (stratified rank tests: CMH with rank and modified ridit scores), car (Type III tests)
+  for p in mice emmeans survival coin car; do
     Rscript -e "quit(status = !requireNamespace('$p', quietly = TRUE))" >/dev/null 2>&1 || need+=(r-cran-$p)
   done
 else
-  need+=(r-cran-haven r-cran-rpact r-cran-mice r-cran-emmeans r-cran-survival r-cran-coin)
+  need+=(r-cran-haven r-cran-rpact r-cran-mice r-cran-emmeans r-cran-survival r-cran-coin r-cran-car)
 fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
