@@ -72,7 +72,8 @@ def estimate_marginal_risk_difference(df: pd.DataFrame, *, response: str, treatm
                    pd.Series(is_active, index=d.index, name="treatment"), cov], axis=1)
     try:
         fit = sm.GLM(y.to_numpy(dtype=float), x.to_numpy(dtype=float),
-                     family=sm.families.Binomial()).fit(cov_type="HC0" if vcov == "HC0" else "nonrobust")
+                     family=sm.families.Binomial()).fit(cov_type="HC0" if vcov == "HC0" else "nonrobust",
+                                                     tol=1e-12, maxiter=200)
     except (np.linalg.LinAlgError, ValueError) as exc:  # pragma: no cover - degenerate data
         raise SolverError(f"{dataset}: the logistic model of {response} did not fit ({exc}).") from exc
     if not fit.converged:
