@@ -166,7 +166,7 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
                 continue
             v = Value(arm.clear, "per100")
             row.append(IconArray(ARM_WORDS[arm.arm].capitalize(), Text(
-                "About {n} in 100 had clear or almost clear skin with " + ARM_WORDS[arm.arm] + ".",
+                "About {n} in 100 had clear or almost clear skin.",
                 {"n": v}), v))
         arrays.append((f"{study.trial_name} study", tuple(row)))
 
@@ -233,7 +233,7 @@ def _trial_file(trial_id: str, ev: Evidence) -> str:
 
 def _group_text(who: str, week: Value) -> Text:
     return Text("The pictures below show 100 " + who + " in each group after {w} weeks. "
-                "Some got better with plain cream too. The results come from large studies.",
+                "Some got better with plain cream too.",
                 {"w": week})
 
 
@@ -324,9 +324,12 @@ def _use_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, week: Value) -> Bl
     area = Value(_plan_number(plan.treated_pct, "%", "treated_pct", ("label.toml:facts.max_bsa_pct",), ev))
     max_bsa = Value(_ev_number("label.toml:facts.max_bsa_pct", ev))
     times = {2: "two times", 1: "once"}.get(plan.inp.applications_per_day, "")
+    over_label = any(c.name == "max_bsa_pct" and c.within is False for c in plan.label_checks)
+    over = " Your plan is more than the label allows, so talk with your doctor." if over_label else ""
     paras = [
         Text("Put a thin layer on the eczema patches " + times + " a day. Your plan covers about {area}% of "
-             "the body. Do not use it on more than {max}% of the body.", {"area": area, "max": max_bsa}),
+             "the body. Do not use it on more than {max}% of the body." + over,
+             {"area": area, "max": max_bsa}),
         Text("Each time, use about {g} grams. That is about {f} fingertip units. One fingertip unit is a "
              "line of cream from the tip of an adult finger to the first crease.", {"g": grams, "f": ftu}),
     ]
