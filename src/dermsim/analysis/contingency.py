@@ -107,7 +107,7 @@ def _fisher_rxc_p(t: np.ndarray, max_tables: int) -> tuple[float, float]:
 
 def test_fisher_exact(table: object, *, alternative: str = "two-sided",
                       max_tables: int = 50_000_000) -> TestResult:
-    """Fisher's exact test; ``statistic`` is the conditional-free sample odds ratio for 2 x 2
+    """Fisher's exact test; ``statistic`` is the sample odds ratio (as scipy) for 2 x 2
     tables and the probability of the observed table otherwise; ``df`` is NaN (exact test)."""
     t = _table(table)
     # rows or columns with no subjects carry no information and make scipy's R x C path fail
