@@ -106,3 +106,24 @@ def test_pilot_dose_response_matches_r(adas, expected):
     for stat in ("estimate", "se", "statistic", "p_value"):
         np.testing.assert_allclose(getattr(res, stat), _get(expected, "pilot_dose", "slope", stat, "TRTPN"),
                                    rtol=1e-8)
+
+
+@pytest.mark.external
+def test_stored_r_numbers_are_what_the_r_script_writes(shared_dir, tmp_path):
+    """Re-run ``Rscript tests/reference/r/ancova_lsmeans.R SHARED_DIR OUT_DIR`` and compare its CSV
+    with the stored one, so the expected numbers above cannot drift from their R source."""
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript not installed (scripts/install-external.sh installs r-base-core)")
+    ok = subprocess.run(["Rscript", "-e", "quit(status = !all(sapply(c('emmeans', 'car'), requireNamespace, "
+                         "quietly = TRUE)))"], capture_output=True, check=False)
+    if ok.returncode != 0:
+        pytest.skip("R packages emmeans and car are not installed (scripts/install-external.sh)")
+    subprocess.run(["Rscript", str(R_CSV.with_suffix(".R")), str(shared_dir), str(tmp_path)], check=True,
+                   capture_output=True, timeout=120)
+    fresh = pd.read_csv(tmp_path / R_CSV.name, keep_default_na=False, dtype={"value": float})
+    stored = pd.read_csv(R_CSV, keep_default_na=False, dtype={"value": float})
+    pd.testing.assert_frame_equal(fresh.drop(columns="value"), stored.drop(columns="value"))
+    np.testing.assert_allclose(fresh.value, stored.value, rtol=1e-12)

@@ -1,5 +1,5 @@
 # Reference numbers for dermsim.analysis.ancova (tests/reference/test_pilot_ancova_r.py).
-# Run: Rscript tests/reference/r/ancova_lsmeans.R [SHARED_DIR]
+# Run: Rscript tests/reference/r/ancova_lsmeans.R [SHARED_DIR [OUT_DIR]]
 #   (R 4.2; Debian r-cran-emmeans 1.8, r-cran-car; data ../shared/data/cdisc_pilot and
 #   ../shared/reference/camis)
 # Writes ancova_lsmeans.csv: case, part, term, level, comparator, stat, value.
@@ -10,6 +10,7 @@ options(contrasts = c("contr.sum", "contr.poly"))
 args <- commandArgs(TRUE)
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
 shared <- if (length(args)) args[1] else file.path(here, "..", "..", "..", "..", "shared")
+out_dir <- if (length(args) > 1) args[2] else here
 rows <- list()
 add <- function(case, part, term, level, comparator, stats) {
   rows[[length(rows) + 1]] <<- data.frame(case = case, part = part, term = term, level = level,
@@ -56,5 +57,5 @@ dt <- read.csv(file.path(shared, "reference", "camis", "drug_trial.csv"), string
 one("drug_sex", lm(post ~ drug * sex + pre, data = dt), "drug", c("equal", "proportional"))
 
 out <- do.call(rbind, rows)
-write.csv(out, file.path(here, "ancova_lsmeans.csv"), row.names = FALSE, na = "")
+write.csv(out, file.path(out_dir, "ancova_lsmeans.csv"), row.names = FALSE, na = "")
 cat("wrote", nrow(out), "rows\n")

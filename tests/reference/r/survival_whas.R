@@ -1,5 +1,5 @@
 # Reference numbers for dermsim.analysis.survival (tests/reference/test_camis_survival.py).
-# Run: Rscript tests/reference/r/survival_whas.R [SHARED_DIR]
+# Run: Rscript tests/reference/r/survival_whas.R [SHARED_DIR [OUT_DIR]]
 #   (R 4.2; Debian r-cran-survival 3.5, r-cran-haven; data ../shared/reference/camis/whas500.sas7bdat)
 # Writes survival_whas.csv: part, conf_type, level, time, stat, value.
 # Time lenfoly = round(lenfol / 365.25, 2) (half away from zero, as SAS ROUND), event fstat = 1.
@@ -7,6 +7,7 @@ suppressMessages({library(survival); library(haven)})
 args <- commandArgs(TRUE)
 here <- dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))
 shared <- if (length(args)) args[1] else file.path(here, "..", "..", "..", "..", "shared")
+out_dir <- if (length(args) > 1) args[2] else here
 w <- as.data.frame(read_sas(file.path(shared, "reference", "camis", "whas500.sas7bdat")))
 round_half_away <- function(x, d) sign(x) * floor(abs(x) * 10^d + 0.5 + 1e-9) / 10^d
 w$t <- round_half_away(w$LENFOL / 365.25, 2)
@@ -46,5 +47,5 @@ for (ties in c("breslow", "efron")) {
   add(paste0("cox_", ties), "", "lr", NA, list(statistic = s$logtest[["test"]], df = s$logtest[["df"]]))
 }
 out <- do.call(rbind, rows)
-write.csv(out, file.path(here, "survival_whas.csv"), row.names = FALSE, na = "")
+write.csv(out, file.path(out_dir, "survival_whas.csv"), row.names = FALSE, na = "")
 cat("wrote", nrow(out), "rows\n")
