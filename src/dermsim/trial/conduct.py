@@ -1,0 +1,428 @@
+"""Conduct a virtual trial: enrol, randomize, treat, observe at visits, drop out, report AEs.
+
+``simulate_trial(design, seed)`` returns :class:`~dermsim.trial.study_data.StudyData`. Every
+step draws from its own child stream of ``seed`` (``_S_*`` keys below), so a step's numbers do not
+depend on the other steps, and the population and model are chunk-invariant: the same seed gives
+the same bytes for any ``chunk_size``.
+
+Modelling choices (stated, not hidden):
+
+* Adherence: each patient's share of applied doses is Beta(mean, sd) and is recorded in EX. The
+  model takes one adherence per call (and a call costs ~0.3 s of fixed stepping), so patients
+  are simulated in groups of arm x adherence bin of width ``adherence_step`` (default 0.25),
+  each group at its members' mean adherence; ``adherence_step=1`` gives one group per arm.
+* Extension: patients re-randomized at ``vc_end_day`` (vehicle -> active) are simulated a second
+  time under the new regimen with the same per-patient parameters (same group, same stream); the
+  extension trajectory starts from their untreated steady state rather than their week-8 state
+  (the model has no restart from a given state). Vehicle moves few patients far from baseline,
+  so the error is modest, but it is an approximation.
+* %BSA at a visit is the baseline affected %BSA scaled by sqrt(EASI / baseline EASI) (area and
+  severity assumed to recede together); the regional EASI scores split EASI by each region's
+  baseline share (weight x area score). The model tracks whole-body severity only.
+* Dropout: a weekly hazard (VC and LTS values) multiplied by ``nonresponse_hr`` for patients whose
+  latent EASI improvement at the start of the week is below the threshold; a dropout caused by
+  that excess is recorded as LACK OF EFFICACY, others by the design's reason weights.
+* Adverse events: at most one event per term and period (VC, LTS) per patient, at a constant
+  hazard calibrated so that the incidence over the table's period equals the table's percent.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dermsim._rng import SeedLike, as_seed_sequence, child_generator, child_sequence, seed_record
+from dermsim._validate import check_int, check_range
+from dermsim.errors import InvalidInputError
+from dermsim.model import body
+from dermsim.model.population import Population, sample_population
+from dermsim.model.regimen import Regimen
+from dermsim.model.simulate import simulate_patients
+from dermsim.trial.design import AESEV_LEVELS, TrialDesign
+from dermsim.trial.randomization import compute_strata, sample_block_allocation
+from dermsim.trial.study_data import StudyData
+
+# child streams of the trial seed, one per step
+_S_POP, _S_RAND, _S_ADH, _S_MODEL, _S_VISIT, _S_DROP, _S_AE, _S_RERAND, _S_DEMOG = range(9)
+_RECORD = ("easi", "iga", "nrs_weekly")
+EASI_COMPONENTS = (("EASIHN", "EASI Head and Neck Score"), ("EASITR", "EASI Trunk Score"),
+                   ("EASIUL", "EASI Upper Limbs Score"), ("EASILL", "EASI Lower Limbs Score"))
+
+TrajectoryProvider = Callable[..., Any]
+
+
+def _ad_dates(start: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """ISO dates of study ``day`` (SDTM: day 1 is the reference start, no day 0)."""
+    off = np.where(day >= 1, day - 1, day).astype("timedelta64[D]")
+    return np.datetime_as_string(start + off, unit="D")
+
+
+def _arm_regimen(design: TrialDesign, arm_id: str, adherence: float) -> Regimen:
+    arm = design.arm(arm_id)
+    return Regimen(strength_pct=arm.strength_pct, application_times_h=arm.application_times_h,
+                   adherence=float(adherence), name=arm.label)
+
+
+def _simulate_groups(design: TrialDesign, pop: Population, arm_idx: np.ndarray, adh_group: np.ndarray,
+                     adherence_pp: np.ndarray, ext_arm_idx: np.ndarray, vc_days: int, lts_days: int, seed: np.random.SeedSequence,
+                     chunk_size: int, provider: TrajectoryProvider) -> dict[str, np.ndarray]:
+    """Daily latent records (n, study days) assembled from one model run per arm x adherence group."""
+    n = pop.n
+    total_days = vc_days + lts_days
+    out = {k: np.empty((n, total_days), dtype=np.int8 if k == "iga" else float) for k in _RECORD}
+    arm_ids = design.arm_ids
+    # groups in a fixed order (arm, adherence level) so streams never depend on dict ordering
+    keys = np.unique(np.stack([arm_idx, adh_group], axis=1), axis=0)
+    for gi, (a, g) in enumerate(keys):
+        idx = np.flatnonzero((arm_idx == a) & (adh_group == g))
+        sub = pop.take(idx)
+        adherence = float(np.clip(np.mean(adherence_pp[idx]), 0.0, 1.0))
+        # the whole study under the randomized arm; re-randomized patients get their extension
+        # days from a second run under the new arm (same members, same stream, same parameters)
+        traj = provider(sub, _arm_regimen(design, arm_ids[a], adherence), total_days - 1,
+                        child_sequence(seed, gi), record=_RECORD, chunk_size=chunk_size)
+        for k in _RECORD:
+            out[k][idx] = np.asarray(traj[k])[:, :total_days]
+        if lts_days:
+            moved = ext_arm_idx[idx] != a
+            for b in np.unique(ext_arm_idx[idx][moved]):
+                traj = provider(sub, _arm_regimen(design, arm_ids[b], adherence), lts_days,
+                                child_sequence(seed, gi), record=_RECORD, chunk_size=chunk_size)
+                sel = np.flatnonzero(ext_arm_idx[idx] == b)
+                for k in _RECORD:
+                    out[k][idx[sel], vc_days:] = np.asarray(traj[k])[sel, 1:lts_days + 1]
+    return out
+
+
+def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None, extension: bool = True,
+                   chunk_size: int = 16_384, adherence_step: float = 0.25,
+                   trajectory_provider: TrajectoryProvider | None = None) -> StudyData:
+    """Run ``design`` once and return its SDTM-like :class:`StudyData`.
+
+    ``n`` overrides ``design.n_total`` (small trials for tests); ``extension=False`` stops every
+    subject at the end of the vehicle-controlled period. ``trajectory_provider`` replaces
+    :func:`dermsim.model.simulate.simulate_patients` (same signature) in unit tests.
+    """
+    if not isinstance(design, TrialDesign):
+        raise InvalidInputError(f"design must be a TrialDesign; got {type(design).__name__}.")
+    n = design.n_total if n is None else check_int("n", n, minimum=1)
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    check_range("adherence_step", adherence_step, 0.001, 1.0)
+    provider = simulate_patients if trajectory_provider is None else trajectory_provider
+    seq = as_seed_sequence(seed)
+    sched = design.schedule
+    ext = design.extension if extension else None
+    vc_end = sched.vc_end_day
+    end_day = sched.study_end_day if ext is not None else vc_end
+    visits = [v for v in sched.visits if v.day <= end_day]
+
+    # ---- enrolment and randomization --------------------------------------------------------
+    pop = sample_population(design.population, n, child_sequence(seq, _S_POP), chunk_size=chunk_size)
+    factors = design.stratification.factors
+    stratum, levels = compute_strata(factors, {"iga0": pop.iga0, "age_y": pop.age_y})
+    arm_idx = sample_block_allocation(stratum, design.ratio, design.stratification.block_size,
+                                      child_sequence(seq, _S_RAND), n_strata=design.stratification.n_strata)
+    ext_arm_idx = arm_idx.copy()
+    rerand = np.zeros(n, dtype=bool)
+    if ext is not None and ext.rerandomize_from:
+        ids = design.arm_ids
+        from_idx = np.array([ids.index(a) for a in ext.rerandomize_from])
+        to_idx = np.array([ids.index(a) for a in ext.rerandomize_to])
+        rerand = np.isin(arm_idx, from_idx)
+        new = sample_block_allocation(np.zeros(int(rerand.sum()), dtype=np.int64), [1] * to_idx.size,
+                                      ext.block_size, child_sequence(seq, _S_RERAND), n_strata=1)
+        ext_arm_idx[rerand] = to_idx[new]
+
+    # ---- adherence ---------------------------------------------------------------------------
+    adh = design.adherence
+    rng = child_generator(seq, _S_ADH)
+    if adh.sd == 0:
+        adherence = np.full(n, adh.mean)
+    else:
+        k = adh.mean * (1 - adh.mean) / adh.sd ** 2 - 1
+        adherence = rng.beta(adh.mean * k, (1 - adh.mean) * k, size=n)
+    # bins of width adherence_step; each group runs at its members' mean adherence
+    adh_group = np.minimum(np.floor(adherence / adherence_step), np.floor(1.0 / adherence_step) - 1
+                           ).astype(np.int64)
+
+    # ---- model ------------------------------------------------------------------------------
+    lts_days = end_day - vc_end if ext is not None else 0
+    latent = _simulate_groups(design, pop, arm_idx, adh_group, adherence, ext_arm_idx, vc_end, lts_days,
+                              child_sequence(seq, _S_MODEL), chunk_size, provider)
+    easi, iga, nrs = latent["easi"], latent["iga"], latent["nrs_weekly"]
+    days_total = easi.shape[1]
+
+    # ---- dropout (weekly grid) --------------------------------------------------------------
+    drop = design.dropout
+    n_weeks = -(-end_day // 7)
+    rng = child_generator(seq, _S_DROP)
+    u_event = rng.random((n, n_weeks))
+    u_day = rng.random(n)
+    u_reason = rng.random(n)
+    u_reason2 = rng.random(n)
+    week_start = 7 * np.arange(n_weeks) + 1                          # first study day of each week
+    in_lts = week_start > vc_end
+    base_h = np.where(in_lts, drop.lts_hazard_per_week if drop.lts_hazard_per_week is not None
+                      else drop.hazard_per_week, drop.hazard_per_week)
+    base_col = np.clip(week_start - 1, 0, days_total - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pchg = 100.0 * (easi[:, base_col] - easi[:, [0]]) / easi[:, [0]]
+    nonresp = (pchg > -drop.nonresponse_pchg_threshold) & (np.arange(n_weeks) >= drop.nonresponse_from_week)
+    hazard = base_h[None, :] * np.where(nonresp, drop.nonresponse_hr, 1.0)
+    event = u_event < -np.expm1(-hazard)
+    has = event.any(axis=1)
+    wk = np.argmax(event, axis=1)
+    drop_day = week_start[wk] + np.floor(u_day * 7).astype(np.int64)
+    last_visit_target = visits[-1].day - visits[-1].window_before_d
+    # a subject leaves on day 2 at the earliest and before the last scheduled visit
+    has &= drop_day < last_visit_target
+    drop_day = np.where(has, np.maximum(drop_day, 2), 0)
+    excess = np.where(nonresp[np.arange(n), wk], 1.0 - 1.0 / drop.nonresponse_hr, 0.0)
+    reasons = np.array([r.reason for r in drop.reasons], dtype=object)
+    w = np.array([r.weight for r in drop.reasons], dtype=float)
+    pick = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u_reason, side="right"), w.size - 1)
+    reason = np.where(u_reason2 < excess, "LACK OF EFFICACY", reasons[pick]).astype(object)
+
+    # ---- visits -----------------------------------------------------------------------------
+    rng = child_generator(seq, _S_VISIT)
+    vday_target = np.array([v.day for v in visits])
+    lo = np.array([v.window_before_d for v in visits])
+    hi = np.array([v.window_after_d for v in visits])
+    u_win = rng.random((n, len(visits)))
+    vday = vday_target[None, :] - lo[None, :] + np.floor(u_win * (lo + hi + 1)[None, :]).astype(np.int64)
+    vday[:, 0] = 1
+    # completers end at their last visit; dropouts at the dropout day
+    last_day = np.where(has, drop_day, vday[:, -1])
+    done = vday <= last_day[:, None]
+
+    # ---- demography, sites, dates -----------------------------------------------------------
+    rng = child_generator(seq, _S_DEMOG)
+    enrol_off = np.sort(rng.integers(0, design.enrollment_days, size=n))
+    start = np.datetime64(design.study_start, "D") + enrol_off.astype("timedelta64[D]")
+    site = rng.integers(1, design.n_sites + 1, size=n)
+    races = np.array(list(design.race_pct), dtype=object)
+    rp = np.array(list(design.race_pct.values()), dtype=float)
+    race = races[np.minimum(np.searchsorted(np.cumsum(rp) / rp.sum(), rng.random(n), side="right"),
+                            rp.size - 1)]
+    ethnic = np.where(rng.random(n) < 0.15, "HISPANIC OR LATINO", "NOT HISPANIC OR LATINO")
+
+    studyid = design.studyid
+    siteid = np.char.zfill(site.astype(str), 3)
+    subjid = np.char.add(siteid, np.char.zfill((np.arange(n) + 1).astype(str), 4))
+    usubjid = np.char.add(f"{studyid}-", subjid).astype(object)
+    arm_ids = design.arm_ids
+    armcd = np.array([a.armcd for a in design.arms], dtype=object)
+    armlab = np.array([a.label for a in design.arms], dtype=object)
+    age = np.floor(pop.age_y).astype(np.int64)
+
+    dm = pd.DataFrame({
+        "STUDYID": studyid, "DOMAIN": "DM", "USUBJID": usubjid, "SUBJID": subjid.astype(object),
+        "RFSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
+        "RFENDTC": _ad_dates(start, last_day),
+        "RFXSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
+        "RFXENDTC": _ad_dates(start, last_day),
+        "SITEID": siteid.astype(object), "AGE": age.astype(float), "AGEU": "YEARS",
+        "SEX": pop.sex.astype(object), "RACE": race, "ETHNIC": ethnic.astype(object),
+        "ARMCD": armcd[arm_idx], "ARM": armlab[arm_idx], "ACTARMCD": armcd[arm_idx], "ACTARM": armlab[arm_idx],
+        "COUNTRY": np.where(site <= max(1, round(0.85 * design.n_sites)), "USA", "CAN").astype(object),
+    })
+    for j, f in enumerate(factors):
+        dm[f.name] = np.array(f.labels, dtype=object)[levels[:, j]]
+    lts_on = (last_day > vc_end) & (ext is not None)
+    dm["ARMCD2"] = np.where(lts_on, armcd[ext_arm_idx], "").astype(object)
+    dm["ARM2"] = np.where(lts_on, armlab[ext_arm_idx], "").astype(object)
+
+    # ---- EX: one record per subject and period ----------------------------------------------
+    p1_end = np.minimum(last_day, vc_end)
+    ex_parts = [pd.DataFrame({"USUBJID": usubjid, "_arm": arm_idx, "EXSTDY": 1, "EXENDY": p1_end,
+                              "EPOCH": "VEHICLE-CONTROLLED", "_s": start})]
+    if ext is not None:
+        sel = np.flatnonzero(lts_on)
+        ex_parts.append(pd.DataFrame({"USUBJID": usubjid[sel], "_arm": ext_arm_idx[sel],
+                                      "EXSTDY": vc_end + 1, "EXENDY": last_day[sel],
+                                      "EPOCH": "LONG-TERM SAFETY", "_s": start[sel]}))
+    ex = pd.concat(ex_parts, ignore_index=True)
+    ex["_subj"] = ex["USUBJID"].map(dict(zip(usubjid, range(n), strict=True)))
+    ex = ex.sort_values(["_subj", "EXSTDY"], kind="stable").reset_index(drop=True)
+    strength = np.array([a.strength_pct for a in design.arms])
+    trt = np.array(["VEHICLE" if a.strength_pct == 0 else "RUXOLITINIB" for a in design.arms], dtype=object)
+    freq = np.array([a.regimen for a in design.arms], dtype=object)
+    s_ex = ex["_s"].to_numpy().astype("datetime64[D]")
+    ex = pd.DataFrame({
+        "STUDYID": studyid, "DOMAIN": "EX", "USUBJID": ex["USUBJID"].to_numpy(),
+        "EXSEQ": (ex.groupby("_subj").cumcount() + 1).to_numpy().astype(float),
+        "EXTRT": trt[ex["_arm"]], "EXDOSE": strength[ex["_arm"]], "EXDOSU": "%", "EXDOSFRM": "CREAM",
+        "EXDOSFRQ": freq[ex["_arm"]], "EXROUTE": "TOPICAL",
+        "EXSTDTC": _ad_dates(s_ex, ex["EXSTDY"].to_numpy()), "EXENDTC": _ad_dates(s_ex, ex["EXENDY"].to_numpy()),
+        "EXSTDY": ex["EXSTDY"].to_numpy().astype(float), "EXENDY": ex["EXENDY"].to_numpy().astype(float),
+        "EPOCH": ex["EPOCH"].to_numpy(), "ADHPCT": np.round(100.0 * adherence[ex["_subj"].to_numpy()], 1),
+    })
+
+    # ---- QS ---------------------------------------------------------------------------------
+    qs = _build_qs(design, visits, vday, done, start, usubjid, pop, easi, iga, nrs, age, vc_end)
+
+    # ---- AE ---------------------------------------------------------------------------------
+    ae = _build_ae(design, child_generator(seq, _S_AE), usubjid, start, arm_idx, ext_arm_idx, last_day,
+                   vc_end, ext is not None)
+
+    # ---- DS ---------------------------------------------------------------------------------
+    ds = _build_ds(studyid, usubjid, start, has, drop_day, reason, last_day, rerand & lts_on, vc_end)
+
+    meta = {"n": n, "arms": list(arm_ids), "seed": seed_record(seq), "adherence_step": adherence_step,
+            "population": design.population, "design_id": design.id}
+    return StudyData(dm=dm, ex=ex, qs=qs, ae=ae, ds=ds, design=design, seed=seed_record(seq),
+                     extension=ext is not None, metadata=meta)
+
+
+def _build_qs(design: TrialDesign, visits: list, vday: np.ndarray, done: np.ndarray, start: np.ndarray,
+              usubjid: np.ndarray, pop: Population, easi: np.ndarray, iga: np.ndarray, nrs: np.ndarray,
+              age: np.ndarray, vc_end: int) -> pd.DataFrame:
+    n, _nv = vday.shape
+    col = vday - 1
+    rows = np.arange(n)[:, None]
+    e = easi[rows, col]
+    e0 = easi[:, [0]]
+    ratio = np.where(e0 > 0, np.clip(e / np.where(e0 > 0, e0, 1.0), 0.0, None), 0.0)
+    bsa = np.clip(pop.affected_pct[:, None] * np.sqrt(ratio), 0.0, 100.0)
+    wts = body.compute_easi_weights(pop.age_y)
+    share = wts * body.compute_easi_area_score(pop.easi_region_pct)
+    tot = share.sum(axis=1, keepdims=True)
+    share = np.where(tot > 0, share / np.where(tot > 0, tot, 1.0), 0.25)
+    itch_ok = age >= design.itch_min_age_y
+    tests: list[tuple[str, str, str, np.ndarray, np.ndarray]] = []
+    has = {t: np.array([t in v.assessments for v in visits]) for t in ("IGA", "EASI", "BSA", "NRS")}
+    tests.append(("IGA", "Investigator's Global Assessment", "IGA", iga[rows, col].astype(float),
+                  done & has["IGA"][None, :]))
+    tests.append(("EASI", "EASI Total Score", "EASI", np.round(e, 1), done & has["EASI"][None, :]))
+    for k, (cd, label) in enumerate(EASI_COMPONENTS):
+        tests.append((cd, label, "EASI", np.round(e * share[:, [k]], 2), done & has["EASI"][None, :]))
+    tests.append(("BSA", "Affected Body Surface Area (%)", "BSA", np.round(bsa, 1), done & has["BSA"][None, :]))
+    tests.append(("ITCHNRS", "Itch NRS Weekly Mean Score", "ITCH NRS", np.round(nrs[rows, col], 2),
+                  done & has["NRS"][None, :] & itch_ok[:, None]))
+    subj = np.concatenate([np.nonzero(m)[0] for *_, m in tests])
+    vis = np.concatenate([np.nonzero(m)[1] for *_, m in tests])
+    val = np.concatenate([v[m] for *_, v, m in tests])
+    order_t = np.concatenate([np.full(int(m.sum()), i) for i, (*_, m) in enumerate(tests)])
+    # sort by subject, visit, test order
+    o = np.lexsort((order_t, vis, subj))
+    subj, vis, val, order_t = subj[o], vis[o], val[o], order_t[o]
+    cds = np.array([t[0] for t in tests], dtype=object)
+    names = np.array([t[1] for t in tests], dtype=object)
+    cats = np.array([t[2] for t in tests], dtype=object)
+    dy = vday[subj, vis]
+    txt = np.where(cds[order_t] == "IGA", val.astype(np.int64).astype(str), np.char.mod("%g", val)).astype(object)
+    vnum = np.array([v.visitnum for v in visits], dtype=float)
+    vname = np.array([v.name for v in visits], dtype=object)
+    epoch = np.array(["SCREENING" if i == 0 else ("VEHICLE-CONTROLLED" if v.day <= vc_end else "LONG-TERM SAFETY")
+                      for i, v in enumerate(visits)], dtype=object)
+    seqn = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
+    return pd.DataFrame({
+        "STUDYID": design.studyid, "DOMAIN": "QS", "USUBJID": usubjid[subj], "QSSEQ": seqn.astype(float),
+        "QSTESTCD": cds[order_t], "QSTEST": names[order_t], "QSCAT": cats[order_t],
+        "QSORRES": txt, "QSSTRESC": txt, "QSSTRESN": val.astype(float),
+        "QSBLFL": np.where(vis == 0, "Y", "").astype(object),
+        "VISITNUM": vnum[vis], "VISIT": vname[vis], "EPOCH": epoch[vis],
+        "QSDTC": _ad_dates(start[subj], dy), "QSDY": dy.astype(float),
+    })
+
+
+def _build_ae(design: TrialDesign, rng: np.random.Generator, usubjid: np.ndarray, start: np.ndarray,
+              arm_idx: np.ndarray, ext_arm_idx: np.ndarray, last_day: np.ndarray, vc_end: int,
+              with_ext: bool) -> pd.DataFrame:
+    terms = design.adverse_events.terms
+    n, k = usubjid.shape[0], len(terms)
+    cols = ["STUDYID", "DOMAIN", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AEBODSYS", "AESOC", "AESEV",
+            "AESER", "AEOUT", "EPOCH", "AESTDTC", "AEENDTC", "AESTDY", "AEENDY"]
+    if k == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("DY", "SEQ")) else object) for c in cols})
+    ids = design.arm_ids
+    h_vc = np.array([[t.hazard_per_day(a) for t in terms] for a in ids])            # (arms, k)
+    h_lts = np.array([[t.lts_hazard_per_day() if t.lts_pct is not None else t.hazard_per_day(a)
+                       for t in terms] for a in ids])
+    # both periods drawn whatever happens, so one subject's events never shift another's
+    u = rng.random((8, n, k))
+    periods = [(h_vc[arm_idx], np.ones(n, dtype=np.int64), np.minimum(last_day, vc_end), "VEHICLE-CONTROLLED")]
+    if with_ext:
+        periods.append((h_lts[ext_arm_idx], np.full(n, vc_end + 1), last_day, "LONG-TERM SAFETY"))
+    parts = []
+    for p, (h, s, e, epoch) in enumerate(periods):
+        span = (e - s + 1).astype(float)
+        with np.errstate(divide="ignore"):
+            t = -np.log1p(-u[4 * p]) / h                                               # days to event
+        hit = (t < span[:, None]) & (span[:, None] > 0)
+        subj, term = np.nonzero(hit)
+        onset = s[subj] + np.floor(t[subj, term]).astype(np.int64)
+        parts.append((subj, term, onset, u[4 * p + 1:4 * p + 4][:, subj, term], epoch))
+    subj = np.concatenate([q[0] for q in parts])
+    term = np.concatenate([q[1] for q in parts])
+    onset = np.concatenate([q[2] for q in parts])
+    u2 = np.concatenate([q[3] for q in parts], axis=1)
+    epoch = np.concatenate([np.full(q[0].size, q[4], dtype=object) for q in parts])
+    m = subj.size
+    u_pt, u_sev, u_dur = u2
+    decod = np.empty(m, dtype=object)
+    bodsys = np.empty(m, dtype=object)
+    sev = np.empty(m, dtype=object)
+    dur = np.empty(m, dtype=np.int64)
+    for j, tm in enumerate(terms):  # loop over terms (a handful), vectorized over events
+        sel = term == j
+        if not sel.any():
+            continue
+        w = np.array([pt.weight for pt in tm.preferred_terms])
+        c = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u_pt[sel], side="right"), w.size - 1)
+        decod[sel] = np.array([pt.decod for pt in tm.preferred_terms], dtype=object)[c]
+        bodsys[sel] = np.array([pt.bodsys for pt in tm.preferred_terms], dtype=object)[c]
+        sp = np.array(tm.severity_pct)
+        sc = np.minimum(np.searchsorted(np.cumsum(sp) / sp.sum(), u_sev[sel], side="right"), 2)
+        sev[sel] = np.array(AESEV_LEVELS, dtype=object)[sc]
+        dur[sel] = 1 + np.floor(-np.log1p(-u_dur[sel]) * tm.mean_duration_d).astype(np.int64)
+    end = onset + dur - 1
+    ongoing = end > last_day[subj]
+    o = np.lexsort((term, onset, subj))
+    subj, term, onset, end, ongoing = subj[o], term[o], onset[o], end[o], ongoing[o]
+    decod, bodsys, sev, epoch = decod[o], bodsys[o], sev[o], epoch[o]
+    seqn = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
+    end_txt = np.where(ongoing, "", _ad_dates(start[subj], end)).astype(object)
+    return pd.DataFrame({
+        "STUDYID": design.studyid, "DOMAIN": "AE", "USUBJID": usubjid[subj], "AESEQ": seqn.astype(float),
+        "AETERM": np.char.lower(decod.astype(str)).astype(object), "AEDECOD": decod, "AEBODSYS": bodsys,
+        "AESOC": bodsys, "AESEV": sev, "AESER": "N",
+        "AEOUT": np.where(ongoing, "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED").astype(object),
+        "EPOCH": epoch, "AESTDTC": _ad_dates(start[subj], onset), "AEENDTC": end_txt,
+        "AESTDY": onset.astype(float), "AEENDY": np.where(ongoing, np.nan, end.astype(float)),
+    })[cols]
+
+
+def _build_ds(studyid: str, usubjid: np.ndarray, start: np.ndarray, dropped: np.ndarray, drop_day: np.ndarray,
+              reason: np.ndarray, last_day: np.ndarray, rerand: np.ndarray, vc_end: int) -> pd.DataFrame:
+    n = usubjid.shape[0]
+    one = np.ones(n, dtype=np.int64)
+    end_day = np.where(dropped, drop_day, last_day)
+    dec = np.where(dropped, reason, "COMPLETED").astype(object)
+    parts = [
+        pd.DataFrame({"_i": np.arange(n), "_o": 0, "DSDECOD": "RANDOMIZED", "DSCAT": "PROTOCOL MILESTONE",
+                      "DSSTDY": one, "EPOCH": "SCREENING"}),
+        pd.DataFrame({"_i": np.flatnonzero(rerand), "_o": 1, "DSDECOD": "RE-RANDOMIZED",
+                      "DSCAT": "PROTOCOL MILESTONE", "DSSTDY": vc_end + 1, "EPOCH": "LONG-TERM SAFETY"}),
+        pd.DataFrame({"_i": np.arange(n), "_o": 2, "DSDECOD": dec, "DSCAT": "DISPOSITION EVENT",
+                      "DSSTDY": end_day, "EPOCH": np.where(end_day > vc_end, "LONG-TERM SAFETY",
+                                                          "VEHICLE-CONTROLLED")}),
+    ]
+    ds = pd.concat(parts, ignore_index=True).sort_values(["_i", "_o"], kind="stable").reset_index(drop=True)
+    i = ds["_i"].to_numpy()
+    dy = ds["DSSTDY"].to_numpy().astype(np.int64)
+    return pd.DataFrame({
+        "STUDYID": studyid, "DOMAIN": "DS", "USUBJID": usubjid[i],
+        "DSSEQ": (ds.groupby("_i").cumcount() + 1).to_numpy().astype(float),
+        "DSTERM": ds["DSDECOD"].to_numpy(), "DSDECOD": ds["DSDECOD"].to_numpy(), "DSCAT": ds["DSCAT"].to_numpy(),
+        "EPOCH": ds["EPOCH"].to_numpy(), "DSSTDTC": _ad_dates(start[i], dy), "DSSTDY": dy.astype(float),
+    })
+
+
+def study_start_date(design: TrialDesign) -> _dt.date:
+    """The design's first enrolment date (used as a fixed creation stamp for reproducible files)."""
+    return design.study_start
