@@ -2,11 +2,12 @@
 
 Expected numbers: ``../shared/reference/camis/REFERENCE.md`` section 5, from R
 ``beeca::get_marginal_effect(glm(aval ~ trtp + bl_cov, family = binomial, data = trial01),
-trt = "trtp", method = "Ge", type = "model-based", contrast = "diff", reference = "0")`` and SAS
-``%Margins`` (same model, delta method): -0.068364, SE 0.060716, CI (-0.18737, 0.050638), risks
-0.41911 vs 0.48747 on the 267 complete cases ("." is missing). The covariate set (bl_cov only) is
-the one whose fit reproduces these numbers. Comparison rule: ``abs(value - printed) <=
-0.5 * 10**-digits``.
+trt = "trtp", method = "Ge", contrast = "diff", reference = "0")`` and SAS ``%Margins`` (delta
+method): -0.068364, SE 0.060716, CI (-0.18737, 0.050638), risks 0.41911 vs 0.48747 on the 267
+complete cases ("." is missing). REFERENCE.md does not name the covariates or the covariance; of
+the candidate models (bl_cov, bl_cov_c, region dummies) only ``aval ~ trtp + bl_cov`` with the
+model-based covariance (Ge et al.) reproduces all six printed numbers. Comparison rule:
+``abs(value - printed) <= 0.5 * 10**-digits``.
 """
 
 from __future__ import annotations
