@@ -16,6 +16,7 @@ p 0.569 and -1.0 (0.84), p 0.233; dose response p 0.245) agree with R.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,9 +50,12 @@ def pilot_ard(shared_dir: Path) -> pd.DataFrame:
     return run_plan(load_plan(PLAN), _read_pilot(pilot), seed=1)
 
 
-def _compare(ard: pd.DataFrame, analysis_id: str, *, rtol: float, atol: float) -> int:
+def _compare(ard: pd.DataFrame, analysis_id: str, *, rtol: float, atol: float,
+             skip: Callable[[pd.DataFrame], pd.Series] | None = None) -> int:
     exp = pd.read_csv(EXPECTED, dtype=str, keep_default_na=False)
     exp = exp[exp["analysis_id"] == analysis_id].copy()
+    if skip is not None:
+        exp = exp[~skip(exp)]
     exp["expected"] = pd.to_numeric(exp.pop("stat_value").replace("", np.nan))
     got = ard[ard["analysis_id"] == analysis_id]
     both = exp.merge(got[[*KEYS, "stat_value"]], on=KEYS, how="left", indicator=True)
@@ -78,5 +82,11 @@ def test_pilot_cibic_counts_and_cmh_match_r(pilot_ard: pd.DataFrame) -> None:
 
 
 def test_pilot_km_matches_r_survfit(pilot_ard: pd.DataFrame) -> None:
-    """f14-ttde: numbers at risk every 20 days, KM survival with log-log CI, medians with CI, log-rank."""
-    assert _compare(pilot_ard, "f14-ttde", rtol=1e-6, atol=1e-10) > 0
+    """f14-ttde: numbers at risk every 20 days, KM survival with log-log CI, medians with CI, log-rank.
+
+    Before the first event (day 0) R prints the limits (1, 1) and SAS none; dermsim follows SAS
+    (missing), so those six limits are not compared."""
+    def day0_limits(e: pd.DataFrame) -> pd.Series:
+        return (e["visit"] == "0") & e["stat_name"].isin(["ci_lower", "ci_upper"])
+
+    assert _compare(pilot_ard, "f14-ttde", rtol=1e-6, atol=1e-10, skip=day0_limits) > 0

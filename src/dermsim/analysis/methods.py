@@ -13,11 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
-from patsy import build_design_matrices
-from scipy import stats
-from statsmodels.stats.anova import anova_lm
 
+from dermsim.analysis.ancova import AncovaResult, estimate_ancova, estimate_dose_response, test_anova_oneway
 from dermsim.analysis.ard import make_rows
 from dermsim.analysis.cmh import test_cmh_frame
 from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
@@ -30,6 +27,7 @@ from dermsim.analysis.stratified import (
     test_breslow_day,
     test_mantel_haenszel,
 )
+from dermsim.analysis.survival import estimate_km_by_group, test_logrank
 from dermsim.errors import DataValidationError
 
 __all__ = ["REGISTRY"]
@@ -171,14 +169,11 @@ def _continuous_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Seque
 
 
 def _anova_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[str], visit: str = "") -> Rows:
-    groups = [pd.to_numeric(df.loc[df[inp.spec.group].astype(str) == a, var], errors="coerce").dropna()
-              for a in arms]
-    groups = [g for g in groups if len(g)]
-    if len(groups) < 2:
+    vals = pd.to_numeric(df[var], errors="coerce")
+    if vals.notna().groupby(df[inp.spec.group].astype(str)).any().sum() < 2:
         return []
-    res = stats.f_oneway(*groups)
-    return make_rows(inp.ctx, {"statistic": res.statistic, "df": len(groups) - 1, "p_value": res.pvalue},
-                     variable=var, visit=visit, method="anova")
+    res = test_anova_oneway(vals.to_numpy(float), df[inp.spec.group].astype(str).to_numpy())
+    return make_rows(inp.ctx, dict(res.to_ard_rows()), variable=var, visit=visit, method=res.method)
 
 
 def _chisq_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, visit: str = "") -> Rows:
@@ -251,106 +246,86 @@ def _categorical(inp: AnalysisInput) -> Rows:
 
 
 # --------------------------------------------------------------------------------------------
-# ANCOVA
+# ANCOVA (statistics: dermsim.analysis.ancova)
 
-def _ancova_fit(df: pd.DataFrame, y: str, group: str, ref: str, classes: Sequence[str],
-                numeric: Sequence[str]):
-    terms = [f"C({group}, Treatment({ref!r}))", *(f"C({c})" for c in classes), *numeric]
-    return smf.ols(f"{y} ~ {' + '.join(terms)}", data=df).fit()
-
-
-def _lsmeans(fit, df: pd.DataFrame, group: str, arms: Sequence[str], classes: Sequence[str],
-             numeric: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """LS means with equal weights over the levels of class covariates and numeric covariates at
-    their mean (SAS LSMEANS, R emmeans defaults); returns the L matrix (arms x params) and b."""
-    grid_parts = {group: list(arms)}
-    for c in classes:
-        grid_parts[c] = sorted(df[c].dropna().unique())
-    grid = pd.DataFrame(list(itertools.product(*grid_parts.values())), columns=list(grid_parts))
-    for v in numeric:
-        grid[v] = df[v].mean()
-    grid[fit.model.endog_names] = 0.0
-    (x,) = build_design_matrices([fit.model.data.orig_exog.design_info], grid, return_type="dataframe")
-    x = np.asarray(x)
-    lmat = np.vstack([x[(grid[group] == a).to_numpy()].mean(axis=0) for a in arms])
-    return lmat, np.asarray(fit.params)
+def _blocks(ctx, blocks, *, visit: str = "", drop: Sequence[str] = ()) -> Rows:
+    """ARD rows from a result's ``ard_blocks()`` (columns, pairs), at ``visit``."""
+    rows: Rows = []
+    for cols, pairs in blocks:
+        kept = {k: v for k, v in pairs if k not in drop}
+        if kept:
+            rows += make_rows(ctx, kept, visit=cols.get("visit", visit),
+                              **{k: v for k, v in cols.items() if k != "visit"})
+    return rows
 
 
-def _ancova_once(df: pd.DataFrame, y: str, group: str, arms: Sequence[str], pairs: Sequence[tuple[str, str]],
-                 classes: Sequence[str], numeric: Sequence[str]) -> dict[str, np.ndarray]:
-    fit = _ancova_fit(df, y, group, arms[0], classes, numeric)
-    lmat, b = _lsmeans(fit, df, group, arms, classes, numeric)
-    cov = np.asarray(fit.cov_params())
-    idx = {a: i for i, a in enumerate(arms)}
-    dmat = np.vstack([lmat[idx[a]] - lmat[idx[r]] for a, r in pairs]) if pairs else np.zeros((0, len(b)))
-    return {"lsmean": lmat @ b, "lsmean_var": np.einsum("ij,jk,ik->i", lmat, cov, lmat),
-            "diff": dmat @ b, "diff_var": np.einsum("ij,jk,ik->i", dmat, cov, dmat),
-            "df": np.asarray(fit.df_resid), "fit": fit}  # type: ignore[dict-item]
+def _ancova_terms(inp: AnalysisInput) -> tuple[list[str], list[str]]:
+    """(class covariates, numeric covariates): text covariates and those named in option
+    ``class_covariates`` are class variables."""
+    spec = inp.spec
+    declared = _as_list(spec.options.get("class_covariates"))
+    classes = [c for c in spec.covariates if c in declared or not _is_numeric(inp.data[c])]
+    return classes, [c for c in spec.covariates if c not in classes]
+
+
+def _ordered_arms(inp: AnalysisInput, df: pd.DataFrame) -> list[str]:
+    arms = group_levels(df, inp.spec.group)
+    comp = inp.spec.comparator
+    return [comp, *[a for a in arms if a != comp]] if comp in arms else arms
+
+
+def _fit_ancova(inp: AnalysisInput, df: pd.DataFrame, y: str, arms: Sequence[str],
+                pairs: Sequence[tuple[str, str]], alpha: float) -> AncovaResult:
+    classes, numeric = _ancova_terms(inp)
+    data = df.assign(**{inp.spec.group: df[inp.spec.group].astype(str)})
+    return estimate_ancova(data, y, inp.spec.group, covariates=numeric, class_covariates=classes,
+                           levels=list(arms), pairs=list(pairs) or "none", weights="equal",
+                           conf_level=1 - alpha, dataset=inp.dataset_label)
 
 
 def _ancova(inp: AnalysisInput) -> Rows:
+    """Per visit: n, mean, SD, median, min, max of BASE, AVAL and the analysed variable by arm;
+    ANCOVA (SAS PROC GLM) with LS means (equal weights), differences vs the comparator (all
+    pairs with ``pairs = "all"``), Type III tests and slopes; optional dose-response test."""
     spec, ctx = inp.spec, inp.ctx
     y = _variable(inp)
-    classes = [c for c in spec.covariates
-               if c in _as_list(spec.options.get("class_covariates")) or not _is_numeric(inp.data[c])]
-    numeric = [c for c in spec.covariates if c not in classes]
     alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
     rows: Rows = []
     for visit in _visits(inp):
         if spec.estimand == "mi":
-            rows += _ancova_mi(inp, visit, y, classes, numeric, alpha)
+            rows += _ancova_mi(inp, visit, y, alpha)
             continue
         df = _records(inp, visit).dropna(subset=[y, *spec.covariates])
-        arms = group_levels(df, spec.group)
-        if spec.comparator in arms:
-            arms = [spec.comparator, *[a for a in arms if a != spec.comparator]]
+        arms = _ordered_arms(inp, df)
         for var in dict.fromkeys(v for v in ("BASE", "AVAL", y) if v in df.columns):
             rows += _continuous_rows(inp, df, var, arms, visit=visit, total=False)
-        pairs = _pairs(inp, arms)
-        res = _ancova_once(df, y, spec.group, arms, pairs, classes, numeric)
-        dfe = float(res["df"])
-        for i, a in enumerate(arms):
-            rows += make_rows(ctx, {"lsmean": res["lsmean"][i], "lsmean_se": np.sqrt(res["lsmean_var"][i])},
-                              group_level=a, visit=visit, method="ancova_lsmeans_equal")
-        tq = stats.t.ppf(1 - alpha / 2, dfe)
-        for (a, r), d, v in zip(pairs, res["diff"], res["diff_var"], strict=True):
-            se = np.sqrt(v)
-            rows += make_rows(ctx, {"estimate": d, "se": se, "ci_lower": d - tq * se, "ci_upper": d + tq * se,
-                                    "df": dfe, "p_value": 2 * stats.t.sf(abs(d / se), dfe)},
-                              group_level=a, comparator=r, visit=visit, method="ancova_lsmean_diff")
-        # Type II equals Type III here: the model has no interactions.
-        table = anova_lm(res["fit"], typ=2)
-        names = {f"C({spec.group}, Treatment({arms[0]!r}))": spec.group,
-                 **{f"C({c})": c for c in classes}, **{v: v for v in numeric}}
-        for term, label in names.items():
-            rows += make_rows(ctx, {"statistic": table.loc[term, "F"], "df": table.loc[term, "df"],
-                                    "p_value": table.loc[term, "PR(>F)"]},
-                              variable_level=label, visit=visit, method="ancova_type3")
+        res = _fit_ancova(inp, df, y, arms, _pairs(inp, arms), alpha)
+        # n per arm is already a descriptive row of the analysed variable
+        rows += _blocks(ctx, res.ard_blocks(), visit=visit, drop=("n",))
         dose = spec.options.get("dose_variable")
         if dose:
-            rows += _dose_response(inp, df, y, str(dose), classes, numeric, visit)
+            rows += _dose_response(inp, df, y, str(dose), visit, alpha)
     return rows
 
 
-def _dose_response(inp: AnalysisInput, df: pd.DataFrame, y: str, dose: str, classes: Sequence[str],
-                   numeric: Sequence[str], visit: str) -> Rows:
+def _dose_response(inp: AnalysisInput, df: pd.DataFrame, y: str, dose: str, visit: str,
+                   alpha: float) -> Rows:
     if dose not in df.columns:
         raise DataValidationError(f"{inp.dataset_label}: variable {dose} is missing (option "
                                   f"'dose_variable' of analysis {inp.spec.id}).")
-    terms = [dose, *(f"C({c})" for c in classes), *numeric]
-    fit = smf.ols(f"{y} ~ {' + '.join(terms)}", data=df).fit()
-    t = fit.tvalues[dose]
-    return make_rows(inp.ctx, {"estimate": fit.params[dose], "se": fit.bse[dose], "statistic": t**2,
-                               "p_value": fit.pvalues[dose]},
-                     variable_level=dose, visit=visit, method="ancova_dose_response")
+    classes, numeric = _ancova_terms(inp)
+    res = estimate_dose_response(df, y, dose, covariates=numeric, class_covariates=classes,
+                                 conf_level=1 - alpha, dataset=inp.dataset_label)
+    return make_rows(inp.ctx, dict(res.to_ard_rows()), variable_level=dose, visit=visit,
+                     method="ancova_dose_response")
 
 
-def _ancova_mi(inp: AnalysisInput, visit: str, y: str, classes: Sequence[str], numeric: Sequence[str],
-               alpha: float) -> Rows:
-    """Hypothetical strategy: regression MI by arm (predictors: numeric covariates, or the ones in
-    option ``mi_predictors``), ANCOVA on every completed set, Rubin's rules with Barnard-Rubin df."""
+def _ancova_mi(inp: AnalysisInput, visit: str, y: str, alpha: float) -> Rows:
+    """Hypothetical strategy: regression MI by arm (predictors: the numeric covariates, or option
+    ``mi_predictors``), ANCOVA on every completed set, Rubin's rules with Barnard-Rubin df."""
     spec, ctx, df = inp.spec, inp.ctx, inp.data
     m = int(spec.options.get("mi_m", 20))  # type: ignore[arg-type]
+    _, numeric = _ancova_terms(inp)
     preds = _as_list(spec.options.get("mi_predictors")) or list(numeric)
     svars = [c for c in dict.fromkeys([_KEY, spec.group, *spec.covariates, *preds]) if c in df.columns]
     subj = df[svars].drop_duplicates(_KEY)
@@ -358,28 +333,26 @@ def _ancova_mi(inp: AnalysisInput, visit: str, y: str, classes: Sequence[str], n
     data = subj.merge(obs[[_KEY, y]], on=_KEY, how="left").dropna(subset=[*spec.covariates, *preds])
     imps = sample_mi_regression(data[y].to_numpy(float), data[preds].to_numpy(float),
                                 data[spec.group].astype(str).to_numpy(), m=m, seed=inp.seed)
-    arms = group_levels(data, spec.group)
-    if spec.comparator in arms:
-        arms = [spec.comparator, *[a for a in arms if a != spec.comparator]]
+    arms = _ordered_arms(inp, data)
     pairs = _pairs(inp, arms)
-    fits = []
-    for k in range(m):
-        completed = data.assign(**{y: imps[k]})
-        fits.append(_ancova_once(completed, y, spec.group, arms, pairs, classes, numeric))
-    dfc = float(fits[0]["df"])
-    ls = pool_rubin(np.array([f["lsmean"] for f in fits]), np.array([f["lsmean_var"] for f in fits]),
-                    df_complete=dfc, alpha=alpha)
+    fits = [_fit_ancova(inp, data.assign(**{y: imps[k]}), y, arms, pairs, alpha) for k in range(m)]
+    dfc = float(fits[0].df_error)
+    ls = pool_rubin(np.array([[x.estimate for x in f.lsmeans] for f in fits]),
+                    np.array([[x.se**2 for x in f.lsmeans] for f in fits]), df_complete=dfc, alpha=alpha)
     rows: Rows = []
+    n_arm = data[spec.group].astype(str).value_counts()
     for i, a in enumerate(arms):
-        rows += make_rows(ctx, {"n": int((data[spec.group].astype(str) == a).sum()),
-                                "lsmean": ls.estimate[i], "lsmean_se": ls.se[i]},
+        rows += make_rows(ctx, {"n": int(n_arm.get(a, 0)), "lsmean": ls.estimate[i], "lsmean_se": ls.se[i],
+                                "ci_lower": ls.ci_lower[i], "ci_upper": ls.ci_upper[i], "df": ls.df[i]},
                           group_level=a, visit=visit, method="ancova_mi_rubin")
     if pairs:
-        dd = pool_rubin(np.array([f["diff"] for f in fits]), np.array([f["diff_var"] for f in fits]),
-                        df_complete=dfc, alpha=alpha)
+        dd = pool_rubin(np.array([[x.estimate for x in f.differences] for f in fits]),
+                        np.array([[x.se**2 for x in f.differences] for f in fits]), df_complete=dfc,
+                        alpha=alpha)
         for j, (a, r) in enumerate(pairs):
             rows += make_rows(ctx, {"estimate": dd.estimate[j], "se": dd.se[j], "ci_lower": dd.ci_lower[j],
-                                    "ci_upper": dd.ci_upper[j], "df": dd.df[j], "p_value": dd.p_value[j]},
+                                    "ci_upper": dd.ci_upper[j], "statistic": dd.statistic[j],
+                                    "df": dd.df[j], "p_value": dd.p_value[j]},
                               group_level=a, comparator=r, visit=visit, method="ancova_mi_rubin")
     return rows
 
@@ -474,13 +447,12 @@ def _teae_summary(inp: AnalysisInput) -> Rows:
 
 
 # --------------------------------------------------------------------------------------------
-# time to event
+# time to event (statistics: dermsim.analysis.survival)
 
 def _km(inp: AnalysisInput) -> Rows:
-    from lifelines import KaplanMeierFitter
-    from lifelines.statistics import multivariate_logrank_test
-    from lifelines.utils import median_survival_times
-
+    """Kaplan-Meier by group with log-log CIs (SAS LIFETEST): n, events, median with CI, numbers
+    at risk and survival with CI at ``times`` and every ``at_risk_every`` up to ``at_risk_to``;
+    log-rank test over the groups."""
     spec, df = inp.spec, inp.data
     y = _variable(inp)
     cnsr = str(spec.options.get("censor_variable", "CNSR"))
@@ -492,49 +464,22 @@ def _km(inp: AnalysisInput) -> Rows:
     upto = float(spec.options.get("at_risk_to", df[y].max()))  # type: ignore[arg-type]
     times = sorted(set(_as_float_list(spec.options.get("times")) +
                        (list(np.arange(0, upto + step / 2, step)) if step > 0 else [])))
-    t_all = df[y].to_numpy(float)
-    e_all = (df[cnsr].to_numpy(float) == 0).astype(int)
-    g_all = df[spec.group].astype(str).to_numpy()
+    t = df[y].to_numpy(float)
+    event = (df[cnsr].to_numpy(float) == 0).astype(float)
+    g = df[spec.group].astype(str).to_numpy()
+    arms = group_levels(df, spec.group)
     rows: Rows = []
-    for a in group_levels(df, spec.group):
-        s = g_all == a
-        kmf = KaplanMeierFitter(alpha=alpha).fit(t_all[s], e_all[s])
-        rows += make_rows(inp.ctx, {"n": int(s.sum()), "n_events": int(e_all[s].sum())}, group_level=a)
-        med = kmf.median_survival_time_
-        ci = median_survival_times(kmf.confidence_interval_).to_numpy(float).ravel()
-        rows += make_rows(inp.ctx, {"estimate": _finite(med), "ci_lower": _finite(ci[0]),
-                                    "ci_upper": _finite(ci[1])},
-                          variable_level="median", group_level=a, method="km")
-        # Greenwood variance of S(t), as R summary.survfit reports std.err
-        et = kmf.event_table
-        d, n = et["observed"].to_numpy(float), et["at_risk"].to_numpy(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gw = np.cumsum(np.where(d > 0, d / (n * (n - d)), 0.0))
-        for t in times:
-            at_risk = int((t_all[s] >= t).sum())
-            sv = float(kmf.survival_function_at_times(t).iloc[0])
-            k = et.index.searchsorted(t, side="right") - 1
-            se = sv * np.sqrt(gw[k]) if k >= 0 else 0.0
-            band = kmf.confidence_interval_survival_function_
-            idx = band.index.searchsorted(t, side="right") - 1
-            lo, hi = band.iloc[max(idx, 0)].to_numpy(float)
-            rows += make_rows(inp.ctx, {"n": at_risk}, variable_level="at_risk", visit=_num_text(t),
-                              group_level=a, method="km")
-            rows += make_rows(inp.ctx, {"estimate": sv, "se": se, "ci_lower": lo, "ci_upper": hi},
-                              variable_level="survival", visit=_num_text(t), group_level=a, method="km")
-    lr = multivariate_logrank_test(t_all, g_all, e_all)
-    rows += make_rows(inp.ctx, {"statistic": lr.test_statistic, "df": lr.degrees_of_freedom,
-                                "p_value": lr.p_value}, variable_level="log-rank", method="logrank")
+    fits = estimate_km_by_group(t, event, g, levels=arms, conf_type="log-log", conf_level=1 - alpha)
+    for a in arms:
+        rows += _blocks(inp.ctx, fits[a].ard_blocks(times))
+    if len(arms) > 1:
+        lr = test_logrank(t, event, g, levels=arms)
+        rows += make_rows(inp.ctx, dict(lr.to_ard_rows()), variable_level="log-rank", method="logrank")
     return rows
 
 
 def _as_float_list(v: object) -> list[float]:
     return [float(x) for x in _as_list(v)]
-
-
-def _finite(x: float) -> float:
-    x = float(x)
-    return x if np.isfinite(x) else float("nan")
 
 
 # --------------------------------------------------------------------------------------------

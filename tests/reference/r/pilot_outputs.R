@@ -76,9 +76,12 @@ a3 <- drop1(fit, test = "F")  # Type III for a model without interactions
 for (term in c("TRTP", "SITEGR1", "BASE"))
   add("t14-3-01", "CHG", term, "Week 24", "", "", list(statistic = a3[term, "F value"], df = a3[term, "Df"],
       p_value = a3[term, "Pr(>F)"]))
-dose <- summary(lm(CHG ~ TRTPN + SITEGR1 + BASE, data = d))$coefficients
+dfit <- lm(CHG ~ TRTPN + SITEGR1 + BASE, data = d)
+dose <- summary(dfit)$coefficients
+dci <- confint(dfit)["TRTPN", ]
 add("t14-3-01", "CHG", "TRTPN", "Week 24", "", "", list(estimate = dose["TRTPN", 1], se = dose["TRTPN", 2],
-    statistic = dose["TRTPN", 3]^2, p_value = dose["TRTPN", 4]))
+    ci_lower = dci[[1]], ci_upper = dci[[2]], statistic = dose["TRTPN", 3], df = dfit$df.residual,
+    p_value = dose["TRTPN", 4]))
 
 # t14-3-13: CIBIC+ by visit, LOCF (the ADaM DTYPE = "LOCF" records; efficacy population, ANL01FL), CMH general association
 # controlling for SITEGR1 (R mantelhaen.test); counts per category
