@@ -174,13 +174,14 @@ class KaplanMeierResult:
     def survival_at(self, times: Sequence[float] | np.ndarray | float) -> tuple[SurvivalAtTime, ...]:
         """S(t) of the step function (right-continuous) at each of ``times``, with SE, CI and the
         number at risk (records with time >= t). Beyond the last time the last value holds, as
-        R ``summary(fit, times, extend = TRUE)``; before the first event S is 1 with SE 0."""
+        R ``summary(fit, times, extend = TRUE)``; before the first event S is 1 with SE 0
+        and CI (1, 1)."""
         ts = np.atleast_1d(np.asarray(times, dtype=float))
         idx = np.searchsorted(self.time, ts, side="right") - 1
         out = []
         for t, k in zip(ts, idx, strict=True):
             if k < 0:
-                out.append(SurvivalAtTime(float(t), self.n, 1.0, 0.0, math.nan, math.nan))
+                out.append(SurvivalAtTime(float(t), self.n, 1.0, 0.0, 1.0, 1.0))
             else:
                 out.append(SurvivalAtTime(float(t), int(self.at_risk([t])[0]), float(self.survival[k]),
                                           float(self.se[k]), float(self.ci_lower[k]),
@@ -259,9 +260,10 @@ def _band(s: np.ndarray, log_var: np.ndarray, conf_type: str, z: float) -> tuple
             lo = np.sin(np.clip(theta - w, 0, np.pi / 2)) ** 2
             hi = np.sin(np.clip(theta + w, 0, np.pi / 2)) ** 2
     lo, hi = np.clip(lo, 0, 1), np.clip(hi, 0, 1)
-    # no interval where S is 1 (before the first event) or 0 (R gives NA; SAS prints blanks),
-    # except that the linear and log transforms are defined at S = 0
-    undefined = (s >= 1) | ((s <= 0) & (conf_type not in ("linear", "log"))) | ~np.isfinite(sig)
+    # before the first event S = 1 with variance 0: the interval is (1, 1), as R survfit reports;
+    # at S = 0 only the linear and log transforms are defined (R gives NA, SAS prints blanks)
+    lo, hi = np.where(s >= 1, 1.0, lo), np.where(s >= 1, 1.0, hi)
+    undefined = ((s <= 0) & (conf_type not in ("linear", "log"))) | ~np.isfinite(sig)
     lo, hi = np.where(undefined, np.nan, lo), np.where(undefined, np.nan, hi)
     return lo, hi
 

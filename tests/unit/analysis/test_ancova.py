@@ -129,3 +129,21 @@ def test_errors_name_field_expected_and_got(data):
         estimate_ancova(data, "CHG", "ARM").contrast([1, -1])
     with pytest.raises(DataValidationError, match="variable ARM must be numeric"):
         estimate_ancova(data, "ARM", "SITE")
+
+
+def test_pilot_demographics_anova_matches_r(shared_dir):
+    """CDISC pilot t14-2-01 one-way ANOVA p by TRT01P (ITT) against
+    ``tests/reference/r/pilot_outputs.csv`` from ``Rscript tests/reference/r/pilot_outputs.R``:
+    ``anova(lm(itt[[v]] ~ factor(itt$TRT01P)))``."""
+    from pathlib import Path
+
+    adsl = pd.read_csv(shared_dir / "data" / "cdisc_pilot" / "adsl.csv.gz")
+    itt = adsl[adsl.ITTFL == "Y"]
+    ref = pd.read_csv(Path(__file__).parents[2] / "reference" / "r" / "pilot_outputs.csv",
+                      keep_default_na=False, na_values={"stat_value": [""]})
+    ref = ref[(ref.analysis_id == "t14-2-01") & (ref.group_level == "") & (ref.variable_level == "")]
+    for var in ("AGE", "MMSETOT", "DURDIS", "EDUCLVL", "WEIGHTBL", "HEIGHTBL", "BMIBL"):
+        res = test_anova_oneway(itt[var].to_numpy(float), itt.TRT01P.to_numpy())
+        exp = dict(zip(ref[ref.variable == var].stat_name, ref[ref.variable == var].stat_value, strict=True))
+        np.testing.assert_allclose([res.statistic, res.df_between, res.p_value],
+                                   [exp["statistic"], exp["df"], exp["p_value"]], rtol=1e-9, err_msg=var)

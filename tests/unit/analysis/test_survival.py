@@ -155,3 +155,39 @@ def test_errors_name_field_expected_and_got(sim):
         estimate_cox(sim, "T", "E", covariates=["AGE"], dataset="ADTTE")
     with pytest.raises(InvalidInputError, match="reference level of ARM must be one of A, B, C; got 'Z'"):
         estimate_cox(sim, "T", "E", class_covariates={"ARM": "Z"})
+
+
+def test_pilot_f14_ttde_matches_r(shared_dir):
+    """CDISC pilot f14-ttde (ADTTE PARAMCD TTDE, SAFFL Y, by TRTA) against
+    ``tests/reference/r/pilot_outputs.csv`` from ``Rscript tests/reference/r/pilot_outputs.R``:
+    ``survfit(Surv(AVAL, 1 - CNSR) ~ TRTA, conf.type = "log-log")``,
+    ``summary(km, times = seq(0, 200, by = 20), extend = TRUE)``, ``summary(km)$table`` medians,
+    ``survdiff(Surv(AVAL, 1 - CNSR) ~ TRTA)``."""
+    from pathlib import Path
+
+    tte = pd.read_csv(shared_dir / "data" / "cdisc_pilot" / "adtte.csv.gz")
+    tte = tte[(tte.PARAMCD == "TTDE") & (tte.SAFFL == "Y")]
+    ref = pd.read_csv(Path(__file__).parents[2] / "reference" / "r" / "pilot_outputs.csv",
+                      keep_default_na=False, na_values={"stat_value": [""]}, dtype={"visit": str})
+    ref = ref[ref.analysis_id == "f14-ttde"]
+
+    def r(level: str, visit: str, group: str, stat: str) -> float:
+        sel = ref[(ref.variable_level == level) & (ref.visit == visit) & (ref.group_level == group)
+                  & (ref.stat_name == stat)]
+        assert len(sel) == 1, (level, visit, group, stat)
+        return float(sel.stat_value.iloc[0])
+
+    km = estimate_km_by_group(tte.AVAL, 1 - tte.CNSR, tte.TRTA)
+    times = list(range(0, 201, 20))
+    for arm, fit in km.items():
+        np.testing.assert_array_equal(fit.at_risk(times), [r("at_risk", str(t), arm, "n") for t in times])
+        for s in fit.survival_at(times):
+            for stat in ("estimate", "se", "ci_lower", "ci_upper"):
+                np.testing.assert_allclose(getattr(s, stat), r("survival", str(int(s.time)), arm, stat),
+                                           rtol=1e-10, err_msg=f"{arm} {s.time} {stat}")
+        m = fit.median
+        np.testing.assert_allclose([m.estimate, m.ci_lower, m.ci_upper],
+                                   [r("median", "", arm, s) for s in ("estimate", "ci_lower", "ci_upper")],
+                                   rtol=1e-12)
+    lr = test_logrank(tte.AVAL, 1 - tte.CNSR, tte.TRTA)
+    np.testing.assert_allclose(lr.statistic, r("log-rank", "", "", "statistic"), rtol=1e-10)
