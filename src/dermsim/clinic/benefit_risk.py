@@ -247,3 +247,20 @@ def compute_benefit_risk(plan: DosePlan, ev: Evidence | None = None) -> BenefitR
         css_p95=_model_number(exp.css_p95_nM, "nM", "css_p95_nM", exp.parameters),
         p_above=_model_number(100.0 * exp.p_above_threshold, "in 100", "p_above_threshold", exp.parameters),
         parameters=exp.parameters, trial_pk_statement_key=pk_key, strength_pct=float(plan.inp.strength_pct))
+
+
+def typical_area_pct(age_y: float, ev: Evidence | None = None) -> tuple[float, str]:
+    """The mean affected %BSA at baseline in the trials for this age (a default when the family
+    gives no area), with its evidence key; pooled baseline where the trials give none."""
+    ev = ev or load_evidence()
+    trials = trials_for_age(age_y, ev)
+    for t in trials:
+        f = t.baseline.get("bsa_pct")
+        if f is not None and f.confirmed and f.number is not None:
+            return float(f.number), key_of(f, ev)
+    for p in ev.pooled.values():
+        f = p.baseline.get("bsa_pct")
+        if {t.id for t in trials} <= set(p.trials) and f is not None and f.confirmed and f.number is not None:
+            return float(f.number), key_of(f, ev)
+    raise InvalidInputError(f"area_pct: no confirmed baseline %BSA in the evidence for age {age_y:g}; "
+                            "give --regions or --area-pct.")

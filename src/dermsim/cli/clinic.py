@@ -1,0 +1,132 @@
+"""``dermsim dose`` (dose and exposure planner) and ``dermsim family-sheet`` (benefit-risk sheet).
+
+    dermsim dose --age 6 --weight 21 --height 116 --regions "arms:50,legs:30,trunk:10" --strength 1.5
+    dermsim family-sheet --age 6 --out sheet.pdf
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dermsim.cli import app
+from dermsim.clinic import (
+    DosePlan,
+    DosePlanInput,
+    build_family_sheet,
+    compute_benefit_risk,
+    parse_regions,
+    plan_dose,
+)
+from dermsim.clinic.benefit_risk import typical_area_pct
+from dermsim.clinic.dose import DEFAULT_DRAWS
+from dermsim.report.dose_card import export_dose_card
+from dermsim.report.family_sheet import export_family_sheet
+from dermsim.report.format import fmt_num
+
+_AGE = typer.Option(..., "--age", help="age in years (2 and up)")
+_SEX = typer.Option(None, "--sex", help="F or M (used for age-typical weight and height)")
+_WEIGHT = typer.Option(None, "--weight", help="weight in kg (default: CDC median for age)")
+_HEIGHT = typer.Option(None, "--height", help="height in cm (default: CDC median for age)")
+_REGIONS = typer.Option(None, "--regions", help='affected regions with the percent of each affected, '
+                                                'e.g. "arms:50,legs:30,trunk:10"')
+_AREA = typer.Option(None, "--area-pct", help="treated area as % of body surface (instead of --regions)")
+_STRENGTH = typer.Option(1.5, "--strength", help="cream strength in % (label: 1.5; trials also 0.75)")
+_GRAMS = typer.Option(None, "--grams-per-day", help="grams actually used per day (replaces the FTU estimate)")
+_SEED = typer.Option(1, "--seed", help="random seed for the between-patient variability (int >= 0)")
+
+
+def _input(age: float, sex: str | None, weight: float | None, height: float | None, regions: str | None,
+           area_pct: float | None, strength: float, per_day: int, grams: float | None) -> DosePlanInput:
+    return DosePlanInput(age_y=age, sex=sex.upper() if sex else None, weight_kg=weight, height_cm=height,
+                         regions=parse_regions(regions) if regions is not None else None, area_pct=area_pct,
+                         strength_pct=strength, applications_per_day=per_day, grams_per_day=grams)
+
+
+def _print_plan(plan: DosePlan, console: Console) -> None:
+    inp, e = plan.inp, plan.exposure
+    console.print(f"[bold]Ruxolitinib cream {inp.strength_pct:g}%, {inp.applications_per_day}x daily: "
+                  f"dose and exposure plan[/bold]")
+    console.print(f"age {inp.age_y:g} y, {fmt_num(plan.weight_kg, 1)} kg, {fmt_num(plan.height_cm, 1)} cm "
+                  f"({plan.body_source}); BSA {fmt_num(plan.bsa_m2, 2)} m2 ({plan.bsa_formula})")
+    console.print(f"treated: {fmt_num(plan.treated_pct, 1)}% BSA = {fmt_num(plan.treated_cm2, 0)} cm2")
+    if plan.regions:
+        t = Table(title=f"cream by region (FTU: {plan.ftu_method})")
+        for c in ("region", "% of region", "%BSA", "cm2", "FTU/appl.", "g/appl.", "g/week"):
+            t.add_column(c, justify="left" if c == "region" else "right")
+        for r in plan.regions:
+            t.add_row(r.name, fmt_num(r.share_pct, 0), fmt_num(r.treated_pct, 1), fmt_num(r.treated_cm2, 0),
+                      fmt_num(r.ftu_per_application, 1), fmt_num(r.grams_per_application, 2),
+                      fmt_num(r.grams_per_week, 1))
+        console.print(t)
+    else:
+        console.print(f"FTU method: {plan.ftu_method}")
+    tubes = ", ".join(f"{n} x {size}" for size, n in plan.tubes_per_month.items())
+    console.print(f"cream ({plan.grams_source}): {fmt_num(plan.grams_per_application, 2)} g per application "
+                  f"({fmt_num(plan.ftu_per_application, 1)} FTU), {fmt_num(plan.grams_per_day, 1)} g/day, "
+                  f"{fmt_num(plan.grams_per_week, 1)} g/week, {fmt_num(plan.grams_per_month, 0)} g/month "
+                  f"(tubes per month: {tubes})")
+    t = Table(title="label checks")
+    for c in ("check", "planned", "limit", "result", "evidence (status)"):
+        t.add_column(c, overflow="fold")
+    for c in plan.label_checks:
+        result = "no label number" if c.within is None else ("within" if c.within else "EXCEEDS")
+        t.add_row(c.name, f"{fmt_num(c.value, 1)} {c.unit}", "-" if c.limit is None else f"{c.limit:g}",
+                  result, f"{c.evidence_key} ({c.status})")
+    console.print(t)
+    console.print(f"predicted steady-state plasma concentration: median {fmt_num(e.css_median_nM, 1)} nM, "
+                  f"90% interval {fmt_num(e.css_p05_nM, 1)}-{fmt_num(e.css_p95_nM, 1)} nM "
+                  f"({e.n_draws} virtual copies, between-patient variability)")
+    console.print(f"threshold {e.threshold_nM:g} nM ({e.threshold_key}); P(above threshold) = "
+                  f"{fmt_num(100 * e.p_above_threshold, 1)}%")
+    console.print(f"oral comparison: {e.oral_message}")
+    console.print(e.parameters_note)
+    for n in plan.notes:
+        console.print(f"note: {n}")
+
+
+@app.command("dose")
+def dose_cmd(
+    age: float = _AGE, sex: str | None = _SEX, weight: float | None = _WEIGHT, height: float | None = _HEIGHT,
+    regions: str | None = _REGIONS, area_pct: float | None = _AREA, strength: float = _STRENGTH,
+    per_day: int = typer.Option(2, "--per-day", help="applications per day (label: 2)"),
+    grams_per_day: float | None = _GRAMS, seed: int = _SEED,
+    draws: int = typer.Option(DEFAULT_DRAWS, "--draws",
+                              help="virtual copies of the patient for the interval"),
+    as_json: bool = typer.Option(False, "--json", help="print the plan as JSON"),
+    html_out: Path | None = typer.Option(None, "--html", help="also write a small HTML card to this file"),
+) -> None:
+    """Plan cream amounts, check them against the label and predict the blood level."""
+    plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, per_day, grams_per_day),
+                     seed=seed, n_draws=draws)
+    if html_out is not None:
+        export_dose_card(plan, html_out)
+    if as_json:
+        typer.echo(json.dumps(plan.to_dict(), indent=2))
+    else:
+        _print_plan(plan, Console())
+        if html_out is not None:
+            typer.echo(f"wrote {html_out}")
+
+
+@app.command("family-sheet")
+def family_sheet_cmd(
+    age: float = _AGE, sex: str | None = _SEX, weight: float | None = _WEIGHT, height: float | None = _HEIGHT,
+    regions: str | None = _REGIONS, area_pct: float | None = _AREA, strength: float = _STRENGTH,
+    grams_per_day: float | None = _GRAMS, seed: int = _SEED,
+    out: Path = typer.Option(..., "--out", help="sheet.pdf or sheet.html"),
+) -> None:
+    """Write the one-page family benefit-risk sheet (HTML or PDF)."""
+    note = ""
+    if regions is None and area_pct is None:
+        area_pct, key = typical_area_pct(age)
+        note = f" (no area given: used the trial mean affected area, {area_pct:g}% BSA, {key})"
+    plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, 2, grams_per_day),
+                     seed=seed)
+    sheet = build_family_sheet(plan, compute_benefit_risk(plan))
+    export_family_sheet(sheet, out)
+    typer.echo(f"wrote {out}{note}")
