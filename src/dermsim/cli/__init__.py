@@ -40,6 +40,7 @@ def _root(
 # Command groups register themselves on ``app`` when imported.
 # (groups are imported here, one line each)
 from dermsim.cli import analyze as _analyze  # noqa: E402,F401
+from dermsim.cli import clinic as _clinic  # noqa: E402,F401
 from dermsim.cli import data as _data  # noqa: E402,F401
 from dermsim.cli import evidence as _evidence  # noqa: E402,F401
 from dermsim.cli import model as _model  # noqa: E402,F401
