@@ -18,6 +18,7 @@ from dermsim.analysis.ancova import AncovaResult, estimate_ancova, estimate_dose
 from dermsim.analysis.ard import make_rows
 from dermsim.analysis.cmh import test_cmh_frame
 from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
+from dermsim.analysis.descriptive import estimate_counts_by_group, estimate_summary_by_group
 from dermsim.analysis.estimands import apply_estimand, pool_rubin, sample_mi_regression
 from dermsim.analysis.plan import METHOD_SPECS, parse_population
 from dermsim.analysis.proportions import estimate_proportion
@@ -39,16 +40,15 @@ _KEY = "USUBJID"
 # --------------------------------------------------------------------------------------------
 # helpers
 
-def _summary(x: pd.Series) -> dict[str, float]:
-    """n, mean, sd, median, q1, q3, min, max; quartiles by SAS QNTLDEF=5 (R type 2)."""
-    v = pd.to_numeric(x, errors="coerce").dropna().to_numpy(dtype=float)
-    if v.size == 0:
-        return {"n": 0.0}
-    q1, q3 = np.quantile(v, [0.25, 0.75], method="averaged_inverted_cdf")
-    return {"n": float(v.size), "mean": float(v.mean()),
-            "sd": float(v.std(ddof=1)) if v.size > 1 else float("nan"),
-            "median": float(np.median(v)), "q1": float(q1), "q3": float(q3),
-            "min": float(v.min()), "max": float(v.max())}
+def _blocks(ctx, blocks, *, visit: str = "", drop: Sequence[str] = ()) -> Rows:
+    """ARD rows from a result's ``ard_blocks()`` (columns, pairs), at ``visit``."""
+    rows: Rows = []
+    for cols, pairs in blocks:
+        kept = {k: v for k, v in pairs if k not in drop}
+        if kept:
+            rows += make_rows(ctx, kept, visit=cols.get("visit", visit),
+                              **{k: v for k, v in cols.items() if k != "visit"})
+    return rows
 
 
 def _visits(inp: AnalysisInput) -> list[str]:
@@ -136,35 +136,38 @@ def _populations(inp: AnalysisInput) -> Rows:
 def _categorical_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[str], *,
                       visit: str = "", levels: Sequence[str] | None = None,
                       count_missing: bool = True) -> Rows:
-    """count and pct per level and group (and all groups), denominator = subjects in the group;
-    missing values are counted in a level "Missing" when present (unless ``count_missing`` is
-    False, as for a discontinuation reason, blank for subjects who completed)."""
-    group = inp.spec.group
+    """n (the denominator), count and pct per level and group and for all groups; the
+    denominator is every subject of the group. Missing values (NaN or blank text) form a level
+    "Missing" when present, unless ``count_missing`` is False (a discontinuation reason is blank
+    for subjects who completed)."""
+    group = df[inp.spec.group].astype(str)
     text = _as_text(df[var]).str.strip()
+    values = text.where(text != "")          # blank text is a missing value, as in SAS
     if not levels and ORDER_VARS.get(var) in df.columns:
         levels = [lv for lv in group_levels(df, var) if lv.strip()]    # AGEGR1 in AGEGR1N order
     levels = list(levels) if levels else _levels_text(df[var])
-    if count_missing and (text == "").any():
-        levels = [*levels, "Missing"]
-    text = text.replace("", "Missing")
+    denominator: str | dict[str, int] = "group"
+    if not count_missing:
+        denominator = {a: int((group == a).sum()) for a in arms}
+    res = estimate_counts_by_group(values, group, levels=levels, group_levels=list(arms),
+                                   denominator=denominator, total=True)
     rows: Rows = []
-    for lv in [*arms, ""]:
-        sel = np.ones(len(df), bool) if lv == "" else (df[group].astype(str) == lv).to_numpy()
-        n = int(sel.sum())
-        rows += make_rows(inp.ctx, {"n": n}, variable=var, group_level=lv, visit=visit)
-        for cat in levels:
-            k = int((text.to_numpy()[sel] == cat).sum())
-            rows += make_rows(inp.ctx, {"count": k, "pct": 100 * k / n if n else np.nan},
-                              variable=var, variable_level=cat, group_level=lv, visit=visit)
+    for summary in res:
+        rows += _blocks(inp.ctx, [({**cols, "variable": var}, pairs) for cols, pairs in summary.ard_blocks()],
+                        visit=visit)
     return rows
 
 
 def _continuous_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequence[str], *,
                      visit: str = "", total: bool = True) -> Rows:
+    """n, mean, SD, median, Q1, Q3, min, max per group (and all groups): SAS PROC MEANS with
+    QNTLDEF=5."""
+    res = estimate_summary_by_group(pd.to_numeric(df[var], errors="coerce"), df[inp.spec.group].astype(str),
+                                    group_levels=list(arms), total=total)
     rows: Rows = []
-    for lv in [*arms, ""] if total else arms:
-        sub = df[var] if lv == "" else df.loc[df[inp.spec.group].astype(str) == lv, var]
-        rows += make_rows(inp.ctx, _summary(sub), variable=var, group_level=lv, visit=visit)
+    for summary in res:
+        rows += make_rows(inp.ctx, dict(summary.to_ard_rows()), variable=var, group_level=summary.group_level,
+                          visit=visit)
     return rows
 
 
@@ -247,17 +250,6 @@ def _categorical(inp: AnalysisInput) -> Rows:
 
 # --------------------------------------------------------------------------------------------
 # ANCOVA (statistics: dermsim.analysis.ancova)
-
-def _blocks(ctx, blocks, *, visit: str = "", drop: Sequence[str] = ()) -> Rows:
-    """ARD rows from a result's ``ard_blocks()`` (columns, pairs), at ``visit``."""
-    rows: Rows = []
-    for cols, pairs in blocks:
-        kept = {k: v for k, v in pairs if k not in drop}
-        if kept:
-            rows += make_rows(ctx, kept, visit=cols.get("visit", visit),
-                              **{k: v for k, v in cols.items() if k != "visit"})
-    return rows
-
 
 def _ancova_terms(inp: AnalysisInput) -> tuple[list[str], list[str]]:
     """(class covariates, numeric covariates): text covariates and those named in option
