@@ -3,7 +3,8 @@
 Expected numbers: ``tests/reference/r/ancova_lsmeans.csv``, written by
 ``Rscript tests/reference/r/ancova_lsmeans.R`` (R 4.2, emmeans 1.8, car):
 ``options(contrasts = c("contr.sum", "contr.poly")); fit <- lm(CHG ~ TRTP + SITEGR1 + BASE)``
-(and ``TRTP * SITEGR1 + BASE``; CAMIS ``post ~ drug * sex + pre``), ``car::Anova(fit, type = 3)``,
+(and ``TRTP * SITEGR1 + BASE``; CAMIS ``post ~ drug * sex + pre`` and ``post ~ drug * pre``),
+``car::Anova(fit, type = 3)``,
 ``emmeans(fit, "TRTP", weights = "equal" | "proportional")``,
 ``pairs(em, adjust = "none")``; dose response ``lm(CHG ~ TRTPN + SITEGR1 + BASE)``.
 Data: CDISC Pilot 01 ADADAS (PARAMCD ACTOT, AVISIT Week 24, EFFFL Y, ANL01FL Y: the pilot's
@@ -99,6 +100,12 @@ def test_camis_drug_by_sex_interaction_matches_r(drug, expected, weights, weight
                           interactions=[("drug", "sex")], weights=weights)
     _compare(expected, "drug_sex", res, weights_r,
              {"drug": "drug", "sex": "sex", "pre": "pre", "drug*sex": "drug:sex"})
+
+
+def test_camis_separate_slopes_matches_r(drug, expected):
+    """``lm(post ~ drug * pre)``: heterogeneous slopes; LS means at the mean of pre."""
+    res = estimate_ancova(drug, "post", "drug", covariates=["pre"], interactions=[("drug", "pre")])
+    _compare(expected, "drug_pre", res, "equal", {"drug": "drug", "pre": "pre", "drug*pre": "drug:pre"})
 
 
 def test_pilot_dose_response_matches_r(adas, expected):

@@ -55,6 +55,8 @@ add("pilot_dose", "slope", "TRTPN", "", "", list(estimate = dose["TRTPN", 1], se
 # 2. CAMIS drug_trial.csv with a drug x sex interaction and observed-margin weights
 dt <- read.csv(file.path(shared, "reference", "camis", "drug_trial.csv"), stringsAsFactors = TRUE)
 one("drug_sex", lm(post ~ drug * sex + pre, data = dt), "drug", c("equal", "proportional"))
+# 3. separate slopes (drug x pre): Type III of drug at pre = 0, LS means at the mean of pre
+one("drug_pre", lm(post ~ drug * pre, data = dt), "drug", c("equal"))
 
 out <- do.call(rbind, rows)
 write.csv(out, file.path(out_dir, "ancova_lsmeans.csv"), row.names = FALSE, na = "")
