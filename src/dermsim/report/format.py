@@ -14,7 +14,7 @@ formats as "NE" (not estimable), as SAS LIFETEST prints an unreached confidence 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import overload
 
 import numpy as np
@@ -45,7 +45,8 @@ def _to_decimal(x: float, digits: int) -> Decimal:
         d = Decimal(repr(float(x)))
     except (InvalidOperation, ValueError):  # pragma: no cover - float() already validated
         raise InvalidInputError(f"value to round must be a number; got {x!r}.") from None
-    return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    # a double has at most 309 integer digits: enough precision that quantize never overflows
+    return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def _round_scalar(x: float, digits: int) -> float:
@@ -56,6 +57,31 @@ def _round_scalar(x: float, digits: int) -> float:
 
 
 _round_ufunc = np.frompyfunc(_round_scalar, 2, 1)
+_WIDE = Context(prec=400)
+
+
+def _round_array(arr: np.ndarray, digits: int) -> np.ndarray:
+    """Vectorized: round on the scaled value, and send only values whose scaled fraction lies
+    within 1e-9 (relative) of one half to the exact decimal path. Away from a half, the double
+    and its shortest decimal repr round the same way, so the result equals the exact rule."""
+    out = arr.copy()
+    finite = np.isfinite(arr)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = arr * 10.0**digits
+        mag = np.abs(scaled)
+        floor = np.floor(mag)
+        frac = mag - floor
+        rounded = np.copysign(floor + (frac >= 0.5), scaled)
+        fast = rounded / 10.0**digits if digits >= 0 else rounded * 10.0 ** (-digits)
+        near = finite & (np.abs(frac - 0.5) <= 1e-9 * np.maximum(mag, 1.0))
+        # beyond 2**52 a double is an integer: nothing to round at digits >= 0
+        keep = finite & (np.abs(arr) >= 2.0**52) if digits >= 0 else np.zeros_like(finite)
+    ok = finite & ~near & ~keep & np.isfinite(fast)
+    out[ok] = fast[ok]
+    slow = finite & ~ok & ~keep
+    if slow.any():
+        out[slow] = _round_ufunc(arr[slow], digits).astype(float)
+    return out
 
 
 @overload
@@ -75,8 +101,7 @@ def round_half_away(x, digits: int = 0):
         if _is_missing(x):
             return float("nan")
         return _round_scalar(float(x), digits)  # type: ignore[arg-type]
-    arr = np.asarray(x, dtype=float)
-    return _round_ufunc(arr, digits).astype(float)
+    return _round_array(np.asarray(x, dtype=float), digits)
 
 
 def fmt_num(x: float | None, digits: int = 1, *, missing: str = "", signed_zero: bool = False) -> str:

@@ -84,3 +84,22 @@ def test_bad_digits_named():
         round_half_away(1.0, 1.5)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="value to format must be a number"):
         fmt_num("abc", 1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("digits", [-2, 0, 1, 2, 3, 4])
+def test_vectorized_path_equals_exact_decimal_rule(digits):
+    """The array path rounds on scaled doubles and falls back to decimal near halves; it must
+    agree with the scalar decimal rule everywhere, halves included."""
+    rng = np.random.default_rng(digits + 10)
+    halves = (rng.integers(-10**6, 10**6, 3000) + 0.5) / 10.0**digits  # exact x.5 in decimal
+    values = np.concatenate([halves, rng.normal(0, 1e3, 3000), rng.normal(0, 1e-2, 1000),
+                             [0.0, -0.0, 1e300, -1e300, 2.0**53 + 2, 42.65, 1.005, 2.675]])
+    fast = round_half_away(values, digits)
+    exact = np.array([round_half_away(float(v), digits) for v in values])
+    np.testing.assert_array_equal(fast, exact)
+
+
+def test_huge_values_do_not_overflow_the_decimal_context():
+    assert round_half_away(1e30, 2) == 1e30
+    assert fmt_num(1e20, 0) == "100000000000000000000"
+    assert round_half_away(-1e300, -3) == -1e300
