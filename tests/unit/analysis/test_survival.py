@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dermsim.analysis.ard import ArdContext, frame_from_rows, make_rows, validate_ard
 from dermsim.analysis.survival import (
@@ -191,3 +193,18 @@ def test_pilot_f14_ttde_matches_r(shared_dir):
                                    rtol=1e-12)
     lr = test_logrank(tte.AVAL, 1 - tte.CNSR, tte.TRTA)
     np.testing.assert_allclose(lr.statistic, r("log-rank", "", "", "statistic"), rtol=1e-10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=1, max_size=40))
+def test_km_properties(records):
+    """S non-increasing within [0, 1]; every band holds S; numbers at risk non-increasing."""
+    t = np.array([r[0] for r in records], float)
+    e = np.array([r[1] for r in records], int)
+    km = estimate_km(t, e)
+    assert np.all(np.diff(km.survival) <= 1e-15) and np.all((km.survival >= 0) & (km.survival <= 1))
+    ok = np.isfinite(km.ci_lower)
+    assert np.all(km.ci_lower[ok] <= km.survival[ok] + 1e-12)
+    assert np.all(km.survival[ok] <= km.ci_upper[ok] + 1e-12)
+    assert np.all(np.diff(km.at_risk(np.arange(0, 32))) <= 0)
+    assert km.n_events == e.sum()

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dermsim.errors import InvalidInputError
 from dermsim.report.format import fmt_ci, fmt_n_pct, fmt_num, fmt_p, fmt_pct, round_half_away
@@ -103,3 +105,13 @@ def test_huge_values_do_not_overflow_the_decimal_context():
     assert round_half_away(1e30, 2) == 1e30
     assert fmt_num(1e20, 0) == "100000000000000000000"
     assert round_half_away(-1e300, -3) == -1e300
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), st.integers(min_value=0, max_value=6))
+def test_rounding_properties(x, digits):
+    """Within half a unit of the last digit, odd around zero, and idempotent."""
+    r = round_half_away(x, digits)
+    assert abs(r - x) <= 0.5 * 10.0**-digits * (1 + 1e-9) + abs(x) * 1e-15
+    assert round_half_away(-x, digits) == -r
+    assert round_half_away(r, digits) == r
