@@ -40,12 +40,14 @@ def _root(
 # Command groups register themselves on ``app`` when imported.
 # (groups are imported here, one line each)
 from dermsim.cli import analyze as _analyze  # noqa: E402,F401
+from dermsim.cli import calibrate as _calibrate  # noqa: E402,F401
 from dermsim.cli import clinic as _clinic  # noqa: E402,F401
 from dermsim.cli import data as _data  # noqa: E402,F401
 from dermsim.cli import evidence as _evidence  # noqa: E402,F401
 from dermsim.cli import model as _model  # noqa: E402,F401
 from dermsim.cli import population as _population  # noqa: E402,F401
 from dermsim.cli import simulate as _simulate  # noqa: E402,F401
+from dermsim.cli import trial as _trial  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:
