@@ -6,7 +6,8 @@
   3.9286, p 0.04747, common OR 7 (1.026713, 47.725133);
 * ``tests/reference/r/binary_stats.csv`` written by ``Rscript tests/reference/r/binary_stats.R``
   (R 4.2, base stats): ``binom.test``, ``prop.test(correct = FALSE/TRUE)``, ``chisq.test``,
-  ``fisher.test`` (2 x 2 and R x C), ``mantelhaen.test`` (2 x 2 x K and R x C x K).
+  ``fisher.test`` (2 x 2 and R x C), ``mantelhaen.test`` (2 x 2 x K and R x C x K),
+  ``prop.trend.test``, saturated ``glm`` Wald limits.
 Printed values: ``abs(value - printed) <= 0.5 * 10**-digits``; R CSV values: ``rel=1e-9``.
 """
 
@@ -32,6 +33,7 @@ from dermsim.analysis import (
     test_exact_common_odds_ratio,
     test_fisher_exact,
     test_mantel_haenszel,
+    test_trend,
 )
 
 R_CSV = Path(__file__).resolve().parent / "r" / "binary_stats.csv"
@@ -170,3 +172,15 @@ def test_two_group_ratios_match_r(r_ref: dict) -> None:
     assert (e.estimate, e.ci_lower, e.ci_upper) == pytest.approx(
         (r_ref[("ratio_2x2", "fisher_or")], r_ref[("ratio_2x2", "fisher_or_lower")],
          r_ref[("ratio_2x2", "fisher_or_upper")]), rel=1e-4)
+
+
+def test_cochran_armitage_trend_matches_r(r_ref: dict, shared_dir: Path) -> None:
+    """R ``prop.trend.test(responders, totals, score)`` (X2 = Z^2 of SAS ``TREND``) for responders
+    AVAL > 4 over TRTPN 0, 54, 81 (dose scores) and over 1, 2, 3 (table scores); rel 1e-9."""
+    d = pd.read_csv(shared_dir / "reference" / "camis" / "adcibc.csv")
+    g = d.assign(R=d.AVAL > 4).groupby("TRTPN")["R"].agg(["sum", "count"]).sort_index()
+    t = test_trend(g["sum"].to_numpy(), g["count"].to_numpy(), g.index.to_numpy(dtype=float))
+    assert t.statistic ** 2 == pytest.approx(r_ref[("trend_dose", "x2")], rel=1e-9)
+    assert t.p_value == pytest.approx(r_ref[("trend_dose", "p")], rel=1e-9)
+    t1 = test_trend(g["sum"].to_numpy(), g["count"].to_numpy())
+    assert t1.statistic ** 2 == pytest.approx(r_ref[("trend_rank", "x2")], rel=1e-9)

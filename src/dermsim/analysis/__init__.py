@@ -24,7 +24,7 @@ from dermsim.analysis.cmh import (
     test_cmh,
     test_cmh_frame,
 )
-from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
+from dermsim.analysis.contingency import test_chi_square, test_fisher_exact, test_trend
 from dermsim.analysis.logistic import estimate_marginal_risk_difference
 from dermsim.analysis.proportions import (
     PROPORTION_METHODS,
@@ -103,4 +103,5 @@ __all__ = [
     "test_exact_common_odds_ratio",
     "test_fisher_exact",
     "test_mantel_haenszel",
+    "test_trend",
 ]

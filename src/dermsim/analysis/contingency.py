@@ -6,7 +6,9 @@ and SAS ``EXACT FISHER``) and R x C by full enumeration of the tables with the o
 scipy's R x C path is a Monte Carlo permutation test, so the exact enumeration is written here;
 it refuses tables with more than ``max_tables`` partial tables rather than run for hours.
 ``test_chi_square`` is Pearson's X2, with Yates' correction on 2 x 2 tables when asked
-(SAS ``CHISQ``: "Chi-Square" and "Continuity Adj. Chi-Square").
+(SAS ``CHISQ``: "Chi-Square" and "Continuity Adj. Chi-Square"). ``test_trend`` is the
+Cochran-Armitage test for a trend in proportions over ordered groups (SAS ``TREND``), e.g.
+vehicle, 0.75 % and 1.5 % cream.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from scipy import special, stats
 from dermsim.analysis.results import TestResult
 from dermsim.errors import InvalidInputError
 
-__all__ = ["test_chi_square", "test_fisher_exact"]
+__all__ = ["test_chi_square", "test_fisher_exact", "test_trend"]
 
 
 def _table(table: object) -> np.ndarray:
@@ -140,5 +142,29 @@ def test_chi_square(table: object, *, correction: bool = False) -> TestResult:
                       method=method)
 
 
+def test_trend(responders: object, totals: object, scores: object | None = None) -> TestResult:
+    """Cochran-Armitage trend test of responder proportions over ordered groups (SAS ``TREND``:
+    ``Z = sum_i x_i (s_i - s_bar) / sqrt(p (1 - p) sum_i n_i (s_i - s_bar)^2)``, two-sided p;
+    ``statistic`` is Z, ``df`` is NaN). Scores default to 1, 2, ... (table scores)."""
+    x = np.asarray(responders, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    if x.ndim != 1 or x.shape != n.shape or x.size < 2:
+        raise InvalidInputError(f"responders and totals must be 1-D arrays over at least 2 groups; got "
+                                f"shapes {x.shape} and {n.shape}.")
+    if np.any(x < 0) or np.any(x > n) or np.any(n <= 0):
+        raise InvalidInputError("responders must be within [0, totals] and totals > 0 in every group.")
+    s = np.arange(1.0, x.size + 1) if scores is None else np.asarray(scores, dtype=float)
+    if s.shape != x.shape:
+        raise InvalidInputError(f"scores must have one value per group ({x.size}); got {s.size}.")
+    big_n = n.sum()
+    p = x.sum() / big_n
+    s_bar = (n * s).sum() / big_n
+    var = p * (1 - p) * (n * (s - s_bar) ** 2).sum()
+    z = float((x * (s - s_bar)).sum() / np.sqrt(var)) if var > 0 else float("nan")
+    return TestResult(statistic=z, df=float("nan"), p_value=float(2 * special.ndtr(-abs(z))),
+                      method="cochran_armitage")
+
+
+test_trend.__test__ = False  # type: ignore[attr-defined]
 test_fisher_exact.__test__ = False  # type: ignore[attr-defined]  # statistics, not pytest tests
 test_chi_square.__test__ = False  # type: ignore[attr-defined]

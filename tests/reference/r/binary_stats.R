@@ -81,6 +81,14 @@ fr <- glm(resp ~ act, family = binomial(link = "log"), weights = w, data = g)
 cr <- exp(confint.default(fr)["act", ])
 add("ratio_2x2", "katz_rr", exp(coef(fr)["act"])); add("ratio_2x2", "katz_lower", cr[1]); add("ratio_2x2", "katz_upper", cr[2])
 
+# Cochran-Armitage trend of responders (AVAL > 4) over dose TRTPN (0, 54, 81 mg): prop.trend.test
+# gives X2 = Z^2 of SAS TREND
+resp <- tapply(d$AVAL > 4, d$TRTPN, sum); tot <- tapply(d$AVAL > 4, d$TRTPN, length)
+tr <- prop.trend.test(resp, tot, score = as.numeric(names(resp)))
+add("trend_dose", "x2", tr$statistic); add("trend_dose", "p", tr$p.value)
+tr1 <- prop.trend.test(resp, tot)
+add("trend_rank", "x2", tr1$statistic); add("trend_rank", "p", tr1$p.value)
+
 res <- do.call(rbind, out)
 write.csv(res, "tests/reference/r/binary_stats.csv", row.names = FALSE)
 print(res, digits = 10)

@@ -39,3 +39,17 @@ def test_chi_square_yates_only_on_2x2() -> None:
         stats.chi2_contingency(t3, correction=False).statistic, rel=1e-14)
     with pytest.raises(InvalidInputError, match="whole counts"):
         test_chi_square([[1.5, 2], [3, 4]])
+
+
+def test_trend_is_cmh_correlation_rescaled() -> None:
+    """Cochran-Armitage Z^2 times (N - 1) / N is the one-stratum CMH correlation statistic."""
+    from dermsim.analysis.cmh import test_cmh
+    from dermsim.analysis.contingency import test_trend
+
+    x = np.array([5, 9, 14])
+    n = np.array([30, 31, 29])
+    z = test_trend(x, n, [0, 1, 2]).statistic
+    q = test_cmh(np.stack([x, n - x], -1)[None], row_scores=[0, 1, 2]).correlation.statistic
+    assert z ** 2 * (n.sum() - 1) / n.sum() == pytest.approx(q, rel=1e-12)
+    with pytest.raises(InvalidInputError, match="one value per group"):
+        test_trend(x, n, [0, 1])
