@@ -1,0 +1,83 @@
+"""``calibrate``: targets + seed -> posterior (the function behind ``dermsim calibrate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dermsim._validate import check_int
+from dermsim.calibration.posterior import DEFAULT_VERSION, Posterior, code_version
+from dermsim.calibration.priors import Prior, default_prior
+from dermsim.calibration.smc import SMCConfig, compute_proposal_mixture_logpdf, run_abc_smc
+from dermsim.calibration.summaries import (
+    STAT_NAMES,
+    binomial_uniforms,
+    compute_distance,
+    compute_summaries,
+    make_setup,
+    simulate_stats,
+)
+from dermsim.calibration.targets import DEFAULT_TARGETS, load_targets
+
+CALIBRATION_POPULATION = "true-ad1"  # pooled TRuE-AD1/2 baseline (true-ad2.toml is the same spec)
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """Size of a calibration run (the shipped run: 1,500 virtual patients per arm, 120 particles,
+    240 proposals x 7 generations = 1,680 candidates, about 15-20 min on one core)."""
+
+    n_vp: int = 1500
+    smc: SMCConfig = SMCConfig()
+    population: str = CALIBRATION_POPULATION
+
+    def __post_init__(self) -> None:
+        check_int("n_vp", self.n_vp, minimum=10)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_vp": self.n_vp, "population": self.population, **self.smc.to_dict()}
+
+
+def calibrate(seed: int, *, targets_path: str | Path | None = None, config: CalibrationConfig | None = None,
+              checkpoint: str | Path | None = None, resume: bool = False, prior: Prior | None = None,
+              progress: Callable[[int, int], None] | None = None, command: str = "",
+              version: str = DEFAULT_VERSION, stop_after: int | None = None) -> Posterior:
+    """Fit the calibrated parameters to the targets by ABC-SMC; returns the posterior."""
+    config = CalibrationConfig() if config is None else config
+    targets_path = Path(targets_path) if targets_path is not None else DEFAULT_TARGETS
+    targets = load_targets(targets_path)
+    prior = default_prior() if prior is None else prior
+    setup = make_setup(config.population, config.n_vp, seed)
+    uniforms = binomial_uniforms(targets, seed)
+
+    def evaluate(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stats = simulate_stats(prior.to_natural(z), prior, setup)
+        return compute_distance(compute_summaries(stats, targets, uniforms), targets), stats
+
+    meta = {"targets_sha256": targets.sha256, "calibration": config.to_dict(), "prior": prior.to_dict()}
+    state = run_abc_smc(prior, evaluate, config.smc, seed, checkpoint=checkpoint, resume=resume, meta=meta,
+                        progress=progress, stop_after=stop_after)
+    log_q = compute_proposal_mixture_logpdf(state, prior, state.all_z)
+
+    def rnd(a: np.ndarray) -> list:
+        return np.round(np.asarray(a, float), 6).tolist()
+
+    extra = {
+        "created_by": command or f"dermsim calibrate --seed {seed}",
+        "calibration": config.to_dict(),
+        "targets": targets.to_dict()["targets"],
+        "stat_names": list(STAT_NAMES),
+        "smc": {"generations_done": state.generation + 1, "epsilons": state.epsilons, "ess": state.ess},
+        "distances": rnd(state.distances),
+        "stats": rnd(state.stats),
+        "archive": {"z": rnd(state.all_z), "stats": rnd(state.all_stats),
+                    "generation": state.all_generation.astype(int).tolist(), "log_q": rnd(log_q)},
+    }
+    return Posterior(version=version, names=tuple(prior.names), draws=prior.to_natural(state.particles),
+                     weights=state.weights, prior=prior, targets_sha256=targets.sha256,
+                     targets_version=targets.version, code_version=code_version(), seed=int(seed),
+                     command=extra["created_by"], meta=extra)
