@@ -60,11 +60,17 @@ REGION_GROUPS: dict[str, tuple[str, ...]] = {
 }
 # An average month for tube counts (365.25 / 12 days).
 DAYS_PER_MONTH = 365.25 / 12.0
-# Weight and height further than this many CDC SDS from the age median (both sexes) are refused as
-# implausible (typing errors such as 210 kg for 21 kg); +-6 SDS keeps severe obesity and short stature.
+# Height further than this many CDC SDS from the age median (both sexes) is refused as implausible
+# (typing errors such as 16 cm for 116 cm); +-6 SDS keeps severe short stature.
 PLAUSIBLE_SDS = 6.0
+# Weight SDS cannot flag such typos: with L < 0 the CDC LMS curve compresses the upper tail (210 kg
+# at 6 y is only +5 SDS), so weight is checked as a ratio to the age median instead.
+PLAUSIBLE_WEIGHT_RATIO = (0.4, 4.0)
 MAX_AGE_Y = 120.0
 DEFAULT_DRAWS = 4000
+# A planned 60 g/week typed as 60/7 g/day comes back as 60.000000000000014 g/week; the label
+# check must not call that an excess. 1e-12 relative is far below any clinically meaningful amount.
+LIMIT_RTOL = 1e-12
 
 
 def region_choices() -> tuple[str, ...]:
@@ -152,6 +158,17 @@ class DosePlanInput:
     def _check_plausible(self, name: str, value: float) -> None:
         measurement = "weight" if name == "weight_kg" else "height"
         sexes = np.array([self.sex] if self.sex else list(growth.SEXES))
+        if measurement == "weight":
+            zero = np.zeros(sexes.size)
+            median = growth.compute_measurement_from_sds(zero, "weight", sexes, np.full(sexes.size,
+                                                                                        float(self.age_y)))
+            ratio = value / float(np.mean(median))
+            lo, hi = PLAUSIBLE_WEIGHT_RATIO
+            if not lo <= ratio <= hi:
+                raise InvalidInputError(
+                    f"weight_kg must be plausible for age {self.age_y:g} y ({lo:g} to {hi:g} times the CDC "
+                    f"median of {float(np.mean(median)):.1f} kg); got {value:g}.")
+            return
         sds = growth.compute_sds(np.full(sexes.size, value), measurement, sexes,
                                  np.full(sexes.size, float(self.age_y)))
         if np.min(np.abs(sds)) > PLAUSIBLE_SDS:
@@ -343,11 +360,16 @@ def _posterior_parameters() -> tuple[ParameterSet, str, str]:
             "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)")
 
 
+def _within(value: float, limit: float) -> bool:
+    """value <= limit, forgiving only the float noise of unit conversions (g/day x 7)."""
+    return value <= limit * (1.0 + LIMIT_RTOL)
+
+
 def _label_checks(ev: Evidence, age_y: float, treated_pct: float, g_week: float) -> tuple[LabelCheck, ...]:
     checks = []
     bsa = ev.label.facts["max_bsa_pct"]
     limit = float(bsa.number or 0.0)
-    within = treated_pct <= limit
+    within = _within(treated_pct, limit)
     checks.append(LabelCheck(
         "max_bsa_pct", treated_pct, limit, "%BSA", within, "label.toml:facts.max_bsa_pct", bsa.status,
         f"treated {treated_pct:.1f}% BSA {'is within' if within else 'EXCEEDS'} the label maximum of "
@@ -361,7 +383,7 @@ def _label_checks(ev: Evidence, age_y: float, treated_pct: float, g_week: float)
         key = f"label.toml:max_amount.{idx}.{name}"
         if fact.status in ("C", "D") and fact.number is not None:
             lim = float(fact.number)
-            ok = value <= lim
+            ok = _within(value, lim)
             msg = (f"{value:.1f} {unit} {'is within' if ok else 'EXCEEDS'} the label maximum of "
                    f"{lim:g} {unit} for ages {group}")
             checks.append(LabelCheck(name, value, lim, unit, ok, key, fact.status, msg))
