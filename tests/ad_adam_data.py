@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ARMS = (("Ruxolitinib cream 0.75%", 1), ("Ruxolitinib cream 1.5%", 2), ("Vehicle", 0))
+ARMS = (("Ruxolitinib cream 0.75%", 1), ("Ruxolitinib cream 1.5%", 2), ("Vehicle cream BID", 0))
 VISITS = (("Baseline", 0), ("Week 1", 1), ("Week 2", 2), ("Week 4", 4), ("Week 8", 8))
 
 
@@ -23,8 +23,10 @@ def make_ad_adam(n: int = 60, seed: int = 5) -> dict[str, pd.DataFrame]:
         "SEX": rng.choice(["F", "M"], n),
         "RACE": rng.choice(["WHITE", "BLACK OR AFRICAN AMERICAN", "ASIAN"], n),
         "IGABL": rng.choice([2, 3], n), "BSABL": rng.uniform(3, 20, n).round(1),
+        "EASIBL": np.nan, "NRSBL": np.nan,
         "ITTFL": "Y", "SAFFL": "Y", "EFFFL": "Y",
     })
+    adsl["STRATAR"] = adsl["AGEGR1"] + " / IGA " + adsl["IGABL"].astype(str)
     drop = rng.random(n) < 0.15
     adsl["EOSSTT"] = np.where(drop, "DISCONTINUED", "COMPLETED")
     adsl["DCSREAS"] = np.where(drop, rng.choice(["LACK OF EFFICACY", "WITHDRAWAL BY SUBJECT"], n), "")
@@ -39,7 +41,7 @@ def make_ad_adam(n: int = 60, seed: int = 5) -> dict[str, pd.DataFrame]:
         nrs = np.clip(nrs0 - 6 * effect * frac * rng.uniform(0.3, 1.5, n), 0, 10).round(0)
         seen = ~(drop & (day >= 4)) if day > 0 else np.ones(n, bool)
         for pcd, val, base in (("EASI", easi, easi0), ("IGA", iga, adsl["IGABL"].to_numpy(float)),
-                               ("NRS", nrs, nrs0)):
+                               ("ITCHNRS", nrs, nrs0)):
             rows.append(pd.DataFrame({"USUBJID": usubjid, "PARAMCD": pcd, "AVISIT": vis, "AVISITN": day,
                                       "AVAL": np.where(seen, val, np.nan), "BASE": base}))
         if day > 0:
@@ -50,6 +52,8 @@ def make_ad_adam(n: int = 60, seed: int = 5) -> dict[str, pd.DataFrame]:
                 base = nrs0 if pcd == "NRS4" else np.nan
                 rows.append(pd.DataFrame({"USUBJID": usubjid, "PARAMCD": pcd, "AVISIT": vis, "AVISITN": day,
                                           "AVAL": np.where(seen, r.astype(float), np.nan), "BASE": base}))
+    adsl["EASIBL"] = easi0.round(1)
+    adsl["NRSBL"] = nrs0
     adeff = pd.concat(rows, ignore_index=True)
     adeff = adeff[adeff["AVAL"].notna()].reset_index(drop=True)
     adeff["CHG"] = np.where(adeff["AVISITN"] > 0, adeff["AVAL"] - adeff["BASE"], np.nan)

@@ -14,6 +14,7 @@ from dermsim.cli import main
 from dermsim.io.ard import read_ard
 
 ROOT = Path(__file__).resolve().parents[2]
+VEH = "Vehicle cream BID"
 PILOT_PLAN = ROOT / "examples" / "cdisc_pilot" / "plan.toml"
 PILOT_IDS = {"t14-1-01", "t14-2-01", "t14-3-01", "t14-3-13", "t14-5-01", "f14-ttde"}
 
@@ -64,8 +65,8 @@ def test_ad_default_plan_on_a_small_adam(tmp_path: Path, capsys: pytest.CaptureF
     ard = pd.read_parquet(tmp_path / "out" / "ard.parquet")
     primary = ard[ard["analysis_id"] == "iga-ts-w8"]
     arms = set(primary.loc[primary["stat_name"] == "pct", "group_level"])
-    assert arms == {"Ruxolitinib cream 0.75%", "Ruxolitinib cream 1.5%", "Vehicle"}
-    rd = primary[(primary["comparator"] == "Vehicle") & (primary["stat_name"].isin(
+    assert arms == {"Ruxolitinib cream 0.75%", "Ruxolitinib cream 1.5%", VEH}
+    rd = primary[(primary["comparator"] == VEH) & (primary["stat_name"].isin(
         ["estimate", "ci_lower", "ci_upper", "p_value"]))]
     assert len(rd) >= 8 and rd["stat_value"].notna().all()
 
@@ -80,9 +81,9 @@ def _bad(tmp_path: Path, change) -> Path:
     (lambda d: d.update(adsl=pd.concat([d["adsl"], d["adsl"].iloc[[0]]])), None,
      ["ADSL", "USUBJID", "AD3-001"]),
     (lambda d: d.update(adeff=d["adeff"].drop(columns="BASE")), None, ["ADEFF", "BASE"]),
-    (lambda d: None, ('parameter = "NRS"', 'parameter = "NRSX"'), ["ADEFF", "PARAMCD", "NRSX"]),
-    (lambda d: d.update(adsl=d["adsl"].assign(AGEGR1=d["adsl"]["AGEGR1"].where(d["adsl"].index > 0, ""))),
-     None, ["ADEFF", "AGEGR1", "covariates", "AD3-001"]),
+    (lambda d: None, ('parameter = "ITCHNRS"', 'parameter = "NRSX"'), ["ADEFF", "PARAMCD", "NRSX"]),
+    (lambda d: d.update(adsl=d["adsl"].assign(STRATAR=d["adsl"]["STRATAR"].where(d["adsl"].index > 0, ""))),
+     None, ["ADEFF", "STRATAR", "covariates", "AD3-001"]),
 ])
 def test_bad_input_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], change, plan_edit,
                                    expect: list[str]) -> None:

@@ -64,12 +64,24 @@ def _records(inp: AnalysisInput, visit: str, *, strategy: str | None = None) -> 
     strategy = strategy or spec.estimand or "observed"
     subjects = None
     if strategy == "composite_nri":
-        svars = [c for c in dict.fromkeys([_KEY, spec.group, *spec.strata, *spec.covariates])
-                 if c and c in df.columns]
-        subjects = df[svars].drop_duplicates(_KEY)
+        subjects = _population_subjects(inp)
     ice = spec.options.get("ice_flag")
     return apply_estimand(strategy, df, variable=_variable(inp), visits=[visit], subjects=subjects,
                           ice_flag=str(ice) if ice else None, dataset=inp.dataset_label)
+
+
+def _population_subjects(inp: AnalysisInput) -> pd.DataFrame:
+    """Every subject of the population, one row each, for the composite strategy: from ADSL when
+    the population filter, group and strata are ADSL variables (so that a subject without any
+    record of the parameter still counts, as a non-responder), else from the analysis records."""
+    spec = inp.spec
+    svars = [c for c in dict.fromkeys([_KEY, spec.group, *spec.strata, *spec.covariates]) if c]
+    adsl = inp.datasets.get("adsl")
+    pop = spec.population_filter
+    if (adsl is not None and spec.dataset != "adsl" and set(pop.names) <= set(adsl.columns)
+            and {_KEY, spec.group, *spec.strata} <= set(adsl.columns)):
+        return adsl.loc[pop.mask(adsl), [c for c in svars if c in adsl.columns]]
+    return inp.data[[c for c in svars if c in inp.data.columns]].drop_duplicates(_KEY)
 
 
 def _variable(inp: AnalysisInput) -> str:

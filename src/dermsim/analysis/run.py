@@ -207,7 +207,8 @@ def _subgroup_runs(spec: AnalysisSpec, df: pd.DataFrame) -> list[tuple[AnalysisS
     for var in spec.subgroups:
         for level in group_levels(df, var):
             sel = df[df[var].astype(str) == level]
-            cond = f"{var} == {level!r}".replace("'", '"')
+            numeric = pd.api.types.is_numeric_dtype(df[var]) and not pd.api.types.is_bool_dtype(df[var])
+            cond = f"{var} == {level}" if numeric else f"{var} == {level!r}".replace("'", '"')
             pop = f"({spec.population}) and {cond}" if spec.population else cond
             out.append((spec.model_copy(update={"population": pop}), sel))
     return out

@@ -12,6 +12,7 @@ from dermsim.analysis.plan import AnalysisPlan, default_plan_path, load_plan
 from dermsim.analysis.run import run_plan
 from dermsim.errors import DataValidationError, InvalidInputError
 
+VEH = "Vehicle cream BID"
 CTX = ArdContext(analysis_id="a", dataset="ADSL", group="TRT01P", method="demographics")
 
 
@@ -64,7 +65,7 @@ def test_default_plan_subject_level_and_safety_analyses_on_fixture() -> None:
     assert got["sd"] == pytest.approx(adsl["AGE"].std(), rel=1e-12)
     iga = ard[(ard.analysis_id == "demographics") & (ard.variable == "IGABL") & (ard.stat_name == "count")]
     assert set(iga.variable_level) == {"2", "3"}          # declared categorical although numeric
-    pct = ard[(ard.analysis_id == "teae-soc-pt") & (ard.stat_name == "pct") & (ard.group_level == "Vehicle")]
+    pct = ard[(ard.analysis_id == "teae-soc-pt") & (ard.stat_name == "pct") & (ard.group_level == VEH)]
     assert ((pct.stat_value >= 0) & (pct.stat_value <= 100)).all()
     # subjects never exceed events; Fisher p-values only against the comparator
     soc = ard[ard.analysis_id == "teae-soc-pt"].pivot_table(
@@ -72,7 +73,7 @@ def test_default_plan_subject_level_and_safety_analyses_on_fixture() -> None:
     ok = soc.dropna(subset=["count"])
     assert (ok["count"] <= ok["n_events"]).all()
     fisher = ard.stat_name.eq("p_value") & ard.analysis_id.eq("teae-soc-pt")
-    assert set(ard.loc[fisher, "comparator"]) == {"Vehicle"}
+    assert set(ard.loc[fisher, "comparator"]) == {VEH}
 
 
 def test_default_plan_mi_ancova_is_reproducible_and_seed_dependent() -> None:
@@ -84,7 +85,7 @@ def test_default_plan_mi_ancova_is_reproducible_and_seed_dependent() -> None:
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["stat_value"], c["stat_value"])
     diff = a[(a.stat_name == "estimate") & (a.visit == "Week 8")]
-    assert set(diff.comparator) == {"Vehicle"} and len(diff) == 2
+    assert set(diff.comparator) == {VEH} and len(diff) == 2
     # the hypothetical estimand imputes dropouts: n counts every ITT subject of the arm
     n = a[(a.stat_name == "n") & (a.visit == "Week 8")]
     assert n.stat_value.sum() == 60
@@ -108,7 +109,7 @@ def test_subgroups_run_once_per_level_and_say_so_in_population() -> None:
     assert len(pops) == 5                      # four subgroups and the whole population
     inter = ard[ard.variable_level.str.startswith("interaction")]
     assert set(inter.variable_level) == {"interaction AGEGR1", "interaction IGABL"}
-    assert set(inter.population) == {'ITTFL == "Y"'} and set(inter.comparator) == {"Vehicle"}
+    assert set(inter.population) == {'ITTFL == "Y"'} and set(inter.comparator) == {VEH}
 
 
 @pytest.mark.parametrize(("mutate", "expect"), [
@@ -146,7 +147,7 @@ def test_unknown_parameter_and_dataset_are_named() -> None:
 
 def test_primary_iga_ts_layout_composite_nri_and_strata() -> None:
     """n per arm is every ITT subject (non-responder imputation); the stratified difference is the
-    one of the counts tabulated here by AGEGR1 x IGABL, and the p-value is the 2 x 2 x K CMH test."""
+    one of the counts tabulated here by STRATAR, and the p-value is the 2 x 2 x K CMH test."""
     from dermsim.analysis.stratified import estimate_common_risk_difference, test_mantel_haenszel
 
     data = make_ad_adam()
@@ -154,8 +155,7 @@ def test_primary_iga_ts_layout_composite_nri_and_strata() -> None:
     adsl = data["adsl"]
     adeff = data["adeff"]
     resp = adeff[(adeff.PARAMCD == "IGATS") & (adeff.AVISIT == "Week 8") & (adeff.AVAL == 1)]
-    subj = adsl.assign(R=adsl.USUBJID.isin(resp.USUBJID).astype(int),
-                       S=adsl.AGEGR1 + " / " + adsl.IGABL.astype(str))
+    subj = adsl.assign(R=adsl.USUBJID.isin(resp.USUBJID).astype(int), S=adsl.STRATAR)
     got = ard.pivot_table(index=["group_level", "comparator"], columns="stat_name", values="stat_value")
     for arm, sub in subj.groupby("TRT01P"):
         assert got.loc[(arm, ""), "n"] == len(sub)
@@ -163,11 +163,11 @@ def test_primary_iga_ts_layout_composite_nri_and_strata() -> None:
     tab = subj.pivot_table(index="S", columns="TRT01P", values="R", aggfunc=["sum", "count"])
     for arm in ("Ruxolitinib cream 0.75%", "Ruxolitinib cream 1.5%"):
         args = (tab[("sum", arm)].to_numpy(float), tab[("count", arm)].to_numpy(float),
-                tab[("sum", "Vehicle")].to_numpy(float), tab[("count", "Vehicle")].to_numpy(float))
+                tab[("sum", VEH)].to_numpy(float), tab[("count", VEH)].to_numpy(float))
         rd = estimate_common_risk_difference(*args)
-        assert got.loc[(arm, "Vehicle"), "estimate"] == pytest.approx(rd.estimate, rel=1e-12)
-        assert got.loc[(arm, "Vehicle"), "ci_lower"] == pytest.approx(rd.ci_lower, rel=1e-12)
-        assert got.loc[(arm, "Vehicle"), "p_value"] == pytest.approx(test_mantel_haenszel(*args).p_value,
+        assert got.loc[(arm, VEH), "estimate"] == pytest.approx(rd.estimate, rel=1e-12)
+        assert got.loc[(arm, VEH), "ci_lower"] == pytest.approx(rd.ci_lower, rel=1e-12)
+        assert got.loc[(arm, VEH), "p_value"] == pytest.approx(test_mantel_haenszel(*args).p_value,
                                                                      rel=1e-12)
 
 
@@ -183,3 +183,12 @@ def test_mi_ancova_equals_complete_data_ancova_when_nothing_is_missing() -> None
         rows = ard[(ard.stat_name == stat) & (ard.group_level != "")]     # not the slope rows
         got = rows.pivot(index="group_level", columns="analysis_id", values="stat_value")
         np.testing.assert_allclose(got["easi-pchg"], got["obs"], rtol=1e-10)
+
+
+def test_composite_strategy_counts_subjects_without_any_record_as_non_responders() -> None:
+    data = make_ad_adam()
+    gone = data["adsl"]["USUBJID"].iloc[:3]
+    data["adeff"] = data["adeff"][~(data["adeff"].USUBJID.isin(gone) & (data["adeff"].PARAMCD == "IGATS"))]
+    ard = run_plan(_plan("iga-ts-w8"), data, seed=1)
+    n = ard[(ard.stat_name == "n") & (ard.comparator == "")]
+    assert n.stat_value.sum() == 60                       # every ITT subject of ADSL

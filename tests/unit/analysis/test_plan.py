@@ -131,7 +131,7 @@ def test_population_names_an_unknown_variable() -> None:
 def test_builtin_plans_load_and_cover_the_issue() -> None:
     ad = load_plan(default_plan_path())
     params = {a.parameter for a in ad.analyses}
-    assert {"IGATS", "EASI50", "EASI75", "EASI90", "NRS4", "EASI", "NRS"} <= params
+    assert {"IGATS", "EASI50", "EASI75", "EASI90", "NRS4", "EASI", "ITCHNRS"} <= params
     primary = ad.get("iga-ts-w8")
     assert primary.strata and primary.comparator and primary.method == "proportion_rd_cmh"
     assert {a.method for a in ad.analyses} >= {"demographics", "disposition", "teae_summary", "teae_soc_pt"}
