@@ -147,3 +147,39 @@ def test_pilot_demographics_anova_matches_r(shared_dir):
         exp = dict(zip(ref[ref.variable == var].stat_name, ref[ref.variable == var].stat_value, strict=True))
         np.testing.assert_allclose([res.statistic, res.df_between, res.p_value],
                                    [exp["statistic"], exp["df"], exp["p_value"]], rtol=1e-9, err_msg=var)
+
+
+def test_batched_ancova_equals_single_trial_fits():
+    from dermsim.analysis.ancova import compute_ancova_batched
+
+    rng = np.random.default_rng(3)
+    ntr, n = 6, 45
+    arm = rng.integers(0, 3, (ntr, n))
+    strata = rng.integers(0, 2, (ntr, n))
+    base = rng.normal(20, 4, (ntr, n))
+    y = -0.4 * base + (arm == 1) * -3 + (arm == 2) * -5 + strata * 1.5 + rng.normal(0, 3, (ntr, n))
+    y[0, :4] = np.nan  # missing outcomes are left out, as in the single fit
+    res = compute_ancova_batched(y, arm, n_arms=3, reference=0, strata=strata, covariates=base,
+                                 chunk_trials=4)
+    assert res.estimate.shape == (ntr, 2) and res.levels == (1, 2)
+    for i in range(ntr):
+        df = pd.DataFrame({"Y": y[i], "ARM": arm[i].astype(str), "S": strata[i].astype(str), "B": base[i]})
+        one = estimate_ancova(df, "Y", "ARM", covariates=["B"], class_covariates=["S"], pairs="reference",
+                              reference="0")
+        for j, lv in enumerate(("1", "2")):
+            d = one.difference(lv, "0")
+            ours = [res.estimate[i, j], res.se[i, j], res.p_value[i, j], res.ci_lower[i, j]]
+            np.testing.assert_allclose(ours, [d.estimate, d.se, d.p_value, d.ci_lower], rtol=1e-9)
+        assert res.df[i] == one.df_error
+
+
+def test_batched_ancova_singular_trial_gives_nan():
+    from dermsim.analysis.ancova import compute_ancova_batched
+
+    rng = np.random.default_rng(4)
+    arm = np.tile(np.arange(3), (2, 10))
+    arm[1] = np.where(arm[1] == 2, 1, arm[1])  # trial 1 has no patient on arm 2
+    res = compute_ancova_batched(rng.normal(size=(2, 30)), arm, n_arms=3)
+    assert np.all(np.isfinite(res.estimate[0])) and np.all(np.isnan(res.estimate[1]))
+    with pytest.raises(InvalidInputError, match=r"arm codes must be within \[0, 1\]; got 0\.\.2"):
+        compute_ancova_batched(rng.normal(size=(2, 30)), np.tile(np.arange(3), (2, 10)), n_arms=2)
