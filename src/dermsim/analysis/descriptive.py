@@ -206,7 +206,10 @@ def estimate_counts_by_group(values: Sequence[object] | np.ndarray | pd.Series,
     text = np.where(miss, "", s.map(lambda x: "" if pd.isna(x) else _text(x)).to_numpy().astype(object))
     g = _groups_text(groups, len(s))
     glv = _group_levels(g, group_levels)
-    present = sorted(set(text[~miss].tolist()))
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        present = [_text(v) for v in sorted(s.dropna().unique())]  # numeric order: 2 before 10
+    else:
+        present = sorted(set(text[~miss].tolist()))
     if levels is None:
         lv = present
     else:

@@ -64,6 +64,11 @@ def test_counts_denominator_rules():
     assert back == fx["T"]
 
 
+def test_numeric_categories_sort_numerically():
+    (res,) = estimate_counts_by_group(np.array([10.0, 2.0, 2.0, 1.0]), ["A"] * 4)
+    assert res.levels == ("1", "2", "10") and res.counts == (1, 2, 1)
+
+
 def test_ard_blocks_validate():
     ctx = ArdContext(analysis_id="t1", dataset="ADSL", variable="SEX", group="TRT01P")
     rows = []
