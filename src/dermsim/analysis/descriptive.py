@@ -201,7 +201,7 @@ def estimate_counts_by_group(values: Sequence[object] | np.ndarray | pd.Series,
     the ``denominator`` rules). ``levels`` fixes the order and keeps levels with no records (a
     value outside them is an error); with ``total`` a last summary covers all records (its
     mapping denominator is the sum of the groups')."""
-    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    s = (values if isinstance(values, pd.Series) else pd.Series(list(values))).infer_objects()
     miss = s.isna().to_numpy()
     text = np.where(miss, "", s.map(lambda x: "" if pd.isna(x) else _text(x)).to_numpy().astype(object))
     g = _groups_text(groups, len(s))
