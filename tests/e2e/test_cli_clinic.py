@@ -1,0 +1,84 @@
+"""``dermsim dose`` and ``dermsim family-sheet`` driven as a user would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dermsim.cli import main
+from dermsim.report.family_sheet import find_chromium
+
+ISSUE = ["dose", "--age", "6", "--weight", "21", "--height", "116", "--regions", "arms:50,legs:30,trunk:10",
+         "--strength", "1.5", "--draws", "1000"]
+
+
+def test_the_issue_command_prints_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(ISSUE) == 0
+    out = capsys.readouterr().out
+    for text in ("dose and exposure plan", "treated: 17.8% BSA", "arms", "legs", "trunk", "label checks",
+                 "max_bsa_pct", "within", "no label number", "predicted steady-state plasma concentration",
+                 "90% interval", "threshold 281 nM", "P(above threshold)", "oral comparison",
+                 "tubes per month"):
+        assert text in out, text
+
+
+def test_json_gives_the_numbers(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    card = tmp_path / "card.html"
+    assert main([*ISSUE, "--json", "--html", str(card)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["treated_pct"] == pytest.approx(17.82, abs=0.01)
+    assert {r["name"] for r in plan["regions"]} == {"arms", "legs", "trunk"}
+    assert plan["exposure"]["threshold_nM"] == 281.0
+    assert [c["within"] for c in plan["label_checks"]] == [True, None, None]
+    assert 0 < plan["exposure"]["css_median_nM"] < plan["exposure"]["css_p95_nM"]
+    page = card.read_text(encoding="utf-8")
+    assert 'role="img"' in page and "Label checks" in page
+
+
+def test_grams_per_day_and_area(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dose", "--age", "30", "--area-pct", "25", "--grams-per-day", "10", "--json",
+                 "--draws", "200"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["grams_source"] == "grams_per_day given"
+    assert [c["within"] for c in plan["label_checks"]] == [False, False, False]
+
+
+@pytest.mark.parametrize(("change", "expect"), [
+    (["--weight", "-21"], "weight_kg must be > 0; got -21.0"),
+    (["--regions", "arms:150"], "regions.arms (percent of the region affected) must be within [0, 100]"),
+    (["--age", "1"], "age_y must be within [2, 120]; got 1.0"),
+    (["--regions", "wings:10"], "regions: region must be one of"),
+])
+def test_impossible_input_one_line_exit_2(change: list[str], expect: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    args = list(ISSUE)
+    i = args.index(change[0])
+    args[i + 1] = change[1]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expect in err and "Traceback" not in err
+
+
+def test_family_sheet_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sheet.html"
+    assert main(["family-sheet", "--age", "6", "--out", str(out)]) == 0
+    assert "no area given" in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert "About 57 in 100" in page and page.count('role="img"') >= 3
+
+
+def test_family_sheet_bad_suffix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["family-sheet", "--age", "6", "--out", str(tmp_path / "sheet.docx")]) == 2
+    assert "--out must end in .html or .pdf" in capsys.readouterr().err
+
+
+@pytest.mark.external
+@pytest.mark.slow
+def test_family_sheet_pdf(tmp_path: Path) -> None:
+    if find_chromium() is None:
+        pytest.skip("Chromium not installed (scripts/install-external.sh)")
+    out = tmp_path / "sheet.pdf"
+    assert main(["family-sheet", "--age", "6", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
