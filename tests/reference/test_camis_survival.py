@@ -142,6 +142,7 @@ def test_stratified_cox_with_covariate_matches_r(whas, r_numbers, ties):
 
 
 @pytest.mark.external
+@pytest.mark.slow
 def test_stored_r_numbers_are_what_the_r_script_writes(shared_dir, tmp_path):
     """Re-run ``Rscript tests/reference/r/survival_whas.R SHARED_DIR OUT_DIR`` and compare its CSV
     with the stored one, so the expected numbers above cannot drift from their R source."""

@@ -116,6 +116,7 @@ def test_pilot_dose_response_matches_r(adas, expected):
 
 
 @pytest.mark.external
+@pytest.mark.slow
 def test_stored_r_numbers_are_what_the_r_script_writes(shared_dir, tmp_path):
     """Re-run ``Rscript tests/reference/r/ancova_lsmeans.R SHARED_DIR OUT_DIR`` and compare its CSV
     with the stored one, so the expected numbers above cannot drift from their R source."""
