@@ -103,3 +103,28 @@ def test_bad_input_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture
     for word in expect:
         assert word in err, err
     assert not (tmp_path / "out" / "ard.csv").exists()
+
+
+@pytest.mark.slow
+def test_simulated_true_ad3_with_the_default_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``dermsim trial simulate true-ad3`` then ``dermsim analyze`` with the built-in AD plan:
+    IGA-TS per arm, and each cream strength vs vehicle as a risk difference stratified by the
+    randomization strata (MH weights, Sato variance) with CI, and the CMH p-value."""
+    rc = main(["trial", "simulate", "true-ad3", "--seed", "1", "--out", str(tmp_path / "ad3"),
+               "--format", "parquet"])
+    assert rc == 0, capsys.readouterr().err
+    rc = main(["analyze", str(tmp_path / "ad3" / "adam"), "--out", str(tmp_path / "out")])
+    assert rc == 0, capsys.readouterr().err
+    ard = read_ard(tmp_path / "out" / "ard.parquet")
+    primary = ard[ard["analysis_id"] == "iga-ts-w8"]
+    per_arm = primary[(primary["comparator"] == "") & (primary["stat_name"] == "n")]
+    assert len(per_arm) == 3 and per_arm["stat_value"].sum() == 330
+    rd = primary[primary["comparator"] == VEH].pivot(index="group_level", columns="stat_name",
+                                                     values="stat_value")
+    assert len(rd) == 2
+    for col in ("estimate", "se", "ci_lower", "ci_upper", "p_value"):
+        assert rd[col].notna().all(), col
+    assert ((rd["ci_lower"] <= rd["estimate"]) & (rd["estimate"] <= rd["ci_upper"])).all()
+    methods = set(primary.loc[primary["comparator"] == VEH, "method"])
+    assert methods == {"common_rd_mh_sato", "cmh"}
+    assert set(ard["analysis_id"]) >= {"easi75-w8", "nrs4-w8", "easi-pchg", "teae-soc-pt", "disposition"}
