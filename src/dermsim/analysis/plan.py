@@ -281,6 +281,12 @@ class AnalysisSpec(BaseModel):
             if self.estimand not in spec.estimands:
                 raise ValueError(f"field 'estimand': {self.estimand!r} does not apply to method "
                                  f"{self.method!r} (allowed: {', '.join(spec.estimands) or 'none'})")
+        den_pop = self.options.get("denominator_population")
+        if den_pop is not None:
+            try:
+                parse_population(str(den_pop))
+            except InvalidInputError as exc:
+                raise ValueError(f"field 'options.denominator_population': {exc}") from None
         if self.strata and self.covariates:
             raise ValueError("give either 'strata' (stratified methods) or 'covariates' (models), not both")
         return self

@@ -145,3 +145,16 @@ def test_every_method_has_a_spec_and_options_are_checked() -> None:
     with pytest.raises(Exception, match=r"'strata'.*or 'covariates'"):
         AnalysisSpec(id="x", dataset="adeff", variable="CHG", visit="Week 2", group="TRTP", method="ancova",
                      strata=("A",), covariates=("B",))
+
+
+def test_option_filters_are_checked_at_load(tmp_path: Path) -> None:
+    text = """
+[[analysis]]
+id = "ae"
+dataset = "adae"
+group = "TRTA"
+method = "teae_soc_pt"
+options = { denominator_population = '__import__("os")' }
+"""
+    with pytest.raises(InvalidInputError, match=r"analysis 'ae': field 'options.denominator_population'"):
+        load_plan(_write(tmp_path, text))
