@@ -15,7 +15,8 @@ Full-precision numbers from ``Rscript tests/reference/r/survival_whas.R`` (survi
 ``survfit(Surv(t, e) ~ AFB, conf.type = "log-log" | "log" | "plain")`` with
 ``summary(km, times = c(0.5, 1, 2, 3, 5), extend = TRUE)`` and ``quantile(km, c(.25, .5))``;
 ``survdiff(Surv(t, e) ~ AFB, rho = 0 | 1)``, ``survdiff(Surv(t, e) ~ AFB + strata(GENDER))``;
-``coxph(Surv(t, e) ~ factor(AFB, levels = c(1, 0)) + AGE + strata(GENDER), ties = ...)``.
+``coxph(Surv(t, e) ~ factor(AFB, levels = c(1, 0)) + AGE + strata(GENDER), ties = ...)`` with
+``summary(fit)$logtest``, ``fit$score``, ``fit$wald.test``.
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ def test_stratified_cox_with_covariate_matches_r(whas, r_numbers, ties):
         for stat in ("coef", "se", "hazard_ratio", "ci_lower", "ci_upper", "p_value"):
             np.testing.assert_allclose(getattr(hr, stat), _r(r_numbers, part, stat, level=theirs), rtol=1e-5)
     np.testing.assert_allclose(res.lr_statistic, _r(r_numbers, part, "statistic", level="lr"), rtol=1e-6)
+    for test in ("score", "wald"):
+        np.testing.assert_allclose(getattr(res, f"{test}_statistic"),
+                                   _r(r_numbers, part, "statistic", level=test), rtol=1e-5)
     assert res.lr_df == 2
 
 

@@ -455,7 +455,9 @@ class HazardRatio:
 
 @dataclass(frozen=True)
 class CoxResult:
-    """A fitted Cox model: per-term hazard ratios and the global likelihood-ratio test."""
+    """A fitted Cox model: per-term hazard ratios and the three global tests of SAS PHREG
+    "Testing Global Null Hypothesis: BETA=0" (likelihood ratio, score, Wald; df = number of
+    terms). ``to_ard_rows`` reports the likelihood-ratio test."""
 
     terms: tuple[HazardRatio, ...]
     ties: str
@@ -466,6 +468,10 @@ class CoxResult:
     lr_statistic: float
     lr_df: int
     lr_p_value: float
+    score_statistic: float = float("nan")
+    score_p_value: float = float("nan")
+    wald_statistic: float = float("nan")
+    wald_p_value: float = float("nan")
     method: str = "cox"
 
     def term(self, name: str) -> HazardRatio:
@@ -565,5 +571,11 @@ def estimate_cox(data: pd.DataFrame, time: str, event: str, *, covariates: Seque
     ll = float(fit.llf)
     ll0 = float(model.loglike(np.zeros_like(b)))
     lr = 2 * (ll - ll0)
-    return CoxResult(tuple(terms), ties, int(t.size), int(e.sum()), ll, ll0, lr, int(b.size),
-                     float(stats.chi2.sf(lr, b.size)))
+    zero = np.zeros_like(b)
+    u0 = np.asarray(model.score(zero))
+    score = float(u0 @ np.linalg.solve(-np.asarray(model.hessian(zero)), u0))
+    wald = float(b @ np.linalg.solve(np.asarray(fit.cov_params()), b))
+    k = int(b.size)
+    return CoxResult(tuple(terms), ties, int(t.size), int(e.sum()), ll, ll0, lr, k,
+                     float(stats.chi2.sf(lr, k)), score, float(stats.chi2.sf(score, k)), wald,
+                     float(stats.chi2.sf(wald, k)))

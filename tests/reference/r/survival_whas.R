@@ -45,6 +45,9 @@ for (ties in c("breslow", "efron")) {
       list(coef = s$coefficients[i, 1], se = s$coefficients[i, 3], hazard_ratio = s$conf.int[i, 1],
            ci_lower = s$conf.int[i, 3], ci_upper = s$conf.int[i, 4], p_value = s$coefficients[i, 5]))
   add(paste0("cox_", ties), "", "lr", NA, list(statistic = s$logtest[["test"]], df = s$logtest[["df"]]))
+  # fit$score and fit$wald.test: summary() rounds the printed Wald test to 2 decimals
+  add(paste0("cox_", ties), "", "score", NA, list(statistic = fit$score))
+  add(paste0("cox_", ties), "", "wald", NA, list(statistic = fit$wald.test))
 }
 out <- do.call(rbind, rows)
 write.csv(out, file.path(out_dir, "survival_whas.csv"), row.names = FALSE, na = "")
