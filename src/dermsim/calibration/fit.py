@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ class CalibrationConfig:
     240 proposals x 7 generations = 1,680 candidates, about 15-20 min on one core)."""
 
     n_vp: int = 1500
-    smc: SMCConfig = SMCConfig()
+    smc: SMCConfig = field(default_factory=SMCConfig)
     population: str = CALIBRATION_POPULATION
 
     def __post_init__(self) -> None:

@@ -104,7 +104,8 @@ class Posterior:
         meta = {k: v for k, v in data.items() if k not in (*_REQUIRED, "targets_version")}
         return cls(version=str(data["version"]), names=names, draws=draws, weights=weights, prior=prior,
                    targets_sha256=str(data["targets_sha256"]),
-                   targets_version=str(data.get("targets_version", "")), code_version=str(data["code_version"]),
+                   targets_version=str(data.get("targets_version", "")),
+                   code_version=str(data["code_version"]),
                    seed=int(data["seed"]), command=str(data["command"]), meta=meta)
 
 
@@ -130,8 +131,9 @@ def load_posterior(path: str | Path, *, targets: str | Path | None = DEFAULT_TAR
         sha = hash_file(targets)
         if sha != post.targets_sha256:
             raise DataValidationError(
-                f"{path.name}: targets_sha256 {post.targets_sha256[:12]}... does not match {Path(targets).name} "
-                f"({sha[:12]}...); the targets changed since this posterior was made: recalibrate.")
+                f"{path.name}: targets_sha256 {post.targets_sha256[:12]}... does not match "
+                f"{Path(targets).name} ({sha[:12]}...); the targets changed since this posterior was made: "
+                "recalibrate.")
     return post
 
 

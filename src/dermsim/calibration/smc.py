@@ -187,9 +187,11 @@ def load_checkpoint(path: str | Path, meta: dict[str, Any]) -> SMCState:
             raise DataValidationError(f"checkpoint {path} was made with different {', '.join(diff)}; "
                                       "delete it or run without --resume.")
         g = int(f["generation"])
-        kernels = [(f[f"kernel{i}_centres"], f[f"kernel{i}_weights"], f[f"kernel{i}_covs"]) for i in range(g + 1)]
-        return SMCState(generation=g, particles=f["particles"], weights=f["weights"], distances=f["distances"],
-                        stats=f["stats"], epsilons=list(map(float, f["epsilons"])), ess=list(map(float, f["ess"])),
+        kernels = [(f[f"kernel{i}_centres"], f[f"kernel{i}_weights"], f[f"kernel{i}_covs"])
+                   for i in range(g + 1)]
+        return SMCState(generation=g, particles=f["particles"], weights=f["weights"],
+                        distances=f["distances"], stats=f["stats"], epsilons=list(map(float, f["epsilons"])),
+                        ess=list(map(float, f["ess"])),
                         all_z=f["all_z"], all_stats=f["all_stats"], all_generation=f["all_generation"],
                         kernels=kernels)
 
@@ -206,7 +208,8 @@ def compute_proposal_mixture_logpdf(state: SMCState, prior: Prior, z: np.ndarray
     parts = []
     for g, (c, w, s) in enumerate(state.kernels):
         if g == 0:
-            lp = prior.logpdf(z) - np.sum(np.log(prior.sd)) - 0.5 * prior.dim * np.log(2 * np.pi) - np.log(inside)
+            lp = (prior.logpdf(z) - np.sum(np.log(prior.sd)) - 0.5 * prior.dim * np.log(2 * np.pi)
+                  - np.log(inside))
         else:
             lp = compute_kernel_logpdf(z, c, w, s)
         parts.append(np.log(frac[g]) + lp)
@@ -216,7 +219,8 @@ def compute_proposal_mixture_logpdf(state: SMCState, prior: Prior, z: np.ndarray
 
 
 def run_abc_smc(prior: Prior, evaluate: Evaluate, config: SMCConfig, seed: SeedLike, *,
-                checkpoint: str | Path | None = None, resume: bool = False, meta: dict[str, Any] | None = None,
+                checkpoint: str | Path | None = None, resume: bool = False,
+                meta: dict[str, Any] | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 stop_after: int | None = None) -> SMCState:
     """Run (or resume) the SMC; ``progress(generation, n_done)`` after each batch.

@@ -24,22 +24,24 @@ SHIPPED_SEED = 20261125
 
 @app.command("calibrate")
 def calibrate_cmd(
-    seed: int = typer.Option(SHIPPED_SEED, "--seed", help="random seed (the shipped posterior used 20261125)"),
-    out: Path = typer.Option(None, "--out", help="posterior JSON to write (default: the package's shipped file)"),
+    seed: int = typer.Option(SHIPPED_SEED, "--seed", help="random seed (the shipped posterior: 20261125)"),
+    out: Path = typer.Option(None, "--out", help="posterior JSON to write (default: the shipped file)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint beside --out"),
-    targets: Path = typer.Option(None, "--targets", help="targets TOML (default: the package's adult_trials.toml)"),
+    targets: Path = typer.Option(None, "--targets", help="targets TOML (default: adult_trials.toml)"),
     n_vp: int = typer.Option(None, "--n-vp", help="virtual patients per arm (default 1500)"),
     particles: int = typer.Option(None, "--particles", help="SMC particles kept per generation"),
     proposals: int = typer.Option(None, "--proposals", help="candidates evaluated per generation"),
     generations: int = typer.Option(None, "--generations", help="SMC generations"),
 ) -> None:
     """Calibrate the model to TRuE-AD1/2 and adult PK (ABC-SMC) and write the posterior."""
+    from dermsim.calibration.diagnostics import diagnostics_path, write_diagnostics
     from dermsim.calibration.fit import CalibrationConfig, calibrate
     from dermsim.calibration.posterior import default_posterior_path, write_posterior
     from dermsim.calibration.smc import SMCConfig
 
     base = CalibrationConfig()
-    smc = SMCConfig(n_particles=particles or base.smc.n_particles, n_proposals=proposals or base.smc.n_proposals,
+    smc = SMCConfig(n_particles=particles or base.smc.n_particles,
+                    n_proposals=proposals or base.smc.n_proposals,
                     n_generations=generations or base.smc.n_generations)
     config = CalibrationConfig(n_vp=n_vp or base.n_vp, smc=smc)
     out = out or default_posterior_path()
@@ -60,6 +62,7 @@ def calibrate_cmd(
         post = calibrate(seed, targets_path=targets, config=config, checkpoint=checkpoint, resume=resume,
                          progress=progress, command=command)
     write_posterior(post, out)
+    write_diagnostics(post, diagnostics_path(out))
     checkpoint.unlink(missing_ok=True)
     eps = post.meta["smc"]["epsilons"]
     typer.echo(f"posterior {post.version}: {post.n} draws (ESS {post.ess:.0f}), tolerance {eps[0]:.1f} -> "
