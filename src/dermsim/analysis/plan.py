@@ -194,7 +194,7 @@ METHOD_SPECS: dict[str, MethodSpec] = {
     # Binary responder: per-arm proportion with CI; stratified risk difference vs comparator
     # (Mantel-Haenszel weights, Sato variance) and the CMH test over the strata.
     "proportion_rd_cmh": MethodSpec("binary", ("variable", "visit", "group", "comparator"),
-                                    ("response", "alpha", "ci_method", "rd_method"),
+                                    ("response", "alpha", "ci_method", "rd_method", "ice_flag"),
                                     ("observed", "composite_nri", "locf")),
     "ancova": MethodSpec("continuous", ("variable", "visit", "group"),
                          ("alpha", "pairs", "dose_variable", "class_covariates", "mi_m",

@@ -192,3 +192,17 @@ def test_composite_strategy_counts_subjects_without_any_record_as_non_responders
     ard = run_plan(_plan("iga-ts-w8"), data, seed=1)
     n = ard[(ard.stat_name == "n") & (ard.comparator == "")]
     assert n.stat_value.sum() == 60                       # every ITT subject of ADSL
+
+
+def test_intercurrent_event_flag_makes_responders_fail_under_the_composite_strategy() -> None:
+    """A record flagged by ``ice_flag`` (e.g. rescue medication) counts as non-response."""
+    data = make_ad_adam()
+    adeff = data["adeff"]
+    resp = (adeff.PARAMCD == "IGATS") & (adeff.AVISIT == "Week 8") & (adeff.AVAL == 1)
+    data["adeff"] = adeff.assign(RESCFL=np.where(resp, "Y", ""))
+    spec = _plan("iga-ts-w8").analyses[0]
+    plain = run_plan(AnalysisPlan(analyses=(spec,)), data, seed=1)
+    ice = run_plan(AnalysisPlan(analyses=(spec.replace(options={"response": 1, "ice_flag": "RESCFL"}),)),
+                   data, seed=1)
+    assert plain.loc[plain.stat_name == "count", "stat_value"].sum() == resp.sum() > 0
+    assert ice.loc[ice.stat_name == "count", "stat_value"].sum() == 0
