@@ -1,0 +1,101 @@
+"""Where chunks run: this process, a local Dask cluster (``workers``) or a running one (``scheduler``).
+
+:func:`open_executor` yields ``run_all(calls)``: it takes ``(fn, args, kwargs)`` triples and yields
+their results as they complete. Locally that is a loop; on Dask every call is a task, at most
+``2 x workers`` in flight so a long run holds few results in memory, and results come back to
+this process, which alone writes the store. Results do not depend on where a chunk ran (streams
+are keyed by replicate block, :mod:`dermsim.design.simulate`).
+
+Local clusters use processes with one thread each and pin BLAS to one thread inside every task
+(threadpoolctl, in :func:`dermsim.design.simulate.simulate_chunk`): two BLAS pools per core were
+seen to slow stacked solves more than fivefold on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from dermsim._validate import check_int
+from dermsim.errors import InvalidInputError
+
+Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+RunAll = Callable[[Iterable[Call]], Iterator[Any]]
+
+
+def _run_local(calls: Iterable[Call]) -> Iterator[Any]:
+    for fn, args, kwargs in calls:
+        yield fn(*args, **kwargs)
+
+
+def _run_dask(client: Any, n_slots: int) -> RunAll:
+    from distributed import as_completed
+
+    def run_all(calls: Iterable[Call]) -> Iterator[Any]:
+        it = iter(calls)
+        pending = as_completed()
+        for _ in range(max(1, 2 * n_slots)):
+            nxt = next(it, None)
+            if nxt is None:
+                break
+            fn, args, kwargs = nxt
+            pending.add(client.submit(fn, *args, pure=False, **kwargs))
+        for fut in pending:
+            result = fut.result()
+            fut.release()
+            nxt = next(it, None)
+            if nxt is not None:
+                fn, args, kwargs = nxt
+                pending.add(client.submit(fn, *args, pure=False, **kwargs))
+            yield result
+
+    return run_all
+
+
+@contextlib.contextmanager
+def open_executor(*, workers: int | None = None, scheduler: str | None = None,
+                  dashboard: bool = False) -> Iterator[RunAll]:
+    """Context yielding ``run_all`` (module docstring). ``workers`` and ``scheduler`` exclude each other;
+    neither given runs in this process."""
+    if workers is not None and scheduler is not None:
+        raise InvalidInputError("workers and scheduler exclude each other; got both.")
+    if workers is None and scheduler is None:
+        yield _run_local
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+            raise InvalidInputError(f"scheduler must be an address such as tcp://HOST:8786; got {scheduler!r}.")
+        try:
+            client = Client(scheduler, timeout="30s")
+        except OSError as exc:
+            raise InvalidInputError(f"scheduler {scheduler} did not answer within 30 s ({exc}).") from exc
+        try:
+            n = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+            yield _run_dask(client, n)
+        finally:
+            client.close()
+        return
+    n = check_int("workers", workers, minimum=1)  # type: ignore[arg-type]
+    # BLAS/OpenMP pools in worker processes: one thread each (set before the workers start)
+    env = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=":0" if dashboard else None, silence_logs=40)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    client = Client(cluster)
+    try:
+        yield _run_dask(client, n)
+    finally:
+        client.close()
+        cluster.close()
