@@ -11,8 +11,9 @@ Modelling choices (stated, not hidden):
   model takes one adherence per call (and a call costs ~0.3 s of fixed stepping), so patients
   are simulated in groups of arm x adherence bin of width ``adherence_step`` (default 0.25),
   each group at its members' mean adherence; ``adherence_step=1`` gives one group per arm.
-* Extension: patients re-randomized at ``vc_end_day`` (vehicle -> active) are simulated a second
-  time under the new regimen with the same per-patient parameters (same group, same stream); the
+* Extension: patients still on study at ``vc_end_day`` in a re-randomized arm (vehicle) are
+  re-randomized in enrolment order (1:1 blocks) and their extension days come from a second run
+  under the new regimen with the same per-patient parameters (same group, same stream); the
   extension trajectory starts from their untreated steady state rather than their week-8 state
   (the model has no restart from a given state). Vehicle moves few patients far from baseline,
   so the error is modest, but it is an approximation.
@@ -68,34 +69,57 @@ def _arm_regimen(design: TrialDesign, arm_id: str, adherence: float) -> Regimen:
 
 
 def _simulate_groups(design: TrialDesign, pop: Population, arm_idx: np.ndarray, adh_group: np.ndarray,
-                     adherence_pp: np.ndarray, ext_arm_idx: np.ndarray, vc_days: int, lts_days: int, seed: np.random.SeedSequence,
-                     chunk_size: int, provider: TrajectoryProvider) -> dict[str, np.ndarray]:
-    """Daily latent records (n, study days) assembled from one model run per arm x adherence group."""
+                     adherence_pp: np.ndarray, switch_to: dict[int, list[int]], vc_days: int, lts_days: int,
+                     seed: np.random.SeedSequence, chunk_size: int, provider: TrajectoryProvider,
+                     ) -> tuple[dict[str, np.ndarray], dict[int, dict[str, np.ndarray]]]:
+    """Daily latent records (n, study days) from one model run per arm x adherence group, and for
+    arms re-randomized at the end of the VC period, the extension days under each new arm
+    (same members, same stream, hence the same per-patient parameters)."""
     n = pop.n
     total_days = vc_days + lts_days
     out = {k: np.empty((n, total_days), dtype=np.int8 if k == "iga" else float) for k in _RECORD}
+    ext = {b: {k: np.zeros((n, lts_days), dtype=out[k].dtype) for k in _RECORD}
+           for targets in switch_to.values() for b in targets} if lts_days else {}
     arm_ids = design.arm_ids
-    # groups in a fixed order (arm, adherence level) so streams never depend on dict ordering
+    # groups in a fixed order (arm, adherence bin) so streams never depend on dict ordering
     keys = np.unique(np.stack([arm_idx, adh_group], axis=1), axis=0)
     for gi, (a, g) in enumerate(keys):
         idx = np.flatnonzero((arm_idx == a) & (adh_group == g))
         sub = pop.take(idx)
         adherence = float(np.clip(np.mean(adherence_pp[idx]), 0.0, 1.0))
-        # the whole study under the randomized arm; re-randomized patients get their extension
-        # days from a second run under the new arm (same members, same stream, same parameters)
         traj = provider(sub, _arm_regimen(design, arm_ids[a], adherence), total_days - 1,
                         child_sequence(seed, gi), record=_RECORD, chunk_size=chunk_size)
         for k in _RECORD:
             out[k][idx] = np.asarray(traj[k])[:, :total_days]
-        if lts_days:
-            moved = ext_arm_idx[idx] != a
-            for b in np.unique(ext_arm_idx[idx][moved]):
-                traj = provider(sub, _arm_regimen(design, arm_ids[b], adherence), lts_days,
-                                child_sequence(seed, gi), record=_RECORD, chunk_size=chunk_size)
-                sel = np.flatnonzero(ext_arm_idx[idx] == b)
-                for k in _RECORD:
-                    out[k][idx[sel], vc_days:] = np.asarray(traj[k])[sel, 1:lts_days + 1]
-    return out
+        for b in (switch_to.get(int(a), []) if lts_days else []):
+            traj = provider(sub, _arm_regimen(design, arm_ids[b], adherence), lts_days,
+                            child_sequence(seed, gi), record=_RECORD, chunk_size=chunk_size)
+            for k in _RECORD:
+                ext[b][k][idx] = np.asarray(traj[k])[:, 1:lts_days + 1]
+    return out, ext
+
+
+def _first_dropout(easi: np.ndarray, u_event: np.ndarray, u_day: np.ndarray, drop, vc_end: int,
+                   last_visit_target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(dropped, study day, week index, non-responder in that week) from weekly hazards; uniforms drawn by the caller so that
+    recomputing after the extension switch keeps every VC-period decision."""
+    n, n_weeks = u_event.shape
+    days_total = easi.shape[1]
+    week_start = 7 * np.arange(n_weeks) + 1                          # first study day of each week
+    base_h = np.where(week_start > vc_end, drop.lts_hazard_per_week if drop.lts_hazard_per_week is not None
+                      else drop.hazard_per_week, drop.hazard_per_week)
+    base_col = np.clip(week_start - 1, 0, days_total - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pchg = 100.0 * (easi[:, base_col] - easi[:, [0]]) / easi[:, [0]]
+    nonresp = (pchg > -drop.nonresponse_pchg_threshold) & (np.arange(n_weeks) >= drop.nonresponse_from_week)
+    hazard = base_h[None, :] * np.where(nonresp, drop.nonresponse_hr, 1.0)
+    event = u_event < -np.expm1(-hazard)
+    has = event.any(axis=1)
+    wk = np.argmax(event, axis=1)
+    day = np.maximum(week_start[wk] + np.floor(u_day * 7).astype(np.int64), 2)
+    # a subject leaves on day 2 at the earliest and before the last scheduled visit
+    has &= day < last_visit_target
+    return has, np.where(has, day, 0), wk, nonresp[np.arange(n), wk]
 
 
 def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None, extension: bool = True,
@@ -126,17 +150,6 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
     stratum, levels = compute_strata(factors, {"iga0": pop.iga0, "age_y": pop.age_y})
     arm_idx = sample_block_allocation(stratum, design.ratio, design.stratification.block_size,
                                       child_sequence(seq, _S_RAND), n_strata=design.stratification.n_strata)
-    ext_arm_idx = arm_idx.copy()
-    rerand = np.zeros(n, dtype=bool)
-    if ext is not None and ext.rerandomize_from:
-        ids = design.arm_ids
-        from_idx = np.array([ids.index(a) for a in ext.rerandomize_from])
-        to_idx = np.array([ids.index(a) for a in ext.rerandomize_to])
-        rerand = np.isin(arm_idx, from_idx)
-        new = sample_block_allocation(np.zeros(int(rerand.sum()), dtype=np.int64), [1] * to_idx.size,
-                                      ext.block_size, child_sequence(seq, _S_RERAND), n_strata=1)
-        ext_arm_idx[rerand] = to_idx[new]
-
     # ---- adherence ---------------------------------------------------------------------------
     adh = design.adherence
     rng = child_generator(seq, _S_ADH)
@@ -151,12 +164,15 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
 
     # ---- model ------------------------------------------------------------------------------
     lts_days = end_day - vc_end if ext is not None else 0
-    latent = _simulate_groups(design, pop, arm_idx, adh_group, adherence, ext_arm_idx, vc_end, lts_days,
-                              child_sequence(seq, _S_MODEL), chunk_size, provider)
-    easi, iga, nrs = latent["easi"], latent["iga"], latent["nrs_weekly"]
-    days_total = easi.shape[1]
+    ids = design.arm_ids
+    switch_to: dict[int, list[int]] = {}
+    if ext is not None and ext.rerandomize_from:
+        to_idx = [ids.index(a) for a in ext.rerandomize_to]
+        switch_to = {ids.index(a): to_idx for a in ext.rerandomize_from}
+    latent, ext_latent = _simulate_groups(design, pop, arm_idx, adh_group, adherence, switch_to, vc_end,
+                                          lts_days, child_sequence(seq, _S_MODEL), chunk_size, provider)
 
-    # ---- dropout (weekly grid) --------------------------------------------------------------
+    # ---- dropout (weekly grid), then re-randomization of those on study at the VC end -------
     drop = design.dropout
     n_weeks = -(-end_day // 7)
     rng = child_generator(seq, _S_DROP)
@@ -164,24 +180,29 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
     u_day = rng.random(n)
     u_reason = rng.random(n)
     u_reason2 = rng.random(n)
-    week_start = 7 * np.arange(n_weeks) + 1                          # first study day of each week
-    in_lts = week_start > vc_end
-    base_h = np.where(in_lts, drop.lts_hazard_per_week if drop.lts_hazard_per_week is not None
-                      else drop.hazard_per_week, drop.hazard_per_week)
-    base_col = np.clip(week_start - 1, 0, days_total - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pchg = 100.0 * (easi[:, base_col] - easi[:, [0]]) / easi[:, [0]]
-    nonresp = (pchg > -drop.nonresponse_pchg_threshold) & (np.arange(n_weeks) >= drop.nonresponse_from_week)
-    hazard = base_h[None, :] * np.where(nonresp, drop.nonresponse_hr, 1.0)
-    event = u_event < -np.expm1(-hazard)
-    has = event.any(axis=1)
-    wk = np.argmax(event, axis=1)
-    drop_day = week_start[wk] + np.floor(u_day * 7).astype(np.int64)
     last_visit_target = visits[-1].day - visits[-1].window_before_d
-    # a subject leaves on day 2 at the earliest and before the last scheduled visit
-    has &= drop_day < last_visit_target
-    drop_day = np.where(has, np.maximum(drop_day, 2), 0)
-    excess = np.where(nonresp[np.arange(n), wk], 1.0 - 1.0 / drop.nonresponse_hr, 0.0)
+    has, drop_day, _, _ = _first_dropout(latent["easi"], u_event, u_day, drop, vc_end, last_visit_target)
+    ext_arm_idx = arm_idx.copy()
+    rerand = np.zeros(n, dtype=bool)
+    if switch_to:
+        # in enrolment order, among those still on study after the VC period (1:1 blocks)
+        rerand = np.isin(arm_idx, list(switch_to)) & ~(has & (drop_day <= vc_end))
+        to_idx_arr = np.array(next(iter(switch_to.values())))
+        new = sample_block_allocation(np.zeros(int(rerand.sum()), dtype=np.int64), [1] * to_idx_arr.size,
+                                      ext.block_size, child_sequence(seq, _S_RERAND), n_strata=1)
+        ext_arm_idx[rerand] = to_idx_arr[new]
+        for b_arm, rec in ext_latent.items():
+            sel = np.flatnonzero(rerand & (ext_arm_idx == b_arm))
+            for k in _RECORD:
+                latent[k][sel, vc_end:] = rec[k][sel]
+        # VC-period decisions are unchanged: they read VC days only and the same uniforms
+        has, drop_day, _, nonresp_at = _first_dropout(latent["easi"], u_event, u_day, drop, vc_end,
+                                                      last_visit_target)
+    else:
+        has, drop_day, _, nonresp_at = _first_dropout(latent["easi"], u_event, u_day, drop, vc_end,
+                                                      last_visit_target)
+    easi, iga, nrs = latent["easi"], latent["iga"], latent["nrs_weekly"]
+    excess = np.where(nonresp_at, 1.0 - 1.0 / drop.nonresponse_hr, 0.0)
     reasons = np.array([r.reason for r in drop.reasons], dtype=object)
     w = np.array([r.weight for r in drop.reasons], dtype=float)
     pick = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u_reason, side="right"), w.size - 1)

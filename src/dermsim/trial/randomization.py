@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dermsim._rng import SeedLike, as_generator
+from dermsim._rng import SeedLike, child_generator
 from dermsim._validate import check_int
 from dermsim.errors import InvalidInputError
 from dermsim.trial.design import StratificationFactor
@@ -55,8 +55,8 @@ def sample_block_allocation(stratum: np.ndarray, ratio: Sequence[int], block_siz
     """Arm index per patient by permuted blocks within each stratum (patients in enrolment order).
 
     ``ratio``: allocation ratio per arm (all >= 1); ``block_size`` a multiple of ``sum(ratio)``.
-    Returns an int array (n,) of arm indices. Block ``b`` of stratum ``s`` is drawn from the same
-    uniforms whatever the number of patients, so adding patients never changes earlier ones.
+    Returns an int array (n,) of arm indices. Stratum ``s`` reads its blocks from its own child
+    stream of ``seed``, so adding patients never changes the allocation of earlier ones.
     """
     ratio_arr = np.asarray(ratio, dtype=np.int64)
     if ratio_arr.ndim != 1 or ratio_arr.size == 0 or (ratio_arr < 1).any():
@@ -74,11 +74,14 @@ def sample_block_allocation(stratum: np.ndarray, ratio: Sequence[int], block_siz
     k = int(stratum.max()) + 1 if n_strata is None else int(n_strata)
     counts = np.bincount(stratum, minlength=k)
     blocks_per = -(-counts // block_size)
-    # the same number of blocks for every stratum keeps block (s, b) on fixed uniforms
     b_max = int(blocks_per.max())
     template = np.repeat(np.arange(ratio_arr.size), ratio_arr * (block_size // total))
-    rng = as_generator(seed)
-    u = rng.random((k, b_max, block_size))
+    # one stream per stratum, read block after block: block b of stratum s never depends on how
+    # many patients enrol (a loop over strata, not patients)
+    u = np.ones((k, b_max, block_size))
+    for s in range(k):
+        if blocks_per[s]:
+            u[s, :blocks_per[s]] = child_generator(seed, s).random((int(blocks_per[s]), block_size))
     perm = np.argsort(u, axis=2, kind="stable")
     seq = template[perm].reshape(k, b_max * block_size)
     # rank of each patient within its stratum, in enrolment order

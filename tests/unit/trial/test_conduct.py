@@ -1,0 +1,125 @@
+"""Conduct: study data are consistent (visits, dropout, AEs, extension) and reproducible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dermsim.errors import InvalidInputError
+from dermsim.trial import simulate_trial
+from dermsim.trial.design import DCSREAS_TERMS
+
+
+def _days(study):
+    dm = study.dm.set_index("USUBJID")
+    start = pd.to_datetime(dm["RFSTDTC"])
+    end = pd.to_datetime(dm["RFENDTC"])
+    return start, end
+
+
+@pytest.mark.parametrize("which", ["fake_study", "real_study"])
+def test_no_record_after_discontinuation(request, which):
+    study = request.getfixturevalue(which)
+    disp = study.ds.loc[study.ds["DSCAT"] == "DISPOSITION EVENT"].set_index("USUBJID")
+    assert disp.index.is_unique and len(disp) == study.n_subjects
+    for dom, var in (("qs", "QSDY"), ("ex", "EXENDY"), ("ae", "AESTDY"), ("ds", "DSSTDY")):
+        df = getattr(study, dom)
+        last = df["USUBJID"].map(disp["DSSTDY"])
+        assert (df[var] <= last).all(), dom
+    # dates agree with study days (day 1 = RFSTDTC)
+    start, _ = _days(study)
+    qs = study.qs
+    delta = (pd.to_datetime(qs["QSDTC"]) - qs["USUBJID"].map(start)).dt.days + 1
+    np.testing.assert_array_equal(delta.to_numpy(), qs["QSDY"].to_numpy())
+
+
+def test_ae_onset_within_participation(fake_study):
+    ae = fake_study.ae
+    assert len(ae) > 0
+    start, end = _days(fake_study)
+    st = pd.to_datetime(ae["AESTDTC"])
+    assert (st >= ae["USUBJID"].map(start)).all()
+    assert (st <= ae["USUBJID"].map(end)).all()
+    assert (ae["AESTDY"] >= 1).all()
+    closed = ae["AEENDTC"] != ""
+    assert (pd.to_datetime(ae.loc[closed, "AEENDTC"]) >= st[closed]).all()
+    assert set(ae["AESEV"]) <= {"MILD", "MODERATE", "SEVERE"}
+
+
+def test_discontinuation_reasons_and_extension(fake_study, ad3):
+    dm, ds = fake_study.dm, fake_study.ds
+    disp = ds.loc[ds["DSCAT"] == "DISPOSITION EVENT", "DSDECOD"]
+    assert set(disp) <= {"COMPLETED", *DCSREAS_TERMS}
+    # vehicle subjects still on study after week 8 are re-randomized to the active arms
+    veh = dm["ARMCD"] == "VEH"
+    moved = veh & (dm["ARMCD2"] != "")
+    assert moved.sum() > 0
+    assert set(dm.loc[moved, "ARMCD2"]) == {"RUX075", "RUX150"}
+    counts = dm.loc[moved, "ARMCD2"].value_counts()
+    assert abs(counts["RUX075"] - counts["RUX150"]) <= 1     # 1:1 in blocks of 2
+    active = ~veh & (dm["ARMCD2"] != "")
+    assert (dm.loc[active, "ARMCD2"] == dm.loc[active, "ARMCD"]).all()
+    # EX: vehicle then active cream for the re-randomized
+    ex = fake_study.ex.loc[fake_study.ex["USUBJID"].isin(dm.loc[moved, "USUBJID"])]
+    assert set(ex.loc[ex["EPOCH"] == "VEHICLE-CONTROLLED", "EXDOSE"]) == {0.0}
+    assert set(ex.loc[ex["EPOCH"] == "LONG-TERM SAFETY", "EXDOSE"]) <= {0.75, 1.5}
+    assert (ex.loc[ex["EPOCH"] == "LONG-TERM SAFETY", "EXSTDY"] == ad3.schedule.vc_end_day + 1).all()
+
+
+def test_itch_only_at_design_ages(fake_study, ad3):
+    qs = fake_study.qs
+    age = qs["USUBJID"].map(fake_study.dm.set_index("USUBJID")["AGE"])
+    itch = qs["QSTESTCD"] == "ITCHNRS"
+    assert itch.any()
+    assert (age[itch] >= ad3.itch_min_age_y).all()
+    young = fake_study.dm.loc[fake_study.dm["AGE"] < 6, "USUBJID"]
+    assert len(young) > 0 and not qs.loc[itch, "USUBJID"].isin(young).any()
+    # visits within their windows
+    win = {v.visitnum: (v.day - v.window_before_d, v.day + v.window_after_d) for v in ad3.schedule.visits}
+    lo = qs["VISITNUM"].map(lambda x: win[x][0])
+    hi = qs["VISITNUM"].map(lambda x: win[x][1])
+    assert ((qs["QSDY"] >= lo) & (qs["QSDY"] <= hi)).all()
+
+
+def test_same_seed_same_data_and_seed_matters(ad3, provider):
+    a = simulate_trial(ad3, 11, n=80, trajectory_provider=provider)
+    b = simulate_trial(ad3, 11, n=80, trajectory_provider=provider)
+    c = simulate_trial(ad3, 12, n=80, trajectory_provider=provider)
+    for name, df in a.domains().items():
+        pd.testing.assert_frame_equal(df, b.domains()[name])
+    assert not a.qs.equals(c.qs)
+
+
+def test_real_model_chunk_invariant(ad3):
+    """The real path (sample_population + simulate_patients) gives the same data for any chunk."""
+    a = simulate_trial(ad3, 3, n=40, chunk_size=40)
+    b = simulate_trial(ad3, 3, n=40, chunk_size=7)
+    for name, df in a.domains().items():
+        pd.testing.assert_frame_equal(df, b.domains()[name])
+
+
+def test_real_model_treatment_effect(real_study):
+    """Week-8 EASI falls more on 1.5% cream than on vehicle (the real model is wired in)."""
+    qs = real_study.qs
+    easi = qs.loc[qs["QSTESTCD"] == "EASI"].pivot(index="USUBJID", columns="VISITNUM", values="QSSTRESN")
+    arm = real_study.dm.set_index("USUBJID")["ARMCD"]
+    pchg = (easi[5] - easi[1]) / easi[1]
+    by = pchg.groupby(arm.reindex(pchg.index)).mean()
+    assert by["RUX150"] < by["VEH"]
+
+
+def test_no_extension_stops_at_week_8(ad3, provider):
+    s = simulate_trial(ad3, 2, n=50, extension=False, trajectory_provider=provider)
+    assert s.qs["QSDY"].max() <= ad3.schedule.vc_end_day
+    assert (s.dm["ARMCD2"] == "").all()
+    assert set(s.ex["EPOCH"]) == {"VEHICLE-CONTROLLED"}
+
+
+def test_bad_arguments(ad3, provider):
+    with pytest.raises(InvalidInputError, match="design must be a TrialDesign"):
+        simulate_trial("true-ad3", 1)
+    with pytest.raises(InvalidInputError, match="seed"):
+        simulate_trial(ad3, -1, n=5, trajectory_provider=provider)
+    with pytest.raises(InvalidInputError, match="n must"):
+        simulate_trial(ad3, 1, n=0)
