@@ -71,6 +71,8 @@ DEFAULT_DRAWS = 4000
 # A planned 60 g/week typed as 60/7 g/day comes back as 60.000000000000014 g/week; the label
 # check must not call that an excess. 1e-12 relative is far below any clinically meaningful amount.
 LIMIT_RTOL = 1e-12
+# The exposure interval: 5th to 95th percentile over between-patient variability (a 90% interval).
+INTERVAL = (0.05, 0.95)
 
 
 def region_choices() -> tuple[str, ...]:
@@ -410,7 +412,7 @@ def _oral(ev: Evidence) -> tuple[bool, str, str | None]:
     return False, "no oral concentration in the evidence library; only the threshold is shown", None
 
 
-def compute_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, treated_pct: float,
+def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, treated_pct: float,
                      grams_per_application: float, seed: SeedLike, n_draws: int = DEFAULT_DRAWS,
                      evidence: Evidence | None = None) -> Exposure:
     """Css median, 90% interval and P(Css > threshold) over ``n_draws`` virtual copies of the
@@ -431,7 +433,7 @@ def compute_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tre
     css = pk.compute_css_nM(prep.pk)
     thr = ev.pharmacology.topical["myelosuppression_threshold_nM"]
     thr_nM = float(thr.number or 0.0)
-    q05, q50, q95 = np.quantile(css, [0.05, 0.5, 0.95])
+    q05, q50, q95 = np.quantile(css, [INTERVAL[0], 0.5, INTERVAL[1]])
     avail, msg, okey = _oral(ev)
     return Exposure(css_median_nM=float(q50), css_p05_nM=float(q05), css_p95_nM=float(q95),
                     p_above_threshold=float(np.mean(css > thr_nM)), threshold_nM=thr_nM,
@@ -489,7 +491,7 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
     # The smallest pack is a sample tube (label note); tubes are counted in the dispensed sizes.
     dispensed = [s for s in tube_sizes if s > min(tube_sizes)] if len(tube_sizes) > 1 else tube_sizes
     tubes = {f"{s:g} g": math.ceil(g_month / s - 1e-9) for s in dispensed}
-    exposure = compute_exposure(inp, weight_kg=weight, bsa_m2=bsa, treated_pct=treated,
+    exposure = simulate_exposure(inp, weight_kg=weight, bsa_m2=bsa, treated_pct=treated,
                                 grams_per_application=g_app, seed=seed, n_draws=n_draws, evidence=ev)
     return DosePlan(
         inp=inp, weight_kg=weight, height_cm=height, body_source=body_source, bsa_m2=bsa,

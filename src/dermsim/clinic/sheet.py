@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dermsim.clinic.benefit_risk import BenefitRisk, SheetNumber
-from dermsim.clinic.dose import DosePlan
-from dermsim.clinic.evidence_keys import cite
+from dermsim.clinic.dose import INTERVAL, DosePlan
+from dermsim.clinic.evidence_keys import cite, item
 from dermsim.evidence import Evidence, load_evidence
 
 Style = Literal["int", "per100", "1dp"]
@@ -49,7 +49,16 @@ PLAIN_BOXED: dict[str, str] = {
     "mace": "heart attack and stroke",
     "thrombosis": "blood clots",
 }
-ARM_WORDS = {"rux150": "1.5% cream", "rux075": "0.75% cream", "vehicle": "plain cream (no medicine)"}
+PLAIN_CREAM = "plain cream (no medicine)"
+
+
+def arm_words(ev: Evidence) -> dict[str, str]:
+    """Option names from the trials' arms: "1.5% cream", "0.75% cream", plain cream for vehicle."""
+    out: dict[str, str] = {}
+    for t in ev.trials.values():
+        for a in t.arms:
+            out.setdefault(a.id, PLAIN_CREAM if a.strength_pct == 0 else f"{a.strength_pct:g}% cream")
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,8 +127,6 @@ class FamilySheet:
 
 def _ev_number(key: str, ev: Evidence, unit: str = "") -> SheetNumber:
     """A number of the evidence at ``key`` (a Fact's value), refused unless C or D."""
-    from dermsim.clinic.evidence_keys import item
-
     c = cite(key, ev)
     if not c.shareable:
         raise ValueError(f"evidence {key} has status {c.status}; it may not be shown to families")
@@ -134,8 +141,6 @@ def _plan_number(value: float, unit: str, name: str, keys: tuple[str, ...], ev: 
 
 def _num_in_text(key: str, pattern: str, ev: Evidence) -> SheetNumber:
     """A number written inside a confirmed text fact (e.g. '>= 50 y' in the boxed-warning basis)."""
-    from dermsim.clinic.evidence_keys import item
-
     c = cite(key, ev)
     m = re.search(pattern, str(item(key, ev).value))
     if not c.shareable or m is None:
@@ -157,6 +162,9 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
     who = "children" if age_hi else "people"
     week = Value(_ev_number("label.toml:facts.reassess_weeks", ev))
 
+    words = arm_words(ev)
+    label_strength = f"{ev.label.facts['strength_pct'].number:g}% cream"
+    others = sorted({w for a, w in words.items() if w not in (label_strength, PLAIN_CREAM)})
     # Chances of clear skin (icon arrays), same denominator of 100 for every option.
     arrays = []
     for study in br.efficacy:
@@ -165,7 +173,7 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
             if arm.clear is None:
                 continue
             v = Value(arm.clear, "per100")
-            row.append(IconArray(ARM_WORDS[arm.arm].capitalize(), Text(
+            row.append(IconArray(words[arm.arm].capitalize(), Text(
                 "About {n} in 100 had clear or almost clear skin.",
                 {"n": v}), v))
         arrays.append((f"{study.trial_name} study", tuple(row)))
@@ -174,12 +182,12 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
     blocks.append(Block("choices", "Your choices", paragraphs=(
         Text("You can use the cream with medicine, a plain cream with no medicine, or another treatment. "
              "You can also wait. The cream with medicine is called ruxolitinib (Opzelura). It comes as "
-             "1.5% cream. The studies also tested a weaker 0.75% cream.", {}),
+             + label_strength + "." + "".join(f" The studies also tested a weaker {o}." for o in others), {}),
         _group_text(who, week),
     )))
-    blocks.append(_itch_block(br, who, ev))
-    blocks.append(_side_effect_block(br, who, week))
-    blocks.append(_warning_block(plan, br, ev))
+    blocks.append(_itch_block(br, ev, words))
+    blocks.append(_side_effect_block(br, who, week, words))
+    blocks.append(_warning_block(plan, br, ev, words))
     blocks.append(_use_block(plan, br, ev, week))
     blocks.append(Block("questions", "Questions to ask", bullets=(
         Text("What other treatments could we try, and how do they compare?", {}),
@@ -237,19 +245,19 @@ def _group_text(who: str, week: Value) -> Text:
                 {"w": week})
 
 
-def _itch_block(br: BenefitRisk, who: str, ev: Evidence) -> Block:
+def _itch_block(br: BenefitRisk, ev: Evidence, words: dict[str, str]) -> Block:
     paras: list[Text] = []
     pooled_who = "people aged 12 and older"
     if br.itch_early_key:
         hours = _num_in_text(br.itch_early_key, r"within (\d+) h", ev)
         paras.append(Text("In studies of " + pooled_who.replace("12", "{age12}") + ", itch got better within "
-                          "{h} hours of the first use of 1.5% cream.",
+                          "{h} hours of the first use of " + words["rux150"] + ".",
                           {"h": Value(hours), "age12": Value(_age12(ev))}))
     if br.itch:
         parts = []
         values: dict[str, Value] = {}
         for i, it in enumerate(br.itch):
-            parts.append(f"day {{d{i}}} with {ARM_WORDS[it.arm]}")
+            parts.append(f"day {{d{i}}} with {words[it.arm]}")
             values[f"d{i}"] = Value(it.median_days)
         paras.append(Text("Half of them had little or no itch by " + ", by ".join(parts[:-1])
                           + " and by " + parts[-1] + ".", values))
@@ -264,22 +272,25 @@ def _age12(ev: Evidence) -> SheetNumber:
     return _ev_number(f"{_trial_file(t.id, ev)}:trials.{t.id}.eligibility.age_min_y", ev)
 
 
-def _side_effect_block(br: BenefitRisk, who: str, week: Value) -> Block:
+def _side_effect_block(br: BenefitRisk, who: str, week: Value, words: dict[str, str]) -> Block:
+    active = words[br.active_arm]
+    missing = [w for a, w in words.items() if a not in (br.active_arm, "vehicle")]
     bullets: list[Text] = []
     for i, se in enumerate(br.side_effects):
         name = PLAIN_TERMS.get(se.term, se.term.lower())
         values = {"a": Value(se.active, "per100")}
-        text = "{a} in 100 with 1.5% cream"
+        text = "{a} in 100 with " + active
         if se.vehicle is not None:
             values["v"] = Value(se.vehicle, "per100")
             text += " and {v} in 100 with plain cream"
         bullets.append(Text(name[0].upper() + name[1:] + ": " + text + ".", values))
         del i
     paras = [Text("These were the most common problems in the first {w} weeks. Some happen with plain "
-                  "cream too. Numbers for the 0.75% cream are not available to us.", {"w": week})]
+                  "cream too." + "".join(f" Numbers for the {m} are not available to us." for m in missing),
+                  {"w": week})]
     for se in br.stopped:
         values = {"a": Value(se.active, "per100")}
-        text = "Children who stopped because of a side effect: {a} in 100 with 1.5% cream"
+        text = "Children who stopped because of a side effect: {a} in 100 with " + active
         if who != "children":
             text = text.replace("Children", "People")
         if se.vehicle is not None:
@@ -289,7 +300,11 @@ def _side_effect_block(br: BenefitRisk, who: str, week: Value) -> Block:
     return Block("side_effects", "Side effects", paragraphs=tuple(paras), bullets=tuple(bullets))
 
 
-def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence) -> Block:
+def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[str, str]) -> Block:
+    # Typical blood levels from JAK pills are shown only when the evidence confirms them.
+    oral = ("" if plan.exposure.oral_available else
+            " We do not have confirmed numbers for blood levels from JAK pills, so we cannot compare "
+            "them here.")
     topics = [PLAIN_BOXED.get(tid, title.lower()) for tid, title, _ in br.boxed_topics]
     listed = "; ".join(topics[:-1]) + "; and " + topics[-1] if len(topics) > 1 else topics[0]
     age50 = _num_in_text(br.boxed_basis_key, r">= (\d+) y", ev)
@@ -299,13 +314,17 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence) -> Block:
         Text("These risks were seen with JAK medicines taken as pills, not with the cream. Much of the data "
              "came from a large study of adults aged {a50} or older with heart risk factors. They took a "
              "JAK pill for arthritis.", {"a50": Value(age50)}),
-        Text("The cream puts much less medicine into the blood than pills do. Experts use a blood level of "
-             "{thr} as a safety line for effects on blood cells.", {"thr": Value(br.threshold)}),
+        Text("Only a small part of the medicine in the cream gets into the blood: about {f} in 100 parts "
+             "with " + words["rux150"] + ", in teens and adults.",
+             {"f": Value(_ev_number("pharmacology.toml:topical.bioavailability_rux150_pct", ev), "per100")}),
+        Text("Experts use a blood level of {thr} (in units called nM) as a safety line linked to effects on "
+             "blood cells." + oral, {"thr": Value(br.threshold)}),
         Text("For your child's plan, a computer model gives a usual level of about {med}. For {nine} in 10 "
              "children like yours it would be between {lo} and {hi}. About {p} in 100 might go above the "
              "line.", {"med": Value(br.css_median), "lo": Value(br.css_p05), "hi": Value(br.css_p95),
                        "p": Value(br.p_above, "per100"),
-                       "nine": Value(SheetNumber(9, "in 10", "model:interval_90", "model",
+                       "nine": Value(SheetNumber(round(10 * (INTERVAL[1] - INTERVAL[0])), "in 10",
+                                                 "model:interval_90", "model",
                                                  ("90% interval of the model's between-patient spread",)))}),
     ]
     if br.parameters == "prior":
@@ -313,7 +332,6 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence) -> Block:
                           {}))
     if br.trial_pk_statement_key:
         paras.append(Text("In the study of children, blood levels stayed below the safety line.", {}))
-    del plan
     return Block("warning", "The boxed warning and blood levels", paragraphs=tuple(paras))
 
 

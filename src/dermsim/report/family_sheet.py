@@ -97,7 +97,7 @@ svg.icons{width:100%;height:auto;display:block}
 .foot{font-size:.75rem;color:#444;margin-top:.3rem}
 @page{size:Letter;margin:8mm}
 @media print{
- body{font-size:8.8pt;padding:0;line-height:1.2;max-width:none}
+ body{font-size:8.6pt;padding:0;line-height:1.18;max-width:none}
  h1{font-size:14pt} h2{font-size:10.5pt;margin:.3rem 0 .1rem}
  .arr{max-width:5.6cm;flex:1 1 0}
  svg.icons{max-width:4.9cm}
