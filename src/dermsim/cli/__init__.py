@@ -43,6 +43,7 @@ from dermsim.cli import analyze as _analyze  # noqa: E402,F401
 from dermsim.cli import calibrate as _calibrate  # noqa: E402,F401
 from dermsim.cli import clinic as _clinic  # noqa: E402,F401
 from dermsim.cli import data as _data  # noqa: E402,F401
+from dermsim.cli import design as _design  # noqa: E402,F401
 from dermsim.cli import evidence as _evidence  # noqa: E402,F401
 from dermsim.cli import model as _model  # noqa: E402,F401
 from dermsim.cli import population as _population  # noqa: E402,F401
