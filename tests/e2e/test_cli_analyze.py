@@ -128,3 +128,16 @@ def test_simulated_true_ad3_with_the_default_plan(tmp_path: Path, capsys: pytest
     methods = set(primary.loc[primary["comparator"] == VEH, "method"])
     assert methods == {"common_rd_mh_sato", "cmh"}
     assert set(ard["analysis_id"]) >= {"easi75-w8", "nrs4-w8", "easi-pchg", "teae-soc-pt", "disposition"}
+
+
+def test_only_runs_the_named_analyses_and_rejects_unknown_ids(pilot: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "two"
+    rc = main(["analyze", str(pilot), "--plan", str(PILOT_PLAN), "--out", str(out), "--only",
+               "t14-1-01,f14-ttde", "--no-tables"])
+    assert rc == 0, capsys.readouterr().err
+    assert set(read_ard(out / "ard.csv")["analysis_id"]) == {"t14-1-01", "f14-ttde"}
+    assert not (out / "tables").exists()
+    rc = main(["analyze", str(pilot), "--plan", str(PILOT_PLAN), "--out", str(out), "--only", "t99"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "analysis_id must be one of t14-1-01" in err and "'t99'" in err

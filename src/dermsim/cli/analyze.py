@@ -46,6 +46,7 @@ def analyze(
     out: Path = typer.Option(..., "--out", help="Output folder for ard.csv, ard.parquet and tables/."),
     seed: int = typer.Option(1, "--seed", help="Seed for stochastic methods (multiple imputation)."),
     tables: bool = typer.Option(True, "--tables/--no-tables", help="Write plain-text quick-look tables."),
+    only: str = typer.Option("", "--only", help="Comma-separated analysis ids to run (default: all)."),
 ) -> None:
     """Run an analysis plan on ADaM data and write the analysis results data (ARD)."""
     t0 = time.perf_counter()
@@ -53,6 +54,8 @@ def analyze(
         raise InvalidInputError(f"ADAM_DIR must be a folder with ADaM datasets; got {adam_dir}.")
     from dermsim.io import find_datasets, read_adam_dir
     the_plan = load_plan(plan if plan is not None else default_plan_path())
+    if only.strip():
+        the_plan = the_plan.select([i.strip() for i in only.split(",") if i.strip()])
     names = sorted({a.dataset for a in the_plan.analyses} | {"adsl"})
     # read only what the plan uses; a dataset it names but the folder lacks is reported by run_plan
     # with the analysis that needs it
