@@ -39,6 +39,7 @@ class CalibratedParameter:
     prior_sd: float    # on the transformed scale
     unit: str
     description: str
+    upper: float | None = None  # natural-scale upper bound of the support (model validity)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,12 +54,12 @@ class CalibratedParameter:
 
 
 def _p(name: str, model_name: str, transform: str, sd: float, unit: str, description: str,
-       field: str = "value", mean: float | None = None) -> CalibratedParameter:
+       field: str = "value", mean: float | None = None, upper: float | None = None) -> CalibratedParameter:
     base = default_parameters()[model_name]
     centre = (base.omega if field == "omega" else base.value) if mean is None else mean
     return CalibratedParameter(name=name, model_name=model_name, field=field, transform=transform,
                                prior_mean=float(centre), prior_sd=float(sd), unit=unit,
-                               description=description)
+                               description=description, upper=upper)
 
 
 def calibrated_parameters() -> tuple[CalibratedParameter, ...]:
@@ -69,7 +70,7 @@ def calibrated_parameters() -> tuple[CalibratedParameter, ...]:
         _p("IC50_skin", "IC50_skin", "log", 1.0, "model units",
            "local IC50 (sets mu_u: typical local exposure index u = C_vs/IC50)"),
         _p("omega_u", "IC50_skin", "log", 0.4, "log-SD", "between-patient SD of the local exposure (omega_u)",
-           field="omega"),
+           field="omega", upper=3.0),
         _p("Imax", "Imax", "logit", 1.0, "fraction", "maximal JAK1/2 block of cytokine signalling"),
         _p("p_easi", "p_easi", "log", 0.3, "-", "EASI exponent on the severity ratio D/D0"),
         _p("iga_c1", "iga_c1", "log", 0.25, "EASI points", "IGA cut-point clear / almost clear"),
@@ -105,9 +106,13 @@ class Prior:
         return np.array([p.prior_sd for p in self.parameters])
 
     def in_support(self, z: np.ndarray) -> np.ndarray:
-        """The IGA cut-points stay ordered: c1 < c2 < c3 (c3 fixed in observation.toml)."""
+        """Upper bounds hold (e.g. omega_u <= 3: parameter files accept log-SDs below 5 only) and
+        the IGA cut-points stay ordered: c1 < c2 < c3 (c3 fixed in observation.toml)."""
         z = np.atleast_2d(z)
         ok = np.all(np.isfinite(z), axis=1)
+        for j, p in enumerate(self.parameters):
+            if p.upper is not None:
+                ok &= p.backward(z[:, j]) <= p.upper
         names = self.names
         if "iga_c1" in names and "iga_c2" in names:
             c3 = default_parameters().value("iga_c3")

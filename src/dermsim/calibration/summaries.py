@@ -25,7 +25,7 @@ from dermsim._rng import SeedLike, as_seed_sequence, child_generator, child_sequ
 from dermsim._validate import check_int
 from dermsim.calibration.priors import Prior, apply_parameters
 from dermsim.calibration.targets import TargetSet
-from dermsim.errors import InvalidInputError
+from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model.population import sample_population
 from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
@@ -70,23 +70,32 @@ def simulate_stats(natural: np.ndarray, prior: Prior, setup: SimulationSetup,
     natural = np.atleast_2d(np.asarray(natural, float))
     out = np.empty((natural.shape[0], len(STAT_NAMES)))
     for i, x in enumerate(natural):
-        params = apply_parameters(x, prior)
-        row: dict[str, float] = {}
-        for s in STRENGTHS_PCT:
-            traj = simulate_patients(setup.population, Regimen.bid(s), setup.days, setup.seed,
-                                     record=("easi", "iga", "nrs_weekly"), params=params, blocked=blocked)
-            ep = traj.endpoints(setup.days)
-            row[f"iga_ts@{s:g}"] = float(np.mean(ep["iga_ts"]))
-            row[f"easi75@{s:g}"] = float(np.mean(ep["easi75"]))
-            nrs4 = ep["nrs4"]
-            row[f"nrs4@{s:g}"] = float(np.nanmean(nrs4)) if np.any(np.isfinite(nrs4)) else np.nan
-            if s > 0:
-                row[f"mean_css_nM@{s:g}"] = float(np.mean(traj.baseline["css_nM"]))
-                row[f"mean_F_pct@{s:g}"] = 100.0 * float(np.mean(traj.baseline["F"]))
-        out[i] = [row[k] for k in STAT_NAMES]
+        try:
+            out[i] = _simulate_one(x, prior, setup, blocked)
+        except (InvalidInputError, SolverError):
+            # a candidate the model refuses (e.g. an invalid combination) gets NaN stats, hence an
+            # infinite distance: it is never accepted, and the run goes on
+            out[i] = np.nan
         if progress is not None:
             progress(1)
     return out
+
+
+def _simulate_one(x: np.ndarray, prior: Prior, setup: SimulationSetup, blocked: object) -> list[float]:
+    params = apply_parameters(x, prior)
+    row: dict[str, float] = {}
+    for s in STRENGTHS_PCT:
+        traj = simulate_patients(setup.population, Regimen.bid(s), setup.days, setup.seed,
+                                 record=("easi", "iga", "nrs_weekly"), params=params, blocked=blocked)
+        ep = traj.endpoints(setup.days)
+        row[f"iga_ts@{s:g}"] = float(np.mean(ep["iga_ts"]))
+        row[f"easi75@{s:g}"] = float(np.mean(ep["easi75"]))
+        nrs4 = ep["nrs4"]
+        row[f"nrs4@{s:g}"] = float(np.nanmean(nrs4)) if np.any(np.isfinite(nrs4)) else np.nan
+        if s > 0:
+            row[f"mean_css_nM@{s:g}"] = float(np.mean(traj.baseline["css_nM"]))
+            row[f"mean_F_pct@{s:g}"] = 100.0 * float(np.mean(traj.baseline["F"]))
+    return [row[k] for k in STAT_NAMES]
 
 
 def stat_index(targets: TargetSet) -> np.ndarray:
@@ -119,7 +128,7 @@ def compute_summaries(stats: np.ndarray, targets: TargetSet, uniforms: np.ndarra
     binary = np.array([t.kind == "binary" for t in targets.targets])
     u = np.broadcast_to(np.asarray(uniforms).reshape(-1)[: len(targets)], p.shape)
     draws = binom.ppf(u, n, np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)) / n
-    return np.where(binary[None, :], draws, p)
+    return np.where(np.isnan(p), np.nan, np.where(binary[None, :], draws, p))
 
 
 def compute_distance(summaries: np.ndarray, targets: TargetSet, mask: np.ndarray | None = None) -> np.ndarray:

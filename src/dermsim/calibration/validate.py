@@ -96,13 +96,15 @@ def simulate_trial_predictions(post: Posterior, population: str, arm_n: dict[str
     return out
 
 
-def write_preregistration(post: Posterior, path: str | Path, seed: int) -> Path:
+def write_preregistration(post: Posterior, path: str | Path, seed: int, *, n_replicates: int = N_REPLICATES,
+                          n_draws: int = N_DRAWS, n_vp: int = N_VP_PREDICT) -> Path:
     """Write the TRuE-AD3 90 % predictive intervals. Reads only TRuE-AD3's design (arm sizes,
     strengths) and baseline population spec: never its outcomes."""
     trial = get_trial(HELD_OUT)
     arm_n = {a.id: int(a.n) for a in trial.arms}
     strength = {a.id: a.strength_pct for a in trial.arms}
-    preds = simulate_trial_predictions(post, HELD_OUT, arm_n, seed)
+    preds = simulate_trial_predictions(post, HELD_OUT, arm_n, seed, n_replicates=n_replicates,
+                                       n_draws=n_draws, n_vp=n_vp)
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     sha = _posterior_sha(post)
     rows = []

@@ -17,7 +17,8 @@ def _posterior(n: int = 5) -> Posterior:
     prior = default_prior()
     draws = prior.to_natural(prior.sample(n, seed=3))
     w = np.arange(1, n + 1, dtype=float)
-    return Posterior(version="test-1", names=tuple(prior.names), draws=draws, weights=w / w.sum(), prior=prior,
+    return Posterior(version="test-1", names=tuple(prior.names), draws=draws, weights=w / w.sum(),
+                     prior=prior,
                      targets_sha256=hash_file(DEFAULT_TARGETS), targets_version="adult-trials-1",
                      code_version="0+test", seed=11, command="dermsim calibrate --seed 11",
                      meta={"smc": {"epsilons": [3.0, 1.0]}})
