@@ -351,14 +351,42 @@ def _ftu_rates(ev: Evidence, age_y: float, sizes: np.ndarray, bsa_m2: float) -> 
             ("charts.toml:ftu.area_cm2",))
 
 
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order]) / np.sum(weights)
+    return float(values[order][np.searchsorted(cum, 0.5)])
+
+
 def _posterior_parameters() -> tuple[ParameterSet, str, str]:
-    # A later task ships dermsim.calibration; use its default posterior when it exists.
+    """The calibrated posterior's parameters when ``dermsim.calibration`` ships one, else the prior.
+
+    The calibration task's ``default_posterior()`` returns weighted parameter draws; the planner
+    uses their weighted medians as typical values (between-patient variability stays the
+    parameter files' omegas), or the posterior's own ``parameter_set()`` if it offers one.
+    """
+    prior = default_parameters()
     if importlib.util.find_spec("dermsim.calibration") is not None:
-        mod = importlib.import_module("dermsim.calibration")
-        getter = getattr(mod, "default_posterior_parameters", None)
-        if callable(getter):
-            return getter(), "calibrated posterior", "PK parameters: dermsim.calibration default posterior"
-    return (default_parameters(), "prior",
+        try:
+            mod = importlib.import_module("dermsim.calibration")
+            post = mod.default_posterior()
+        except (ImportError, AttributeError, FileNotFoundError):
+            post = None  # package landed without a shipped posterior yet
+        if post is not None:
+            label = " ".join(str(getattr(post, k)) for k in ("version", "hash") if getattr(post, k, None))
+            note = f"PK parameters: dermsim.calibration default posterior {label}".rstrip()
+            if callable(getattr(post, "parameter_set", None)):
+                return post.parameter_set(), "calibrated posterior", note
+            draws, weights = getattr(post, "draws", None), getattr(post, "weights", None)
+            if isinstance(draws, Mapping) and draws:
+                n = len(next(iter(draws.values())))
+                w = np.ones(n) if weights is None else np.asarray(weights, float)
+                names = set(prior.names())
+                medians = {k: _weighted_median(np.asarray(v, float), w)
+                           for k, v in draws.items() if k in names}
+                if medians:
+                    return (prior.replace_values(**medians), "calibrated posterior",
+                            note + " (weighted medians)")
+    return (prior, "prior",
             "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)")
 
 
