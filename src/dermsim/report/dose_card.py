@@ -20,7 +20,9 @@ _CSS = """
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;color:#1a1a1a;max-width:40rem;margin:auto;
  padding:10px;font-size:15px;line-height:1.35}
 h1{font-size:1.2rem;margin:0 0 .3rem} h2{font-size:1rem;margin:.7rem 0 .2rem;color:#003f63}
-table{border-collapse:collapse;width:100%;font-size:.92rem}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;width:100%;font-size:.85rem}
+td.key{word-break:break-all;font-size:.75rem;color:#444}
 th,td{border-bottom:1px solid #d0d7de;padding:.2rem .35rem;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#006c3b}.bad{color:#a0001c;font-weight:bold}.nf{color:#6b4e00}
@@ -42,7 +44,7 @@ def exposure_strip_svg(plan: DosePlan) -> str:
     e = plan.exposure
     lo_axis = 10 ** math.floor(math.log10(max(min(e.css_p05_nM, e.threshold_nM) / 2, 1e-3)))
     hi_axis = 10 ** math.ceil(math.log10(max(e.css_p95_nM, e.threshold_nM) * 2))
-    width, left, right = 400.0, 10.0, 390.0
+    width, left, right = 400.0, 12.0, 380.0
 
     def x(v: float) -> float:
         f = (math.log10(max(v, lo_axis)) - math.log10(lo_axis)) / (math.log10(hi_axis) - math.log10(lo_axis))
@@ -67,7 +69,7 @@ def exposure_strip_svg(plan: DosePlan) -> str:
             f'<path d="M{xm:.1f} 18 l6 9 l-6 9 l-6 -9 z" fill="#0072B2"/>'
             f'<line x1="{x(e.threshold_nM):.1f}" y1="6" x2="{x(e.threshold_nM):.1f}" y2="44" '
             f'stroke="#D55E00" stroke-width="2" stroke-dasharray="4 3"/>'
-            f'<text x="{x(e.threshold_nM) + 3:.1f}" y="12" font-size="10">threshold '
+            f'<text x="{x(e.threshold_nM) - 3:.1f}" y="12" font-size="10" text-anchor="end">threshold '
             f'{fmt_num(e.threshold_nM, 0)} nM</text></svg>')
 
 
@@ -82,11 +84,11 @@ def render_dose_card_html(plan: DosePlan) -> str:
         f"<td class=n>{fmt_num(r.grams_per_week, 1)}</td></tr>" for r in plan.regions)
     head = ("<table><tr><th>region</th><th>% of region</th><th>%BSA</th><th>cm2</th>"
             "<th>FTU/appl.</th><th>g/appl.</th><th>g/week</th></tr>")
-    region_table = f"{head}{rows}</table>" if rows else ""
+    region_table = f'<div class="scroll">{head}{rows}</table></div>' if rows else ""
     checks = "".join(
         f"<tr><td>{html.escape(c.name)}</td><td class=n>{fmt_num(c.value, 1)} {html.escape(c.unit)}</td>"
         f"<td class=n>{'' if c.limit is None else fmt_num(c.limit, 0)}</td><td>{_status(c.within)}</td>"
-        f"<td class=note>{html.escape(c.evidence_key)} ({c.status})</td></tr>" for c in plan.label_checks)
+        f"<td class=key>{html.escape(c.evidence_key)} ({c.status})</td></tr>" for c in plan.label_checks)
     tubes = ", ".join(f"{n} x {size}" for size, n in plan.tubes_per_month.items())
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in (*plan.notes, e.parameters_note, e.oral_message))
     sex = {"F": "female", "M": "male"}.get(inp.sex or "", "sex not given")
@@ -105,8 +107,8 @@ def render_dose_card_html(plan: DosePlan) -> str:
         f"FTU); per week {fmt_num(plan.grams_per_week, 1)} g; per month {fmt_num(plan.grams_per_month, 0)} g "
         f"({html.escape(tubes)} tubes). Amount from: {html.escape(plan.grams_source)}; "
         f"FTU method: {html.escape(plan.ftu_method)}.</p>{region_table}"
-        f"<h2>Label checks</h2><table><tr><th>check</th><th>planned</th><th>limit</th><th>result</th>"
-        f"<th>evidence</th></tr>{checks}</table>"
+        f'<h2>Label checks</h2><div class="scroll"><table><tr><th>check</th><th>planned</th><th>limit</th>'
+        f"<th>result</th><th>evidence</th></tr>{checks}</table></div>"
         f"<h2>Predicted exposure (steady state)</h2><p>Median {fmt_num(e.css_median_nM, 1)} nM, 90% interval "
         f"{fmt_num(e.css_p05_nM, 1)}-{fmt_num(e.css_p95_nM, 1)} nM over {e.n_draws} virtual copies of the "
         f"patient; P(above {fmt_num(e.threshold_nM, 0)} nM) = {fmt_num(100 * e.p_above_threshold, 1)}%.</p>"
