@@ -68,13 +68,14 @@ class Posterior:
         """``n`` draw indices resampled by weight."""
         return as_generator(seed).choice(self.n, size=n, p=self.weights)
 
-    def parameter_set(self, index: int | None = None) -> ParameterSet:
-        """The model ParameterSet of draw ``index`` (None: the weighted posterior median)."""
+    def parameter_set(self, index: int | None = None, base: ParameterSet | None = None) -> ParameterSet:
+        """The model ParameterSet of draw ``index`` (None: the weighted posterior median), applied
+        on ``base`` (default: the package's parameter files)."""
         if index is None:
             x = np.array([self.summary()[nm]["median"] for nm in self.names])
         else:
             x = self.draws[int(index)]
-        return apply_parameters(x, self.prior)
+        return apply_parameters(x, self.prior, base)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": self.version, "names": list(self.names),
@@ -150,6 +151,12 @@ def default_posterior() -> Posterior:
     if _DEFAULT is None:
         _DEFAULT = load_posterior(default_posterior_path())
     return _DEFAULT
+
+
+def posterior_parameters(posterior: str | Path, base: ParameterSet | None = None) -> ParameterSet:
+    """Parameters at the weighted posterior median of ``posterior`` ("shipped" or a JSON path)."""
+    post = default_posterior() if str(posterior) == "shipped" else load_posterior(posterior)
+    return post.parameter_set(None, base)
 
 
 def code_version() -> str:

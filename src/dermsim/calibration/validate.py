@@ -123,11 +123,34 @@ def write_preregistration(post: Posterior, path: str | Path, seed: int, *, n_rep
     return path
 
 
-def read_preregistration(path: str | Path, post: Posterior) -> list[dict[str, str]]:
+def compute_git_state(path: str | Path) -> dict[str, str] | None:
+    """The commit that last touched ``path`` and whether it differs from it; None outside git."""
+    import subprocess
+
+    p = Path(path).resolve()
+    def git(*args: str, check: bool = False) -> str:
+        return subprocess.run(["git", *args], cwd=p.parent, capture_output=True, text=True, timeout=10,
+                              check=check).stdout.strip()
+
+    try:
+        git("rev-parse", "--is-inside-work-tree", check=True)
+        commit = git("log", "-1", "--format=%h %cI", "--", p.name)  # empty when never committed
+        dirty = git("status", "--porcelain", "--", p.name)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": dirty}
+
+
+def read_preregistration(path: str | Path, post: Posterior, *, require_committed: bool = True
+                         ) -> list[dict[str, str]]:
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"pre-registration file {path} does not exist; run `dermsim validate "
                                 "--preregister` and commit the file first.")
+    state = compute_git_state(path) if require_committed else None
+    if state is not None and (not state["commit"] or state["dirty"]):
+        raise DataValidationError(f"{path.name}: the pre-registration must be committed, unchanged, before "
+                                  "it is compared with the observed results; commit it first.")
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     if not rows or tuple(rows[0].keys()) != PREREG_COLUMNS:
@@ -192,6 +215,7 @@ def compute_pediatric_pk(post: Posterior, seed: int, n_vp: int = 2000) -> list[d
 def run_validation(post: Posterior, out_dir: str | Path, prereg_path: str | Path, seed: int) -> str:
     """Run the ladder; write ``validation.csv`` and ``summary.md`` to ``out_dir``; return the summary."""
     prereg = read_preregistration(prereg_path, post)   # read first, unchanged
+    git_state = compute_git_state(prereg_path)
     rows: list[dict] = []
     rows += cross_predict(post, "true-ad1", "true-ad2", seed=seed)
     rows += cross_predict(post, "true-ad2", "true-ad1", seed=seed)
@@ -212,7 +236,7 @@ def run_validation(post: Posterior, out_dir: str | Path, prereg_path: str | Path
         w.writeheader()
         for r in rows:
             w.writerow({k: (f"{r[k]:.4f}" if isinstance(r[k], float) else r[k]) for k in VALIDATION_COLUMNS})
-    summary = _summary(post, rows, prereg_path)
+    summary = _summary(post, rows, prereg_path, git_state)
     with atomic_path(out_dir / "summary.md") as tmp:
         tmp.write_text(summary)
     return summary
@@ -222,8 +246,11 @@ def _pct(x: float) -> str:
     return "NA" if not np.isfinite(x) else f"{100 * x:.1f}%"
 
 
-def _summary(post: Posterior, rows: list[dict], prereg_path: str | Path) -> str:
+def _summary(post: Posterior, rows: list[dict], prereg_path: str | Path, git_state: dict | None) -> str:
     lines = [f"# dermsim validation ladder (posterior {post.version}, ESS {post.ess:.0f})", ""]
+    if git_state is not None:
+        lines += [f"Pre-registration {Path(prereg_path).name} as committed in {git_state['commit']} "
+                  "(unchanged).", ""]
     for step, title in (("a", "(a) cross-prediction TRuE-AD1 <-> TRuE-AD2 (archive re-weighting)"),
                         ("b", f"(b) held-out TRuE-AD3, pre-registered in {Path(prereg_path).name}"),
                         ("c", "(c) pediatric PK plausibility (Css, children, posterior median)")):

@@ -64,6 +64,8 @@ def simulate_cmd(
     workers: int = typer.Option(2, "--workers", help="threads (results do not depend on it)"),
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
+    posterior: str | None = typer.Option(None, "--posterior", help="calibrated values from a posterior JSON "
+                                         "('shipped' = the package's; its weighted median)"),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories."""
     check_int("--n", n, minimum=1)
@@ -73,6 +75,10 @@ def simulate_cmd(
         raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
     regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
     params = parameters_from(params_dir)
+    if posterior is not None:
+        from dermsim.calibration.posterior import posterior_parameters
+
+        params = posterior_parameters(posterior, params)
     names = [r.strip() for r in record.split(",") if r.strip()]
     pop = _sample(population, n, seed)
     with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} patients"),

@@ -51,3 +51,31 @@ def test_comparison_refuses_a_missing_or_foreign_preregistration(tmp_path):
         w.writerow(dict.fromkeys(v.PREREG_COLUMNS, "0") | {"posterior_version": "old-0"})
     with pytest.raises(DataValidationError, match="its own pre-registration"):
         v.read_preregistration(path, _posterior("t-2"))
+
+
+def test_comparison_refuses_an_uncommitted_or_edited_preregistration(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    post = _posterior()
+    path = tmp_path / "p.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=v.PREREG_COLUMNS)
+        w.writeheader()
+        w.writerow(dict.fromkeys(v.PREREG_COLUMNS, "0") | {"posterior_version": post.version})
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    git("init", "-q")
+    with pytest.raises(DataValidationError, match="must be committed"):
+        v.read_preregistration(path, post)
+    git("add", "p.csv")
+    git("commit", "-q", "-m", "prereg")
+    assert len(v.read_preregistration(path, post)) == 1
+    path.write_text(path.read_text().replace("0,", "1,", 1))
+    with pytest.raises(DataValidationError, match="must be committed"):
+        v.read_preregistration(path, post)
