@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from dermsim._validate import check_int
-from dermsim.calibration.posterior import DEFAULT_VERSION, Posterior, code_version
+from dermsim.calibration.posterior import DEFAULT_VERSION, Posterior, code_version, model_parameters_sha256
 from dermsim.calibration.priors import Prior, default_prior
 from dermsim.calibration.smc import SMCConfig, compute_proposal_mixture_logpdf, run_abc_smc
 from dermsim.calibration.summaries import (
@@ -68,6 +68,7 @@ def calibrate(seed: int, *, targets_path: str | Path | None = None, config: Cali
 
     extra = {
         "created_by": command or f"dermsim calibrate --seed {seed}",
+        "model_parameters_sha256": model_parameters_sha256(),
         "calibration": config.to_dict(),
         "targets": targets.to_dict()["targets"],
         "stat_names": list(STAT_NAMES),

@@ -159,6 +159,17 @@ def posterior_parameters(posterior: str | Path, base: ParameterSet | None = None
     return post.parameter_set(None, base)
 
 
+def model_parameters_sha256() -> str:
+    """Hash of the model's annotated parameter files as loaded (a posterior is only valid on the
+    model parameters it was fitted with)."""
+    import hashlib
+
+    from dermsim.model.parameters import default_parameters
+
+    text = json.dumps(default_parameters().to_dict(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def code_version() -> str:
     """Package version plus the git commit of the source tree when available."""
     import subprocess

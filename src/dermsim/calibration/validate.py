@@ -27,7 +27,7 @@ import numpy as np
 
 from dermsim._atomic import atomic_path
 from dermsim._rng import child_generator
-from dermsim.calibration.posterior import Posterior
+from dermsim.calibration.posterior import Posterior, model_parameters_sha256
 from dermsim.calibration.summaries import (
     ARM_OF_STRENGTH,
     ENDPOINT_STAT,
@@ -96,10 +96,19 @@ def simulate_trial_predictions(post: Posterior, population: str, arm_n: dict[str
     return out
 
 
+def check_model_unchanged(post: Posterior) -> None:
+    """Refuse to predict with a posterior fitted on other model parameter files."""
+    recorded = post.meta.get("model_parameters_sha256")
+    if recorded is not None and recorded != model_parameters_sha256():
+        raise DataValidationError(f"posterior {post.version} was fitted with other model parameter files "
+                                  f"(sha256 {recorded[:12]}...); recalibrate before validating.")
+
+
 def write_preregistration(post: Posterior, path: str | Path, seed: int, *, n_replicates: int = N_REPLICATES,
                           n_draws: int = N_DRAWS, n_vp: int = N_VP_PREDICT) -> Path:
     """Write the TRuE-AD3 90 % predictive intervals. Reads only TRuE-AD3's design (arm sizes,
     strengths) and baseline population spec: never its outcomes."""
+    check_model_unchanged(post)
     trial = get_trial(HELD_OUT)
     arm_n = {a.id: int(a.n) for a in trial.arms}
     strength = {a.id: a.strength_pct for a in trial.arms}
@@ -214,6 +223,7 @@ def compute_pediatric_pk(post: Posterior, seed: int, n_vp: int = 2000) -> list[d
 
 def run_validation(post: Posterior, out_dir: str | Path, prereg_path: str | Path, seed: int) -> str:
     """Run the ladder; write ``validation.csv`` and ``summary.md`` to ``out_dir``; return the summary."""
+    check_model_unchanged(post)
     prereg = read_preregistration(prereg_path, post)   # read first, unchanged
     git_state = compute_git_state(prereg_path)
     rows: list[dict] = []
