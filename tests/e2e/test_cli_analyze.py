@@ -3,6 +3,7 @@ hand-built ADaM, and bad input giving one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -52,6 +53,10 @@ def test_pilot_end_to_end_under_30_s(pilot: Path, tmp_path: Path, capsys: pytest
     parquet = read_ard(out / "ard.parquet")
     assert set(csv["analysis_id"]) == PILOT_IDS
     pd.testing.assert_series_equal(csv["stat_value"], parquet["stat_value"], check_exact=True)
+    meta = json.loads((out / "ard_meta.json").read_text())
+    assert meta["seed"]["entropy"] == 1 and meta["rows"] == len(csv)
+    assert {a["id"] for a in meta["plan"]["analysis"]} == PILOT_IDS
+    assert meta["datasets"]["adsl"]["format"] == "xpt"
     tables = sorted(p.stem for p in (out / "tables").glob("*.txt"))
     assert set(tables) == PILOT_IDS
     assert "Xanomeline High Dose" in (out / "tables" / "t14-3-01.txt").read_text()

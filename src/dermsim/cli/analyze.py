@@ -14,6 +14,8 @@ from typing import Any
 import pandas as pd
 import typer
 
+from dermsim import __version__
+from dermsim._rng import seed_record
 from dermsim.analysis.plan import default_plan_path, load_plan
 from dermsim.analysis.run import run_plan
 from dermsim.cli import app
@@ -60,11 +62,18 @@ def analyze(
     # read only what the plan uses; a dataset it names but the folder lacks is reported by run_plan
     # with the analysis that needs it
     present = [n for n in names if n in find_datasets(adam_dir)]
-    datasets = _frames(read_adam_dir(adam_dir, present))
+    read = read_adam_dir(adam_dir, present)
+    datasets = _frames(read)
     ard = run_plan(the_plan, datasets, seed=seed)
     titles = {a.id: a.title for a in the_plan.analyses if a.title}
-    paths = write_ard(ard, out, tables=tables, titles=titles)
+    meta = {"dermsim_version": __version__, "seed": seed_record(seed), "plan": the_plan.to_dict(),
+            "plan_source": str(plan) if plan is not None else "built-in ad_default",
+            "adam_dir": str(adam_dir.resolve()), "rows": len(ard),
+            "datasets": {k: {"path": str(getattr(v, "path", "") or ""), "format": getattr(v, "format", None),
+                             "records": len(datasets[k])} for k, v in read.items()}}
+    paths = write_ard(ard, out, tables=tables, titles=titles, meta=meta)
     typer.echo(f"{len(ard)} ARD rows from {len(the_plan.analyses)} analyses "
                f"({', '.join(the_plan.ids)}) in {time.perf_counter() - t0:.1f} s")
-    typer.echo(f"wrote {paths['csv']}, {paths['parquet']}"
-               + (f" and {len(paths) - 2} tables in {out / 'tables'}" if tables else ""))
+    n_tables = sum(k.startswith("table:") for k in paths)
+    typer.echo(f"wrote {paths['csv']}, {paths['parquet']}, {paths['meta'].name}"
+               + (f" and {n_tables} tables in {out / 'tables'}" if tables else ""))

@@ -8,6 +8,7 @@ tables round for display only, with the project's one rounding rule
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,13 +24,19 @@ __all__ = ["format_ard_tables", "read_ard", "write_ard", "write_ard_tables"]
 
 
 def write_ard(ard: pd.DataFrame, out_dir: str | Path, *, tables: bool = True,
-              titles: Mapping[str, str] | None = None) -> dict[str, Path]:
-    """Write ``ard.csv``, ``ard.parquet`` and (``tables=True``) ``tables/<analysis_id>.txt`` into
+              titles: Mapping[str, str] | None = None,
+              meta: Mapping[str, object] | None = None) -> dict[str, Path]:
+    """Write ``ard.csv``, ``ard.parquet``, (``tables=True``) ``tables/<analysis_id>.txt`` and
+    (``meta``) ``ard_meta.json`` (what made the numbers: plan, seed, version, inputs) into
     ``out_dir``; return the paths written by kind."""
     validate_ard(ard)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "ard.csv", "parquet": out / "ard.parquet"}
+    if meta is not None:
+        paths["meta"] = out / "ard_meta.json"
+        with atomic_path(paths["meta"]) as tmp:
+            tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     with atomic_path(paths["csv"]) as tmp:
         ard.to_csv(tmp, index=False, float_format="%.17g")
     with atomic_path(paths["parquet"]) as tmp:
