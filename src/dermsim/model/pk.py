@@ -99,7 +99,7 @@ def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg:
     damage = np.clip(1.0 - np.asarray(barrier0, float), 1e-6, 1.0)
     F = (pk["F_top"] * (s / pk["s_ref"]) ** (pk["gamma"] - 1.0)
          * (np.asarray(affected_pct, float) / 10.0) ** pk["theta_bsa"]
-         * (damage / 0.4) ** pk["theta_barrier"]
+         * (damage / pk["damage_ref"]) ** pk["theta_barrier"]
          * np.where(np.asarray(age_y, float) < 6.0, pk["F_child_2_6"], 1.0))
     F = np.minimum(F, 1.0)
     CL = pk["CL"] * (weight / ADULT_WEIGHT_KG) ** pk["CL_wt_exp"]
