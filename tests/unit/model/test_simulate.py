@@ -90,9 +90,11 @@ def test_blocking_all_pathways_beats_any_single_one(pop):
 
 
 def test_more_strength_more_exposure_patient_by_patient(pop):
-    lo = simulate_patients(pop, Regimen(strength_pct=0.75), 14, seed=6, record=["u", "cp_nM", "D"])
-    hi = simulate_patients(pop, Regimen(strength_pct=1.5), 14, seed=6, record=["u", "cp_nM", "D"])
+    rec = ["u", "cp_nM", "D", "occupancy"]
+    lo = simulate_patients(pop, Regimen(strength_pct=0.75), 14, seed=6, record=rec)
+    hi = simulate_patients(pop, Regimen(strength_pct=1.5), 14, seed=6, record=rec)
     assert np.all(hi["u"] >= lo["u"]) and np.all(hi["cp_nM"] >= lo["cp_nM"])
+    assert np.all(hi["occupancy"] >= lo["occupancy"])          # hence every pathway's block
     assert np.all(hi["css_nM"] >= lo["css_nM"])
 
 
