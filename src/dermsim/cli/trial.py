@@ -17,7 +17,7 @@ from dermsim._atomic import atomic_dir
 from dermsim.cdisc import adae as _adae
 from dermsim.cdisc import adeff as _adeff
 from dermsim.cdisc import adsl as _adsl
-from dermsim.cdisc.schemas import schema_for
+from dermsim.cdisc.schemas import schema_for, variable_labels
 from dermsim.cli import app
 from dermsim.errors import InvalidInputError
 from dermsim.io import as_dataset, write_adam_dir
@@ -41,13 +41,13 @@ def build_trial_datasets(study: StudyData) -> tuple[dict[str, Any], dict[str, An
               "ADEFF": (_adeff.derive_adeff(study, adsl), _adeff.EXTRA_LABELS),
               "ADAE": (_adae.derive_adae(study, adsl), _adae.EXTRA_LABELS)}
     strata = {f.name: f"Randomization Stratum: {f.variable}" for f in study.design.stratification.factors}
+    extras = {**_adsl.EXTRA_LABELS, **_adeff.EXTRA_LABELS, **_adae.EXTRA_LABELS, **strata}
     adam = {}
     for name, (df, extra) in frames.items():
-        known = {v.name for v in schema_for(name).variables}
-        labels = {c: {**_adsl.EXTRA_LABELS, **_adeff.EXTRA_LABELS, **_adae.EXTRA_LABELS, **strata}.get(
-            c, StudyData.labels([c])[c]) for c in df.columns if c not in known}
-        labels.update({c: extra[c] for c in df.columns if c in extra})
-        adam[name] = as_dataset(df, name=name, column_labels=labels)
+        # ADaM IG labels first, then this dataset's own, then the shared extras and SDTM labels
+        ig = variable_labels(name)
+        labels = {c: ig.get(c) or extra.get(c) or extras.get(c) or StudyData.labels([c])[c] for c in df.columns}
+        adam[name] = as_dataset(df, name=name, label=schema_for(name).label, column_labels=labels)
     return sdtm, adam
 
 
