@@ -93,6 +93,19 @@ def test_ftu_of_a_region_follows_the_age_table() -> None:
     assert plan.treated_cm2 == pytest.approx(plan.bsa_m2 * 1e4 * treated / 100, rel=1e-12)
 
 
+def test_table_arm_and_leg_entries_are_per_limb() -> None:
+    """Why FTU_AREA_COUNT doubles arms and legs: the adult band of the by-age table matches Long
+    1991's FTUs for ONE arm with its hand and ONE leg with its foot (within 15%), not both."""
+    from dermsim.clinic.dose import FTU_AREA_COUNT
+
+    adult = EV.charts.ftu.band_for_age(30.0)
+    long = {k: f.number for k, f in EV.charts.ftu.adult_by_region.items()}
+    assert adult.arm_hand.number == pytest.approx(long["arm_forearm"] + long["hand"], rel=0.15)
+    assert adult.leg_foot.number == pytest.approx(long["leg_thigh"] + long["foot"], rel=0.15)
+    assert adult.trunk_front.number == pytest.approx(long["trunk_front"], rel=0.15)
+    assert FTU_AREA_COUNT["arm_hand"] == FTU_AREA_COUNT["leg_foot"] == 2
+
+
 @pytest.mark.parametrize("age", [2.0, 4.0, 8.0, 30.0])
 def test_whole_body_is_the_table_total(age: float) -> None:
     """Every region fully treated: the FTUs are the table's whole-body total for the age band

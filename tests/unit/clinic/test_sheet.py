@@ -29,7 +29,8 @@ DENOMINATOR = re.compile(r"\bin 100?\b|\b100 (?=children|people)")
 
 
 def _sheet(age: float, **kw):
-    kw.setdefault("area_pct", typical_area_pct(age)[0]) if "regions" not in kw else None
+    if "regions" not in kw:
+        kw.setdefault("area_pct", typical_area_pct(age)[0])
     plan = plan_dose(DosePlanInput(age_y=age, **kw), seed=5, n_draws=500)
     br = compute_benefit_risk(plan)
     return plan, br, build_family_sheet(plan, br)
