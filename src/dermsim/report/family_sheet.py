@@ -89,7 +89,7 @@ ul{margin:.1rem 0 .1rem 1.1rem;padding:0}
 .arr p{font-size:.85rem}
 svg.icons{width:100%;height:auto;display:block}
 .legend{font-size:.85rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
-.legend svg{width:.7rem;height:.9rem;vertical-align:middle}
+.legend svg{display:inline-block;width:.7rem;height:.9rem;vertical-align:middle}
 .cols{display:flex;flex-wrap:wrap;gap:0 1.2rem}
 .col{flex:1 1 20rem}
 .sources{font-size:.68rem;color:#444;margin-top:.4rem}
