@@ -8,7 +8,8 @@ t14-1-01/t14-2-01 base R (``table``, ``quantile(type = 2)``, ``anova(lm(x ~ TRT0
 ``emmeans(fit, "TRTP")`` contrasts, ``drop1(fit, test = "F")`` and the dose term of
 ``lm(CHG ~ TRTPN + factor(SITEGR1) + BASE)`` (t14-3-01 on the ADaM's own LOCF records, which
 dermsim derives again from the observed ones); t14-3-13 ``mantelhaen.test`` (general association,
-LOCF records of the ADaM); t14-5-01 ``fisher.test``; f14-ttde
+LOCF records of the ADaM) and, for correlation and row mean scores, the generalized CMH written
+out in the script (``gcmh``, Landis et al. 1978); t14-5-01 ``fisher.test``; f14-ttde
 ``survfit(Surv(AVAL, 1 - CNSR) ~ TRTA, conf.type = "log-log")`` and ``survdiff``. The pilot's
 published t14-3-01 numbers (LS-mean differences -0.5 (SE 0.82),
 p 0.569 and -1.0 (0.84), p 0.233; dose response p 0.245) agree with R.
@@ -77,7 +78,8 @@ def test_pilot_tables_match_r(pilot_ard: pd.DataFrame, analysis_id: str) -> None
 
 
 def test_pilot_cibic_counts_and_cmh_match_r(pilot_ard: pd.DataFrame) -> None:
-    """t14-3-13: counts by category and visit; CMH general association (R ``mantelhaen.test``)."""
+    """t14-3-13: counts by category and visit; CMH general association (R ``mantelhaen.test``),
+    nonzero correlation and row mean scores (``gcmh`` in pilot_outputs.R), all and pairwise."""
     assert _compare(pilot_ard, "t14-3-13", rtol=1e-7, atol=1e-12) > 0
 
 

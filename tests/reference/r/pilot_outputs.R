@@ -83,8 +83,33 @@ add("t14-3-01", "CHG", "TRTPN", "Week 24", "", "", list(estimate = dose["TRTPN",
     ci_lower = dci[[1]], ci_upper = dci[[2]], statistic = dose["TRTPN", 3], df = dfit$df.residual,
     p_value = dose["TRTPN", 4]))
 
-# t14-3-13: CIBIC+ by visit, LOCF (the ADaM DTYPE = "LOCF" records; efficacy population, ANL01FL), CMH general association
+# t14-3-13: CIBIC+ by visit, LOCF (the ADaM DTYPE = "LOCF" records; efficacy population, ANL01FL), CMH
+# general association (mantelhaen.test), correlation and row mean scores (gcmh above)
 # controlling for SITEGR1 (R mantelhaen.test); counts per category
+# Generalized CMH (Landis, Heyman and Koch 1978; SAS PROC FREQ CMH) written out here as an
+# independent check: nonzero correlation and row mean scores with table scores (rows: TRTPN
+# values, columns: AVAL values); strata with fewer than two subjects carry no information.
+gcmh <- function(x, row, col, strata) {
+  rs <- sort(unique(x[[row]])); cs <- sort(unique(x[[col]]))
+  G1 <- 0; V1 <- 0; G2 <- rep(0, length(rs) - 1); V2 <- matrix(0, length(rs) - 1, length(rs) - 1)
+  for (s in unique(x[[strata]])) {
+    d <- x[x[[strata]] == s, ]
+    n <- table(factor(d[[row]], levels = rs), factor(d[[col]], levels = cs))
+    N <- sum(n)
+    if (N < 2) next
+    pr <- rowSums(n) / N; pc <- colSums(n) / N
+    dev <- n - N * outer(pr, pc)
+    Ar <- diag(pr, length(pr)) - outer(pr, pr); Ac <- diag(pc, length(pc)) - outer(pc, pc)
+    k <- N^2 / (N - 1)
+    va <- drop(t(cs) %*% Ac %*% cs); vc <- drop(t(rs) %*% Ar %*% rs)
+    G1 <- G1 + drop(t(rs) %*% dev %*% cs); V1 <- V1 + k * va * vc
+    r1 <- seq_len(length(rs) - 1)
+    G2 <- G2 + drop(dev[r1, , drop = FALSE] %*% cs); V2 <- V2 + k * va * Ar[r1, r1, drop = FALSE]
+  }
+  q2 <- drop(t(G2) %*% solve(V2, G2))
+  list(correlation = c(statistic = G1^2 / V1, df = 1, p_value = pchisq(G1^2 / V1, 1, lower.tail = FALSE)),
+       rms = c(statistic = q2, df = length(G2), p_value = pchisq(q2, length(G2), lower.tail = FALSE)))
+}
 cib <- rd("adcibc")
 cib <- cib[cib$EFFFL == "Y" & cib$ANL01FL %in% "Y", ]
 arms <- c("Placebo", "Xanomeline Low Dose", "Xanomeline High Dose")
@@ -100,6 +125,9 @@ for (vis in c("Week 8", "Week 16", "Week 24")) {
   m <- mantelhaen.test(tab)
   add("t14-3-13", "AVAL", "general association", vis, "", "", list(statistic = unname(m$statistic),
       df = unname(m$parameter), p_value = m$p.value))
+  g <- gcmh(dv, "TRTPN", "AVAL", "SITEGR1")
+  add("t14-3-13", "AVAL", "nonzero correlation", vis, "", "", as.list(g$correlation))
+  add("t14-3-13", "AVAL", "row mean scores", vis, "", "", as.list(g$rms))
   for (g in arms[-1]) {
     s <- dv[dv$TRTP %in% c("Placebo", g), ]
     t2 <- table(factor(s$TRTP, levels = c("Placebo", g)), factor(s$AVAL), s$SITEGR1)
@@ -107,6 +135,9 @@ for (vis in c("Week 8", "Week 16", "Week 24")) {
     m <- mantelhaen.test(t2)
     add("t14-3-13", "AVAL", "general association", vis, g, "Placebo", list(statistic = unname(m$statistic),
         df = unname(m$parameter), p_value = m$p.value))
+    gp <- gcmh(s, "TRTPN", "AVAL", "SITEGR1")
+    add("t14-3-13", "AVAL", "nonzero correlation", vis, g, "Placebo", as.list(gp$correlation))
+    add("t14-3-13", "AVAL", "row mean scores", vis, g, "Placebo", as.list(gp$rms))
   }
 }
 
