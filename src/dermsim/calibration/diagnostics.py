@@ -53,6 +53,32 @@ def compute_ppc(post: Posterior, n_replicates: int = N_PPC, seed: int = 0) -> li
     return rows
 
 
+def compute_dose_contrast(post: Posterior, n_replicates: int = N_PPC, seed: int = 0) -> list[dict[str, Any]]:
+    """The only dose-response information (model.md 2.10): IGA-TS 1.5 % minus 0.75 % per trial,
+    observed vs posterior predictive 90 % interval (binomial at both arms' real N)."""
+    targets = _targets(post)
+    stats = np.asarray(post.meta["stats"], float)
+    rng = child_generator(seed, 12)
+    pick = rng.choice(post.n, size=n_replicates, p=post.weights)
+    idx = stat_index(targets)
+    rows = []
+    for trial in sorted({t.trial for t in targets.targets if t.kind == "binary"}):
+        arms = {t.arm: (k, t) for k, t in enumerate(targets.targets)
+                if t.trial == trial and t.endpoint == "IGA-TS"}
+        if not {"rux075", "rux150"} <= set(arms):
+            continue
+        draws = []
+        for arm in ("rux150", "rux075"):
+            k, t = arms[arm]
+            draws.append(rng.binomial(t.n, np.clip(stats[pick, idx[k]], 0, 1)) / t.n)
+        diff = draws[0] - draws[1]
+        obs = arms["rux150"][1].value - arms["rux075"][1].value
+        lo, med, hi = (float(v) for v in np.quantile(diff, [0.05, 0.5, 0.95]))
+        rows.append({"trial": trial, "contrast": "IGA-TS 1.5% - 0.75%", "observed": obs, "pred_median": med,
+                     "pi90_low": lo, "pi90_high": hi, "inside": bool(lo <= obs <= hi)})
+    return rows
+
+
 def compute_correlations(post: Posterior) -> dict[str, Any]:
     z = post.prior.to_unconstrained(post.draws)
     w = post.weights
@@ -84,6 +110,7 @@ def compute_diagnostics(post: Posterior) -> dict[str, Any]:
     corr = compute_correlations(post)
     corr.pop("posterior_sd_unconstrained")
     return {"posterior_version": post.version, "ess": post.ess, "ppc": compute_ppc(post),
+            "dose_contrast": compute_dose_contrast(post),
             "correlations": corr, "identifiability": compute_identifiability(post),
             "smc": post.meta.get("smc", {})}
 

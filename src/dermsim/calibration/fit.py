@@ -28,8 +28,9 @@ CALIBRATION_POPULATION = "true-ad1"  # pooled TRuE-AD1/2 baseline (true-ad2.toml
 
 @dataclass(frozen=True)
 class CalibrationConfig:
-    """Size of a calibration run (the shipped run: 1,500 virtual patients per arm, 120 particles,
-    240 proposals x 7 generations = 1,680 candidates, about 15-20 min on one core)."""
+    """Size of a calibration run (the shipped run: 1,500 virtual patients per arm, 100 particles,
+    200 proposals x 6 generations = 1,200 candidates: about 9 CPU-minutes, 30-35 min of wall time on
+    the shared 2-core machine)."""
 
     n_vp: int = 1500
     smc: SMCConfig = field(default_factory=SMCConfig)

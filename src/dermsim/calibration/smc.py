@@ -46,9 +46,9 @@ _JITTER = 1e-8
 
 @dataclass(frozen=True)
 class SMCConfig:
-    n_particles: int = 120
-    n_proposals: int = 240
-    n_generations: int = 7
+    n_particles: int = 100
+    n_proposals: int = 200
+    n_generations: int = 6
     olcm_quantile: float = 0.5
 
     def __post_init__(self) -> None:
