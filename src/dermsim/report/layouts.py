@@ -1,0 +1,293 @@
+"""Table layouts, declared before any data (the rtables idea: ``basic_table() |> split_rows_by``).
+
+A :class:`TableLayout` names its ARD analysis, its columns (the treatment groups found in the ARD,
+optionally a total) and its rows. Rows are bound to ARD filters, never to data values:
+
+* :class:`Row` - one line; its cells are the ARD rows matching the table's analysis, the row's
+  ``where`` filter and the column (``scope="arm"``: the group's own statistics, comparator blank;
+  ``scope="vs_control"``: the group compared with the control, comparator set);
+* :class:`Split` - one block per distinct value of an ARD column (visit, category, AE term,
+  subgroup population) among the rows the filter selects, in ARD order; the block repeats its
+  sub-rows with the value added to the filter (rtables' ``split_rows_by``);
+* :class:`Section` - a heading line without cells.
+
+Each row says how to format its cell with a format key of :data:`CELL_FORMATS` (all formatting goes
+through :mod:`dermsim.report.format`, the one rounding rule). The default layouts of the built-in
+atopic dermatitis plan are :data:`AD_LAYOUTS`; a layout whose analysis is absent from an ARD is
+skipped, so the same list serves a real-data run with fewer analyses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dermsim.errors import InvalidInputError
+
+__all__ = ["AD_LAYOUTS", "CELL_FORMATS", "Row", "Section", "Split", "TableLayout", "layout_by_name"]
+
+# format key -> the stat_names it reads (see tables.format_cell)
+CELL_FORMATS: dict[str, tuple[str, ...]] = {
+    "n": ("n",),
+    "count": ("count",),
+    "count_pct": ("count", "pct"),
+    "events": ("n_events",),
+    "mean_sd": ("mean", "sd"),
+    "median": ("median",),
+    "q1_q3": ("q1", "q3"),
+    "min_max": ("min", "max"),
+    "resp_n_pct": ("count", "n", "pct"),
+    "prop_ci_pct": ("estimate", "ci_lower", "ci_upper"),
+    "diff_ci_pct": ("estimate", "ci_lower", "ci_upper"),
+    "est_ci": ("estimate", "ci_lower", "ci_upper"),
+    "lsmean_se": ("lsmean", "lsmean_se"),
+    "p": ("p_value",),
+}
+
+Scope = Literal["arm", "vs_control"]
+Filter = Mapping[str, "str | tuple[str, ...]"]
+
+
+def _check_fmt(fmt: str) -> str:
+    if fmt not in CELL_FORMATS:
+        raise InvalidInputError(f"fmt must be one of {', '.join(CELL_FORMATS)}; got {fmt!r}.")
+    return fmt
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table line: label, ARD filter, cell format, digits and scope."""
+
+    label: str
+    fmt: str
+    where: Filter = field(default_factory=dict)
+    digits: int = 1
+    scope: Scope = "arm"
+    indent: int = 1
+
+    def __post_init__(self) -> None:
+        _check_fmt(self.fmt)
+        if self.scope not in ("arm", "vs_control"):
+            raise InvalidInputError(f"scope must be one of arm, vs_control; got {self.scope!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "row", "label": self.label, "fmt": self.fmt, "where": dict(self.where),
+                "digits": self.digits, "scope": self.scope, "indent": self.indent}
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading line (no cells)."""
+
+    label: str
+    indent: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "section", "label": self.label, "indent": self.indent}
+
+
+@dataclass(frozen=True)
+class Split:
+    """One block per distinct value of ARD column ``by`` among the rows ``where`` selects.
+
+    ``rows`` are repeated per value with ``{by: value}`` added to their filter. With ``header``
+    the value is a heading line above the block; without it (and one sub-row) the value is the
+    row's label. ``labels`` maps a value to its display text; ``indent_by`` maps the value of
+    another ARD column (e.g. ``variable``: AEDECOD) to an extra indent, for nested SOC/PT rows.
+    """
+
+    by: str
+    rows: tuple[Row, ...]
+    where: Filter = field(default_factory=dict)
+    header: bool = True
+    indent: int = 0
+    labels: Mapping[str, str] = field(default_factory=dict)
+    indent_by: tuple[str, Mapping[str, int]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "split", "by": self.by, "rows": [r.to_dict() for r in self.rows],
+                "where": dict(self.where), "header": self.header, "indent": self.indent,
+                "labels": dict(self.labels)}
+
+
+LayoutItem = Row | Section | Split
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """A whole table: number and title as in a CSR ("Table 14.2.1"), population line, the ARD
+    analysis it reads, columns, rows, footnotes; ``big_n`` is the ARD filter that gives the "(N=xx)"
+    of each column header."""
+
+    name: str
+    number: str
+    title: str
+    analysis_id: str
+    items: tuple[LayoutItem, ...]
+    population: str = "Intent-to-treat population"
+    total: bool = False
+    big_n: Filter = field(default_factory=lambda: {"analysis_id": "populations", "variable": "ITTFL",
+                                                   "variable_level": "Y", "stat_name": "count"})
+    footnotes: tuple[str, ...] = ()
+    stub_label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "number": self.number, "title": self.title,
+                "analysis_id": self.analysis_id, "items": [i.to_dict() for i in self.items],
+                "population": self.population, "total": self.total, "big_n": dict(self.big_n),
+                "footnotes": list(self.footnotes), "stub_label": self.stub_label}
+
+
+# ---- the built-in atopic dermatitis layouts ---------------------------------------------------
+
+_CONTINUOUS = (("n", "n", 0), ("Mean (SD)", "mean_sd", 1), ("Median", "median", 1), ("Q1, Q3", "q1_q3", 1),
+               ("Min, Max", "min_max", 1))
+
+
+def _continuous(variable: str, label: str, digits: int = 1, **where: str) -> tuple[LayoutItem, ...]:
+    return (Section(label),
+            *(Row(lab, fmt, {"variable": variable, **where}, digits=digits if fmt != "n" else 0)
+              for lab, fmt, _ in _CONTINUOUS))
+
+
+def _categorical(variable: str, label: str, labels: Mapping[str, str] | None = None) -> tuple[LayoutItem, ...]:
+    return (Section(label),
+            Split("variable_level", (Row("", "count_pct"),), where={"variable": variable, "stat_name": "count"},
+                  header=False, indent=1, labels=labels or {}))
+
+
+_SAFETY_N = {"analysis_id": "populations", "variable": "SAFFL", "variable_level": "Y", "stat_name": "count"}
+_RD_FOOT = ("Difference: common risk difference vs vehicle across the randomization strata (age group x "
+            "baseline IGA), Mantel-Haenszel weights, Sato variance, 95% CI; p-value: "
+            "Cochran-Mantel-Haenszel test stratified by the same strata.")
+_NRI_FOOT = "Subjects who discontinued or have no assessment at the visit are counted as non-responders."
+_PROP_FOOT = "Response rate 95% CI: Wilson score interval."
+
+
+def _binary_block(title: str, *, where: Filter | None = None) -> tuple[LayoutItem, ...]:
+    w = dict(where or {})
+    return (Section(title),
+            Row("Responders, n/N (%)", "resp_n_pct", w),
+            Row("Response rate, % (95% CI)", "prop_ci_pct", w),
+            Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", w, scope="vs_control"),
+            Row("p-value", "p", w, scope="vs_control"))
+
+
+AD_LAYOUTS: tuple[TableLayout, ...] = (
+    TableLayout(
+        name="t14-1-1-disposition", number="14.1.1", title="Subject Disposition and Analysis Populations",
+        analysis_id="disposition", total=True, population="All randomized subjects",
+        items=(Section("Analysis populations"),
+               Row("Intent-to-treat", "count_pct", {"analysis_id": "populations", "variable": "ITTFL",
+                                                     "variable_level": "Y"}),
+               Row("Safety", "count_pct", {"analysis_id": "populations", "variable": "SAFFL",
+                                            "variable_level": "Y"}),
+               Row("Efficacy evaluable", "count_pct", {"analysis_id": "populations", "variable": "EFFFL",
+                                                        "variable_level": "Y"}),
+               Section("End of study status"),
+               Split("variable_level", (Row("", "count_pct"),), where={"variable": "EOSSTT", "stat_name": "count"},
+                     header=False, indent=1, labels={"COMPLETED": "Completed", "DISCONTINUED": "Discontinued"}),
+               Section("Primary reason for discontinuation"),
+               Split("variable_level", (Row("", "count_pct"),), where={"variable": "DCSREAS", "stat_name": "count"},
+                     header=False, indent=1)),
+        footnotes=("Percentages are of the subjects randomized to each group.",)),
+    TableLayout(
+        name="t14-1-2-demographics", number="14.1.2", title="Demographics and Baseline Characteristics",
+        analysis_id="demographics", total=True,
+        items=(*_continuous("AGE", "Age (years)"),
+               *_categorical("AGEGR1", "Age group, n (%)"),
+               *_categorical("SEX", "Sex, n (%)", {"F": "Female", "M": "Male"}),
+               *_categorical("RACE", "Race, n (%)"),
+               *_categorical("STRATAR", "Randomization stratum (baseline IGA / age group), n (%)"),
+               *_categorical("IGABL", "Baseline IGA, n (%)", {"2": "2 (mild)", "3": "3 (moderate)"}),
+               *_continuous("EASIBL", "Baseline EASI"),
+               *_continuous("BSABL", "Baseline affected BSA (%)"),
+               *_continuous("NRSBL", "Baseline itch NRS (weekly mean, ages 6-11)")),
+        footnotes=("SD: standard deviation; Q1, Q3: first and third quartiles (SAS QNTLDEF=5).",)),
+    TableLayout(
+        name="t14-2-1-primary", number="14.2.1",
+        title="Primary Endpoint: IGA Treatment Success (IGA 0/1 with >= 2-Grade Improvement) at Week 8",
+        analysis_id="iga-ts-w8", items=_binary_block("IGA-TS at Week 8"),
+        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT)),
+    TableLayout(
+        name="t14-2-2-key-secondary", number="14.2.2",
+        title="Key Secondary Endpoints: EASI-75 and Itch NRS4 at Week 8",
+        analysis_id="easi75-w8",
+        items=(*_binary_block("EASI-75 at Week 8"),
+               *_binary_block("Itch NRS4 (>= 4-point improvement) at Week 8, baseline NRS >= 4",
+                              where={"analysis_id": "nrs4-w8"})),
+        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT,
+                   "Itch NRS is reported by subjects aged 6-11; NRS4 is analysed in those with baseline NRS >= 4.")),
+    TableLayout(
+        name="t14-2-3-easi50-90", number="14.2.3", title="Other Secondary Endpoints: EASI-50 and EASI-90 at Week 8",
+        analysis_id="easi50-w8",
+        items=(*_binary_block("EASI-50 at Week 8"),
+               *_binary_block("EASI-90 at Week 8", where={"analysis_id": "easi90-w8"})),
+        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT)),
+    TableLayout(
+        name="t14-2-4-iga-ts-by-visit", number="14.2.4", title="IGA Treatment Success by Visit",
+        analysis_id="iga-ts-by-visit",
+        items=(Split("visit", (Row("Responders, n/N (%)", "resp_n_pct"),
+                               Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", scope="vs_control"),
+                               Row("p-value", "p", scope="vs_control"))),),
+        footnotes=(_RD_FOOT, _NRI_FOOT)),
+    TableLayout(
+        name="t14-2-5-easi-pchg", number="14.2.5", title="Percent Change from Baseline in EASI by Visit (ANCOVA)",
+        analysis_id="easi-pchg",
+        items=(Split("visit", (Row("n", "n", {"variable": "PCHG"}, digits=0),
+                               Row("LS mean (SE)", "lsmean_se", {"variable": "PCHG"}),
+                               Row("Difference vs vehicle (95% CI)", "est_ci", {"variable": "PCHG"},
+                                   scope="vs_control"),
+                               Row("p-value", "p", {"variable": "PCHG"}, scope="vs_control")),
+                     where={"variable": "PCHG"}),),
+        footnotes=("ANCOVA with treatment, baseline EASI and randomization stratum; missing values multiply "
+                   "imputed under MAR and combined by Rubin's rules.",)),
+    TableLayout(
+        name="t14-2-6-nrs-chg", number="14.2.6", title="Change from Baseline in Itch NRS by Visit (ANCOVA)",
+        analysis_id="nrs-chg",
+        items=(Split("visit", (Row("n", "n", {"variable": "CHG"}, digits=0),
+                               Row("LS mean (SE)", "lsmean_se", {"variable": "CHG"}, digits=2),
+                               Row("Difference vs vehicle (95% CI)", "est_ci", {"variable": "CHG"}, digits=2,
+                                   scope="vs_control"),
+                               Row("p-value", "p", {"variable": "CHG"}, scope="vs_control")),
+                     where={"variable": "CHG"}),),
+        population="Intent-to-treat population, subjects aged 6-11 with itch NRS",
+        footnotes=("ANCOVA with treatment, baseline itch NRS and randomization stratum; observed cases.",)),
+    TableLayout(
+        name="t14-2-7-subgroups", number="14.2.7", title="IGA Treatment Success at Week 8 by Subgroup",
+        analysis_id="iga-ts-w8-subgroups",
+        items=(Split("population", (Row("Responders, n/N (%)", "resp_n_pct"),
+                                    Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", scope="vs_control")),
+                     where={"stat_name": ("n", "estimate")}),),
+        footnotes=(_RD_FOOT, _NRI_FOOT, "Subgroups are not powered; differences are descriptive.")),
+    TableLayout(
+        name="t14-3-1-teae-overview", number="14.3.1", title="Overview of Treatment-Emergent Adverse Events",
+        analysis_id="teae-summary", population="Safety population", big_n=_SAFETY_N,
+        items=(Row("Any TEAE, n (%)", "count_pct", {"variable": "TRTEMFL"}, indent=0),
+               Row("Number of events", "events", {"variable": "TRTEMFL"}),
+               Row("Any serious TEAE, n (%)", "count_pct", {"variable": "AESER"}, indent=0),
+               Row("Any severe TEAE, n (%)", "count_pct", {"variable": "AESEV"}, indent=0),
+               Row("p-value (any TEAE) vs vehicle", "p", {"variable": "TRTEMFL"}, scope="vs_control", indent=0)),
+        footnotes=("TEAE: adverse event starting on or after the first application. A subject is counted once "
+                   "per category. p-value: Fisher's exact test.",)),
+    TableLayout(
+        name="t14-3-2-teae-soc-pt", number="14.3.2",
+        title="Treatment-Emergent Adverse Events by System Organ Class and Preferred Term",
+        analysis_id="teae-soc-pt", population="Safety population", big_n=_SAFETY_N,
+        stub_label="System organ class\n  Preferred term",
+        items=(Row("Any TEAE", "count_pct", {"variable": "TRTEMFL"}, indent=0),
+               Split("variable_level", (Row("", "count_pct"),),
+                     where={"variable": ("AEBODSYS", "AEDECOD"), "stat_name": "count"}, header=False,
+                     indent=0, indent_by=("variable", {"AEDECOD": 1}))),
+        footnotes=("A subject is counted once per system organ class and once per preferred term; "
+                   "MedDRA-like terms of the simulation.",)),
+)
+
+
+def layout_by_name(name: str, layouts: tuple[TableLayout, ...] = AD_LAYOUTS) -> TableLayout:
+    """The layout called ``name`` (e.g. "t14-2-1-primary")."""
+    for lay in layouts:
+        if lay.name == name:
+            return lay
+    raise InvalidInputError(f"layout must be one of {', '.join(x.name for x in layouts)}; got {name!r}.")
