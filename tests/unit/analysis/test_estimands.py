@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dermsim.analysis.estimands import (
     apply_estimand,
@@ -188,3 +190,20 @@ def test_blank_text_counts_as_missing_like_sas() -> None:
     out = impute_nri(rec, subj, variable="CRIT1FL", visits=["Week 8"])
     assert out.set_index("USUBJID")["CRIT1FL"].to_dict() == {"A": "Y", "B": "N"}
     assert select_observed(rec, variable="CRIT1FL", visits=["Week 8"])["USUBJID"].tolist() == ["A"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(q=st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=30),
+       u=st.floats(1e-6, 1e3), dfc=st.one_of(st.just(float("inf")), st.floats(2, 1e4)))
+def test_rubin_invariants(q: list[float], u: float, dfc: float) -> None:
+    """T >= Ubar, T >= B, 0 < df, the CI holds the estimate, 0 <= p <= 1, permutation-invariant."""
+    est = np.array(q)
+    var = np.full(est.size, u)
+    res = pool_rubin(est, var, df_complete=dfc)
+    rev = pool_rubin(est[::-1], var, df_complete=dfc)
+    assert res.total_var[0] >= res.within_var[0] * (1 - 1e-12)
+    assert res.total_var[0] >= res.between_var[0] * (1 - 1e-12)
+    assert res.df[0] > 0 and 0 <= res.p_value[0] <= 1
+    assert res.ci_lower[0] <= res.estimate[0] <= res.ci_upper[0]
+    np.testing.assert_allclose(rev.estimate, res.estimate, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(rev.df, res.df, rtol=1e-9)
