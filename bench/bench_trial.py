@@ -40,6 +40,7 @@ def main() -> pd.DataFrame:
         t_all0, c_all0 = time.perf_counter(), time.process_time()
         study, w, c = _timed(lambda: simulate_trial(design, 1))
         rows.append({"stage": "simulate_trial true-ad3 (330, to week 52)", "wall_s": w, "cpu_s": c})
+
         def derive() -> None:
             adsl = derive_adsl(study)
             derive_adeff(study, adsl)
@@ -48,10 +49,20 @@ def main() -> pd.DataFrame:
         _, w, c = _timed(derive)
         rows.append({"stage": "derive ADSL, ADEFF, ADAE", "wall_s": w, "cpu_s": c})
         _, w, c = _timed(lambda: write_trial_dir(study, tmp / "out", "xpt,json,parquet"))
-        rows.append({"stage": "derive + write sdtm/, adam/, define.json (xpt, json, parquet)",
-                     "wall_s": w, "cpu_s": c})
-        rows.append({"stage": "total (one run, as the CLI)", "wall_s": time.perf_counter() - t_all0,
-                     "cpu_s": time.process_time() - c_all0})
+        rows.append(
+            {
+                "stage": "derive + write sdtm/, adam/, define.json (xpt, json, parquet)",
+                "wall_s": w,
+                "cpu_s": c,
+            }
+        )
+        rows.append(
+            {
+                "stage": "total (one run, as the CLI)",
+                "wall_s": time.perf_counter() - t_all0,
+                "cpu_s": time.process_time() - c_all0,
+            }
+        )
         # second run: population calibration already cached in this process
         _, w, c = _timed(lambda: write_trial_dir(simulate_trial(design, 2), tmp / "out2", "xpt,json,parquet"))
         rows.append({"stage": "total, second run in the same process", "wall_s": w, "cpu_s": c})

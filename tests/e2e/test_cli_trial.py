@@ -24,8 +24,11 @@ def _run(out: Path, *extra: str, seed: str = "1") -> int:
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,9 @@ def test_layout_and_define(trial_dir: Path, capsys: pytest.CaptureFixture[str]) 
     names = {p.name for p in (trial_dir / "sdtm").iterdir()}
     for dom in ("dm", "ex", "qs", "ae", "ds"):
         assert {f"{dom}.xpt", f"{dom}.json", f"{dom}.parquet"} <= names
-    assert {f"{d}.{e}" for d in ("adsl", "adeff", "adae") for e in ("xpt", "json", "parquet")} <= \
-        {p.name for p in (trial_dir / "adam").iterdir()}
+    assert {f"{d}.{e}" for d in ("adsl", "adeff", "adae") for e in ("xpt", "json", "parquet")} <= {
+        p.name for p in (trial_dir / "adam").iterdir()
+    }
     define = json.loads((trial_dir / "define.json").read_text())
     by_name = {d["name"]: d for d in define["datasets"]}
     assert set(by_name) == {"DM", "EX", "QS", "AE", "DS", "ADSL", "ADEFF", "ADAE"}
@@ -73,8 +77,9 @@ def test_formats_agree(trial_dir: Path) -> None:
             a, b = pq[col], js[col]
             if pd.api.types.is_numeric_dtype(a):
                 # pandas decodes an IBM-float zero as 5.4e-79 (its xport reader), hence the atol
-                np.testing.assert_allclose(a.to_numpy(float), xpt[col].to_numpy(float), rtol=1e-12, atol=1e-70,
-                                           equal_nan=True)
+                np.testing.assert_allclose(
+                    a.to_numpy(float), xpt[col].to_numpy(float), rtol=1e-12, atol=1e-70, equal_nan=True
+                )
                 np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=0, equal_nan=True)
             elif pd.api.types.is_datetime64_any_dtype(a):
                 assert a.equals(b)
@@ -88,10 +93,12 @@ def test_xpt_read_by_r_haven(trial_dir: Path, tmp_path: Path) -> None:
     if shutil.which("Rscript") is None:
         pytest.skip("Rscript is not installed (scripts/install-external.sh installs R and haven)")
     out = tmp_path / "adsl_r.csv"
-    script = (f'd <- haven::read_xpt("{trial_dir / "adam" / "adsl.xpt"}"); '
-              f'write.csv(data.frame(USUBJID=d$USUBJID, AGE=d$AGE, TRT01P=d$TRT01P, IGABL=d$IGABL, '
-              f'TRTSDT=format(d$TRTSDT)), "{out}", row.names=FALSE); '
-              f'cat(attr(d$TRT01P, "label"))')
+    script = (
+        f'd <- haven::read_xpt("{trial_dir / "adam" / "adsl.xpt"}"); '
+        f"write.csv(data.frame(USUBJID=d$USUBJID, AGE=d$AGE, TRT01P=d$TRT01P, IGABL=d$IGABL, "
+        f'TRTSDT=format(d$TRTSDT)), "{out}", row.names=FALSE); '
+        f'cat(attr(d$TRT01P, "label"))'
+    )
     res = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, timeout=120, check=False)
     if res.returncode != 0 and "haven" in res.stderr:
         pytest.skip("R package haven is missing (apt-get install -y r-cran-haven)")
@@ -115,7 +122,9 @@ def test_bad_design_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert rc == 2
     assert err.count("\n") == 0 and "bad.toml" in err and "arms.1.ratio" in err
     assert not (tmp_path / "o").exists()
-    rc = main(["trial", "simulate", "true-ad3", "--seed", "1", "--out", str(tmp_path / "o"), "--format", "sas"])
+    rc = main(
+        ["trial", "simulate", "true-ad3", "--seed", "1", "--out", str(tmp_path / "o"), "--format", "sas"]
+    )
     assert rc == 2 and "--format" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 

@@ -50,8 +50,24 @@ RESPONDERS: dict[str, tuple[str, str]] = {
     "NRS4": ("ITCHNRS", "CHG <= -4 (BASE >= 4)"),
 }
 EXTRA_LABELS: dict[str, str] = {"APERIOD": "Period", "SRCDOM": "Source Data", "QSSEQ": "Sequence Number"}
-_ADSL_VARS = ("SUBJID", "SITEID", "AGE", "AGEGR1", "SEX", "RACE", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN",
-              "TRT02P", "TRT02PN", "ITTFL", "SAFFL", "EFFFL", "TRTSDT")
+_ADSL_VARS = (
+    "SUBJID",
+    "SITEID",
+    "AGE",
+    "AGEGR1",
+    "SEX",
+    "RACE",
+    "TRT01P",
+    "TRT01PN",
+    "TRT01A",
+    "TRT01AN",
+    "TRT02P",
+    "TRT02PN",
+    "ITTFL",
+    "SAFFL",
+    "EFFFL",
+    "TRTSDT",
+)
 
 
 def compute_responder(paramcd: str, aval: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -78,8 +94,10 @@ def compute_responder(paramcd: str, aval: np.ndarray, base: np.ndarray) -> np.nd
 def _avisit(name: pd.Series, day: pd.Series) -> tuple[pd.Series, pd.Series]:
     is_bl = day <= 1
     weeks = np.round((day.astype(float) - 1) / 7.0)
-    return (pd.Series(np.where(is_bl, "Baseline", name.str.title()), index=name.index, dtype=object),
-            pd.Series(np.where(is_bl, 0.0, weeks), index=name.index))
+    return (
+        pd.Series(np.where(is_bl, "Baseline", name.str.title()), index=name.index, dtype=object),
+        pd.Series(np.where(is_bl, 0.0, weeks), index=name.index),
+    )
 
 
 def derive_adeff(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
@@ -88,40 +106,76 @@ def derive_adeff(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
         raise InvalidInputError(f"study must be a StudyData; got {type(study).__name__}.")
     sched = study.design.schedule
     qs = study.qs.loc[study.qs["QSTESTCD"].isin(["IGA", "EASI", "BSA", "ITCHNRS"])]
-    obs = pd.DataFrame({
-        "STUDYID": qs["STUDYID"].to_numpy(), "USUBJID": qs["USUBJID"].to_numpy(),
-        "PARAMCD": qs["QSTESTCD"].to_numpy(), "AVAL": qs["QSSTRESN"].to_numpy(dtype=float),
-        "VISIT": qs["VISIT"].to_numpy(), "VISITNUM": qs["VISITNUM"].to_numpy(dtype=float),
-        "ADT": pd.to_datetime(qs["QSDTC"]).to_numpy(), "SRCDOM": "QS", "QSSEQ": qs["QSSEQ"].to_numpy(dtype=float),
-        "DTYPE": "",
-    })
+    obs = pd.DataFrame(
+        {
+            "STUDYID": qs["STUDYID"].to_numpy(),
+            "USUBJID": qs["USUBJID"].to_numpy(),
+            "PARAMCD": qs["QSTESTCD"].to_numpy(),
+            "AVAL": qs["QSSTRESN"].to_numpy(dtype=float),
+            "VISIT": qs["VISIT"].to_numpy(),
+            "VISITNUM": qs["VISITNUM"].to_numpy(dtype=float),
+            "ADT": pd.to_datetime(qs["QSDTC"]).to_numpy(),
+            "SRCDOM": "QS",
+            "QSSEQ": qs["QSSEQ"].to_numpy(dtype=float),
+            "DTYPE": "",
+        }
+    )
     obs["AVISIT"], obs["AVISITN"] = _avisit(obs["VISIT"], (qs["QSDY"]).reset_index(drop=True))
     obs = derive_vars_merged(obs, adsl, by_vars=["USUBJID"], new_vars=["TRTSDT"])
     obs = derive_vars_dy(obs, reference_date="TRTSDT", source_vars=["ADT"])
-    obs = derive_var_extreme_flag(obs, by_vars=["USUBJID", "PARAMCD"], order=["ADY"], new_var="ABLFL",
-                                  mode="last", filter_mask=(obs["ADY"] <= 1).to_numpy())
+    obs = derive_var_extreme_flag(
+        obs,
+        by_vars=["USUBJID", "PARAMCD"],
+        order=["ADY"],
+        new_var="ABLFL",
+        mode="last",
+        filter_mask=(obs["ADY"] <= 1).to_numpy(),
+    )
     obs = derive_var_base(obs, by_vars=["USUBJID", "PARAMCD"])
 
     # LOCF at the vehicle-controlled visits a subject missed after discontinuation
     vc = [v for v in sched.visits if v.day <= sched.vc_end_day and v.day > 1]
-    grid = pd.DataFrame({"AVISITN": [round((v.day - 1) / 7.0) for v in vc], "VISITNUM": [v.visitnum for v in vc],
-                         "VISIT": [v.name for v in vc], "_day": [v.day for v in vc]})
+    grid = pd.DataFrame(
+        {
+            "AVISITN": [round((v.day - 1) / 7.0) for v in vc],
+            "VISITNUM": [v.visitnum for v in vc],
+            "VISIT": [v.name for v in vc],
+            "_day": [v.day for v in vc],
+        }
+    )
     subj_par = obs.loc[obs["ABLFL"] == "Y", ["STUDYID", "USUBJID", "PARAMCD"]]
     full = subj_par.merge(grid, how="cross")
     have = obs[["USUBJID", "PARAMCD", "AVISITN"]].assign(_h=True)
     full = full.merge(have, on=["USUBJID", "PARAMCD", "AVISITN"], how="left")
     miss = full.loc[full["_h"].isna()].drop(columns="_h")
     last = obs.sort_values(["USUBJID", "PARAMCD", "ADY"], kind="stable")
-    locf = pd.merge_asof(miss.assign(_day=miss["_day"].astype(float)).sort_values("_day"),
-                         last[["USUBJID", "PARAMCD", "ADY", "AVAL", "ADT"]].rename(columns={"ADY": "_day"})
-                         .astype({"_day": float}).sort_values("_day"),
-                         on="_day", by=["USUBJID", "PARAMCD"], direction="backward")
-    locf = locf.assign(DTYPE="LOCF", SRCDOM="QS", QSSEQ=np.nan, ABLFL="",
-                       AVISIT=locf["VISIT"].str.title(), ADY=np.nan, ADT=pd.NaT)
+    locf = pd.merge_asof(
+        miss.assign(_day=miss["_day"].astype(float)).sort_values("_day"),
+        last[["USUBJID", "PARAMCD", "ADY", "AVAL", "ADT"]]
+        .rename(columns={"ADY": "_day"})
+        .astype({"_day": float})
+        .sort_values("_day"),
+        on="_day",
+        by=["USUBJID", "PARAMCD"],
+        direction="backward",
+    )
+    locf = locf.assign(
+        DTYPE="LOCF",
+        SRCDOM="QS",
+        QSSEQ=np.nan,
+        ABLFL="",
+        AVISIT=locf["VISIT"].str.title(),
+        ADY=np.nan,
+        ADT=pd.NaT,
+    )
     locf = locf.drop(columns="_day")
     locf = derive_vars_merged(locf, adsl, by_vars=["USUBJID"], new_vars=["TRTSDT"])
-    locf = derive_vars_merged(locf, obs.loc[obs["ABLFL"] == "Y", ["USUBJID", "PARAMCD", "BASE"]],
-                              by_vars=["USUBJID", "PARAMCD"], new_vars=["BASE"])
+    locf = derive_vars_merged(
+        locf,
+        obs.loc[obs["ABLFL"] == "Y", ["USUBJID", "PARAMCD", "BASE"]],
+        by_vars=["USUBJID", "PARAMCD"],
+        new_vars=["BASE"],
+    )
     cont = pd.concat([obs, locf[obs.columns]], ignore_index=True)
     cont = derive_var_pchg(derive_var_chg(cont))
 
@@ -150,16 +204,57 @@ def derive_adeff(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
     out["PARAMN"] = out["PARAMCD"].map({k: v[1] for k, v in PARAMS.items()})
     out["ANL01FL"] = "Y"
     out["APERIOD"] = np.where(out["AVISITN"] * 7 + 1 > sched.vc_end_day, 2.0, 1.0)
-    out = derive_vars_merged(out.drop(columns=["TRTSDT"]), adsl, by_vars=["USUBJID"], new_vars=list(_ADSL_VARS))
+    out = derive_vars_merged(
+        out.drop(columns=["TRTSDT"]), adsl, by_vars=["USUBJID"], new_vars=list(_ADSL_VARS)
+    )
     p2 = out["APERIOD"] == 2
     out["TRTP"] = np.where(p2, out["TRT02P"], out["TRT01P"]).astype(object)
     out["TRTPN"] = np.where(p2, out["TRT02PN"], out["TRT01PN"])
     out["TRTA"] = out["TRTP"]
     out["TRTAN"] = out["TRTPN"]
     out = out.sort_values(["USUBJID", "PARAMN", "AVISITN", "DTYPE"], kind="stable").reset_index(drop=True)
-    cols = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEGR1", "SEX", "RACE", "ITTFL", "SAFFL",
-            "EFFFL", "TRT01P", "TRT01PN", "TRT01A", "TRT01AN", "TRTP", "TRTPN", "TRTA", "TRTAN", "APERIOD",
-            "PARAMCD", "PARAM", "PARAMN", "VISIT", "VISITNUM", "AVISIT", "AVISITN", "ADT", "ADY",
-            "AVAL", "AVALC", "BASE", "CHG", "PCHG", "ABLFL", "ANL01FL", "CRIT1", "CRIT1FL", "DTYPE",
-            "SRCDOM", "QSSEQ", "TRTSDT"]
+    cols = [
+        "STUDYID",
+        "USUBJID",
+        "SUBJID",
+        "SITEID",
+        "AGE",
+        "AGEGR1",
+        "SEX",
+        "RACE",
+        "ITTFL",
+        "SAFFL",
+        "EFFFL",
+        "TRT01P",
+        "TRT01PN",
+        "TRT01A",
+        "TRT01AN",
+        "TRTP",
+        "TRTPN",
+        "TRTA",
+        "TRTAN",
+        "APERIOD",
+        "PARAMCD",
+        "PARAM",
+        "PARAMN",
+        "VISIT",
+        "VISITNUM",
+        "AVISIT",
+        "AVISITN",
+        "ADT",
+        "ADY",
+        "AVAL",
+        "AVALC",
+        "BASE",
+        "CHG",
+        "PCHG",
+        "ABLFL",
+        "ANL01FL",
+        "CRIT1",
+        "CRIT1FL",
+        "DTYPE",
+        "SRCDOM",
+        "QSSEQ",
+        "TRTSDT",
+    ]
     return out[cols]

@@ -14,14 +14,23 @@ import pandas as pd
 from dermsim.errors import InvalidInputError
 from dermsim.trial.study_data import StudyData
 
-RACEN: dict[str, int] = {"WHITE": 1, "BLACK OR AFRICAN AMERICAN": 2, "ASIAN": 3,
-                         "AMERICAN INDIAN OR ALASKA NATIVE": 4, "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER": 5,
-                         "MULTIPLE": 6, "OTHER": 7}
+RACEN: dict[str, int] = {
+    "WHITE": 1,
+    "BLACK OR AFRICAN AMERICAN": 2,
+    "ASIAN": 3,
+    "AMERICAN INDIAN OR ALASKA NATIVE": 4,
+    "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER": 5,
+    "MULTIPLE": 6,
+    "OTHER": 7,
+}
 # labels of the ADSL variables that the ADaM IG schema in cdisc.schemas does not carry
 EXTRA_LABELS: dict[str, str] = {
-    "TRT02P": "Planned Treatment for Period 02", "TRT02PN": "Planned Treatment for Period 02 (N)",
-    "TRT02A": "Actual Treatment for Period 02", "TRT02AN": "Actual Treatment for Period 02 (N)",
-    "COMP8FL": "Completers of Week 8 Population Flag", "ADHPCT": "Applications Applied (% of Prescribed)",
+    "TRT02P": "Planned Treatment for Period 02",
+    "TRT02PN": "Planned Treatment for Period 02 (N)",
+    "TRT02A": "Actual Treatment for Period 02",
+    "TRT02AN": "Actual Treatment for Period 02 (N)",
+    "COMP8FL": "Completers of Week 8 Population Flag",
+    "ADHPCT": "Applications Applied (% of Prescribed)",
     "AGEGR1": "Pooled Age Group 1",
 }
 
@@ -50,17 +59,28 @@ def derive_adsl(study: StudyData) -> pd.DataFrame:
     labels, numbers = _arm_numbers(study)
     age = dm["AGE"].to_numpy(dtype=float)
     agegr, agegrn = _age_groups(study, age)
-    out = pd.DataFrame({
-        "STUDYID": dm["STUDYID"].to_numpy(), "USUBJID": dm["USUBJID"].to_numpy(),
-        "SUBJID": dm["SUBJID"].to_numpy(), "SITEID": dm["SITEID"].to_numpy(),
-        "AGE": age, "AGEU": dm["AGEU"].to_numpy(), "AGEGR1": agegr, "AGEGR1N": agegrn,
-        "SEX": dm["SEX"].to_numpy(), "RACE": dm["RACE"].to_numpy(),
-        "RACEN": dm["RACE"].map(RACEN).to_numpy(dtype=float), "ETHNIC": dm["ETHNIC"].to_numpy(),
-        "ARM": dm["ARM"].to_numpy(), "ACTARM": dm["ACTARM"].to_numpy(),
-        "TRT01P": dm["ARMCD"].map(labels).to_numpy(), "TRT01PN": dm["ARMCD"].map(numbers).to_numpy(dtype=float),
-        "TRT01A": dm["ACTARMCD"].map(labels).to_numpy(),
-        "TRT01AN": dm["ACTARMCD"].map(numbers).to_numpy(dtype=float),
-    })
+    out = pd.DataFrame(
+        {
+            "STUDYID": dm["STUDYID"].to_numpy(),
+            "USUBJID": dm["USUBJID"].to_numpy(),
+            "SUBJID": dm["SUBJID"].to_numpy(),
+            "SITEID": dm["SITEID"].to_numpy(),
+            "AGE": age,
+            "AGEU": dm["AGEU"].to_numpy(),
+            "AGEGR1": agegr,
+            "AGEGR1N": agegrn,
+            "SEX": dm["SEX"].to_numpy(),
+            "RACE": dm["RACE"].to_numpy(),
+            "RACEN": dm["RACE"].map(RACEN).to_numpy(dtype=float),
+            "ETHNIC": dm["ETHNIC"].to_numpy(),
+            "ARM": dm["ARM"].to_numpy(),
+            "ACTARM": dm["ACTARM"].to_numpy(),
+            "TRT01P": dm["ARMCD"].map(labels).to_numpy(),
+            "TRT01PN": dm["ARMCD"].map(numbers).to_numpy(dtype=float),
+            "TRT01A": dm["ACTARMCD"].map(labels).to_numpy(),
+            "TRT01AN": dm["ACTARMCD"].map(numbers).to_numpy(dtype=float),
+        }
+    )
     ext = dm["ARMCD2"].to_numpy()
     on_ext = ext != ""
     out["TRT02P"] = np.where(on_ext, pd.Series(ext).map(labels).fillna("").to_numpy(), "").astype(object)
@@ -74,7 +94,9 @@ def derive_adsl(study: StudyData) -> pd.DataFrame:
     first, last = g["_s"].min(), g["_e"].max()
     adh = g["ADHPCT"].first() if "ADHPCT" in ex.columns else None
     uid = out["USUBJID"]
-    out["RANDDT"] = pd.to_datetime(uid.map(ds.loc[ds["DSDECOD"] == "RANDOMIZED"].set_index("USUBJID")["DSSTDTC"]))
+    out["RANDDT"] = pd.to_datetime(
+        uid.map(ds.loc[ds["DSDECOD"] == "RANDOMIZED"].set_index("USUBJID")["DSSTDTC"])
+    )
     out["TRTSDT"] = uid.map(first).astype("datetime64[ns]")
     out["TRTEDT"] = uid.map(last).astype("datetime64[ns]")
     out["TRTDURD"] = (out["TRTEDT"] - out["TRTSDT"]).dt.days.astype(float) + 1
@@ -99,14 +121,17 @@ def derive_adsl(study: StudyData) -> pd.DataFrame:
     out["COMPLFL"] = np.where(out["EOSSTT"] == "COMPLETED", "Y", "N").astype(object)
     vc_end = study.design.schedule.vc_end_day
     wk8 = [v for v in study.design.schedule.visits if v.day <= vc_end][-1]
-    out["COMP8FL"] = np.where(uid.isin(qs.loc[qs["VISITNUM"] == wk8.visitnum, "USUBJID"]), "Y", "N").astype(object)
+    out["COMP8FL"] = np.where(uid.isin(qs.loc[qs["VISITNUM"] == wk8.visitnum, "USUBJID"]), "Y", "N").astype(
+        object
+    )
 
     # stratification as randomized
     factors = [f.name for f in study.design.stratification.factors]
     for f in factors:
         out[f] = dm[f].to_numpy()
-    out["STRATAR"] = (dm[factors].astype(str).agg(" / ".join, axis=1).to_numpy().astype(object)
-                      if factors else "")
+    out["STRATAR"] = (
+        dm[factors].astype(str).agg(" / ".join, axis=1).to_numpy().astype(object) if factors else ""
+    )
 
     # baseline values
     bl = qs.loc[qs["QSBLFL"] == "Y"].pivot(index="USUBJID", columns="QSTESTCD", values="QSSTRESN")

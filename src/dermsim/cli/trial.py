@@ -24,29 +24,41 @@ from dermsim.io import as_dataset, write_adam_dir
 from dermsim.io.define import build_define
 from dermsim.trial import StudyData, load_design, simulate_trial
 
-trial_app = typer.Typer(help="Virtual trials: simulate a design into SDTM-like and ADaM datasets.",
-                        no_args_is_help=True)
+trial_app = typer.Typer(
+    help="Virtual trials: simulate a design into SDTM-like and ADaM datasets.", no_args_is_help=True
+)
 app.add_typer(trial_app, name="trial")
 
-_SDTM_LABELS = {"DM": "Demographics", "EX": "Exposure", "QS": "Questionnaires", "AE": "Adverse Events",
-                "DS": "Disposition"}
+_SDTM_LABELS = {
+    "DM": "Demographics",
+    "EX": "Exposure",
+    "QS": "Questionnaires",
+    "AE": "Adverse Events",
+    "DS": "Disposition",
+}
 
 
 def build_trial_datasets(study: StudyData) -> tuple[dict[str, Any], dict[str, Any]]:
     """(SDTM, ADaM) datasets of ``study`` as labelled :class:`dermsim.io.Dataset` objects."""
-    sdtm = {name: as_dataset(df, name=name, label=_SDTM_LABELS[name], column_labels=StudyData.labels(df.columns))
-            for name, df in study.domains().items()}
+    sdtm = {
+        name: as_dataset(df, name=name, label=_SDTM_LABELS[name], column_labels=StudyData.labels(df.columns))
+        for name, df in study.domains().items()
+    }
     adsl = _adsl.derive_adsl(study)
-    frames = {"ADSL": (adsl, _adsl.EXTRA_LABELS),
-              "ADEFF": (_adeff.derive_adeff(study, adsl), _adeff.EXTRA_LABELS),
-              "ADAE": (_adae.derive_adae(study, adsl), _adae.EXTRA_LABELS)}
+    frames = {
+        "ADSL": (adsl, _adsl.EXTRA_LABELS),
+        "ADEFF": (_adeff.derive_adeff(study, adsl), _adeff.EXTRA_LABELS),
+        "ADAE": (_adae.derive_adae(study, adsl), _adae.EXTRA_LABELS),
+    }
     strata = {f.name: f"Randomization Stratum: {f.variable}" for f in study.design.stratification.factors}
     extras = {**_adsl.EXTRA_LABELS, **_adeff.EXTRA_LABELS, **_adae.EXTRA_LABELS, **strata}
     adam = {}
     for name, (df, extra) in frames.items():
         # ADaM IG labels first, then this dataset's own, then the shared extras and SDTM labels
         ig = variable_labels(name)
-        labels = {c: ig.get(c) or extra.get(c) or extras.get(c) or StudyData.labels([c])[c] for c in df.columns}
+        labels = {
+            c: ig.get(c) or extra.get(c) or extras.get(c) or StudyData.labels([c])[c] for c in df.columns
+        }
         adam[name] = as_dataset(df, name=name, label=schema_for(name).label, column_labels=labels)
     return sdtm, adam
 
@@ -62,33 +74,51 @@ def write_trial_dir(study: StudyData, out: str | Path, formats: str | list[str] 
         write_adam_dir(adam, tmp / "adam", formats, created=created, define=True, strict=True)
         doc: dict[str, Any] = {}
         for standard, group in (("SDTM", sdtm), ("ADaM", adam)):
-            part = build_define(group, standard=standard, keys={
-                n: [k for k in (schema_for(n).keys if schema_for(n) else ()) if k in d.data.columns]
-                for n, d in group.items()},
-                structures={n: schema_for(n).structure for n in group if schema_for(n)})
+            part = build_define(
+                group,
+                standard=standard,
+                keys={
+                    n: [k for k in (schema_for(n).keys if schema_for(n) else ()) if k in d.data.columns]
+                    for n, d in group.items()
+                },
+                structures={n: schema_for(n).structure for n in group if schema_for(n)},
+            )
             for d in part["datasets"]:
                 d["standard"] = standard
                 d["folder"] = standard.lower()
             if not doc:
                 doc = {**part, "standard": "SDTM-like and ADaM", "datasets": []}
             doc["datasets"].extend(part["datasets"])
-        doc["study"] = {"design": study.design.id, "studyid": study.design.studyid, "seed": study.seed,
-                        "n_subjects": study.n_subjects, "extension": study.extension}
-        (tmp / "define.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        doc["study"] = {
+            "design": study.design.id,
+            "studyid": study.design.studyid,
+            "seed": study.seed,
+            "n_subjects": study.n_subjects,
+            "extension": study.extension,
+        }
+        (tmp / "define.json").write_text(
+            json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     return target
 
 
 @trial_app.command("simulate")
 def simulate_cmd(
-    design: str = typer.Argument(..., help="Built-in design (true-ad1, true-ad2, true-ad3) or a design .toml."),
+    design: str = typer.Argument(
+        ..., help="Built-in design (true-ad1, true-ad2, true-ad3) or a design .toml."
+    ),
     seed: int = typer.Option(..., "--seed", help="Random seed (integer >= 0)."),
     out: Path = typer.Option(..., "--out", help="Output folder (replaced as a whole, atomically)."),
     fmt: str = typer.Option("xpt,json,parquet", "--format", help="comma-separated: xpt, json, parquet"),
     n: int | None = typer.Option(None, "--n", help="Number of subjects (default: the design's n_total)."),
-    extension: bool = typer.Option(True, "--extension/--no-extension",
-                                   help="Run the long-term extension after the vehicle-controlled period."),
-    chunk_size: int = typer.Option(16_384, "--chunk-size", help="Patients per model chunk (results do not "
-                                   "depend on it)."),
+    extension: bool = typer.Option(
+        True,
+        "--extension/--no-extension",
+        help="Run the long-term extension after the vehicle-controlled period.",
+    ),
+    chunk_size: int = typer.Option(
+        16_384, "--chunk-size", help="Patients per model chunk (results do not depend on it)."
+    ),
 ) -> None:
     """Simulate a virtual trial and write its SDTM-like and ADaM datasets."""
     formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
@@ -99,6 +129,9 @@ def simulate_cmd(
     study = simulate_trial(d, seed, n=n, extension=extension, chunk_size=chunk_size)
     write_trial_dir(study, out, formats)
     arms = study.dm["ARM"].value_counts().reindex([a.label for a in d.arms]).fillna(0).astype(int)
-    typer.echo(f"{d.id}: {study.n_subjects} subjects ("
-               + ", ".join(f"{k} {v}" for k, v in arms.items()) + f"); wrote {out}/sdtm, {out}/adam, "
-               f"{out}/define.json ({', '.join(formats)})")
+    typer.echo(
+        f"{d.id}: {study.n_subjects} subjects ("
+        + ", ".join(f"{k} {v}" for k, v in arms.items())
+        + f"); wrote {out}/sdtm, {out}/adam, "
+        f"{out}/define.json ({', '.join(formats)})"
+    )

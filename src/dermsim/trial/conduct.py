@@ -50,8 +50,12 @@ from dermsim.trial.study_data import StudyData
 # child streams of the trial seed, one per step
 _S_POP, _S_RAND, _S_ADH, _S_MODEL, _S_VISIT, _S_DROP, _S_AE, _S_RERAND, _S_DEMOG = range(9)
 _RECORD = ("easi", "iga", "nrs_weekly")
-EASI_COMPONENTS = (("EASIHN", "EASI Head and Neck Score"), ("EASITR", "EASI Trunk Score"),
-                   ("EASIUL", "EASI Upper Limbs Score"), ("EASILL", "EASI Lower Limbs Score"))
+EASI_COMPONENTS = (
+    ("EASIHN", "EASI Head and Neck Score"),
+    ("EASITR", "EASI Trunk Score"),
+    ("EASIUL", "EASI Upper Limbs Score"),
+    ("EASILL", "EASI Lower Limbs Score"),
+)
 
 TrajectoryProvider = Callable[..., Any]
 
@@ -64,22 +68,42 @@ def _ad_dates(start: np.ndarray, day: np.ndarray) -> np.ndarray:
 
 def _arm_regimen(design: TrialDesign, arm_id: str, adherence: float) -> Regimen:
     arm = design.arm(arm_id)
-    return Regimen(strength_pct=arm.strength_pct, application_times_h=arm.application_times_h,
-                   adherence=float(adherence), name=arm.label)
+    return Regimen(
+        strength_pct=arm.strength_pct,
+        application_times_h=arm.application_times_h,
+        adherence=float(adherence),
+        name=arm.label,
+    )
 
 
-def _simulate_groups(design: TrialDesign, pop: Population, arm_idx: np.ndarray, adh_group: np.ndarray,
-                     adherence_pp: np.ndarray, switch_to: dict[int, list[int]], vc_days: int, lts_days: int,
-                     seed: np.random.SeedSequence, chunk_size: int, provider: TrajectoryProvider,
-                     ) -> tuple[dict[str, np.ndarray], dict[int, dict[str, np.ndarray]]]:
+def _simulate_groups(
+    design: TrialDesign,
+    pop: Population,
+    arm_idx: np.ndarray,
+    adh_group: np.ndarray,
+    adherence_pp: np.ndarray,
+    switch_to: dict[int, list[int]],
+    vc_days: int,
+    lts_days: int,
+    seed: np.random.SeedSequence,
+    chunk_size: int,
+    provider: TrajectoryProvider,
+) -> tuple[dict[str, np.ndarray], dict[int, dict[str, np.ndarray]]]:
     """Daily latent records (n, study days) from one model run per arm x adherence group, and for
     arms re-randomized at the end of the VC period, the extension days under each new arm
     (same members, same stream, hence the same per-patient parameters)."""
     n = pop.n
     total_days = vc_days + lts_days
     out = {k: np.empty((n, total_days), dtype=np.int8 if k == "iga" else float) for k in _RECORD}
-    ext = {b: {k: np.zeros((n, lts_days), dtype=out[k].dtype) for k in _RECORD}
-           for targets in switch_to.values() for b in targets} if lts_days else {}
+    ext = (
+        {
+            b: {k: np.zeros((n, lts_days), dtype=out[k].dtype) for k in _RECORD}
+            for targets in switch_to.values()
+            for b in targets
+        }
+        if lts_days
+        else {}
+    )
     arm_ids = design.arm_ids
     # groups in a fixed order (arm, adherence bin) so streams never depend on dict ordering
     keys = np.unique(np.stack([arm_idx, adh_group], axis=1), axis=0)
@@ -87,27 +111,45 @@ def _simulate_groups(design: TrialDesign, pop: Population, arm_idx: np.ndarray, 
         idx = np.flatnonzero((arm_idx == a) & (adh_group == g))
         sub = pop.take(idx)
         adherence = float(np.clip(np.mean(adherence_pp[idx]), 0.0, 1.0))
-        traj = provider(sub, _arm_regimen(design, arm_ids[a], adherence), total_days - 1,
-                        child_sequence(seed, gi), record=_RECORD, chunk_size=chunk_size)
+        traj = provider(
+            sub,
+            _arm_regimen(design, arm_ids[a], adherence),
+            total_days - 1,
+            child_sequence(seed, gi),
+            record=_RECORD,
+            chunk_size=chunk_size,
+        )
         for k in _RECORD:
             out[k][idx] = np.asarray(traj[k])[:, :total_days]
-        for b in (switch_to.get(int(a), []) if lts_days else []):
-            traj = provider(sub, _arm_regimen(design, arm_ids[b], adherence), lts_days,
-                            child_sequence(seed, gi), record=_RECORD, chunk_size=chunk_size)
+        for b in switch_to.get(int(a), []) if lts_days else []:
+            traj = provider(
+                sub,
+                _arm_regimen(design, arm_ids[b], adherence),
+                lts_days,
+                child_sequence(seed, gi),
+                record=_RECORD,
+                chunk_size=chunk_size,
+            )
             for k in _RECORD:
-                ext[b][k][idx] = np.asarray(traj[k])[:, 1:lts_days + 1]
+                ext[b][k][idx] = np.asarray(traj[k])[:, 1 : lts_days + 1]
     return out, ext
 
 
-def _first_dropout(easi: np.ndarray, u_event: np.ndarray, u_day: np.ndarray, drop, vc_end: int,
-                   last_visit_target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(dropped, study day, week index, non-responder in that week) from weekly hazards; uniforms drawn by the caller so that
-    recomputing after the extension switch keeps every VC-period decision."""
+def _first_dropout(
+    easi: np.ndarray, u_event: np.ndarray, u_day: np.ndarray, drop, vc_end: int, last_visit_target: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(dropped, study day, week index, non-responder in that week) from weekly hazards.
+
+    The uniforms are drawn by the caller, so recomputing after the extension switch keeps every
+    VC-period decision."""
     n, n_weeks = u_event.shape
     days_total = easi.shape[1]
-    week_start = 7 * np.arange(n_weeks) + 1                          # first study day of each week
-    base_h = np.where(week_start > vc_end, drop.lts_hazard_per_week if drop.lts_hazard_per_week is not None
-                      else drop.hazard_per_week, drop.hazard_per_week)
+    week_start = 7 * np.arange(n_weeks) + 1  # first study day of each week
+    base_h = np.where(
+        week_start > vc_end,
+        drop.lts_hazard_per_week if drop.lts_hazard_per_week is not None else drop.hazard_per_week,
+        drop.hazard_per_week,
+    )
     base_col = np.clip(week_start - 1, 0, days_total - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         pchg = 100.0 * (easi[:, base_col] - easi[:, [0]]) / easi[:, [0]]
@@ -122,9 +164,16 @@ def _first_dropout(easi: np.ndarray, u_event: np.ndarray, u_day: np.ndarray, dro
     return has, np.where(has, day, 0), wk, nonresp[np.arange(n), wk]
 
 
-def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None, extension: bool = True,
-                   chunk_size: int = 16_384, adherence_step: float = 0.25,
-                   trajectory_provider: TrajectoryProvider | None = None) -> StudyData:
+def simulate_trial(
+    design: TrialDesign,
+    seed: SeedLike,
+    *,
+    n: int | None = None,
+    extension: bool = True,
+    chunk_size: int = 16_384,
+    adherence_step: float = 0.25,
+    trajectory_provider: TrajectoryProvider | None = None,
+) -> StudyData:
     """Run ``design`` once and return its SDTM-like :class:`StudyData`.
 
     ``n`` overrides ``design.n_total`` (small trials for tests); ``extension=False`` stops every
@@ -148,19 +197,25 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
     pop = sample_population(design.population, n, child_sequence(seq, _S_POP), chunk_size=chunk_size)
     factors = design.stratification.factors
     stratum, levels = compute_strata(factors, {"iga0": pop.iga0, "age_y": pop.age_y})
-    arm_idx = sample_block_allocation(stratum, design.ratio, design.stratification.block_size,
-                                      child_sequence(seq, _S_RAND), n_strata=design.stratification.n_strata)
+    arm_idx = sample_block_allocation(
+        stratum,
+        design.ratio,
+        design.stratification.block_size,
+        child_sequence(seq, _S_RAND),
+        n_strata=design.stratification.n_strata,
+    )
     # ---- adherence ---------------------------------------------------------------------------
     adh = design.adherence
     rng = child_generator(seq, _S_ADH)
     if adh.sd == 0:
         adherence = np.full(n, adh.mean)
     else:
-        k = adh.mean * (1 - adh.mean) / adh.sd ** 2 - 1
+        k = adh.mean * (1 - adh.mean) / adh.sd**2 - 1
         adherence = rng.beta(adh.mean * k, (1 - adh.mean) * k, size=n)
     # bins of width adherence_step; each group runs at its members' mean adherence
-    adh_group = np.minimum(np.floor(adherence / adherence_step), np.floor(1.0 / adherence_step) - 1
-                           ).astype(np.int64)
+    adh_group = np.minimum(np.floor(adherence / adherence_step), np.floor(1.0 / adherence_step) - 1).astype(
+        np.int64
+    )
 
     # ---- model ------------------------------------------------------------------------------
     lts_days = end_day - vc_end if ext is not None else 0
@@ -169,8 +224,19 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
     if ext is not None and ext.rerandomize_from:
         to_idx = [ids.index(a) for a in ext.rerandomize_to]
         switch_to = {ids.index(a): to_idx for a in ext.rerandomize_from}
-    latent, ext_latent = _simulate_groups(design, pop, arm_idx, adh_group, adherence, switch_to, vc_end,
-                                          lts_days, child_sequence(seq, _S_MODEL), chunk_size, provider)
+    latent, ext_latent = _simulate_groups(
+        design,
+        pop,
+        arm_idx,
+        adh_group,
+        adherence,
+        switch_to,
+        vc_end,
+        lts_days,
+        child_sequence(seq, _S_MODEL),
+        chunk_size,
+        provider,
+    )
 
     # ---- dropout (weekly grid), then re-randomization of those on study at the VC end -------
     drop = design.dropout
@@ -188,19 +254,26 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
         # in enrolment order, among those still on study after the VC period (1:1 blocks)
         rerand = np.isin(arm_idx, list(switch_to)) & ~(has & (drop_day <= vc_end))
         to_idx_arr = np.array(next(iter(switch_to.values())))
-        new = sample_block_allocation(np.zeros(int(rerand.sum()), dtype=np.int64), [1] * to_idx_arr.size,
-                                      ext.block_size, child_sequence(seq, _S_RERAND), n_strata=1)
+        new = sample_block_allocation(
+            np.zeros(int(rerand.sum()), dtype=np.int64),
+            [1] * to_idx_arr.size,
+            ext.block_size,
+            child_sequence(seq, _S_RERAND),
+            n_strata=1,
+        )
         ext_arm_idx[rerand] = to_idx_arr[new]
         for b_arm, rec in ext_latent.items():
             sel = np.flatnonzero(rerand & (ext_arm_idx == b_arm))
             for k in _RECORD:
                 latent[k][sel, vc_end:] = rec[k][sel]
         # VC-period decisions are unchanged: they read VC days only and the same uniforms
-        has, drop_day, _, nonresp_at = _first_dropout(latent["easi"], u_event, u_day, drop, vc_end,
-                                                      last_visit_target)
+        has, drop_day, _, nonresp_at = _first_dropout(
+            latent["easi"], u_event, u_day, drop, vc_end, last_visit_target
+        )
     else:
-        has, drop_day, _, nonresp_at = _first_dropout(latent["easi"], u_event, u_day, drop, vc_end,
-                                                      last_visit_target)
+        has, drop_day, _, nonresp_at = _first_dropout(
+            latent["easi"], u_event, u_day, drop, vc_end, last_visit_target
+        )
     easi, iga, nrs = latent["easi"], latent["iga"], latent["nrs_weekly"]
     excess = np.where(nonresp_at, 1.0 - 1.0 / drop.nonresponse_hr, 0.0)
     reasons = np.array([r.reason for r in drop.reasons], dtype=object)
@@ -227,8 +300,9 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
     site = rng.integers(1, design.n_sites + 1, size=n)
     races = np.array(list(design.race_pct), dtype=object)
     rp = np.array(list(design.race_pct.values()), dtype=float)
-    race = races[np.minimum(np.searchsorted(np.cumsum(rp) / rp.sum(), rng.random(n), side="right"),
-                            rp.size - 1)]
+    race = races[
+        np.minimum(np.searchsorted(np.cumsum(rp) / rp.sum(), rng.random(n), side="right"), rp.size - 1)
+    ]
     ethnic = np.where(rng.random(n) < 0.15, "HISPANIC OR LATINO", "NOT HISPANIC OR LATINO")
 
     studyid = design.studyid
@@ -240,17 +314,29 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
     armlab = np.array([a.label for a in design.arms], dtype=object)
     age = np.floor(pop.age_y).astype(np.int64)
 
-    dm = pd.DataFrame({
-        "STUDYID": studyid, "DOMAIN": "DM", "USUBJID": usubjid, "SUBJID": subjid.astype(object),
-        "RFSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
-        "RFENDTC": _ad_dates(start, last_day),
-        "RFXSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
-        "RFXENDTC": _ad_dates(start, last_day),
-        "SITEID": siteid.astype(object), "AGE": age.astype(float), "AGEU": "YEARS",
-        "SEX": pop.sex.astype(object), "RACE": race, "ETHNIC": ethnic.astype(object),
-        "ARMCD": armcd[arm_idx], "ARM": armlab[arm_idx], "ACTARMCD": armcd[arm_idx], "ACTARM": armlab[arm_idx],
-        "COUNTRY": np.where(site <= max(1, round(0.85 * design.n_sites)), "USA", "CAN").astype(object),
-    })
+    dm = pd.DataFrame(
+        {
+            "STUDYID": studyid,
+            "DOMAIN": "DM",
+            "USUBJID": usubjid,
+            "SUBJID": subjid.astype(object),
+            "RFSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
+            "RFENDTC": _ad_dates(start, last_day),
+            "RFXSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
+            "RFXENDTC": _ad_dates(start, last_day),
+            "SITEID": siteid.astype(object),
+            "AGE": age.astype(float),
+            "AGEU": "YEARS",
+            "SEX": pop.sex.astype(object),
+            "RACE": race,
+            "ETHNIC": ethnic.astype(object),
+            "ARMCD": armcd[arm_idx],
+            "ARM": armlab[arm_idx],
+            "ACTARMCD": armcd[arm_idx],
+            "ACTARM": armlab[arm_idx],
+            "COUNTRY": np.where(site <= max(1, round(0.85 * design.n_sites)), "USA", "CAN").astype(object),
+        }
+    )
     for j, f in enumerate(factors):
         dm[f.name] = np.array(f.labels, dtype=object)[levels[:, j]]
     lts_on = (last_day > vc_end) & (ext is not None)
@@ -259,13 +345,32 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
 
     # ---- EX: one record per subject and period ----------------------------------------------
     p1_end = np.minimum(last_day, vc_end)
-    ex_parts = [pd.DataFrame({"USUBJID": usubjid, "_arm": arm_idx, "EXSTDY": 1, "EXENDY": p1_end,
-                              "EPOCH": "VEHICLE-CONTROLLED", "_s": start})]
+    ex_parts = [
+        pd.DataFrame(
+            {
+                "USUBJID": usubjid,
+                "_arm": arm_idx,
+                "EXSTDY": 1,
+                "EXENDY": p1_end,
+                "EPOCH": "VEHICLE-CONTROLLED",
+                "_s": start,
+            }
+        )
+    ]
     if ext is not None:
         sel = np.flatnonzero(lts_on)
-        ex_parts.append(pd.DataFrame({"USUBJID": usubjid[sel], "_arm": ext_arm_idx[sel],
-                                      "EXSTDY": vc_end + 1, "EXENDY": last_day[sel],
-                                      "EPOCH": "LONG-TERM SAFETY", "_s": start[sel]}))
+        ex_parts.append(
+            pd.DataFrame(
+                {
+                    "USUBJID": usubjid[sel],
+                    "_arm": ext_arm_idx[sel],
+                    "EXSTDY": vc_end + 1,
+                    "EXENDY": last_day[sel],
+                    "EPOCH": "LONG-TERM SAFETY",
+                    "_s": start[sel],
+                }
+            )
+        )
     ex = pd.concat(ex_parts, ignore_index=True)
     ex["_subj"] = ex["USUBJID"].map(dict(zip(usubjid, range(n), strict=True)))
     ex = ex.sort_values(["_subj", "EXSTDY"], kind="stable").reset_index(drop=True)
@@ -273,35 +378,81 @@ def simulate_trial(design: TrialDesign, seed: SeedLike, *, n: int | None = None,
     trt = np.array(["VEHICLE" if a.strength_pct == 0 else "RUXOLITINIB" for a in design.arms], dtype=object)
     freq = np.array([a.regimen for a in design.arms], dtype=object)
     s_ex = ex["_s"].to_numpy().astype("datetime64[D]")
-    ex = pd.DataFrame({
-        "STUDYID": studyid, "DOMAIN": "EX", "USUBJID": ex["USUBJID"].to_numpy(),
-        "EXSEQ": (ex.groupby("_subj").cumcount() + 1).to_numpy().astype(float),
-        "EXTRT": trt[ex["_arm"]], "EXDOSE": strength[ex["_arm"]], "EXDOSU": "%", "EXDOSFRM": "CREAM",
-        "EXDOSFRQ": freq[ex["_arm"]], "EXROUTE": "TOPICAL",
-        "EXSTDTC": _ad_dates(s_ex, ex["EXSTDY"].to_numpy()), "EXENDTC": _ad_dates(s_ex, ex["EXENDY"].to_numpy()),
-        "EXSTDY": ex["EXSTDY"].to_numpy().astype(float), "EXENDY": ex["EXENDY"].to_numpy().astype(float),
-        "EPOCH": ex["EPOCH"].to_numpy(), "ADHPCT": np.round(100.0 * adherence[ex["_subj"].to_numpy()], 1),
-    })
+    ex = pd.DataFrame(
+        {
+            "STUDYID": studyid,
+            "DOMAIN": "EX",
+            "USUBJID": ex["USUBJID"].to_numpy(),
+            "EXSEQ": (ex.groupby("_subj").cumcount() + 1).to_numpy().astype(float),
+            "EXTRT": trt[ex["_arm"]],
+            "EXDOSE": strength[ex["_arm"]],
+            "EXDOSU": "%",
+            "EXDOSFRM": "CREAM",
+            "EXDOSFRQ": freq[ex["_arm"]],
+            "EXROUTE": "TOPICAL",
+            "EXSTDTC": _ad_dates(s_ex, ex["EXSTDY"].to_numpy()),
+            "EXENDTC": _ad_dates(s_ex, ex["EXENDY"].to_numpy()),
+            "EXSTDY": ex["EXSTDY"].to_numpy().astype(float),
+            "EXENDY": ex["EXENDY"].to_numpy().astype(float),
+            "EPOCH": ex["EPOCH"].to_numpy(),
+            "ADHPCT": np.round(100.0 * adherence[ex["_subj"].to_numpy()], 1),
+        }
+    )
 
     # ---- QS ---------------------------------------------------------------------------------
     qs = _build_qs(design, visits, vday, done, start, usubjid, pop, easi, iga, nrs, age, vc_end)
 
     # ---- AE ---------------------------------------------------------------------------------
-    ae = _build_ae(design, child_generator(seq, _S_AE), usubjid, start, arm_idx, ext_arm_idx, last_day,
-                   vc_end, ext is not None)
+    ae = _build_ae(
+        design,
+        child_generator(seq, _S_AE),
+        usubjid,
+        start,
+        arm_idx,
+        ext_arm_idx,
+        last_day,
+        vc_end,
+        ext is not None,
+    )
 
     # ---- DS ---------------------------------------------------------------------------------
     ds = _build_ds(studyid, usubjid, start, has, drop_day, reason, last_day, rerand & lts_on, vc_end)
 
-    meta = {"n": n, "arms": list(arm_ids), "seed": seed_record(seq), "adherence_step": adherence_step,
-            "population": design.population, "design_id": design.id}
-    return StudyData(dm=dm, ex=ex, qs=qs, ae=ae, ds=ds, design=design, seed=seed_record(seq),
-                     extension=ext is not None, metadata=meta)
+    meta = {
+        "n": n,
+        "arms": list(arm_ids),
+        "seed": seed_record(seq),
+        "adherence_step": adherence_step,
+        "population": design.population,
+        "design_id": design.id,
+    }
+    return StudyData(
+        dm=dm,
+        ex=ex,
+        qs=qs,
+        ae=ae,
+        ds=ds,
+        design=design,
+        seed=seed_record(seq),
+        extension=ext is not None,
+        metadata=meta,
+    )
 
 
-def _build_qs(design: TrialDesign, visits: list, vday: np.ndarray, done: np.ndarray, start: np.ndarray,
-              usubjid: np.ndarray, pop: Population, easi: np.ndarray, iga: np.ndarray, nrs: np.ndarray,
-              age: np.ndarray, vc_end: int) -> pd.DataFrame:
+def _build_qs(
+    design: TrialDesign,
+    visits: list,
+    vday: np.ndarray,
+    done: np.ndarray,
+    start: np.ndarray,
+    usubjid: np.ndarray,
+    pop: Population,
+    easi: np.ndarray,
+    iga: np.ndarray,
+    nrs: np.ndarray,
+    age: np.ndarray,
+    vc_end: int,
+) -> pd.DataFrame:
     n, _nv = vday.shape
     col = vday - 1
     rows = np.arange(n)[:, None]
@@ -316,14 +467,30 @@ def _build_qs(design: TrialDesign, visits: list, vday: np.ndarray, done: np.ndar
     itch_ok = age >= design.itch_min_age_y
     tests: list[tuple[str, str, str, np.ndarray, np.ndarray]] = []
     has = {t: np.array([t in v.assessments for v in visits]) for t in ("IGA", "EASI", "BSA", "NRS")}
-    tests.append(("IGA", "Investigator's Global Assessment", "IGA", iga[rows, col].astype(float),
-                  done & has["IGA"][None, :]))
+    tests.append(
+        (
+            "IGA",
+            "Investigator's Global Assessment",
+            "IGA",
+            iga[rows, col].astype(float),
+            done & has["IGA"][None, :],
+        )
+    )
     tests.append(("EASI", "EASI Total Score", "EASI", np.round(e, 1), done & has["EASI"][None, :]))
     for k, (cd, label) in enumerate(EASI_COMPONENTS):
         tests.append((cd, label, "EASI", np.round(e * share[:, [k]], 2), done & has["EASI"][None, :]))
-    tests.append(("BSA", "Affected Body Surface Area (%)", "BSA", np.round(bsa, 1), done & has["BSA"][None, :]))
-    tests.append(("ITCHNRS", "Itch NRS Weekly Mean Score", "ITCH NRS", np.round(nrs[rows, col], 2),
-                  done & has["NRS"][None, :] & itch_ok[:, None]))
+    tests.append(
+        ("BSA", "Affected Body Surface Area (%)", "BSA", np.round(bsa, 1), done & has["BSA"][None, :])
+    )
+    tests.append(
+        (
+            "ITCHNRS",
+            "Itch NRS Weekly Mean Score",
+            "ITCH NRS",
+            np.round(nrs[rows, col], 2),
+            done & has["NRS"][None, :] & itch_ok[:, None],
+        )
+    )
     subj = np.concatenate([np.nonzero(m)[0] for *_, m in tests])
     vis = np.concatenate([np.nonzero(m)[1] for *_, m in tests])
     val = np.concatenate([v[m] for *_, v, m in tests])
@@ -335,49 +502,100 @@ def _build_qs(design: TrialDesign, visits: list, vday: np.ndarray, done: np.ndar
     names = np.array([t[1] for t in tests], dtype=object)
     cats = np.array([t[2] for t in tests], dtype=object)
     dy = vday[subj, vis]
-    txt = np.where(cds[order_t] == "IGA", val.astype(np.int64).astype(str), np.char.mod("%g", val)).astype(object)
+    txt = np.where(cds[order_t] == "IGA", val.astype(np.int64).astype(str), np.char.mod("%g", val)).astype(
+        object
+    )
     vnum = np.array([v.visitnum for v in visits], dtype=float)
     vname = np.array([v.name for v in visits], dtype=object)
-    epoch = np.array(["SCREENING" if i == 0 else ("VEHICLE-CONTROLLED" if v.day <= vc_end else "LONG-TERM SAFETY")
-                      for i, v in enumerate(visits)], dtype=object)
+    epoch = np.array(
+        [
+            "SCREENING" if i == 0 else ("VEHICLE-CONTROLLED" if v.day <= vc_end else "LONG-TERM SAFETY")
+            for i, v in enumerate(visits)
+        ],
+        dtype=object,
+    )
     seqn = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
-    return pd.DataFrame({
-        "STUDYID": design.studyid, "DOMAIN": "QS", "USUBJID": usubjid[subj], "QSSEQ": seqn.astype(float),
-        "QSTESTCD": cds[order_t], "QSTEST": names[order_t], "QSCAT": cats[order_t],
-        "QSORRES": txt, "QSSTRESC": txt, "QSSTRESN": val.astype(float),
-        "QSBLFL": np.where(vis == 0, "Y", "").astype(object),
-        "VISITNUM": vnum[vis], "VISIT": vname[vis], "EPOCH": epoch[vis],
-        "QSDTC": _ad_dates(start[subj], dy), "QSDY": dy.astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "STUDYID": design.studyid,
+            "DOMAIN": "QS",
+            "USUBJID": usubjid[subj],
+            "QSSEQ": seqn.astype(float),
+            "QSTESTCD": cds[order_t],
+            "QSTEST": names[order_t],
+            "QSCAT": cats[order_t],
+            "QSORRES": txt,
+            "QSSTRESC": txt,
+            "QSSTRESN": val.astype(float),
+            "QSBLFL": np.where(vis == 0, "Y", "").astype(object),
+            "VISITNUM": vnum[vis],
+            "VISIT": vname[vis],
+            "EPOCH": epoch[vis],
+            "QSDTC": _ad_dates(start[subj], dy),
+            "QSDY": dy.astype(float),
+        }
+    )
 
 
-def _build_ae(design: TrialDesign, rng: np.random.Generator, usubjid: np.ndarray, start: np.ndarray,
-              arm_idx: np.ndarray, ext_arm_idx: np.ndarray, last_day: np.ndarray, vc_end: int,
-              with_ext: bool) -> pd.DataFrame:
+def _build_ae(
+    design: TrialDesign,
+    rng: np.random.Generator,
+    usubjid: np.ndarray,
+    start: np.ndarray,
+    arm_idx: np.ndarray,
+    ext_arm_idx: np.ndarray,
+    last_day: np.ndarray,
+    vc_end: int,
+    with_ext: bool,
+) -> pd.DataFrame:
     terms = design.adverse_events.terms
     n, k = usubjid.shape[0], len(terms)
-    cols = ["STUDYID", "DOMAIN", "USUBJID", "AESEQ", "AETERM", "AEDECOD", "AEBODSYS", "AESOC", "AESEV",
-            "AESER", "AEOUT", "EPOCH", "AESTDTC", "AEENDTC", "AESTDY", "AEENDY"]
+    cols = [
+        "STUDYID",
+        "DOMAIN",
+        "USUBJID",
+        "AESEQ",
+        "AETERM",
+        "AEDECOD",
+        "AEBODSYS",
+        "AESOC",
+        "AESEV",
+        "AESER",
+        "AEOUT",
+        "EPOCH",
+        "AESTDTC",
+        "AEENDTC",
+        "AESTDY",
+        "AEENDY",
+    ]
     if k == 0:
-        return pd.DataFrame({c: pd.Series(dtype=float if c.endswith(("DY", "SEQ")) else object) for c in cols})
+        return pd.DataFrame(
+            {c: pd.Series(dtype=float if c.endswith(("DY", "SEQ")) else object) for c in cols}
+        )
     ids = design.arm_ids
-    h_vc = np.array([[t.hazard_per_day(a) for t in terms] for a in ids])            # (arms, k)
-    h_lts = np.array([[t.lts_hazard_per_day() if t.lts_pct is not None else t.hazard_per_day(a)
-                       for t in terms] for a in ids])
+    h_vc = np.array([[t.hazard_per_day(a) for t in terms] for a in ids])  # (arms, k)
+    h_lts = np.array(
+        [
+            [t.lts_hazard_per_day() if t.lts_pct is not None else t.hazard_per_day(a) for t in terms]
+            for a in ids
+        ]
+    )
     # both periods drawn whatever happens, so one subject's events never shift another's
     u = rng.random((8, n, k))
-    periods = [(h_vc[arm_idx], np.ones(n, dtype=np.int64), np.minimum(last_day, vc_end), "VEHICLE-CONTROLLED")]
+    periods = [
+        (h_vc[arm_idx], np.ones(n, dtype=np.int64), np.minimum(last_day, vc_end), "VEHICLE-CONTROLLED")
+    ]
     if with_ext:
         periods.append((h_lts[ext_arm_idx], np.full(n, vc_end + 1), last_day, "LONG-TERM SAFETY"))
     parts = []
     for p, (h, s, e, epoch) in enumerate(periods):
         span = (e - s + 1).astype(float)
         with np.errstate(divide="ignore"):
-            t = -np.log1p(-u[4 * p]) / h                                               # days to event
+            t = -np.log1p(-u[4 * p]) / h  # days to event
         hit = (t < span[:, None]) & (span[:, None] > 0)
         subj, term = np.nonzero(hit)
         onset = s[subj] + np.floor(t[subj, term]).astype(np.int64)
-        parts.append((subj, term, onset, u[4 * p + 1:4 * p + 4][:, subj, term], epoch))
+        parts.append((subj, term, onset, u[4 * p + 1 : 4 * p + 4][:, subj, term], epoch))
     subj = np.concatenate([q[0] for q in parts])
     term = np.concatenate([q[1] for q in parts])
     onset = np.concatenate([q[2] for q in parts])
@@ -408,40 +626,92 @@ def _build_ae(design: TrialDesign, rng: np.random.Generator, usubjid: np.ndarray
     decod, bodsys, sev, epoch = decod[o], bodsys[o], sev[o], epoch[o]
     seqn = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
     end_txt = np.where(ongoing, "", _ad_dates(start[subj], end)).astype(object)
-    return pd.DataFrame({
-        "STUDYID": design.studyid, "DOMAIN": "AE", "USUBJID": usubjid[subj], "AESEQ": seqn.astype(float),
-        "AETERM": np.char.lower(decod.astype(str)).astype(object), "AEDECOD": decod, "AEBODSYS": bodsys,
-        "AESOC": bodsys, "AESEV": sev, "AESER": "N",
-        "AEOUT": np.where(ongoing, "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED").astype(object),
-        "EPOCH": epoch, "AESTDTC": _ad_dates(start[subj], onset), "AEENDTC": end_txt,
-        "AESTDY": onset.astype(float), "AEENDY": np.where(ongoing, np.nan, end.astype(float)),
-    })[cols]
+    return pd.DataFrame(
+        {
+            "STUDYID": design.studyid,
+            "DOMAIN": "AE",
+            "USUBJID": usubjid[subj],
+            "AESEQ": seqn.astype(float),
+            "AETERM": np.char.lower(decod.astype(str)).astype(object),
+            "AEDECOD": decod,
+            "AEBODSYS": bodsys,
+            "AESOC": bodsys,
+            "AESEV": sev,
+            "AESER": "N",
+            "AEOUT": np.where(ongoing, "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED").astype(object),
+            "EPOCH": epoch,
+            "AESTDTC": _ad_dates(start[subj], onset),
+            "AEENDTC": end_txt,
+            "AESTDY": onset.astype(float),
+            "AEENDY": np.where(ongoing, np.nan, end.astype(float)),
+        }
+    )[cols]
 
 
-def _build_ds(studyid: str, usubjid: np.ndarray, start: np.ndarray, dropped: np.ndarray, drop_day: np.ndarray,
-              reason: np.ndarray, last_day: np.ndarray, rerand: np.ndarray, vc_end: int) -> pd.DataFrame:
+def _build_ds(
+    studyid: str,
+    usubjid: np.ndarray,
+    start: np.ndarray,
+    dropped: np.ndarray,
+    drop_day: np.ndarray,
+    reason: np.ndarray,
+    last_day: np.ndarray,
+    rerand: np.ndarray,
+    vc_end: int,
+) -> pd.DataFrame:
     n = usubjid.shape[0]
     one = np.ones(n, dtype=np.int64)
     end_day = np.where(dropped, drop_day, last_day)
     dec = np.where(dropped, reason, "COMPLETED").astype(object)
     parts = [
-        pd.DataFrame({"_i": np.arange(n), "_o": 0, "DSDECOD": "RANDOMIZED", "DSCAT": "PROTOCOL MILESTONE",
-                      "DSSTDY": one, "EPOCH": "SCREENING"}),
-        pd.DataFrame({"_i": np.flatnonzero(rerand), "_o": 1, "DSDECOD": "RE-RANDOMIZED",
-                      "DSCAT": "PROTOCOL MILESTONE", "DSSTDY": vc_end + 1, "EPOCH": "LONG-TERM SAFETY"}),
-        pd.DataFrame({"_i": np.arange(n), "_o": 2, "DSDECOD": dec, "DSCAT": "DISPOSITION EVENT",
-                      "DSSTDY": end_day, "EPOCH": np.where(end_day > vc_end, "LONG-TERM SAFETY",
-                                                          "VEHICLE-CONTROLLED")}),
+        pd.DataFrame(
+            {
+                "_i": np.arange(n),
+                "_o": 0,
+                "DSDECOD": "RANDOMIZED",
+                "DSCAT": "PROTOCOL MILESTONE",
+                "DSSTDY": one,
+                "EPOCH": "SCREENING",
+            }
+        ),
+        pd.DataFrame(
+            {
+                "_i": np.flatnonzero(rerand),
+                "_o": 1,
+                "DSDECOD": "RE-RANDOMIZED",
+                "DSCAT": "PROTOCOL MILESTONE",
+                "DSSTDY": vc_end + 1,
+                "EPOCH": "LONG-TERM SAFETY",
+            }
+        ),
+        pd.DataFrame(
+            {
+                "_i": np.arange(n),
+                "_o": 2,
+                "DSDECOD": dec,
+                "DSCAT": "DISPOSITION EVENT",
+                "DSSTDY": end_day,
+                "EPOCH": np.where(end_day > vc_end, "LONG-TERM SAFETY", "VEHICLE-CONTROLLED"),
+            }
+        ),
     ]
     ds = pd.concat(parts, ignore_index=True).sort_values(["_i", "_o"], kind="stable").reset_index(drop=True)
     i = ds["_i"].to_numpy()
     dy = ds["DSSTDY"].to_numpy().astype(np.int64)
-    return pd.DataFrame({
-        "STUDYID": studyid, "DOMAIN": "DS", "USUBJID": usubjid[i],
-        "DSSEQ": (ds.groupby("_i").cumcount() + 1).to_numpy().astype(float),
-        "DSTERM": ds["DSDECOD"].to_numpy(), "DSDECOD": ds["DSDECOD"].to_numpy(), "DSCAT": ds["DSCAT"].to_numpy(),
-        "EPOCH": ds["EPOCH"].to_numpy(), "DSSTDTC": _ad_dates(start[i], dy), "DSSTDY": dy.astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "STUDYID": studyid,
+            "DOMAIN": "DS",
+            "USUBJID": usubjid[i],
+            "DSSEQ": (ds.groupby("_i").cumcount() + 1).to_numpy().astype(float),
+            "DSTERM": ds["DSDECOD"].to_numpy(),
+            "DSDECOD": ds["DSDECOD"].to_numpy(),
+            "DSCAT": ds["DSCAT"].to_numpy(),
+            "EPOCH": ds["EPOCH"].to_numpy(),
+            "DSSTDTC": _ad_dates(start[i], dy),
+            "DSSTDY": dy.astype(float),
+        }
+    )
 
 
 def study_start_date(design: TrialDesign) -> _dt.date:

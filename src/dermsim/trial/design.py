@@ -31,12 +31,26 @@ PRODUCTS: tuple[str, ...] = ("ruxolitinib cream", "vehicle cream")
 REGIMEN_TIMES_H: dict[str, tuple[float, ...]] = {"QD": (0.0,), "BID": (0.0, 8.0)}
 # CDISC controlled terminology for DS decoded reasons (codelist NCOMPLT, the subset a trial uses)
 DCSREAS_TERMS: tuple[str, ...] = (
-    "ADVERSE EVENT", "LACK OF EFFICACY", "LOST TO FOLLOW-UP", "WITHDRAWAL BY SUBJECT",
-    "WITHDRAWAL BY PARENT/GUARDIAN", "PHYSICIAN DECISION", "PROTOCOL DEVIATION", "OTHER")
+    "ADVERSE EVENT",
+    "LACK OF EFFICACY",
+    "LOST TO FOLLOW-UP",
+    "WITHDRAWAL BY SUBJECT",
+    "WITHDRAWAL BY PARENT/GUARDIAN",
+    "PHYSICIAN DECISION",
+    "PROTOCOL DEVIATION",
+    "OTHER",
+)
 STRAT_VARIABLES: tuple[str, ...] = ("iga0", "age_y")
 AESEV_LEVELS: tuple[str, ...] = ("MILD", "MODERATE", "SEVERE")
-RACE_TERMS: tuple[str, ...] = ("AMERICAN INDIAN OR ALASKA NATIVE", "ASIAN", "BLACK OR AFRICAN AMERICAN",
-                               "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER", "WHITE", "MULTIPLE", "OTHER")
+RACE_TERMS: tuple[str, ...] = (
+    "AMERICAN INDIAN OR ALASKA NATIVE",
+    "ASIAN",
+    "BLACK OR AFRICAN AMERICAN",
+    "NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER",
+    "WHITE",
+    "MULTIPLE",
+    "OTHER",
+)
 
 
 class _Frozen(BaseModel):
@@ -68,15 +82,19 @@ class Arm(_Frozen):
     @classmethod
     def _positive_ratio(cls, v: int) -> int:
         if v < 1:
-            raise ValueError(f"ratio must be an integer >= 1 (an arm with ratio 0 receives nobody; "
-                             f"drop it instead); got {v}")
+            raise ValueError(
+                f"ratio must be an integer >= 1 (an arm with ratio 0 receives nobody; "
+                f"drop it instead); got {v}"
+            )
         return v
 
     @model_validator(mode="after")
     def _vehicle_is_base(self) -> Self:
         if (self.product == "vehicle cream") != (self.strength_pct == 0):
-            raise ValueError(f"strength_pct must be 0 exactly for the vehicle cream; got product "
-                             f"{self.product!r} with strength_pct {self.strength_pct:g}")
+            raise ValueError(
+                f"strength_pct must be 0 exactly for the vehicle cream; got product "
+                f"{self.product!r} with strength_pct {self.strength_pct:g}"
+            )
         return self
 
     @property
@@ -145,13 +163,16 @@ class Visit(_Frozen):
     window_after_d: Annotated[int, Field(ge=0)] = 0
     period: Literal["VC", "LTS"] = "VC"
     assessments: list[Literal["IGA", "EASI", "BSA", "NRS"]] = Field(
-        default_factory=lambda: ["IGA", "EASI", "BSA", "NRS"])
+        default_factory=lambda: ["IGA", "EASI", "BSA", "NRS"]
+    )
 
     @model_validator(mode="after")
     def _window(self) -> Self:
         if self.day - self.window_before_d < 1:
-            raise ValueError(f"window_before_d reaches before day 1 (day {self.day}, "
-                             f"window_before_d {self.window_before_d})")
+            raise ValueError(
+                f"window_before_d reaches before day 1 (day {self.day}, "
+                f"window_before_d {self.window_before_d})"
+            )
         return self
 
 
@@ -173,18 +194,22 @@ class VisitSchedule(_Frozen):
         if len({v.name for v in self.visits}) != len(self.visits):
             raise ValueError("visit names must be unique")
         if self.vc_end_day > self.study_end_day:
-            raise ValueError(f"vc_end_day ({self.vc_end_day}) must not be after study_end_day "
-                             f"({self.study_end_day})")
+            raise ValueError(
+                f"vc_end_day ({self.vc_end_day}) must not be after study_end_day ({self.study_end_day})"
+            )
         for i, v in enumerate(self.visits):
             if v.day + v.window_after_d > self.study_end_day:
-                raise ValueError(f"visits[{i}] ({v.name!r}, day {v.day} + window {v.window_after_d}) "
-                                 f"is after study_end_day {self.study_end_day}")
+                raise ValueError(
+                    f"visits[{i}] ({v.name!r}, day {v.day} + window {v.window_after_d}) "
+                    f"is after study_end_day {self.study_end_day}"
+                )
             if (v.period == "VC") != (v.day <= self.vc_end_day):
-                raise ValueError(f"visits[{i}] ({v.name!r}, day {v.day}) has period {v.period} but "
-                                 f"vc_end_day is {self.vc_end_day}")
+                raise ValueError(
+                    f"visits[{i}] ({v.name!r}, day {v.day}) has period {v.period} but "
+                    f"vc_end_day is {self.vc_end_day}"
+                )
             if v.period == "VC" and v.day + v.window_after_d > self.vc_end_day:
-                raise ValueError(f"visits[{i}] ({v.name!r}) window reaches past vc_end_day "
-                                 f"{self.vc_end_day}")
+                raise ValueError(f"visits[{i}] ({v.name!r}) window reaches past vc_end_day {self.vc_end_day}")
         return self
 
 
@@ -198,9 +223,11 @@ class Adherence(_Frozen):
 
     @model_validator(mode="after")
     def _beta(self) -> Self:
-        if self.mean < 1 and self.sd ** 2 >= self.mean * (1 - self.mean):
-            raise ValueError(f"sd must be below sqrt(mean*(1-mean)) = "
-                             f"{math.sqrt(self.mean * (1 - self.mean)):.4g} for a Beta law; got {self.sd:g}")
+        if self.mean < 1 and self.sd**2 >= self.mean * (1 - self.mean):
+            raise ValueError(
+                f"sd must be below sqrt(mean*(1-mean)) = "
+                f"{math.sqrt(self.mean * (1 - self.mean)):.4g} for a Beta law; got {self.sd:g}"
+            )
         if self.mean == 1 and self.sd != 0:
             raise ValueError("sd must be 0 when mean is 1")
         return self
@@ -258,8 +285,9 @@ class AdverseEventTerm(_Frozen):
     lts_pct: Annotated[float, Field(ge=0, lt=100)] | None = None
     lts_weeks: Annotated[float, Field(gt=0)] | None = None
     preferred_terms: Annotated[list[PreferredTerm], Field(min_length=1)]
-    severity_pct: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=3, max_length=3)] = \
-        Field(default_factory=lambda: [70.0, 25.0, 5.0])
+    severity_pct: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=3, max_length=3)] = Field(
+        default_factory=lambda: [70.0, 25.0, 5.0]
+    )
     mean_duration_d: Annotated[float, Field(gt=0)] = 7.0
     status: SpecStatus = "C"
     source: str = ""
@@ -320,8 +348,14 @@ class TrialDesign(_Frozen):
     extension: Extension | None = None
     # A: race mix of the enrolled children is not in the evidence library for TRuE-AD3; the
     # default is close to the pooled TRuE-AD1/2 mix (White 70%, Black 23%, Asian 4%)
-    race_pct: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=lambda: {
-        "WHITE": 70.0, "BLACK OR AFRICAN AMERICAN": 23.0, "ASIAN": 4.0, "MULTIPLE": 3.0})
+    race_pct: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {
+            "WHITE": 70.0,
+            "BLACK OR AFRICAN AMERICAN": 23.0,
+            "ASIAN": 4.0,
+            "MULTIPLE": 3.0,
+        }
+    )
     sources: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -334,13 +368,17 @@ class TrialDesign(_Frozen):
             raise ValueError(f"arms must have distinct armcd; got {cds}")
         total = sum(a.ratio for a in self.arms)
         if self.stratification.block_size % total:
-            raise ValueError(f"stratification.block_size ({self.stratification.block_size}) must be a "
-                             f"multiple of the sum of the ratios ({total})")
+            raise ValueError(
+                f"stratification.block_size ({self.stratification.block_size}) must be a "
+                f"multiple of the sum of the ratios ({total})"
+            )
         if not math.isclose(sum(self.race_pct.values()), 100.0, abs_tol=1e-6):
             raise ValueError(f"race_pct must sum to 100; got {sum(self.race_pct.values()):g}")
         bad_race = [r for r in self.race_pct if r not in RACE_TERMS]
         if bad_race:
-            raise ValueError(f"race_pct keys must be CDISC RACE terms ({', '.join(RACE_TERMS)}); got {bad_race}")
+            raise ValueError(
+                f"race_pct keys must be CDISC RACE terms ({', '.join(RACE_TERMS)}); got {bad_race}"
+            )
         names = [f.name for f in self.stratification.factors]
         if len(set(names)) != len(names):
             raise ValueError(f"stratification factor names must be distinct; got {names}")
@@ -348,22 +386,28 @@ class TrialDesign(_Frozen):
             missing = [a for a in ids if a not in term.pct]
             extra = [a for a in term.pct if a not in ids]
             if missing or extra:
-                raise ValueError(f"adverse_events.terms[{i}] ({term.name!r}).pct must give one percent "
-                                 f"per arm {ids}; missing {missing}, unknown {extra}")
+                raise ValueError(
+                    f"adverse_events.terms[{i}] ({term.name!r}).pct must give one percent "
+                    f"per arm {ids}; missing {missing}, unknown {extra}"
+                )
         ext = self.extension
         if ext is not None:
             if self.schedule.study_end_day <= self.schedule.vc_end_day:
                 raise ValueError("extension needs schedule.study_end_day after schedule.vc_end_day")
-            for where, arm_ids in (("rerandomize_from", ext.rerandomize_from),
-                                   ("rerandomize_to", ext.rerandomize_to)):
+            for where, arm_ids in (
+                ("rerandomize_from", ext.rerandomize_from),
+                ("rerandomize_to", ext.rerandomize_to),
+            ):
                 bad = [a for a in arm_ids if a not in ids]
                 if bad:
                     raise ValueError(f"extension.{where} names unknown arms {bad}; arms are {ids}")
             if ext.rerandomize_from and not ext.rerandomize_to:
                 raise ValueError("extension.rerandomize_to must name at least one arm")
             if ext.block_size % max(len(ext.rerandomize_to), 1):
-                raise ValueError(f"extension.block_size ({ext.block_size}) must be a multiple of "
-                                 f"the number of arms in rerandomize_to ({len(ext.rerandomize_to)})")
+                raise ValueError(
+                    f"extension.block_size ({ext.block_size}) must be a multiple of "
+                    f"the number of arms in rerandomize_to ({len(ext.rerandomize_to)})"
+                )
         elif self.schedule.study_end_day != self.schedule.vc_end_day:
             raise ValueError("schedule.study_end_day must equal vc_end_day without an extension")
         return self
@@ -410,14 +454,29 @@ class TrialDesign(_Frozen):
         except FileNotFoundError as exc:
             raise DataValidationError(f"trial design {p.name}: not found at {p}.") from exc
         except tomllib.TOMLDecodeError as exc:
-            raise DataValidationError(f"trial design {p.name}: not valid TOML: "
-                                      f"{' '.join(str(exc).split())}.") from exc
+            raise DataValidationError(
+                f"trial design {p.name}: not valid TOML: {' '.join(str(exc).split())}."
+            ) from exc
         return cls.from_dict(raw, file=p.name)
 
     def replace(self, **changes: Any) -> TrialDesign:
         """A validated copy with top-level fields changed."""
-        return TrialDesign.from_dict({**self.to_dict(), **{
-            k: (v.model_dump(mode="json", exclude_none=True) if isinstance(v, BaseModel)
-                else [x.model_dump(mode="json", exclude_none=True) if isinstance(x, BaseModel) else x
-                      for x in v] if isinstance(v, list) else v)
-            for k, v in changes.items()}}, file=f"{self.id} (replace)")
+        return TrialDesign.from_dict(
+            {
+                **self.to_dict(),
+                **{
+                    k: (
+                        v.model_dump(mode="json", exclude_none=True)
+                        if isinstance(v, BaseModel)
+                        else [
+                            x.model_dump(mode="json", exclude_none=True) if isinstance(x, BaseModel) else x
+                            for x in v
+                        ]
+                        if isinstance(v, list)
+                        else v
+                    )
+                    for k, v in changes.items()
+                },
+            },
+            file=f"{self.id} (replace)",
+        )

@@ -19,8 +19,10 @@ from dermsim.errors import InvalidInputError
 from dermsim.trial.design import StratificationFactor
 
 
-def compute_strata(factors: Sequence[StratificationFactor], covariates: dict[str, np.ndarray],
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def compute_strata(
+    factors: Sequence[StratificationFactor],
+    covariates: dict[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
     """Stratum index per patient (row-major over ``factors``) and the level index per factor.
 
     Returns ``(stratum (n,), levels (n, n_factors))``. A covariate outside a factor's levels
@@ -38,8 +40,10 @@ def compute_strata(factors: Sequence[StratificationFactor], covariates: dict[str
             order = np.argsort(lv)
             ok = (idx < lv.size) & (np.sort(lv)[np.minimum(idx, lv.size - 1)] == x)
             if not ok.all():
-                raise InvalidInputError(f"stratification factor {f.name}: baseline IGA must be one of "
-                                        f"{f.levels}; got {int(x[~ok][0])}.")
+                raise InvalidInputError(
+                    f"stratification factor {f.name}: baseline IGA must be one of "
+                    f"{f.levels}; got {int(x[~ok][0])}."
+                )
             cols.append(order[idx])
         else:
             # completed years, as the age stratum is recorded on the CRF
@@ -50,8 +54,9 @@ def compute_strata(factors: Sequence[StratificationFactor], covariates: dict[str
     return stratum.astype(np.int64), levels
 
 
-def sample_block_allocation(stratum: np.ndarray, ratio: Sequence[int], block_size: int, seed: SeedLike,
-                            *, n_strata: int | None = None) -> np.ndarray:
+def sample_block_allocation(
+    stratum: np.ndarray, ratio: Sequence[int], block_size: int, seed: SeedLike, *, n_strata: int | None = None
+) -> np.ndarray:
     """Arm index per patient by permuted blocks within each stratum (patients in enrolment order).
 
     ``ratio``: allocation ratio per arm (all >= 1); ``block_size`` a multiple of ``sum(ratio)``.
@@ -81,7 +86,7 @@ def sample_block_allocation(stratum: np.ndarray, ratio: Sequence[int], block_siz
     u = np.ones((k, b_max, block_size))
     for s in range(k):
         if blocks_per[s]:
-            u[s, :blocks_per[s]] = child_generator(seed, s).random((int(blocks_per[s]), block_size))
+            u[s, : blocks_per[s]] = child_generator(seed, s).random((int(blocks_per[s]), block_size))
     perm = np.argsort(u, axis=2, kind="stable")
     seq = template[perm].reshape(k, b_max * block_size)
     # rank of each patient within its stratum, in enrolment order

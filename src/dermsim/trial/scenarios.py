@@ -22,6 +22,7 @@ def load_design(name_or_path: str | Path) -> TrialDesign:
         return TrialDesign.from_toml(p)
     name = str(name_or_path).lower()
     if name not in list_scenarios():
-        raise InvalidInputError(f"design must be one of {', '.join(list_scenarios())} or a .toml path; "
-                                f"got {str(name_or_path)!r}.")
+        raise InvalidInputError(
+            f"design must be one of {', '.join(list_scenarios())} or a .toml path; got {str(name_or_path)!r}."
+        )
     return TrialDesign.from_toml(SCENARIO_DIR / f"{name}.toml")

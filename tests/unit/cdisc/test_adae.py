@@ -42,17 +42,24 @@ def test_onset_day_period_and_treatment():
     assert (adae.loc[~p2, "TRTA"] == adae.loc[~p2, "USUBJID"].map(adsl.set_index("USUBJID")["TRT01A"])).all()
     first = adae.loc[adae["AOCCPFL"] == "Y"]
     assert not first.duplicated(["USUBJID", "AEDECOD"]).any()
-    assert first[["USUBJID", "AEDECOD"]].drop_duplicates().shape[0] == \
-        adae[["USUBJID", "AEDECOD"]].drop_duplicates().shape[0]
+    assert (
+        first[["USUBJID", "AEDECOD"]].drop_duplicates().shape[0]
+        == adae[["USUBJID", "AEDECOD"]].drop_duplicates().shape[0]
+    )
 
 
 def test_trtemfl_window_and_study_day():
-    d = pd.DataFrame({"ASTDT": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-10", "2024-02-11"]),
-                      "TRTSDT": pd.to_datetime("2024-01-02"), "TRTEDT": pd.to_datetime("2024-01-11")})
+    d = pd.DataFrame(
+        {
+            "ASTDT": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-10", "2024-02-11"]),
+            "TRTSDT": pd.to_datetime("2024-01-02"),
+            "TRTEDT": pd.to_datetime("2024-01-11"),
+        }
+    )
     out = derive_var_trtemfl(d, end_window_d=30)
     assert list(out["TRTEMFL"]) == ["", "Y", "Y", ""]
     dy = derive_vars_dy(d, reference_date="TRTSDT", source_vars=["ASTDT"])
-    assert list(dy["ASTDY"]) == [-1.0, 1.0, 40.0, 41.0]    # no day 0
+    assert list(dy["ASTDY"]) == [-1.0, 1.0, 40.0, 41.0]  # no day 0
     with pytest.raises(InvalidInputError, match="end_window_d"):
         derive_var_trtemfl(d, end_window_d=-1)
     with pytest.raises(InvalidInputError, match="must contain TRTSDT"):

@@ -32,8 +32,17 @@ def test_schema_and_keys():
     # observed and imputed records never share a visit, so every record can be analysed
     assert not adeff.duplicated(["USUBJID", "PARAMCD", "AVISITN"]).any()
     assert (adeff["ANL01FL"] == "Y").all()
-    assert set(adeff["PARAMCD"]) == {"IGA", "EASI", "BSA", "ITCHNRS", "IGATS", "EASI50", "EASI75", "EASI90",
-                                     "NRS4"}
+    assert set(adeff["PARAMCD"]) == {
+        "IGA",
+        "EASI",
+        "BSA",
+        "ITCHNRS",
+        "IGATS",
+        "EASI50",
+        "EASI75",
+        "EASI90",
+        "NRS4",
+    }
 
 
 def test_bds_base_chg_pchg():
@@ -46,8 +55,9 @@ def test_bds_base_chg_pchg():
     np.testing.assert_allclose(cont["BASE"].to_numpy(), np.asarray(base, dtype=float), rtol=0, atol=0)
     np.testing.assert_allclose(cont["CHG"], cont["AVAL"] - cont["BASE"], rtol=0, atol=1e-12)
     pos = cont["BASE"] > 0
-    np.testing.assert_allclose(cont.loc[pos, "PCHG"], 100 * cont.loc[pos, "CHG"] / cont.loc[pos, "BASE"],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        cont.loc[pos, "PCHG"], 100 * cont.loc[pos, "CHG"] / cont.loc[pos, "BASE"], rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("paramcd", ["IGATS", "EASI50", "EASI75", "EASI90", "NRS4"])
@@ -69,7 +79,7 @@ def test_every_responder_flag_agrees_with_its_definition(paramcd):
     np.testing.assert_array_equal(r["AVAL"].to_numpy(), expect.astype(float))
     np.testing.assert_array_equal(r["CRIT1FL"].to_numpy(), np.where(expect, "Y", "N"))
     np.testing.assert_array_equal(r["AVALC"].to_numpy(), np.where(expect, "Y", "N"))
-    assert len(r) > 0 and 0 < expect.mean() < 1   # both outcomes occur: the check can fail
+    assert len(r) > 0 and 0 < expect.mean() < 1  # both outcomes occur: the check can fail
 
 
 def test_imputed_records():
@@ -112,16 +122,28 @@ def test_compute_responder_easi_nrs(aval, base, nrs, nrs0):
 
 
 def test_derive_helpers():
-    df = pd.DataFrame({"USUBJID": ["a", "a", "a", "b", "b"], "PARAMCD": "X", "ADY": [-3, 1, 8, 1, 15],
-                       "AVAL": [5.0, 4.0, 2.0, 0.0, 1.0]})
-    out = derive_var_extreme_flag(df, by_vars=["USUBJID", "PARAMCD"], order=["ADY"], new_var="ABLFL",
-                                  mode="last", filter_mask=(df["ADY"] <= 1).to_numpy())
+    df = pd.DataFrame(
+        {
+            "USUBJID": ["a", "a", "a", "b", "b"],
+            "PARAMCD": "X",
+            "ADY": [-3, 1, 8, 1, 15],
+            "AVAL": [5.0, 4.0, 2.0, 0.0, 1.0],
+        }
+    )
+    out = derive_var_extreme_flag(
+        df,
+        by_vars=["USUBJID", "PARAMCD"],
+        order=["ADY"],
+        new_var="ABLFL",
+        mode="last",
+        filter_mask=(df["ADY"] <= 1).to_numpy(),
+    )
     assert list(out["ABLFL"]) == ["", "Y", "", "Y", ""]
-    assert "ABLFL" not in df.columns        # inputs are never modified
+    assert "ABLFL" not in df.columns  # inputs are never modified
     out = derive_var_pchg(derive_var_chg(derive_var_base(out)))
     assert list(out["BASE"]) == [4.0, 4.0, 4.0, 0.0, 0.0]
     assert list(out["CHG"]) == [1.0, 0.0, -2.0, 0.0, 1.0]
-    assert out["PCHG"].iloc[2] == -50.0 and np.isnan(out["PCHG"].iloc[4])   # BASE 0 -> missing
+    assert out["PCHG"].iloc[2] == -50.0 and np.isnan(out["PCHG"].iloc[4])  # BASE 0 -> missing
     with pytest.raises(InvalidInputError, match="must contain ABLFL"):
         derive_var_base(df)
     with pytest.raises(InvalidInputError, match="paramcd"):

@@ -35,8 +35,11 @@ def test_treatment_and_dates():
     assert (adsl["TRT01A"] == adsl["TRT01P"]).all()
     # numbers rank the strength: vehicle 1, 0.75% 2, 1.5% 3
     pairs = set(zip(adsl["TRT01P"], adsl["TRT01PN"], strict=True))
-    assert pairs == {("Vehicle cream BID", 1.0), ("Ruxolitinib cream 0.75% BID", 2.0),
-                     ("Ruxolitinib cream 1.5% BID", 3.0)}
+    assert pairs == {
+        ("Vehicle cream BID", 1.0),
+        ("Ruxolitinib cream 0.75% BID", 2.0),
+        ("Ruxolitinib cream 1.5% BID", 3.0),
+    }
     assert (adsl["TRTSDT"] == pd.to_datetime(adsl["USUBJID"].map(dm["RFSTDTC"]))).all()
     assert (adsl["TRTEDT"] >= adsl["TRTSDT"]).all()
     np.testing.assert_array_equal(adsl["TRTDURD"], (adsl["TRTEDT"] - adsl["TRTSDT"]).dt.days + 1)
@@ -47,7 +50,7 @@ def test_treatment_and_dates():
 
 
 def test_flags_and_disposition():
-    study, adsl = _data()
+    _, adsl = _data()
     assert (adsl["ITTFL"] == "Y").all() and (adsl["SAFFL"] == "Y").all()
     assert set(adsl["EOSSTT"]) <= {"COMPLETED", "DISCONTINUED"}
     disc = adsl["EOSSTT"] == "DISCONTINUED"
@@ -59,11 +62,13 @@ def test_flags_and_disposition():
 
 
 def test_strata_and_baseline():
-    study, adsl = _data()
+    _, adsl = _data()
     assert set(adsl["IGASTR"]) == {"IGA 2", "IGA 3"}
     assert ((adsl["IGASTR"] == "IGA 3") == (adsl["IGABL"] == 3)).all()
     young = adsl["AGE"] < 7
-    assert (adsl.loc[young, "AGESTR"] == "2-6 years").all() and (adsl.loc[~young, "AGESTR"] == "7-11 years").all()
+    assert (adsl.loc[young, "AGESTR"] == "2-6 years").all() and (
+        adsl.loc[~young, "AGESTR"] == "7-11 years"
+    ).all()
     assert (adsl["AGEGR1"] == adsl["AGESTR"]).all()
     assert (adsl["STRATAR"] == adsl["IGASTR"] + " / " + adsl["AGESTR"]).all()
     assert adsl["NRSBL"].isna().equals(adsl["AGE"] < 6)

@@ -57,7 +57,7 @@ def test_discontinuation_reasons_and_extension(fake_study, ad3):
     assert moved.sum() > 0
     assert set(dm.loc[moved, "ARMCD2"]) == {"RUX075", "RUX150"}
     counts = dm.loc[moved, "ARMCD2"].value_counts()
-    assert abs(counts["RUX075"] - counts["RUX150"]) <= 1     # 1:1 in blocks of 2
+    assert abs(counts["RUX075"] - counts["RUX150"]) <= 1  # 1:1 in blocks of 2
     active = ~veh & (dm["ARMCD2"] != "")
     assert (dm.loc[active, "ARMCD2"] == dm.loc[active, "ARMCD"]).all()
     # EX: vehicle then active cream for the re-randomized
@@ -91,6 +91,7 @@ def test_same_seed_same_data_and_seed_matters(ad3, provider):
     assert not a.qs.equals(c.qs)
 
 
+@pytest.mark.slow
 def test_real_model_chunk_invariant(ad3):
     """The real path (sample_population + simulate_patients) gives the same data for any chunk."""
     a = simulate_trial(ad3, 3, n=40, chunk_size=40)

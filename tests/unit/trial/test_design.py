@@ -36,6 +36,7 @@ def test_ad3_design_fields():
     urti = d.adverse_events.terms[0]
     # constant hazard reproduces the table's 8-week incidence
     import math
+
     assert 1 - math.exp(-urti.hazard_per_day("rux150") * 56) == pytest.approx(0.1538, abs=1e-9)
 
 
@@ -59,14 +60,27 @@ def ad3_text():
     return (SCENARIO_DIR / "true-ad3.toml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("old", "new", "field"), [
-    ("ratio = 1\nplanned_n = 65", "ratio = 0\nplanned_n = 65", "arms.2.ratio"),
-    ('levels = [2, 3]\nlabels = ["IGA 2", "IGA 3"]', 'levels = []\nlabels = []', "stratification.factors.0"),
-    ("day = 365\nwindow_before_d = 7\nwindow_after_d = 0", "day = 372\nwindow_before_d = 7\nwindow_after_d = 0",
-     "schedule"),
-    ('product = "ruxolitinib cream"\nstrength_pct = 1.5', 'product = "tacrolimus ointment"\nstrength_pct = 1.5',
-     "arms.1.product"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("ratio = 1\nplanned_n = 65", "ratio = 0\nplanned_n = 65", "arms.2.ratio"),
+        (
+            'levels = [2, 3]\nlabels = ["IGA 2", "IGA 3"]',
+            "levels = []\nlabels = []",
+            "stratification.factors.0",
+        ),
+        (
+            "day = 365\nwindow_before_d = 7\nwindow_after_d = 0",
+            "day = 372\nwindow_before_d = 7\nwindow_after_d = 0",
+            "schedule",
+        ),
+        (
+            'product = "ruxolitinib cream"\nstrength_pct = 1.5',
+            'product = "tacrolimus ointment"\nstrength_pct = 1.5',
+            "arms.1.product",
+        ),
+    ],
+)
 def test_bad_designs_rejected_in_one_line(tmp_path, ad3_text, old, new, field):
     assert old in ad3_text
     path = _write(tmp_path, ad3_text.replace(old, new, 1))
@@ -79,8 +93,13 @@ def test_bad_designs_rejected_in_one_line(tmp_path, ad3_text, old, new, field):
 
 
 def test_visit_after_study_end_names_the_visit(tmp_path, ad3_text):
-    path = _write(tmp_path, ad3_text.replace("day = 365\nwindow_before_d = 7\nwindow_after_d = 0",
-                                             "day = 372\nwindow_before_d = 7\nwindow_after_d = 0"))
+    path = _write(
+        tmp_path,
+        ad3_text.replace(
+            "day = 365\nwindow_before_d = 7\nwindow_after_d = 0",
+            "day = 372\nwindow_before_d = 7\nwindow_after_d = 0",
+        ),
+    )
     with pytest.raises(DataValidationError, match=r"WEEK 52.*after study_end_day 365"):
         TrialDesign.from_toml(path)
 
@@ -95,12 +114,20 @@ def test_other_rejections(tmp_path, ad3_text):
     with pytest.raises(InvalidInputError, match="design must be one of"):
         load_design("true-ad9")
     with pytest.raises(DataValidationError, match="pct must give one percent per arm"):
-        TrialDesign.from_toml(_write(tmp_path, ad3_text.replace(
-            "pct = { vehicle = 3.08, rux150 = 4.62, rux075 = 3.85 }", "pct = { vehicle = 3.08, rux150 = 4.62 }")))
+        TrialDesign.from_toml(
+            _write(
+                tmp_path,
+                ad3_text.replace(
+                    "pct = { vehicle = 3.08, rux150 = 4.62, rux075 = 3.85 }",
+                    "pct = { vehicle = 3.08, rux150 = 4.62 }",
+                ),
+            )
+        )
 
 
 def test_example_design_loads():
     from pathlib import Path
+
     example = Path(__file__).parents[3] / "examples" / "trial_design_example.toml"
     d = TrialDesign.from_toml(example)
     assert d.id == "my-trial"

@@ -8,13 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dermsim.errors import InvalidInputError
-from dermsim.trial import compute_strata, load_design, sample_block_allocation
+from dermsim.trial import compute_strata, sample_block_allocation
 from dermsim.trial.randomization import compute_block_deviation_bound
 
 
 @settings(max_examples=60, deadline=None)
-@given(ratio=st.lists(st.integers(1, 3), min_size=2, max_size=4), m=st.integers(1, 3),
-       n=st.integers(1, 400), k=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
+@given(
+    ratio=st.lists(st.integers(1, 3), min_size=2, max_size=4),
+    m=st.integers(1, 3),
+    n=st.integers(1, 400),
+    k=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_every_complete_block_is_exact(ratio, m, n, k, seed):
     block = sum(ratio) * m
     rng = np.random.default_rng(seed)
@@ -27,7 +32,7 @@ def test_every_complete_block_is_exact(ratio, m, n, k, seed):
         for row in full:
             np.testing.assert_array_equal(np.bincount(row, minlength=len(ratio)), np.array(ratio) * m)
         # the incomplete last block never exceeds any arm's share of a block
-        tail = seq[(seq.size // block) * block:]
+        tail = seq[(seq.size // block) * block :]
         assert (np.bincount(tail, minlength=len(ratio)) <= np.array(ratio) * m).all()
 
 
@@ -36,11 +41,14 @@ def test_ad3_arm_sizes_follow_2_2_1_as_closely_as_blocks_allow(ad3):
 
     pop = sample_population(ad3.population, ad3.n_total, 3)
     stratum, _ = compute_strata(ad3.stratification.factors, {"iga0": pop.iga0, "age_y": pop.age_y})
-    bound = compute_block_deviation_bound(ad3.ratio, ad3.stratification.block_size, ad3.stratification.n_strata)
-    expected = ad3.n_total * np.array(ad3.ratio) / sum(ad3.ratio)   # 132, 132, 66
+    bound = compute_block_deviation_bound(
+        ad3.ratio, ad3.stratification.block_size, ad3.stratification.n_strata
+    )
+    expected = ad3.n_total * np.array(ad3.ratio) / sum(ad3.ratio)  # 132, 132, 66
     for seed in range(20):
-        arm = sample_block_allocation(stratum, ad3.ratio, ad3.stratification.block_size, seed,
-                                      n_strata=ad3.stratification.n_strata)
+        arm = sample_block_allocation(
+            stratum, ad3.ratio, ad3.stratification.block_size, seed, n_strata=ad3.stratification.n_strata
+        )
         counts = np.bincount(arm, minlength=3)
         assert counts.sum() == 330
         assert (np.abs(counts - expected) <= bound).all(), counts
@@ -61,11 +69,13 @@ def test_seed_reproducible_and_prefix_stable():
 
 
 def test_strata_codes(ad3):
-    strat, levels = compute_strata(ad3.stratification.factors,
-                                   {"iga0": np.array([2, 3, 2, 3]), "age_y": np.array([2.5, 6.99, 7.0, 11.9])})
+    strat, levels = compute_strata(
+        ad3.stratification.factors,
+        {"iga0": np.array([2, 3, 2, 3]), "age_y": np.array([2.5, 6.99, 7.0, 11.9])},
+    )
     np.testing.assert_array_equal(levels, [[0, 0], [1, 0], [0, 1], [1, 1]])
     np.testing.assert_array_equal(strat, [0, 2, 1, 3])
-    with pytest.raises(InvalidInputError, match="IGASTR.*got 4"):
+    with pytest.raises(InvalidInputError, match=r"IGASTR.*got 4"):
         compute_strata(ad3.stratification.factors, {"iga0": np.array([4]), "age_y": np.array([5.0])})
 
 
