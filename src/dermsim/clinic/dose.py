@@ -17,8 +17,6 @@ this estimate for the exposure prediction.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -28,6 +26,7 @@ import numpy as np
 
 from dermsim._rng import SeedLike, as_seed_sequence, seed_record
 from dermsim._validate import check_int, check_positive, check_range
+from dermsim.calibration import posterior as calib_post
 from dermsim.clinic.evidence_keys import MODEL_PREFIX
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import Evidence, load_evidence
@@ -351,43 +350,20 @@ def _ftu_rates(ev: Evidence, age_y: float, sizes: np.ndarray, bsa_m2: float) -> 
             ("charts.toml:ftu.area_cm2",))
 
 
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    order = np.argsort(values)
-    cum = np.cumsum(weights[order]) / np.sum(weights)
-    return float(values[order][np.searchsorted(cum, 0.5)])
-
-
 def _posterior_parameters() -> tuple[ParameterSet, str, str]:
-    """The calibrated posterior's parameters when ``dermsim.calibration`` ships one, else the prior.
-
-    The calibration task's ``default_posterior()`` returns weighted parameter draws; the planner
-    uses their weighted medians as typical values (between-patient variability stays the
-    parameter files' omegas), or the posterior's own ``parameter_set()`` if it offers one.
-    """
+    """The shipped calibrated posterior (weighted median) when ``dermsim.calibration`` has one that
+    was fitted on the current model parameter files; otherwise the prior. Says which."""
     prior = default_parameters()
-    if importlib.util.find_spec("dermsim.calibration") is not None:
-        try:
-            mod = importlib.import_module("dermsim.calibration")
-            post = mod.default_posterior()
-        except (ImportError, AttributeError, FileNotFoundError):
-            post = None  # package landed without a shipped posterior yet
-        if post is not None:
-            label = " ".join(str(getattr(post, k)) for k in ("version", "hash") if getattr(post, k, None))
-            note = f"PK parameters: dermsim.calibration default posterior {label}".rstrip()
-            if callable(getattr(post, "parameter_set", None)):
-                return post.parameter_set(), "calibrated posterior", note
-            draws, weights = getattr(post, "draws", None), getattr(post, "weights", None)
-            if isinstance(draws, Mapping) and draws:
-                n = len(next(iter(draws.values())))
-                w = np.ones(n) if weights is None else np.asarray(weights, float)
-                names = set(prior.names())
-                medians = {k: _weighted_median(np.asarray(v, float), w)
-                           for k, v in draws.items() if k in names}
-                if medians:
-                    return (prior.replace_values(**medians), "calibrated posterior",
-                            note + " (weighted medians)")
-    return (prior, "prior",
-            "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)")
+    prior_note = "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)"
+    if not calib_post.default_posterior_path().exists():
+        return prior, "prior", prior_note + "; dermsim.calibration ships no posterior yet"
+    post = calib_post.default_posterior()
+    fitted_on = post.meta.get("model_parameters_sha256")
+    if fitted_on is not None and fitted_on != calib_post.model_parameters_sha256():
+        return prior, "prior", prior_note + "; the shipped posterior was fitted on other parameter files"
+    return (post.parameter_set(None), "calibrated posterior",
+            f"PK parameters: calibrated posterior {post.version} (weighted median; targets "
+            f"{post.targets_sha256[:12]})")
 
 
 def _within(value: float, limit: float) -> bool:

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import sys
-import types
+from pathlib import Path
 
-import numpy as np
 import pytest
 
+from dermsim.calibration import posterior as calib_post
 from dermsim.clinic import DosePlanInput, cite, evidence_keys, plan_dose
 from dermsim.clinic.evidence_keys import item, key_of
 from dermsim.errors import InvalidInputError
@@ -38,24 +36,39 @@ def test_unknown_key_is_refused() -> None:
 
 
 class _Posterior:
+    """Stands in for dermsim.calibration's Posterior: weighted median as a ParameterSet."""
+
     version = "test-1"
-    hash = "abc"
+    targets_sha256 = "abc" * 10
 
-    def __init__(self, f_top: float) -> None:
-        self.draws = {"F_top": np.array([f_top * 0.5, f_top, f_top * 2.0]), "not_a_parameter": np.ones(3)}
-        self.weights = np.array([0.1, 0.8, 0.1])
+    def __init__(self, f_top: float, fitted_on: str) -> None:
+        self.f_top = f_top
+        self.meta = {"model_parameters_sha256": fitted_on}
+
+    def parameter_set(self, index: int | None = None) -> object:
+        assert index is None  # the weighted median
+        return default_parameters().replace_values(F_top=self.f_top)
 
 
-def test_calibrated_posterior_is_used_when_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("same_model", [True, False])
+def test_calibrated_posterior_is_used_when_shipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                   same_model: bool) -> None:
     inp = DosePlanInput(age_y=8, area_pct=10.0)
+    monkeypatch.setattr(calib_post, "default_posterior_path", lambda: tmp_path / "absent.json")
     prior = plan_dose(inp, seed=2, n_draws=300).exposure
-    assert prior.parameters == "prior"
+    assert prior.parameters == "prior" and "ships no posterior" in prior.parameters_note
+
+    shipped = tmp_path / "v1.json"
+    shipped.write_text("{}")
     f_top = default_parameters().value("F_top")
-    fake = types.ModuleType("dermsim.calibration")
-    fake.__spec__ = importlib.machinery.ModuleSpec("dermsim.calibration", None)
-    fake.default_posterior = lambda: _Posterior(2.0 * f_top)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dermsim.calibration", fake)
+    sha = calib_post.model_parameters_sha256() if same_model else "other"
+    monkeypatch.setattr(calib_post, "default_posterior_path", lambda: shipped)
+    monkeypatch.setattr(calib_post, "default_posterior", lambda: _Posterior(2.0 * f_top, sha))
     post = plan_dose(inp, seed=2, n_draws=300).exposure
-    assert post.parameters == "calibrated posterior" and "test-1 abc" in post.parameters_note
-    # weighted median of F_top is twice the prior: Css doubles wherever F stays below its cap of 1
-    assert post.css_median_nM == pytest.approx(2.0 * prior.css_median_nM, rel=1e-9)
+    if same_model:
+        assert post.parameters == "calibrated posterior" and "test-1" in post.parameters_note
+        # F_top doubled: Css doubles wherever F stays below its cap of 1 (same draws)
+        assert post.css_median_nM == pytest.approx(2.0 * prior.css_median_nM, rel=1e-9)
+    else:
+        assert post.parameters == "prior" and "fitted on other parameter files" in post.parameters_note
+        assert post.css_median_nM == prior.css_median_nM
