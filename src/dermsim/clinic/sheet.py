@@ -330,6 +330,10 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
     if br.parameters == "prior":
         paras.append(Text("This model is not yet checked against blood tests, so treat it as a rough guide.",
                           {}))
+    elif not br.itch_from_own_age_group:
+        # The calibration fits adult and adolescent blood levels only (no paediatric PK targets).
+        paras.append(Text("This model was fitted to blood tests in teens and adults, not in young children, "
+                          "so treat it as a rough guide.", {}))
     if br.trial_pk_statement_key:
         paras.append(Text("In the study of children, blood levels stayed below the safety line.", {}))
     return Block("warning", "The boxed warning and blood levels", paragraphs=tuple(paras))
