@@ -3,7 +3,9 @@
 Counts are drawn per replicate block from one Generator (see :mod:`dermsim.design.simulate` for
 the stream layout), and analysed by the same batched statistics as the model-based designs, so
 agreement of simulated and analytic power checks the replicate machinery, the test and the
-summaries together. The analytic side is the normal approximation of the two-sided pooled-variance
+summaries together (the simulated test is the MH chi-square, (N-1)/N times the pooled one: at
+N >= 200 its power differs from the pooled test's by well under 0.1 point). The analytic side is
+the normal approximation of the two-sided pooled-variance
 test of two proportions, which is what R ``rpact::getPowerRates(normalApproximation = TRUE)``
 computes for a fixed design (reference numbers in ``tests/reference/r/design_power_rates.R``).
 """
@@ -20,8 +22,11 @@ from dermsim.errors import InvalidInputError
 __all__ = ["compute_power_two_proportions", "compute_sample_size_two_proportions", "sample_binomial_counts"]
 
 
-def sample_binomial_counts(design: BinomialDesign, seq: np.random.SeedSequence, n_rep: int,
-                           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def sample_binomial_counts(
+    design: BinomialDesign,
+    seq: np.random.SeedSequence,
+    n_rep: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Responders and totals of shape (n_rep, 1, arms) per endpoint, from one block stream."""
     g = np.random.default_rng(seq)
     sizes = np.asarray(design.arm_sizes, dtype=np.int64)
@@ -33,8 +38,9 @@ def sample_binomial_counts(design: BinomialDesign, seq: np.random.SeedSequence, 
     return out
 
 
-def compute_power_two_proportions(p_treatment: float, p_control: float, n_treatment: int, n_control: int,
-                                  *, alpha: float = 0.05) -> float:
+def compute_power_two_proportions(
+    p_treatment: float, p_control: float, n_treatment: int, n_control: int, *, alpha: float = 0.05
+) -> float:
     """Power of the two-sided pooled-variance z test (= uncorrected chi-square) by the normal
     approximation: both rejection tails, SE under H0 from the pooled rate, under H1 unpooled."""
     p1 = check_range("p_treatment", p_treatment, 0.0, 1.0)
@@ -52,21 +58,26 @@ def compute_power_two_proportions(p_treatment: float, p_control: float, n_treatm
     return float(special.ndtr((d - z * s0) / s1) + special.ndtr((-d - z * s0) / s1))
 
 
-def compute_sample_size_two_proportions(p_treatment: float, p_control: float, *, power: float = 0.9,
-                                        alpha: float = 0.05, allocation: float = 1.0) -> int:
+def compute_sample_size_two_proportions(
+    p_treatment: float, p_control: float, *, power: float = 0.9, alpha: float = 0.05, allocation: float = 1.0
+) -> int:
     """Smallest total N (n_treatment = allocation x n_control) with analytic power >= ``power``."""
     check_range("power", power, 0.0, 1.0, low_open=True, high_open=True)
     check_range("allocation", allocation, 0.0, 1e6, low_open=True)
     lo, hi = 2, 4
+
     def pw(n_total: int) -> float:
         n2 = max(1, round(n_total / (1 + allocation)))
         n1 = max(1, n_total - n2)
         return compute_power_two_proportions(p_treatment, p_control, n1, n2, alpha=alpha)
+
     while pw(hi) < power:
         lo, hi = hi, hi * 2
         if hi > 10**9:
-            raise InvalidInputError("p_treatment and p_control must differ for a sample size; no N below 1e9 "
-                                        f"reaches power {power:g}.")
+            raise InvalidInputError(
+                "p_treatment and p_control must differ for a sample size; no N below 1e9 "
+                f"reaches power {power:g}."
+            )
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if pw(mid) >= power else (mid, hi)

@@ -55,8 +55,9 @@ def _run_dask(client: Any, n_slots: int) -> RunAll:
 
 
 @contextlib.contextmanager
-def open_executor(*, workers: int | None = None, scheduler: str | None = None,
-                  dashboard: bool = False) -> Iterator[RunAll]:
+def open_executor(
+    *, workers: int | None = None, scheduler: str | None = None, dashboard: bool = False
+) -> Iterator[RunAll]:
     """Context yielding ``run_all`` (module docstring). ``workers`` and ``scheduler`` exclude each other;
     neither given runs in this process."""
     if workers is not None and scheduler is not None:
@@ -68,7 +69,9 @@ def open_executor(*, workers: int | None = None, scheduler: str | None = None,
 
     if scheduler is not None:
         if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
-            raise InvalidInputError(f"scheduler must be an address such as tcp://HOST:8786; got {scheduler!r}.")
+            raise InvalidInputError(
+                f"scheduler must be an address such as tcp://HOST:8786; got {scheduler!r}."
+            )
         try:
             client = Client(scheduler, timeout="30s")
         except OSError as exc:
@@ -85,8 +88,13 @@ def open_executor(*, workers: int | None = None, scheduler: str | None = None,
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=":0" if dashboard else None, silence_logs=40)
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0" if dashboard else None,
+            silence_logs=40,
+        )
     finally:
         for k, v in old.items():
             if v is None:

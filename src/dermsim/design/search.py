@@ -54,7 +54,7 @@ class PowerCurveFit:
         if b <= 0:
             return float("inf")
         root = (stats.norm.ppf(target) - a) / b
-        return float(root ** 2) if root > 0 else 0.0
+        return float(root**2) if root > 0 else 0.0
 
 
 def fit_power_curve(n: np.ndarray, successes: np.ndarray, replicates: np.ndarray) -> PowerCurveFit:
@@ -75,29 +75,41 @@ class SampleSizeResult:
     """Required total N for ``target_power`` with its Monte-Carlo uncertainty."""
 
     target_power: float
-    n_required: int                   # from the fitted curve, rounded up to a whole ratio set
-    n_interval: tuple[float, float]   # 95% Monte-Carlo interval of the fitted solution
-    n_grid_conservative: int | None   # smallest grid n with lower 95% MC bound >= target
-    grid: pd.DataFrame                # n_total, power, mcse, fitted
+    n_required: int  # from the fitted curve, rounded up to a whole ratio set
+    n_interval: tuple[float, float]  # 95% Monte-Carlo interval of the fitted solution
+    n_grid_conservative: int | None  # smallest grid n with lower 95% MC bound >= target
+    grid: pd.DataFrame  # n_total, power, mcse, fitted
     fit: PowerCurveFit
     run: OCRun
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target_power": self.target_power, "n_required": self.n_required,
-                "n_interval": list(self.n_interval), "n_grid_conservative": self.n_grid_conservative,
-                "fit": {"a": self.fit.a, "b": self.fit.b}, "grid": self.grid.to_dict(orient="list")}
+        return {
+            "target_power": self.target_power,
+            "n_required": self.n_required,
+            "n_interval": list(self.n_interval),
+            "n_grid_conservative": self.n_grid_conservative,
+            "fit": {"a": self.fit.a, "b": self.fit.b},
+            "grid": self.grid.to_dict(orient="list"),
+        }
 
 
 def _ratio_sum(scenario: Any, base: DesignSpec | BinomialDesign) -> int:
     if isinstance(base, BinomialDesign):
         return sum(base.ratio)
     from dermsim.design.simulate import resolve_design
+
     return sum(resolve_design(scenario, base).ratio)
 
 
-def estimate_sample_size(scenario: Any, base: DesignSpec | BinomialDesign, target_power: float,
-                         n_values: Sequence[int], n_replicates: int, seed: SeedLike, **run_kwargs: Any
-                         ) -> SampleSizeResult:
+def estimate_sample_size(
+    scenario: Any,
+    base: DesignSpec | BinomialDesign,
+    target_power: float,
+    n_values: Sequence[int],
+    n_replicates: int,
+    seed: SeedLike,
+    **run_kwargs: Any,
+) -> SampleSizeResult:
     """Simulate the grid ``n_values`` and solve for ``target_power`` (module docstring); power is
     the probability of success (first hypothesis of the fixed sequence rejected)."""
     check_range("target_power", target_power, 0.0, 1.0, low_open=True, high_open=True)
@@ -113,9 +125,14 @@ def estimate_sample_size(scenario: Any, base: DesignSpec | BinomialDesign, targe
     lo, hi = (float(np.quantile(sols, 0.025)), float(np.quantile(sols, 0.975)))
     step = _ratio_sum(scenario, base)
     n_req = int(np.ceil(n_star / step) * step) if np.isfinite(n_star) else -1
-    grid = pd.DataFrame({"n_total": s["n_total"].astype(int), "power": s["probability_of_success"],
-                         "mcse": s["probability_of_success_mcse"],
-                         "fitted": fit.power(s["n_total"].to_numpy(float))})
+    grid = pd.DataFrame(
+        {
+            "n_total": s["n_total"].astype(int),
+            "power": s["probability_of_success"],
+            "mcse": s["probability_of_success_mcse"],
+            "fitted": fit.power(s["n_total"].to_numpy(float)),
+        }
+    )
     ok = grid[grid["power"] - 1.96 * grid["mcse"] >= target_power]
     conservative = int(ok["n_total"].min()) if len(ok) else None
     return SampleSizeResult(target_power, n_req, (lo, hi), conservative, grid, fit, run)

@@ -49,11 +49,26 @@ DEFAULT_REPLICATE_BLOCK = 50
 _S_POP, _S_RAND, _S_MODEL, _S_DROP, _S_POST, _S_BINOM = range(6)
 
 RESULT_COLUMNS: dict[str, str] = {
-    "design_id": "VARCHAR", "replicate": "BIGINT", "hypothesis": "INTEGER", "endpoint": "VARCHAR",
-    "treatment": "VARCHAR", "control": "VARCHAR", "estimate": "DOUBLE", "se": "DOUBLE",
-    "ci_lower": "DOUBLE", "ci_upper": "DOUBLE", "p_value": "DOUBLE", "rate_treatment": "DOUBLE",
-    "rate_control": "DOUBLE", "n_treatment": "INTEGER", "n_control": "INTEGER", "reject": "BOOLEAN",
-    "success": "BOOLEAN", "truth": "DOUBLE", "param_draw": "INTEGER", "seed_entropy": "VARCHAR",
+    "design_id": "VARCHAR",
+    "replicate": "BIGINT",
+    "hypothesis": "INTEGER",
+    "endpoint": "VARCHAR",
+    "treatment": "VARCHAR",
+    "control": "VARCHAR",
+    "estimate": "DOUBLE",
+    "se": "DOUBLE",
+    "ci_lower": "DOUBLE",
+    "ci_upper": "DOUBLE",
+    "p_value": "DOUBLE",
+    "rate_treatment": "DOUBLE",
+    "rate_control": "DOUBLE",
+    "n_treatment": "INTEGER",
+    "n_control": "INTEGER",
+    "reject": "BOOLEAN",
+    "success": "BOOLEAN",
+    "truth": "DOUBLE",
+    "param_draw": "INTEGER",
+    "seed_entropy": "VARCHAR",
     "seed_spawn_key": "VARCHAR",
 }
 
@@ -70,20 +85,22 @@ class ResolvedDesign:
     factors: tuple[Any, ...]
     n_strata: int
     block_size: int
-    days: int                       # model days after the first application (primary visit index)
+    days: int  # model days after the first application (primary visit index)
     hypotheses: tuple[Hypothesis, ...]
     dropout_per_week: float
 
 
-def _default_hypotheses(endpoints: Sequence[str], scenario: TrialDesign, arm_ids: Sequence[str]
-                        ) -> list[Hypothesis]:
+def _default_hypotheses(
+    endpoints: Sequence[str], scenario: TrialDesign, arm_ids: Sequence[str]
+) -> list[Hypothesis]:
     arms = [scenario.arm(a) for a in arm_ids]
     controls = [a for a in arms if a.strength_pct == 0]
     if not controls:
         raise InvalidInputError(f"ratio must keep a vehicle arm to test against; got arms {list(arm_ids)}.")
     active = sorted((a for a in arms if a.strength_pct > 0), key=lambda a: -a.strength_pct)
-    return [Hypothesis(endpoint=ep, treatment=a.id, control=controls[0].id)
-            for ep in endpoints for a in active]
+    return [
+        Hypothesis(endpoint=ep, treatment=a.id, control=controls[0].id) for ep in endpoints for a in active
+    ]
 
 
 def resolve_design(scenario: TrialDesign | str, spec: DesignSpec) -> ResolvedDesign:
@@ -92,15 +109,18 @@ def resolve_design(scenario: TrialDesign | str, spec: DesignSpec) -> ResolvedDes
     ratio_map = spec.ratio if spec.ratio is not None else {a.id: a.ratio for a in scen.arms}
     for a in ratio_map:
         if a not in scen.arm_ids:
-            raise InvalidInputError(f"ratio names arm {a!r}; the scenario's arms are {', '.join(scen.arm_ids)}.")
+            raise InvalidInputError(
+                f"ratio names arm {a!r}; the scenario's arms are {', '.join(scen.arm_ids)}."
+            )
     arm_ids = tuple(a for a in scen.arm_ids if a in ratio_map)
     ratio = tuple(int(ratio_map[a]) for a in arm_ids)
     all_factors = {f.name: f for f in scen.stratification.factors}
     names = list(all_factors) if spec.strata is None else spec.strata
     for nm in names:
         if nm not in all_factors:
-            raise InvalidInputError(f"strata names factor {nm!r}; the scenario's factors are "
-                                    f"{', '.join(all_factors) or 'none'}.")
+            raise InvalidInputError(
+                f"strata names factor {nm!r}; the scenario's factors are {', '.join(all_factors) or 'none'}."
+            )
     factors = tuple(all_factors[nm] for nm in names)
     n_strata = math.prod(f.n_levels for f in factors) if factors else 1
     total = sum(ratio)
@@ -111,25 +131,46 @@ def resolve_design(scenario: TrialDesign | str, spec: DesignSpec) -> ResolvedDes
         block = total * max(1, block // scen_total)
     day = scen.schedule.vc_end_day if spec.primary_day is None else spec.primary_day
     if day > scen.schedule.vc_end_day:
-        raise InvalidInputError(f"primary_day must be within the vehicle-controlled period (2-"
-                                f"{scen.schedule.vc_end_day}); got {day}.")
-    hyps = tuple(spec.hypotheses) if spec.hypotheses is not None else tuple(
-        _default_hypotheses(spec.endpoints, scen, arm_ids))
+        raise InvalidInputError(
+            f"primary_day must be within the vehicle-controlled period (2-"
+            f"{scen.schedule.vc_end_day}); got {day}."
+        )
+    hyps = (
+        tuple(spec.hypotheses)
+        if spec.hypotheses is not None
+        else tuple(_default_hypotheses(spec.endpoints, scen, arm_ids))
+    )
     for h in hyps:
         for a in (h.treatment, h.control):
             if a not in arm_ids:
-                raise InvalidInputError(f"hypothesis {h.label} names arm {a!r}; the design's arms are "
-                                        f"{', '.join(arm_ids)}.")
+                raise InvalidInputError(
+                    f"hypothesis {h.label} names arm {a!r}; the design's arms are {', '.join(arm_ids)}."
+                )
     regimens = []
     for a in arm_ids:
         arm = scen.arm(a)
         strength = 0.0 if spec.null else arm.strength_pct
-        regimens.append(Regimen(strength_pct=strength, application_times_h=arm.application_times_h,
-                                adherence=float(scen.adherence.mean), name=arm.label))
-    return ResolvedDesign(spec=spec, scenario=scen, arm_ids=arm_ids, ratio=ratio, regimens=tuple(regimens),
-                          factors=factors, n_strata=n_strata, block_size=block, days=day - 1,
-                          hypotheses=hyps,
-                          dropout_per_week=scen.dropout.hazard_per_week if spec.dropout else 0.0)
+        regimens.append(
+            Regimen(
+                strength_pct=strength,
+                application_times_h=arm.application_times_h,
+                adherence=float(scen.adherence.mean),
+                name=arm.label,
+            )
+        )
+    return ResolvedDesign(
+        spec=spec,
+        scenario=scen,
+        arm_ids=arm_ids,
+        ratio=ratio,
+        regimens=tuple(regimens),
+        factors=factors,
+        n_strata=n_strata,
+        block_size=block,
+        days=day - 1,
+        hypotheses=hyps,
+        dropout_per_week=scen.dropout.hazard_per_week if spec.dropout else 0.0,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -148,8 +189,9 @@ class BlockCounts:
     param_draw: int
 
 
-def _model_block(rd: ResolvedDesign, bseq: np.random.SeedSequence, n_rep: int, posterior: Any,
-                 chunk_patients: int) -> BlockCounts:
+def _model_block(
+    rd: ResolvedDesign, bseq: np.random.SeedSequence, n_rep: int, posterior: Any, chunk_patients: int
+) -> BlockCounts:
     n = rd.spec.n_total
     big_n = n_rep * n
     pop = sample_population(rd.scenario.population, big_n, child_sequence(bseq, _S_POP))
@@ -159,8 +201,13 @@ def _model_block(rd: ResolvedDesign, bseq: np.random.SeedSequence, n_rep: int, p
     else:
         stratum = np.zeros(big_n, dtype=np.int64)
     # each replicate's strata are their own block sequences: one vectorised allocation call
-    arm = sample_block_allocation(rep * rd.n_strata + stratum, rd.ratio, rd.block_size,
-                                  child_sequence(bseq, _S_RAND), n_strata=n_rep * rd.n_strata)
+    arm = sample_block_allocation(
+        rep * rd.n_strata + stratum,
+        rd.ratio,
+        rd.block_size,
+        child_sequence(bseq, _S_RAND),
+        n_strata=n_rep * rd.n_strata,
+    )
     params, draw = None, -1
     if posterior is not None:
         draw = int(posterior.sample_indices(1, child_sequence(bseq, _S_POST))[0])
@@ -172,9 +219,15 @@ def _model_block(rd: ResolvedDesign, bseq: np.random.SeedSequence, n_rep: int, p
         idx = np.flatnonzero(arm == a)
         if idx.size == 0:
             continue
-        traj = simulate_patients(pop.take(idx), regimen, rd.days, child_sequence(bseq, _S_MODEL, a),
-                                 record=("easi", "iga", "nrs_weekly"), params=params,
-                                 chunk_size=chunk_patients)
+        traj = simulate_patients(
+            pop.take(idx),
+            regimen,
+            rd.days,
+            child_sequence(bseq, _S_MODEL, a),
+            record=("easi", "iga", "nrs_weekly"),
+            params=params,
+            chunk_size=chunk_patients,
+        )
         ends = traj.endpoints(rd.days)
         for ep in endpoints:
             v = ends[ep]
@@ -196,22 +249,43 @@ def _model_block(rd: ResolvedDesign, bseq: np.random.SeedSequence, n_rep: int, p
         x = np.bincount(cell[ev], weights=resp[ep][ev], minlength=n_rep * s * k).reshape(n_rep, s, k)
         tot = np.bincount(cell[ev], minlength=n_rep * s * k).reshape(n_rep, s, k).astype(float)
         counts[ep] = (x, tot)
-    return BlockCounts(counts, rd.arm_ids, rd.hypotheses, stratified=s > 1, alpha=rd.spec.alpha,
-                       truth={}, param_draw=draw)
+    return BlockCounts(
+        counts, rd.arm_ids, rd.hypotheses, stratified=s > 1, alpha=rd.spec.alpha, truth={}, param_draw=draw
+    )
 
 
 def _binomial_block(design: BinomialDesign, bseq: np.random.SeedSequence, n_rep: int) -> BlockCounts:
     counts = sample_binomial_counts(design, child_sequence(bseq, _S_BINOM), n_rep)
     truth = {i: design.true_effect(h) for i, h in enumerate(design.hypotheses)}
-    return BlockCounts(counts, tuple(design.arms), tuple(design.hypotheses), stratified=False,
-                       alpha=design.alpha, truth=truth, param_draw=-1)
+    return BlockCounts(
+        counts,
+        tuple(design.arms),
+        tuple(design.hypotheses),
+        stratified=False,
+        alpha=design.alpha,
+        truth=truth,
+        param_draw=-1,
+    )
 
 
 def analyse_block(bc: BlockCounts) -> dict[str, np.ndarray]:
     """Batched statistics per hypothesis; arrays of shape (replicates, hypotheses)."""
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "estimate", "se", "ci_lower", "ci_upper", "p_value", "rate_treatment", "rate_control",
-        "n_treatment", "n_control", "reject", "truth")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: []
+        for k in (
+            "estimate",
+            "se",
+            "ci_lower",
+            "ci_upper",
+            "p_value",
+            "rate_treatment",
+            "rate_control",
+            "n_treatment",
+            "n_control",
+            "reject",
+            "truth",
+        )
+    }
     for i, h in enumerate(bc.hypotheses):
         x, n = bc.counts[h.endpoint]
         t, c = bc.arm_ids.index(h.treatment), bc.arm_ids.index(h.control)
@@ -242,22 +316,24 @@ def analyse_block(bc: BlockCounts) -> dict[str, np.ndarray]:
     return out
 
 
-def _block_frame(design: AnyDesign, bc: BlockCounts, seq: np.random.SeedSequence, block: int,
-                 r_first: int, keep: slice) -> pd.DataFrame:
+def _block_frame(
+    design: AnyDesign, bc: BlockCounts, seq: np.random.SeedSequence, block: int, r_first: int, keep: slice
+) -> pd.DataFrame:
     res = analyse_block(bc)
     n_rep, n_h = res["estimate"].shape
     reps = r_first + np.arange(n_rep)
     hyp = bc.hypotheses
-    frame = pd.DataFrame({
-        "design_id": design.id,
-        "replicate": np.repeat(reps, n_h)[_rows(keep, n_h)],
-        "hypothesis": np.tile(np.arange(n_h, dtype=np.int32), n_rep)[_rows(keep, n_h)],
-    })
+    frame = pd.DataFrame(
+        {
+            "design_id": design.id,
+            "replicate": np.repeat(reps, n_h)[_rows(keep, n_h)],
+            "hypothesis": np.tile(np.arange(n_h, dtype=np.int32), n_rep)[_rows(keep, n_h)],
+        }
+    )
     frame["endpoint"] = [hyp[i].endpoint for i in frame["hypothesis"]]
     frame["treatment"] = [hyp[i].treatment for i in frame["hypothesis"]]
     frame["control"] = [hyp[i].control for i in frame["hypothesis"]]
-    for k in ("estimate", "se", "ci_lower", "ci_upper", "p_value", "rate_treatment", "rate_control",
-              "truth"):
+    for k in ("estimate", "se", "ci_lower", "ci_upper", "p_value", "rate_treatment", "rate_control", "truth"):
         frame[k] = res[k][keep].reshape(-1).astype(float)
     frame["n_treatment"] = res["n_treatment"][keep].reshape(-1).astype(np.int32)
     frame["n_control"] = res["n_control"][keep].reshape(-1).astype(np.int32)
@@ -273,9 +349,17 @@ def _rows(keep: slice, n_h: int) -> slice:
     return slice(keep.start * n_h, keep.stop * n_h)
 
 
-def simulate_chunk(scenario: TrialDesign | None, design: AnyDesign, seed: SeedLike, start: int, stop: int,
-                   *, replicate_block: int = DEFAULT_REPLICATE_BLOCK, posterior: Any = None,
-                   chunk_patients: int = 16_384) -> pd.DataFrame:
+def simulate_chunk(
+    scenario: TrialDesign | None,
+    design: AnyDesign,
+    seed: SeedLike,
+    start: int,
+    stop: int,
+    *,
+    replicate_block: int = DEFAULT_REPLICATE_BLOCK,
+    posterior: Any = None,
+    chunk_patients: int = 16_384,
+) -> pd.DataFrame:
     """Per-replicate results of replicates [start, stop) of ``design`` (the unit of work of a worker).
 
     Rows: one per replicate and hypothesis (columns :data:`RESULT_COLUMNS`).
@@ -328,14 +412,24 @@ class OCRun:
 
     def summary(self) -> pd.DataFrame:
         from dermsim.design.summaries import summarise_operating_characteristics
+
         return summarise_operating_characteristics(self.results, self.designs)
 
 
 def simulate_operating_characteristics(
-        scenario: TrialDesign | str | None, designs: Sequence[AnyDesign], n_replicates: int, seed: SeedLike,
-        *, chunk_size: int | None = None, store: Any = None, scheduler: str | None = None,
-        workers: int | None = None, progress: Callable[[int, int], None] | None = None,
-        replicate_block: int = DEFAULT_REPLICATE_BLOCK, posterior: Any = None, resume: bool = False,
+    scenario: TrialDesign | str | None,
+    designs: Sequence[AnyDesign],
+    n_replicates: int,
+    seed: SeedLike,
+    *,
+    chunk_size: int | None = None,
+    store: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    replicate_block: int = DEFAULT_REPLICATE_BLOCK,
+    posterior: Any = None,
+    resume: bool = False,
 ) -> OCRun:
     """Simulate ``n_replicates`` trials of every design and analyse them (module docstring).
 
@@ -353,8 +447,11 @@ def simulate_operating_characteristics(
 
     n_replicates = check_int("n_replicates", n_replicates, minimum=1)
     replicate_block = check_int("replicate_block", replicate_block, minimum=1)
-    chunk_size = replicate_block * max(1, 200 // replicate_block) if chunk_size is None else \
-        check_int("chunk_size", chunk_size, minimum=1)
+    chunk_size = (
+        replicate_block * max(1, 200 // replicate_block)
+        if chunk_size is None
+        else check_int("chunk_size", chunk_size, minimum=1)
+    )
     designs = tuple(designs)
     if not designs:
         raise InvalidInputError("designs must hold at least one design; got none.")
@@ -371,14 +468,22 @@ def simulate_operating_characteristics(
             if isinstance(d, DesignSpec):
                 resolve_design(scen, d)  # fail before any work
     seq = as_seed_sequence(seed)
-    params_label = "prior (model defaults)" if posterior is None else \
-        f"posterior {getattr(posterior, 'version', '?')}"
+    params_label = (
+        "prior (model defaults)" if posterior is None else f"posterior {getattr(posterior, 'version', '?')}"
+    )
     own_store = store is not None and not isinstance(store, ResultStore)
     st = ResultStore(store) if own_store else store
     try:
         if st is not None:
-            st.begin_run(designs=designs, n_replicates=n_replicates, seed=seq, replicate_block=replicate_block,
-                         scenario=None if scen is None else scen.id, parameters=params_label, resume=resume)
+            st.begin_run(
+                designs=designs,
+                n_replicates=n_replicates,
+                seed=seq,
+                replicate_block=replicate_block,
+                scenario=None if scen is None else scen.id,
+                parameters=params_label,
+                resume=resume,
+            )
         tasks = []
         done = 0
         for d in designs:
@@ -391,8 +496,14 @@ def simulate_operating_characteristics(
             progress(done, total)
         frames: list[pd.DataFrame] = []
         with open_executor(workers=workers, scheduler=scheduler) as run_all:
-            calls = [(simulate_chunk, (scen, d, seq, a, b),
-                      {"replicate_block": replicate_block, "posterior": posterior}) for d, a, b in tasks]
+            calls = [
+                (
+                    simulate_chunk,
+                    (scen, d, seq, a, b),
+                    {"replicate_block": replicate_block, "posterior": posterior},
+                )
+                for d, a, b in tasks
+            ]
             for frame in run_all(calls):
                 if st is not None:
                     st.insert_chunk(frame)
@@ -404,15 +515,23 @@ def simulate_operating_characteristics(
         if st is not None:
             results = st.results()
         else:
-            results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-                {k: [] for k in RESULT_COLUMNS})
+            results = (
+                pd.concat(frames, ignore_index=True)
+                if frames
+                else pd.DataFrame({k: [] for k in RESULT_COLUMNS})
+            )
             results = results.sort_values(["design_id", "replicate", "hypothesis"], ignore_index=True)
     finally:
         if own_store and st is not None:
             st.close()
-    return OCRun(results=results, designs=designs, n_replicates=n_replicates,
-                 seed={"entropy": str(seq.entropy), "spawn_key": list(seq.spawn_key)},
-                 replicate_block=replicate_block, parameters=params_label)
+    return OCRun(
+        results=results,
+        designs=designs,
+        n_replicates=n_replicates,
+        seed={"entropy": str(seq.entropy), "spawn_key": list(seq.spawn_key)},
+        replicate_block=replicate_block,
+        parameters=params_label,
+    )
 
 
 def iter_design_rows(run: OCRun) -> Iterator[tuple[AnyDesign, pd.DataFrame]]:

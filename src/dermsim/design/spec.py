@@ -103,8 +103,8 @@ class BinomialDesign(_Frozen):
     """Fixed true response rates per arm, no model: ``rates[endpoint]`` gives one rate per arm.
 
     Arms get exactly ``n_total x ratio / sum(ratio)`` patients (``n_total`` must divide); the
-    analysis is the same batched CMH test (one stratum: the pooled chi-square) and RD interval as
-    the model-based designs.
+    analysis is the same batched CMH test (one stratum: the Mantel-Haenszel chi-square, (N-1)/N
+    times Pearson's) and RD interval as the model-based designs.
     """
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:+=-]{0,119}$")]
@@ -168,8 +168,10 @@ def parse_range(text: str, *, name: str = "n") -> list[int]:
             return list(range(parts[0], parts[1] + 1, parts[2]))
         return [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise InvalidInputError(f"{name} must be START:STOP:STEP (STEP > 0, STOP >= START) or a comma "
-                                f"list of integers; got {text!r}.") from None
+        raise InvalidInputError(
+            f"{name} must be START:STOP:STEP (STEP > 0, STOP >= START) or a comma "
+            f"list of integers; got {text!r}."
+        ) from None
 
 
 def _ratio_label(ratio: dict[str, int] | None) -> str:
@@ -180,12 +182,16 @@ def _strata_label(strata: list[str] | None) -> str:
     return "scenario" if strata is None else ("none" if not strata else "+".join(strata))
 
 
-def make_design_id(n_total: int, ratio: dict[str, int] | None, strata: list[str] | None,
-                   primary_day: int | None, null: bool = False) -> str:
+def make_design_id(
+    n_total: int,
+    ratio: dict[str, int] | None,
+    strata: list[str] | None,
+    primary_day: int | None,
+    null: bool = False,
+) -> str:
     """Readable id from the grid coordinates, e.g. ``n330_r-scenario_s-IGASTR+AGESTR_d57``."""
     day = "vc" if primary_day is None else str(primary_day)
-    return (f"n{n_total}_r-{_ratio_label(ratio)}_s-{_strata_label(strata)}_d{day}"
-            + ("_null" if null else ""))
+    return f"n{n_total}_r-{_ratio_label(ratio)}_s-{_strata_label(strata)}_d{day}" + ("_null" if null else "")
 
 
 class DesignGrid(_Frozen):
@@ -221,9 +227,19 @@ class DesignGrid(_Frozen):
         out = []
         for n, r, s, d in itertools.product(self.n_total, self.ratio, self.strata, self.primary_day):
             null = bool(self.base.get("null", False))
-            out.append(DesignSpec.from_dict({**self.base, "id": make_design_id(n, r, s, d, null),
-                                             "n_total": n, "ratio": r, "strata": s, "primary_day": d},
-                                            where="(grid)"))
+            out.append(
+                DesignSpec.from_dict(
+                    {
+                        **self.base,
+                        "id": make_design_id(n, r, s, d, null),
+                        "n_total": n,
+                        "ratio": r,
+                        "strata": s,
+                        "primary_day": d,
+                    },
+                    where="(grid)",
+                )
+            )
         return out
 
     @classmethod
@@ -234,15 +250,21 @@ class DesignGrid(_Frozen):
         except FileNotFoundError as exc:
             raise DataValidationError(f"design grid {p.name}: not found at {p}.") from exc
         except tomllib.TOMLDecodeError as exc:
-            raise DataValidationError(f"design grid {p.name}: not valid TOML: {' '.join(str(exc).split())}.") \
-                from exc
+            raise DataValidationError(
+                f"design grid {p.name}: not valid TOML: {' '.join(str(exc).split())}."
+            ) from exc
         grid = raw.pop("grid", {})
         if not isinstance(grid, dict):
             raise DataValidationError(f"design grid {p.name}: [grid] must be a table.")
+
         # TOML has no null: an empty table / the string "scenario" means "as in the scenario"
         def none_if(v: Any) -> Any:
             return None if v in ("scenario", {}) else v
-        data = {**raw, **{k: ([none_if(x) for x in v] if isinstance(v, list) else v) for k, v in grid.items()}}
+
+        data = {
+            **raw,
+            **{k: ([none_if(x) for x in v] if isinstance(v, list) else v) for k, v in grid.items()},
+        }
         try:
             return cls.model_validate(data)
         except ValidationError as exc:

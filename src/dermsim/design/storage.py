@@ -57,17 +57,36 @@ class ResultStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def begin_run(self, *, designs: Sequence[AnyDesign], n_replicates: int, seed: np.random.SeedSequence,
-                  replicate_block: int, scenario: str | None, parameters: str, resume: bool) -> None:
+    def begin_run(
+        self,
+        *,
+        designs: Sequence[AnyDesign],
+        n_replicates: int,
+        seed: np.random.SeedSequence,
+        replicate_block: int,
+        scenario: str | None,
+        parameters: str,
+        resume: bool,
+    ) -> None:
         """Record the run; on an existing store require ``resume`` and the same set-up."""
-        row = self._con.execute("SELECT seed_entropy, seed_spawn_key, replicate_block, n_replicates, scenario,"
-                                " parameters FROM run").fetchone()
-        want = (str(seed.entropy), ",".join(map(str, seed.spawn_key)), int(replicate_block), int(n_replicates),
-                scenario or "", parameters)
+        row = self._con.execute(
+            "SELECT seed_entropy, seed_spawn_key, replicate_block, n_replicates, scenario,"
+            " parameters FROM run"
+        ).fetchone()
+        want = (
+            str(seed.entropy),
+            ",".join(map(str, seed.spawn_key)),
+            int(replicate_block),
+            int(n_replicates),
+            scenario or "",
+            parameters,
+        )
         if row is not None:
             if not resume:
-                raise InvalidInputError(f"store {self.path} already holds a run; pass resume (--resume) to "
-                                        "continue it or choose a new output directory.")
+                raise InvalidInputError(
+                    f"store {self.path} already holds a run; pass resume (--resume) to "
+                    "continue it or choose a new output directory."
+                )
             names = ("seed", "seed spawn key", "replicate_block", "replicates", "scenario", "parameters")
             for name, have, new in zip(names, row, want, strict=True):
                 if name == "replicates" and new > have:
@@ -77,15 +96,19 @@ class ResultStore:
             stored = {d: s for d, s in self._con.execute("SELECT design_id, spec FROM designs").fetchall()}
             new_specs = {d.id: design_to_json(d) for d in designs}
             if stored != new_specs:
-                raise InvalidInputError(f"resume: designs must match the stored run ({', '.join(stored)}); "
-                                        f"got {', '.join(new_specs)} or changed specs.")
+                raise InvalidInputError(
+                    f"resume: designs must match the stored run ({', '.join(stored)}); "
+                    f"got {', '.join(new_specs)} or changed specs."
+                )
             if want[3] > row[3]:
                 self._con.execute("UPDATE run SET n_replicates = ?", [want[3]])
             return
         self._con.begin()
         self._con.execute("INSERT INTO run VALUES (?, ?, ?, ?, ?, ?, ?)", [*want, __version__])
-        self._con.executemany("INSERT INTO designs VALUES (?, ?, ?)",
-                              [[d.id, i, design_to_json(d)] for i, d in enumerate(designs)])
+        self._con.executemany(
+            "INSERT INTO designs VALUES (?, ?, ?)",
+            [[d.id, i, design_to_json(d)] for i, d in enumerate(designs)],
+        )
         self._con.commit()
 
     # -- writing -----------------------------------------------------------------------------------
@@ -108,8 +131,9 @@ class ResultStore:
     # -- reading -----------------------------------------------------------------------------------
     def replicates(self, design_id: str) -> np.ndarray:
         """Replicate indices already stored for ``design_id`` (sorted)."""
-        rows = self._con.execute("SELECT DISTINCT replicate FROM results WHERE design_id = ? ORDER BY 1",
-                                 [design_id]).fetchnumpy()
+        rows = self._con.execute(
+            "SELECT DISTINCT replicate FROM results WHERE design_id = ? ORDER BY 1", [design_id]
+        ).fetchnumpy()
         return np.asarray(rows["replicate"], dtype=np.int64)
 
     def results(self) -> pd.DataFrame:
@@ -130,6 +154,8 @@ class ResultStore:
         """Write the results table to Parquet (atomically)."""
         target = Path(path)
         with atomic_path(target) as tmp:
-            self._con.execute(f"COPY (SELECT * FROM results ORDER BY design_id, replicate, hypothesis) "
-                              f"TO '{tmp.as_posix()}' (FORMAT PARQUET)")
+            self._con.execute(
+                f"COPY (SELECT * FROM results ORDER BY design_id, replicate, hypothesis) "
+                f"TO '{tmp.as_posix()}' (FORMAT PARQUET)"
+            )
         return target

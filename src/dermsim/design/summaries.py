@@ -33,11 +33,23 @@ def _null_ids(designs: Sequence[AnyDesign] | None) -> set[str]:
     return {d.id for d in designs or () if isinstance(d, DesignSpec) and d.null}
 
 
-def summarise_operating_characteristics(results: pd.DataFrame, designs: Sequence[AnyDesign] | None = None
-                                        ) -> pd.DataFrame:
+def summarise_operating_characteristics(
+    results: pd.DataFrame, designs: Sequence[AnyDesign] | None = None
+) -> pd.DataFrame:
     """One row per (design_id, hypothesis) (module docstring)."""
-    need = {"design_id", "replicate", "hypothesis", "estimate", "se", "ci_lower", "ci_upper", "p_value",
-            "reject", "success", "truth"}
+    need = {
+        "design_id",
+        "replicate",
+        "hypothesis",
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "p_value",
+        "reject",
+        "success",
+        "truth",
+    }
     missing = need - set(results.columns)
     if missing:
         raise InvalidInputError(f"results must have columns {sorted(need)}; missing {sorted(missing)}.")
@@ -47,15 +59,23 @@ def summarise_operating_characteristics(results: pd.DataFrame, designs: Sequence
     df["covered"] = (df["ci_lower"] <= df["truth"]) & (df["truth"] <= df["ci_upper"])
     df["bias"] = df["estimate"] - df["truth"]
     g = df.groupby(["design_id", "hypothesis"], sort=False)
-    out = g.agg(endpoint=("endpoint", "first"), treatment=("treatment", "first"),
-                control=("control", "first"), n_replicates=("replicate", "nunique"),
-                rejection_rate=("success", "mean"), marginal_rejection_rate=("reject", "mean"),
-                mean_estimate=("estimate", "mean"), empirical_se=("estimate", "std"),
-                q025_estimate=("estimate", lambda s: s.quantile(0.025)),
-                median_estimate=("estimate", "median"),
-                q975_estimate=("estimate", lambda s: s.quantile(0.975)),
-                mean_se=("se", "mean"), truth=("truth", "first"), bias=("bias", "mean"),
-                coverage=("covered", "mean")).reset_index()
+    out = g.agg(
+        endpoint=("endpoint", "first"),
+        treatment=("treatment", "first"),
+        control=("control", "first"),
+        n_replicates=("replicate", "nunique"),
+        rejection_rate=("success", "mean"),
+        marginal_rejection_rate=("reject", "mean"),
+        mean_estimate=("estimate", "mean"),
+        empirical_se=("estimate", "std"),
+        q025_estimate=("estimate", lambda s: s.quantile(0.025)),
+        median_estimate=("estimate", "median"),
+        q975_estimate=("estimate", lambda s: s.quantile(0.975)),
+        mean_se=("se", "mean"),
+        truth=("truth", "first"),
+        bias=("bias", "mean"),
+        coverage=("covered", "mean"),
+    ).reset_index()
     r = out["n_replicates"].to_numpy(float)
     out["rejection_rate_mcse"] = compute_mcse_proportion(out["rejection_rate"], r)
     out["marginal_rejection_rate_mcse"] = compute_mcse_proportion(out["marginal_rejection_rate"], r)
@@ -69,8 +89,11 @@ def summarise_operating_characteristics(results: pd.DataFrame, designs: Sequence
     out["characteristic"] = np.where(out["null"], "type I error", "power")
     if designs is not None:
         order = {d.id: i for i, d in enumerate(designs)}
-        out = out.sort_values(["design_id", "hypothesis"], key=lambda s: s.map(order) if s.name == "design_id"
-                              else s, ignore_index=True)
+        out = out.sort_values(
+            ["design_id", "hypothesis"],
+            key=lambda s: s.map(order) if s.name == "design_id" else s,
+            ignore_index=True,
+        )
     return out
 
 
@@ -79,12 +102,14 @@ def summarise_designs(results: pd.DataFrame, designs: Sequence[AnyDesign] | None
     first = results[results["hypothesis"] == 0].groupby("design_id", sort=False)
     last_h = results.groupby("design_id")["hypothesis"].transform("max")
     last = results[results["hypothesis"] == last_h].groupby("design_id", sort=False)
-    out = pd.DataFrame({
-        "n_replicates": first["replicate"].nunique(),
-        "probability_of_success": first["success"].mean(),
-        "all_hypotheses_success": last["success"].mean(),
-        "mean_primary_estimate": first["estimate"].mean(),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "n_replicates": first["replicate"].nunique(),
+            "probability_of_success": first["success"].mean(),
+            "all_hypotheses_success": last["success"].mean(),
+            "mean_primary_estimate": first["estimate"].mean(),
+        }
+    ).reset_index()
     r = out["n_replicates"].to_numpy(float)
     out["probability_of_success_mcse"] = compute_mcse_proportion(out["probability_of_success"], r)
     out["all_hypotheses_success_mcse"] = compute_mcse_proportion(out["all_hypotheses_success"], r)
