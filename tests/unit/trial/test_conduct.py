@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dermsim.errors import InvalidInputError
 from dermsim.trial import simulate_trial
 from dermsim.trial.design import DCSREAS_TERMS
+from dermsim.trial.randomization import compute_block_deviation_bound
 
 
 def _days(study):
@@ -124,3 +127,21 @@ def test_bad_arguments(ad3, provider):
         simulate_trial(ad3, -1, n=5, trajectory_provider=provider)
     with pytest.raises(InvalidInputError, match="n must"):
         simulate_trial(ad3, 1, n=0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(5, 80), extension=st.booleans())
+def test_participation_invariants_hold_for_any_seed(ad3, provider, seed, n, extension):
+    """For any seed and size: no record after the disposition day, AE onset within participation,
+    exactly one disposition per subject, arm sizes within one incomplete block per stratum."""
+    s = simulate_trial(ad3, seed, n=n, extension=extension, trajectory_provider=provider)
+    disp = s.ds.loc[s.ds["DSCAT"] == "DISPOSITION EVENT"].set_index("USUBJID")["DSSTDY"]
+    assert disp.index.is_unique and len(disp) == n
+    for df, var in ((s.qs, "QSDY"), (s.ex, "EXENDY"), (s.ae, "AESTDY"), (s.ds, "DSSTDY")):
+        assert (df[var] <= df["USUBJID"].map(disp)).all()
+    assert (s.ae["AESTDY"] >= 1).all()
+    counts = s.dm["ARMCD"].value_counts().reindex(["RUX075", "RUX150", "VEH"]).fillna(0).to_numpy()
+    bound = compute_block_deviation_bound(
+        ad3.ratio, ad3.stratification.block_size, ad3.stratification.n_strata
+    )
+    assert (np.abs(counts - n * np.array([2, 2, 1]) / 5) <= bound).all()
