@@ -23,15 +23,26 @@ from dermsim.errors import DataValidationError
 from dermsim.report.format import fmt_n_pct, fmt_num
 
 __all__ = [
-    "ARM_COLOURS", "plot_change_by_visit", "plot_consort", "plot_css_distribution", "plot_forest",
-    "plot_responders_over_time", "plot_simulated_vs_published", "save_figure",
+    "ARM_COLOURS",
+    "plot_change_by_visit",
+    "plot_consort",
+    "plot_css_distribution",
+    "plot_forest",
+    "plot_responders_over_time",
+    "plot_simulated_vs_published",
+    "save_figure",
 ]
 
 # Okabe-Ito: vehicle grey, then orange, blue, green ...
 ARM_COLOURS = ("#7f7f7f", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9")
 _WEEK = re.compile(r"(?i)week\s*(\d+(?:\.\d+)?)")
-_RC = {"svg.hashsalt": "dermsim", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-       "svg.fonttype": "none"}
+_RC = {
+    "svg.hashsalt": "dermsim",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+}
 
 
 def _arms(ard: pd.DataFrame) -> list[str]:
@@ -62,11 +73,17 @@ def _part(ard: pd.DataFrame, analysis_id: str) -> pd.DataFrame:
 
 
 def _pivot(part: pd.DataFrame, index: list[str]) -> pd.DataFrame:
-    return part.pivot_table(index=index, columns="stat_name", values="stat_value", aggfunc="first", sort=False)
+    return part.pivot_table(
+        index=index, columns="stat_name", values="stat_value", aggfunc="first", sort=False
+    )
 
 
-def plot_responders_over_time(ard: pd.DataFrame, analysis_id: str = "iga-ts-by-visit", *,
-                              ylabel: str = "IGA treatment success, % (95% CI)") -> Figure:
+def plot_responders_over_time(
+    ard: pd.DataFrame,
+    analysis_id: str = "iga-ts-by-visit",
+    *,
+    ylabel: str = "IGA treatment success, % (95% CI)",
+) -> Figure:
     """Response rate per arm by visit with its 95% CI as a band."""
     part = _part(ard, analysis_id)
     own = part[(part["comparator"] == "") & (part["group_level"] != "")]
@@ -80,7 +97,9 @@ def plot_responders_over_time(ard: pd.DataFrame, analysis_id: str = "iga-ts-by-v
         for arm in arms:
             t = tab.loc[arm].reindex(visits)
             xs = [x[v] for v in visits]
-            ax.fill_between(xs, 100 * t["ci_lower"], 100 * t["ci_upper"], color=colours[arm], alpha=0.18, lw=0)
+            ax.fill_between(
+                xs, 100 * t["ci_lower"], 100 * t["ci_upper"], color=colours[arm], alpha=0.18, lw=0
+            )
             ax.plot(xs, 100 * t["estimate"], marker="o", color=colours[arm], label=arm)
         ax.set_xticks([x[v] for v in visits], visits)
         ax.set_ylabel(ylabel)
@@ -92,8 +111,13 @@ def plot_responders_over_time(ard: pd.DataFrame, analysis_id: str = "iga-ts-by-v
 
 def plot_change_by_visit(ard: pd.DataFrame, panels: Mapping[str, str] | None = None) -> Figure:
     """LS mean change per arm by visit with 95% CI, one panel per analysis (EASI % change, itch NRS)."""
-    panels = dict(panels or {"easi-pchg": "EASI, LS mean % change from baseline",
-                             "nrs-chg": "Itch NRS, LS mean change from baseline"})
+    panels = dict(
+        panels
+        or {
+            "easi-pchg": "EASI, LS mean % change from baseline",
+            "nrs-chg": "Itch NRS, LS mean change from baseline",
+        }
+    )
     present = {k: v for k, v in panels.items() if (ard["analysis_id"] == k).any()}
     if not present:
         raise DataValidationError(f"figure: none of the analyses {', '.join(panels)} is in the ARD.")
@@ -102,8 +126,11 @@ def plot_change_by_visit(ard: pd.DataFrame, panels: Mapping[str, str] | None = N
         axes = fig.subplots(1, len(present), squeeze=False)[0]
         for ax, (aid, label) in zip(axes, present.items(), strict=True):
             part = _part(ard, aid)
-            own = part[(part["comparator"] == "") & (part["group_level"] != "") & part["stat_name"].isin(
-                ["lsmean", "ci_lower", "ci_upper"])]
+            own = part[
+                (part["comparator"] == "")
+                & (part["group_level"] != "")
+                & part["stat_name"].isin(["lsmean", "ci_lower", "ci_upper"])
+            ]
             tab = _pivot(own, ["group_level", "visit"])
             arms = _arms(own)
             colours = _colour(arms, _control(part))
@@ -113,8 +140,16 @@ def plot_change_by_visit(ard: pd.DataFrame, panels: Mapping[str, str] | None = N
                 t = tab.loc[arm].reindex(visits)
                 m, lo, hi = (t[c].to_numpy(float) for c in ("lsmean", "ci_lower", "ci_upper"))
                 dx = (k - (len(arms) - 1) / 2) * 0.12
-                ax.errorbar(xs + dx, m, yerr=[m - lo, hi - m],
-                            marker="o", ms=4, capsize=2, color=colours[arm], label=arm)
+                ax.errorbar(
+                    xs + dx,
+                    m,
+                    yerr=[m - lo, hi - m],
+                    marker="o",
+                    ms=4,
+                    capsize=2,
+                    color=colours[arm],
+                    label=arm,
+                )
             ax.axhline(0, color="black", lw=0.6)
             ax.set_xticks(xs, visits)
             ax.set_title(label, fontsize=9)
@@ -123,27 +158,41 @@ def plot_change_by_visit(ard: pd.DataFrame, panels: Mapping[str, str] | None = N
     return fig
 
 
-def plot_forest(ard: pd.DataFrame, subgroup_id: str = "iga-ts-w8-subgroups", overall_id: str = "iga-ts-w8", *,
-                xlabel: str = "Difference in IGA-TS vs vehicle at Week 8, % (95% CI)") -> Figure:
+def plot_forest(
+    ard: pd.DataFrame,
+    subgroup_id: str = "iga-ts-w8-subgroups",
+    overall_id: str = "iga-ts-w8",
+    *,
+    xlabel: str = "Difference in IGA-TS vs vehicle at Week 8, % (95% CI)",
+) -> Figure:
     """Forest plot: risk difference vs control with 95% CI, overall and per subgroup level, per arm."""
     from dermsim.report.tables import population_label
 
     rows: list[tuple[str, str, float, float, float]] = []
     for aid, overall in ((overall_id, True), (subgroup_id, False)):
-        part = ard[(ard["analysis_id"] == aid) & (ard["comparator"] != "") & ard["stat_name"].isin(
-            ["estimate", "ci_lower", "ci_upper"]) & (ard["method"] != "breslow_day")]
+        part = ard[
+            (ard["analysis_id"] == aid)
+            & (ard["comparator"] != "")
+            & ard["stat_name"].isin(["estimate", "ci_lower", "ci_upper"])
+            & (ard["method"] != "breslow_day")
+        ]
         if part.empty:
             continue
         tab = _pivot(part, ["population", "group_level"])
         for (pop, arm), r in tab.iterrows():
-            label = "Overall" if overall else population_label(str(pop), {"AGEGR1": "Age", "IGABL": "Baseline IGA"})
+            label = (
+                "Overall"
+                if overall
+                else population_label(str(pop), {"AGEGR1": "Age", "IGABL": "Baseline IGA"})
+            )
             rows.append((label, str(arm), 100 * r["estimate"], 100 * r["ci_lower"], 100 * r["ci_upper"]))
     if not rows:
         raise DataValidationError(f"figure: analyses {overall_id!r} and {subgroup_id!r} hold no comparisons.")
     labels = list(dict.fromkeys(r[0] for r in rows))
     arms = list(dict.fromkeys(r[1] for r in rows))
-    control = _control(ard[ard["analysis_id"] == (overall_id if (ard["analysis_id"] == overall_id).any()
-                                                  else subgroup_id)])
+    control = _control(
+        ard[ard["analysis_id"] == (overall_id if (ard["analysis_id"] == overall_id).any() else subgroup_id)]
+    )
     colours = _colour([control, *arms], control)
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(6.4, 0.45 * len(labels) * len(arms) + 1.2), layout="constrained")
@@ -153,8 +202,16 @@ def plot_forest(ard: pd.DataFrame, subgroup_id: str = "iga-ts-w8-subgroups", ove
             sel = [r for r in rows if r[1] == arm]
             y = np.array([ypos[r[0]] for r in sel]) + (k - (len(arms) - 1) / 2) * 0.25
             est = np.array([r[2] for r in sel])
-            ax.errorbar(est, y, xerr=[est - np.array([r[3] for r in sel]), np.array([r[4] for r in sel]) - est],
-                        fmt="s", ms=4, capsize=2, color=colours[arm], label=f"{arm} vs {control}")
+            ax.errorbar(
+                est,
+                y,
+                xerr=[est - np.array([r[3] for r in sel]), np.array([r[4] for r in sel]) - est],
+                fmt="s",
+                ms=4,
+                capsize=2,
+                color=colours[arm],
+                label=f"{arm} vs {control}",
+            )
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
@@ -173,22 +230,34 @@ def plot_simulated_vs_published(points: pd.DataFrame) -> Figure:
     """
     need = {"label", "kind", "published", "simulated", "sim_low", "sim_high"}
     if not need <= set(points.columns):
-        raise DataValidationError(f"figure: points need columns {', '.join(sorted(need))}; "
-                                  f"got {', '.join(points.columns)}.")
+        raise DataValidationError(
+            f"figure: points need columns {', '.join(sorted(need))}; got {', '.join(points.columns)}."
+        )
     pts = points.dropna(subset=["published", "simulated"])
     markers = {"calibration": "o", "held-out": "D", "this run": "s"}
     colours = {"calibration": "#0072B2", "held-out": "#D55E00", "this run": "#009E73"}
     with mpl.rc_context(_RC):
         fig = Figure(figsize=(4.8, 4.6), layout="constrained")
         ax = fig.add_subplot()
-        hi = max(10.0, float(np.nanmax(pts[["published", "simulated", "sim_high"]].to_numpy(float))) * 1.1) \
-            if len(pts) else 100.0
+        hi = (
+            max(10.0, float(np.nanmax(pts[["published", "simulated", "sim_high"]].to_numpy(float))) * 1.1)
+            if len(pts)
+            else 100.0
+        )
         ax.plot([0, hi], [0, hi], color="black", lw=0.6, ls="--", label="agreement")
         for kind, grp in pts.groupby("kind", sort=False):
             lo = (grp["simulated"] - grp["sim_low"]).clip(lower=0).fillna(0).to_numpy(float)
             up = (grp["sim_high"] - grp["simulated"]).clip(lower=0).fillna(0).to_numpy(float)
-            ax.errorbar(grp["published"].to_numpy(float), grp["simulated"].to_numpy(float), yerr=[lo, up], fmt=markers.get(str(kind), "o"),
-                        ms=5, capsize=2, color=colours.get(str(kind), "#CC79A7"), label=str(kind))
+            ax.errorbar(
+                grp["published"].to_numpy(float),
+                grp["simulated"].to_numpy(float),
+                yerr=[lo, up],
+                fmt=markers.get(str(kind), "o"),
+                ms=5,
+                capsize=2,
+                color=colours.get(str(kind), "#CC79A7"),
+                label=str(kind),
+            )
         ax.set_xlim(0, hi)
         ax.set_ylim(0, hi)
         ax.set_xlabel("Published, %")
@@ -198,9 +267,12 @@ def plot_simulated_vs_published(points: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_css_distribution(exposure: pd.DataFrame, threshold_nM: float, *,
-                          threshold_label: str = "281 nM: whole-blood IC50 of JAK-mediated myelosuppression"
-                          ) -> Figure:
+def plot_css_distribution(
+    exposure: pd.DataFrame,
+    threshold_nM: float,
+    *,
+    threshold_label: str = "281 nM: whole-blood IC50 of JAK-mediated myelosuppression",
+) -> Figure:
     """Distribution of steady-state plasma concentration (nM, log scale) per active arm against a
     threshold. ``exposure`` columns: ``arm``, ``css_nM`` (rows with css_nM == 0, the vehicle, are
     left out of the log axis and counted in the caption)."""
@@ -217,13 +289,17 @@ def plot_css_distribution(exposure: pd.DataFrame, threshold_nM: float, *,
             for i, body in enumerate(parts["bodies"]):
                 body.set_facecolor(ARM_COLOURS[(i + 1) % len(ARM_COLOURS)])
                 body.set_alpha(0.45)
-            above = [float(np.mean(10 ** d > threshold_nM)) * 100 for d in data]
-            ax.set_yticks(range(1, len(arms) + 1),
-                          [f"{a}\nmedian {fmt_num(float(np.median(10 ** d)), 1)} nM; "
-                           f"{fmt_num(p, 1)}% above" for a, d, p in zip(arms, data, above, strict=True)])
+            above = [float(np.mean(10**d > threshold_nM)) * 100 for d in data]
+            ax.set_yticks(
+                range(1, len(arms) + 1),
+                [
+                    f"{a}\nmedian {fmt_num(float(np.median(10**d)), 1)} nM; {fmt_num(p, 1)}% above"
+                    for a, d, p in zip(arms, data, above, strict=True)
+                ],
+            )
         ax.axvline(np.log10(threshold_nM), color="#D55E00", lw=1.2, ls="--", label=threshold_label)
         ticks = np.arange(-2, 4)
-        ax.set_xticks(ticks, [f"{10.0 ** t:g}" for t in ticks])
+        ax.set_xticks(ticks, [f"{10.0**t:g}" for t in ticks])
         ax.set_xlabel("Steady-state plasma concentration, nM (log scale)")
         ax.legend(frameon=False, loc="lower right", fontsize=8)
         ax.grid(axis="x", alpha=0.3)
@@ -254,8 +330,17 @@ def plot_consort(ard: pd.DataFrame) -> Figure:
         ax.set_ylim(0, 1)
 
         def box(xc: float, yc: float, text: str, w: float, h: float = 0.13) -> None:
-            ax.add_patch(FancyBboxPatch((xc - w / 2, yc - h / 2), w, h, boxstyle="round,pad=0.005",
-                                        fc="#f4f4f4", ec="#333333", lw=0.8))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (xc - w / 2, yc - h / 2),
+                    w,
+                    h,
+                    boxstyle="round,pad=0.005",
+                    fc="#f4f4f4",
+                    ec="#333333",
+                    lw=0.8,
+                )
+            )
             ax.text(xc, yc, text, ha="center", va="center", fontsize=7.5, wrap=True)
 
         def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
@@ -273,16 +358,33 @@ def plot_consort(ard: pd.DataFrame) -> Figure:
             d = disp[disp["group_level"] == arm]
             comp = _stat(d, variable="EOSSTT", variable_level="COMPLETED", stat_name="count")
             disc = _stat(d, variable="EOSSTT", variable_level="DISCONTINUED", stat_name="count")
-            reasons = d[(d["variable"] == "DCSREAS") & (d["stat_name"] == "count") & (d["variable_level"] != "")]
-            lines = [f"{str(r.variable_level).capitalize()}: {fmt_num(r.stat_value, 0)}"
-                     for r in reasons.itertuples() if r.stat_value > 0]
+            reasons = d[
+                (d["variable"] == "DCSREAS") & (d["stat_name"] == "count") & (d["variable_level"] != "")
+            ]
+            lines = [
+                f"{str(r.variable_level).capitalize()}: {fmt_num(r.stat_value, 0)}"
+                for r in reasons.itertuples()
+                if r.stat_value > 0
+            ]
             arrow(xc, 0.675, xc, 0.6)
-            box(xc, 0.47, f"Discontinued: {fmt_n_pct(disc, n) if disc is not None and n else 'NE'}\n"
-                + "\n".join(lines[:7]), w * 0.92, 0.25)
+            box(
+                xc,
+                0.47,
+                f"Discontinued: {fmt_n_pct(disc, n) if disc is not None and n else 'NE'}\n"
+                + "\n".join(lines[:7]),
+                w * 0.92,
+                0.25,
+            )
             arrow(xc, 0.345, xc, 0.29)
-            box(xc, 0.2, f"Completed: {fmt_n_pct(comp, n) if comp is not None and n else 'NE'}\n"
+            box(
+                xc,
+                0.2,
+                f"Completed: {fmt_n_pct(comp, n) if comp is not None and n else 'NE'}\n"
                 f"Analysed (ITT): {fmt_num(itt, 0) if itt is not None else 'NE'}\n"
-                f"Safety: {fmt_num(saf, 0) if saf is not None else 'NE'}", w * 0.92, 0.16)
+                f"Safety: {fmt_num(saf, 0) if saf is not None else 'NE'}",
+                w * 0.92,
+                0.16,
+            )
     return fig
 
 

@@ -28,13 +28,19 @@ def render_table_html(table: TableData) -> str:
     for j, key in enumerate(keys):
         data[key] = [r.cells[j] if r.cells else "" for r in table.rows]
     df = pd.DataFrame(data)
-    gt = (GT(df, id=table.name.replace(".", "-"))
-          .tab_header(title=f"Table {table.number}", subtitle=f"{table.title} ({table.population})")
-          .cols_label(**{_STUB: (table.stub_label or "").replace("\n", " / ")},
-                      **{k: html.unescape(f"{c} {n}".strip()) for k, c, n in
-                         zip(keys, table.columns, table.column_n, strict=True)})
-          .cols_align("center", columns=keys)
-          .cols_align("left", columns=[_STUB]))
+    gt = (
+        GT(df, id=table.name.replace(".", "-"))
+        .tab_header(title=f"Table {table.number}", subtitle=f"{table.title} ({table.population})")
+        .cols_label(
+            **{_STUB: (table.stub_label or "").replace("\n", " / ")},
+            **{
+                k: html.unescape(f"{c} {n}".strip())
+                for k, c, n in zip(keys, table.columns, table.column_n, strict=True)
+            },
+        )
+        .cols_align("center", columns=keys)
+        .cols_align("left", columns=[_STUB])
+    )
     heads = [i for i, r in enumerate(table.rows) if r.heading]
     if heads:
         gt = gt.tab_style(style.text(weight="bold"), loc.body(columns=[_STUB], rows=heads))

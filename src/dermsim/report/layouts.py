@@ -72,8 +72,15 @@ class Row:
             raise InvalidInputError(f"scope must be one of arm, vs_control; got {self.scope!r}.")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "row", "label": self.label, "fmt": self.fmt, "where": dict(self.where),
-                "digits": self.digits, "scope": self.scope, "indent": self.indent}
+        return {
+            "kind": "row",
+            "label": self.label,
+            "fmt": self.fmt,
+            "where": dict(self.where),
+            "digits": self.digits,
+            "scope": self.scope,
+            "indent": self.indent,
+        }
 
 
 @dataclass(frozen=True)
@@ -106,9 +113,15 @@ class Split:
     indent_by: tuple[str, Mapping[str, int]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "split", "by": self.by, "rows": [r.to_dict() for r in self.rows],
-                "where": dict(self.where), "header": self.header, "indent": self.indent,
-                "labels": dict(self.labels)}
+        return {
+            "kind": "split",
+            "by": self.by,
+            "rows": [r.to_dict() for r in self.rows],
+            "where": dict(self.where),
+            "header": self.header,
+            "indent": self.indent,
+            "labels": dict(self.labels),
+        }
 
 
 LayoutItem = Row | Section | Split
@@ -127,161 +140,317 @@ class TableLayout:
     items: tuple[LayoutItem, ...]
     population: str = "Intent-to-treat population"
     total: bool = False
-    big_n: Filter = field(default_factory=lambda: {"analysis_id": "populations", "variable": "ITTFL",
-                                                   "variable_level": "Y", "stat_name": "count"})
+    big_n: Filter = field(
+        default_factory=lambda: {
+            "analysis_id": "populations",
+            "variable": "ITTFL",
+            "variable_level": "Y",
+            "stat_name": "count",
+        }
+    )
     footnotes: tuple[str, ...] = ()
     stub_label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "number": self.number, "title": self.title,
-                "analysis_id": self.analysis_id, "items": [i.to_dict() for i in self.items],
-                "population": self.population, "total": self.total, "big_n": dict(self.big_n),
-                "footnotes": list(self.footnotes), "stub_label": self.stub_label}
+        return {
+            "name": self.name,
+            "number": self.number,
+            "title": self.title,
+            "analysis_id": self.analysis_id,
+            "items": [i.to_dict() for i in self.items],
+            "population": self.population,
+            "total": self.total,
+            "big_n": dict(self.big_n),
+            "footnotes": list(self.footnotes),
+            "stub_label": self.stub_label,
+        }
 
 
 # ---- the built-in atopic dermatitis layouts ---------------------------------------------------
 
-_CONTINUOUS = (("n", "n", 0), ("Mean (SD)", "mean_sd", 1), ("Median", "median", 1), ("Q1, Q3", "q1_q3", 1),
-               ("Min, Max", "min_max", 1))
+_CONTINUOUS = (
+    ("n", "n", 0),
+    ("Mean (SD)", "mean_sd", 1),
+    ("Median", "median", 1),
+    ("Q1, Q3", "q1_q3", 1),
+    ("Min, Max", "min_max", 1),
+)
 
 
 def _continuous(variable: str, label: str, digits: int = 1, **where: str) -> tuple[LayoutItem, ...]:
-    return (Section(label),
-            *(Row(lab, fmt, {"variable": variable, **where}, digits=digits if fmt != "n" else 0)
-              for lab, fmt, _ in _CONTINUOUS))
+    return (
+        Section(label),
+        *(
+            Row(lab, fmt, {"variable": variable, **where}, digits=digits if fmt != "n" else 0)
+            for lab, fmt, _ in _CONTINUOUS
+        ),
+    )
 
 
-def _categorical(variable: str, label: str, labels: Mapping[str, str] | None = None) -> tuple[LayoutItem, ...]:
-    return (Section(label),
-            Split("variable_level", (Row("", "count_pct"),), where={"variable": variable, "stat_name": "count"},
-                  header=False, indent=1, labels=labels or {}))
+def _categorical(
+    variable: str, label: str, labels: Mapping[str, str] | None = None
+) -> tuple[LayoutItem, ...]:
+    return (
+        Section(label),
+        Split(
+            "variable_level",
+            (Row("", "count_pct"),),
+            where={"variable": variable, "stat_name": "count"},
+            header=False,
+            indent=1,
+            labels=labels or {},
+        ),
+    )
 
 
 _SAFETY_N = {"analysis_id": "populations", "variable": "SAFFL", "variable_level": "Y", "stat_name": "count"}
-_RD_FOOT = ("Difference: common risk difference vs vehicle across the randomization strata (age group x "
-            "baseline IGA), Mantel-Haenszel weights, Sato variance, 95% CI; p-value: "
-            "Cochran-Mantel-Haenszel test stratified by the same strata.")
+_RD_FOOT = (
+    "Difference: common risk difference vs vehicle across the randomization strata (age group x "
+    "baseline IGA), Mantel-Haenszel weights, Sato variance, 95% CI; p-value: "
+    "Cochran-Mantel-Haenszel test stratified by the same strata."
+)
 _NRI_FOOT = "Subjects who discontinued or have no assessment at the visit are counted as non-responders."
 _PROP_FOOT = "Response rate 95% CI: Wilson score interval."
 
 
 def _binary_block(title: str, *, where: Filter | None = None) -> tuple[LayoutItem, ...]:
     w = dict(where or {})
-    return (Section(title),
-            Row("Responders, n/N (%)", "resp_n_pct", w),
-            Row("Response rate, % (95% CI)", "prop_ci_pct", w),
-            Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", w, scope="vs_control"),
-            Row("p-value", "p", w, scope="vs_control"))
+    return (
+        Section(title),
+        Row("Responders, n/N (%)", "resp_n_pct", w),
+        Row("Response rate, % (95% CI)", "prop_ci_pct", w),
+        Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", w, scope="vs_control"),
+        Row("p-value", "p", w, scope="vs_control"),
+    )
 
 
 AD_LAYOUTS: tuple[TableLayout, ...] = (
     TableLayout(
-        name="t14-1-1-disposition", number="14.1.1", title="Subject Disposition and Analysis Populations",
-        analysis_id="disposition", total=True, population="All randomized subjects",
-        items=(Section("Analysis populations"),
-               Row("Intent-to-treat", "count_pct", {"analysis_id": "populations", "variable": "ITTFL",
-                                                     "variable_level": "Y"}),
-               Row("Safety", "count_pct", {"analysis_id": "populations", "variable": "SAFFL",
-                                            "variable_level": "Y"}),
-               Row("Efficacy evaluable", "count_pct", {"analysis_id": "populations", "variable": "EFFFL",
-                                                        "variable_level": "Y"}),
-               Section("End of study status"),
-               Split("variable_level", (Row("", "count_pct"),), where={"variable": "EOSSTT", "stat_name": "count"},
-                     header=False, indent=1, labels={"COMPLETED": "Completed", "DISCONTINUED": "Discontinued"}),
-               Section("Primary reason for discontinuation"),
-               Split("variable_level", (Row("", "count_pct"),), where={"variable": "DCSREAS", "stat_name": "count"},
-                     header=False, indent=1)),
-        footnotes=("Percentages are of the subjects randomized to each group.",)),
+        name="t14-1-1-disposition",
+        number="14.1.1",
+        title="Subject Disposition and Analysis Populations",
+        analysis_id="disposition",
+        total=True,
+        population="All randomized subjects",
+        items=(
+            Section("Analysis populations"),
+            Row(
+                "Intent-to-treat",
+                "count_pct",
+                {"analysis_id": "populations", "variable": "ITTFL", "variable_level": "Y"},
+            ),
+            Row(
+                "Safety",
+                "count_pct",
+                {"analysis_id": "populations", "variable": "SAFFL", "variable_level": "Y"},
+            ),
+            Row(
+                "Efficacy evaluable",
+                "count_pct",
+                {"analysis_id": "populations", "variable": "EFFFL", "variable_level": "Y"},
+            ),
+            Section("End of study status"),
+            Split(
+                "variable_level",
+                (Row("", "count_pct"),),
+                where={"variable": "EOSSTT", "stat_name": "count"},
+                header=False,
+                indent=1,
+                labels={"COMPLETED": "Completed", "DISCONTINUED": "Discontinued"},
+            ),
+            Section("Primary reason for discontinuation"),
+            Split(
+                "variable_level",
+                (Row("", "count_pct"),),
+                where={"variable": "DCSREAS", "stat_name": "count"},
+                header=False,
+                indent=1,
+            ),
+        ),
+        footnotes=("Percentages are of the subjects randomized to each group.",),
+    ),
     TableLayout(
-        name="t14-1-2-demographics", number="14.1.2", title="Demographics and Baseline Characteristics",
-        analysis_id="demographics", total=True,
-        items=(*_continuous("AGE", "Age (years)"),
-               *_categorical("AGEGR1", "Age group, n (%)"),
-               *_categorical("SEX", "Sex, n (%)", {"F": "Female", "M": "Male"}),
-               *_categorical("RACE", "Race, n (%)"),
-               *_categorical("STRATAR", "Randomization stratum (baseline IGA / age group), n (%)"),
-               *_categorical("IGABL", "Baseline IGA, n (%)", {"2": "2 (mild)", "3": "3 (moderate)"}),
-               *_continuous("EASIBL", "Baseline EASI"),
-               *_continuous("BSABL", "Baseline affected BSA (%)"),
-               *_continuous("NRSBL", "Baseline itch NRS (weekly mean, ages 6-11)")),
-        footnotes=("SD: standard deviation; Q1, Q3: first and third quartiles (SAS QNTLDEF=5).",)),
+        name="t14-1-2-demographics",
+        number="14.1.2",
+        title="Demographics and Baseline Characteristics",
+        analysis_id="demographics",
+        total=True,
+        items=(
+            *_continuous("AGE", "Age (years)"),
+            *_categorical("AGEGR1", "Age group, n (%)"),
+            *_categorical("SEX", "Sex, n (%)", {"F": "Female", "M": "Male"}),
+            *_categorical("RACE", "Race, n (%)"),
+            *_categorical("STRATAR", "Randomization stratum (baseline IGA / age group), n (%)"),
+            *_categorical("IGABL", "Baseline IGA, n (%)", {"2": "2 (mild)", "3": "3 (moderate)"}),
+            *_continuous("EASIBL", "Baseline EASI"),
+            *_continuous("BSABL", "Baseline affected BSA (%)"),
+            *_continuous("NRSBL", "Baseline itch NRS (weekly mean, ages 6-11)"),
+        ),
+        footnotes=("SD: standard deviation; Q1, Q3: first and third quartiles (SAS QNTLDEF=5).",),
+    ),
     TableLayout(
-        name="t14-2-1-primary", number="14.2.1",
+        name="t14-2-1-primary",
+        number="14.2.1",
         title="Primary Endpoint: IGA Treatment Success (IGA 0/1 with >= 2-Grade Improvement) at Week 8",
-        analysis_id="iga-ts-w8", items=_binary_block("IGA-TS at Week 8"),
-        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT)),
+        analysis_id="iga-ts-w8",
+        items=_binary_block("IGA-TS at Week 8"),
+        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT),
+    ),
     TableLayout(
-        name="t14-2-2-key-secondary", number="14.2.2",
+        name="t14-2-2-key-secondary",
+        number="14.2.2",
         title="Key Secondary Endpoints: EASI-75 and Itch NRS4 at Week 8",
         analysis_id="easi75-w8",
-        items=(*_binary_block("EASI-75 at Week 8"),
-               *_binary_block("Itch NRS4 (>= 4-point improvement) at Week 8, baseline NRS >= 4",
-                              where={"analysis_id": "nrs4-w8"})),
-        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT,
-                   "Itch NRS is reported by subjects aged 6-11; NRS4 is analysed in those with baseline NRS >= 4.")),
+        items=(
+            *_binary_block("EASI-75 at Week 8"),
+            *_binary_block(
+                "Itch NRS4 (>= 4-point improvement) at Week 8, baseline NRS >= 4",
+                where={"analysis_id": "nrs4-w8"},
+            ),
+        ),
+        footnotes=(
+            _PROP_FOOT,
+            _RD_FOOT,
+            _NRI_FOOT,
+            "Itch NRS is reported by subjects aged 6-11; NRS4 is analysed in those with baseline NRS >= 4.",
+        ),
+    ),
     TableLayout(
-        name="t14-2-3-easi50-90", number="14.2.3", title="Other Secondary Endpoints: EASI-50 and EASI-90 at Week 8",
+        name="t14-2-3-easi50-90",
+        number="14.2.3",
+        title="Other Secondary Endpoints: EASI-50 and EASI-90 at Week 8",
         analysis_id="easi50-w8",
-        items=(*_binary_block("EASI-50 at Week 8"),
-               *_binary_block("EASI-90 at Week 8", where={"analysis_id": "easi90-w8"})),
-        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT)),
+        items=(
+            *_binary_block("EASI-50 at Week 8"),
+            *_binary_block("EASI-90 at Week 8", where={"analysis_id": "easi90-w8"}),
+        ),
+        footnotes=(_PROP_FOOT, _RD_FOOT, _NRI_FOOT),
+    ),
     TableLayout(
-        name="t14-2-4-iga-ts-by-visit", number="14.2.4", title="IGA Treatment Success by Visit",
+        name="t14-2-4-iga-ts-by-visit",
+        number="14.2.4",
+        title="IGA Treatment Success by Visit",
         analysis_id="iga-ts-by-visit",
-        items=(Split("visit", (Row("Responders, n/N (%)", "resp_n_pct"),
-                               Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", scope="vs_control"),
-                               Row("p-value", "p", scope="vs_control"))),),
-        footnotes=(_RD_FOOT, _NRI_FOOT)),
+        items=(
+            Split(
+                "visit",
+                (
+                    Row("Responders, n/N (%)", "resp_n_pct"),
+                    Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", scope="vs_control"),
+                    Row("p-value", "p", scope="vs_control"),
+                ),
+            ),
+        ),
+        footnotes=(_RD_FOOT, _NRI_FOOT),
+    ),
     TableLayout(
-        name="t14-2-5-easi-pchg", number="14.2.5", title="Percent Change from Baseline in EASI by Visit (ANCOVA)",
+        name="t14-2-5-easi-pchg",
+        number="14.2.5",
+        title="Percent Change from Baseline in EASI by Visit (ANCOVA)",
         analysis_id="easi-pchg",
-        items=(Split("visit", (Row("n", "n", {"variable": "PCHG"}, digits=0),
-                               Row("LS mean (SE)", "lsmean_se", {"variable": "PCHG"}),
-                               Row("Difference vs vehicle (95% CI)", "est_ci", {"variable": "PCHG"},
-                                   scope="vs_control"),
-                               Row("p-value", "p", {"variable": "PCHG"}, scope="vs_control")),
-                     where={"variable": "PCHG"}),),
-        footnotes=("ANCOVA with treatment, baseline EASI and randomization stratum; missing values multiply "
-                   "imputed under MAR and combined by Rubin's rules.",)),
+        items=(
+            Split(
+                "visit",
+                (
+                    Row("n", "n", {"variable": "PCHG"}, digits=0),
+                    Row("LS mean (SE)", "lsmean_se", {"variable": "PCHG"}),
+                    Row("Difference vs vehicle (95% CI)", "est_ci", {"variable": "PCHG"}, scope="vs_control"),
+                    Row("p-value", "p", {"variable": "PCHG"}, scope="vs_control"),
+                ),
+                where={"variable": "PCHG"},
+            ),
+        ),
+        footnotes=(
+            "ANCOVA with treatment, baseline EASI and randomization stratum; missing values multiply "
+            "imputed under MAR and combined by Rubin's rules.",
+        ),
+    ),
     TableLayout(
-        name="t14-2-6-nrs-chg", number="14.2.6", title="Change from Baseline in Itch NRS by Visit (ANCOVA)",
+        name="t14-2-6-nrs-chg",
+        number="14.2.6",
+        title="Change from Baseline in Itch NRS by Visit (ANCOVA)",
         analysis_id="nrs-chg",
-        items=(Split("visit", (Row("n", "n", {"variable": "CHG"}, digits=0),
-                               Row("LS mean (SE)", "lsmean_se", {"variable": "CHG"}, digits=2),
-                               Row("Difference vs vehicle (95% CI)", "est_ci", {"variable": "CHG"}, digits=2,
-                                   scope="vs_control"),
-                               Row("p-value", "p", {"variable": "CHG"}, scope="vs_control")),
-                     where={"variable": "CHG"}),),
+        items=(
+            Split(
+                "visit",
+                (
+                    Row("n", "n", {"variable": "CHG"}, digits=0),
+                    Row("LS mean (SE)", "lsmean_se", {"variable": "CHG"}, digits=2),
+                    Row(
+                        "Difference vs vehicle (95% CI)",
+                        "est_ci",
+                        {"variable": "CHG"},
+                        digits=2,
+                        scope="vs_control",
+                    ),
+                    Row("p-value", "p", {"variable": "CHG"}, scope="vs_control"),
+                ),
+                where={"variable": "CHG"},
+            ),
+        ),
         population="Intent-to-treat population, subjects aged 6-11 with itch NRS",
-        footnotes=("ANCOVA with treatment, baseline itch NRS and randomization stratum; observed cases.",)),
+        footnotes=("ANCOVA with treatment, baseline itch NRS and randomization stratum; observed cases.",),
+    ),
     TableLayout(
-        name="t14-2-7-subgroups", number="14.2.7", title="IGA Treatment Success at Week 8 by Subgroup",
+        name="t14-2-7-subgroups",
+        number="14.2.7",
+        title="IGA Treatment Success at Week 8 by Subgroup",
         analysis_id="iga-ts-w8-subgroups",
-        items=(Split("population", (Row("Responders, n/N (%)", "resp_n_pct"),
-                                    Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", scope="vs_control")),
-                     where={"stat_name": ("n", "estimate")}),),
-        footnotes=(_RD_FOOT, _NRI_FOOT, "Subgroups are not powered; differences are descriptive.")),
+        items=(
+            Split(
+                "population",
+                (
+                    Row("Responders, n/N (%)", "resp_n_pct"),
+                    Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", scope="vs_control"),
+                ),
+                where={"stat_name": ("n", "estimate")},
+            ),
+        ),
+        footnotes=(_RD_FOOT, _NRI_FOOT, "Subgroups are not powered; differences are descriptive."),
+    ),
     TableLayout(
-        name="t14-3-1-teae-overview", number="14.3.1", title="Overview of Treatment-Emergent Adverse Events",
-        analysis_id="teae-summary", population="Safety population", big_n=_SAFETY_N,
-        items=(Row("Any TEAE, n (%)", "count_pct", {"variable": "TRTEMFL"}, indent=0),
-               Row("Number of events", "events", {"variable": "TRTEMFL"}),
-               Row("Any serious TEAE, n (%)", "count_pct", {"variable": "AESER"}, indent=0),
-               Row("Any severe TEAE, n (%)", "count_pct", {"variable": "AESEV"}, indent=0),
-               Row("p-value (any TEAE) vs vehicle", "p", {"variable": "TRTEMFL"}, scope="vs_control", indent=0)),
-        footnotes=("TEAE: adverse event starting on or after the first application. A subject is counted once "
-                   "per category. p-value: Fisher's exact test.",)),
+        name="t14-3-1-teae-overview",
+        number="14.3.1",
+        title="Overview of Treatment-Emergent Adverse Events",
+        analysis_id="teae-summary",
+        population="Safety population",
+        big_n=_SAFETY_N,
+        items=(
+            Row("Any TEAE, n (%)", "count_pct", {"variable": "TRTEMFL"}, indent=0),
+            Row("Number of events", "events", {"variable": "TRTEMFL"}),
+            Row("Any serious TEAE, n (%)", "count_pct", {"variable": "AESER"}, indent=0),
+            Row("Any severe TEAE, n (%)", "count_pct", {"variable": "AESEV"}, indent=0),
+            Row("p-value (any TEAE) vs vehicle", "p", {"variable": "TRTEMFL"}, scope="vs_control", indent=0),
+        ),
+        footnotes=(
+            "TEAE: adverse event starting on or after the first application. A subject is counted once "
+            "per category. p-value: Fisher's exact test.",
+        ),
+    ),
     TableLayout(
-        name="t14-3-2-teae-soc-pt", number="14.3.2",
+        name="t14-3-2-teae-soc-pt",
+        number="14.3.2",
         title="Treatment-Emergent Adverse Events by System Organ Class and Preferred Term",
-        analysis_id="teae-soc-pt", population="Safety population", big_n=_SAFETY_N,
+        analysis_id="teae-soc-pt",
+        population="Safety population",
+        big_n=_SAFETY_N,
         stub_label="System organ class\n  Preferred term",
-        items=(Row("Any TEAE", "count_pct", {"variable": "TRTEMFL"}, indent=0),
-               Split("variable_level", (Row("", "count_pct"),),
-                     where={"variable": ("AEBODSYS", "AEDECOD"), "stat_name": "count"}, header=False,
-                     indent=0, indent_by=("variable", {"AEDECOD": 1}))),
-        footnotes=("A subject is counted once per system organ class and once per preferred term; "
-                   "MedDRA-like terms of the simulation.",)),
+        items=(
+            Row("Any TEAE", "count_pct", {"variable": "TRTEMFL"}, indent=0),
+            Split(
+                "variable_level",
+                (Row("", "count_pct"),),
+                where={"variable": ("AEBODSYS", "AEDECOD"), "stat_name": "count"},
+                header=False,
+                indent=0,
+                indent_by=("variable", {"AEDECOD": 1}),
+            ),
+        ),
+        footnotes=(
+            "A subject is counted once per system organ class and once per preferred term; "
+            "MedDRA-like terms of the simulation.",
+        ),
+    ),
 )
 
 

@@ -37,7 +37,8 @@ def _document(table: TableData, rows_per_page: int) -> rtf.RTFDocument:
     df = pl.DataFrame(data, schema={k: pl.String for k in data})
     widths = _widths(table)
     header = [(table.stub_label or "").replace("\n", " ")] + [
-        f"{c} {n}".strip() for c, n in zip(table.columns, table.column_n, strict=True)]
+        f"{c} {n}".strip() for c, n in zip(table.columns, table.column_n, strict=True)
+    ]
     indent = [[_INDENT_TWIPS * r.indent] + [0] * (ncol - 1) for r in table.rows]
     fmt = [["b" if r.heading else ""] + [""] * (ncol - 1) for r in table.rows]
     just = [["l"] + ["c"] * (ncol - 1) for _ in table.rows]
@@ -46,10 +47,14 @@ def _document(table: TableData, rows_per_page: int) -> rtf.RTFDocument:
         df=df,
         rtf_page=rtf.RTFPage(orientation="landscape", nrow=rows_per_page),
         rtf_title=rtf.RTFTitle(text=[f"Table {table.number}", table.title, table.population]),
-        rtf_column_header=[rtf.RTFColumnHeader(text=header, col_rel_width=widths,
-                                               text_justification=["l"] + ["c"] * (ncol - 1))],
-        rtf_body=rtf.RTFBody(col_rel_width=widths, text_justification=just, text_indent_left=indent,
-                             text_format=fmt),
+        rtf_column_header=[
+            rtf.RTFColumnHeader(
+                text=header, col_rel_width=widths, text_justification=["l"] + ["c"] * (ncol - 1)
+            )
+        ],
+        rtf_body=rtf.RTFBody(
+            col_rel_width=widths, text_justification=just, text_indent_left=indent, text_format=fmt
+        ),
         rtf_footnote=rtf.RTFFootnote(text=foot) if foot else None,
         rtf_source=rtf.RTFSource(text=[table.source]) if table.source else None,
     )

@@ -63,13 +63,24 @@ class TableData:
         return pd.DataFrame(data)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "number": self.number, "title": self.title, "population": self.population,
-                "columns": list(self.columns), "column_n": list(self.column_n),
-                "rows": [{"label": r.label, "indent": r.indent, "heading": r.heading, "cells": list(r.cells)}
-                         for r in self.rows], "footnotes": list(self.footnotes), "source": self.source}
+        return {
+            "name": self.name,
+            "number": self.number,
+            "title": self.title,
+            "population": self.population,
+            "columns": list(self.columns),
+            "column_n": list(self.column_n),
+            "rows": [
+                {"label": r.label, "indent": r.indent, "heading": r.heading, "cells": list(r.cells)}
+                for r in self.rows
+            ],
+            "footnotes": list(self.footnotes),
+            "source": self.source,
+        }
 
 
 # ---- cell formatting ----------------------------------------------------------------------------
+
 
 def _v(stats: Mapping[str, float], name: str) -> float | None:
     v = stats.get(name)
@@ -132,6 +143,7 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
 
 # ---- selecting ARD rows -------------------------------------------------------------------------
 
+
 def _mask(ard: pd.DataFrame, where: Mapping[str, object]) -> np.ndarray:
     m = np.ones(len(ard), dtype=bool)
     for col, val in where.items():
@@ -169,13 +181,16 @@ def _stats(sel: pd.DataFrame, where_desc: str) -> dict[str, float]:
     dup = sel["stat_name"].duplicated(keep=False)
     if dup.any():
         name = sel.loc[dup, "stat_name"].iloc[0]
-        raise DataValidationError(f"layout cell {where_desc} selects {int(dup.sum())} ARD rows for "
-                                  f"stat_name {name!r}; a cell must bind to one value per statistic.")
+        raise DataValidationError(
+            f"layout cell {where_desc} selects {int(dup.sum())} ARD rows for "
+            f"stat_name {name!r}; a cell must bind to one value per statistic."
+        )
     return dict(zip(sel["stat_name"], sel["stat_value"].astype(float), strict=True))
 
 
-def _row_cells(ard: pd.DataFrame, row: Row, base: Mapping[str, object], columns: Sequence[str],
-               control: str, total: bool) -> tuple[str, ...]:
+def _row_cells(
+    ard: pd.DataFrame, row: Row, base: Mapping[str, object], columns: Sequence[str], control: str, total: bool
+) -> tuple[str, ...]:
     where = {**base, **row.where}
     where.pop("stat_name", None)  # a split's stat_name filter chooses levels, not a cell's statistics
     m = _mask(ard, where)
@@ -192,7 +207,9 @@ def _row_cells(ard: pd.DataFrame, row: Row, base: Mapping[str, object], columns:
             sel = part[(part["group_level"] == level) & (part["comparator"] == control)]
         else:
             sel = part[(part["group_level"] == level) & (part["comparator"] == "")]
-        cells.append(format_cell(row.fmt, _stats(sel, f"{row.label!r} x {col!r}"), row.digits) if len(sel) else "")
+        cells.append(
+            format_cell(row.fmt, _stats(sel, f"{row.label!r} x {col!r}"), row.digits) if len(sel) else ""
+        )
     return tuple(cells)
 
 
@@ -210,10 +227,13 @@ def _control(ard: pd.DataFrame, analysis_ids: Sequence[str]) -> str:
 def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> TableData:
     """Render ``layout`` against ``ard`` into text cells (see the module docstring)."""
     if layout.analysis_id not in set(ard["analysis_id"]):
-        raise DataValidationError(f"table {layout.number}: analysis {layout.analysis_id!r} is not in the ARD.")
+        raise DataValidationError(
+            f"table {layout.number}: analysis {layout.analysis_id!r} is not in the ARD."
+        )
     columns = _columns(ard, layout)
-    ids = {layout.analysis_id} | {str(x.where.get("analysis_id")) for x in _all_rows(layout.items)
-                                  if "analysis_id" in x.where}
+    ids = {layout.analysis_id} | {
+        str(x.where.get("analysis_id")) for x in _all_rows(layout.items) if "analysis_id" in x.where
+    }
     control = _control(ard, sorted(ids))
     base = {"analysis_id": layout.analysis_id}
     rows: list[BodyRow] = []
@@ -221,15 +241,24 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
         if isinstance(item, Section):
             rows.append(BodyRow(item.label, item.indent, tuple("" for _ in columns), heading=True))
         elif isinstance(item, Row):
-            rows.append(BodyRow(item.label, item.indent, _row_cells(ard, item, base, columns, control,
-                                                                    layout.total)))
+            rows.append(
+                BodyRow(item.label, item.indent, _row_cells(ard, item, base, columns, control, layout.total))
+            )
         else:
             rows += _split_rows(ard, item, base, columns, control, layout.total)
-    return TableData(name=layout.name, number=layout.number, title=layout.title, population=layout.population,
-                     stub_label=layout.stub_label, columns=tuple(columns),
-                     column_n=tuple(_big_n(ard, layout, columns)), rows=tuple(rows),
-                     footnotes=layout.footnotes, source=source,
-                     meta={"analysis_ids": sorted(ids), "control": control})
+    return TableData(
+        name=layout.name,
+        number=layout.number,
+        title=layout.title,
+        population=layout.population,
+        stub_label=layout.stub_label,
+        columns=tuple(columns),
+        column_n=tuple(_big_n(ard, layout, columns)),
+        rows=tuple(rows),
+        footnotes=layout.footnotes,
+        source=source,
+        meta={"analysis_ids": sorted(ids), "control": control},
+    )
 
 
 def _all_rows(items: Sequence[object]) -> list[Row]:
@@ -242,8 +271,14 @@ def _all_rows(items: Sequence[object]) -> list[Row]:
     return out
 
 
-def _split_rows(ard: pd.DataFrame, split: Split, base: Mapping[str, object], columns: Sequence[str],
-                control: str, total: bool) -> list[BodyRow]:
+def _split_rows(
+    ard: pd.DataFrame,
+    split: Split,
+    base: Mapping[str, object],
+    columns: Sequence[str],
+    control: str,
+    total: bool,
+) -> list[BodyRow]:
     where = {**base, **split.where}
     part = ard.loc[_mask(ard, where)]
     out: list[BodyRow] = []
@@ -262,8 +297,14 @@ def _split_rows(ard: pd.DataFrame, split: Split, base: Mapping[str, object], col
             out.append(BodyRow(label, split.indent, tuple("" for _ in columns), heading=True))
         for row in split.rows:
             keep = {k: v for k, v in split.where.items() if k != "stat_name"}
-            sub = Row(row.label or label, row.fmt, {**keep, **row.where, split.by: value}, row.digits, row.scope,
-                      row.indent)
+            sub = Row(
+                row.label or label,
+                row.fmt,
+                {**keep, **row.where, split.by: value},
+                row.digits,
+                row.scope,
+                row.indent,
+            )
             cells = _row_cells(ard, sub, base, columns, control, total)
             indent = split.indent + extra + (row.indent if split.header else 0)
             out.append(BodyRow(sub.label if (split.header or row.label) else label, indent, cells))
@@ -280,8 +321,9 @@ def _big_n(ard: pd.DataFrame, layout: TableLayout, columns: Sequence[str]) -> li
     return out
 
 
-def build_tables(ard: pd.DataFrame, layouts: Sequence[TableLayout] = AD_LAYOUTS, *,
-                 source: str = "") -> list[TableData]:
+def build_tables(
+    ard: pd.DataFrame, layouts: Sequence[TableLayout] = AD_LAYOUTS, *, source: str = ""
+) -> list[TableData]:
     """Every layout whose analysis the ARD holds (others are skipped: a real-data plan may lack them)."""
     present = set(ard["analysis_id"])
     return [build_table(lay, ard, source=source) for lay in layouts if lay.analysis_id in present]

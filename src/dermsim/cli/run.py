@@ -1,0 +1,490 @@
+"""``dermsim run SCENARIO --out DIR``: simulate -> ADaM -> analysis -> report, and ``dermsim report``.
+
+``run`` conducts the virtual trial with the calibrated model (the shipped posterior's weighted
+median parameters when a posterior file is present, else the model's default parameters, and the
+report says which), writes the SDTM-like and ADaM datasets (XPT v5 and Dataset-JSON), runs the
+built-in AD analysis plan on the datasets as written, and renders the tables (RTF, HTML), figures
+and ``report.html``. ``DIR`` is built in a temporary sibling and swapped in at the end: a failed
+run leaves the previous folder, never half of one. ``report`` renders the same report again from
+an existing run folder or ARD file, without simulating.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dermsim import __version__
+from dermsim._atomic import atomic_dir, atomic_path
+from dermsim._rng import as_seed_sequence, child_sequence
+from dermsim.cli import app
+from dermsim.errors import DataValidationError, DermsimError, InvalidInputError
+
+RUN_FORMATS = ("xpt", "json")
+MANIFEST = "manifest.json"
+EXPOSURE = "model/exposure.csv"
+# spawn key under the run seed for replicate trials 1..R-1 (replicate 0 is the run itself)
+_REPLICATE_KEY = 0x52455053
+_REPLICATE_ANALYSES = ("iga-ts-w8", "easi75-w8", "nrs4-w8")
+
+
+# ---- the model behind the run ----------------------------------------------------------------------
+
+
+def _posterior() -> tuple[Any, dict[str, Any]]:
+    """(Posterior or None, provenance record). A missing posterior file is not an error: the run
+    then uses the model's default parameters and says so."""
+    try:
+        from dermsim.calibration.posterior import default_posterior, default_posterior_path
+        from dermsim.calibration.targets import hash_file
+
+        post = default_posterior()
+        path = default_posterior_path()
+        return post, {
+            "posterior_version": post.version,
+            "posterior_sha256": hash_file(path),
+            "posterior_file": path.name,
+            "posterior_draws": post.n,
+            "posterior_ess": round(post.ess, 1),
+            "parameters": "posterior weighted median",
+        }
+    except (DermsimError, ImportError, OSError) as exc:
+        why = "no posterior file is shipped" if "does not exist" in str(exc) else str(exc).rstrip(".")
+        return None, {
+            "posterior_version": None,
+            "posterior_sha256": None,
+            "parameters": f"model default parameters (no calibrated posterior: {why})",
+        }
+
+
+class _ExposureRecorder:
+    """``simulate_patients`` with the run's parameters, keeping each treatment group's per-patient
+    average steady-state plasma concentration.
+
+    The trial keeps no plasma samples (there is no PC domain), so the exposure figure reads the
+    model's Css of the very patients the trial simulated. ``simulate_trial`` calls the provider
+    once per (arm, adherence group) for the vehicle-controlled period and again with the same
+    population object for an extension arm; the second call is the extension and is not recorded.
+    """
+
+    def __init__(self, params: Any) -> None:
+        self.params = params
+        self._seen: list[Any] = []
+        self.parts: list[pd.DataFrame] = []
+
+    def __call__(self, population: Any, regimen: Any, days: int, seed: Any, **kw: Any) -> Any:
+        from dermsim.model.simulate import simulate_patients
+
+        if self.params is not None:
+            kw.setdefault("params", self.params)
+        traj = simulate_patients(population, regimen, days, seed, **kw)
+        if not any(p is population for p in self._seen):
+            self._seen.append(population)
+            css = np.asarray(traj.baseline["css_nM"], dtype=float)
+            self.parts.append(
+                pd.DataFrame(
+                    {
+                        "arm": regimen.name,
+                        "strength_pct": regimen.strength_pct,
+                        "adherence": regimen.adherence,
+                        "css_nM": css,
+                    }
+                )
+            )
+        return traj
+
+    def frame(self, arm_order: list[str]) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame(columns=["arm", "strength_pct", "adherence", "css_nM"])
+        df = pd.concat(self.parts, ignore_index=True)
+        df["_o"] = df["arm"].map({a: i for i, a in enumerate(arm_order)})
+        return df.sort_values(["_o", "adherence"], kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+# ---- report context --------------------------------------------------------------------------------
+
+
+def _design_rows(design: Any) -> tuple[tuple[str, str], ...]:
+    arms = "; ".join(f"{a.label} (ratio {a.ratio})" for a in design.arms)
+    strata = ", ".join(f.name for f in design.stratification.factors) or "none"
+    visits = ", ".join(v.name for v in design.schedule.visits)
+    ext = design.extension
+    rows = [
+        ("Scenario", f"{design.id}: {design.title}"),
+        ("Study ID", design.studyid),
+        ("Population", design.population),
+        ("Planned N", str(design.n_total)),
+        ("Arms", arms),
+        ("Randomization", f"stratified permuted blocks of {design.stratification.block_size} by {strata}"),
+        ("Vehicle-controlled period", f"day 1 to day {design.schedule.vc_end_day}"),
+        ("Visits", visits),
+        (
+            "Extension",
+            "none"
+            if ext is None
+            else f"to day {design.schedule.study_end_day}; "
+            f"re-randomized: {', '.join(ext.rerandomize_from) or 'none'}",
+        ),
+        ("Primary endpoint", "IGA treatment success (IGA 0/1 and >= 2-grade improvement) at Week 8"),
+        ("Key secondary endpoints", "EASI-75 at Week 8; itch NRS4 at Week 8 (baseline NRS >= 4)"),
+    ]
+    return tuple(rows)
+
+
+def _threshold_nM() -> float:
+    """The myelosuppression reference threshold (281 nM) from the evidence library."""
+    from dermsim.evidence import load_evidence
+
+    return float(load_evidence().pharmacology.topical["myelosuppression_threshold_nM"].number)
+
+
+def _prereg() -> pd.DataFrame | None:
+    try:
+        from dermsim.calibration.validate import default_prereg_path
+    except ImportError:
+        return None
+    path = default_prereg_path()
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def _validation_csv() -> Path | None:
+    root = Path(__file__).resolve().parents[3] / "validation"
+    hits = sorted(root.glob("**/validation.csv")) if root.is_dir() else []
+    return hits[0] if hits else None
+
+
+def _context(
+    manifest: dict[str, Any], ard: pd.DataFrame, exposure: pd.DataFrame | None, out: Path, model: bool = True
+) -> Any:
+    from dermsim.report.html_report import ModelSection, ReportContext
+    from dermsim.report.published import collect_validation_points, compare_with_published
+
+    design = None
+    if manifest.get("scenario"):
+        from dermsim.trial import load_design
+
+        design = load_design(manifest["scenario"])
+    links = _data_links(out)
+    if not model or design is None:
+        return ReportContext(
+            title=manifest.get("title") or "Analysis report",
+            data_links=links,
+            design=tuple((k, str(v)) for k, v in manifest.get("design_rows", [])),
+        )
+    strengths = {a.label: a.strength_pct for a in design.arms}
+    comparison = compare_with_published(ard, design.id, strengths, prereg=_prereg())
+    prov = (
+        ("Model version", manifest.get("code_version", __version__)),
+        ("Parameters", str(manifest.get("parameters"))),
+        ("Posterior version", str(manifest.get("posterior_version") or "none")),
+        ("Posterior SHA-256", str(manifest.get("posterior_sha256") or "none")),
+        ("Seed", str(manifest.get("seed"))),
+        ("Replicate trials", str(manifest.get("n_replicates", 1))),
+        ("Analysis plan", str(manifest.get("plan"))),
+    )
+    notes = []
+    if not manifest.get("posterior_version"):
+        notes.append(
+            "No calibrated posterior was available: this run used the model's default (uncalibrated) "
+            "parameters, so its agreement with the published trial is not a validation result."
+        )
+    return ReportContext(
+        title=f"{design.title}: virtual trial report",
+        design=_design_rows(design),
+        data_links=links,
+        model=ModelSection(
+            provenance=prov,
+            exposure=exposure,
+            threshold_nM=_threshold_nM(),
+            comparison=comparison,
+            validation=collect_validation_points(_validation_csv()),
+            notes=tuple(notes),
+        ),
+    )
+
+
+def _data_links(out: Path) -> tuple[tuple[str, str], ...]:
+    links = []
+    for sub, label in (("adam", "ADaM"), ("sdtm", "SDTM-like")):
+        for p in sorted((out / sub).glob("*")) if (out / sub).is_dir() else []:
+            if p.suffix in (".xpt", ".json"):
+                links.append((f"{label}: {p.name}", f"{sub}/{p.name}"))
+    for name, label in (
+        ("ard.csv", "Analysis results data (ARD), CSV"),
+        ("ard.parquet", "ARD, Parquet"),
+        ("define.json", "Dataset definitions (define.json)"),
+        (MANIFEST, "Run manifest"),
+        (EXPOSURE, "Model exposure (Css per virtual patient)"),
+        ("replicates/ard.csv", "ARD of the replicate trials"),
+    ):
+        if (out / name).is_file():
+            links.append((label, name))
+    return tuple(links)
+
+
+# ---- pipeline -------------------------------------------------------------------------------------
+
+
+def _frames(datasets: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    return {k.lower(): (v.data if hasattr(v, "data") else v) for k, v in datasets.items()}
+
+
+def _replicates(
+    design: Any, seed: int, n_replicates: int, plan: Any, params: Any, advance: Callable[[], None]
+) -> pd.DataFrame:
+    """ARD rows of the primary and key secondary analyses for replicate trials 1..R-1, each from
+    its own child stream of the run seed, tagged in ``analysis_id`` as ``<id>@r<k>``."""
+    from dermsim.analysis.run import run_plan
+    from dermsim.cli.trial import build_trial_datasets
+    from dermsim.trial import simulate_trial
+
+    sub = plan.select([a for a in _REPLICATE_ANALYSES if a in plan.ids])
+    parts = []
+    for r in range(1, n_replicates):
+        seq = child_sequence(seed, _REPLICATE_KEY, r)
+        study = simulate_trial(design, seq, extension=False, trajectory_provider=_ExposureRecorder(params))
+        _, adam = build_trial_datasets(study)
+        ard = run_plan(sub, _frames(adam), seed=child_sequence(seq, 1))
+        ard["analysis_id"] = ard["analysis_id"] + f"@r{r}"
+        parts.append(ard)
+        advance()
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def run_scenario(
+    scenario: str, out: Path, seed: int, n_replicates: int = 1, console: Console | None = None
+) -> dict[str, Any]:
+    """The whole job; returns the manifest (also written to ``out/manifest.json``)."""
+    from dermsim.analysis.plan import default_plan_path, load_plan
+    from dermsim.analysis.run import run_plan
+    from dermsim.calibration.posterior import code_version
+    from dermsim.cli.trial import write_trial_dir
+    from dermsim.io import read_adam_dir
+    from dermsim.io.ard import write_ard
+    from dermsim.report.html_report import render_report
+    from dermsim.trial import load_design, simulate_trial
+
+    as_seed_sequence(seed)
+    if n_replicates < 1:
+        raise InvalidInputError(f"--n-replicates must be an integer >= 1; got {n_replicates}.")
+    console = console or Console(stderr=True)
+    design = load_design(scenario)
+    plan_path = default_plan_path()
+    plan = load_plan(plan_path)
+    post, prov = _posterior()
+    params = post.parameter_set() if post is not None else None
+    timings: dict[str, float] = {}
+    stages = ["simulate", "ADaM", "analysis", "report"] + (["replicates"] if n_replicates > 1 else [])
+    with (
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<34}"),
+            BarColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar,
+        atomic_dir(out) as tmp,
+    ):
+        tasks = {
+            s: bar.add_task(s, total=1 if s != "replicates" else n_replicates - 1, info="", start=False)
+            for s in stages
+        }
+
+        def stage(name: str, info: str, t0: float) -> None:
+            timings[name] = time.perf_counter() - t0
+            bar.update(tasks[name], completed=bar.tasks[tasks[name]].total, info=info)
+
+        t0 = time.perf_counter()
+        bar.start_task(tasks["simulate"])
+        bar.update(tasks["simulate"], description=f"simulate {design.id} (N={design.n_total})")
+        recorder = _ExposureRecorder(params)
+        study = simulate_trial(design, seed, trajectory_provider=recorder)
+        stage("simulate", f"{study.n_subjects} subjects", t0)
+
+        t0 = time.perf_counter()
+        bar.start_task(tasks["ADaM"])
+        bar.update(tasks["ADaM"], description="ADaM (XPT v5, Dataset-JSON)")
+        write_trial_dir(study, tmp, list(RUN_FORMATS))  # fills the (empty) temporary run folder
+        exposure = recorder.frame([a.label for a in design.arms])
+        (tmp / "model").mkdir(exist_ok=True)
+        exposure.to_csv(tmp / EXPOSURE, index=False, float_format="%.10g")
+        stage("ADaM", "sdtm/, adam/, define.json", t0)
+
+        t0 = time.perf_counter()
+        bar.start_task(tasks["analysis"])
+        bar.update(tasks["analysis"], description=f"analysis ({plan.name}, {len(plan.analyses)} analyses)")
+        names = sorted({a.dataset for a in plan.analyses} | {"adsl"})
+        datasets = _frames(read_adam_dir(tmp / "adam", names))  # the datasets as written
+        ard = run_plan(plan, datasets, seed=seed)
+        write_ard(ard, tmp, tables=False)
+        stage("analysis", f"{len(ard)} ARD rows", t0)
+
+        if n_replicates > 1:
+            t0 = time.perf_counter()
+            bar.start_task(tasks["replicates"])
+            bar.update(tasks["replicates"], description=f"replicate trials 2..{n_replicates}")
+            rep = _replicates(
+                design, seed, n_replicates, plan, params, lambda: bar.advance(tasks["replicates"])
+            )
+            (tmp / "replicates").mkdir(exist_ok=True)
+            with atomic_path(tmp / "replicates" / "ard.csv") as p:
+                rep.to_csv(p, index=False, float_format="%.17g")
+            stage("replicates", f"{n_replicates - 1} more trials", t0)
+
+        manifest = {
+            "scenario": design.id,
+            "title": design.title,
+            "seed": seed,
+            "n_replicates": n_replicates,
+            "dermsim_version": __version__,
+            "code_version": code_version(),
+            "plan": plan.name,
+            "formats": list(RUN_FORMATS),
+            "n_subjects": study.n_subjects,
+            "seed_record": study.seed,
+            **prov,
+        }
+        with atomic_path(tmp / MANIFEST) as p:
+            p.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+        t0 = time.perf_counter()
+        bar.start_task(tasks["report"])
+        bar.update(tasks["report"], description="report (RTF, figures, HTML)")
+        ctx = _context(manifest, ard, exposure, tmp)
+        paths = render_report(ard, tmp, ctx)
+        stage(
+            "report",
+            f"{sum(k.startswith('rtf:') for k in paths)} tables, "
+            f"{sum(k.startswith('png:') for k in paths)} figures",
+            t0,
+        )
+    manifest["_timings_s"] = timings
+    manifest["_ard"] = ard
+    manifest["_comparison"] = ctx.model.comparison if ctx.model is not None else None
+    return manifest
+
+
+def _summary_table(
+    ard: pd.DataFrame, comparison: pd.DataFrame | None, replicates: pd.DataFrame | None
+) -> Table:
+    from dermsim.report.format import fmt_ci, fmt_num, fmt_p
+    from dermsim.report.published import ENDPOINT_ANALYSES
+
+    table = Table(title="Week 8 results: simulated (95% CI) and published", title_justify="left")
+    for col in ("Endpoint", "Arm", "Simulated %", "95% CI", "Diff vs vehicle (95% CI)", "p", "Published %"):
+        table.add_column(col, justify="left" if col in ("Endpoint", "Arm") else "right")
+    for endpoint, aid in ENDPOINT_ANALYSES.items():
+        part = ard[ard["analysis_id"] == aid]
+        for arm in dict.fromkeys(part.loc[part["comparator"] == "", "group_level"]):
+            own = part[(part["group_level"] == arm) & (part["comparator"] == "")]
+            st = dict(zip(own["stat_name"], own["stat_value"], strict=True))
+            vs = part[(part["group_level"] == arm) & (part["comparator"] != "")]
+            d = dict(zip(vs["stat_name"], vs["stat_value"], strict=True))
+            diff = (
+                f"{fmt_num(100 * d['estimate'], 1)} {fmt_ci(100 * d['ci_lower'], 100 * d['ci_upper'], 1)}"
+                if "estimate" in d
+                else ""
+            )
+            pub = ""
+            if comparison is not None and len(comparison):
+                m = comparison[(comparison["analysis_id"] == aid) & (comparison["arm"] == arm)]
+                if len(m):
+                    r = m.iloc[0]
+                    pub = (
+                        fmt_num(r["published_pct"], 1) if pd.notna(r["published_pct"]) else f"({r['status']})"
+                    )
+            table.add_row(
+                endpoint,
+                arm,
+                fmt_num(100 * st.get("estimate", float("nan")), 1, missing="NE"),
+                fmt_ci(100 * st.get("ci_lower", float("nan")), 100 * st.get("ci_upper", float("nan")), 1),
+                diff,
+                fmt_p(d["p_value"], 4) if "p_value" in d else "",
+                pub,
+            )
+    return table
+
+
+@app.command("run")
+def run_cmd(
+    scenario: str = typer.Argument(
+        ..., help="Built-in scenario (true-ad1, true-ad2, true-ad3) or a design .toml."
+    ),
+    out: Path = typer.Option(..., "--out", help="Output folder (replaced as a whole, atomically)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed (integer >= 0)."),
+    n_replicates: int = typer.Option(
+        1,
+        "--n-replicates",
+        help="Virtual trials to run; the first is reported in "
+        "full, the others add the primary and key secondary ARD rows.",
+    ),
+) -> None:
+    """Simulate a virtual trial, derive ADaM, analyse it and write the TLFs and report.html."""
+    t0 = time.perf_counter()
+    manifest = run_scenario(scenario, out, seed, n_replicates)
+    console = Console()
+    console.print(_summary_table(manifest["_ard"], manifest["_comparison"], None))
+    if not manifest.get("posterior_version"):
+        console.print(
+            "[yellow]note:[/] no calibrated posterior available; the model's default parameters were used."
+        )
+    console.print(
+        f"report: {out / 'report.html'}  (tables in {out / 'tlf'}, figures in {out / 'figures'}, "
+        f"ADaM in {out / 'adam'}; {time.perf_counter() - t0:.1f} s)"
+    )
+
+
+def _read_run(source: Path) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame | None, Path | None]:
+    from dermsim.io.ard import read_ard
+
+    if source.is_dir():
+        ard_path = next((source / n for n in ("ard.parquet", "ard.csv") if (source / n).is_file()), None)
+        if ard_path is None:
+            raise InvalidInputError(f"ARD_OR_RUN_DIR must hold ard.csv or ard.parquet; got {source}.")
+        manifest = json.loads((source / MANIFEST).read_text()) if (source / MANIFEST).is_file() else {}
+        exposure = pd.read_csv(source / EXPOSURE) if (source / EXPOSURE).is_file() else None
+        return read_ard(ard_path), manifest, exposure, source
+    if source.is_file():
+        return read_ard(source), {}, None, None
+    raise InvalidInputError(f"ARD_OR_RUN_DIR must be a run folder or an ARD file; got {source}.")
+
+
+@app.command("report")
+def report_cmd(
+    source: Path = typer.Argument(..., help="A run folder (from dermsim run or analyze) or an ARD file."),
+    out: Path = typer.Option(..., "--out", help="Output folder for report.html, tlf/ and figures/."),
+    model: bool = typer.Option(
+        True, "--model/--no-model", help="Include the model sections when the run has them."
+    ),
+) -> None:
+    """Render the report again from an existing run or ARD, without simulating."""
+    ard, manifest, exposure, run_dir = _read_run(source)
+    out.mkdir(parents=True, exist_ok=True)
+    if run_dir is not None and run_dir.resolve() != out.resolve():
+        # links in the report point at the data files of the run it was rendered from
+        for name in ("ard.csv", "ard.parquet", MANIFEST):
+            if (run_dir / name).is_file() and not (out / name).exists():
+                (out / name).write_bytes((run_dir / name).read_bytes())
+    from dermsim.report.html_report import render_report
+
+    ctx = _context(manifest, ard, exposure, out, model=model and bool(manifest.get("scenario")))
+    try:
+        paths = render_report(ard, out, ctx)
+    except KeyError as exc:  # pragma: no cover - a malformed ARD that passed validation
+        raise DataValidationError(f"ARD lacks a column the report needs: {exc}.") from None
+    typer.echo(
+        f"report: {paths['report']} ({sum(k.startswith('rtf:') for k in paths)} RTF tables, "
+        f"{sum(k.startswith('png:') for k in paths)} figures)"
+    )

@@ -1,0 +1,320 @@
+"""The report: RTF tables, figures and one self-contained ``report.html``, from an ARD.
+
+:func:`render_report` is the one entry point (``dermsim run``, ``dermsim report`` and ``dermsim
+analyze --report`` call it): it builds every table of the layouts from the ARD, writes them as RTF
+(``tlf/``), draws the figures (``figures/``, PNG and SVG) and writes ``report.html`` with the
+tables as great_tables HTML and the figures embedded as base64 PNG, so the file can be mailed
+alone. A :class:`ReportContext` without ``model`` gives the real-data variant: no model
+provenance, no exposure figure, no comparison with the published trial.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dermsim import __version__
+from dermsim._atomic import atomic_path
+from dermsim.errors import DataValidationError
+from dermsim.report import figures as F
+from dermsim.report.format import fmt_ci, fmt_num
+from dermsim.report.html_tables import render_table_html
+from dermsim.report.layouts import AD_LAYOUTS, TableLayout
+from dermsim.report.published import comparison_points
+from dermsim.report.rtf import write_table_rtf
+from dermsim.report.tables import TableData, build_tables
+
+__all__ = ["ModelSection", "ReportContext", "render_report", "render_report_html"]
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """What only a simulated run has: provenance, exposure, comparison with the published trial."""
+
+    provenance: tuple[tuple[str, str], ...]
+    exposure: pd.DataFrame | None = None
+    threshold_nM: float = 281.0
+    comparison: pd.DataFrame | None = None
+    validation: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything the report shows besides the ARD."""
+
+    title: str
+    design: tuple[tuple[str, str], ...] = ()
+    model: ModelSection | None = None
+    data_links: tuple[tuple[str, str], ...] = ()
+    source: str = "Source: ard.csv"
+    layouts: tuple[TableLayout, ...] = AD_LAYOUTS
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Figure:
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def _figure_specs(ard: pd.DataFrame, ctx: ReportContext) -> list[tuple[str, str, str, Callable[[], Any]]]:
+    ids = set(ard["analysis_id"])
+    specs: list[tuple[str, str, str, Callable[[], Any]]] = []
+    if {"populations", "disposition"} <= ids:
+        specs.append(
+            (
+                "f-consort",
+                "Subject flow (CONSORT)",
+                "Randomized, allocated, discontinued (by reason), "
+                "completed and analysed subjects per arm; from the populations and disposition ARD rows.",
+                lambda: F.plot_consort(ard),
+            )
+        )
+    if "iga-ts-by-visit" in ids:
+        specs.append(
+            (
+                "f-iga-ts-by-visit",
+                "IGA treatment success over time",
+                "Response rate per arm by visit; bands are 95% Wilson confidence intervals.",
+                lambda: F.plot_responders_over_time(ard),
+            )
+        )
+    if ids & {"easi-pchg", "nrs-chg"}:
+        specs.append(
+            (
+                "f-change-by-visit",
+                "EASI and itch NRS by visit",
+                "LS mean (percent) change from baseline with 95% CI, ANCOVA per visit.",
+                lambda: F.plot_change_by_visit(ard),
+            )
+        )
+    if "iga-ts-w8-subgroups" in ids or "iga-ts-w8" in ids:
+        specs.append(
+            (
+                "f-forest-iga-ts",
+                "Primary endpoint by subgroup",
+                "Stratified risk difference vs vehicle in IGA-TS at Week 8 with 95% CI, overall and by "
+                "subgroup.",
+                lambda: F.plot_forest(ard),
+            )
+        )
+    m = ctx.model
+    if m is not None and m.comparison is not None and len(m.comparison):
+        pts = comparison_points(m.comparison, m.validation)
+        if pts["published"].notna().any():
+            specs.append(
+                (
+                    "f-simulated-vs-published",
+                    "Simulated vs published results",
+                    "This run's arms (95% CI) and, where the calibration's validation ladder has run, "
+                    "the cross-predicted calibration trials and the held-out TRuE-AD3 (90% predictive "
+                    "intervals) against the published values.",
+                    lambda: F.plot_simulated_vs_published(pts),
+                )
+            )
+    if m is not None and m.exposure is not None and len(m.exposure):
+        specs.append(
+            (
+                "f-css-vs-281nM",
+                "Steady-state plasma concentration",
+                f"Model-predicted average steady-state plasma concentration of every virtual patient "
+                f"per active arm (log scale) against {fmt_num(m.threshold_nM, 0)} nM.",
+                lambda: F.plot_css_distribution(m.exposure, m.threshold_nM),
+            )
+        )
+    return specs
+
+
+def _chmod(path: Path) -> None:
+    # temporary files are created 0600; report files are meant to be shared
+    os.chmod(path, 0o644)
+
+
+def render_report(
+    ard: pd.DataFrame,
+    out_dir: str | Path,
+    ctx: ReportContext,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Write ``tlf/*.rtf``, ``figures/*.png|svg`` and ``report.html`` into ``out_dir``; return the
+    paths by kind ("report", "rtf:<name>", "png:<name>", "svg:<name>")."""
+    out = Path(out_dir)
+    note = progress or (lambda _msg: None)
+    tables = build_tables(ard, ctx.layouts, source=ctx.source)
+    if not tables:
+        raise DataValidationError(
+            "the ARD holds none of the analyses the report layouts read "
+            f"({', '.join(sorted({x.analysis_id for x in ctx.layouts}))})."
+        )
+    paths: dict[str, Path] = {}
+    for t in tables:
+        paths[f"rtf:{t.name}"] = write_table_rtf(t, out / "tlf" / f"{t.name}.rtf")
+        _chmod(paths[f"rtf:{t.name}"])
+    note(f"{len(tables)} RTF tables")
+    figs: list[_Figure] = []
+    for name, title, caption, make in _figure_specs(ard, ctx):
+        fig = make()
+        saved = F.save_figure(fig, out / "figures", name)
+        for kind, p in saved.items():
+            _chmod(p)
+            paths[f"{kind}:{name}"] = p
+        figs.append(_Figure(name, title, caption, saved["png"].read_bytes()))
+    note(f"{len(figs)} figures")
+    text = render_report_html(ctx, tables, figs)
+    paths["report"] = out / "report.html"
+    with atomic_path(paths["report"]) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    _chmod(paths["report"])
+    return paths
+
+
+# ---- HTML -----------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:-apple-system,'Segoe UI',Roboto,Arial,sans-serif;margin:0;color:#222;line-height:1.45}
+header{background:#0b3d5c;color:#fff;padding:18px 28px}header h1{margin:0;font-size:1.5em}
+header p{margin:4px 0 0;opacity:.9}
+nav{padding:8px 28px;background:#f0f4f7;border-bottom:1px solid #d5dde3;font-size:.92em}
+nav a{margin-right:14px;color:#0b3d5c}
+main{padding:8px 28px 40px;max-width:1180px}
+h2{border-bottom:2px solid #0b3d5c;padding-bottom:3px;margin-top:34px}
+dl.kv{display:grid;grid-template-columns:max-content auto;gap:3px 18px}dl.kv dt{font-weight:600}
+dl.kv dd{margin:0}
+table.plain{border-collapse:collapse;font-size:13px;margin:8px 0}
+table.plain th,table.plain td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+table.plain th{background:#f0f4f7}
+figure{margin:18px 0 28px}figure img{max-width:100%;height:auto;border:1px solid #e3e3e3}
+figcaption{font-size:.9em;color:#444}
+.note{background:#fff8e1;border-left:4px solid #E69F00;padding:6px 12px;margin:10px 0}
+.tlf{margin:18px 0 30px}
+code{background:#f4f4f4;padding:0 3px}
+"""
+
+
+def _kv(rows: Sequence[tuple[str, str]]) -> str:
+    return (
+        "<dl class='kv'>"
+        + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
+        + "</dl>"
+    )
+
+
+def _comparison_html(cmp: pd.DataFrame) -> str:
+    head = (
+        "<tr><th>Endpoint (Week 8)</th><th>Arm</th><th>Simulated, % (95% CI)</th><th>Published, %</th>"
+        "<th>Published p</th><th>Status</th><th>Pre-registered 90% PI, %</th><th>Source</th></tr>"
+    )
+    body = []
+    for r in cmp.itertuples():
+        pub = fmt_num(r.published_pct, 1, missing="not published")
+        pre = (
+            ""
+            if pd.isna(r.prereg_median_pct)
+            else f"{fmt_num(r.prereg_median_pct, 1)} {fmt_ci(r.prereg_low_pct, r.prereg_high_pct, 1)}"
+        )
+        sim = f"{fmt_num(r.simulated_pct, 1, missing='NE')} {fmt_ci(r.sim_ci_low, r.sim_ci_high, 1)}"
+        src = html.escape(str(r.source)) + (
+            f"<br><small>{html.escape(str(r.note))}</small>" if r.note else ""
+        )
+        body.append(
+            f"<tr><td>{html.escape(r.endpoint)}</td><td>{html.escape(r.arm)}</td><td>{sim}</td>"
+            f"<td>{html.escape(pub)}</td><td>{html.escape(str(r.published_p))}</td>"
+            f"<td>{html.escape(str(r.status))}</td><td>{pre}</td><td>{src}</td></tr>"
+        )
+    return f"<table class='plain'>{head}{''.join(body)}</table>"
+
+
+def _fig_html(f: _Figure) -> str:
+    data = base64.b64encode(f.png).decode("ascii")
+    return (
+        f"<figure id='{f.name}'><img src='data:image/png;base64,{data}' alt='{html.escape(f.title)}'>"
+        f"<figcaption><b>{html.escape(f.title)}.</b> {html.escape(f.caption)} "
+        f"(<a href='figures/{f.name}.svg'>SVG</a>, <a href='figures/{f.name}.png'>PNG</a>)"
+        "</figcaption></figure>"
+    )
+
+
+def render_report_html(ctx: ReportContext, tables: Sequence[TableData], figures: Sequence[_Figure]) -> str:
+    """The whole ``report.html`` text (self-contained: inline CSS, figures as data URIs)."""
+    m = ctx.model
+    nav = [
+        ("design", "Design"),
+        *(
+            [("model", "Model and calibration"), ("published", "Compared with the published trial")]
+            if m is not None
+            else []
+        ),
+        ("tables", "Tables"),
+        ("figures", "Figures"),
+        ("data", "Data files"),
+    ]
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<link rel='icon' href='data:,'><title>{html.escape(ctx.title)}</title>"
+        f"<style>{_CSS}</style></head><body>",
+        f"<header><h1>{html.escape(ctx.title)}</h1><p>dermsim {html.escape(__version__)} · "
+        f"{'virtual trial (simulated data)' if m is not None else 'analysis of supplied ADaM data'}"
+        "</p></header>",
+        "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in nav) + "</nav><main>",
+    ]
+    if m is not None:
+        parts.append(
+            "<p class='note'>Every subject in this report is a virtual patient simulated by dermsim. "
+            "The numbers are model predictions, not trial results.</p>"
+        )
+    parts.append("<section id='design'><h2>Design</h2>" + _kv(ctx.design) + "</section>")
+    if m is not None:
+        parts.append(
+            "<section id='model'><h2>Model and calibration provenance</h2>"
+            + _kv(m.provenance)
+            + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in m.notes)
+            + "</section>"
+        )
+        parts.append("<section id='published'><h2>How this compares with the published trial</h2>")
+        if m.comparison is not None and len(m.comparison):
+            parts.append(
+                "<p>Each simulated arm beside the published result for the same endpoint and arm. "
+                "Status: C confirmed in a primary source, D derived, U unconfirmed, NF not found "
+                "(no published number to compare with). A pre-registered interval was written from "
+                "the calibrated model before the published TRuE-AD3 values were read.</p>"
+            )
+            parts.append(_comparison_html(m.comparison))
+        else:
+            parts.append("<p>No published results for this scenario in the evidence library.</p>")
+        cmp_fig = [f for f in figures if f.name == "f-simulated-vs-published"]
+        parts += [_fig_html(f) for f in cmp_fig]
+        parts.append("</section>")
+    parts.append(
+        "<section id='tables'><h2>Tables</h2><ul>"
+        + "".join(
+            f"<li><a href='#{t.name}'>Table {t.number} {html.escape(t.title)}</a> "
+            f"(<a href='tlf/{t.name}.rtf'>RTF</a>)</li>"
+            for t in tables
+        )
+        + "</ul>"
+    )
+    parts += [f"<div class='tlf'>{render_table_html(t)}</div>" for t in tables]
+    parts.append("</section><section id='figures'><h2>Figures</h2>")
+    parts += [_fig_html(f) for f in figures if f.name != "f-simulated-vs-published"]
+    parts.append(
+        "</section><section id='data'><h2>Data files</h2><ul>"
+        + "".join(
+            f"<li><a href='{html.escape(href)}'>{html.escape(label)}</a></li>"
+            for label, href in ctx.data_links
+        )
+        + "</ul></section>"
+    )
+    parts.append("</main></body></html>\n")
+    return "".join(parts)
