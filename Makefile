@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dermsim population true-ad3 --n 100000 --seed 1
+	$(BIN)/dermsim run true-ad3 --out out/true-ad3
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
