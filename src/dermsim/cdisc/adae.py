@@ -35,7 +35,12 @@ _ADSL_VARS = (
     "TRTSDT",
     "TRTEDT",
 )
-EXTRA_LABELS: dict[str, str] = {"APERIOD": "Period", "AEOUT": "Outcome of Adverse Event", "EPOCH": "Epoch"}
+EXTRA_LABELS: dict[str, str] = {
+    "APERIOD": "Period",
+    "AEOUT": "Outcome of Adverse Event",
+    "AEACN": "Action Taken with Study Treatment",
+    "EPOCH": "Epoch",
+}
 
 
 def derive_adae(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
@@ -56,6 +61,7 @@ def derive_adae(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
             "ASEV": ae["AESEV"].to_numpy(),
             "AESER": ae["AESER"].to_numpy(),
             "AEOUT": ae["AEOUT"].to_numpy(),
+            "AEACN": ae["AEACN"].to_numpy(),
             "EPOCH": ae["EPOCH"].to_numpy(),
             "ASTDT": pd.to_datetime(ae["AESTDTC"]).to_numpy(),
             "AENDT": pd.to_datetime(ae["AEENDTC"].replace("", None)).to_numpy(),
@@ -111,6 +117,7 @@ def derive_adae(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
         "AESEV",
         "ASEV",
         "AESER",
+        "AEACN",
         "AEOUT",
         "EPOCH",
         "ASTDT",

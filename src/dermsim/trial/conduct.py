@@ -413,6 +413,7 @@ def simulate_trial(
         last_day,
         vc_end,
         ext is not None,
+        has & (reason == "ADVERSE EVENT"),
     )
 
     # ---- DS ---------------------------------------------------------------------------------
@@ -547,7 +548,11 @@ def _build_ae(
     last_day: np.ndarray,
     vc_end: int,
     with_ext: bool,
+    withdrawn_by_ae: np.ndarray,
 ) -> pd.DataFrame:
+    """One record per event; subjects who left for an ADVERSE EVENT get the event that made them
+    leave (onset on the last day, MODERATE, AEACN DRUG WITHDRAWN), its term drawn in proportion
+    to the term hazards of the cream they were on."""
     terms = design.adverse_events.terms
     n, k = usubjid.shape[0], len(terms)
     cols = [
@@ -561,6 +566,7 @@ def _build_ae(
         "AESOC",
         "AESEV",
         "AESER",
+        "AEACN",
         "AEOUT",
         "EPOCH",
         "AESTDTC",
@@ -596,11 +602,25 @@ def _build_ae(
         subj, term = np.nonzero(hit)
         onset = s[subj] + np.floor(t[subj, term]).astype(np.int64)
         parts.append((subj, term, onset, u[4 * p + 1 : 4 * p + 4][:, subj, term], epoch))
+    # the event behind each withdrawal for an adverse event (uniforms drawn for every subject)
+    uw = rng.random((3, n))
+    wd = np.flatnonzero(withdrawn_by_ae)
+    in_lts = last_day[wd] > vc_end
+    h_now = np.where(in_lts[:, None], h_lts[ext_arm_idx[wd]], h_vc[arm_idx[wd]])
+    h_now = np.where(h_now.sum(axis=1, keepdims=True) > 0, h_now, 1.0)
+    cum = np.cumsum(h_now, axis=1) / h_now.sum(axis=1, keepdims=True)
+    term_w = np.minimum((uw[0, wd][:, None] > cum).sum(axis=1), k - 1)
+    parts.append((wd, term_w, last_day[wd], np.stack([uw[1, wd], np.zeros(wd.size), uw[2, wd]]), "WITHDRAWN"))
+    withdrawn = np.concatenate([np.full(q[0].size, q[4] == "WITHDRAWN") for q in parts])
+    for i, q in enumerate(parts):
+        if q[4] == "WITHDRAWN":
+            ep = np.where(in_lts, "LONG-TERM SAFETY", "VEHICLE-CONTROLLED").astype(object)
+            parts[i] = (*q[:4], ep)
     subj = np.concatenate([q[0] for q in parts])
     term = np.concatenate([q[1] for q in parts])
     onset = np.concatenate([q[2] for q in parts])
     u2 = np.concatenate([q[3] for q in parts], axis=1)
-    epoch = np.concatenate([np.full(q[0].size, q[4], dtype=object) for q in parts])
+    epoch = np.concatenate([np.broadcast_to(np.asarray(q[4], dtype=object), q[0].shape) for q in parts])
     m = subj.size
     u_pt, u_sev, u_dur = u2
     decod = np.empty(m, dtype=object)
@@ -619,10 +639,11 @@ def _build_ae(
         sc = np.minimum(np.searchsorted(np.cumsum(sp) / sp.sum(), u_sev[sel], side="right"), 2)
         sev[sel] = np.array(AESEV_LEVELS, dtype=object)[sc]
         dur[sel] = 1 + np.floor(-np.log1p(-u_dur[sel]) * tm.mean_duration_d).astype(np.int64)
+    sev[withdrawn] = "MODERATE"
     end = onset + dur - 1
     ongoing = end > last_day[subj]
-    o = np.lexsort((term, onset, subj))
-    subj, term, onset, end, ongoing = subj[o], term[o], onset[o], end[o], ongoing[o]
+    o = np.lexsort((withdrawn, term, onset, subj))
+    subj, term, onset, end, ongoing, withdrawn = subj[o], term[o], onset[o], end[o], ongoing[o], withdrawn[o]
     decod, bodsys, sev, epoch = decod[o], bodsys[o], sev[o], epoch[o]
     seqn = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
     end_txt = np.where(ongoing, "", _ad_dates(start[subj], end)).astype(object)
@@ -638,6 +659,7 @@ def _build_ae(
             "AESOC": bodsys,
             "AESEV": sev,
             "AESER": "N",
+            "AEACN": np.where(withdrawn, "DRUG WITHDRAWN", "DOSE NOT CHANGED").astype(object),
             "AEOUT": np.where(ongoing, "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED").astype(object),
             "EPOCH": epoch,
             "AESTDTC": _ad_dates(start[subj], onset),

@@ -83,6 +83,7 @@ SDTM_LABELS: dict[str, str] = {
     "AESEV": "Severity/Intensity",
     "AESER": "Serious Event",
     "AEOUT": "Outcome of Adverse Event",
+    "AEACN": "Action Taken with Study Treatment",
     "AESTDTC": "Start Date/Time of Adverse Event",
     "AEENDTC": "End Date/Time of Adverse Event",
     "AESTDY": "Study Day of Start of Adverse Event",

@@ -145,3 +145,15 @@ def test_participation_invariants_hold_for_any_seed(ad3, provider, seed, n, exte
         ad3.ratio, ad3.stratification.block_size, ad3.stratification.n_strata
     )
     assert (np.abs(counts - n * np.array([2, 2, 1]) / 5) <= bound).all()
+
+
+def test_withdrawal_for_adverse_event_has_its_event(fake_study):
+    """Every DCSREAS ADVERSE EVENT has an AE with AEACN DRUG WITHDRAWN on the disposition day."""
+    disp = fake_study.ds.loc[fake_study.ds["DSCAT"] == "DISPOSITION EVENT"].set_index("USUBJID")
+    ae_out = disp.loc[disp["DSDECOD"] == "ADVERSE EVENT"]
+    wd = fake_study.ae.loc[fake_study.ae["AEACN"] == "DRUG WITHDRAWN"].set_index("USUBJID")
+    assert len(ae_out) > 0
+    assert set(wd.index) == set(ae_out.index)
+    assert (wd["AESTDY"] == ae_out.loc[wd.index, "DSSTDY"]).all()
+    assert (wd["AESEV"] == "MODERATE").all()
+    assert set(fake_study.ae["AEACN"]) <= {"DRUG WITHDRAWN", "DOSE NOT CHANGED"}
