@@ -29,7 +29,6 @@ Modelling choices (stated, not hidden):
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
@@ -734,8 +733,3 @@ def _build_ds(
             "DSSTDY": dy.astype(float),
         }
     )
-
-
-def study_start_date(design: TrialDesign) -> _dt.date:
-    """The design's first enrolment date (used as a fixed creation stamp for reproducible files)."""
-    return design.study_start
