@@ -49,6 +49,8 @@ def analyze(
     seed: int = typer.Option(1, "--seed", help="Seed for stochastic methods (multiple imputation)."),
     tables: bool = typer.Option(True, "--tables/--no-tables", help="Write plain-text quick-look tables."),
     only: str = typer.Option("", "--only", help="Comma-separated analysis ids to run (default: all)."),
+    report: bool = typer.Option(False, "--report", help="Also write report.html, tlf/*.rtf and figures/ "
+                                "(the dermsim run report without the model sections)."),
 ) -> None:
     """Run an analysis plan on ADaM data and write the analysis results data (ARD)."""
     t0 = time.perf_counter()
@@ -77,3 +79,10 @@ def analyze(
     n_tables = sum(k.startswith("table:") for k in paths)
     typer.echo(f"wrote {paths['csv']}, {paths['parquet']}, {paths['meta'].name}"
                + (f" and {n_tables} tables in {out / 'tables'}" if tables else ""))
+    if report:
+        from dermsim.cli.run import render_analysis_report
+
+        about = (("ADaM folder", str(adam_dir)), ("Analysis plan", the_plan.name))
+        title = f"{the_plan.name}: analysis of {adam_dir.name}"
+        rep = render_analysis_report(ard, out, title=title, design=about)
+        typer.echo(f"report: {rep['report']}")

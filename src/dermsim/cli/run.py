@@ -12,6 +12,8 @@ an existing run folder or ARD file, without simulating.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +30,7 @@ from dermsim import __version__
 from dermsim._atomic import atomic_dir, atomic_path
 from dermsim._rng import as_seed_sequence, child_sequence
 from dermsim.cli import app
-from dermsim.errors import DataValidationError, DermsimError, InvalidInputError
+from dermsim.errors import DermsimError, InvalidInputError
 
 RUN_FORMATS = ("xpt", "json")
 MANIFEST = "manifest.json"
@@ -164,7 +166,12 @@ def _validation_csv() -> Path | None:
 
 
 def _context(
-    manifest: dict[str, Any], ard: pd.DataFrame, exposure: pd.DataFrame | None, out: Path, model: bool = True
+    manifest: dict[str, Any],
+    ard: pd.DataFrame,
+    exposure: pd.DataFrame | None,
+    out: Path,
+    model: bool = True,
+    data_dir: Path | None = None,
 ) -> Any:
     from dermsim.report.html_report import ModelSection, ReportContext
     from dermsim.report.published import collect_validation_points, compare_with_published
@@ -174,7 +181,7 @@ def _context(
         from dermsim.trial import load_design
 
         design = load_design(manifest["scenario"])
-    links = _data_links(out)
+    links = _data_links(data_dir or out, out)
     if not model or design is None:
         return ReportContext(
             title=manifest.get("title") or "Analysis report",
@@ -213,22 +220,28 @@ def _context(
     )
 
 
-def _data_links(out: Path) -> tuple[tuple[str, str], ...]:
+def _data_links(root: Path, report_dir: Path) -> tuple[tuple[str, str], ...]:
+    """(label, href) of the run's data files under ``root``, relative to the report's folder."""
+
+    def href(p: Path) -> str:
+        return Path(os.path.relpath(p, report_dir)).as_posix()
+
     links = []
     for sub, label in (("adam", "ADaM"), ("sdtm", "SDTM-like")):
-        for p in sorted((out / sub).glob("*")) if (out / sub).is_dir() else []:
+        for p in sorted((root / sub).glob("*")) if (root / sub).is_dir() else []:
             if p.suffix in (".xpt", ".json"):
-                links.append((f"{label}: {p.name}", f"{sub}/{p.name}"))
+                links.append((f"{label}: {p.name}", href(p)))
     for name, label in (
         ("ard.csv", "Analysis results data (ARD), CSV"),
         ("ard.parquet", "ARD, Parquet"),
+        ("ard_meta.json", "ARD metadata (plan, seed, inputs)"),
         ("define.json", "Dataset definitions (define.json)"),
         (MANIFEST, "Run manifest"),
         (EXPOSURE, "Model exposure (Css per virtual patient)"),
         ("replicates/ard.csv", "ARD of the replicate trials"),
     ):
-        if (out / name).is_file():
-            links.append((label, name))
+        if (root / name).is_file():
+            links.append((label, href(root / name)))
     return tuple(links)
 
 
@@ -376,42 +389,36 @@ def run_scenario(
     return manifest
 
 
-def _summary_table(
-    ard: pd.DataFrame, comparison: pd.DataFrame | None, replicates: pd.DataFrame | None
-) -> Table:
-    from dermsim.report.format import fmt_ci, fmt_num, fmt_p
+def _summary_table(ard: pd.DataFrame, comparison: pd.DataFrame | None) -> Table:
+    """Primary and key secondary endpoints per arm, formatted by the tables' own cell formatter."""
+    from dermsim.report.format import fmt_num
     from dermsim.report.published import ENDPOINT_ANALYSES
+    from dermsim.report.tables import format_cell
 
-    table = Table(title="Week 8 results: simulated (95% CI) and published", title_justify="left")
-    for col in ("Endpoint", "Arm", "Simulated %", "95% CI", "Diff vs vehicle (95% CI)", "p", "Published %"):
+    table = Table(title="Week 8: simulated and published", title_justify="left")
+    cols = ("Endpoint", "Arm", "Simulated, % (95% CI)", "Diff vs vehicle, % (95% CI)", "p", "Published, %")
+    for col in cols:
         table.add_column(col, justify="left" if col in ("Endpoint", "Arm") else "right")
     for endpoint, aid in ENDPOINT_ANALYSES.items():
         part = ard[ard["analysis_id"] == aid]
         for arm in dict.fromkeys(part.loc[part["comparator"] == "", "group_level"]):
             own = part[(part["group_level"] == arm) & (part["comparator"] == "")]
-            st = dict(zip(own["stat_name"], own["stat_value"], strict=True))
             vs = part[(part["group_level"] == arm) & (part["comparator"] != "")]
+            st = dict(zip(own["stat_name"], own["stat_value"], strict=True))
             d = dict(zip(vs["stat_name"], vs["stat_value"], strict=True))
-            diff = (
-                f"{fmt_num(100 * d['estimate'], 1)} {fmt_ci(100 * d['ci_lower'], 100 * d['ci_upper'], 1)}"
-                if "estimate" in d
-                else ""
-            )
             pub = ""
             if comparison is not None and len(comparison):
                 m = comparison[(comparison["analysis_id"] == aid) & (comparison["arm"] == arm)]
                 if len(m):
                     r = m.iloc[0]
-                    pub = (
-                        fmt_num(r["published_pct"], 1) if pd.notna(r["published_pct"]) else f"({r['status']})"
-                    )
+                    v = r["published_pct"]
+                    pub = fmt_num(v, 1) if pd.notna(v) else f"({r['status']})"
             table.add_row(
                 endpoint,
                 arm,
-                fmt_num(100 * st.get("estimate", float("nan")), 1, missing="NE"),
-                fmt_ci(100 * st.get("ci_lower", float("nan")), 100 * st.get("ci_upper", float("nan")), 1),
-                diff,
-                fmt_p(d["p_value"], 4) if "p_value" in d else "",
+                format_cell("prop_ci_pct", st),
+                format_cell("diff_ci_pct", d),
+                format_cell("p", d),
                 pub,
             )
     return table
@@ -434,8 +441,8 @@ def run_cmd(
     """Simulate a virtual trial, derive ADaM, analyse it and write the TLFs and report.html."""
     t0 = time.perf_counter()
     manifest = run_scenario(scenario, out, seed, n_replicates)
-    console = Console()
-    console.print(_summary_table(manifest["_ard"], manifest["_comparison"], None))
+    console = Console(width=None if sys.stdout.isatty() else 132)
+    console.print(_summary_table(manifest["_ard"], manifest["_comparison"]))
     if not manifest.get("posterior_version"):
         console.print(
             "[yellow]note:[/] no calibrated posterior available; the model's default parameters were used."
@@ -472,19 +479,34 @@ def report_cmd(
     """Render the report again from an existing run or ARD, without simulating."""
     ard, manifest, exposure, run_dir = _read_run(source)
     out.mkdir(parents=True, exist_ok=True)
-    if run_dir is not None and run_dir.resolve() != out.resolve():
-        # links in the report point at the data files of the run it was rendered from
-        for name in ("ard.csv", "ard.parquet", MANIFEST):
-            if (run_dir / name).is_file() and not (out / name).exists():
-                (out / name).write_bytes((run_dir / name).read_bytes())
-    from dermsim.report.html_report import render_report
-
-    ctx = _context(manifest, ard, exposure, out, model=model and bool(manifest.get("scenario")))
-    try:
-        paths = render_report(ard, out, ctx)
-    except KeyError as exc:  # pragma: no cover - a malformed ARD that passed validation
-        raise DataValidationError(f"ARD lacks a column the report needs: {exc}.") from None
+    # links in the report point at the data files of the run it was rendered from
+    ctx = _context(
+        manifest,
+        ard,
+        exposure,
+        out,
+        model=model and bool(manifest.get("scenario")),
+        data_dir=run_dir if run_dir is not None else source.parent,
+    )
+    paths = _render(ard, out, ctx)
     typer.echo(
         f"report: {paths['report']} ({sum(k.startswith('rtf:') for k in paths)} RTF tables, "
         f"{sum(k.startswith('png:') for k in paths)} figures)"
     )
+
+
+def _render(ard: pd.DataFrame, out: Path, ctx: Any) -> dict[str, Path]:
+    from dermsim.report.html_report import render_report
+
+    return render_report(ard, out, ctx)
+
+
+def render_analysis_report(
+    ard: pd.DataFrame, out: Path, *, title: str, design: tuple[tuple[str, str], ...] = ()
+) -> dict[str, Path]:
+    """The report of an analysis of supplied ADaM data (``dermsim analyze --report``): the same tables
+    and figures, without the model sections; data links point at the files in ``out``."""
+    from dermsim.report.html_report import ReportContext
+
+    ctx = ReportContext(title=title, design=design, data_links=_data_links(out, out))
+    return _render(ard, out, ctx)
