@@ -253,10 +253,17 @@ def _frames(datasets: dict[str, Any]) -> dict[str, pd.DataFrame]:
 
 
 def _replicates(
-    design: Any, seed: int, n_replicates: int, plan: Any, params: Any, advance: Callable[[], None]
+    design: Any,
+    seed: int,
+    n_replicates: int,
+    plan: Any,
+    params: Any,
+    advance: Callable[[], None],
+    n: int | None = None,
 ) -> pd.DataFrame:
-    """ARD rows of the primary and key secondary analyses for replicate trials 1..R-1, each from
-    its own child stream of the run seed, tagged in ``analysis_id`` as ``<id>@r<k>``."""
+    """ARD rows of the primary and key secondary analyses for replicate trials 1..R-1 (each from its
+    own child stream of the run seed, vehicle-controlled period only), with a leading ``replicate``
+    column."""
     from dermsim.analysis.run import run_plan
     from dermsim.cli.trial import build_trial_datasets
     from dermsim.trial import simulate_trial
@@ -265,17 +272,24 @@ def _replicates(
     parts = []
     for r in range(1, n_replicates):
         seq = child_sequence(seed, _REPLICATE_KEY, r)
-        study = simulate_trial(design, seq, extension=False, trajectory_provider=_ExposureRecorder(params))
+        study = simulate_trial(
+            design, seq, n=n, extension=False, trajectory_provider=_ExposureRecorder(params)
+        )
         _, adam = build_trial_datasets(study)
         ard = run_plan(sub, _frames(adam), seed=child_sequence(seq, 1))
-        ard["analysis_id"] = ard["analysis_id"] + f"@r{r}"
+        ard.insert(0, "replicate", r)
         parts.append(ard)
         advance()
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def run_scenario(
-    scenario: str, out: Path, seed: int, n_replicates: int = 1, console: Console | None = None
+    scenario: str,
+    out: Path,
+    seed: int,
+    n_replicates: int = 1,
+    console: Console | None = None,
+    n: int | None = None,
 ) -> dict[str, Any]:
     """The whole job; returns the manifest (also written to ``out/manifest.json``)."""
     from dermsim.analysis.plan import default_plan_path, load_plan
@@ -323,7 +337,7 @@ def run_scenario(
         bar.start_task(tasks["simulate"])
         bar.update(tasks["simulate"], description=f"simulate {design.id} (N={design.n_total})")
         recorder = _ExposureRecorder(params)
-        study = simulate_trial(design, seed, trajectory_provider=recorder)
+        study = simulate_trial(design, seed, n=n, trajectory_provider=recorder)
         stage("simulate", f"{study.n_subjects} subjects", t0)
 
         t0 = time.perf_counter()
@@ -349,7 +363,7 @@ def run_scenario(
             bar.start_task(tasks["replicates"])
             bar.update(tasks["replicates"], description=f"replicate trials 2..{n_replicates}")
             rep = _replicates(
-                design, seed, n_replicates, plan, params, lambda: bar.advance(tasks["replicates"])
+                design, seed, n_replicates, plan, params, lambda: bar.advance(tasks["replicates"]), n=n
             )
             (tmp / "replicates").mkdir(exist_ok=True)
             with atomic_path(tmp / "replicates" / "ard.csv") as p:
@@ -437,10 +451,11 @@ def run_cmd(
         help="Virtual trials to run; the first is reported in "
         "full, the others add the primary and key secondary ARD rows.",
     ),
+    n: int | None = typer.Option(None, "--n", help="Number of subjects (default: the design's n_total)."),
 ) -> None:
     """Simulate a virtual trial, derive ADaM, analyse it and write the TLFs and report.html."""
     t0 = time.perf_counter()
-    manifest = run_scenario(scenario, out, seed, n_replicates)
+    manifest = run_scenario(scenario, out, seed, n_replicates, n=n)
     console = Console(width=None if sys.stdout.isatty() else 132)
     console.print(_summary_table(manifest["_ard"], manifest["_comparison"]))
     if not manifest.get("posterior_version"):
