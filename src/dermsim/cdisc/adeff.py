@@ -75,7 +75,7 @@ def compute_responder(paramcd: str, aval: np.ndarray, base: np.ndarray) -> np.nd
     aval = np.asarray(aval, dtype=float)
     base = np.asarray(base, dtype=float)
     chg = aval - base
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         pchg = np.where(base > 0, 100.0 * chg / np.where(base > 0, base, 1.0), np.nan)
     if paramcd == "IGATS":
         res = (aval <= 1) & (chg <= -2)
