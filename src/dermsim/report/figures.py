@@ -285,7 +285,10 @@ def plot_css_distribution(
         ax = fig.add_subplot()
         if arms:
             data = [np.log10(pos.loc[pos["arm"] == a, "css_nM"].to_numpy(float)) for a in arms]
-            parts = ax.violinplot(data, vert=False, showmedians=True, widths=0.8)
+            try:  # matplotlib >= 3.10 names it orientation; vert is deprecated there
+                parts = ax.violinplot(data, orientation="horizontal", showmedians=True, widths=0.8)
+            except TypeError:  # pragma: no cover - matplotlib < 3.10
+                parts = ax.violinplot(data, vert=False, showmedians=True, widths=0.8)
             for i, body in enumerate(parts["bodies"]):
                 body.set_facecolor(ARM_COLOURS[(i + 1) % len(ARM_COLOURS)])
                 body.set_alpha(0.45)

@@ -246,6 +246,7 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
             )
         else:
             rows += _split_rows(ard, item, base, columns, control, layout.total)
+    rows = _prune(rows)
     return TableData(
         name=layout.name,
         number=layout.number,
@@ -259,6 +260,20 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
         source=source,
         meta={"analysis_ids": sorted(ids), "control": control},
     )
+
+
+def _prune(rows: list[BodyRow]) -> list[BodyRow]:
+    """Drop lines the ARD has nothing for (a variable the plan did not summarise), then headings
+    left without lines under them: a layout can declare more than one plan delivers."""
+    kept = [r for r in rows if r.heading or any(r.cells)]
+    out: list[BodyRow] = []
+    for i, r in enumerate(kept):
+        if r.heading:
+            nxt = next((x for x in kept[i + 1:] if not x.heading or x.indent <= r.indent), None)
+            if nxt is None or nxt.heading:
+                continue
+        out.append(r)
+    return out
 
 
 def _all_rows(items: Sequence[object]) -> list[Row]:
