@@ -9,6 +9,7 @@ simulate; CVODE rtol 1e-10). Ratios are engine patient-days/s over each row's pa
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 
@@ -60,14 +61,15 @@ def main():
     reg = Regimen(strength_pct=1.5)
     rows = []
     rss0 = _peak_rss_mib()
-    t0 = time.perf_counter()
+    load = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
     record = ["easi_mean", "cp_nM"]
     eng2 = simulate_patients(pop, reg, DAYS, SEED, workers=2, chunk_size=12_500, record=record)
-    t_eng2 = time.perf_counter() - t0
+    t_eng2, c_eng2 = time.perf_counter() - t0, time.process_time() - c0
     rss_eng = _peak_rss_mib()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     eng1 = simulate_patients(pop, reg, DAYS, SEED, workers=1, chunk_size=12_500, record=record)
-    t_eng1 = time.perf_counter() - t0
+    t_eng1, c_eng1 = time.perf_counter() - t0, time.process_time() - c0
     assert np.array_equal(eng1["easi_mean"], eng2["easi_mean"])  # threads never change the numbers
     rate_eng = N * DAYS / t_eng2
 
@@ -96,11 +98,13 @@ def main():
         return float(np.max(np.abs(easi - ref["easi_mean"])))
 
     cp_rel = float(np.max(np.abs(eng2["cp_nM"][base, 1:] - ref["cp_nM"][:, 1:]) / ref["cp_nM"][:, 1:]))
-    notes = f"peak RSS {rss_eng:.0f} MiB; plasma max rel. diff vs LSODA {cp_rel:.1e}; {pop_note}"
+    notes = (f"peak RSS {rss_eng:.0f} MiB; plasma max rel. diff vs LSODA {cp_rel:.1e}; {pop_note}; "
+             f"1-min load average at start {load:.1f} on {os.cpu_count()} CPUs")
     for label, n, secs, d, note in [
         ("dermsim engine, NumPy, 2 threads (draw + steady state + 8 wk)", N, t_eng2,
-         diff(eng2["easi_mean"][base]), notes),
-        ("dermsim engine, NumPy, 1 thread", N, t_eng1, diff(eng1["easi_mean"][base]), ""),
+         diff(eng2["easi_mean"][base]), notes + f"; CPU {c_eng2:.1f} s"),
+        ("dermsim engine, NumPy, 1 thread", N, t_eng1, diff(eng1["easi_mean"][base]),
+         f"CPU {c_eng1:.1f} s = {N * DAYS / c_eng1:.0f} patient-days per CPU-second"),
         ("scipy solve_ivp LSODA rtol 1e-9, per patient", N_BASE, t_ref, 0.0, "accuracy reference"),
         ("libRoadRunner, exported SBML, per patient: simulate only", N_BASE, t_rr_sim, diff(rr_easi),
          "CVODE rtol 1e-10"),
