@@ -29,8 +29,8 @@ CALIBRATION_POPULATION = "true-ad1"  # pooled TRuE-AD1/2 baseline (true-ad2.toml
 @dataclass(frozen=True)
 class CalibrationConfig:
     """Size of a calibration run (the shipped run: 1,500 virtual patients per arm, 100 particles,
-    200 proposals x 6 generations = 1,200 candidates: about 9 CPU-minutes, 30-35 min of wall time on
-    the shared 2-core machine)."""
+    200 prior draws, then 10 generations of 50 replenished particles x 2 MCMC moves: at most 1,200
+    candidates, about 9 CPU-minutes, 20-35 min of wall time on the shared 2-core machine)."""
 
     n_vp: int = 1500
     smc: SMCConfig = field(default_factory=SMCConfig)
@@ -73,7 +73,8 @@ def calibrate(seed: int, *, targets_path: str | Path | None = None, config: Cali
         "calibration": config.to_dict(),
         "targets": targets.to_dict()["targets"],
         "stat_names": list(STAT_NAMES),
-        "smc": {"generations_done": state.generation + 1, "epsilons": state.epsilons, "ess": state.ess},
+        "smc": {"generations_done": state.generation + 1, "epsilons": state.epsilons, "ess": state.ess,
+                "acceptance": state.acceptance, "distinct": state.distinct},
         "distances": rnd(state.distances),
         "stats": rnd(state.stats),
         "archive": {"z": rnd(state.all_z), "stats": rnd(state.all_stats),

@@ -13,6 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -50,14 +51,15 @@ def calibrate_cmd(
         checkpoint.unlink()
     command = "dermsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] \
         else f"dermsim calibrate --seed {seed}"
-    total = smc.n_generations * smc.n_proposals
+    starts = np.cumsum([0] + [smc.evaluations(g) for g in range(smc.n_generations)])
+    total = int(starts[-1])
     with Progress(TextColumn("calibrating"), BarColumn(), TextColumn("{task.description}"),
                   TimeElapsedColumn(), transient=False) as bar:
         task = bar.add_task("", total=total)
 
         def progress(gen: int, done: int) -> None:
-            bar.update(task, completed=gen * smc.n_proposals + done,
-                       description=f"generation {gen + 1}/{smc.n_generations}, {done}/{smc.n_proposals}")
+            bar.update(task, completed=int(starts[gen]) + done,
+                       description=f"generation {gen + 1}/{smc.n_generations}, {done}/{smc.evaluations(gen)}")
 
         post = calibrate(seed, targets_path=targets, config=config, checkpoint=checkpoint, resume=resume,
                          progress=progress, command=command)

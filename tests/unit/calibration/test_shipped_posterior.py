@@ -61,7 +61,7 @@ def test_generation_zero_proposals_are_reproduced_from_the_seed(post):
                                if k in ("n_vp", "population")},
                             smc=SMCConfig(**{k: v for k, v in post.meta["calibration"].items()
                                              if k in ("n_particles", "n_proposals", "n_generations",
-                                                      "olcm_quantile")}))
+                                                      "keep_fraction", "mcmc_steps")}))
     z0 = post.prior.sample(cfg.smc.n_proposals, child_generator(np.random.SeedSequence(post.seed), 0))
     arch = np.asarray(post.meta["archive"]["z"])[: cfg.smc.n_proposals]
     np.testing.assert_allclose(z0, arch, atol=1e-6)

@@ -38,7 +38,7 @@ def _toy_evaluate(prior: Prior):
 def test_smc_recovers_known_parameters():
     prior = _toy_prior()
     state = run_abc_smc(prior, _toy_evaluate(prior), SMCConfig(n_particles=100, n_proposals=300,
-                                                               n_generations=6), seed=4)
+                                                               n_generations=10), seed=4)
     x = prior.to_natural(state.particles)
     mean = state.weights @ x
     np.testing.assert_allclose(mean, TRUE, rtol=0.1)
@@ -46,7 +46,7 @@ def test_smc_recovers_known_parameters():
     # posterior SD near the sampling SE of the summaries (0.05 for a, about 0.023 for b)
     sd = np.sqrt(state.weights @ (x - mean) ** 2)
     assert sd[0] < 0.12 and sd[1] < 0.06
-    assert all(1 < e <= 100 for e in state.ess)
+    assert state.distinct[-1] > 50  # replenishment keeps the population diverse
 
 
 def test_resumed_run_equals_uninterrupted_run(tmp_path):
