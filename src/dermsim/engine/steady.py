@@ -32,19 +32,38 @@ def _jacobian(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y: np.ndarray
 def solve_steady_state(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y0: np.ndarray, *,
                        lower: np.ndarray | None = None, upper: np.ndarray | None = None,
                        rtol: float = 1e-10, dt0: float = 0.05, dt_max: float = 1e12,
-                       max_iter: int = 200, growth: float = 4.0) -> np.ndarray:
+                       max_iter: int = 200, growth: float = 4.0, retries: int = 2) -> np.ndarray:
     """Steady state y with rhs(y, idx) = 0, batched over patients (columns of ``y0``).
 
     ``rhs(y, idx)`` gets the states of the patients ``idx`` (a subset once some have converged).
     Convergence: |rhs_i| <= rtol * (|y_i| + 1e-8) * rate scale for every state, measured as the
-    relative change an implicit step of length 1 would make. Raises SolverError if patients remain
-    unconverged after ``max_iter`` iterations.
+    relative change an implicit step of length 1 would make. Patients left unconverged after
+    ``max_iter`` iterations start again from ``y0`` with a 10x smaller first step and slower
+    growth (``retries`` times), closer to the integration path; SolverError if any remain.
     """
+    y, left = _ptc(rhs, y0, np.arange(y0.shape[1]), lower, upper, rtol, dt0, dt_max, max_iter, growth)
+    for _ in range(retries):
+        if left.size == 0:
+            break
+        dt0, growth = dt0 / 10.0, max(1.5, growth / 2.0)
+        def rhs_left(v: np.ndarray, i: np.ndarray, left: np.ndarray = left) -> np.ndarray:
+            return rhs(v, left[i])
+        y_left, left_sub = _ptc(rhs_left, y0[:, left], np.arange(left.size), lower, upper, rtol, dt0,
+                                dt_max, 2 * max_iter, growth)
+        y[:, left] = y_left
+        left = left[left_sub]
+    if left.size:
+        raise SolverError(f"steady state did not converge for {left.size} of {y0.shape[1]} patients "
+                          f"after {retries + 1} attempts.")
+    return y
+
+
+def _ptc(rhs, y0, active, lower, upper, rtol, dt0, dt_max, max_iter, growth) -> tuple[np.ndarray, np.ndarray]:
+    """One pseudo-transient continuation run; returns (states, indices still unconverged)."""
     y = np.array(y0, dtype=float, copy=True)
     k, n = y.shape
     lo = np.full((k, 1), -np.inf) if lower is None else np.asarray(lower, float).reshape(k, 1)
     hi = np.full((k, 1), np.inf) if upper is None else np.asarray(upper, float).reshape(k, 1)
-    active = np.arange(n)
     dt = np.full(n, dt0)
     scale = np.abs(y) + 1e-8
     fprev = None
@@ -81,6 +100,5 @@ def solve_steady_state(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y0: 
         fprev = fnorm[keep]
         active = active[keep]
         if active.size == 0:
-            return y
-    raise SolverError(f"steady state did not converge for {active.size} of {n} patients "
-                      f"after {max_iter} iterations.")
+            break
+    return y, active

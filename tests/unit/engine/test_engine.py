@@ -84,3 +84,15 @@ def test_block_streams_do_not_depend_on_chunking():
 def test_chunks_reject_zero_patients():
     with pytest.raises(InvalidInputError, match="n must be an integer >= 1"):
         list(iter_chunks(0, 10))
+
+
+def test_steady_state_reports_unconverged_patients():
+    from dermsim.errors import SolverError
+
+    def rhs(y, idx):
+        return 1.0 - y
+    with pytest.raises(SolverError, match="did not converge for 2 of 2 patients after 1 attempts"):
+        solve_steady_state(rhs, np.full((1, 2), 5.0), max_iter=2, retries=0)
+    with pytest.raises(SolverError, match="after 3 attempts"):
+        solve_steady_state(rhs, np.full((1, 2), 5.0), max_iter=2, retries=2)
+    np.testing.assert_allclose(solve_steady_state(rhs, np.full((1, 2), 5.0)), 1.0, rtol=1e-9)
