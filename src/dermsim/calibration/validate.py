@@ -257,7 +257,9 @@ def _pct(x: float) -> str:
 
 
 def _summary(post: Posterior, rows: list[dict], prereg_path: str | Path, git_state: dict | None) -> str:
-    lines = [f"# dermsim validation ladder (posterior {post.version}, ESS {post.ess:.0f})", ""]
+    distinct = post.meta.get("smc", {}).get("distinct", [post.n])[-1]
+    lines = [f"# dermsim validation ladder (posterior {post.version}, {post.n} particles, {distinct} distinct)",
+             ""]
     if git_state is not None:
         lines += [f"Pre-registration {Path(prereg_path).name} as committed in {git_state['commit']} "
                   "(unchanged).", ""]
