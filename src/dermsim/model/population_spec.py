@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim._spec import Frozen, Spec
+from dermsim.errors import InvalidInputError
 
 KNOWN_TRIALS: tuple[str, ...] = ("true-ad1", "true-ad2", "true-ad3")
 SPEC_DIR = Path(__file__).parent / "data" / "populations"
 SpecStatus = Literal["C", "D", "U", "A"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_Frozen = Frozen
 
 
 class Cited(_Frozen):
@@ -199,8 +198,11 @@ class Lesions(Cited):
     concentration: Annotated[float, Field(gt=0)]
 
 
-class PopulationSpec(_Frozen):
+class PopulationSpec(Spec):
     """Baseline targets of one trial population (see the module docstring for status codes)."""
+
+    spec_kind: ClassVar[str] = "population spec"
+
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     trial: str
@@ -235,39 +237,6 @@ class PopulationSpec(_Frozen):
         if (el.iga == [2] and p3 > 0) or (el.iga == [3] and p3 < 100):
             raise ValueError(f"severity.iga3_pct ({p3:g}) contradicts eligibility.iga {el.iga}")
         return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], *, file: str = "<dict>") -> PopulationSpec:
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "<top>"
-            msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split()).rstrip(".")
-            raise DataValidationError(f"population spec {file}: field {where}: {msg}.") from exc
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> PopulationSpec:
-        p = Path(path)
-        try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise DataValidationError(f"population spec {p.name}: not found at {p}.") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise DataValidationError(f"population spec {p.name}: not valid TOML: "
-                                      f"{' '.join(str(exc).split())}.") from exc
-        return cls.from_dict(raw, file=p.name)
-
-    def replace(self, **changes: Any) -> PopulationSpec:
-        """A validated copy with top-level fields changed."""
-        return PopulationSpec.from_dict({**self.to_dict(), **{
-            k: v.model_dump(mode="json", exclude_none=True) if isinstance(v, BaseModel) else v
-            for k, v in changes.items()}},
-            file=f"{self.name} (replace)")
-
 
 def builtin_populations() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in SPEC_DIR.glob("*.toml")))

@@ -17,12 +17,11 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import math
-import tomllib
-from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from dermsim._spec import Frozen, Spec
 from dermsim.errors import DataValidationError
 
 SpecStatus = Literal["C", "D", "U", "A"]
@@ -53,8 +52,7 @@ RACE_TERMS: tuple[str, ...] = (
 )
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_Frozen = Frozen
 
 
 class Arm(_Frozen):
@@ -327,8 +325,11 @@ class Extension(_Frozen):
     source: str = ""
 
 
-class TrialDesign(_Frozen):
+class TrialDesign(Spec):
     """A virtual randomized trial (see the module docstring and the example TOML)."""
+
+    spec_kind: ClassVar[str] = "trial design"
+
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
     studyid: Annotated[str, Field(pattern=r"^[A-Z0-9-]{1,20}$")]
@@ -431,52 +432,3 @@ class TrialDesign(_Frozen):
     def study_days(self) -> int:
         """Last study day of the design (the extension end if there is one)."""
         return self.schedule.study_end_day
-
-    # ---- dict / TOML -------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], *, file: str = "<dict>") -> TrialDesign:
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"]) or "<top>"
-            msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split()).rstrip(".")
-            raise DataValidationError(f"trial design {file}: field {where}: {msg}.") from exc
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> TrialDesign:
-        p = Path(path)
-        try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise DataValidationError(f"trial design {p.name}: not found at {p}.") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise DataValidationError(
-                f"trial design {p.name}: not valid TOML: {' '.join(str(exc).split())}."
-            ) from exc
-        return cls.from_dict(raw, file=p.name)
-
-    def replace(self, **changes: Any) -> TrialDesign:
-        """A validated copy with top-level fields changed."""
-        return TrialDesign.from_dict(
-            {
-                **self.to_dict(),
-                **{
-                    k: (
-                        v.model_dump(mode="json", exclude_none=True)
-                        if isinstance(v, BaseModel)
-                        else [
-                            x.model_dump(mode="json", exclude_none=True) if isinstance(x, BaseModel) else x
-                            for x in v
-                        ]
-                        if isinstance(v, list)
-                        else v
-                    )
-                    for k, v in changes.items()
-                },
-            },
-            file=f"{self.id} (replace)",
-        )
