@@ -335,7 +335,7 @@ def run_scenario(
 
         t0 = time.perf_counter()
         bar.start_task(tasks["simulate"])
-        bar.update(tasks["simulate"], description=f"simulate {design.id} (N={design.n_total})")
+        bar.update(tasks["simulate"], description=f"simulate {design.id} (N={n or design.n_total})")
         recorder = _ExposureRecorder(params)
         study = simulate_trial(design, seed, n=n, trajectory_provider=recorder)
         stage("simulate", f"{study.n_subjects} subjects", t0)
