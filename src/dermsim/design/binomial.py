@@ -6,7 +6,7 @@ agreement of simulated and analytic power checks the replicate machinery, the te
 summaries together (the simulated test is the MH chi-square, (N-1)/N times the pooled one: at
 N >= 200 its power differs from the pooled test's by well under 0.1 point). The analytic side is
 the normal approximation of the two-sided pooled-variance
-test of two proportions, which is what R ``rpact::getPowerRates(normalApproximation = TRUE)``
+test of two proportions, which is what R ``rpact::getPowerRates(groups = 2, sided = 2)``
 computes for a fixed design (reference numbers in ``tests/reference/r/design_power_rates.R``).
 """
 

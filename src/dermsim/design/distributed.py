@@ -14,7 +14,6 @@ seen to slow stacked solves more than fivefold on a 2-core machine.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -83,11 +82,19 @@ def open_executor(
             client.close()
         return
     n = check_int("workers", workers, minimum=1)  # type: ignore[arg-type]
-    # BLAS/OpenMP pools in worker processes: one thread each (set before the workers start)
-    env = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    import dask
+
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in workers, which turns off glibc's adaptive
+    # mmap threshold: every temporary array above 128 KiB is then mmapped and unmapped, page
+    # faults included, and this many-small-arrays integrator ran 2-3x slower in a worker than in
+    # the parent (measured). Workers keep glibc's defaults; BLAS/OpenMP pools stay at one thread.
+    environ = {
+        k: v
+        for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+        if not k.startswith("MALLOC_")
+    }
+    environ.update({"OMP_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1, "MKL_NUM_THREADS": 1})
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
@@ -95,12 +102,6 @@ def open_executor(
             dashboard_address=":0" if dashboard else None,
             silence_logs=40,
         )
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     client = Client(cluster)
     try:
         yield _run_dask(client, n)

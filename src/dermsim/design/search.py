@@ -122,7 +122,9 @@ def estimate_sample_size(
     n_star = fit.solve_n(target_power)
     draws = np.random.default_rng(0).multivariate_normal([fit.a, fit.b], fit.cov, size=2000)
     sols = np.array([fit.solve_n(target_power, a, b) for a, b in draws])
-    lo, hi = (float(np.quantile(sols, 0.025)), float(np.quantile(sols, 0.975)))
+    # order statistics, not np.quantile: a draw with a flat curve (b <= 0) solves to +inf
+    srt = np.sort(sols)
+    lo, hi = float(srt[int(0.025 * srt.size)]), float(srt[int(np.ceil(0.975 * srt.size)) - 1])
     step = _ratio_sum(scenario, base)
     n_req = int(np.ceil(n_star / step) * step) if np.isfinite(n_star) else -1
     grid = pd.DataFrame(

@@ -289,6 +289,13 @@ def analyse_block(bc: BlockCounts) -> dict[str, np.ndarray]:
     for i, h in enumerate(bc.hypotheses):
         x, n = bc.counts[h.endpoint]
         t, c = bc.arm_ids.index(h.treatment), bc.arm_ids.index(h.control)
+        # a small trial can leave an arm without evaluable patients (e.g. NRS4 in children under
+        # 6): that replicate gets no estimate and no rejection instead of stopping the run
+        empty = (n[:, :, t].sum(axis=1) == 0) | (n[:, :, c].sum(axis=1) == 0)
+        if empty.any():
+            x, n = x.copy(), n.copy()
+            x[empty] = 0.0
+            n[empty] = 1.0
         if bc.stratified:
             est = compute_batched_common_risk_difference(x, n, treatment=t, control=c, method="mh_sato")
         else:
@@ -297,7 +304,18 @@ def analyse_block(bc: BlockCounts) -> dict[str, np.ndarray]:
             p = test_batched_cmh(x, n, arms=[t, c]).p_value
             pt = compute_batched_proportion(x, n, arm=t).estimate
             pc = compute_batched_proportion(x, n, arm=c).estimate
-        p = np.where(np.isfinite(p), p, 1.0)  # no test possible (no events at all): not rejected
+        if empty.any():
+            est = dataclasses.replace(
+                est,
+                **{
+                    k: np.where(empty, np.nan, getattr(est, k))
+                    for k in ("estimate", "se", "ci_lower", "ci_upper")
+                },
+            )
+            p = np.where(empty, np.nan, p)
+            pt = np.where(empty, np.nan, pt)
+            pc = np.where(empty, np.nan, pc)
+            n = bc.counts[h.endpoint][1]
         cols["estimate"].append(est.estimate)
         cols["se"].append(est.se)
         cols["ci_lower"].append(est.ci_lower)
@@ -308,7 +326,8 @@ def analyse_block(bc: BlockCounts) -> dict[str, np.ndarray]:
         cols["n_treatment"].append(n[:, :, t].sum(axis=1))
         cols["n_control"].append(n[:, :, c].sum(axis=1))
         # two-sided test, success only in favour of the treatment
-        cols["reject"].append((p < bc.alpha) & (est.estimate > 0))
+        # no test possible (empty arm, or no events at all): p stays NaN and nothing is rejected
+        cols["reject"].append((np.nan_to_num(p, nan=1.0) < bc.alpha) & (np.nan_to_num(est.estimate) > 0))
         cols["truth"].append(np.full(p.shape, bc.truth.get(i, np.nan)))
     out = {k: np.stack(v, axis=1) for k, v in cols.items()}
     # fixed sequence: hypothesis k succeeds when it and every earlier one are rejected
@@ -358,7 +377,7 @@ def simulate_chunk(
     *,
     replicate_block: int = DEFAULT_REPLICATE_BLOCK,
     posterior: Any = None,
-    chunk_patients: int = 16_384,
+    chunk_patients: int = 32_768,
 ) -> pd.DataFrame:
     """Per-replicate results of replicates [start, stop) of ``design`` (the unit of work of a worker).
 
@@ -430,6 +449,7 @@ def simulate_operating_characteristics(
     replicate_block: int = DEFAULT_REPLICATE_BLOCK,
     posterior: Any = None,
     resume: bool = False,
+    chunk_patients: int = 32_768,
 ) -> OCRun:
     """Simulate ``n_replicates`` trials of every design and analyse them (module docstring).
 
@@ -441,6 +461,7 @@ def simulate_operating_characteristics(
     ``parameter_set``, e.g. :func:`dermsim.calibration.posterior.default_posterior`), one draw per
     replicate block; None uses the model's default (prior) parameters.
     ``progress(done, total)`` is called after each chunk with replicate counts over all designs.
+    ``chunk_patients``: patients per model integration chunk (memory bound; no effect on results).
     """
     from dermsim.design.distributed import open_executor
     from dermsim.design.storage import ResultStore
@@ -500,7 +521,11 @@ def simulate_operating_characteristics(
                 (
                     simulate_chunk,
                     (scen, d, seq, a, b),
-                    {"replicate_block": replicate_block, "posterior": posterior},
+                    {
+                        "replicate_block": replicate_block,
+                        "posterior": posterior,
+                        "chunk_patients": chunk_patients,
+                    },
                 )
                 for d, a, b in tasks
             ]

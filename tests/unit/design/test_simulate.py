@@ -125,3 +125,16 @@ def test_analyse_block_by_hand() -> None:
     assert out["reject"].tolist() == [[True, False], [False, True]]
     # replicate 1 rejects H2 but not H1: no success under the fixed sequence
     assert out["success"].tolist() == [[True, False], [False, False]]
+
+
+def test_an_empty_arm_gives_no_estimate_and_no_rejection() -> None:
+    x = np.array([[[3.0, 0.0]], [[9.0, 1.0]]])
+    n = np.array([[[5.0, 0.0]], [[10.0, 10.0]]])
+    hyps = (Hypothesis(endpoint="nrs4", treatment="t", control="c"),)
+    out = analyse_block(
+        BlockCounts({"nrs4": (x, n)}, ("t", "c"), hyps, stratified=False, alpha=0.05, truth={}, param_draw=-1)
+    )
+    assert np.isnan(out["estimate"][0, 0]) and np.isnan(out["p_value"][0, 0]) and not out["reject"][0, 0]
+    assert out["n_control"][0, 0] == 0 and out["n_treatment"][0, 0] == 5
+    np.testing.assert_allclose(out["estimate"][1, 0], 0.8, atol=1e-12)
+    assert out["reject"][1, 0]
