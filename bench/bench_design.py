@@ -66,7 +66,8 @@ for i in range({n}):
     seq = child_sequence({seed}, 99, i)
     pop = sample_population("true-ad3", 330, child_sequence(seq, 0))
     stratum, _ = compute_strata(design.stratification.factors, {{"iga0": pop.iga0, "age_y": pop.age_y}})
-    arm = sample_block_allocation(stratum, design.ratio, design.stratification.block_size, child_sequence(seq, 1))
+    arm = sample_block_allocation(stratum, design.ratio, design.stratification.block_size,
+                                  child_sequence(seq, 1))
     frames = []
     for a, spec in enumerate(arms):
         idx = np.flatnonzero(arm == a)
@@ -83,8 +84,8 @@ for i in range({n}):
             sub = df[df["arm"].isin([trt, "vehicle"]) & df[ep].notna()]
             tables = []
             for _, g in sub.groupby("stratum"):
-                t = pd.crosstab(g["arm"] == trt, g[ep] == 1).reindex(index=[True, False], columns=[True, False],
-                                                                     fill_value=0)
+                t = pd.crosstab(g["arm"] == trt, g[ep] == 1).reindex(
+                    index=[True, False], columns=[True, False], fill_value=0)
                 tables.append(t.to_numpy())
             p = StratifiedTable(tables).test_null_odds(correction=False).pvalue
             x1 = int(sub.loc[sub["arm"] == trt, ep].sum()); n1 = int((sub["arm"] == trt).sum())
@@ -115,7 +116,8 @@ out = {{"chunk_s": chunk_s, "commit_s": commit_s}}
 for w in (1, 2):
     t0 = time.perf_counter()
     run = simulate_operating_characteristics("true-ad3", [d], {n}, {seed}, replicate_block=block,
-                                             chunk_size=block, workers=w, store=sys.argv[1] + f"/w{{w}}.duckdb")
+                                             chunk_size=block, workers=w,
+                                             store=sys.argv[1] + f"/w{{w}}.duckdb")
     out[f"w{{w}}_s"] = time.perf_counter() - t0
     out[f"w{{w}}_rows"] = len(run.results)
     out[f"w{{w}}_psuccess"] = float(run.results.query("hypothesis == 0")["success"].mean())
