@@ -258,8 +258,8 @@ def _pct(x: float) -> str:
 
 def _summary(post: Posterior, rows: list[dict], prereg_path: str | Path, git_state: dict | None) -> str:
     distinct = post.meta.get("smc", {}).get("distinct", [post.n])[-1]
-    lines = [f"# dermsim validation ladder (posterior {post.version}, {post.n} particles, {distinct} distinct)",
-             ""]
+    lines = [f"# dermsim validation ladder (posterior {post.version}, {post.n} particles, "
+             f"{distinct} distinct)", ""]
     if git_state is not None:
         lines += [f"Pre-registration {Path(prereg_path).name} as committed in {git_state['commit']} "
                   "(unchanged).", ""]
