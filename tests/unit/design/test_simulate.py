@@ -138,3 +138,35 @@ def test_an_empty_arm_gives_no_estimate_and_no_rejection() -> None:
     assert out["n_control"][0, 0] == 0 and out["n_treatment"][0, 0] == 5
     np.testing.assert_allclose(out["estimate"][1, 0], 0.8, atol=1e-12)
     assert out["reject"][1, 0]
+
+
+class _FakePosterior:
+    """Two 'draws', both the default parameters: checks the per-block bookkeeping, not the model."""
+
+    version = "fake-1"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def sample_indices(self, n: int, seed: object) -> np.ndarray:
+        from dermsim._rng import as_generator
+
+        return as_generator(seed).integers(0, 2, size=n)
+
+    def parameter_set(self, index: int):
+        from dermsim.model.parameters import default_parameters
+
+        self.calls.append(int(index))
+        return default_parameters()
+
+
+def test_posterior_draw_per_block_is_recorded_and_chunk_free() -> None:
+    post = _FakePosterior()
+    a = simulate_operating_characteristics("true-ad3", [SMALL_B], 6, 4, replicate_block=2, chunk_size=2,
+                                           posterior=post).results
+    b = simulate_operating_characteristics("true-ad3", [SMALL_B], 6, 4, replicate_block=2, chunk_size=5,
+                                           posterior=_FakePosterior()).results
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a["param_draw"]) <= {0, 1} and len(post.calls) == 3
+    # one draw per replicate block: both replicates of a block share it
+    assert (a.groupby(a["replicate"] // 2)["param_draw"].nunique() == 1).all()
