@@ -167,6 +167,10 @@ def _write_outputs(
         "replicate block": run.replicate_block,
         "model parameters": run.parameters,
         "dermsim": run.version,
+        "analysis": "CMH test over the design's strata; MH-Sato risk difference (Wald when unstratified); "
+        "dropouts before the primary visit are non-responders; success = fixed-sequence rejections in "
+        "favour of the treatment",
+        "conduct": "one adherence per arm (the scenario's mean); constant weekly dropout hazard",
         "wall time (s)": f"{seconds:.1f}",
     }
     s = summary.assign(
