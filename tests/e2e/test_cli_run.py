@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dermsim.cli import main
@@ -126,3 +127,36 @@ def test_bad_input_one_line_exit_2(
     for w in words:
         assert w in err[-1], err
     assert not (out / "report.html").exists()
+
+
+@pytest.mark.slow
+def test_replicates_add_a_summary_over_trials(run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reps"
+    assert main(["run", "true-ad3", *SMALL, "--n-replicates", "3", "--out", str(out)]) == 0
+    # replicate 0 is the reported trial: the same seed gives the same main ARD as a single run
+    assert (out / "ard.csv").read_bytes() == (run_dir / "ard.csv").read_bytes()
+    reps = pd.read_csv(out / "replicates" / "ard.csv")
+    assert set(reps["replicate"]) == {1, 2}
+    summary = read_ard(out / "replicates" / "summary" / "ard.csv")
+    n = summary[(summary["stat_name"] == "n") & (summary["variable"] == "rate_pct")]
+    assert len(n) == 9 and (n["stat_value"] == 3).all()
+    # the median response rate of an arm is the middle of its three trials' rates
+    main_rate = read_ard(out / "ard.csv")
+    own = main_rate[
+        (main_rate["analysis_id"] == "iga-ts-w8")
+        & (main_rate["comparator"] == "")
+        & (main_rate["stat_name"] == "estimate")
+    ].set_index("group_level")["stat_value"]
+    r = reps[
+        (reps["analysis_id"] == "iga-ts-w8") & (reps["comparator"].isna()) & (reps["stat_name"] == "estimate")
+    ]
+    arm = own.index[0]
+    rates = sorted([100 * own[arm], *(100 * r.loc[r["group_level"] == arm, "stat_value"])])
+    med = summary[
+        (summary["parameter"] == "IGATS")
+        & (summary["variable"] == "rate_pct")
+        & (summary["group_level"] == arm)
+        & (summary["stat_name"] == "median")
+    ]["stat_value"]
+    assert float(med.iloc[0]) == pytest.approx(rates[1], rel=1e-12)
+    assert (out / "tlf" / "t14-2-8-replicates.rtf").is_file()

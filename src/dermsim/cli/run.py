@@ -239,6 +239,7 @@ def _data_links(root: Path, report_dir: Path) -> tuple[tuple[str, str], ...]:
         (MANIFEST, "Run manifest"),
         (EXPOSURE, "Model exposure (Css per virtual patient)"),
         ("replicates/ard.csv", "ARD of the replicate trials"),
+        ("replicates/summary/ard.csv", "ARD summary over the replicate trials"),
     ):
         if (root / name).is_file():
             links.append((label, href(root / name)))
@@ -281,6 +282,48 @@ def _replicates(
         parts.append(ard)
         advance()
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _replicate_summary(ard: pd.DataFrame, rep: pd.DataFrame) -> pd.DataFrame:
+    """ARD rows (analysis ``replicates-w8``) summarising each arm's response rate, the difference vs
+    the control and the share of trials with p < 0.05 over all R trials (the reported one is
+    replicate 0); the statistics are :func:`dermsim.analysis.descriptive.estimate_summary_by_group`."""
+    from dermsim.analysis.ard import ArdContext, frame_from_rows, make_rows, validate_ard
+    from dermsim.analysis.descriptive import estimate_summary_by_group
+
+    both = pd.concat([ard.assign(replicate=0), rep], ignore_index=True)
+    rows: list[dict[str, object]] = []
+    for aid in _REPLICATE_ANALYSES:
+        part = both[both["analysis_id"] == aid]
+        if part.empty:
+            continue
+        first = part.iloc[0]
+        ctx = ArdContext(
+            "replicates-w8",
+            str(first["dataset"]),
+            str(first["population"]),
+            str(first["parameter"]),
+            "",
+            str(first["group"]),
+            "replicate_summary",
+        )
+        own = part[(part["comparator"] == "") & (part["stat_name"] == "estimate")]
+        arms = list(dict.fromkeys(own["group_level"]))
+        for s in estimate_summary_by_group(100 * own["stat_value"], own["group_level"], group_levels=arms):
+            rows += make_rows(ctx, dict(s.to_ard_rows()), variable="rate_pct", group_level=s.group_level)
+        vs = part[part["comparator"] != ""]
+        control = str(vs["comparator"].iloc[0]) if len(vs) else ""
+        for var, values in (
+            ("diff_pct", 100 * vs.loc[vs["stat_name"] == "estimate", "stat_value"]),
+            ("p_lt_005_pct", 100 * (vs.loc[vs["stat_name"] == "p_value", "stat_value"] < 0.05)),
+        ):
+            groups = vs.loc[values.index, "group_level"]
+            levels = [a for a in arms if a in set(groups)]
+            for s in estimate_summary_by_group(values.astype(float), groups, group_levels=levels):
+                rows += make_rows(
+                    ctx, dict(s.to_ard_rows()), variable=var, group_level=s.group_level, comparator=control
+                )
+    return validate_ard(frame_from_rows(rows))
 
 
 def run_scenario(
@@ -368,6 +411,7 @@ def run_scenario(
             (tmp / "replicates").mkdir(exist_ok=True)
             with atomic_path(tmp / "replicates" / "ard.csv") as p:
                 rep.to_csv(p, index=False, float_format="%.17g")
+            write_ard(_replicate_summary(ard, rep), tmp / "replicates" / "summary", tables=False)
             stage("replicates", f"{n_replicates - 1} more trials", t0)
 
         manifest = {
@@ -390,7 +434,7 @@ def run_scenario(
         bar.start_task(tasks["report"])
         bar.update(tasks["report"], description="report (RTF, figures, HTML)")
         ctx = _context(manifest, ard, exposure, tmp)
-        paths = render_report(ard, tmp, ctx)
+        paths = render_report(_report_ard(ard, tmp), tmp, ctx)
         stage(
             "report",
             f"{sum(k.startswith('rtf:') for k in paths)} tables, "
@@ -468,6 +512,14 @@ def run_cmd(
     )
 
 
+def _report_ard(ard: pd.DataFrame, folder: Path | None) -> pd.DataFrame:
+    """The ARD the report renders: the trial's, plus the replicate summary when the run has one."""
+    from dermsim.io.ard import read_ard
+
+    path = folder / "replicates" / "summary" / "ard.csv" if folder is not None else None
+    return pd.concat([ard, read_ard(path)], ignore_index=True) if path is not None and path.is_file() else ard
+
+
 def _read_run(source: Path) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame | None, Path | None]:
     from dermsim.io.ard import read_ard
 
@@ -503,7 +555,7 @@ def report_cmd(
         model=model and bool(manifest.get("scenario")),
         data_dir=run_dir if run_dir is not None else source.parent,
     )
-    paths = _render(ard, out, ctx)
+    paths = _render(_report_ard(ard, run_dir), out, ctx)
     typer.echo(
         f"report: {paths['report']} ({sum(k.startswith('rtf:') for k in paths)} RTF tables, "
         f"{sum(k.startswith('png:') for k in paths)} figures)"

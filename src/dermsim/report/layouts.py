@@ -33,6 +33,7 @@ CELL_FORMATS: dict[str, tuple[str, ...]] = {
     "count": ("count",),
     "count_pct": ("count", "pct"),
     "events": ("n_events",),
+    "mean": ("mean",),
     "mean_sd": ("mean", "sd"),
     "median": ("median",),
     "q1_q3": ("q1", "q3"),
@@ -449,6 +450,49 @@ AD_LAYOUTS: tuple[TableLayout, ...] = (
         footnotes=(
             "A subject is counted once per system organ class and once per preferred term; "
             "MedDRA-like terms of the simulation.",
+        ),
+    ),
+)
+
+
+_REPLICATE_ROWS = (
+    Row("Virtual trials", "n", {"variable": "rate_pct"}, digits=0),
+    Row("Response rate, %: mean (SD)", "mean_sd", {"variable": "rate_pct"}),
+    Row("Response rate, %: median", "median", {"variable": "rate_pct"}),
+    Row("Response rate, %: min, max", "min_max", {"variable": "rate_pct"}, digits=2),
+    Row("Difference vs vehicle, %: median", "median", {"variable": "diff_pct"}, scope="vs_control"),
+    Row(
+        "Difference vs vehicle, %: min, max",
+        "min_max",
+        {"variable": "diff_pct"},
+        digits=2,
+        scope="vs_control",
+    ),
+    Row("Trials with p < 0.05 vs vehicle, %", "mean", {"variable": "p_lt_005_pct"}, scope="vs_control"),
+)
+
+AD_LAYOUTS = (
+    *AD_LAYOUTS,
+    TableLayout(
+        name="t14-2-8-replicates",
+        number="14.2.8",
+        title="Week 8 Endpoints over Replicate Virtual Trials",
+        analysis_id="replicates-w8",
+        items=(
+            Split(
+                "parameter",
+                _REPLICATE_ROWS,
+                labels={
+                    "IGATS": "IGA-TS at Week 8",
+                    "EASI75": "EASI-75 at Week 8",
+                    "NRS4": "Itch NRS4 at Week 8",
+                },
+            ),
+        ),
+        footnotes=(
+            "Each virtual trial is a new sample of patients, randomization, dropout and outcomes from "
+            "the same model; the reported trial is one of them. The share of trials with p < 0.05 "
+            "estimates the power of the design under the model.",
         ),
     ),
 )

@@ -121,6 +121,8 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
         return f"{num('mean')} ({num('sd', digits + 1)})"
     if fmt == "median":
         return num("median")
+    if fmt == "mean":
+        return num("mean")
     if fmt == "q1_q3":
         return f"{num('q1')}, {num('q3')}"
     if fmt == "min_max":
