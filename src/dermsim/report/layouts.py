@@ -283,11 +283,14 @@ AD_LAYOUTS: tuple[TableLayout, ...] = (
             *_categorical("RACE", "Race, n (%)"),
             *_categorical("STRATAR", "Randomization stratum (baseline IGA / age group), n (%)"),
             *_categorical("IGABL", "Baseline IGA, n (%)", {"2": "2 (mild)", "3": "3 (moderate)"}),
-            *_continuous("EASIBL", "Baseline EASI"),
-            *_continuous("BSABL", "Baseline affected BSA (%)"),
-            *_continuous("NRSBL", "Baseline itch NRS (weekly mean, ages 6-11)"),
+            *_continuous("EASIBL", "Baseline EASI", digits=2),
+            *_continuous("BSABL", "Baseline affected BSA (%)", digits=2),
+            *_continuous("NRSBL", "Baseline itch NRS (weekly mean, ages 6-11)", digits=2),
         ),
-        footnotes=("SD: standard deviation; Q1, Q3: first and third quartiles (SAS QNTLDEF=5).",),
+        footnotes=(
+            "SD: standard deviation; Q1, Q3: first and third quartiles (SAS QNTLDEF=5). Min and max at the "
+            "precision of the data, mean, median and quartiles one decimal more, SD two more.",
+        ),
     ),
     TableLayout(
         name="t14-2-1-primary",
