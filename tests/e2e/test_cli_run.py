@@ -160,3 +160,47 @@ def test_replicates_add_a_summary_over_trials(run_dir: Path, tmp_path: Path) -> 
     ]["stat_value"]
     assert float(med.iloc[0]) == pytest.approx(rates[1], rel=1e-12)
     assert (out / "tlf" / "t14-2-8-replicates.rtf").is_file()
+
+
+def test_exposure_recorder_uses_the_run_parameters_and_skips_the_extension(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+
+    import dermsim.model.simulate as ms
+    from dermsim.cli.run import _ExposureRecorder
+    from dermsim.model.regimen import Regimen
+
+    seen: list[object] = []
+
+    from types import SimpleNamespace
+
+    def fake(population: object, regimen: Regimen, days: int, seed: object, **kw: object) -> SimpleNamespace:
+        seen.append(kw.get("params"))
+        return SimpleNamespace(baseline={"css_nM": np.array([10.0, 20.0])})
+
+    monkeypatch.setattr(ms, "simulate_patients", fake)
+    rec = _ExposureRecorder(params="posterior-median")
+    group = object()
+    rux = Regimen(strength_pct=1.5, name="Ruxolitinib cream 1.5% BID", adherence=0.9)
+    rec(group, rux, 56, 0)
+    rec(group, Regimen(strength_pct=0.75, name="Ruxolitinib cream 0.75% BID"), 300, 0)  # extension
+    rec(object(), Regimen(strength_pct=0.0, name="Vehicle cream BID"), 56, 0)
+    assert seen == ["posterior-median"] * 3
+    frame = rec.frame(["Vehicle cream BID", "Ruxolitinib cream 1.5% BID"])
+    assert list(frame["arm"]) == ["Vehicle cream BID"] * 2 + ["Ruxolitinib cream 1.5% BID"] * 2
+    assert list(frame["css_nM"]) == [10.0, 20.0, 10.0, 20.0]
+
+
+def test_missing_posterior_falls_back_to_model_defaults_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dermsim.calibration.posterior as cp
+    from dermsim.cli.run import _posterior
+    from dermsim.errors import InvalidInputError
+
+    def missing() -> None:
+        raise InvalidInputError("posterior file x.json does not exist.")
+
+    monkeypatch.setattr(cp, "default_posterior", missing)
+    post, prov = _posterior()
+    assert post is None and prov["posterior_version"] is None
+    assert prov["parameters"].startswith("model default parameters")
