@@ -150,13 +150,19 @@ def _threshold_nM() -> float:
     return float(load_evidence().pharmacology.topical["myelosuppression_threshold_nM"].number)
 
 
-def _prereg() -> pd.DataFrame | None:
+def _prereg(posterior_version: str | None) -> pd.DataFrame | None:
+    """The pre-registered TRuE-AD3 intervals, only if made from the posterior this run used: an
+    interval from another model version says nothing about this run."""
     try:
         from dermsim.calibration.validate import default_prereg_path
     except ImportError:
         return None
     path = default_prereg_path()
-    return pd.read_csv(path) if path.is_file() else None
+    if not path.is_file() or not posterior_version:
+        return None
+    df = pd.read_csv(path, dtype={"posterior_version": str})
+    df = df[df["posterior_version"] == posterior_version]
+    return df if len(df) else None
 
 
 def _validation_csv() -> Path | None:
@@ -189,12 +195,14 @@ def _context(
             design=tuple((k, str(v)) for k, v in manifest.get("design_rows", [])),
         )
     strengths = {a.label: a.strength_pct for a in design.arms}
-    comparison = compare_with_published(ard, design.id, strengths, prereg=_prereg())
+    comparison = compare_with_published(
+        ard, design.id, strengths, prereg=_prereg(manifest.get("posterior_version"))
+    )
     prov = (
         ("Model version", manifest.get("code_version", __version__)),
         ("Parameters", str(manifest.get("parameters"))),
         ("Posterior version", str(manifest.get("posterior_version") or "none")),
-        ("Posterior SHA-256", str(manifest.get("posterior_sha256") or "none")),
+        ("Posterior file SHA-256", str(manifest.get("posterior_sha256") or "none")),
         ("Seed", str(manifest.get("seed"))),
         ("Replicate trials", str(manifest.get("n_replicates", 1))),
         ("Analysis plan", str(manifest.get("plan"))),
