@@ -59,6 +59,9 @@ def _posterior() -> tuple[Any, dict[str, Any]]:
             "posterior_draws": post.n,
             "posterior_ess": round(post.ess, 1),
             "parameters": "posterior weighted median",
+            "calibration_trials": sorted(
+                {str(t.get("trial")) for t in post.meta.get("targets", []) if t.get("trial")}
+            ),
         }
     except (DermsimError, ImportError, OSError) as exc:
         why = "no posterior file is shipped" if "does not exist" in str(exc) else str(exc).rstrip(".")
@@ -208,6 +211,13 @@ def _context(
         ("Analysis plan", str(manifest.get("plan"))),
     )
     notes = []
+    fitted = manifest.get("calibration_trials") or []
+    if manifest.get("posterior_version") and design.id not in fitted:
+        notes.append(
+            f"The posterior was fitted to {', '.join(fitted) or 'other data'} (and PK targets); no "
+            f"{design.id} outcome was used, so the comparison with the published trial is a held-out "
+            "prediction."
+        )
     if not manifest.get("posterior_version"):
         notes.append(
             "No calibrated posterior was available: this run used the model's default (uncalibrated) "
