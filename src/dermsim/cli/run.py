@@ -214,7 +214,7 @@ def _context(
     fitted = manifest.get("calibration_trials") or []
     if manifest.get("posterior_version") and design.id not in fitted:
         notes.append(
-            f"The posterior was fitted to {', '.join(fitted) or 'other data'} (and PK targets); no "
+            f"The posterior was fitted to targets from {', '.join(fitted) or 'other data'}; no "
             f"{design.id} outcome was used, so the comparison with the published trial is a held-out "
             "prediction."
         )
