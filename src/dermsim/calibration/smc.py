@@ -46,11 +46,11 @@ _JITTER = 1e-8
 
 @dataclass(frozen=True)
 class SMCConfig:
-    n_particles: int = 100
-    n_proposals: int = 200      # prior draws of generation 0
-    n_generations: int = 11
+    n_particles: int = 120
+    n_proposals: int = 300      # prior draws of generation 0
+    n_generations: int = 12
     keep_fraction: float = 0.5
-    mcmc_steps: int = 2
+    mcmc_steps: int = 3
 
     def __post_init__(self) -> None:
         check_int("n_particles", self.n_particles, minimum=5)

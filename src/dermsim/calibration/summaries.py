@@ -19,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit, logit
 from scipy.stats import binom
 
 from dermsim._rng import SeedLike, as_seed_sequence, child_generator, child_sequence
 from dermsim._validate import check_int
-from dermsim.calibration.priors import Prior, apply_parameters
+from dermsim.calibration.priors import Prior, apply_parameters, trial_effect_name
 from dermsim.calibration.targets import TargetSet
 from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model.population import sample_population
@@ -120,12 +121,37 @@ def binomial_uniforms(targets: TargetSet, seed: SeedLike, n_rep: int = 1) -> np.
     return child_generator(seed, _BINOM_KEY).uniform(size=(n_rep, len(targets)))
 
 
-def compute_summaries(stats: np.ndarray, targets: TargetSet, uniforms: np.ndarray) -> np.ndarray:
-    """Summaries (m, K): binomial proportions at the real arm sizes, PK means as simulated."""
+def compute_trial_shift(natural: np.ndarray, prior: Prior, targets: TargetSet) -> np.ndarray:
+    """Logit shift (m, K) of each binary target: trial_sd x xi_trial (0 for PK, or without them)."""
+    natural = np.atleast_2d(natural)
+    names = prior.names
+    out = np.zeros((natural.shape[0], len(targets)))
+    if "trial_sd" not in names:
+        return out
+    sd = natural[:, names.index("trial_sd")]
+    for k, t in enumerate(targets.targets):
+        xi = trial_effect_name(t.trial)
+        if t.kind == "binary" and xi in names:
+            out[:, k] = sd * natural[:, names.index(xi)]
+    return out
+
+
+def shift_logit(p: np.ndarray, shift: np.ndarray | float) -> np.ndarray:
+    """expit(logit(p) + shift), with p clipped away from 0 and 1."""
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return expit(logit(q) + shift)
+
+
+def compute_summaries(stats: np.ndarray, targets: TargetSet, uniforms: np.ndarray,
+                      shift: np.ndarray | None = None) -> np.ndarray:
+    """Summaries (m, K): binomial proportions at the real arm sizes (responder logits shifted by
+    ``shift``, the trial effects), PK means as simulated."""
     stats = np.atleast_2d(stats)
     p = stats[:, stat_index(targets)]
-    n = np.array([t.n for t in targets.targets], float)
     binary = np.array([t.kind == "binary" for t in targets.targets])
+    if shift is not None:
+        p = np.where(binary[None, :], shift_logit(p, shift), p)
+    n = np.array([t.n for t in targets.targets], float)
     u = np.broadcast_to(np.asarray(uniforms).reshape(-1)[: len(targets)], p.shape)
     draws = binom.ppf(u, n, np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)) / n
     return np.where(np.isnan(p), np.nan, np.where(binary[None, :], draws, p))

@@ -35,7 +35,9 @@ from dermsim.calibration.summaries import (
     binomial_uniforms,
     compute_distance,
     compute_summaries,
+    compute_trial_shift,
     make_setup,
+    shift_logit,
     simulate_stats,
 )
 from dermsim.calibration.targets import Target, TargetSet
@@ -85,12 +87,15 @@ def simulate_trial_predictions(post: Posterior, population: str, arm_n: dict[str
     stats = simulate_stats(post.draws[uniq], post.prior, setup)[inverse]          # (n_draws, S)
     rng = child_generator(seed, WEIGHT_KEY + 1)
     which = np.arange(n_replicates) % n_draws
+    # a new trial has its own between-trial effect: delta ~ N(0, trial_sd^2), common to its arms
+    delta = _new_trial_delta(post, idx[which], rng)
     out = {}
     for s, arm in ARM_OF_STRENGTH.items():
         if arm not in arm_n:
             continue
         for ep in PREDICTED_ENDPOINTS:
             p = np.nan_to_num(stats[which, STAT_NAMES.index(f"{ENDPOINT_STAT[ep]}@{s:g}")], nan=0.0)
+            p = shift_logit(p, delta)
             n = max(1, round(arm_n[arm] * (0.5 if ep == "NRS4" else 1.0)))
             out[(arm, ep)] = rng.binomial(n, np.clip(p, 0, 1)) / n
     return out
@@ -102,6 +107,13 @@ def check_model_unchanged(post: Posterior) -> None:
     if recorded is not None and recorded != model_parameters_sha256():
         raise DataValidationError(f"posterior {post.version} was fitted with other model parameter files "
                                   f"(sha256 {recorded[:12]}...); recalibrate before validating.")
+
+
+def _new_trial_delta(post: Posterior, draw_index: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if "trial_sd" not in post.names:
+        return np.zeros(draw_index.shape[0])
+    sd = post.draws[draw_index, post.names.index("trial_sd")]
+    return sd * rng.standard_normal(draw_index.shape[0])
 
 
 def write_preregistration(post: Posterior, path: str | Path, seed: int, *, n_replicates: int = N_REPLICATES,
@@ -182,7 +194,8 @@ def cross_predict(post: Posterior, fit_trial: str, predict_trial: str, *, n_keep
     arch = post.meta["archive"]
     z, stats, log_q = np.asarray(arch["z"]), np.asarray(arch["stats"]), np.asarray(arch["log_q"])
     uniforms = binomial_uniforms(targets, post.seed)
-    summaries = compute_summaries(stats, targets, uniforms)
+    natural = post.prior.to_natural(z)
+    summaries = compute_summaries(stats, targets, uniforms, compute_trial_shift(natural, post.prior, targets))
     dist = compute_distance(summaries, targets, targets.select((fit_trial,)))
     n_keep = n_keep or post.n
     keep = np.argsort(dist, kind="stable")[:n_keep]
@@ -191,11 +204,16 @@ def cross_predict(post: Posterior, fit_trial: str, predict_trial: str, *, n_keep
     w /= w.sum()
     rng = child_generator(seed, WEIGHT_KEY + 2)
     pick = keep[rng.choice(keep.shape[0], size=n_replicates, p=w)]
+    names = post.prior.names
+    # the predicted trial is new to this fit: a fresh trial effect per replicate
+    delta = (natural[pick, names.index("trial_sd")] * rng.standard_normal(n_replicates)
+             if "trial_sd" in names else np.zeros(n_replicates))
     rows = []
     for t in targets.targets:
         if t.trial != predict_trial or t.kind != "binary":
             continue
         p = np.nan_to_num(stats[pick, STAT_NAMES.index(f"{ENDPOINT_STAT[t.endpoint]}@{t.strength_pct:g}")])
+        p = shift_logit(p, delta)
         x = rng.binomial(t.n, np.clip(p, 0, 1)) / t.n
         med, lo, hi = _interval(x)
         rows.append({"step": f"a:{fit_trial}->{predict_trial}", "trial": predict_trial, "arm": t.arm,

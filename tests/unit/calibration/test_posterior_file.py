@@ -73,7 +73,7 @@ def test_candidate_values_reach_the_model_parameters():
     assert ps.value("Imax") == pytest.approx(0.8)
     assert ps["IC50_skin"].omega == pytest.approx(0.7)
     assert ps.value("IC50_skin") == pytest.approx(x[prior.names.index("IC50_skin")])
-    with pytest.raises(InvalidInputError, match="13 values"):
+    with pytest.raises(InvalidInputError, match="16 values"):
         apply_parameters(x[:-1], prior)
 
 

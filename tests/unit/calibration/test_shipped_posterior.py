@@ -3,7 +3,7 @@ with the shipped seed reproduces it.
 
 The PPC is computed from the shipped file alone (each particle's simulated arm stats are stored in
 it; binomial sampling at the real arm sizes is redone here), so it is fast. The full calibration
-(1,200 candidates, about 30 min on the shared machine) is too slow for the suite: reproduction is checked by
+(at most 2,280 candidates, 10-25 min) is too slow for the suite: reproduction is checked by
 (i) re-drawing generation 0's proposals from the seed and comparing them with the archive, and
 (ii) re-simulating a few archived candidates of the shipped run with the shipped configuration
 and comparing their arm stats with the archive; plus a reduced-size CLI run repeated twice.
