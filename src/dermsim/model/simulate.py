@@ -247,7 +247,7 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
 
 
 def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
-               n_nodes: int) -> dict[str, np.ndarray]:
+               n_nodes: int, keep: Iterable[str] = STATE_RECORDS) -> dict[str, np.ndarray]:
     """Advance prepared patients ``days`` days; states at day boundaries, each (days + 1, n)."""
     n = prep.n
     grid = build_day_grid(regimen.application_times_h, max_step_h=max_step_h)
@@ -264,18 +264,24 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             rows.append(p.u_per_mg_vs * phc[pk.VS] + p.u_per_mg_p * phc[pk.PLASMA])  # (4, n)
         node_rows[h] = rows
     t_out = days + 1
-    rec = {name: np.empty((t_out, n)) for name in STATE_RECORDS}  # (T, n): contiguous rows
+    keep = set(keep)
+    rec = {name: np.empty((t_out, n)) for name in STATE_RECORDS if name in keep}  # (T, n) rows
     x = np.zeros((pk.N_PK, n))
     y = prep.y0.copy()
     dp, ip, vp = prep.disease, prep.itch, prep.vehicle
 
     def record(d: int) -> None:
         for i, name in enumerate(disease.STATES):
-            rec[name][d] = y[i]
-        rec["D"][d] = disease.compute_severity(y)
-        rec["cp_nM"][d] = pk.compute_plasma_nM(x, p)
-        rec["u"][d] = pk.compute_local_exposure(x, p)
-        rec["occupancy"][d] = occ_day / grid.period_h
+            if name in rec:
+                rec[name][d] = y[i]
+        if "D" in rec:
+            rec["D"][d] = disease.compute_severity(y)
+        if "cp_nM" in rec:
+            rec["cp_nM"][d] = pk.compute_plasma_nM(x, p)
+        if "u" in rec:
+            rec["u"][d] = pk.compute_local_exposure(x, p)
+        if "occupancy" in rec:
+            rec["occupancy"][d] = occ_day / grid.period_h
 
     occ_day = np.zeros(n)
     record(0)
@@ -357,10 +363,10 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
 
     def run(sl: slice) -> None:
         prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
-        states_tn = _integrate(prep, regimen, days, max_step_h, quadrature_nodes)
         wanted = {name for name in names if name in STATE_RECORDS}
         if set(names) & set(SCORE_RECORDS):
             wanted |= {"D", "Q"}
+        states_tn = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted)
         states = {name: states_tn[name].T for name in wanted}
         scores = (observe_patients(prep, states, seq, days, regional="easi_regional" in names)
                   if set(names) & set(SCORE_RECORDS) else {})
