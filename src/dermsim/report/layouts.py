@@ -409,8 +409,24 @@ AD_LAYOUTS: tuple[TableLayout, ...] = (
                 ),
                 where={"stat_name": ("n", "estimate")},
             ),
+            Split(
+                "variable_level",
+                (Row("", "p", scope="vs_control", indent=0),),
+                where={"method": "breslow_day", "stat_name": "p_value"},
+                header=False,
+                labels={
+                    "interaction AGEGR1": "Homogeneity across age groups, p",
+                    "interaction IGABL": "Homogeneity across baseline IGA, p",
+                },
+            ),
         ),
-        footnotes=(_RD_FOOT, _NRI_FOOT, "Subgroups are not powered; differences are descriptive."),
+        footnotes=(
+            _RD_FOOT,
+            _NRI_FOOT,
+            "Homogeneity: Breslow-Day test of a common odds ratio across the subgroup's levels (NE: not "
+            "estimable).",
+            "Subgroups are not powered; differences are descriptive.",
+        ),
     ),
     TableLayout(
         name="t14-3-1-teae-overview",
