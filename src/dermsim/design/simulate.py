@@ -38,7 +38,7 @@ from dermsim.analysis.batched import (
 )
 from dermsim.design.binomial import sample_binomial_counts
 from dermsim.design.spec import AnyDesign, BinomialDesign, DesignSpec, Hypothesis
-from dermsim.errors import InvalidInputError
+from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model.population import sample_population
 from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
@@ -395,7 +395,12 @@ def simulate_chunk(
             if rd is None:
                 bc = _binomial_block(design, bseq, replicate_block)  # type: ignore[arg-type]
             else:
-                bc = _model_block(rd, bseq, replicate_block, posterior, chunk_patients)
+                try:
+                    bc = _model_block(rd, bseq, replicate_block, posterior, chunk_patients)
+                except SolverError as exc:
+                    # name the block, so the failing draws can be reproduced on their own
+                    raise SolverError(f"design {design.id}, replicate block {b} (replicates "
+                                      f"{r_first}-{r_first + replicate_block - 1}): {exc}") from exc
             keep = slice(max(start, r_first) - r_first, min(stop, r_first + replicate_block) - r_first)
             frames.append(_block_frame(design, bc, seq, b, r_first, keep))
     return pd.concat(frames, ignore_index=True)
