@@ -160,6 +160,7 @@ def test_replicates_add_a_summary_over_trials(run_dir: Path, tmp_path: Path) -> 
     ]["stat_value"]
     assert float(med.iloc[0]) == pytest.approx(rates[1], rel=1e-12)
     assert (out / "tlf" / "t14-2-8-replicates.rtf").is_file()
+    assert (out / "tlf" / "l16-2-7-severe-serious-teae.rtf").is_file()
 
 
 def test_exposure_recorder_uses_the_run_parameters_and_skips_the_extension(

@@ -181,6 +181,7 @@ def _context(
     out: Path,
     model: bool = True,
     data_dir: Path | None = None,
+    listings: tuple[Any, ...] = (),
 ) -> Any:
     from dermsim.report.html_report import ModelSection, ReportContext
     from dermsim.report.published import collect_validation_points, compare_with_published
@@ -195,7 +196,8 @@ def _context(
         return ReportContext(
             title=manifest.get("title") or "Analysis report",
             data_links=links,
-            design=tuple((k, str(v)) for k, v in manifest.get("design_rows", [])),
+            design=_design_rows(design) if design is not None else (),
+            listings=listings,
         )
     strengths = {a.label: a.strength_pct for a in design.arms}
     comparison = compare_with_published(
@@ -227,6 +229,7 @@ def _context(
         title=f"{design.title}: virtual trial report",
         design=_design_rows(design),
         data_links=links,
+        listings=listings,
         model=ModelSection(
             provenance=prov,
             exposure=exposure,
@@ -360,6 +363,7 @@ def run_scenario(
     from dermsim.io import read_adam_dir
     from dermsim.io.ard import write_ard
     from dermsim.report.html_report import render_report
+    from dermsim.report.listings import build_listings
     from dermsim.trial import load_design, simulate_trial
 
     as_seed_sequence(seed)
@@ -451,7 +455,7 @@ def run_scenario(
         t0 = time.perf_counter()
         bar.start_task(tasks["report"])
         bar.update(tasks["report"], description="report (RTF, figures, HTML)")
-        ctx = _context(manifest, ard, exposure, tmp)
+        ctx = _context(manifest, ard, exposure, tmp, listings=tuple(build_listings(datasets)))
         paths = render_report(_report_ard(ard, tmp), tmp, ctx)
         stage(
             "report",
@@ -572,12 +576,25 @@ def report_cmd(
         out,
         model=model and bool(manifest.get("scenario")),
         data_dir=run_dir if run_dir is not None else source.parent,
+        listings=_listings_of(run_dir),
     )
     paths = _render(_report_ard(ard, run_dir), out, ctx)
     typer.echo(
         f"report: {paths['report']} ({sum(k.startswith('rtf:') for k in paths)} RTF tables, "
         f"{sum(k.startswith('png:') for k in paths)} figures)"
     )
+
+
+def _listings_of(run_dir: Path | None) -> tuple[Any, ...]:
+    """Listings from the run's ADaM files, when the folder has them."""
+    from dermsim.io import find_datasets, read_adam_dir
+    from dermsim.report.listings import AD_LISTINGS, build_listings
+
+    adam = run_dir / "adam" if run_dir is not None else None
+    if adam is None or not adam.is_dir():
+        return ()
+    names = [n for n in {x.dataset for x in AD_LISTINGS} if n in find_datasets(adam)]
+    return tuple(build_listings(_frames(read_adam_dir(adam, sorted(names))))) if names else ()
 
 
 def _render(ard: pd.DataFrame, out: Path, ctx: Any) -> dict[str, Path]:
@@ -587,11 +604,19 @@ def _render(ard: pd.DataFrame, out: Path, ctx: Any) -> dict[str, Path]:
 
 
 def render_analysis_report(
-    ard: pd.DataFrame, out: Path, *, title: str, design: tuple[tuple[str, str], ...] = ()
+    ard: pd.DataFrame,
+    out: Path,
+    *,
+    title: str,
+    design: tuple[tuple[str, str], ...] = (),
+    datasets: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, Path]:
     """The report of an analysis of supplied ADaM data (``dermsim analyze --report``): the same tables
-    and figures, without the model sections; data links point at the files in ``out``."""
+    and figures (and listings of ``datasets``), without the model sections; data links point at the
+    files in ``out``."""
     from dermsim.report.html_report import ReportContext
+    from dermsim.report.listings import build_listings
 
-    ctx = ReportContext(title=title, design=design, data_links=_data_links(out, out))
+    listings = tuple(build_listings(datasets)) if datasets else ()
+    ctx = ReportContext(title=title, design=design, data_links=_data_links(out, out), listings=listings)
     return _render(ard, out, ctx)

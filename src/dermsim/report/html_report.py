@@ -56,6 +56,7 @@ class ReportContext:
     data_links: tuple[tuple[str, str], ...] = ()
     source: str = "Source: ard.csv"
     layouts: tuple[TableLayout, ...] = AD_LAYOUTS
+    listings: tuple[TableData, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -158,10 +159,10 @@ def render_report(
             f"({', '.join(sorted({x.analysis_id for x in ctx.layouts}))})."
         )
     paths: dict[str, Path] = {}
-    for t in tables:
+    for t in (*tables, *ctx.listings):
         paths[f"rtf:{t.name}"] = write_table_rtf(t, out / "tlf" / f"{t.name}.rtf")
         _chmod(paths[f"rtf:{t.name}"])
-    note(f"{len(tables)} RTF tables")
+    note(f"{len(tables)} RTF tables, {len(ctx.listings)} listings")
     figs: list[_Figure] = []
     for name, title, caption, make in _figure_specs(ard, ctx):
         fig = make()
@@ -256,6 +257,7 @@ def render_report_html(ctx: ReportContext, tables: Sequence[TableData], figures:
             else []
         ),
         ("tables", "Tables"),
+        *([("listings", "Listings")] if ctx.listings else []),
         ("figures", "Figures"),
         ("data", "Data files"),
     ]
@@ -299,13 +301,24 @@ def render_report_html(ctx: ReportContext, tables: Sequence[TableData], figures:
     parts.append(
         "<section id='tables'><h2>Tables</h2><ul>"
         + "".join(
-            f"<li><a href='#{t.name}'>Table {t.number} {html.escape(t.title)}</a> "
+            f"<li><a href='#{t.name}'>{t.label} {t.number} {html.escape(t.title)}</a> "
             f"(<a href='tlf/{t.name}.rtf'>RTF</a>)</li>"
             for t in tables
         )
         + "</ul>"
     )
     parts += [f"<div class='tlf'>{render_table_html(t)}</div>" for t in tables]
+    if ctx.listings:
+        parts.append(
+            "</section><section id='listings'><h2>Listings</h2><ul>"
+            + "".join(
+                f"<li><a href='#{t.name}'>Listing {t.number} {html.escape(t.title)}</a> "
+                f"(<a href='tlf/{t.name}.rtf'>RTF</a>)</li>"
+                for t in ctx.listings
+            )
+            + "</ul>"
+        )
+        parts += [f"<div class='tlf'>{render_table_html(t)}</div>" for t in ctx.listings]
     parts.append("</section><section id='figures'><h2>Figures</h2>")
     parts += [_fig_html(f) for f in figures if f.name != "f-simulated-vs-published"]
     parts.append(

@@ -30,7 +30,7 @@ def render_table_html(table: TableData) -> str:
     df = pd.DataFrame(data)
     gt = (
         GT(df, id=table.name.replace(".", "-"))
-        .tab_header(title=f"Table {table.number}", subtitle=f"{table.title} ({table.population})")
+        .tab_header(title=f"{table.label} {table.number}", subtitle=f"{table.title} ({table.population})")
         .cols_label(
             **{_STUB: (table.stub_label or "").replace("\n", " / ")},
             **{

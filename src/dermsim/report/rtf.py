@@ -46,7 +46,7 @@ def _document(table: TableData, rows_per_page: int) -> rtf.RTFDocument:
     return rtf.RTFDocument(
         df=df,
         rtf_page=rtf.RTFPage(orientation="landscape", nrow=rows_per_page),
-        rtf_title=rtf.RTFTitle(text=[f"Table {table.number}", table.title, table.population]),
+        rtf_title=rtf.RTFTitle(text=[f"{table.label} {table.number}", table.title, table.population]),
         rtf_column_header=[
             rtf.RTFColumnHeader(
                 text=header, col_rel_width=widths, text_justification=["l"] + ["c"] * (ncol - 1)

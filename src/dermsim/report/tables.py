@@ -52,8 +52,13 @@ class TableData:
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def label(self) -> str:
+        """ "Listing" for a data listing, else "Table" (as the CSR numbers them)."""
+        return "Listing" if self.meta.get("kind") == "listing" else "Table"
+
+    @property
     def heading(self) -> str:
-        return f"Table {self.number} {self.title}"
+        return f"{self.label} {self.number} {self.title}"
 
     def to_frame(self) -> pd.DataFrame:
         """Stub plus one column per group (labels indented with spaces)."""
@@ -271,7 +276,7 @@ def _prune(rows: list[BodyRow]) -> list[BodyRow]:
     out: list[BodyRow] = []
     for i, r in enumerate(kept):
         if r.heading:
-            nxt = next((x for x in kept[i + 1:] if not x.heading or x.indent <= r.indent), None)
+            nxt = next((x for x in kept[i + 1 :] if not x.heading or x.indent <= r.indent), None)
             if nxt is None or nxt.heading:
                 continue
         out.append(r)
