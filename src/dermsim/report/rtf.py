@@ -23,9 +23,28 @@ ROWS_PER_PAGE = 30
 _INDENT_TWIPS = 240
 
 
+_PAGE_CHARS = 140  # characters of 9-point Times across a landscape letter page inside the margins
+
+
 def _widths(table: TableData) -> list[float]:
-    n = len(table.columns)
-    return [3.2] + [max(1.2, 5.6 / max(n, 1))] * n
+    """Relative column widths: every column first gets its longest word unbroken (a subject id, a
+    flag, "RECOVERED/RESOLVED"); what is left of the page goes to the columns whose text is longer
+    than that, in proportion to the excess, so long terms wrap and short values never do."""
+    cols = [[" " * 3 * r.indent + r.label for r in table.rows] + [table.stub_label or ""]]
+    cols += [
+        [r.cells[j] for r in table.rows if r.cells] + [f"{c} {n}"]
+        for j, (c, n) in enumerate(zip(table.columns, table.column_n, strict=True))
+    ]
+    # capitals and digits run wider than the mean letter; 2 characters of cell padding
+    floor = [1.2 * max([len(w) for t in col for w in t.split()] + [4]) + 2 for col in cols]
+    natural = [
+        max(f, 1.05 * max([len(t) for t in col] + [0]) + 2) for f, col in zip(floor, cols, strict=True)
+    ]
+    spare = _PAGE_CHARS - sum(floor)
+    excess = [n - f for n, f in zip(natural, floor, strict=True)]
+    if spare <= 0 or sum(excess) <= spare:
+        return natural if spare > 0 else floor
+    return [f + spare * e / sum(excess) for f, e in zip(floor, excess, strict=True)]
 
 
 def _document(table: TableData, rows_per_page: int) -> rtf.RTFDocument:
