@@ -10,48 +10,32 @@ partly (``phi_partial``) one that pairs a single JAK1/2 with JAK3 or TYK2. ``blo
 
 from __future__ import annotations
 
-import importlib
-import tomllib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim.evidence import cytokine_jaks as evidence_cytokine_jaks
 
 PATHWAYS = ("IL4", "IL13", "IL31", "IL22", "TSLP", "IFNg")
 JAK_TARGETS = frozenset({"JAK1", "JAK2"})
 PRESETS = {"jak1/2": None, "all": PATHWAYS, "none": ()}
 _ALIASES = {p.lower().replace("-", ""): p for p in PATHWAYS} | {"ifngamma": "IFNg", "ifng": "IFNg"}
-_MAP_FILE = Path(__file__).parent / "data" / "jak_map.toml"
 
 Blocked = str | Iterable[str] | Mapping[str, float] | None
 
 
 @lru_cache(maxsize=1)
 def cytokine_jaks() -> dict[str, tuple[str, ...]]:
-    """Pathway -> receptor JAKs; from the evidence library when it offers ``cytokine_jaks()``,
-    otherwise from the packaged copy of the same facts (data/jak_map.toml)."""
-    try:
-        evidence = importlib.import_module("dermsim.evidence")
-        helper = getattr(evidence, "cytokine_jaks", None)
-    except ImportError:  # pragma: no cover - evidence is part of the package
-        helper = None
-    if helper is not None:
-        found = {_canonical(k): tuple(v) for k, v in dict(helper()).items() if _is_pathway(k)}
-        if set(found) == set(PATHWAYS):
-            return found
-    with _MAP_FILE.open("rb") as fh:
-        data = tomllib.load(fh)
-    out = {}
-    for name in PATHWAYS:
-        entry = data.get("pathways", {}).get(name)
-        if not entry or not entry.get("jaks") or entry.get("source") not in data.get("sources", {}):
-            raise DataValidationError(f"jak_map.toml: pathway '{name}' needs 'jaks' and a 'source' key "
-                                      "listed in [sources].")
-        out[name] = tuple(entry["jaks"])
-    return out
+    """Pathway -> receptor JAKs for the model's pathways, from the evidence library's map."""
+    found = {_canonical(k): tuple(v) for k, v in evidence_cytokine_jaks().items() if _is_pathway(k)}
+    missing = [p for p in PATHWAYS if p not in found]
+    if missing:
+        raise DataValidationError(
+            f"evidence mechanism.toml: the cytokine-to-JAK map lacks {', '.join(missing)}; the model needs "
+            f"every pathway of {', '.join(PATHWAYS)}.")
+    return found
 
 
 def _is_pathway(name: str) -> bool:

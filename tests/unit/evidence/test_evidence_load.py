@@ -167,14 +167,11 @@ def test_cytokine_map_and_model_copy_agree(ev):
     assert jaks["IFN-gamma"] == ("JAK1", "JAK2")
     assert ev.mechanism.cytokine("TPO").blocked_by_ruxolitinib == "yes"
     assert ev.mechanism.cytokine("IL-4").blocked_by_ruxolitinib == "partly"
-    # The model layer keeps a fallback copy of the six AD pathways; it must not drift.
-    import tomllib
-    from importlib.resources import files
-    copy = tomllib.loads(files("dermsim.model").joinpath("data/jak_map.toml").read_text())["pathways"]
+    # The model reads its six AD pathways from this same map.
+    from dermsim.model.jak import cytokine_jaks as model_jaks
     names = {"IL4": "IL-4", "IL13": "IL-13", "IL31": "IL-31", "IL22": "IL-22", "TSLP": "TSLP",
              "IFNg": "IFN-gamma"}
-    for model_name, evidence_id in names.items():
-        assert tuple(copy[model_name]["jaks"]) == jaks[evidence_id], model_name
+    assert model_jaks() == {m: jaks[e] for m, e in names.items()}
 
 
 def test_charts_are_reachable_lazily(ev):
