@@ -75,7 +75,8 @@ def test_archived_candidates_are_reproduced_by_the_simulator(post):
     arch_stats = np.asarray(post.meta["archive"]["stats"])
     rows = [0, arch_z.shape[0] - 1]  # first of generation 0, last of the final generation
     stats = simulate_stats(post.prior.to_natural(arch_z[rows]), post.prior, setup)
-    np.testing.assert_allclose(stats, arch_stats[rows], atol=2e-6)
+    # the archive stores parameters and stats rounded to 6 decimals
+    np.testing.assert_allclose(stats, arch_stats[rows], rtol=1e-5, atol=2e-6)
 
 
 @pytest.mark.slow
