@@ -57,7 +57,7 @@ def _posterior() -> tuple[Any, dict[str, Any]]:
             "posterior_sha256": hash_file(path),
             "posterior_file": path.name,
             "posterior_draws": post.n,
-            "posterior_ess": round(post.ess, 1),
+            "posterior_ess": float(post.ess),
             "parameters": "posterior weighted median",
             "calibration_trials": sorted(
                 {str(t.get("trial")) for t in post.meta.get("targets", []) if t.get("trial")}

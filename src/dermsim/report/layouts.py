@@ -510,8 +510,8 @@ AD_LAYOUTS = (
         ),
         footnotes=(
             "Each virtual trial is a new sample of patients, randomization, dropout and outcomes from "
-            "the same model; the reported trial is one of them. The share of trials with p < 0.05 "
-            "estimates the power of the design under the model.",
+            "the same model and parameters (no parameter uncertainty); the reported trial is one of them. "
+            "The share of trials with p < 0.05 estimates the power of the design under the model.",
         ),
     ),
 )
