@@ -83,8 +83,10 @@ def plot_responders_over_time(
     analysis_id: str = "iga-ts-by-visit",
     *,
     ylabel: str = "IGA treatment success, % (95% CI)",
+    published: Mapping[str, tuple[str, float]] | None = None,
 ) -> Figure:
-    """Response rate per arm by visit with its 95% CI as a band."""
+    """Response rate per arm by visit with its 95% CI as a band; ``published`` (arm -> (visit,
+    percent)) adds the published value of an arm as an open diamond."""
     part = _part(ard, analysis_id)
     own = part[(part["comparator"] == "") & (part["group_level"] != "")]
     tab = _pivot(own, ["group_level", "visit"])
@@ -101,6 +103,24 @@ def plot_responders_over_time(
                 xs, 100 * t["ci_lower"], 100 * t["ci_upper"], color=colours[arm], alpha=0.18, lw=0
             )
             ax.plot(xs, 100 * t["estimate"], marker="o", color=colours[arm], label=arm)
+        shown = False
+        for arm, (visit, pct) in (published or {}).items():
+            if arm in colours and visit in x and np.isfinite(pct):
+                ax.plot(
+                    [x[visit]],
+                    [pct],
+                    marker="D",
+                    ms=8,
+                    mfc="none",
+                    mew=1.6,
+                    ls="none",
+                    color=colours[arm],
+                )
+                shown = True
+        if shown:  # one neutral legend entry for all arms' published values
+            ax.plot(
+                [], [], marker="D", ms=8, mfc="none", mew=1.6, ls="none", color="black", label="published"
+            )
         ax.set_xticks([x[v] for v in visits], visits)
         ax.set_ylabel(ylabel)
         ax.set_ylim(0, 100)

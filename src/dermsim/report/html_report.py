@@ -87,7 +87,7 @@ def _figure_specs(ard: pd.DataFrame, ctx: ReportContext) -> list[tuple[str, str,
                 "f-iga-ts-by-visit",
                 "IGA treatment success over time",
                 "Response rate per arm by visit; bands are 95% Wilson confidence intervals.",
-                lambda: F.plot_responders_over_time(ard),
+                lambda: F.plot_responders_over_time(ard, published=_published_iga(ctx)),
             )
         )
     if ids & {"easi-pchg", "nrs-chg"}:
@@ -134,6 +134,15 @@ def _figure_specs(ard: pd.DataFrame, ctx: ReportContext) -> list[tuple[str, str,
             )
         )
     return specs
+
+
+def _published_iga(ctx: ReportContext) -> dict[str, tuple[str, float]]:
+    """Published IGA-TS per arm at Week 8 (from the comparison rows), for the responder figure."""
+    cmp = ctx.model.comparison if ctx.model is not None else None
+    if cmp is None or not len(cmp):
+        return {}
+    rows = cmp[(cmp["endpoint"] == "IGA-TS") & cmp["published_pct"].notna()]
+    return {str(r.arm): ("Week 8", float(r.published_pct)) for r in rows.itertuples()}
 
 
 def _chmod(path: Path) -> None:

@@ -187,3 +187,15 @@ def test_rtf_opens_in_libreoffice_and_converts_to_pdf(tiny_ard: pd.DataFrame, tm
             check=True,
         ).stdout
         assert "Table 14.2.1" in text and "16/40 (40.0)" in text
+
+
+def test_responder_figure_marks_published_values(tiny_ard: pd.DataFrame, tmp_path: Path) -> None:
+    plain = F.save_figure(F.plot_responders_over_time(tiny_ard), tmp_path / "a", "r")["svg"].read_text()
+    marked = F.save_figure(
+        F.plot_responders_over_time(
+            tiny_ard, published={HIGH: ("Week 8", 56.5), "no such arm": ("Week 8", 1.0)}
+        ),
+        tmp_path / "b",
+        "r",
+    )["svg"].read_text()
+    assert "published" in marked and "published" not in plain
