@@ -16,6 +16,19 @@ uncertainty), expected arm proportions without trial sampling noise.
 
 Run:  .venv/bin/python examples/mechanism_questions.py   (about 1-2 minutes on one core)
 
+Output with the shipped posterior adult-trials-1-s20261125 (week 8, % responders, median [90 %]):
+
+    scenario          IGA-TS             EASI-75            NRS4
+    vehicle           10.2 [ 7.6, 16.9]   7.1 [ 6.1, 16.3]  10.7 [ 2.7, 19.2]
+    IL-13 only        36.5 [34.2, 45.1]  33.5 [29.8, 42.6]  18.9 [ 8.5, 29.3]
+    IL-4 + IL-13      37.5 [35.7, 45.6]  35.0 [31.5, 43.9]  24.6 [11.9, 32.3]
+    IL-31 only        18.7 [15.6, 27.8]  13.6 [13.2, 25.3]  44.8 [39.5, 54.4]
+    full JAK1/2       53.4 [50.7, 59.5]  52.7 [48.9, 58.7]  57.6 [53.5, 63.1]
+
+i.e. IL-13 alone gives about 60 % of the full block's IGA-TS gain over vehicle, IL-4 + IL-13 about
+63 %, IL-31 alone about 21 % (but most of the itch benefit): in this model the JAK1/2 block is
+more than any single-pathway block at the same exposure.
+
 Reading the result: the model's answer is only as good as its mechanism priors (Miyano et al.
 2022 cytokine effects; the JAK map) - the calibration constrains the full JAK1/2 arm and the
 vehicle, not the single-pathway arms, which are extrapolations within the model.
