@@ -228,6 +228,8 @@ def compute_proposal_mixture_logpdf(state: SMCState, prior: Prior, z: np.ndarray
         (20_000, prior.dim)))))
     parts = []
     for g, (c, w, s) in enumerate(state.kernels):
+        if counts[g] == 0:  # every move of that generation was refused by the prior: no component
+            continue
         if g == 0:
             lp = (prior.logpdf(z) - np.sum(np.log(prior.sd)) - 0.5 * prior.dim * np.log(2 * np.pi)
                   - np.log(inside))

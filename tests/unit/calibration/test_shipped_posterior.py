@@ -90,3 +90,21 @@ def test_cli_calibrate_reduced_run_is_reproducible(tmp_path):
     assert a["draws"] == b["draws"] and a["weights"] == b["weights"] and a["archive"] == b["archive"]
     assert (tmp_path / "a.diagnostics.json").exists()
     assert not (tmp_path / "a.json.checkpoint.npz").exists()
+
+
+@pytest.mark.slow
+def test_cli_resume_after_interruption_gives_the_uninterrupted_posterior(tmp_path):
+    from dermsim.calibration.fit import calibrate
+
+    args = ["calibrate", "--seed", "6", "--n-vp", "40", "--particles", "6", "--proposals", "12",
+            "--generations", "3"]
+    assert main([*args, "--out", str(tmp_path / "full.json")]) == 0
+    out = tmp_path / "resumed.json"
+    # an interrupted run: one generation done and checkpointed beside --out, no posterior yet
+    cfg = CalibrationConfig(n_vp=40, smc=SMCConfig(n_particles=6, n_proposals=12, n_generations=3))
+    calibrate(6, config=cfg, checkpoint=out.with_name(out.name + ".checkpoint.npz"), stop_after=1)
+    assert not out.exists()
+    assert main([*args, "--out", str(out), "--resume"]) == 0
+    a = json.loads((tmp_path / "full.json").read_text())
+    b = json.loads(out.read_text())
+    assert a["draws"] == b["draws"] and a["archive"] == b["archive"]
