@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from _vp import make_population
 
 from dermsim.cli import main
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "model"))
-from _vp import make_population
 
 
 def test_params_prints_every_parameter_with_unit_and_source(capsys):

@@ -8,18 +8,13 @@ code evaluated on 1-element arrays, so this checks the integrator, not a transcr
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _vp import make_population
 
 from dermsim.model.reference import simulate_reference
 from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "model"))
-from _vp import make_population
 
 
 @pytest.mark.slow

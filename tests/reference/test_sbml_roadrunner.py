@@ -7,19 +7,14 @@ EASI is derived from the exported severity index D with the model's observation 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _vp import make_population
 
 from dermsim.model.regimen import Regimen
 from dermsim.model.sbml import build_patient_sbml, simulate_roadrunner
 from dermsim.model.scores import compute_easi_trajectory
 from dermsim.model.simulate import simulate_patients
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "model"))
-from _vp import make_population
 
 roadrunner = pytest.importorskip("roadrunner", reason="libroadrunner (extra 'sbml') is not installed")
 

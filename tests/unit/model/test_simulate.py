@@ -9,14 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _vp import make_population
 
 from dermsim.errors import DataValidationError, InvalidInputError
 from dermsim.model.parameters import load_parameters, read_parameter_file
 from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _vp import make_population
 
 DAYS = 28
 
