@@ -349,9 +349,9 @@ def _block_frame(
             "hypothesis": np.tile(np.arange(n_h, dtype=np.int32), n_rep)[_rows(keep, n_h)],
         }
     )
-    frame["endpoint"] = [hyp[i].endpoint for i in frame["hypothesis"]]
-    frame["treatment"] = [hyp[i].treatment for i in frame["hypothesis"]]
-    frame["control"] = [hyp[i].control for i in frame["hypothesis"]]
+    idx = frame["hypothesis"].to_numpy()
+    for name in ("endpoint", "treatment", "control"):
+        frame[name] = np.array([getattr(h, name) for h in hyp], dtype=object)[idx]
     for k in ("estimate", "se", "ci_lower", "ci_upper", "p_value", "rate_treatment", "rate_control", "truth"):
         frame[k] = res[k][keep].reshape(-1).astype(float)
     frame["n_treatment"] = res["n_treatment"][keep].reshape(-1).astype(np.int32)
