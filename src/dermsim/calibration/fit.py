@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from dermsim._validate import check_int
-from dermsim.calibration.posterior import DEFAULT_VERSION, Posterior, code_version, model_parameters_sha256
+from dermsim.calibration.posterior import Posterior, code_version, model_parameters_sha256
 from dermsim.calibration.priors import Prior, default_prior
 from dermsim.calibration.smc import SMCConfig, compute_proposal_mixture_logpdf, run_abc_smc
 from dermsim.calibration.summaries import (
@@ -48,11 +48,13 @@ class CalibrationConfig:
 def calibrate(seed: int, *, targets_path: str | Path | None = None, config: CalibrationConfig | None = None,
               checkpoint: str | Path | None = None, resume: bool = False, prior: Prior | None = None,
               progress: Callable[[int, int], None] | None = None, command: str = "",
-              version: str = DEFAULT_VERSION, stop_after: int | None = None) -> Posterior:
-    """Fit the calibrated parameters to the targets by ABC-SMC; returns the posterior."""
+              version: str | None = None, stop_after: int | None = None) -> Posterior:
+    """Fit the calibrated parameters to the targets by ABC-SMC; returns the posterior
+    (version: ``<targets version>-s<seed>`` unless given)."""
     config = CalibrationConfig() if config is None else config
     targets_path = Path(targets_path) if targets_path is not None else DEFAULT_TARGETS
     targets = load_targets(targets_path)
+    version = version or f"{targets.version}-s{seed}"
     prior = default_prior() if prior is None else prior
     setup = make_setup(config.population, config.n_vp, seed)
     uniforms = binomial_uniforms(targets, seed)

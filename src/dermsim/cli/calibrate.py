@@ -26,7 +26,8 @@ SHIPPED_SEED = 20261125
 @app.command("calibrate")
 def calibrate_cmd(
     seed: int = typer.Option(SHIPPED_SEED, "--seed", help="random seed (the shipped posterior: 20261125)"),
-    out: Path = typer.Option(None, "--out", help="posterior JSON to write (default: the shipped file)"),
+    out: Path = typer.Option(None, "--out", help="posterior JSON to write (default: the package's "
+                             "posteriors/<targets version>-s<seed>.json)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint beside --out"),
     targets: Path = typer.Option(None, "--targets", help="targets TOML (default: adult_trials.toml)"),
     n_vp: int = typer.Option(None, "--n-vp", help="virtual patients per arm (default 1500)"),
@@ -37,7 +38,7 @@ def calibrate_cmd(
     """Calibrate the model to TRuE-AD1/2 and adult PK (ABC-SMC) and write the posterior."""
     from dermsim.calibration.diagnostics import diagnostics_path, write_diagnostics
     from dermsim.calibration.fit import CalibrationConfig, calibrate
-    from dermsim.calibration.posterior import default_posterior_path, write_posterior
+    from dermsim.calibration.posterior import write_posterior
     from dermsim.calibration.smc import SMCConfig
 
     base = CalibrationConfig()
@@ -45,7 +46,11 @@ def calibrate_cmd(
                     n_proposals=proposals or base.smc.n_proposals,
                     n_generations=generations or base.smc.n_generations)
     config = CalibrationConfig(n_vp=n_vp or base.n_vp, smc=smc)
-    out = out or default_posterior_path()
+    if out is None:
+        from dermsim.calibration.posterior import POSTERIOR_DIR
+        from dermsim.calibration.targets import load_targets
+
+        out = POSTERIOR_DIR / f"{load_targets(targets).version}-s{seed}.json"
     checkpoint = out.with_name(out.name + ".checkpoint.npz")
     if checkpoint.exists() and not resume:
         checkpoint.unlink()
