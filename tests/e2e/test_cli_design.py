@@ -38,8 +38,13 @@ def test_power_writes_everything_and_resume_adds_nothing(
     # a second run into the same directory must be explicit
     assert main(args) == 2
     assert "pass --resume" in capsys.readouterr().err
-    assert main([*args, "--resume"]) == 0
+    assert main([*args, "--resume", "--truth-patients", "600"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), first)
+    # the large-sample truth: one per design content, shared by both sample sizes; bias and coverage
+    truth = pd.read_csv(out / "truth.csv")
+    assert truth.groupby("hypothesis")["truth"].nunique().eq(1).all()
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["bias"].notna().all() and summary["coverage"].between(0, 1).all()
     with duckdb.connect(str(out / "design.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM results").fetchone()[0] == len(first)
 

@@ -154,8 +154,12 @@ def _write_outputs(
     scenario: str,
     sample_size: Any = None,
     target: float | None = None,
+    truth: Any = None,
 ) -> None:
-    summary = summarise_operating_characteristics(run.results, run.designs)
+    summary = summarise_operating_characteristics(run.results, run.designs, truth=truth)
+    if truth is not None:
+        with atomic_path(out / "truth.csv") as tmp:
+            truth.to_csv(tmp, index=False)
     designs = summarise_designs(run.results, run.designs)
     for frame, name in ((summary, "summary.csv"), (designs, "designs.csv")):
         with atomic_path(out / name) as tmp:
@@ -223,6 +227,36 @@ _OPT_PARAMS = typer.Option("prior", "--parameters", help="model parameters: prio
 _OPT_QUIET = typer.Option(False, "--quiet", help="no progress bar")
 
 
+def _truth(scenario: Any, designs: list[Any], n_patients: int, seed: int, parameters: str) -> Any:
+    """Large-sample true effects (for bias and coverage), once per design content (n aside)."""
+    if n_patients <= 0:
+        return None
+    if parameters != "prior":
+        raise InvalidInputError(
+            "--truth-patients needs --parameters prior (the true effect under a "
+            f"posterior would average over its draws); got --parameters {parameters}."
+        )
+    import pandas as pd
+
+    from dermsim.design.simulate import estimate_true_effects, truth_key
+
+    cache: dict[int, Any] = {}
+    frames = []
+    for d in designs:
+        k = truth_key(d)
+        if k not in cache:
+            cache[k] = estimate_true_effects(scenario, d, n_patients, seed)
+        frames.append(cache[k].assign(design_id=d.id))
+    return pd.concat(frames, ignore_index=True)
+
+
+_OPT_TRUTH = typer.Option(
+    0,
+    "--truth-patients",
+    help="patients of one large virtual trial giving the true effects (bias, coverage); 0: none",
+)
+
+
 def _base_design(
     name: str,
     n: int,
@@ -271,6 +305,7 @@ def power_cmd(
     alpha: float = typer.Option(0.05, "--alpha", help="two-sided level of each test"),
     null: bool = typer.Option(False, "--null", help="every arm gets the vehicle: type I error"),
     parameters: str = _OPT_PARAMS,
+    truth_patients: int = _OPT_TRUTH,
     quiet: bool = _OPT_QUIET,
 ) -> None:
     """Power (probability of success) over a range of total sample sizes."""
@@ -291,7 +326,14 @@ def power_cmd(
         parameters=parameters,
         quiet=quiet,
     )
-    _write_outputs(run, out, title=f"Power by sample size: {scenario}", seconds=sec, scenario=scenario)
+    _write_outputs(
+        run,
+        out,
+        title=f"Power by sample size: {scenario}",
+        seconds=sec,
+        scenario=scenario,
+        truth=_truth(scenario, designs, truth_patients, seed, parameters),
+    )
 
 
 @design_app.command("sample-size")
@@ -381,6 +423,7 @@ def sweep_cmd(
     chunk_size: int | None = _OPT_CHUNK,
     replicate_block: int = _OPT_BLOCK,
     parameters: str = _OPT_PARAMS,
+    truth_patients: int = _OPT_TRUTH,
     quiet: bool = _OPT_QUIET,
 ) -> None:
     """Operating characteristics of every design of a TOML grid."""
@@ -399,4 +442,11 @@ def sweep_cmd(
         parameters=parameters,
         quiet=quiet,
     )
-    _write_outputs(run, out, title=f"Design sweep: {grid.name}", seconds=sec, scenario=g.scenario)
+    _write_outputs(
+        run,
+        out,
+        title=f"Design sweep: {grid.name}",
+        seconds=sec,
+        scenario=g.scenario,
+        truth=_truth(g.scenario, g.designs(), truth_patients, seed, parameters),
+    )

@@ -34,9 +34,11 @@ def _null_ids(designs: Sequence[AnyDesign] | None) -> set[str]:
 
 
 def summarise_operating_characteristics(
-    results: pd.DataFrame, designs: Sequence[AnyDesign] | None = None
+    results: pd.DataFrame, designs: Sequence[AnyDesign] | None = None, *, truth: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """One row per (design_id, hypothesis) (module docstring)."""
+    """One row per (design_id, hypothesis) (module docstring). ``truth``: rows (design_id,
+    hypothesis, truth) for designs whose replicates carry none (model-based designs; see
+    :func:`dermsim.design.simulate.estimate_true_effects`)."""
     need = {
         "design_id",
         "replicate",
@@ -56,6 +58,10 @@ def summarise_operating_characteristics(
     if results.empty:
         raise InvalidInputError("results must hold at least one replicate; got none.")
     df = results.copy()
+    if truth is not None and len(truth):
+        key = truth.set_index(["design_id", "hypothesis"])["truth"]
+        given = pd.MultiIndex.from_frame(df[["design_id", "hypothesis"]]).map(key.get)
+        df["truth"] = np.where(df["truth"].isna(), np.asarray(given, dtype=float), df["truth"])
     df["covered"] = (df["ci_lower"] <= df["truth"]) & (df["truth"] <= df["ci_upper"])
     df["bias"] = df["estimate"] - df["truth"]
     g = df.groupby(["design_id", "hypothesis"], sort=False)
