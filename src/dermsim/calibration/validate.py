@@ -211,7 +211,8 @@ def cross_predict(post: Posterior, fit_trial: str, predict_trial: str, *, n_keep
         names = single.prior.names
         delta = single.draws[pick, names.index("trial_sd")] * rng.standard_normal(n_replicates)
         return _predict_rows(targets, stats, delta, fit_trial, predict_trial, rng,
-                             method="single-trial ABC-SMC fit", ess=float(len(np.unique(pick))))
+                             method="single-trial ABC-SMC fit",
+                             ess=float(np.unique(single.draws, axis=0).shape[0]))
     arch = post.meta["archive"]
     z, stats, log_q = np.asarray(arch["z"]), np.asarray(arch["stats"]), np.asarray(arch["log_q"])
     uniforms = binomial_uniforms(targets, post.seed)
@@ -308,7 +309,7 @@ def _summary(post: Posterior, rows: list[dict], prereg_path: str | Path, git_sta
     if git_state is not None:
         lines += [f"Pre-registration {Path(prereg_path).name} as committed in {git_state['commit']} "
                   "(unchanged).", ""]
-    methods = sorted({f"{r['step'][2:]}: {r['method']} (distinct/effective draws {r['ess']:.0f})"
+    methods = sorted({f"{r['step'][2:]}: {r['method']} ({r['ess']:.0f} distinct/effective draws)"
                       for r in rows if str(r["step"]).startswith("a")})
     for step, title in (("a", "(a) cross-prediction TRuE-AD1 <-> TRuE-AD2; " + "; ".join(methods)),
                         ("b", f"(b) held-out TRuE-AD3, pre-registered in {Path(prereg_path).name}"),
