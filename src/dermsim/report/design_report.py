@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,13 @@ import pandas as pd
 from dermsim._atomic import atomic_path
 from dermsim.report.format import fmt_num, fmt_pct
 
-__all__ = ["export_design_report", "plot_estimate_distribution", "plot_power_curve", "render_design_report",
-           "save_figure"]
+__all__ = [
+    "export_design_report",
+    "plot_estimate_distribution",
+    "plot_power_curve",
+    "render_design_report",
+    "save_figure",
+]
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies
 _COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -36,8 +40,13 @@ def _pyplot():
     return plt
 
 
-def plot_power_curve(summary: pd.DataFrame, *, target_power: float | None = None, fitted: Any = None,
-                     title: str = "Power by total sample size"):
+def plot_power_curve(
+    summary: pd.DataFrame,
+    *,
+    target_power: float | None = None,
+    fitted: Any = None,
+    title: str = "Power by total sample size",
+):
     """Rejection rate (fixed-sequence) against ``n_total`` per hypothesis, with +-1.96 MC-SE bands.
 
     ``summary``: :func:`dermsim.design.summaries.summarise_operating_characteristics` rows joined
@@ -51,8 +60,14 @@ def plot_power_curve(summary: pd.DataFrame, *, target_power: float | None = None
         p = part["rejection_rate"].to_numpy(float)
         se = part["rejection_rate_mcse"].to_numpy(float)
         colour = _COLOURS[i % len(_COLOURS)]
-        ax.fill_between(n, np.clip(p - 1.96 * se, 0, 1), np.clip(p + 1.96 * se, 0, 1), color=colour,
-                        alpha=0.2, linewidth=0)
+        ax.fill_between(
+            n,
+            np.clip(p - 1.96 * se, 0, 1),
+            np.clip(p + 1.96 * se, 0, 1),
+            color=colour,
+            alpha=0.2,
+            linewidth=0,
+        )
         ax.plot(n, p, marker="o", ms=3, color=colour, label=f"H{hyp + 1} {label}")
     if fitted is not None and len(summary):
         grid = np.linspace(summary["n_total"].min(), summary["n_total"].max(), 200)
@@ -69,8 +84,9 @@ def plot_power_curve(summary: pd.DataFrame, *, target_power: float | None = None
     return fig
 
 
-def plot_estimate_distribution(results: pd.DataFrame, design_id: str, *, hypothesis: int = 0,
-                               truth: float | None = None):
+def plot_estimate_distribution(
+    results: pd.DataFrame, design_id: str, *, hypothesis: int = 0, truth: float | None = None
+):
     """Histogram of the estimated risk difference of one hypothesis over replicates."""
     plt = _pyplot()
     rows = results[(results["design_id"] == design_id) & (results["hypothesis"] == hypothesis)]
@@ -83,8 +99,11 @@ def plot_estimate_distribution(results: pd.DataFrame, design_id: str, *, hypothe
     if truth is not None and np.isfinite(truth):
         ax.axvline(100 * truth, color=_COLOURS[1], linestyle="--", linewidth=1.2, label="true effect")
     ax.axvline(0, color="grey", linewidth=0.8)
-    label = f"{rows['endpoint'].iloc[0]} {rows['treatment'].iloc[0]} vs {rows['control'].iloc[0]}" \
-        if len(rows) else ""
+    label = (
+        f"{rows['endpoint'].iloc[0]} {rows['treatment'].iloc[0]} vs {rows['control'].iloc[0]}"
+        if len(rows)
+        else ""
+    )
     ax.set_xlabel(f"risk difference, percentage points ({label})")
     ax.set_ylabel("replicates")
     ax.set_title(f"Primary estimate, {design_id} ({est.size} replicates)")
@@ -99,6 +118,7 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     fmt = target.suffix.lstrip(".").lower()
     if fmt not in ("png", "svg"):
         from dermsim.errors import InvalidInputError
+
         raise InvalidInputError(f"path must end in .png or .svg; got {target.name!r}.")
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format=fmt)
@@ -115,8 +135,10 @@ def _png_b64(fig: Any) -> str:
 
 def _table(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -130,10 +152,18 @@ text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:
 img{max-width:100%}.note{color:#555;font-size:13px}"""
 
 
-def render_design_report(summary: pd.DataFrame, designs_summary: pd.DataFrame, results: pd.DataFrame, *,
-                         title: str, setup: dict[str, Any], fitted: Any = None,
-                         target_power: float | None = None, sample_size: dict[str, Any] | None = None,
-                         primary_design: str | None = None) -> str:
+def render_design_report(
+    summary: pd.DataFrame,
+    designs_summary: pd.DataFrame,
+    results: pd.DataFrame,
+    *,
+    title: str,
+    setup: dict[str, Any],
+    fitted: Any = None,
+    target_power: float | None = None,
+    sample_size: dict[str, Any] | None = None,
+    primary_design: str | None = None,
+) -> str:
     """The HTML page (self-contained). ``summary``/``designs_summary`` come from
     :mod:`dermsim.design.summaries`; ``setup`` is printed as the run's provenance."""
     n_of = dict(zip(designs_summary["design_id"], designs_summary["n_total"], strict=True))
@@ -141,48 +171,93 @@ def render_design_report(summary: pd.DataFrame, designs_summary: pd.DataFrame, r
     s["n_total"] = s["design_id"].map(n_of)
     s["label"] = s["endpoint"] + " " + s["treatment"] + " vs " + s["control"]
     parts = [f"<h1>{html.escape(title)}</h1>"]
-    parts.append("<p class='note'>" + "; ".join(f"{html.escape(str(k))}: {html.escape(str(v))}"
-                                                 for k, v in setup.items()) + "</p>")
+    parts.append(
+        "<p class='note'>"
+        + "; ".join(f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in setup.items())
+        + "</p>"
+    )
     if sample_size:
         lo, hi = sample_size["n_interval"]
-        parts.append(f"<h2>Sample size</h2><p>Total N for {fmt_pct(100 * sample_size['target_power'], 0)}% "
-                     f"power (probability of success): <b>{sample_size['n_required']}</b> (Monte-Carlo 95% "
-                     f"interval {fmt_num(lo, 0)} to {fmt_num(hi, 0)}; smallest grid N whose lower 95% "
-                     f"MC bound reaches the target: {sample_size['n_grid_conservative']}).</p>")
+        parts.append(
+            f"<h2>Sample size</h2><p>Total N for {fmt_pct(100 * sample_size['target_power'], 0)}% "
+            f"power (probability of success): <b>{sample_size['n_required']}</b> (Monte-Carlo 95% "
+            f"interval {fmt_num(lo, 0)} to {fmt_num(hi, 0)}; smallest grid N whose lower 95% "
+            f"MC bound reaches the target: {sample_size['n_grid_conservative']}).</p>"
+        )
     ds = designs_summary.assign(
-        **{"P(success) (MC SE), %": [_rate(p, e) for p, e in zip(
-            designs_summary["probability_of_success"], designs_summary["probability_of_success_mcse"],
-            strict=True)],
-           "all hypotheses (MC SE), %": [_rate(p, e) for p, e in zip(
-               designs_summary["all_hypotheses_success"], designs_summary["all_hypotheses_success_mcse"],
-               strict=True)]})
-    parts.append("<h2>Designs</h2>" + _table(ds[["design_id", "n_total", "n_replicates", "null",
-                                                 "P(success) (MC SE), %", "all hypotheses (MC SE), %"]]))
+        **{
+            "P(success) (MC SE), %": [
+                _rate(p, e)
+                for p, e in zip(
+                    designs_summary["probability_of_success"],
+                    designs_summary["probability_of_success_mcse"],
+                    strict=True,
+                )
+            ],
+            "all hypotheses (MC SE), %": [
+                _rate(p, e)
+                for p, e in zip(
+                    designs_summary["all_hypotheses_success"],
+                    designs_summary["all_hypotheses_success_mcse"],
+                    strict=True,
+                )
+            ],
+        }
+    )
+    parts.append(
+        "<h2>Designs</h2>"
+        + _table(
+            ds[
+                [
+                    "design_id",
+                    "n_total",
+                    "n_replicates",
+                    "null",
+                    "P(success) (MC SE), %",
+                    "all hypotheses (MC SE), %",
+                ]
+            ]
+        )
+    )
     ns = s["n_total"].dropna()
     if ns.nunique() > 1:
         fig = plot_power_curve(s[s["null"] == False], target_power=target_power, fitted=fitted)  # noqa: E712
-        parts.append(f"<h2>Power curves</h2><img alt='power curves with Monte-Carlo bands' "
-                     f"src='data:image/png;base64,{_png_b64(fig)}'>")
-    rows = pd.DataFrame({
-        "design": s["design_id"], "H": s["hypothesis"] + 1, "hypothesis": s["label"],
-        "characteristic": s["characteristic"],
-        "rate (MC SE), %": [_rate(p, e) for p, e in zip(s["rejection_rate"], s["rejection_rate_mcse"],
-                                                         strict=True)],
-        "no multiplicity, %": [fmt_pct(100 * p, 1) for p in s["marginal_rejection_rate"]],
-        "mean RD, pp": [fmt_num(100 * v, 1) for v in s["mean_estimate"]],
-        "empirical SE, pp": [fmt_num(100 * v, 2) for v in s["empirical_se"]],
-        "mean model SE, pp": [fmt_num(100 * v, 2) for v in s["mean_se"]],
-        "bias, pp": [fmt_num(100 * v, 2, missing="-") for v in s["bias"]],
-        "coverage, %": [fmt_pct(100 * v, 1, missing="-") for v in s["coverage"]],
-    })
+        parts.append(
+            f"<h2>Power curves</h2><img alt='power curves with Monte-Carlo bands' "
+            f"src='data:image/png;base64,{_png_b64(fig)}'>"
+        )
+    rows = pd.DataFrame(
+        {
+            "design": s["design_id"],
+            "H": s["hypothesis"] + 1,
+            "hypothesis": s["label"],
+            "characteristic": s["characteristic"],
+            "rate (MC SE), %": [
+                _rate(p, e) for p, e in zip(s["rejection_rate"], s["rejection_rate_mcse"], strict=True)
+            ],
+            "no multiplicity, %": [fmt_pct(100 * p, 1) for p in s["marginal_rejection_rate"]],
+            "mean RD, pp": [fmt_num(100 * v, 1) for v in s["mean_estimate"]],
+            "empirical SE, pp": [fmt_num(100 * v, 2) for v in s["empirical_se"]],
+            "mean model SE, pp": [fmt_num(100 * v, 2) for v in s["mean_se"]],
+            "bias, pp": [fmt_num(100 * v, 2, missing="-") for v in s["bias"]],
+            "coverage, %": [fmt_pct(100 * v, 1, missing="-") for v in s["coverage"]],
+        }
+    )
     parts.append("<h2>Operating characteristics by hypothesis (fixed-sequence order)</h2>" + _table(rows))
     primary = primary_design or str(designs_summary["design_id"].iloc[-1])
     truth = s.loc[(s["design_id"] == primary) & (s["hypothesis"] == 0), "truth"]
     fig = plot_estimate_distribution(results, primary, truth=float(truth.iloc[0]) if len(truth) else None)
-    parts.append(f"<h2>Distribution of the primary estimate</h2><img alt='histogram of the primary "
-                 f"estimate' src='data:image/png;base64,{_png_b64(fig)}'>")
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>" + html.escape(title)
-            + f"</title><style>{_CSS}</style></head><body>" + "".join(parts) + "</body></html>")
+    parts.append(
+        f"<h2>Distribution of the primary estimate</h2><img alt='histogram of the primary "
+        f"estimate' src='data:image/png;base64,{_png_b64(fig)}'>"
+    )
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
+        + html.escape(title)
+        + f"</title><style>{_CSS}</style></head><body>"
+        + "".join(parts)
+        + "</body></html>"
+    )
 
 
 def export_design_report(page: str, path: str | Path) -> Path:
@@ -192,6 +267,3 @@ def export_design_report(page: str, path: str | Path) -> Path:
         tmp.write_text(page, encoding="utf-8")
     return target
 
-
-def designs_label(designs: Sequence[Any]) -> str:
-    return ", ".join(d.id for d in designs)
