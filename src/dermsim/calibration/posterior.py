@@ -159,6 +159,19 @@ def posterior_parameters(posterior: str | Path, base: ParameterSet | None = None
     return post.parameter_set(None, base)
 
 
+POSTERIOR_CHOICE_HELP = ("model parameters: 'shipped' (default: the calibrated posterior that ships with "
+                         "the package, weighted median), 'prior' (the model's parameter files, "
+                         "uncalibrated) or a posterior JSON file")
+
+
+def resolve_parameters(choice: str | Path, base: ParameterSet | None = None) -> ParameterSet | None:
+    """The parameters a simulation uses for a ``--posterior`` choice: the shipped posterior by
+    default, ``"prior"`` for the parameter files (``base``, or ``None`` = the model's defaults)."""
+    if str(choice) == "prior":
+        return base
+    return posterior_parameters(choice, base)
+
+
 def model_parameters_sha256() -> str:
     """Hash of the model's annotated parameter files as loaded (a posterior is only valid on the
     model parameters it was fitted with)."""

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dermsim._atomic import atomic_path
 from dermsim._validate import check_int, check_positive
+from dermsim.calibration.posterior import POSTERIOR_CHOICE_HELP, resolve_parameters
 from dermsim.cli import app
 from dermsim.cli.model import GRAMS_HELP, PARAMS_HELP, parameters_from
 from dermsim.errors import InvalidInputError
@@ -64,8 +65,7 @@ def simulate_cmd(
     workers: int = typer.Option(2, "--workers", help="threads (results do not depend on it)"),
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
-    posterior: str | None = typer.Option(None, "--posterior", help="calibrated values from a posterior JSON "
-                                         "('shipped' = the package's; its weighted median)"),
+    posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories."""
     check_int("--n", n, minimum=1)
@@ -74,11 +74,7 @@ def simulate_cmd(
     if days < 1:
         raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
     regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
-    params = parameters_from(params_dir)
-    if posterior is not None:
-        from dermsim.calibration.posterior import posterior_parameters
-
-        params = posterior_parameters(posterior, params)
+    params = resolve_parameters(posterior, parameters_from(params_dir))
     names = [r.strip() for r in record.split(",") if r.strip()]
     pop = _sample(population, n, seed)
     with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} patients"),

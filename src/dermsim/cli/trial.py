@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from dermsim._atomic import atomic_dir
+from dermsim.calibration.posterior import POSTERIOR_CHOICE_HELP, resolve_parameters
 from dermsim.cdisc import adae as _adae
 from dermsim.cdisc import adeff as _adeff
 from dermsim.cdisc import adsl as _adsl
@@ -119,6 +120,7 @@ def simulate_cmd(
     chunk_size: int = typer.Option(
         16_384, "--chunk-size", help="Patients per model chunk (results do not depend on it)."
     ),
+    posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
 ) -> None:
     """Simulate a virtual trial and write its SDTM-like and ADaM datasets."""
     formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
@@ -126,7 +128,8 @@ def simulate_cmd(
     if bad or not formats:
         raise InvalidInputError(f"--format must list xpt, json and/or parquet; got {fmt!r}.")
     d = load_design(design)
-    study = simulate_trial(d, seed, n=n, extension=extension, chunk_size=chunk_size)
+    study = simulate_trial(d, seed, n=n, extension=extension, chunk_size=chunk_size,
+                           params=resolve_parameters(posterior))
     write_trial_dir(study, out, formats)
     arms = study.dm["ARM"].value_counts().reindex([a.label for a in d.arms]).fillna(0).astype(int)
     typer.echo(

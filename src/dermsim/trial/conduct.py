@@ -29,6 +29,7 @@ Modelling choices (stated, not hidden):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -128,7 +129,7 @@ def _simulate_groups(
                 child_sequence(seed, gi),
                 record=_RECORD,
                 chunk_size=chunk_size,
-            )
+                )
             for k in _RECORD:
                 ext[b][k][idx] = np.asarray(traj[k])[:, 1 : lts_days + 1]
     return out, ext
@@ -172,19 +173,23 @@ def simulate_trial(
     chunk_size: int = 16_384,
     adherence_step: float = 0.25,
     trajectory_provider: TrajectoryProvider | None = None,
+    params: Any = None,
 ) -> StudyData:
     """Run ``design`` once and return its SDTM-like :class:`StudyData`.
 
     ``n`` overrides ``design.n_total`` (small trials for tests); ``extension=False`` stops every
     subject at the end of the vehicle-controlled period. ``trajectory_provider`` replaces
-    :func:`dermsim.model.simulate.simulate_patients` (same signature) in unit tests.
+    :func:`dermsim.model.simulate.simulate_patients` (same signature) in unit tests. ``params``
+    (a model ``ParameterSet``, e.g. a calibrated posterior's) is passed to every model call;
+    ``None`` keeps the model's parameter files.
     """
     if not isinstance(design, TrialDesign):
         raise InvalidInputError(f"design must be a TrialDesign; got {type(design).__name__}.")
     n = design.n_total if n is None else check_int("n", n, minimum=1)
     chunk_size = check_int("chunk_size", chunk_size, minimum=1)
     check_range("adherence_step", adherence_step, 0.001, 1.0)
-    provider = simulate_patients if trajectory_provider is None else trajectory_provider
+    base = simulate_patients if trajectory_provider is None else trajectory_provider
+    provider = base if params is None else functools.partial(base, params=params)
     seq = as_seed_sequence(seed)
     sched = design.schedule
     ext = design.extension if extension else None
