@@ -33,7 +33,7 @@ def test_power_writes_everything_and_resume_adds_nothing(
     assert sorted(first["design_id"].unique()) == ["power_n40", "power_n60"]
     assert first.groupby("design_id")["replicate"].nunique().tolist() == [4, 4]
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in page and "Power curves" in page and "prior (model defaults)" in page
+    assert "data:image/png;base64," in page and "Power curves" in page and "parameters: posterior adult-trials-" in page
     capsys.readouterr()
     # a second run into the same directory must be explicit
     assert main(args) == 2

@@ -223,7 +223,11 @@ _OPT_BLOCK = typer.Option(
     "--replicate-block",
     help="replicates per random-stream block (part of the seed: keep it to reproduce)",
 )
-_OPT_PARAMS = typer.Option("prior", "--parameters", help="model parameters: prior (defaults) or posterior")
+_OPT_PARAMS = typer.Option(
+    "posterior", "--parameters",
+    help="model parameters: posterior (default: a draw of the shipped calibrated posterior per replicate "
+    "block, i.e. with parameter uncertainty) or prior (the uncalibrated parameter files)",
+)
 _OPT_QUIET = typer.Option(False, "--quiet", help="no progress bar")
 
 
