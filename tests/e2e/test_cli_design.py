@@ -13,11 +13,19 @@ from dermsim.cli import main
 TINY = ["--replicates", "4", "--replicate-block", "2", "--quiet"]
 
 
+def test_power_uses_the_shipped_posterior_by_default(tmp_path: Path) -> None:
+    out = tmp_path / "default"
+    assert main(["design", "power", "true-ad3", "--n", "40", "--seed", "2", "--out", str(out), *TINY]) == 0
+    assert "parameters: posterior adult-trials-" in (out / "report.html").read_text(encoding="utf-8")
+
+
 def test_power_writes_everything_and_resume_adds_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "power"
-    args = ["design", "power", "true-ad3", "--n", "40,60", "--seed", "1", "--out", str(out), *TINY]
+    # prior parameters: the large-sample truth (--truth-patients) is defined for the prior only
+    args = ["design", "power", "true-ad3", "--n", "40,60", "--seed", "1", "--out", str(out), *TINY,
+            "--parameters", "prior"]
     assert main(args) == 0
     for name in (
         "design.duckdb",
@@ -33,7 +41,7 @@ def test_power_writes_everything_and_resume_adds_nothing(
     assert sorted(first["design_id"].unique()) == ["power_n40", "power_n60"]
     assert first.groupby("design_id")["replicate"].nunique().tolist() == [4, 4]
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in page and "Power curves" in page and "parameters: posterior adult-trials-" in page
+    assert "data:image/png;base64," in page and "Power curves" in page and "prior (model defaults)" in page
     capsys.readouterr()
     # a second run into the same directory must be explicit
     assert main(args) == 2
