@@ -9,6 +9,7 @@ an existing one; the numbers are the same either way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -96,6 +97,29 @@ def _posterior(parameters: str) -> Any:
     return default_posterior()
 
 
+@contextlib.contextmanager
+def _stored_run(out: Path, resume: bool, quiet: bool):
+    """Open the run's DuckDB store (refusing to mix runs without --resume) with a progress bar;
+    yields (store, progress callback) and exports the results to Parquet when the run ends."""
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "design.duckdb"
+    if db.exists() and not resume:
+        raise InvalidInputError(
+            f"--out {out} already holds design.duckdb; pass --resume to continue that run "
+            "or choose another directory."
+        )
+    bar, update = _progress(quiet)
+    with ResultStore(db) as store:
+        if bar is not None:
+            bar.start()
+        try:
+            yield store, update
+        finally:
+            if bar is not None:
+                bar.stop()
+        store.export_parquet(out / "results.parquet")
+
+
 def _run(
     scenario: Any,
     designs: list[Any],
@@ -111,37 +135,22 @@ def _run(
     parameters: str,
     quiet: bool,
 ) -> tuple[OCRun, float]:
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "design.duckdb"
-    if db.exists() and not resume:
-        raise InvalidInputError(
-            f"--out {out} already holds design.duckdb; pass --resume to continue that run "
-            "or choose another directory."
-        )
-    bar, update = _progress(quiet)
     t0 = time.perf_counter()
-    with ResultStore(db) as store:
-        if bar is not None:
-            bar.start()
-        try:
-            run = simulate_operating_characteristics(
-                scenario,
-                designs,
-                replicates,
-                seed,
-                chunk_size=chunk_size,
-                store=store,
-                scheduler=scheduler,
-                workers=workers,
-                progress=update,
-                replicate_block=replicate_block,
-                posterior=_posterior(parameters),
-                resume=resume,
-            )
-        finally:
-            if bar is not None:
-                bar.stop()
-        store.export_parquet(out / "results.parquet")
+    with _stored_run(out, resume, quiet) as (store, update):
+        run = simulate_operating_characteristics(
+            scenario,
+            designs,
+            replicates,
+            seed,
+            chunk_size=chunk_size,
+            store=store,
+            scheduler=scheduler,
+            workers=workers,
+            progress=update,
+            replicate_block=replicate_block,
+            posterior=_posterior(parameters),
+            resume=resume,
+        )
     return run, time.perf_counter() - t0
 
 
@@ -363,39 +372,24 @@ def sample_size_cmd(
     """Smallest total N reaching --power, with its Monte-Carlo interval."""
     sizes = parse_range(n, name="--n")
     base = _base_design("ss", sizes[0], strata, primary_day, alpha, False, ratio)
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "design.duckdb"
-    if db.exists() and not resume:
-        raise InvalidInputError(
-            f"--out {out} already holds design.duckdb; pass --resume to continue that run "
-            "or choose another directory."
-        )
-    bar, update = _progress(quiet)
     t0 = time.perf_counter()
-    with ResultStore(db) as store:
-        if bar is not None:
-            bar.start()
-        try:
-            res = estimate_sample_size(
-                scenario,
-                base,
-                power,
-                sizes,
-                replicates,
-                seed,
-                chunk_size=chunk_size,
-                store=store,
-                scheduler=scheduler,
-                workers=workers,
-                progress=update,
-                replicate_block=replicate_block,
-                posterior=_posterior(parameters),
-                resume=resume,
-            )
-        finally:
-            if bar is not None:
-                bar.stop()
-        store.export_parquet(out / "results.parquet")
+    with _stored_run(out, resume, quiet) as (store, update):
+        res = estimate_sample_size(
+            scenario,
+            base,
+            power,
+            sizes,
+            replicates,
+            seed,
+            chunk_size=chunk_size,
+            store=store,
+            scheduler=scheduler,
+            workers=workers,
+            progress=update,
+            replicate_block=replicate_block,
+            posterior=_posterior(parameters),
+            resume=resume,
+        )
     sec = time.perf_counter() - t0
     with atomic_path(out / "sample_size.json") as tmp:
         tmp.write_text(json.dumps(res.to_dict(), indent=2, default=float), encoding="utf-8")
