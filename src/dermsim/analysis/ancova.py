@@ -31,6 +31,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from dermsim.analysis.results import StatPairs, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
     "test_anova_oneway",
 ]
 
-StatPairs = list[tuple[str, float]]
 Weights = Literal["equal", "observed"]
 
 
@@ -92,7 +92,7 @@ class Type3Test(_Frozen):
     p_value: float
 
     def to_ard_rows(self) -> StatPairs:
-        return [("statistic", self.statistic), ("df", float(self.df)), ("p_value", self.p_value)]
+        return ard_pairs(self, "statistic", "df", "p_value")
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,7 @@ class Coefficient(_Frozen):
     conf_level: float = 0.95
 
     def to_ard_rows(self) -> StatPairs:
-        return [("estimate", self.estimate), ("se", self.se), ("ci_lower", self.ci_lower),
-                ("ci_upper", self.ci_upper), ("statistic", self.statistic), ("df", float(self.df)),
-                ("p_value", self.p_value)]
+        return ard_pairs(self, "estimate", "se", "ci_lower", "ci_upper", "statistic", "df", "p_value")
 
 
 @dataclass(frozen=True)
@@ -149,9 +147,7 @@ class LSMeanDifference(_Frozen):
     conf_level: float = 0.95
 
     def to_ard_rows(self) -> StatPairs:
-        return [("estimate", self.estimate), ("se", self.se), ("ci_lower", self.ci_lower),
-                ("ci_upper", self.ci_upper), ("statistic", self.statistic), ("df", float(self.df)),
-                ("p_value", self.p_value)]
+        return ard_pairs(self, "estimate", "se", "ci_lower", "ci_upper", "statistic", "df", "p_value")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 
+from dermsim.analysis.results import StatPairs, ard_pairs
 from dermsim.errors import InvalidInputError
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "estimate_summary_by_group",
 ]
 
-StatPairs = list[tuple[str, float]]
 
 #: SAS ``QNTLDEF=`` -> NumPy quantile method (the same as R ``quantile`` types 4, 3, 1, 6, 2).
 QNTLDEF_METHODS: dict[int, str] = {1: "interpolated_inverted_cdf", 2: "closest_observation",
@@ -58,8 +58,7 @@ class Summary:
     max: float
 
     def to_ard_rows(self) -> StatPairs:
-        return [("n", float(self.n)), ("mean", self.mean), ("sd", self.sd), ("median", self.median),
-                ("q1", self.q1), ("q3", self.q3), ("min", self.min), ("max", self.max)]
+        return ard_pairs(self, "n", "mean", "sd", "median", "q1", "q3", "min", "max")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -25,6 +25,11 @@ __all__ = [
 StatPairs = list[tuple[str, float]]
 
 
+def ard_pairs(result: Any, *names: str) -> StatPairs:
+    """(stat_name, value) pairs for ARD rows, read from the result's attributes of those names."""
+    return [(name, float(getattr(result, name))) for name in names]
+
+
 class _Result:
     """Shared ``to_dict``/``from_dict``/``replace`` of the frozen result dataclasses."""
 
@@ -63,7 +68,7 @@ class TestResult(_Result):
     method: str
 
     def to_ard_rows(self) -> StatPairs:
-        return [("statistic", self.statistic), ("df", self.df), ("p_value", self.p_value)]
+        return ard_pairs(self, "statistic", "df", "p_value")
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,7 @@ class ProportionResult(_Result):
     conf_level: float = 0.95
 
     def to_ard_rows(self) -> StatPairs:
-        return [("count", float(self.count)), ("n", float(self.n)), ("estimate", self.estimate),
-                ("ci_lower", self.ci_lower), ("ci_upper", self.ci_upper)]
+        return ard_pairs(self, "count", "n", "estimate", "ci_lower", "ci_upper")
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,7 @@ class RiskDifferenceResult(_Result):
     conf_level: float = 0.95
 
     def to_ard_rows(self) -> StatPairs:
-        return [("estimate", self.estimate), ("se", self.se), ("ci_lower", self.ci_lower),
-                ("ci_upper", self.ci_upper)]
+        return ard_pairs(self, "estimate", "se", "ci_lower", "ci_upper")
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,7 @@ class CommonRiskDifferenceResult(_Result):
     conf_level: float = 0.95
 
     def to_ard_rows(self) -> StatPairs:
-        return [("estimate", self.estimate), ("se", self.se), ("ci_lower", self.ci_lower),
-                ("ci_upper", self.ci_upper), ("statistic", self.statistic), ("p_value", self.p_value)]
+        return ard_pairs(self, "estimate", "se", "ci_lower", "ci_upper", "statistic", "p_value")
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class RatioResult(_Result):
     conf_level: float = 0.95
 
     def to_ard_rows(self) -> StatPairs:
-        return [("estimate", self.estimate), ("ci_lower", self.ci_lower), ("ci_upper", self.ci_upper)]
+        return ard_pairs(self, "estimate", "ci_lower", "ci_upper")
 
 
 @dataclass(frozen=True)
@@ -185,9 +187,7 @@ class MarginalRiskDifferenceResult(_Result):
     conf_level: float = 0.95
 
     def to_ard_rows(self) -> StatPairs:
-        return [("n", float(self.n)), ("estimate", self.estimate), ("se", self.se),
-                ("ci_lower", self.ci_lower), ("ci_upper", self.ci_upper),
-                ("statistic", self.statistic), ("p_value", self.p_value)]
+        return ard_pairs(self, "n", "estimate", "se", "ci_lower", "ci_upper", "statistic", "p_value")
 
 
 _NESTED: dict[str, type[_Result]] = {

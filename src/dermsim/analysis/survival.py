@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dermsim.analysis.results import StatPairs, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError, SolverError
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "test_logrank",
 ]
 
-StatPairs = list[tuple[str, float]]
 ConfType = Literal["log-log", "log", "linear", "logit", "asinsqrt"]
 CONF_TYPES: tuple[str, ...] = ("log-log", "log", "linear", "logit", "asinsqrt")
 _REL_TOL = 1e-10  # S(t) equal to 1 - p "exactly": products of ratios differ from p in the last bits
@@ -89,8 +89,7 @@ class SurvivalAtTime:
     ci_upper: float
 
     def to_ard_rows(self) -> StatPairs:
-        return [("estimate", self.estimate), ("se", self.se), ("ci_lower", self.ci_lower),
-                ("ci_upper", self.ci_upper)]
+        return ard_pairs(self, "estimate", "se", "ci_lower", "ci_upper")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,7 +106,7 @@ class SurvivalQuantile:
     ci_upper: float
 
     def to_ard_rows(self) -> StatPairs:
-        return [("estimate", self.estimate), ("ci_lower", self.ci_lower), ("ci_upper", self.ci_upper)]
+        return ard_pairs(self, "estimate", "ci_lower", "ci_upper")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -197,7 +196,7 @@ class KaplanMeierResult:
         return padded[k].astype(int)
 
     def to_ard_rows(self) -> StatPairs:
-        return [("n", float(self.n)), ("n_events", float(self.n_events))]
+        return ard_pairs(self, "n", "n_events")
 
     def ard_blocks(self, times: Sequence[float] = ()) -> list[tuple[dict[str, str], StatPairs]]:
         """(columns, pairs) for :func:`~dermsim.analysis.ard.make_rows`: n and events, the median
@@ -346,7 +345,7 @@ class LogRankResult:
     method: str = "logrank"
 
     def to_ard_rows(self) -> StatPairs:
-        return [("statistic", self.statistic), ("df", float(self.df)), ("p_value", self.p_value)]
+        return ard_pairs(self, "statistic", "df", "p_value")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
