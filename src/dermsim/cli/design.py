@@ -98,9 +98,10 @@ def _posterior(parameters: str) -> Any:
 
 
 @contextlib.contextmanager
-def _stored_run(out: Path, resume: bool, quiet: bool):
+def _stored_run(out: Path, resume: bool, quiet: bool, **options: Any):
     """Open the run's DuckDB store (refusing to mix runs without --resume) with a progress bar;
-    yields (store, progress callback) and exports the results to Parquet when the run ends."""
+    yields the keyword arguments of a simulation call (store, progress, resume and ``options``)
+    and exports the results to Parquet when the run ends."""
     out.mkdir(parents=True, exist_ok=True)
     db = out / "design.duckdb"
     if db.exists() and not resume:
@@ -113,7 +114,7 @@ def _stored_run(out: Path, resume: bool, quiet: bool):
         if bar is not None:
             bar.start()
         try:
-            yield store, update
+            yield {"store": store, "progress": update, "resume": resume, **options}
         finally:
             if bar is not None:
                 bar.stop()
@@ -136,20 +137,14 @@ def _run(
     quiet: bool,
 ) -> tuple[OCRun, float]:
     t0 = time.perf_counter()
-    with _stored_run(out, resume, quiet) as (store, update):
+    with _stored_run(out, resume, quiet, chunk_size=chunk_size, scheduler=scheduler, workers=workers,
+                     replicate_block=replicate_block, posterior=_posterior(parameters)) as run_kw:
         run = simulate_operating_characteristics(
             scenario,
             designs,
             replicates,
             seed,
-            chunk_size=chunk_size,
-            store=store,
-            scheduler=scheduler,
-            workers=workers,
-            progress=update,
-            replicate_block=replicate_block,
-            posterior=_posterior(parameters),
-            resume=resume,
+            **run_kw,
         )
     return run, time.perf_counter() - t0
 
@@ -373,7 +368,8 @@ def sample_size_cmd(
     sizes = parse_range(n, name="--n")
     base = _base_design("ss", sizes[0], strata, primary_day, alpha, False, ratio)
     t0 = time.perf_counter()
-    with _stored_run(out, resume, quiet) as (store, update):
+    with _stored_run(out, resume, quiet, chunk_size=chunk_size, scheduler=scheduler, workers=workers,
+                     replicate_block=replicate_block, posterior=_posterior(parameters)) as run_kw:
         res = estimate_sample_size(
             scenario,
             base,
@@ -381,14 +377,7 @@ def sample_size_cmd(
             sizes,
             replicates,
             seed,
-            chunk_size=chunk_size,
-            store=store,
-            scheduler=scheduler,
-            workers=workers,
-            progress=update,
-            replicate_block=replicate_block,
-            posterior=_posterior(parameters),
-            resume=resume,
+            **run_kw,
         )
     sec = time.perf_counter() - t0
     with atomic_path(out / "sample_size.json") as tmp:
