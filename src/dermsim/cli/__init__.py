@@ -6,7 +6,11 @@ call the layers below and print; a :class:`DermsimError` becomes one line on std
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
 import sys
+import threading
 
 import typer
 from typer.exceptions import TyperException
@@ -52,17 +56,68 @@ from dermsim.cli import simulate as _simulate  # noqa: E402,F401
 from dermsim.cli import trial as _trial  # noqa: E402,F401
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for a file-system error: what happened, where."""
+    where = exc.filename or ""
+    if exc.filename2:
+        where = f"{where} -> {exc.filename2}"
+    what = {
+        errno.ENOSPC: "no space left on the device",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted",
+        errno.ENOTDIR: "a path component is a file, not a folder",
+        errno.EISDIR: "a folder is where a file was expected",
+        errno.ENOENT: "no such file or folder",
+        errno.EEXIST: "already exists",
+        errno.ENOTEMPTY: "folder not empty",
+        errno.ENAMETOOLONG: "file name too long",
+        errno.ELOOP: "too many levels of symbolic links",
+        errno.EMFILE: "too many open files",
+        errno.EIO: "input/output error",
+        errno.EXDEV: "cannot move across file systems",
+    }.get(exc.errno or -1, _one_line(exc.strerror or str(exc)) or type(exc).__name__)
+    return f"{what}: {where}" if where else what
+
+
+def _known_error(exc: BaseException) -> str | None:
+    """The one-line message of an error a user (or the machine) caused, or None when it is a
+    bug in dermsim."""
+    if isinstance(exc, DermsimError):
+        return _one_line(str(exc))
+    if isinstance(exc, MemoryError):
+        return ("out of memory; use a smaller --n, --chunk-size or a Dask cluster "
+                "(dermsim design --workers/--scheduler).")
+    if isinstance(exc, OSError):
+        return _os_error(exc)
+    mod = type(exc).__module__ or ""
+    if mod.startswith("duckdb") or mod.startswith("_duckdb"):
+        text = _one_line(str(exc)).split(". ")[0][:300]
+        return f"the DuckDB store could not be used (damaged, locked or not a DuckDB file): {text}"
+    if mod.startswith("pandas") and type(exc).__name__ in ("ParserError", "EmptyDataError"):
+        return f"a table could not be read: {_one_line(str(exc))[:300]}"
+    if mod.startswith("pyarrow") and "Arrow" in type(exc).__name__:
+        return f"a Parquet/Arrow file could not be read: {_one_line(str(exc))[:300]}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI; user errors give one line on stderr and exit code 2."""
+    """Entry point: run the CLI; user errors give one line on stderr and exit code 2, bugs a
+    one-line hint and exit code 1 (the traceback only with DERMSIM_DEBUG=1). Progress bars are
+    context managers inside the commands, so they have stopped (and left a clean line) before an
+    error reaches here."""
+    previous = _trap_sigterm()
     try:
         app(args=argv, prog_name="dermsim", standalone_mode=False)
-    except DermsimError as exc:
-        print(f"dermsim: error: {exc}", file=sys.stderr)
-        return 2
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except typer.Abort:
-        print("dermsim: aborted.", file=sys.stderr)
+    except (typer.Abort, KeyboardInterrupt):
+        print("dermsim: interrupted; nothing was written.", file=sys.stderr)
         return 130
     except TyperException as exc:
         # Usage errors (missing argument, unknown option, bad value): typer >= 0.29 raises its own
@@ -71,12 +126,41 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({ctx.command_path})" if ctx is not None else ""
         text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         if text:  # bare `dermsim` has already printed the help; nothing to add
-            print(f"dermsim: usage error{where}: {text}", file=sys.stderr)
+            print(f"dermsim: usage error{where}: {_one_line(text)}", file=sys.stderr)
         return int(getattr(exc, "exit_code", 2) or 2)
-    except FileNotFoundError as exc:
-        print(f"dermsim: error: file not found: {exc.filename}", file=sys.stderr)
-        return 2
+    except Exception as exc:
+        if os.environ.get("DERMSIM_DEBUG"):
+            raise
+        msg = _known_error(exc)
+        if msg is not None:
+            print(f"dermsim: error: {msg}", file=sys.stderr)
+            return 2
+        print(f"dermsim: internal error ({type(exc).__name__}: {_one_line(str(exc))[:200]}); this is a bug "
+              "in dermsim: please report it with the command line (DERMSIM_DEBUG=1 shows the traceback).",
+              file=sys.stderr)
+        return 1
+    finally:
+        _restore_sigterm(previous)
     return 0
+
+
+def _trap_sigterm():
+    """SIGTERM becomes an interrupt, so that staging folders are removed as on Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # pragma: no cover
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover
