@@ -33,7 +33,7 @@ def test_convert_csv_to_xpt_and_json(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = tmp_path / "out"
     rc = main(["data", "convert", str(src), "--out", str(out), "--format", "xpt,json"])
     assert rc == 0, capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert sorted(p.name for p in out.iterdir() if p.name != ".dermsim-files.json") == [
         "adae.json", "adae.xpt", "adeff.json", "adeff.xpt", "adsl.json", "adsl.xpt", "define.json"]
     validate_dataset_json(out / "adeff.json")
     xpt = read_xpt(out / "adsl.xpt")

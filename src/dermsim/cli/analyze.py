@@ -21,6 +21,7 @@ from dermsim.analysis.run import run_plan
 from dermsim.cli import app
 from dermsim.errors import InvalidInputError
 from dermsim.io.ard import write_ard
+from dermsim.workflows.outputs import OVERWRITE_HELP, check_out, output_dir
 
 
 def _frames(read: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -51,6 +52,7 @@ def analyze(
     only: str = typer.Option("", "--only", help="Comma-separated analysis ids to run (default: all)."),
     report: bool = typer.Option(False, "--report", help="Also write report.html, tlf/*.rtf and figures/ "
                                 "(the dermsim run report without the model sections)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Run an analysis plan on ADaM data and write the analysis results data (ARD)."""
     t0 = time.perf_counter()
@@ -60,6 +62,7 @@ def analyze(
     the_plan = load_plan(plan if plan is not None else default_plan_path())
     if only.strip():
         the_plan = the_plan.select([i.strip() for i in only.split(",") if i.strip()])
+    check_out(out, overwrite=overwrite)
     names = sorted({a.dataset for a in the_plan.analyses} | {"adsl"})
     # read only what the plan uses; a dataset it names but the folder lacks is reported by run_plan
     # with the analysis that needs it
@@ -73,16 +76,20 @@ def analyze(
             "adam_dir": str(adam_dir.resolve()), "rows": len(ard),
             "datasets": {k: {"path": str(getattr(v, "path", "") or ""), "format": getattr(v, "format", None),
                              "records": len(datasets[k])} for k, v in read.items()}}
-    paths = write_ard(ard, out, tables=tables, titles=titles, meta=meta)
+    with output_dir(out, overwrite=overwrite) as tmp:
+        paths = write_ard(ard, tmp, tables=tables, titles=titles, meta=meta)
+        rep = None
+        if report:
+            from dermsim.cli.run import render_analysis_report
+
+            about = (("ADaM folder", str(adam_dir)), ("Analysis plan", the_plan.name))
+            title = f"{the_plan.name}: analysis of {adam_dir.name}"
+            rep = render_analysis_report(ard, tmp, title=title, design=about, datasets=datasets)
+        paths = {k: out / Path(v).relative_to(tmp) for k, v in paths.items()}
     typer.echo(f"{len(ard)} ARD rows from {len(the_plan.analyses)} analyses "
                f"({', '.join(the_plan.ids)}) in {time.perf_counter() - t0:.1f} s")
     n_tables = sum(k.startswith("table:") for k in paths)
     typer.echo(f"wrote {paths['csv']}, {paths['parquet']}, {paths['meta'].name}"
                + (f" and {n_tables} tables in {out / 'tables'}" if tables else ""))
-    if report:
-        from dermsim.cli.run import render_analysis_report
-
-        about = (("ADaM folder", str(adam_dir)), ("Analysis plan", the_plan.name))
-        title = f"{the_plan.name}: analysis of {adam_dir.name}"
-        rep = render_analysis_report(ard, out, title=title, design=about, datasets=datasets)
-        typer.echo(f"report: {rep['report']}")
+    if rep is not None:
+        typer.echo(f"report: {out / 'report.html'}")

@@ -13,6 +13,7 @@ from dermsim.cdisc.schemas import check_dataset, schema_for
 from dermsim.cli import app
 from dermsim.errors import InvalidInputError
 from dermsim.io import read_adam_dir, write_adam_dir
+from dermsim.workflows.outputs import OVERWRITE_HELP, check_out, output_dir
 
 data_app = typer.Typer(help="ADaM dataset folders: check against the ADaM schemas, convert formats.",
                        no_args_is_help=True)
@@ -55,17 +56,20 @@ def check_cmd(
 @data_app.command("convert")
 def convert_cmd(
     adam_dir: Path = typer.Argument(..., help="Folder with ADaM datasets."),
-    out: Path = typer.Option(..., "--out", help="Output folder (replaced as a whole, atomically)."),
+    out: Path = typer.Option(..., "--out", help="Output folder (new or empty; see --overwrite)."),
     fmt: str = typer.Option("xpt,json,parquet", "--format",
                             help="comma-separated: xpt, json, ndjson, parquet, csv, csv.gz"),
     datasets: str | None = typer.Option(None, "--datasets", help=_DATASETS_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Convert ADaM datasets between formats, with labels, lengths and a define.json."""
     if out.resolve() == adam_dir.resolve():
         raise InvalidInputError(f"--out must differ from ADAM_DIR; got {out} for both.")
+    check_out(out, overwrite=overwrite)
     read = read_adam_dir(adam_dir, _names(datasets))
     formats = [f.strip() for f in fmt.split(",") if f.strip()]
-    paths = write_adam_dir(read, out, formats=formats)
+    with output_dir(out, overwrite=overwrite) as tmp:
+        paths = write_adam_dir(read, tmp, formats=formats)
     n_files = sum(len(v) for v in paths.values())
     typer.echo(f"wrote {n_files} files ({', '.join(formats)}) for {len(paths)} datasets and "
                f"define.json in {out}")

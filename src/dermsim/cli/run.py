@@ -27,10 +27,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from dermsim import __version__
-from dermsim._atomic import atomic_dir, atomic_path
+from dermsim._atomic import atomic_path
 from dermsim._rng import as_seed_sequence, child_sequence
 from dermsim.cli import app
 from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.workflows.outputs import OVERWRITE_HELP, check_out, output_dir
 
 RUN_FORMATS = ("xpt", "json")
 MANIFEST = "manifest.json"
@@ -354,6 +355,7 @@ def run_scenario(
     n_replicates: int = 1,
     console: Console | None = None,
     n: int | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """The whole job; returns the manifest (also written to ``out/manifest.json``)."""
     from dermsim.analysis.plan import default_plan_path, load_plan
@@ -367,6 +369,7 @@ def run_scenario(
     from dermsim.trial import load_design, simulate_trial
 
     as_seed_sequence(seed)
+    check_out(out, overwrite=overwrite)
     if n_replicates < 1:
         raise InvalidInputError(f"--n-replicates must be an integer >= 1; got {n_replicates}.")
     console = console or Console(stderr=True)
@@ -387,7 +390,7 @@ def run_scenario(
             console=console,
             transient=False,
         ) as bar,
-        atomic_dir(out) as tmp,
+        output_dir(out, overwrite=overwrite) as tmp,
     ):
         tasks = {
             s: bar.add_task(s, total=1 if s != "replicates" else n_replicates - 1, info="", start=False)
@@ -509,7 +512,7 @@ def run_cmd(
     scenario: str = typer.Argument(
         ..., help="Built-in scenario (true-ad1, true-ad2, true-ad3) or a design .toml."
     ),
-    out: Path = typer.Option(..., "--out", help="Output folder (replaced as a whole, atomically)."),
+    out: Path = typer.Option(..., "--out", help="Output folder (new or empty; see --overwrite)."),
     seed: int = typer.Option(1, "--seed", help="Random seed (integer >= 0)."),
     n_replicates: int = typer.Option(
         1,
@@ -518,10 +521,11 @@ def run_cmd(
         "full, the others add the primary and key secondary ARD rows.",
     ),
     n: int | None = typer.Option(None, "--n", help="Number of subjects (default: the design's n_total)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Simulate a virtual trial, derive ADaM, analyse it and write the TLFs and report.html."""
     t0 = time.perf_counter()
-    manifest = run_scenario(scenario, out, seed, n_replicates, n=n)
+    manifest = run_scenario(scenario, out, seed, n_replicates, n=n, overwrite=overwrite)
     console = Console(width=None if sys.stdout.isatty() else 132)
     console.print(_summary_table(manifest["_ard"], manifest["_comparison"]))
     if not manifest.get("posterior_version"):
@@ -564,10 +568,22 @@ def report_cmd(
     model: bool = typer.Option(
         True, "--model/--no-model", help="Include the model sections when the run has them."
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Render the report again from an existing run or ARD, without simulating."""
+    check_out(out, overwrite=overwrite)
     ard, manifest, exposure, run_dir = _read_run(source)
-    out.mkdir(parents=True, exist_ok=True)
+    with output_dir(out, overwrite=overwrite) as tmp:
+        paths = _report_into(ard, manifest, exposure, run_dir, source, tmp, model)
+        paths = {k: out / Path(v).relative_to(tmp) for k, v in paths.items()}
+    typer.echo(
+        f"report: {paths['report']} ({sum(k.startswith('rtf:') for k in paths)} RTF tables, "
+        f"{sum(k.startswith('png:') for k in paths)} figures)"
+    )
+
+
+def _report_into(ard: pd.DataFrame, manifest: dict[str, Any], exposure: pd.DataFrame | None,
+                 run_dir: Path | None, source: Path, out: Path, model: bool) -> dict[str, Path]:
     # links in the report point at the data files of the run it was rendered from
     ctx = _context(
         manifest,
@@ -578,11 +594,7 @@ def report_cmd(
         data_dir=run_dir if run_dir is not None else source.parent,
         listings=_listings_of(run_dir),
     )
-    paths = _render(_report_ard(ard, run_dir), out, ctx)
-    typer.echo(
-        f"report: {paths['report']} ({sum(k.startswith('rtf:') for k in paths)} RTF tables, "
-        f"{sum(k.startswith('png:') for k in paths)} figures)"
-    )
+    return _render(_report_ard(ard, run_dir), out, ctx)
 
 
 def _listings_of(run_dir: Path | None) -> tuple[Any, ...]:

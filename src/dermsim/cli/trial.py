@@ -24,6 +24,7 @@ from dermsim.errors import InvalidInputError
 from dermsim.io import as_dataset, write_adam_dir
 from dermsim.io.define import build_define
 from dermsim.trial import StudyData, load_design, simulate_trial
+from dermsim.workflows.outputs import OVERWRITE_HELP, check_out, output_dir
 
 trial_app = typer.Typer(
     help="Virtual trials: simulate a design into SDTM-like and ADaM datasets.", no_args_is_help=True
@@ -109,7 +110,7 @@ def simulate_cmd(
         ..., help="Built-in design (true-ad1, true-ad2, true-ad3) or a design .toml."
     ),
     seed: int = typer.Option(..., "--seed", help="Random seed (integer >= 0)."),
-    out: Path = typer.Option(..., "--out", help="Output folder (replaced as a whole, atomically)."),
+    out: Path = typer.Option(..., "--out", help="Output folder (new or empty; see --overwrite)."),
     fmt: str = typer.Option("xpt,json,parquet", "--format", help="comma-separated: xpt, json, parquet"),
     n: int | None = typer.Option(None, "--n", help="Number of subjects (default: the design's n_total)."),
     extension: bool = typer.Option(
@@ -121,16 +122,19 @@ def simulate_cmd(
         16_384, "--chunk-size", help="Patients per model chunk (results do not depend on it)."
     ),
     posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Simulate a virtual trial and write its SDTM-like and ADaM datasets."""
     formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("xpt", "json", "parquet")]
     if bad or not formats:
         raise InvalidInputError(f"--format must list xpt, json and/or parquet; got {fmt!r}.")
+    check_out(out, overwrite=overwrite)
     d = load_design(design)
     study = simulate_trial(d, seed, n=n, extension=extension, chunk_size=chunk_size,
                            params=resolve_parameters(posterior))
-    write_trial_dir(study, out, formats)
+    with output_dir(out, overwrite=overwrite) as tmp:
+        write_trial_dir(study, tmp, formats)
     arms = study.dm["ARM"].value_counts().reindex([a.label for a in d.arms]).fillna(0).astype(int)
     typer.echo(
         f"{d.id}: {study.n_subjects} subjects ("
