@@ -30,7 +30,8 @@ from dermsim.io.define import read_define, write_define_json
 from dermsim.io.parquet import read_parquet, write_parquet
 from dermsim.io.xpt import read_xpt, write_xpt
 
-__all__ = ["FORMATS", "find_datasets", "read_adam_dir", "read_dataset", "write_adam_dir"]
+__all__ = ["FORMATS", "cross_dataset_problems", "find_datasets", "read_adam_dir", "read_dataset",
+           "write_adam_dir"]
 
 # suffix -> format, in order of preference when a dataset exists in several formats
 FORMATS: dict[str, str] = {
@@ -62,8 +63,17 @@ def find_datasets(folder: str | os.PathLike[str]) -> dict[str, Path]:
         raise InvalidInputError(f"ADaM folder must be an existing directory; got {root}.")
     rank = {fmt: i for i, fmt in enumerate(FORMATS.values())}
     best: dict[str, tuple[int, Path]] = {}
+    real_root = root.resolve()
     for p in sorted(root.iterdir()):
-        if not p.is_file() or p.name.startswith("."):
+        if p.name.startswith("."):
+            continue
+        if p.is_symlink() and _split(p) is not None:
+            # a link may point anywhere on the disk; only links within the folder are data of it
+            target = p.resolve()
+            if not target.is_relative_to(real_root):
+                raise DataValidationError(f"{p}: a symbolic link to {target}, outside the ADaM folder "
+                                          f"{root}; copy the file in instead.")
+        if not p.is_file():
             continue
         hit = _split(p)
         if hit is None or hit[0] in _NOT_DATASETS:
@@ -120,6 +130,9 @@ def read_adam_dir(path: str | os.PathLike[str], datasets: Iterable[str] | None =
     """
     root = Path(path)
     found = find_datasets(root)
+    if not found:
+        raise DataValidationError(f"{root}: no ADaM datasets found (expected files such as adsl.xpt, "
+                                  f"adsl.json, adsl.parquet or adsl.csv; suffixes {', '.join(FORMATS)}).")
     wanted = [str(n).lower() for n in datasets] if datasets is not None else list(found)
     absent = [n for n in wanted if n not in found]
     if absent:
@@ -139,6 +152,29 @@ def read_adam_dir(path: str | os.PathLike[str], datasets: Iterable[str] | None =
         if check:
             check_dataset(name.upper(), ds.data)
         out[name] = ds
+    return out
+
+
+def cross_dataset_problems(datasets: Mapping[str, Dataset | pd.DataFrame]) -> list[str]:
+    """Subjects of the other datasets (ADAE, ADEFF, ...) that ADSL lacks, one message per dataset.
+
+    ADSL is the one record per subject every ADaM dataset refers to (ADaM IG 1.3, section 3.1); a
+    subject outside it falls out of every population and every analysis without a word."""
+    frames = {k.lower(): (v.data if isinstance(v, Dataset) else v) for k, v in datasets.items()}
+    adsl = frames.get("adsl")
+    if adsl is None or "USUBJID" not in adsl.columns:
+        return []
+    known = set(adsl["USUBJID"].astype(str))
+    out = []
+    for name, df in sorted(frames.items()):
+        if name == "adsl" or "USUBJID" not in df.columns:
+            continue
+        ids = df["USUBJID"].astype(str)
+        missing = sorted(set(ids[ids != ""]) - known)
+        if missing:
+            row = int((ids == missing[0]).to_numpy().argmax()) + 1
+            out.append(f"{name.upper()}: {len(missing)} subject(s) not in ADSL, first USUBJID "
+                       f"{missing[0]!r} in row {row}")
     return out
 
 

@@ -31,6 +31,7 @@ from dermsim.io.dataset import (
     DatasetMeta,
     apply_meta,
     as_dataset,
+    check_finite_numbers,
     infer_meta,
     is_number,
     text_to_float,
@@ -134,4 +135,4 @@ def read_csv(path: str | os.PathLike[str], *, meta: DatasetMeta | None = None,
         out_meta = out_meta.replace(columns=tuple(
             declared.get(c.name, c) if declared.get(c.name) and declared[c.name].type == c.type else c
             for c in out_meta.columns))
-    return Dataset(frame, out_meta, path=p, format="csv")
+    return check_finite_numbers(Dataset(frame, out_meta, path=p, format="csv"))

@@ -341,6 +341,24 @@ def text_to_float(s: pd.Series, where: str) -> pd.Series:
         raise DataValidationError(f"{where}: a Num variable holds the text {bad!r}.") from None
 
 
+def check_finite_numbers(ds: Dataset) -> Dataset:
+    """Raise when a numeric variable holds an infinite value (no CDISC format holds one; a JSON
+    ``1e999`` or a CSV ``inf`` would otherwise be read as a number and silently dropped or
+    propagated by the statistics); names dataset, variable, row and value."""
+    where = f"{ds.path}: " if ds.path is not None else ""
+    for col in ds.data.columns:
+        s = ds.data[col]
+        if s.dtype.kind != "f":
+            continue
+        bad = np.isinf(s.to_numpy())
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataValidationError(
+                f"{where}{ds.meta.name}.{col}: row {i + 1} holds {float(s.iloc[i])!r}; expected a finite "
+                "number or a missing value.")
+    return ds
+
+
 def _as_text(v: object) -> str:
     if isinstance(v, str):
         return v

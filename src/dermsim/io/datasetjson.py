@@ -46,6 +46,7 @@ from dermsim.io.dataset import (
     DatasetMeta,
     as_dataset,
     canonical_frame,
+    check_finite_numbers,
     text_to_float,
 )
 
@@ -219,6 +220,15 @@ def write_dataset_json(data: pd.DataFrame | Dataset, path: str | os.PathLike[str
     return target
 
 
+class _NonStandardNumber(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN, Infinity and -Infinity, which are not JSON (RFC 8259)
+    raise _NonStandardNumber(name)
+
+
 def _load(p: Path) -> dict[str, Any]:
     if not p.is_file():
         raise DataValidationError(f"{p}: no such Dataset-JSON file.")
@@ -228,12 +238,15 @@ def _load(p: Path) -> dict[str, Any]:
                 lines = [ln for ln in fh if ln.strip()]
                 if not lines:
                     raise DataValidationError(f"{p}: empty NDJSON file; expected a metadata line.")
-                doc = json.loads(lines[0])
+                doc = json.loads(lines[0], parse_constant=_no_constant)
                 if not isinstance(doc, dict):
                     raise DataValidationError(f"{p}: the first NDJSON line must be the metadata object.")
-                doc["rows"] = [json.loads(ln) for ln in lines[1:]]
+                doc["rows"] = [json.loads(ln, parse_constant=_no_constant) for ln in lines[1:]]
                 return doc
-            doc = json.load(fh)
+            doc = json.load(fh, parse_constant=_no_constant)
+    except _NonStandardNumber as exc:
+        raise DataValidationError(f"{p}: not valid JSON: {exc} is not a JSON number (a missing value is "
+                                  "null).") from None
     except json.JSONDecodeError as exc:
         raise DataValidationError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                                   f"{exc.msg}).") from None
@@ -303,4 +316,4 @@ def read_dataset_json(path: str | os.PathLike[str], *, validate: bool = True) ->
     keyed = sorted((c for c in cols if "keySequence" in c), key=lambda c: c["keySequence"])
     keys = [c["name"] for c in keyed]
     fmt = "ndjson" if p.suffix.lower() == ".ndjson" else "json"
-    return Dataset(frame, meta, path=p, format=fmt, extra={"keys": keys})
+    return check_finite_numbers(Dataset(frame, meta, path=p, format=fmt, extra={"keys": keys}))

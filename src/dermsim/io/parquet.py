@@ -18,7 +18,14 @@ import pyarrow.parquet as pq
 
 from dermsim._atomic import atomic_path
 from dermsim.errors import DataValidationError
-from dermsim.io.dataset import Dataset, DatasetMeta, as_dataset, canonical_frame, infer_meta
+from dermsim.io.dataset import (
+    Dataset,
+    DatasetMeta,
+    as_dataset,
+    canonical_frame,
+    check_finite_numbers,
+    infer_meta,
+)
 
 __all__ = ["read_parquet", "write_parquet"]
 
@@ -54,7 +61,10 @@ def read_parquet(path: str | os.PathLike[str]) -> Dataset:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataValidationError(f"{p}: not a readable Parquet file ({reason}).") from None
     stored = (table.schema.metadata or {}).get(META_KEY)
-    base = DatasetMeta.from_dict(json.loads(stored)) if stored else None
+    try:
+        base = DatasetMeta.from_dict(json.loads(stored)) if stored else None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DataValidationError(f"{p}: damaged dermsim metadata in the Parquet file ({exc}).") from None
     name = base.name if base else p.name.split(".")[0].upper()
     frame = canonical_frame(table.to_pandas(), dataset=name, formats=base.formats if base else None)
     if base is None:
@@ -62,4 +72,4 @@ def read_parquet(path: str | os.PathLike[str]) -> Dataset:
         meta = infer_meta(frame, name=name, column_labels={k: v for k, v in labels.items() if v})
     else:
         meta = infer_meta(frame, name=name, base=base)
-    return Dataset(frame, meta, path=p, format="parquet")
+    return check_finite_numbers(Dataset(frame, meta, path=p, format="parquet"))

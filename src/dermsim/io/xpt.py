@@ -178,6 +178,61 @@ def _stamp_headers(path: Path, timestamp: _dt.datetime | None) -> None:
             fh.write(stamp)
 
 
+_REC = 80
+_HDR = b"HEADER RECORD*******"
+
+
+def _check_transport_structure(p: Path, n_rows: int) -> None:
+    """Refuse a damaged transport file that ReadStat would read in part without complaint.
+
+    XPT is a sequence of 80-byte records; v5 stores no record count, so ReadStat stops at the end of
+    the file and takes whatever whole observations it found. A file cut short (a copy or download
+    that stopped) is caught here: its size must be whole records, the bytes after the last whole
+    observation may only be blank padding, and ReadStat must have read every observation present.
+    (A cut exactly at an observation and a record boundary at once cannot be told from a shorter
+    dataset in v5; v8 files carry the count.)"""
+    size = p.stat().st_size
+    if size % _REC:
+        raise DataValidationError(
+            f"{p}: truncated or damaged SAS transport file: {size} bytes is not a whole number of "
+            f"{_REC}-byte records (the file ends {size % _REC} bytes into a record).")
+    with open(p, "rb") as fh:
+        data = fh.read()
+    if not data.startswith(_HDR + b"LIBRARY HEADER RECORD"):
+        return  # v8 (LIBV8) files: ReadStat checks the stored observation count itself
+    member = data.find(_HDR + b"MEMBER  HEADER RECORD")
+    if member < 0 or member % _REC:
+        raise DataValidationError(f"{p}: damaged SAS transport file: no member header record.")
+    try:
+        namestr_len = int(data[member + 74:member + 78])
+        namestr_hdr = data.index(_HDR + b"NAMESTR HEADER RECORD", member)
+        nvar = int(data[namestr_hdr + 54:namestr_hdr + 58])
+    except ValueError:
+        raise DataValidationError(f"{p}: damaged SAS transport file: unreadable member header.") from None
+    start = namestr_hdr + _REC
+    obs_len = sum(int.from_bytes(data[start + i * namestr_len + 4:start + i * namestr_len + 6], "big")
+                  for i in range(nvar))
+    obs_hdr = data.find(_HDR + b"OBS     HEADER RECORD", start + nvar * namestr_len)
+    if obs_hdr < 0 or obs_hdr % _REC:
+        raise DataValidationError(f"{p}: truncated SAS transport file: the observation header is missing.")
+    begin = obs_hdr + _REC
+    end = data.find(_HDR + b"MEMBER  HEADER RECORD", begin)
+    end = size if end < 0 else end
+    if obs_len <= 0:
+        return
+    body = data[begin:end]
+    whole = len(body) // obs_len
+    rest = body[whole * obs_len:]
+    if rest.strip(b" "):
+        raise DataValidationError(
+            f"{p}: truncated SAS transport file: it ends inside observation {whole + 1} "
+            f"({len(rest)} of {obs_len} bytes present).")
+    tail = body[n_rows * obs_len:whole * obs_len]
+    if tail.strip(b" "):
+        raise DataValidationError(
+            f"{p}: damaged SAS transport file: {whole} observations present but {n_rows} could be read.")
+
+
 def read_xpt(path: str | os.PathLike[str]) -> Dataset:
     """Read a SAS transport file (v5 or v8): the frame in the canonical form of
     :mod:`dermsim.io.dataset` and its metadata (name, label, variable labels, types, lengths,
@@ -190,6 +245,7 @@ def read_xpt(path: str | os.PathLike[str]) -> Dataset:
     except Exception as exc:  # ReadStat raises its own error types for every kind of damage
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataValidationError(f"{p}: not a readable SAS transport (XPT) file ({reason}).") from None
+    _check_transport_structure(p, len(df))
     name = (m.table_name or p.stem.split(".")[0]).upper()
     formats = m.original_variable_types or {}
     widths = getattr(m, "variable_storage_width", None) or {}
