@@ -24,6 +24,53 @@ Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 RunAll = Callable[[Iterable[Call]], Iterator[Any]]
 
 
+def _quiet(cls: type) -> type:
+    """``cls`` (a Dask Scheduler or Worker) without its HTTP server.
+
+    Dask starts an HTTP server in the scheduler (port 8787 by default) and in every worker even
+    with ``dashboard_address=None`` (it serves health and metrics routes); a local cluster is a
+    private tool of this process, so here the server is created but never listens."""
+    from distributed.http.routing import RoutingApplication
+    from tornado.httpserver import HTTPServer
+
+    def start_http_server(self, routes, dashboard_address, default_port=0, ssl_options=None):
+        self.http_application = RoutingApplication([])
+        self.http_server = HTTPServer(self.http_application)
+
+    return type(f"Quiet{cls.__name__}", (cls,), {"start_http_server": start_http_server,
+                                                 "__module__": __name__})
+
+
+def _quiet_worker_class() -> type:
+    from distributed import Worker
+
+    return _quiet(Worker)
+
+
+class _QuietWorkerFactory:
+    """Picklable stand-in for the worker class in the nanny's child process."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return _quiet_worker_class()(*args, **kwargs)
+
+
+def _local_cluster(n: int, dashboard: bool) -> Any:
+    """A scheduler and ``n`` one-thread worker processes, all on 127.0.0.1 (never another
+    interface), with no HTTP server unless ``dashboard`` asks for one (then on 127.0.0.1 too)."""
+    from distributed import Nanny, Scheduler, SpecCluster
+
+    host = "127.0.0.1"
+    scheduler_cls = Scheduler if dashboard else _quiet(Scheduler)
+    scheduler = {"cls": scheduler_cls, "options": {
+        "host": host, "port": 0, "protocol": "tcp://",
+        "dashboard_address": f"{host}:0" if dashboard else None, "dashboard": dashboard}}
+    worker = {"cls": Nanny, "options": {
+        "nthreads": 1, "host": host, "dashboard_address": None, "silence_logs": 40,
+        "worker_class": _QuietWorkerFactory}}
+    return SpecCluster(scheduler=scheduler, workers={i: worker for i in range(n)}, worker=worker,
+                       silence_logs=40, name="dermsim-local")
+
+
 def _run_local(calls: Iterable[Call]) -> Iterator[Any]:
     for fn, args, kwargs in calls:
         yield fn(*args, **kwargs)
@@ -64,7 +111,7 @@ def open_executor(
     if workers is None and scheduler is None:
         yield _run_local
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is not None:
         if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
@@ -95,13 +142,7 @@ def open_executor(
     }
     environ.update({"OMP_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1, "MKL_NUM_THREADS": 1})
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0" if dashboard else None,
-            silence_logs=40,
-        )
+        cluster = _local_cluster(n, dashboard)
     client = Client(cluster)
     try:
         yield _run_dask(client, n)

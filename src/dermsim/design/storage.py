@@ -154,8 +154,9 @@ class ResultStore:
         """Write the results table to Parquet (atomically)."""
         target = Path(path)
         with atomic_path(target) as tmp:
-            self._con.execute(
-                f"COPY (SELECT * FROM results ORDER BY design_id, replicate, hypothesis) "
-                f"TO '{tmp.as_posix()}' (FORMAT PARQUET)"
+            # the path goes to DuckDB as a value, never pasted into SQL (a quote in it broke the
+            # statement; a crafted one could have run SQL)
+            self._con.sql("SELECT * FROM results ORDER BY design_id, replicate, hypothesis").write_parquet(
+                str(tmp)
             )
         return target
