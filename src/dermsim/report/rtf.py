@@ -17,9 +17,38 @@ import rtflite as rtf
 from dermsim._atomic import atomic_path
 from dermsim.report.tables import TableData
 
-__all__ = ["render_table_rtf", "write_table_rtf"]
+__all__ = ["render_table_rtf", "rtf_escape", "write_table_rtf"]
 
 ROWS_PER_PAGE = 30
+_CONTROL = {"\t": "\\tab ", "\n": "\\line ", "\r": ""}
+
+
+def rtf_escape(text: object) -> str:
+    """``text`` as literal RTF text: ``\\``, ``{`` and ``}`` escaped, every non-ASCII character as
+    ``\\uN?`` (RTF's signed 16-bit Unicode escape, a surrogate pair above U+FFFF), tab and new line
+    as RTF control words, other control characters dropped.
+
+    rtflite passes text through as RTF (its ``text_convert`` would also read ``_`` as a subscript
+    and ``\\word`` as LaTeX), so an arm label such as ``}{\\rtf1 ...`` from a user's design or
+    data would otherwise be live RTF; every string is escaped here and conversion is off."""
+    out = []
+    for ch in str(text):
+        o = ord(ch)
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif ch in _CONTROL:
+            out.append(_CONTROL[ch])
+        elif o < 32 or o == 127:
+            continue
+        elif o < 128:
+            out.append(ch)
+        else:
+            units = ch.encode("utf-16-be")
+            for k in range(0, len(units), 2):
+                u = int.from_bytes(units[k:k + 2], "big")
+                out.append(f"\\u{u - 65536 if u > 32767 else u}?")
+    return "".join(out)
+
 _INDENT_TWIPS = 240
 
 
@@ -49,33 +78,39 @@ def _widths(table: TableData) -> list[float]:
 
 def _document(table: TableData, rows_per_page: int) -> rtf.RTFDocument:
     ncol = len(table.columns) + 1
-    stub = [r.label for r in table.rows]
+    stub = [rtf_escape(r.label) for r in table.rows]
     data = {"c0": stub}
     for j in range(len(table.columns)):
-        data[f"c{j + 1}"] = [r.cells[j] if r.cells else "" for r in table.rows]
+        data[f"c{j + 1}"] = [rtf_escape(r.cells[j]) if r.cells else "" for r in table.rows]
     df = pl.DataFrame(data, schema={k: pl.String for k in data})
     widths = _widths(table)
-    header = [(table.stub_label or "").replace("\n", " ")] + [
-        f"{c} {n}".strip() for c, n in zip(table.columns, table.column_n, strict=True)
+    header = [rtf_escape((table.stub_label or "").replace("\n", " "))] + [
+        rtf_escape(f"{c} {n}".strip()) for c, n in zip(table.columns, table.column_n, strict=True)
     ]
     indent = [[_INDENT_TWIPS * r.indent] + [0] * (ncol - 1) for r in table.rows]
     fmt = [["b" if r.heading else ""] + [""] * (ncol - 1) for r in table.rows]
     just = [["l"] + ["c"] * (ncol - 1) for _ in table.rows]
-    foot = list(table.footnotes)
+    foot = [rtf_escape(f) for f in table.footnotes]
     return rtf.RTFDocument(
         df=df,
         rtf_page=rtf.RTFPage(orientation="landscape", nrow=rows_per_page),
-        rtf_title=rtf.RTFTitle(text=[f"{table.label} {table.number}", table.title, table.population]),
+        rtf_title=rtf.RTFTitle(
+            text=[rtf_escape(t) for t in (f"{table.label} {table.number}", table.title, table.population)],
+            text_convert=[False],
+        ),
         rtf_column_header=[
             rtf.RTFColumnHeader(
-                text=header, col_rel_width=widths, text_justification=["l"] + ["c"] * (ncol - 1)
+                text=header, col_rel_width=widths, text_justification=["l"] + ["c"] * (ncol - 1),
+                text_convert=[False] * ncol,
             )
         ],
         rtf_body=rtf.RTFBody(
-            col_rel_width=widths, text_justification=just, text_indent_left=indent, text_format=fmt
+            col_rel_width=widths, text_justification=just, text_indent_left=indent, text_format=fmt,
+            text_convert=[[False] * ncol for _ in table.rows] or [[False] * ncol],
         ),
-        rtf_footnote=rtf.RTFFootnote(text=foot) if foot else None,
-        rtf_source=rtf.RTFSource(text=[table.source]) if table.source else None,
+        rtf_footnote=rtf.RTFFootnote(text=foot, text_convert=[False]) if foot else None,
+        rtf_source=(rtf.RTFSource(text=[rtf_escape(table.source)], text_convert=[False])
+                    if table.source else None),
     )
 
 
