@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from dermsim.cdisc import derive_adae, derive_adeff, derive_adsl
-from dermsim.cli.trial import write_trial_dir
+from dermsim.io.study import write_trial_dir
 from dermsim.trial import load_design, simulate_trial
 
 TARGET_S = 10.0

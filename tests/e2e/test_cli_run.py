@@ -163,45 +163,48 @@ def test_replicates_add_a_summary_over_trials(run_dir: Path, tmp_path: Path) -> 
     assert (out / "tlf" / "l16-2-7-severe-serious-teae.rtf").is_file()
 
 
-def test_exposure_recorder_uses_the_run_parameters_and_skips_the_extension(
+def test_study_records_exposure_with_the_run_parameters_and_skips_the_extension(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The trial keeps each treatment group's model Css as data (StudyData.exposure), from the
+    vehicle-controlled call with the run's parameters; the extension calls are not recorded."""
     import numpy as np
 
-    import dermsim.model.simulate as ms
-    from dermsim.cli.run import _ExposureRecorder
-    from dermsim.model.regimen import Regimen
+    import dermsim.trial.conduct as conduct
+    from dermsim.trial import load_design, simulate_trial
 
-    seen: list[object] = []
+    seen: list[tuple[object, int]] = []
+    real = conduct.simulate_patients
 
-    from types import SimpleNamespace
+    def spy(population, regimen, days, seed, **kw):  # type: ignore[no-untyped-def]
+        seen.append((kw.get("params"), days))
+        return real(population, regimen, days, seed, **kw)
 
-    def fake(population: object, regimen: Regimen, days: int, seed: object, **kw: object) -> SimpleNamespace:
-        seen.append(kw.get("params"))
-        return SimpleNamespace(baseline={"css_nM": np.array([10.0, 20.0])})
-
-    monkeypatch.setattr(ms, "simulate_patients", fake)
-    rec = _ExposureRecorder(params="posterior-median")
-    group = object()
-    rux = Regimen(strength_pct=1.5, name="Ruxolitinib cream 1.5% BID", adherence=0.9)
-    rec(group, rux, 56, 0)
-    rec(group, Regimen(strength_pct=0.75, name="Ruxolitinib cream 0.75% BID"), 300, 0)  # extension
-    rec(object(), Regimen(strength_pct=0.0, name="Vehicle cream BID"), 56, 0)
-    assert seen == ["posterior-median"] * 3
-    frame = rec.frame(["Vehicle cream BID", "Ruxolitinib cream 1.5% BID"])
-    assert list(frame["arm"]) == ["Vehicle cream BID"] * 2 + ["Ruxolitinib cream 1.5% BID"] * 2
-    assert list(frame["css_nM"]) == [10.0, 20.0, 10.0, 20.0]
+    monkeypatch.setattr(conduct, "simulate_patients", spy)
+    design = load_design("true-ad3")
+    study = simulate_trial(design, 5, n=24, params=None)
+    exp = study.exposure
+    assert list(exp.columns) == ["arm", "strength_pct", "adherence", "css_nM"]
+    assert len(exp) == study.n_subjects  # one row per patient: extension calls not recorded
+    assert len(seen) > exp.groupby(["arm", "adherence"]).ngroups  # the extension did call the model
+    labels = [a.label for a in design.arms]
+    assert list(dict.fromkeys(exp["arm"])) == [a for a in labels if a in set(exp["arm"])]
+    vehicle = exp["strength_pct"] == 0
+    assert np.all(exp.loc[vehicle, "css_nM"] == 0) and np.all(exp.loc[~vehicle, "css_nM"] > 0)
 
 
 def test_missing_posterior_falls_back_to_model_defaults_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     import dermsim.calibration.posterior as cp
-    from dermsim.cli.run import _posterior
     from dermsim.errors import InvalidInputError
+    from dermsim.workflows import resolve_model
 
     def missing() -> None:
         raise InvalidInputError("posterior file x.json does not exist.")
 
     monkeypatch.setattr(cp, "default_posterior", missing)
-    post, prov = _posterior()
-    assert post is None and prov["posterior_version"] is None
+    model = resolve_model("shipped")
+    prov = model.provenance()
+    assert model.posterior is None and model.parameters is None and prov["posterior_version"] is None
     assert prov["parameters"].startswith("model default parameters")
+    assert "does not exist" in prov["parameters"]
+

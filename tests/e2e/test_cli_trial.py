@@ -133,12 +133,12 @@ def test_failed_run_keeps_previous_folder(trial_dir: Path, tmp_path: Path, monke
     out = tmp_path / "keep"
     shutil.copytree(trial_dir, out)
     before = _digests(out)
-    import dermsim.cli.trial as cli_trial
+    import dermsim.io.study as study_files
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cli_trial, "write_adam_dir", boom)
+    monkeypatch.setattr(study_files, "write_adam_dir", boom)
     # an internal error: exit 1 with a one-line hint; --overwrite was given, yet the old folder stays
     assert main(["trial", "simulate", "true-ad3", "--seed", "3", "--out", str(out), "--n", "10",
                  "--overwrite"]) == 1

@@ -20,7 +20,7 @@ from dermsim._atomic import atomic_path
 from dermsim._rng import SeedLike, as_generator
 from dermsim.calibration.priors import Prior, apply_parameters
 from dermsim.calibration.targets import DEFAULT_TARGETS, hash_file
-from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim.errors import DataValidationError, DermsimError, InvalidInputError
 from dermsim.model.parameters import ParameterSet
 
 POSTERIOR_DIR = Path(__file__).parent / "posteriors"
@@ -165,11 +165,86 @@ POSTERIOR_CHOICE_HELP = ("model parameters: 'shipped' (default: the calibrated p
 
 
 def resolve_parameters(choice: str | Path, base: ParameterSet | None = None) -> ParameterSet | None:
-    """The parameters a simulation uses for a ``--posterior`` choice: the shipped posterior by
-    default, ``"prior"`` for the parameter files (``base``, or ``None`` = the model's defaults)."""
-    if str(choice) == "prior":
-        return base
-    return posterior_parameters(choice, base)
+    """The parameters a simulation uses for a ``--posterior`` choice (see :func:`resolve_model`)."""
+    return resolve_model(choice, base).parameters
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """The model parameters a simulation uses and where they came from.
+
+    ``parameters`` is ``None`` for the model's own parameter files (``base`` not given);
+    ``posterior`` is the posterior the parameters come from (None for the prior); ``fallback``
+    says why a requested shipped posterior was not used ("" when it was, or not requested)."""
+
+    choice: str
+    parameters: ParameterSet | None
+    posterior: Posterior | None
+    path: Path | None = None
+    sha256: str | None = None
+    fallback: str = ""
+
+    @property
+    def calibrated(self) -> bool:
+        return self.posterior is not None
+
+    def provenance(self) -> dict[str, Any]:
+        """The record a run manifest carries (keys in a fixed order)."""
+        post = self.posterior
+        if post is None:
+            why = f"no calibrated posterior: {self.fallback}" if self.fallback else "--posterior prior"
+            return {"posterior_version": None, "posterior_sha256": None,
+                    "parameters": f"model default parameters ({why})"}
+        return {
+            "posterior_version": post.version,
+            "posterior_sha256": self.sha256,
+            "posterior_file": self.path.name if self.path is not None else None,
+            "posterior_draws": post.n,
+            "posterior_ess": float(post.ess),
+            "parameters": "posterior weighted median",
+            "calibration_trials": sorted(
+                {str(t.get("trial")) for t in post.meta.get("targets", []) if t.get("trial")}),
+        }
+
+
+def resolve_model(choice: str | Path = "shipped", base: ParameterSet | None = None) -> ResolvedModel:
+    """The one rule for the model parameters of a simulation.
+
+    ``"prior"``: the parameter files (``base``, or None = the model's own). ``"shipped"``: the
+    posterior shipped with the package at its weighted median, applied on ``base``; when the
+    package ships none, or the shipped file no longer fits the model (its targets' SHA-256 or the
+    SHA-256 of the parameter files it was fitted on differ), the prior is used and ``fallback``
+    says why (runs print it and record it in their manifest). A posterior FILE: the same checks,
+    but a failing check is an error (the user asked for that file).
+    """
+    text = str(choice)
+    if text == "prior":
+        return ResolvedModel("prior", base, None)
+    shipped = text == "shipped"
+    path = default_posterior_path() if shipped else Path(choice)
+    try:
+        if shipped and not path.exists():
+            raise _Fallback("no posterior file is shipped")
+        post = default_posterior() if shipped else load_posterior(path)
+        fitted_on = post.meta.get("model_parameters_sha256")
+        if fitted_on is not None and fitted_on != model_parameters_sha256():
+            msg = (f"{path.name} was fitted on other model parameter files (sha256 "
+                   f"{str(fitted_on)[:12]}...); recalibrate or use --posterior prior")
+            if shipped:
+                raise _Fallback(msg)
+            raise DataValidationError(msg + ".")
+    except _Fallback as why:
+        return ResolvedModel("shipped", base, None, fallback=str(why))
+    except DermsimError as exc:
+        if not shipped:
+            raise
+        return ResolvedModel("shipped", base, None, fallback=str(exc).rstrip("."))
+    return ResolvedModel("shipped" if shipped else str(path), post.parameter_set(None, base), post, path,
+                         hash_file(path))
+
+
+class _Fallback(Exception):
+    """Internal: the shipped posterior cannot be used (the message says why)."""
 
 
 def model_parameters_sha256() -> str:

@@ -59,9 +59,23 @@ N_VP_PREDICT = 1000
 WEIGHT_KEY = 4
 
 
+# The committed validation files (``validation/`` at the repository root) ship as package data
+# here, so an installed dermsim reads the same pre-registration and ladder as a source checkout;
+# tests/unit/calibration/test_validation_data.py keeps the two copies equal.
+VALIDATION_DATA = Path(__file__).parent / "validation"
+
+
 def default_prereg_path() -> Path:
-    """``validation/preregistered/true-ad3.csv`` at the repository root (source checkout)."""
-    return Path(__file__).resolve().parents[3] / "validation" / "preregistered" / "true-ad3.csv"
+    """The committed TRuE-AD3 pre-registration (package data copy of
+    ``validation/preregistered/true-ad3.csv``)."""
+    return VALIDATION_DATA / "preregistered" / "true-ad3.csv"
+
+
+def default_validation_csv() -> Path | None:
+    """The committed validation ladder of the shipped posterior (package data copy of
+    ``validation/results/*/validation.csv``), or None."""
+    hits = sorted((VALIDATION_DATA / "results").glob("**/validation.csv"))
+    return hits[0] if hits else None
 
 
 def _posterior_sha(post: Posterior) -> str:

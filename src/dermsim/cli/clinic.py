@@ -14,19 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from dermsim.cli import app
-from dermsim.clinic import (
+from dermsim.workflows import (
+    DEFAULT_DRAWS,
     DosePlan,
-    DosePlanInput,
-    build_family_sheet,
-    compute_benefit_risk,
-    parse_regions,
+    dose_input,
+    export_dose_card,
+    fmt_num,
+    make_family_sheet,
     plan_dose,
 )
-from dermsim.clinic.benefit_risk import typical_area_pct
-from dermsim.clinic.dose import DEFAULT_DRAWS
-from dermsim.report.dose_card import export_dose_card
-from dermsim.report.family_sheet import export_family_sheet
-from dermsim.report.format import fmt_num
 
 _AGE = typer.Option(..., "--age", help="age in years (2 and up)")
 _SEX = typer.Option(None, "--sex", help="F or M (used for age-typical weight and height)")
@@ -38,13 +34,6 @@ _AREA = typer.Option(None, "--area-pct", help="treated area as % of body surface
 _STRENGTH = typer.Option(1.5, "--strength", help="cream strength in % (label: 1.5; trials also 0.75)")
 _GRAMS = typer.Option(None, "--grams-per-day", help="grams actually used per day (replaces the FTU estimate)")
 _SEED = typer.Option(1, "--seed", help="random seed for the between-patient variability (int >= 0)")
-
-
-def _input(age: float, sex: str | None, weight: float | None, height: float | None, regions: str | None,
-           area_pct: float | None, strength: float, per_day: int, grams: float | None) -> DosePlanInput:
-    return DosePlanInput(age_y=age, sex=sex.upper() if sex else None, weight_kg=weight, height_cm=height,
-                         regions=parse_regions(regions) if regions is not None else None, area_pct=area_pct,
-                         strength_pct=strength, applications_per_day=per_day, grams_per_day=grams)
 
 
 def _print_plan(plan: DosePlan, console: Console) -> None:
@@ -101,8 +90,9 @@ def dose_cmd(
     html_out: Path | None = typer.Option(None, "--html", help="also write a small HTML card to this file"),
 ) -> None:
     """Plan cream amounts, check them against the label and predict the blood level."""
-    plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, per_day, grams_per_day),
-                     seed=seed, n_draws=draws)
+    inp = dose_input(age, sex=sex, weight=weight, height=height, regions=regions, area_pct=area_pct,
+                     strength=strength, per_day=per_day, grams_per_day=grams_per_day)
+    plan = plan_dose(inp, seed=seed, n_draws=draws)
     if html_out is not None:
         export_dose_card(plan, html_out)
     if as_json:
@@ -121,12 +111,6 @@ def family_sheet_cmd(
     out: Path = typer.Option(..., "--out", help="sheet.pdf or sheet.html"),
 ) -> None:
     """Write the one-page family benefit-risk sheet (HTML or PDF)."""
-    note = ""
-    if regions is None and area_pct is None:
-        area_pct, key = typical_area_pct(age)
-        note = f" (no area given: used the trial mean affected area, {area_pct:g}% BSA, {key})"
-    plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, 2, grams_per_day),
-                     seed=seed)
-    sheet = build_family_sheet(plan, compute_benefit_risk(plan))
-    export_family_sheet(sheet, out)
-    typer.echo(f"wrote {out}{note}")
+    run = make_family_sheet(age, out=out, sex=sex, weight=weight, height=height, regions=regions,
+                            area_pct=area_pct, strength=strength, grams_per_day=grams_per_day, seed=seed)
+    typer.echo(f"wrote {out}" + (f" ({run.note})" if run.note else ""))

@@ -28,14 +28,16 @@ def check_cmd(
                                 "extensible controlled terms."),
 ) -> None:
     """Read every dataset, check it against its ADaM schema and list what was found."""
-    rows = check_adam(adam_dir, datasets, strict=strict)
+    found = check_adam(adam_dir, datasets, strict=strict)
     table = Table(show_lines=False)
     for col in ("dataset", "file", "records", "variables", "label", "schema"):
         table.add_column(col, overflow="fold")
-    for r in rows:
+    for r in found.datasets:
         table.add_row(r.dataset, r.file, str(r.records), str(r.variables), r.label, r.schema)
     Console(width=160).print(table)
-    typer.echo(f"{len(rows)} datasets read from {adam_dir}; all checks passed.")
+    for note in found.notes:
+        typer.echo(f"note: {note} (an error with --strict)")
+    typer.echo(f"{len(found.datasets)} datasets read from {adam_dir}; all checks passed.")
 
 
 @data_app.command("convert")

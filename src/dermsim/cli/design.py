@@ -1,4 +1,6 @@
-"""``dermsim design power | sample-size | sweep``: operating characteristics of candidate designs.
+"""``dermsim design power | sample-size | sweep``: operating characteristics of candidate designs
+(:func:`dermsim.workflows.run_design_study`, :func:`~dermsim.workflows.run_sample_size_study`,
+:func:`~dermsim.workflows.run_design_sweep`).
 
 Every command writes into ``--out DIR``: ``design.duckdb`` (per-replicate results, committed chunk
 by chunk; ``--resume`` continues a killed run), ``results.parquet``, ``summary.csv`` (by
@@ -9,45 +11,20 @@ an existing one; the numbers are the same either way.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import time
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
-from dermsim._atomic import atomic_path
 from dermsim.cli import app
-from dermsim.design import (
+from dermsim.cli.progress import RichProgress
+from dermsim.workflows import (
     DEFAULT_REPLICATE_BLOCK,
-    DesignGrid,
-    DesignSpec,
-    OCRun,
-    ResultStore,
-    estimate_sample_size,
-    make_power_designs,
-    parse_range,
-    simulate_operating_characteristics,
-    summarise_designs,
-    summarise_operating_characteristics,
-)
-from dermsim.errors import InvalidInputError
-from dermsim.report.design_report import (
-    export_design_report,
-    plot_power_curve,
-    render_design_report,
-    save_figure,
+    DesignOptions,
+    DesignStudy,
+    power_designs,
+    run_design_study,
+    run_design_sweep,
+    run_sample_size_study,
 )
 
 design_app = typer.Typer(
@@ -55,161 +32,12 @@ design_app = typer.Typer(
 )
 app.add_typer(design_app, name="design")
 
-_console = Console(stderr=True)
 
-
-class _RateColumn(ProgressColumn):
-    def render(self, task: Any) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-- rep/s" if speed is None else f"{speed:,.1f} rep/s", style="cyan")
-
-
-def _progress(quiet: bool):
-    if quiet:
-        return None, None
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        console=_console,
-        transient=False,
-    )
-    task = bar.add_task("replicates", total=None)
-
-    def update(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return bar, update
-
-
-def _posterior(parameters: str) -> Any:
-    if parameters == "prior":
-        return None
-    if parameters != "posterior":
-        raise InvalidInputError(f"--parameters must be one of prior, posterior; got {parameters!r}.")
-    try:
-        from dermsim.calibration.posterior import default_posterior
-    except ImportError:  # pragma: no cover - the calibration layer ships with the package
-        raise InvalidInputError("--parameters posterior: dermsim.calibration is not available.") from None
-    return default_posterior()
-
-
-@contextlib.contextmanager
-def _stored_run(out: Path, resume: bool, quiet: bool, **options: Any):
-    """Open the run's DuckDB store (refusing to mix runs without --resume) with a progress bar;
-    yields the keyword arguments of a simulation call (store, progress, resume and ``options``)
-    and exports the results to Parquet when the run ends."""
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "design.duckdb"
-    if db.exists() and not resume:
-        raise InvalidInputError(
-            f"--out {out} already holds design.duckdb; pass --resume to continue that run "
-            "or choose another directory."
-        )
-    bar, update = _progress(quiet)
-    with ResultStore(db) as store:
-        if bar is not None:
-            bar.start()
-        try:
-            yield {"store": store, "progress": update, "resume": resume, **options}
-        finally:
-            if bar is not None:
-                bar.stop()
-        store.export_parquet(out / "results.parquet")
-
-
-def _run(
-    scenario: Any,
-    designs: list[Any],
-    *,
-    replicates: int,
-    seed: int,
-    out: Path,
-    resume: bool,
-    workers: int | None,
-    scheduler: str | None,
-    chunk_size: int | None,
-    replicate_block: int,
-    parameters: str,
-    quiet: bool,
-) -> tuple[OCRun, float]:
-    t0 = time.perf_counter()
-    with _stored_run(out, resume, quiet, chunk_size=chunk_size, scheduler=scheduler, workers=workers,
-                     replicate_block=replicate_block, posterior=_posterior(parameters)) as run_kw:
-        run = simulate_operating_characteristics(
-            scenario,
-            designs,
-            replicates,
-            seed,
-            **run_kw,
-        )
-    return run, time.perf_counter() - t0
-
-
-def _write_outputs(
-    run: OCRun,
-    out: Path,
-    *,
-    title: str,
-    seconds: float,
-    scenario: str,
-    sample_size: Any = None,
-    target: float | None = None,
-    truth: Any = None,
-) -> None:
-    summary = summarise_operating_characteristics(run.results, run.designs, truth=truth)
-    if truth is not None:
-        with atomic_path(out / "truth.csv") as tmp:
-            truth.to_csv(tmp, index=False)
-    designs = summarise_designs(run.results, run.designs)
-    for frame, name in ((summary, "summary.csv"), (designs, "designs.csv")):
-        with atomic_path(out / name) as tmp:
-            frame.to_csv(tmp, index=False)
-    setup = {
-        "scenario": scenario,
-        "replicates per design": run.n_replicates,
-        "seed": run.seed["entropy"],
-        "replicate block": run.replicate_block,
-        "model parameters": run.parameters,
-        "dermsim": run.version,
-        "analysis": "CMH test over the design's strata; MH-Sato risk difference (Wald when unstratified); "
-        "dropouts before the primary visit are non-responders; success = fixed-sequence rejections in "
-        "favour of the treatment",
-        "conduct": "one adherence per arm (the scenario's mean); constant weekly dropout hazard",
-        "wall time (s)": f"{seconds:.1f}",
-    }
-    s = summary.assign(
-        n_total=summary["design_id"].map(dict(zip(designs["design_id"], designs["n_total"], strict=True))),
-        label=summary["endpoint"] + " " + summary["treatment"] + " vs " + summary["control"],
-    )
-    if s["n_total"].nunique() > 1:
-        fig = plot_power_curve(
-            s[~s["null"]], target_power=target, fitted=None if sample_size is None else sample_size.fit
-        )
-        save_figure(fig, out / "power_curve.png")
-        save_figure(fig, out / "power_curve.svg")
-    page = render_design_report(
-        summary,
-        designs,
-        run.results,
-        title=title,
-        setup=setup,
-        fitted=None if sample_size is None else sample_size.fit,
-        target_power=target,
-        sample_size=None if sample_size is None else sample_size.to_dict(),
-    )
-    export_design_report(page, out / "report.html")
+def _print(study: DesignStudy) -> None:
+    typer.echo(study.designs_table().to_string(index=False))
     typer.echo(
-        designs[
-            ["design_id", "n_total", "n_replicates", "probability_of_success", "probability_of_success_mcse"]
-        ].to_string(index=False)
-    )
-    typer.echo(
-        f"wrote {out}/ (design.duckdb, results.parquet, summary.csv, designs.csv, report.html) "
-        f"in {seconds:.1f} s"
+        f"wrote {study.out}/ (design.duckdb, results.parquet, summary.csv, designs.csv, report.html) "
+        f"in {study.seconds:.1f} s"
     )
 
 
@@ -233,66 +61,11 @@ _OPT_PARAMS = typer.Option(
     "block, i.e. with parameter uncertainty) or prior (the uncalibrated parameter files)",
 )
 _OPT_QUIET = typer.Option(False, "--quiet", help="no progress bar")
-
-
-def _truth(scenario: Any, designs: list[Any], n_patients: int, seed: int, parameters: str) -> Any:
-    """Large-sample true effects (for bias and coverage), once per design content (n aside)."""
-    if n_patients <= 0:
-        return None
-    if parameters != "prior":
-        raise InvalidInputError(
-            "--truth-patients needs --parameters prior (the true effect under a "
-            f"posterior would average over its draws); got --parameters {parameters}."
-        )
-    import pandas as pd
-
-    from dermsim.design.simulate import estimate_true_effects, truth_key
-
-    cache: dict[int, Any] = {}
-    frames = []
-    for d in designs:
-        k = truth_key(d)
-        if k not in cache:
-            cache[k] = estimate_true_effects(scenario, d, n_patients, seed)
-        frames.append(cache[k].assign(design_id=d.id))
-    return pd.concat(frames, ignore_index=True)
-
-
 _OPT_TRUTH = typer.Option(
     0,
     "--truth-patients",
     help="patients of one large virtual trial giving the true effects (bias, coverage); 0: none",
 )
-
-
-def _base_design(
-    name: str,
-    n: int,
-    strata: str | None,
-    primary_day: int | None,
-    alpha: float,
-    null: bool,
-    ratio: str | None,
-) -> DesignSpec:
-    ratio_map = None
-    if ratio:
-        try:
-            ratio_map = {k.strip(): int(v) for k, v in (p.split("=") for p in ratio.split(","))}
-        except ValueError:
-            raise InvalidInputError(f"--ratio must look like rux150=1,vehicle=1; got {ratio!r}.") from None
-    strata_list = None if strata is None else ([] if strata in ("", "none") else strata.split("+"))
-    return DesignSpec.from_dict(
-        {
-            "id": name,
-            "n_total": n,
-            "ratio": ratio_map,
-            "strata": strata_list,
-            "primary_day": primary_day,
-            "alpha": alpha,
-            "null": null,
-        },
-        where="(command line)",
-    )
 
 
 @design_app.command("power")
@@ -317,31 +90,12 @@ def power_cmd(
     quiet: bool = _OPT_QUIET,
 ) -> None:
     """Power (probability of success) over a range of total sample sizes."""
-    sizes = parse_range(n, name="--n")
-    base = _base_design("power", sizes[0], strata, primary_day, alpha, null, ratio)
-    designs = make_power_designs(base, sizes)
-    run, sec = _run(
-        scenario,
-        designs,
-        replicates=replicates,
-        seed=seed,
-        out=out,
-        resume=resume,
-        workers=workers,
-        scheduler=scheduler,
-        chunk_size=chunk_size,
-        replicate_block=replicate_block,
-        parameters=parameters,
-        quiet=quiet,
-    )
-    _write_outputs(
-        run,
-        out,
-        title=f"Power by sample size: {scenario}",
-        seconds=sec,
-        scenario=scenario,
-        truth=_truth(scenario, designs, truth_patients, seed, parameters),
-    )
+    designs = power_designs(n, strata=strata, primary_day=primary_day, alpha=alpha, null=null, ratio=ratio)
+    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters)
+    with RichProgress(style="rate", disable=quiet) as progress:
+        study = run_design_study(scenario, designs, out, opt, title=f"Power by sample size: {scenario}",
+                                 truth_patients=truth_patients, progress=progress)
+    _print(study)
 
 
 @design_app.command("sample-size")
@@ -365,32 +119,12 @@ def sample_size_cmd(
     quiet: bool = _OPT_QUIET,
 ) -> None:
     """Smallest total N reaching --power, with its Monte-Carlo interval."""
-    sizes = parse_range(n, name="--n")
-    base = _base_design("ss", sizes[0], strata, primary_day, alpha, False, ratio)
-    t0 = time.perf_counter()
-    with _stored_run(out, resume, quiet, chunk_size=chunk_size, scheduler=scheduler, workers=workers,
-                     replicate_block=replicate_block, posterior=_posterior(parameters)) as run_kw:
-        res = estimate_sample_size(
-            scenario,
-            base,
-            power,
-            sizes,
-            replicates,
-            seed,
-            **run_kw,
-        )
-    sec = time.perf_counter() - t0
-    with atomic_path(out / "sample_size.json") as tmp:
-        tmp.write_text(json.dumps(res.to_dict(), indent=2, default=float), encoding="utf-8")
-    _write_outputs(
-        res.run,
-        out,
-        title=f"Sample size for {power:g} power: {scenario}",
-        seconds=sec,
-        scenario=scenario,
-        sample_size=res,
-        target=power,
-    )
+    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters)
+    with RichProgress(style="rate", disable=quiet) as progress:
+        study = run_sample_size_study(scenario, out, power=power, n=n, options=opt, ratio=ratio,
+                                      strata=strata, primary_day=primary_day, alpha=alpha, progress=progress)
+    _print(study)
+    res = study.sample_size
     lo, hi = res.n_interval
     typer.echo(
         f"n_required = {res.n_required} (Monte-Carlo 95% interval {lo:.0f}-{hi:.0f}); "
@@ -414,26 +148,7 @@ def sweep_cmd(
     quiet: bool = _OPT_QUIET,
 ) -> None:
     """Operating characteristics of every design of a TOML grid."""
-    g = DesignGrid.from_toml(grid)
-    run, sec = _run(
-        g.scenario,
-        g.designs(),
-        replicates=replicates,
-        seed=seed,
-        out=out,
-        resume=resume,
-        workers=workers,
-        scheduler=scheduler,
-        chunk_size=chunk_size,
-        replicate_block=replicate_block,
-        parameters=parameters,
-        quiet=quiet,
-    )
-    _write_outputs(
-        run,
-        out,
-        title=f"Design sweep: {grid.name}",
-        seconds=sec,
-        scenario=g.scenario,
-        truth=_truth(g.scenario, g.designs(), truth_patients, seed, parameters),
-    )
+    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters)
+    with RichProgress(style="rate", disable=quiet) as progress:
+        study = run_design_sweep(grid, out, opt, truth_patients=truth_patients, progress=progress)
+    _print(study)

@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from dermsim._validate import check_choice
 from dermsim.cli import app
-from dermsim.evidence import (
+from dermsim.workflows import check_choice
+from dermsim.workflows.evidence import (
     AERow,
     EndpointResult,
     Evidence,

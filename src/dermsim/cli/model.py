@@ -1,4 +1,5 @@
-"""``dermsim model params`` and ``dermsim model export --format sbml --out FILE``."""
+"""``dermsim model params`` and ``dermsim model export --format sbml --out FILE``
+(:func:`dermsim.workflows.model_parameters`, :func:`dermsim.workflows.export_patient_model`)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dermsim._atomic import atomic_path
-from dermsim._validate import check_choice
 from dermsim.cli import app
-from dermsim.model.parameters import GROUPS, ParameterSet, default_parameters, load_parameters
-from dermsim.model.regimen import Regimen
-from dermsim.model.sbml import antimony_to_sbml, build_patient_antimony
-from dermsim.model.simulate import make_patient, prepare_patients
+from dermsim.workflows import GROUPS, check_choice, export_patient_model, model_parameters
 
 GRAMS_HELP = "cream per application in g (default: fingertip-unit rule on the treated area)"
 PARAMS_HELP = "directory of annotated parameter TOML files (default: the package's own)"
-
-
-def parameters_from(directory: Path | None) -> ParameterSet:
-    """The package's parameters, or those in ``directory`` (validated: unit and source required)."""
-    return default_parameters() if directory is None else load_parameters(directory)
-
 
 model_app = typer.Typer(help="The virtual-patient model: annotated parameters and SBML export.",
                         no_args_is_help=True)
@@ -40,16 +30,12 @@ def params_cmd(
     """Print the annotated parameters: value, unit, IIV (log-scale omega), description, source."""
     check_choice("--group", group, ("all", *GROUPS))
     check_choice("--format", fmt, ("table", "csv", "json"))
-    ps = parameters_from(params_dir)
-    frame = ps.to_frame()
-    if group != "all":
-        frame = frame[frame["group"] == group]
+    frame, data = model_parameters(group, params_dir)
     if fmt == "csv":
         typer.echo(frame.to_csv(index=False), nl=False)
         return
     if fmt == "json":
-        data = ps.to_dict()
-        typer.echo(json.dumps(data if group == "all" else {group: data[group]}, indent=2))
+        typer.echo(json.dumps(data, indent=2))
         return
     table = Table(show_lines=False)
     for col in ("group", "name", "value", "unit", "omega", "description", "source"):
@@ -76,19 +62,9 @@ def export_cmd(
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
 ) -> None:
     """Write one virtual patient (parameters, baseline steady state, BID dosing) as SBML or Antimony."""
-    check_choice("--format", fmt, ("sbml", "antimony"))
-    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
-    patient = make_patient(age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct)
-    ps = parameters_from(params_dir)
-    if typical:
-        ps = ps.replace_omegas(**{name: 0.0 for name in ps.names()})
-    prep = prepare_patients({k: getattr(patient, k) for k in
-                             ("age_y", "weight_kg", "bsa_m2", "affected_pct", "easi0", "iga0", "nrs0")},
-                            regimen, ps, seed, 0, 1)
-    text = build_patient_antimony(prep, regimen, 0)
-    if fmt == "sbml":
-        text = antimony_to_sbml(text)
-    with atomic_path(out) as tmp:
-        tmp.write_text(text)
+    # overwrite=True: an existing file is replaced, as before the output policy (issue 15 decides)
+    export_patient_model(out, fmt=fmt, strength=strength, interval_h=interval_h, seed=seed, typical=typical,
+                         age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct,
+                         grams=grams, params_dir=params_dir, overwrite=True)
     who = "typical" if typical else f"seed {seed}"
     typer.echo(f"wrote {out} ({fmt}, {strength:g} % cream, {who} patient)")

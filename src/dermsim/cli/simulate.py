@@ -1,52 +1,17 @@
-"""``dermsim simulate --population true-ad3 --strength 1.5 --n 1000 --weeks 8 --seed 1 --out traj.parquet``.
-
-Samples the population, simulates every patient (daily outputs) and writes one wide Parquet table
-(patient, day, one column per recorded variable) with the run's metadata (population, regimen,
-seed record, version) in the Parquet key-value metadata under ``dermsim``. The file is written
-atomically. dermsim.io has no trajectory writer yet, hence the small writer here.
-"""
+"""``dermsim simulate --population true-ad3 --strength 1.5 --n 1000 --weeks 8 --seed 1 --out traj.parquet``:
+daily trajectories of a virtual population on a cream regimen, one wide Parquet table with the
+run's metadata (:func:`dermsim.workflows.simulate_course`)."""
 
 from __future__ import annotations
 
-import importlib
-import json
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dermsim._atomic import atomic_path
-from dermsim._validate import check_int, check_positive
-from dermsim.calibration.posterior import POSTERIOR_CHOICE_HELP, resolve_parameters
 from dermsim.cli import app
-from dermsim.cli.model import GRAMS_HELP, PARAMS_HELP, parameters_from
-from dermsim.errors import InvalidInputError
-from dermsim.model.regimen import Regimen
-from dermsim.model.simulate import DEFAULT_RECORD, RECORDABLE, Trajectories, simulate_patients
-
-
-def _sample(population: str, n: int, seed: int) -> Any:
-    try:
-        module = importlib.import_module("dermsim.model.population")
-        sample = module.sample_population
-    except (ImportError, AttributeError):
-        raise InvalidInputError("--population: population sampling (dermsim.model.population."
-                                "sample_population) is not available in this build.") from None
-    return sample(population, n=n, seed=seed)
-
-
-def _write_parquet(traj: Trajectories, out: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    frame = traj.to_frame("wide")
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[b"dermsim"] = json.dumps(traj.metadata(), default=str).encode()
-    table = table.replace_schema_metadata(meta)
-    with atomic_path(out) as tmp:
-        pq.write_table(table, tmp)
+from dermsim.cli.model import GRAMS_HELP, PARAMS_HELP
+from dermsim.cli.progress import RichProgress
+from dermsim.workflows import DEFAULT_RECORD, POSTERIOR_CHOICE_HELP, RECORDABLE, simulate_course
 
 
 @app.command("simulate")
@@ -68,20 +33,10 @@ def simulate_cmd(
     posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories."""
-    check_int("--n", n, minimum=1)
-    check_positive("--weeks", weeks)
-    days = round(weeks * 7)
-    if days < 1:
-        raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
-    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
-    params = resolve_parameters(posterior, parameters_from(params_dir))
-    names = [r.strip() for r in record.split(",") if r.strip()]
-    pop = _sample(population, n, seed)
-    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} patients"),
-                  TimeElapsedColumn(), transient=True, disable=n < 5000) as bar:
-        task = bar.add_task("simulate", total=n)
-        traj = simulate_patients(pop, regimen, days, seed, record=names, workers=workers, params=params,
-                                 blocked=None if blocked == "jak1/2" else blocked,
-                                 progress=lambda done, total: bar.update(task, completed=done))
-    _write_parquet(traj, out)
-    typer.echo(f"wrote {out}: {traj.n} patients x {days + 1} days ({', '.join(names)})")
+    with RichProgress(disable=n < 5000) as progress:
+        # overwrite=True: an existing file is replaced, as before the output policy (issue 15 decides)
+        run = simulate_course(out, seed=seed, population=population, strength=strength, n=n, weeks=weeks,
+                              interval_h=interval_h, blocked=blocked, record=record, workers=workers,
+                              grams=grams, params_dir=params_dir, posterior=posterior, overwrite=True,
+                              progress=progress)
+    typer.echo(f"wrote {out}: {run.trajectories.n} patients x {run.days + 1} days ({', '.join(run.record)})")

@@ -1,107 +1,22 @@
 """``dermsim trial simulate DESIGN --seed S --out DIR [--format xpt,json,parquet]``: run a virtual
 trial and write ``DIR/sdtm/`` (DM, EX, QS, AE, DS), ``DIR/adam/`` (ADSL, ADEFF, ADAE) and
-``DIR/define.json``. ``DIR`` is built in a temporary sibling and swapped in at the end, so a failed
-or interrupted run leaves the previous folder (or none), never a half-written one.
+``DIR/define.json`` (:func:`dermsim.workflows.simulate_study`). ``DIR`` is built in a staging
+folder and published at the end, so a failed or interrupted run leaves it as it was.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from dermsim._atomic import atomic_dir
-from dermsim.calibration.posterior import POSTERIOR_CHOICE_HELP, resolve_parameters
-from dermsim.cdisc import adae as _adae
-from dermsim.cdisc import adeff as _adeff
-from dermsim.cdisc import adsl as _adsl
-from dermsim.cdisc.schemas import schema_for, variable_labels
 from dermsim.cli import app
-from dermsim.errors import InvalidInputError
-from dermsim.io import as_dataset, write_adam_dir
-from dermsim.io.define import build_define
-from dermsim.trial import StudyData, load_design, simulate_trial
-from dermsim.workflows.outputs import OVERWRITE_HELP, check_out, output_dir
+from dermsim.workflows import OVERWRITE_HELP, POSTERIOR_CHOICE_HELP, simulate_study
 
 trial_app = typer.Typer(
     help="Virtual trials: simulate a design into SDTM-like and ADaM datasets.", no_args_is_help=True
 )
 app.add_typer(trial_app, name="trial")
-
-_SDTM_LABELS = {
-    "DM": "Demographics",
-    "EX": "Exposure",
-    "QS": "Questionnaires",
-    "AE": "Adverse Events",
-    "DS": "Disposition",
-}
-
-
-def build_trial_datasets(study: StudyData) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(SDTM, ADaM) datasets of ``study`` as labelled :class:`dermsim.io.Dataset` objects."""
-    sdtm = {
-        name: as_dataset(df, name=name, label=_SDTM_LABELS[name], column_labels=StudyData.labels(df.columns))
-        for name, df in study.domains().items()
-    }
-    adsl = _adsl.derive_adsl(study)
-    frames = {
-        "ADSL": (adsl, _adsl.EXTRA_LABELS),
-        "ADEFF": (_adeff.derive_adeff(study, adsl), _adeff.EXTRA_LABELS),
-        "ADAE": (_adae.derive_adae(study, adsl), _adae.EXTRA_LABELS),
-    }
-    strata = {f.name: f"Randomization Stratum: {f.variable}" for f in study.design.stratification.factors}
-    extras = {**_adsl.EXTRA_LABELS, **_adeff.EXTRA_LABELS, **_adae.EXTRA_LABELS, **strata}
-    adam = {}
-    for name, (df, extra) in frames.items():
-        # ADaM IG labels first, then this dataset's own, then the shared extras and SDTM labels
-        ig = variable_labels(name)
-        labels = {
-            c: ig.get(c) or extra.get(c) or extras.get(c) or StudyData.labels([c])[c] for c in df.columns
-        }
-        adam[name] = as_dataset(df, name=name, label=schema_for(name).label, column_labels=labels)
-    return sdtm, adam
-
-
-def write_trial_dir(study: StudyData, out: str | Path, formats: str | list[str] = "xpt,json,parquet") -> Path:
-    """Write ``out/sdtm``, ``out/adam`` and ``out/define.json`` for ``study`` (atomically)."""
-    sdtm, adam = build_trial_datasets(study)
-    # a fixed creation stamp (the design's start date) keeps files byte-identical across runs
-    created = _dt.datetime.combine(study.design.study_start, _dt.time(0, 0))
-    target = Path(out)
-    with atomic_dir(target) as tmp:
-        write_adam_dir(sdtm, tmp / "sdtm", formats, created=created, define=True)
-        write_adam_dir(adam, tmp / "adam", formats, created=created, define=True, strict=True)
-        doc: dict[str, Any] = {}
-        for standard, group in (("SDTM", sdtm), ("ADaM", adam)):
-            part = build_define(
-                group,
-                standard=standard,
-                keys={
-                    n: [k for k in (schema_for(n).keys if schema_for(n) else ()) if k in d.data.columns]
-                    for n, d in group.items()
-                },
-                structures={n: schema_for(n).structure for n in group if schema_for(n)},
-            )
-            for d in part["datasets"]:
-                d["standard"] = standard
-                d["folder"] = standard.lower()
-            if not doc:
-                doc = {**part, "standard": "SDTM-like and ADaM", "datasets": []}
-            doc["datasets"].extend(part["datasets"])
-        doc["study"] = {
-            "design": study.design.id,
-            "studyid": study.design.studyid,
-            "seed": study.seed,
-            "n_subjects": study.n_subjects,
-            "extension": study.extension,
-        }
-        (tmp / "define.json").write_text(
-            json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-    return target
 
 
 @trial_app.command("simulate")
@@ -125,20 +40,13 @@ def simulate_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Simulate a virtual trial and write its SDTM-like and ADaM datasets."""
-    formats = [f.strip().lower() for f in fmt.split(",") if f.strip()]
-    bad = [f for f in formats if f not in ("xpt", "json", "parquet")]
-    if bad or not formats:
-        raise InvalidInputError(f"--format must list xpt, json and/or parquet; got {fmt!r}.")
-    check_out(out, overwrite=overwrite)
-    d = load_design(design)
-    study = simulate_trial(d, seed, n=n, extension=extension, chunk_size=chunk_size,
-                           params=resolve_parameters(posterior))
-    with output_dir(out, overwrite=overwrite) as tmp:
-        write_trial_dir(study, tmp, formats)
-    arms = study.dm["ARM"].value_counts().reindex([a.label for a in d.arms]).fillna(0).astype(int)
+    run = simulate_study(design, seed, out, formats=fmt, n=n, extension=extension, chunk_size=chunk_size,
+                         posterior=posterior, overwrite=overwrite)
     typer.echo(
-        f"{d.id}: {study.n_subjects} subjects ("
-        + ", ".join(f"{k} {v}" for k, v in arms.items())
+        f"{run.design.id}: {run.study.n_subjects} subjects ("
+        + ", ".join(f"{k} {v}" for k, v in run.arm_counts().items())
         + f"); wrote {out}/sdtm, {out}/adam, "
-        f"{out}/define.json ({', '.join(formats)})"
+        f"{out}/define.json ({', '.join(run.formats)})"
     )
+    if run.model.fallback:
+        typer.echo(f"note: model default parameters were used ({run.model.fallback}).", err=True)

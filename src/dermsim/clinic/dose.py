@@ -351,17 +351,15 @@ def _ftu_rates(ev: Evidence, age_y: float, sizes: np.ndarray, bsa_m2: float) -> 
 
 
 def _posterior_parameters() -> tuple[ParameterSet, str, str]:
-    """The shipped calibrated posterior (weighted median) when ``dermsim.calibration`` has one that
-    was fitted on the current model parameter files; otherwise the prior. Says which."""
-    prior = default_parameters()
-    prior_note = "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)"
-    if not calib_post.default_posterior_path().exists():
-        return prior, "prior", prior_note + "; dermsim.calibration ships no posterior yet"
-    post = calib_post.default_posterior()
-    fitted_on = post.meta.get("model_parameters_sha256")
-    if fitted_on is not None and fitted_on != calib_post.model_parameters_sha256():
-        return prior, "prior", prior_note + "; the shipped posterior was fitted on other parameter files"
-    return (post.parameter_set(None), "calibrated posterior",
+    """The shipped calibrated posterior (weighted median) by the one rule of
+    :func:`dermsim.calibration.posterior.resolve_model` (which checks that it was fitted on the
+    current model parameter files); otherwise the prior. Says which."""
+    model = calib_post.resolve_model("shipped")
+    if model.posterior is None:
+        prior_note = "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)"
+        return default_parameters(), "prior", f"{prior_note}; {model.fallback}"
+    post = model.posterior
+    return (model.parameters, "calibrated posterior",
             f"PK parameters: calibrated posterior {post.version} (weighted median; targets "
             f"{post.targets_sha256[:12]})")
 

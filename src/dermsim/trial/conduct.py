@@ -88,10 +88,11 @@ def _simulate_groups(
     seed: np.random.SeedSequence,
     chunk_size: int,
     provider: TrajectoryProvider,
-) -> tuple[dict[str, np.ndarray], dict[int, dict[str, np.ndarray]]]:
-    """Daily latent records (n, study days) from one model run per arm x adherence group, and for
+) -> tuple[dict[str, np.ndarray], dict[int, dict[str, np.ndarray]], pd.DataFrame]:
+    """Daily latent records (n, study days) from one model run per arm x adherence group; for
     arms re-randomized at the end of the VC period, the extension days under each new arm
-    (same members, same stream, hence the same per-patient parameters)."""
+    (same members, same stream, hence the same per-patient parameters); and the exposure frame
+    (see :attr:`StudyData.exposure`)."""
     n = pop.n
     total_days = vc_days + lts_days
     out = {k: np.empty((n, total_days), dtype=np.int8 if k == "iga" else float) for k in _RECORD}
@@ -107,6 +108,7 @@ def _simulate_groups(
     arm_ids = design.arm_ids
     # groups in a fixed order (arm, adherence bin) so streams never depend on dict ordering
     keys = np.unique(np.stack([arm_idx, adh_group], axis=1), axis=0)
+    exposure: list[pd.DataFrame] = []
     for gi, (a, g) in enumerate(keys):
         idx = np.flatnonzero((arm_idx == a) & (adh_group == g))
         sub = pop.take(idx)
@@ -121,6 +123,12 @@ def _simulate_groups(
         )
         for k in _RECORD:
             out[k][idx] = np.asarray(traj[k])[:, :total_days]
+        # the trial keeps no plasma samples (no PC domain): the model's steady-state level of each
+        # patient of the vehicle-controlled period is kept as data (extension calls are not)
+        regimen = _arm_regimen(design, arm_ids[a], adherence)
+        exposure.append(pd.DataFrame({"arm": regimen.name, "strength_pct": regimen.strength_pct,
+                                      "adherence": regimen.adherence,
+                                      "css_nM": np.asarray(traj.baseline["css_nM"], dtype=float)}))
         for b in switch_to.get(int(a), []) if lts_days else []:
             traj = provider(
                 sub,
@@ -132,7 +140,16 @@ def _simulate_groups(
                 )
             for k in _RECORD:
                 ext[b][k][idx] = np.asarray(traj[k])[:, 1 : lts_days + 1]
-    return out, ext
+    return out, ext, _exposure_frame(exposure, [arm.label for arm in design.arms])
+
+
+def _exposure_frame(parts: list[pd.DataFrame], arm_order: list[str]) -> pd.DataFrame:
+    """Per-patient Css rows in the design's arm order, then by adherence."""
+    if not parts:
+        return pd.DataFrame(columns=["arm", "strength_pct", "adherence", "css_nM"])
+    df = pd.concat(parts, ignore_index=True)
+    df["_o"] = df["arm"].map({a: i for i, a in enumerate(arm_order)})
+    return df.sort_values(["_o", "adherence"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
 def _first_dropout(
@@ -228,7 +245,7 @@ def simulate_trial(
     if ext is not None and ext.rerandomize_from:
         to_idx = [ids.index(a) for a in ext.rerandomize_to]
         switch_to = {ids.index(a): to_idx for a in ext.rerandomize_from}
-    latent, ext_latent = _simulate_groups(
+    latent, ext_latent, exposure = _simulate_groups(
         design,
         pop,
         arm_idx,
@@ -441,6 +458,7 @@ def simulate_trial(
         seed=seed_record(seq),
         extension=ext is not None,
         metadata=meta,
+        exposure=exposure,
     )
 
 

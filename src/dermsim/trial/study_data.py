@@ -110,6 +110,9 @@ class StudyData:
     seed: dict[str, Any]
     extension: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
+    # the model's per-patient average steady-state plasma level (columns arm, strength_pct,
+    # adherence, css_nM), one row per patient of the vehicle-controlled period, in arm order
+    exposure: pd.DataFrame | None = None
 
     def domains(self) -> dict[str, pd.DataFrame]:
         """Domain name -> frame (copies), in the SDTM order DM, EX, QS, AE, DS."""

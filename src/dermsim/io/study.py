@@ -1,0 +1,99 @@
+"""A virtual trial's study files: ``sdtm/`` (DM, EX, QS, AE, DS), ``adam/`` (ADSL, ADEFF, ADAE) and
+``define.json``, as labelled datasets and written atomically.
+
+Lives in ``io`` (not the command line) because every caller writes the same folder: ``dermsim trial
+simulate``, ``dermsim run`` (through :mod:`dermsim.workflows`) and the benchmark.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Any
+
+from dermsim._atomic import atomic_dir
+from dermsim.cdisc import adae as _adae
+from dermsim.cdisc import adeff as _adeff
+from dermsim.cdisc import adsl as _adsl
+from dermsim.cdisc.schemas import schema_for, variable_labels
+from dermsim.io.adam import write_adam_dir
+from dermsim.io.dataset import Dataset, as_dataset
+from dermsim.io.define import build_define
+from dermsim.trial import StudyData
+
+__all__ = ["STUDY_FORMATS", "build_trial_datasets", "write_trial_dir"]
+
+STUDY_FORMATS = ("xpt", "json", "parquet")
+
+_SDTM_LABELS = {
+    "DM": "Demographics",
+    "EX": "Exposure",
+    "QS": "Questionnaires",
+    "AE": "Adverse Events",
+    "DS": "Disposition",
+}
+
+
+def build_trial_datasets(study: StudyData) -> tuple[dict[str, Dataset], dict[str, Dataset]]:
+    """(SDTM, ADaM) datasets of ``study`` as labelled :class:`dermsim.io.Dataset` objects."""
+    sdtm = {
+        name: as_dataset(df, name=name, label=_SDTM_LABELS[name], column_labels=StudyData.labels(df.columns))
+        for name, df in study.domains().items()
+    }
+    adsl = _adsl.derive_adsl(study)
+    frames = {
+        "ADSL": (adsl, _adsl.EXTRA_LABELS),
+        "ADEFF": (_adeff.derive_adeff(study, adsl), _adeff.EXTRA_LABELS),
+        "ADAE": (_adae.derive_adae(study, adsl), _adae.EXTRA_LABELS),
+    }
+    strata = {f.name: f"Randomization Stratum: {f.variable}" for f in study.design.stratification.factors}
+    extras = {**_adsl.EXTRA_LABELS, **_adeff.EXTRA_LABELS, **_adae.EXTRA_LABELS, **strata}
+    adam = {}
+    for name, (df, extra) in frames.items():
+        # ADaM IG labels first, then this dataset's own, then the shared extras and SDTM labels
+        ig = variable_labels(name)
+        labels = {
+            c: ig.get(c) or extra.get(c) or extras.get(c) or StudyData.labels([c])[c] for c in df.columns
+        }
+        adam[name] = as_dataset(df, name=name, label=schema_for(name).label, column_labels=labels)
+    return sdtm, adam
+
+
+def write_trial_dir(study: StudyData, out: str | Path, formats: str | list[str] = "xpt,json,parquet") -> Path:
+    """Write ``out/sdtm``, ``out/adam`` and ``out/define.json`` for ``study`` (atomically)."""
+    sdtm, adam = build_trial_datasets(study)
+    # a fixed creation stamp (the design's start date) keeps files byte-identical across runs
+    created = _dt.datetime.combine(study.design.study_start, _dt.time(0, 0))
+    target = Path(out)
+    with atomic_dir(target) as tmp:
+        write_adam_dir(sdtm, tmp / "sdtm", formats, created=created, define=True)
+        write_adam_dir(adam, tmp / "adam", formats, created=created, define=True, strict=True)
+        doc: dict[str, Any] = {}
+        for standard, group in (("SDTM", sdtm), ("ADaM", adam)):
+            part = build_define(
+                group,
+                standard=standard,
+                keys={
+                    n: [k for k in (schema_for(n).keys if schema_for(n) else ()) if k in d.data.columns]
+                    for n, d in group.items()
+                },
+                structures={n: schema_for(n).structure for n in group if schema_for(n)},
+            )
+            for d in part["datasets"]:
+                d["standard"] = standard
+                d["folder"] = standard.lower()
+            if not doc:
+                doc = {**part, "standard": "SDTM-like and ADaM", "datasets": []}
+            doc["datasets"].extend(part["datasets"])
+        doc["study"] = {
+            "design": study.design.id,
+            "studyid": study.design.studyid,
+            "seed": study.seed,
+            "n_subjects": study.n_subjects,
+            "extension": study.extension,
+        }
+        (tmp / "define.json").write_text(
+            json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return target

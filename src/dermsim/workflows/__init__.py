@@ -1,0 +1,151 @@
+"""The application layer: one function per user task, between the user interfaces (``cli``, ``app``)
+and the domain packages.
+
+Each workflow takes typed inputs and returns a frozen, typed result; long ones report through a
+:class:`Progress` and stop at the next chunk or replicate when their :class:`CancelToken` is
+cancelled. Everything a user interface needs is importable from here (the import contract in
+``pyproject.toml`` lets ``cli`` and ``app`` import nothing else of dermsim but ``errors``):
+
+======================  ========================================================================
+task                    workflow (module)
+======================  ========================================================================
+model parameters        :func:`resolve_model`, :func:`model_parameters`, :func:`export_patient_model`
+population / course     :func:`check_population`, :func:`simulate_course`
+virtual trial           :func:`simulate_study`, :func:`run_virtual_trial`, :func:`rerender_report`
+analysis of ADaM        :func:`analyze_adam`, :func:`check_adam`, :func:`convert_adam`
+design at scale         :func:`run_design_study`, :func:`run_sample_size_study`, :func:`run_design_sweep`
+clinic                  :func:`plan_dose`, :func:`make_family_sheet`, :func:`build_family_sheet`
+calibration             :func:`run_calibration`, :func:`preregister`, :func:`validate_model`
+evidence                :func:`load_evidence`, :func:`get_trial` (:mod:`dermsim.workflows.evidence`)
+======================  ========================================================================
+"""
+
+from __future__ import annotations
+
+from dermsim._validate import check_choice
+from dermsim.report.format import fmt_num
+from dermsim.workflows.analysis import (
+    AdamCheck,
+    AdamFolderCheck,
+    AnalysisRun,
+    ConvertRun,
+    analyze_adam,
+    check_adam,
+    convert_adam,
+    load_analysis_plan,
+)
+from dermsim.workflows.calibration import (
+    SHIPPED_SEED,
+    CalibrationRun,
+    default_posterior_out,
+    preregister,
+    run_calibration,
+    validate_model,
+)
+from dermsim.workflows.clinic import (
+    DEFAULT_DRAWS,
+    DosePlan,
+    DosePlanInput,
+    FamilySheetRun,
+    build_family_sheet,
+    compute_benefit_risk,
+    dose_input,
+    export_dose_card,
+    export_family_sheet,
+    make_family_sheet,
+    plan_dose,
+)
+from dermsim.workflows.design import (
+    DEFAULT_REPLICATE_BLOCK,
+    DesignOptions,
+    DesignStudy,
+    base_design,
+    power_designs,
+    run_design_study,
+    run_design_sweep,
+    run_sample_size_study,
+)
+from dermsim.workflows.model import (
+    DEFAULT_RECORD,
+    GROUPS,
+    POSTERIOR_CHOICE_HELP,
+    RECORDABLE,
+    PatientExport,
+    ResolvedModel,
+    TrajectoryRun,
+    export_patient_model,
+    model_parameters,
+    resolve_model,
+    simulate_course,
+)
+from dermsim.workflows.outputs import OVERWRITE_HELP
+from dermsim.workflows.population import PopulationCheck, builtin_populations, check_population
+from dermsim.workflows.progress import NO_PROGRESS, Cancelled, CancelToken, NullProgress, Progress
+from dermsim.workflows.report import SUMMARY_COLUMNS, ReportRun, rerender_report
+from dermsim.workflows.trial import RUN_FORMATS, StudyRun, TrialRun, run_virtual_trial, simulate_study
+
+__all__ = [
+    "DEFAULT_DRAWS",
+    "DEFAULT_RECORD",
+    "DEFAULT_REPLICATE_BLOCK",
+    "GROUPS",
+    "NO_PROGRESS",
+    "OVERWRITE_HELP",
+    "POSTERIOR_CHOICE_HELP",
+    "RECORDABLE",
+    "RUN_FORMATS",
+    "SHIPPED_SEED",
+    "SUMMARY_COLUMNS",
+    "AdamCheck",
+    "AdamFolderCheck",
+    "AnalysisRun",
+    "CalibrationRun",
+    "CancelToken",
+    "Cancelled",
+    "ConvertRun",
+    "DesignOptions",
+    "DesignStudy",
+    "DosePlan",
+    "DosePlanInput",
+    "FamilySheetRun",
+    "NullProgress",
+    "PatientExport",
+    "PopulationCheck",
+    "Progress",
+    "ReportRun",
+    "ResolvedModel",
+    "StudyRun",
+    "TrajectoryRun",
+    "TrialRun",
+    "analyze_adam",
+    "base_design",
+    "build_family_sheet",
+    "builtin_populations",
+    "check_adam",
+    "check_choice",
+    "check_population",
+    "compute_benefit_risk",
+    "convert_adam",
+    "default_posterior_out",
+    "dose_input",
+    "export_dose_card",
+    "export_family_sheet",
+    "export_patient_model",
+    "fmt_num",
+    "load_analysis_plan",
+    "make_family_sheet",
+    "model_parameters",
+    "plan_dose",
+    "power_designs",
+    "preregister",
+    "rerender_report",
+    "resolve_model",
+    "run_calibration",
+    "run_design_study",
+    "run_design_sweep",
+    "run_sample_size_study",
+    "run_virtual_trial",
+    "simulate_course",
+    "simulate_study",
+    "validate_model",
+]

@@ -1,0 +1,78 @@
+"""The clinic: the dose and exposure plan for one patient and the family benefit-risk sheet, the
+domain calls as they are (:func:`dermsim.clinic.plan_dose`, :func:`dermsim.clinic.build_family_sheet`)
+plus the input parsing and file output both the command line and the app need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dermsim.clinic import (
+    BenefitRisk,
+    DosePlan,
+    DosePlanInput,
+    FamilySheet,
+    build_family_sheet,
+    compute_benefit_risk,
+    parse_regions,
+    plan_dose,
+)
+from dermsim.clinic.benefit_risk import typical_area_pct
+from dermsim.clinic.dose import DEFAULT_DRAWS
+from dermsim.report.dose_card import export_dose_card, render_dose_card_html
+from dermsim.report.family_sheet import export_family_sheet, render_family_sheet_html
+
+__all__ = [
+    "DEFAULT_DRAWS",
+    "BenefitRisk",
+    "DosePlan",
+    "DosePlanInput",
+    "FamilySheet",
+    "FamilySheetRun",
+    "build_family_sheet",
+    "compute_benefit_risk",
+    "dose_input",
+    "export_dose_card",
+    "export_family_sheet",
+    "make_family_sheet",
+    "plan_dose",
+    "render_dose_card_html",
+    "render_family_sheet_html",
+]
+
+
+def dose_input(age: float, *, sex: str | None = None, weight: float | None = None,
+               height: float | None = None, regions: str | None = None, area_pct: float | None = None,
+               strength: float = 1.5, per_day: int = 2, grams_per_day: float | None = None) -> DosePlanInput:
+    """A :class:`DosePlanInput` from command-line style values (``regions`` "arms:50,legs:30")."""
+    return DosePlanInput(age_y=age, sex=sex.upper() if sex else None, weight_kg=weight, height_cm=height,
+                         regions=parse_regions(regions) if regions is not None else None, area_pct=area_pct,
+                         strength_pct=strength, applications_per_day=per_day, grams_per_day=grams_per_day)
+
+
+@dataclass(frozen=True)
+class FamilySheetRun:
+    plan: DosePlan
+    sheet: FamilySheet
+    out: Path | None
+    note: str              # how a missing area was filled in ("" when the family gave one)
+
+
+def make_family_sheet(age: float, *, out: str | Path | None = None, sex: str | None = None,
+                      weight: float | None = None, height: float | None = None, regions: str | None = None,
+                      area_pct: float | None = None, strength: float = 1.5,
+                      grams_per_day: float | None = None, seed: int = 1) -> FamilySheetRun:
+    """The family sheet for one child (twice-daily use); without ``regions`` or ``area_pct`` the
+    trials' mean affected area for the age is used and ``note`` says so. Written to ``out`` (.pdf
+    or .html) when given."""
+    note = ""
+    if regions is None and area_pct is None:
+        area_pct, key = typical_area_pct(age)
+        note = f"no area given: used the trial mean affected area, {area_pct:g}% BSA, {key}"
+    plan = plan_dose(dose_input(age, sex=sex, weight=weight, height=height, regions=regions,
+                                area_pct=area_pct, strength=strength, per_day=2, grams_per_day=grams_per_day),
+                     seed=seed)
+    sheet = build_family_sheet(plan, compute_benefit_risk(plan))
+    if out is not None:
+        export_family_sheet(sheet, out)
+    return FamilySheetRun(plan, sheet, Path(out) if out is not None else None, note)
