@@ -20,9 +20,9 @@ from dermsim.analysis.cmh import test_cmh_frame
 from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
 from dermsim.analysis.descriptive import estimate_counts_by_group, estimate_summary_by_group
 from dermsim.analysis.estimands import apply_estimand, pool_rubin, sample_mi_regression
-from dermsim.analysis.plan import METHOD_SPECS, parse_population
+from dermsim.analysis.method_base import ORDER_VARS, AnalysisInput, Method, MethodSpec, Rows, group_levels
+from dermsim.analysis.population_filter import parse_population
 from dermsim.analysis.proportions import estimate_proportion
-from dermsim.analysis.run import ORDER_VARS, AnalysisInput, group_levels
 from dermsim.analysis.stratified import (
     estimate_common_risk_difference,
     test_breslow_day,
@@ -31,9 +31,8 @@ from dermsim.analysis.stratified import (
 from dermsim.analysis.survival import estimate_km_by_group, test_logrank
 from dermsim.errors import DataValidationError
 
-__all__ = ["REGISTRY"]
+__all__ = ["INTERACTIONS", "METHODS", "REGISTRY"]
 
-Rows = list[dict[str, object]]
 _KEY = "USUBJID"
 
 
@@ -616,22 +615,39 @@ def _cmh(inp: AnalysisInput) -> Rows:
     return rows
 
 
-REGISTRY: dict[str, Callable[[AnalysisInput], Rows]] = {
-    "populations": _populations,
-    "demographics": _demographics,
-    "disposition": _disposition,
-    "descriptive": _descriptive,
-    "categorical": _categorical,
-    "ancova": _ancova,
-    "teae_soc_pt": _teae_soc_pt,
-    "teae_summary": _teae_summary,
-    "km": _km,
-    "proportion_rd_cmh": _proportion_rd_cmh,
-    "cmh": _cmh,
+# The one declaration of the analysis methods: what each needs from an analysis (validated when a
+# plan is loaded, :mod:`dermsim.analysis.plan`) and the function that lays it out.
+METHODS: dict[str, Method] = {
+    # Binary responder: per-arm proportion with CI; stratified risk difference vs comparator
+    # (Mantel-Haenszel weights, Sato variance) and the CMH test over the strata; with subgroups
+    # also the treatment-by-subgroup Breslow-Day test.
+    "proportion_rd_cmh": Method(MethodSpec("binary", ("variable", "visit", "group", "comparator"),
+                                           ("response", "alpha", "ci_method", "rd_method", "ice_flag"),
+                                           ("observed", "composite_nri", "locf")),
+                                _proportion_rd_cmh, interaction=_binary_subgroup_interaction),
+    "ancova": Method(MethodSpec("continuous", ("variable", "visit", "group"),
+                                ("alpha", "pairs", "dose_variable", "class_covariates", "mi_m",
+                                 "mi_predictors"),
+                                ("observed", "locf", "mi")), _ancova),
+    "descriptive": Method(MethodSpec("continuous", ("group",), ("test",), ("observed", "locf")),
+                          _descriptive),
+    "categorical": Method(MethodSpec("categorical", ("group",), ("test", "levels"), ("observed", "locf")),
+                          _categorical),
+    "demographics": Method(MethodSpec("subject", ("variables", "group"), ("categorical",)), _demographics),
+    "cmh": Method(MethodSpec("categorical", ("variable", "visit", "group"), ("levels",),
+                             ("observed", "locf")), _cmh),
+    "teae_soc_pt": Method(MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
+                                                         "denominator_group", "test")), _teae_soc_pt),
+    "teae_summary": Method(MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
+                                                          "denominator_group")), _teae_summary),
+    "km": Method(MethodSpec("tte", ("group",), ("at_risk_every", "at_risk_to", "times", "alpha",
+                                                "censor_variable")), _km),
+    "disposition": Method(MethodSpec("subject", ("group",), ("variables",)), _disposition),
+    "populations": Method(MethodSpec("subject", ("group", "variables"), ()), _populations),
 }
-assert set(REGISTRY) == set(METHOD_SPECS), "every plan method needs a registered function"
 
-# Methods that also report a treatment-by-subgroup interaction when the analysis has subgroups.
+# Views of METHODS for run_plan's ``methods=`` argument (name -> function).
+REGISTRY: dict[str, Callable[[AnalysisInput], Rows]] = {k: m.run for k, m in METHODS.items()}
 INTERACTIONS: dict[str, Callable[[AnalysisInput], Rows]] = {
-    "proportion_rd_cmh": _binary_subgroup_interaction,
+    k: m.interaction for k, m in METHODS.items() if m.interaction is not None
 }

@@ -10,52 +10,21 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence
 from dermsim.analysis.ard import ArdContext, frame_from_rows, validate_ard
+from dermsim.analysis.method_base import ORDER_VARS, AnalysisInput, group_levels
+from dermsim.analysis.methods import INTERACTIONS, REGISTRY
 from dermsim.analysis.plan import AnalysisPlan, AnalysisSpec
 from dermsim.errors import DataValidationError
 
+# AnalysisInput and group_levels live in method_base (below methods); re-exported here
 __all__ = ["AnalysisInput", "check_plan_against_data", "group_levels", "run_plan"]
 
 _KEY = "USUBJID"
-# numeric companions that give the display order of a treatment variable
-ORDER_VARS = {"TRT01P": "TRT01PN", "TRT01A": "TRT01AN", "TRTP": "TRTPN", "TRTA": "TRTAN",
-               "ARM": "ARMN", "AGEGR1": "AGEGR1N", "RACE": "RACEN"}
-
-
-@dataclass(frozen=True)
-class AnalysisInput:
-    """What a method receives: the spec, its analysis records (population and parameter applied),
-    all datasets (for denominators), the shared ARD columns and its own seed."""
-
-    spec: AnalysisSpec
-    data: pd.DataFrame
-    datasets: Mapping[str, pd.DataFrame]
-    ctx: ArdContext
-    seed: np.random.SeedSequence
-
-    @property
-    def dataset_label(self) -> str:
-        return self.spec.dataset.upper()
-
-
-def group_levels(df: pd.DataFrame, var: str) -> list[str]:
-    """Levels of ``var`` in display order: by its numeric companion (TRT01PN for TRT01P) if
-    present, else sorted."""
-    vals = df[var].dropna()
-    order = ORDER_VARS.get(var)
-    if order and order in df.columns:
-        pairs = df[[var, order]].dropna().drop_duplicates(var).sort_values([order, var])
-        return [str(v) for v in pairs[var]]
-    try:
-        return [str(v) for v in sorted(vals.unique())]
-    except TypeError:
-        return [str(v) for v in sorted(vals.astype(str).unique())]
 
 
 def _validate_schemas(datasets: Mapping[str, pd.DataFrame]) -> None:
@@ -174,10 +143,8 @@ def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: 
     ``seed`` feeds the stochastic methods (multiple imputation); analysis ``i`` uses child stream
     ``i``, so adding or removing other analyses does not change its numbers.
     """
-    from dermsim.analysis.methods import INTERACTIONS
-
     if methods is None:
-        from dermsim.analysis.methods import REGISTRY as methods
+        methods = REGISTRY
     data = {str(k).lower(): v for k, v in datasets.items()}
     _validate_schemas(data)
     check_plan_against_data(plan, data)
