@@ -1,10 +1,16 @@
 """Small argument checks that raise :class:`InvalidInputError` with the house message form:
 "<name> must be <expected>; got <value>."
+
+:data:`LIMITS` are the documented upper bounds of every size argument (README, "Limits"): far above
+any real use, low enough that a typo (``--n 1e23``, ``--weeks 1e9``) is refused at once instead of
+running for hours or dying of MemoryError. :func:`check_memory` refuses a run whose estimated
+memory exceeds what the machine has, with the estimate and how to split the work.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 
 import numpy as np
@@ -42,12 +48,47 @@ def check_range(name: str, value: float, low: float, high: float, *,
     return v
 
 
-def check_int(name: str, value: int, *, minimum: int = 0) -> int:
+# Upper bounds of size arguments (the README's "Limits" table lists them).
+LIMITS: dict[str, int] = {
+    "subjects": 1_000_000,       # subjects of one virtual trial (run, trial simulate)
+    "patients": 10_000_000,      # virtual patients of a population or model simulation (chunked)
+    "days": 3_660,               # simulated days (10 years)
+    "replicates": 1_000_000,     # replicate trials (run --n-replicates, design --replicates)
+    "chunk": 10_000_000,         # chunk sizes
+    "workers": 1_024,            # worker processes or threads
+    "draws": 1_000_000,          # Monte-Carlo draws (dose planner)
+    "particles": 100_000,        # SMC particles, proposals
+    "generations": 1_000,        # SMC generations
+    "designs": 10_000,           # designs in one design run (grid points)
+}
+
+
+def check_int(name: str, value: int, *, minimum: int = 0, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise InvalidInputError(f"{name} must be an integer >= {minimum}; got {_fmt(value)}.")
     if int(value) < minimum:
         raise InvalidInputError(f"{name} must be an integer >= {minimum}; got {value}.")
+    if maximum is not None and int(value) > maximum:
+        raise InvalidInputError(f"{name} must be an integer within [{minimum}, {maximum:,}]; got {value:,} "
+                                "(the documented limit; split the work into several runs).")
     return int(value)
+
+
+def total_memory_bytes() -> int | None:
+    """Physical memory of the machine (None where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return None
+
+
+def check_memory(what: str, nbytes: float, *, hint: str) -> None:
+    """Refuse ``what`` when its estimated memory ``nbytes`` exceeds 80% of the machine's memory."""
+    total = total_memory_bytes()
+    if total is not None and nbytes > 0.8 * total:
+        raise InvalidInputError(
+            f"{what} would need about {nbytes / 2**30:,.1f} GiB of memory; this machine has "
+            f"{total / 2**30:,.1f} GiB; {hint}.")
 
 
 def check_choice(name: str, value: str, choices: Iterable[str]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from dermsim._validate import check_int
+from dermsim._validate import LIMITS, check_int
 from dermsim.calibration.posterior import Posterior, code_version, model_parameters_sha256
 from dermsim.calibration.priors import Prior, default_prior
 from dermsim.calibration.smc import SMCConfig, compute_proposal_mixture_logpdf, run_abc_smc
@@ -39,7 +39,7 @@ class CalibrationConfig:
     population: str = CALIBRATION_POPULATION
 
     def __post_init__(self) -> None:
-        check_int("n_vp", self.n_vp, minimum=10)
+        check_int("n_vp", self.n_vp, minimum=10, maximum=LIMITS["subjects"])
 
     def to_dict(self) -> dict[str, Any]:
         return {"n_vp": self.n_vp, "population": self.population, **self.smc.to_dict()}

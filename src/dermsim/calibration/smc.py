@@ -36,7 +36,7 @@ import numpy as np
 
 from dermsim._atomic import atomic_path
 from dermsim._rng import SeedLike, as_seed_sequence, child_generator, seed_record
-from dermsim._validate import check_int
+from dermsim._validate import LIMITS, check_int
 from dermsim.calibration.priors import Prior
 from dermsim.errors import DataValidationError, InvalidInputError
 
@@ -53,9 +53,9 @@ class SMCConfig:
     mcmc_steps: int = 3
 
     def __post_init__(self) -> None:
-        check_int("n_particles", self.n_particles, minimum=5)
-        check_int("n_proposals", self.n_proposals, minimum=self.n_particles)
-        check_int("n_generations", self.n_generations, minimum=1)
+        check_int("n_particles", self.n_particles, minimum=5, maximum=LIMITS["particles"])
+        check_int("n_proposals", self.n_proposals, minimum=self.n_particles, maximum=LIMITS["particles"])
+        check_int("n_generations", self.n_generations, minimum=1, maximum=LIMITS["generations"])
         check_int("mcmc_steps", self.mcmc_steps, minimum=1)
         if not 0 < self.keep_fraction < 1:
             raise InvalidInputError(f"keep_fraction must be within (0, 1); got {self.keep_fraction}.")

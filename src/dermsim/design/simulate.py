@@ -29,7 +29,7 @@ import pandas as pd
 
 from dermsim import __version__
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence
-from dermsim._validate import check_int
+from dermsim._validate import LIMITS, check_int
 from dermsim.analysis.batched import (
     compute_batched_common_risk_difference,
     compute_batched_proportion,
@@ -394,9 +394,7 @@ def estimate_true_effects(
     stratum differences, equal to it when the effect is the same in every stratum. Model
     parameters: the defaults (prior); averaging over a posterior is not done here.
     """
-    from dermsim._validate import check_int
-
-    check_int("n_patients", n_patients, minimum=100)
+    check_int("n_patients", n_patients, minimum=100, maximum=LIMITS["patients"])
     rd = resolve_design(scenario, design.replace(n_total=int(n_patients)))
     # keyed by the design's content without id and n_total: designs that differ only in sample
     # size share one truth (and callers may compute it once for all of them)
@@ -530,12 +528,12 @@ def simulate_operating_characteristics(
     from dermsim.design.distributed import open_executor
     from dermsim.design.storage import ResultStore
 
-    n_replicates = check_int("n_replicates", n_replicates, minimum=1)
-    replicate_block = check_int("replicate_block", replicate_block, minimum=1)
+    n_replicates = check_int("n_replicates", n_replicates, minimum=1, maximum=LIMITS["replicates"])
+    replicate_block = check_int("replicate_block", replicate_block, minimum=1, maximum=LIMITS["replicates"])
     chunk_size = (
         replicate_block * max(1, 200 // replicate_block)
         if chunk_size is None
-        else check_int("chunk_size", chunk_size, minimum=1)
+        else check_int("chunk_size", chunk_size, minimum=1, maximum=LIMITS["replicates"])
     )
     designs = tuple(designs)
     if not designs:

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import special
 
 from dermsim._rng import SeedLike, child_generator, child_sequence, seed_record
-from dermsim._validate import check_int
+from dermsim._validate import LIMITS, check_int
 from dermsim.engine.streams import BLOCK_SIZE, block_normals, block_uniforms
 from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model import body, growth
@@ -279,8 +279,9 @@ def sample_population(spec: PopulationSpec | str | Path, n: int, seed: SeedLike,
     """
     if not isinstance(spec, PopulationSpec):
         spec = load_population_spec(spec)
-    n = check_int("n", n, minimum=1)
-    step = n if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1)
+    n = check_int("n", n, minimum=1, maximum=LIMITS["patients"])
+    step = n if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1,
+                                                  maximum=LIMITS["chunk"])
     cal = calibrate_population(spec)
     seq = child_sequence(seed, POPULATION_STREAM_KEY)
     parts = [_finish(cal.marginals, cal.severity, _draw_base(spec, cal.marginals, seq, s, min(s + step, n)))

@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from dermsim import __version__
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence, seed_record
-from dermsim._validate import check_int, check_positive
+from dermsim._validate import LIMITS, check_int, check_memory, check_positive
 from dermsim.engine import (
     block_normals,
     block_uniforms,
@@ -339,11 +339,11 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     """
     if not isinstance(regimen, Regimen):
         raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
-    days = check_int("days", days, minimum=1)
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    days = check_int("days", days, minimum=1, maximum=LIMITS["days"])
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1, maximum=LIMITS["chunk"])
     check_positive("max_step_h", max_step_h)
     quadrature_nodes = check_int("quadrature_nodes", quadrature_nodes, minimum=1)
-    workers = check_int("workers", workers, minimum=1)
+    workers = check_int("workers", workers, minimum=1, maximum=LIMITS["workers"])
     names = RECORDABLE if record == "all" else tuple([record] if isinstance(record, str) else record)
     for name in names:
         if name not in RECORDABLE:
@@ -355,6 +355,11 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     cols = _population_columns(population)
     n = cols["age_y"].shape[0]
     t_out = days + 1
+    # the recorded (n, days + 1) arrays, plus one chunk's working states (~40 doubles per patient-step)
+    check_memory(f"simulating {n:,} patients for {days:,} days ({len(names)} recorded variables)",
+                 8.0 * n * t_out * len(names) + 8.0 * 40 * min(n, chunk_size) * t_out * workers,
+                 hint="record fewer variables (--record), simulate fewer patients per run, or a "
+                 "shorter course")
     out = {name: np.empty((n, t_out), dtype=np.int8 if name == "iga" else float) for name in names}
     # per-patient constants: Css (nM), F, dose (mg) and cream (g/week; label: <= 60 g/week for >= 12 y)
     base = {k: np.empty(n) for k in ("css_nM", "F", "dose_mg", "grams_per_week", "D0", "B0", "Q0")}

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from dermsim._rng import SeedLike, as_seed_sequence, child_generator, child_sequence, seed_record
-from dermsim._validate import check_int, check_range
+from dermsim._validate import LIMITS, check_int, check_range
 from dermsim.errors import InvalidInputError
 from dermsim.model import body
 from dermsim.model.population import Population, sample_population
@@ -202,8 +202,8 @@ def simulate_trial(
     """
     if not isinstance(design, TrialDesign):
         raise InvalidInputError(f"design must be a TrialDesign; got {type(design).__name__}.")
-    n = design.n_total if n is None else check_int("n", n, minimum=1)
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    n = design.n_total if n is None else check_int("n", n, minimum=1, maximum=LIMITS["subjects"])
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1, maximum=LIMITS["chunk"])
     check_range("adherence_step", adherence_step, 0.001, 1.0)
     base = simulate_patients if trajectory_provider is None else trajectory_provider
     provider = base if params is None else functools.partial(base, params=params)
