@@ -44,9 +44,9 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys):
 
 
 def test_simulate_writes_parquet_with_metadata(tmp_path, monkeypatch):
-    import dermsim.workflows.model as model_workflows
+    import dermsim.workflows.model as wf_model
 
-    monkeypatch.setattr(model_workflows, "_sample", lambda name, n, seed: make_population(n, seed=seed, name=name))
+    monkeypatch.setattr(wf_model, "_sample", lambda name, n, seed: make_population(n, seed=seed, name=name))
     out = tmp_path / "traj.parquet"
     assert main(["simulate", "--population", "true-ad3", "--strength", "1.5", "--n", "40", "--weeks", "2",
                  "--seed", "1", "--out", str(out)]) == 0
