@@ -109,12 +109,26 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s.fillna("").astype(str)
 
 
+def _all_levels(inp: AnalysisInput) -> set[str]:
+    """Every level of the group variable in the analysis dataset and in ADSL (before any filter)."""
+    out: set[str] = set()
+    for df in (inp.datasets.get(inp.spec.dataset), inp.datasets.get("adsl")):
+        if df is not None and inp.spec.group in df.columns:
+            out |= set(_levels_text(df[inp.spec.group]))
+    return out
+
+
 def _pairs(inp: AnalysisInput, levels: Sequence[str]) -> list[tuple[str, str]]:
     """(level, reference) pairs: every level vs the comparator, then with ``pairs = "all"`` the
     remaining pairs (later level minus earlier level, in display order)."""
     comp = inp.spec.comparator
     out: list[tuple[str, str]] = []
     if comp:
+        if comp not in levels and comp in _all_levels(inp):
+            # the comparator arm exists but none of its subjects is in this analysis (a small
+            # trial, a population filter): there is nothing to compare with; the report says so
+            return [] if inp.spec.options.get("pairs") != "all" else [
+                (b, a) for a, b in itertools.combinations(levels, 2)]
         if comp not in levels:
             raise DataValidationError(
                 f"{inp.dataset_label}: comparator {comp!r} (analysis {inp.spec.id}) is not a level of "
