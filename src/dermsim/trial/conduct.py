@@ -125,10 +125,13 @@ def _simulate_groups(
             out[k][idx] = np.asarray(traj[k])[:, :total_days]
         # the trial keeps no plasma samples (no PC domain): the model's steady-state level of each
         # patient of the vehicle-controlled period is kept as data (extension calls are not)
+        # (a stand-in provider without baseline outputs gives NaN: no exposure known)
         regimen = _arm_regimen(design, arm_ids[a], adherence)
+        baseline = getattr(traj, "baseline", None)
+        css = (np.asarray(baseline["css_nM"], dtype=float) if baseline is not None and "css_nM" in baseline
+               else np.full(idx.size, np.nan))
         exposure.append(pd.DataFrame({"arm": regimen.name, "strength_pct": regimen.strength_pct,
-                                      "adherence": regimen.adherence,
-                                      "css_nM": np.asarray(traj.baseline["css_nM"], dtype=float)}))
+                                      "adherence": regimen.adherence, "css_nM": css}))
         for b in switch_to.get(int(a), []) if lts_days else []:
             traj = provider(
                 sub,

@@ -61,10 +61,11 @@ def run_calibration(
     from dermsim.calibration.smc import SMCConfig
 
     base = CalibrationConfig()
-    smc = SMCConfig(n_particles=particles or base.smc.n_particles,
-                    n_proposals=proposals or base.smc.n_proposals,
-                    n_generations=generations or base.smc.n_generations)
-    config = CalibrationConfig(n_vp=n_vp or base.n_vp, smc=smc)
+    # None means "the default"; 0 means 0 (and is refused by the configs with one line)
+    smc = SMCConfig(n_particles=base.smc.n_particles if particles is None else particles,
+                    n_proposals=base.smc.n_proposals if proposals is None else proposals,
+                    n_generations=base.smc.n_generations if generations is None else generations)
+    config = CalibrationConfig(n_vp=base.n_vp if n_vp is None else n_vp, smc=smc)
     out = Path(out) if out is not None else default_posterior_out(seed, targets)
     checkpoint = out.with_name(out.name + ".checkpoint.npz")
     if checkpoint.exists() and not resume:
