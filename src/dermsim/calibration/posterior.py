@@ -224,11 +224,11 @@ def resolve_model(choice: str | Path = "shipped", base: ParameterSet | None = No
     path = default_posterior_path() if shipped else Path(choice)
     try:
         if shipped and not path.exists():
-            raise _Fallback("no posterior file is shipped")
+            raise _Fallback("dermsim ships no posterior file")
         post = default_posterior() if shipped else load_posterior(path)
         fitted_on = post.meta.get("model_parameters_sha256")
         if fitted_on is not None and fitted_on != model_parameters_sha256():
-            msg = (f"{path.name} was fitted on other model parameter files (sha256 "
+            msg = (f"{path.name} was fitted on other parameter files (model parameter sha256 "
                    f"{str(fitted_on)[:12]}...); recalibrate or use --posterior prior")
             if shipped:
                 raise _Fallback(msg)
@@ -239,8 +239,8 @@ def resolve_model(choice: str | Path = "shipped", base: ParameterSet | None = No
         if not shipped:
             raise
         return ResolvedModel("shipped", base, None, fallback=str(exc).rstrip("."))
-    return ResolvedModel("shipped" if shipped else str(path), post.parameter_set(None, base), post, path,
-                         hash_file(path))
+    params = post.parameter_set(None) if base is None else post.parameter_set(None, base)
+    return ResolvedModel("shipped" if shipped else str(path), params, post, path, hash_file(path))
 
 
 class _Fallback(Exception):

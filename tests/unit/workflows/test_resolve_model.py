@@ -34,8 +34,8 @@ def test_shipped_posterior_fitted_on_other_parameter_files_falls_back_and_says_s
     monkeypatch.setattr(cp, "model_parameters_sha256", lambda: "0" * 64)
     m = resolve_model("shipped")
     assert not m.calibrated and m.parameters is None
-    assert "fitted on other model parameter files" in m.fallback
-    assert "fitted on other model parameter files" in m.provenance()["parameters"]
+    assert "fitted on other parameter files" in m.fallback
+    assert "fitted on other parameter files" in m.provenance()["parameters"]
 
 
 def test_a_posterior_file_that_does_not_fit_is_an_error(tmp_path: Path, monkeypatch) -> None:
@@ -43,7 +43,7 @@ def test_a_posterior_file_that_does_not_fit_is_an_error(tmp_path: Path, monkeypa
     data["model_parameters_sha256"] = "f" * 64
     bad = tmp_path / "other.json"
     bad.write_text(json.dumps(data))
-    with pytest.raises(DataValidationError, match=r"other\.json was fitted on other model parameter files"):
+    with pytest.raises(DataValidationError, match=r"other\.json was fitted on other parameter files"):
         resolve_model(bad)
     with pytest.raises(InvalidInputError, match="does not exist"):
         resolve_model(tmp_path / "missing.json")
