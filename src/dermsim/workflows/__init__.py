@@ -77,6 +77,7 @@ from dermsim.workflows.model import (
     model_parameters,
     resolve_model,
     simulate_course,
+    simulate_regimen,
 )
 from dermsim.workflows.outputs import OVERWRITE_HELP
 from dermsim.workflows.population import PopulationCheck, builtin_populations, check_population
@@ -146,6 +147,7 @@ __all__ = [
     "run_sample_size_study",
     "run_virtual_trial",
     "simulate_course",
+    "simulate_regimen",
     "simulate_study",
     "validate_model",
 ]

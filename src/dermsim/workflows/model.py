@@ -35,6 +35,7 @@ __all__ = [
     "parameters_from",
     "resolve_model",
     "simulate_course",
+    "simulate_regimen",
 ]
 
 
@@ -146,6 +147,49 @@ def _write_parquet(traj: Trajectories, out: Path, overwrite: bool) -> None:
         pq.write_table(table, tmp)
 
 
+def _record_names(record: str | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(r.strip() for r in (record.split(",") if isinstance(record, str) else record) if r.strip())
+
+
+def simulate_regimen(
+    regimen: Regimen,
+    days: int,
+    *,
+    seed: int,
+    population: str = "true-ad3",
+    n: int = 1000,
+    blocked: str | None = "jak1/2",
+    record: str | tuple[str, ...] = DEFAULT_RECORD,
+    workers: int = 2,
+    params_dir: str | Path | None = None,
+    posterior: str | Path = "shipped",
+    progress: Progress = NO_PROGRESS,
+    cancel: CancelToken | None = None,
+) -> tuple[Trajectories, ResolvedModel]:
+    """Daily trajectories of ``n`` patients of ``population`` on ``regimen`` for ``days`` days, in
+    memory (the model explorer draws them; :func:`simulate_course` writes them). ``blocked``:
+    "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13"."""
+    check_int("--n", n, minimum=1)
+    model = resolve_model(posterior, base=parameters_from(params_dir))
+    names = _record_names(record)
+    pop = _sample(population, n, seed)
+    check_cancel(cancel)
+    progress.start(n, "simulating")
+    seen = 0
+
+    def advance(done: int, total: int) -> None:
+        nonlocal seen
+        check_cancel(cancel)
+        progress.advance(done - seen)
+        seen = done
+
+    traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
+                             params=model.parameters,
+                             blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance)
+    progress.done(f"{traj.n} patients")
+    return traj, model
+
+
 def simulate_course(
     out: str | Path,
     *,
@@ -176,23 +220,8 @@ def simulate_course(
     out = Path(out)
     check_out(out, overwrite=overwrite, kind="file")
     regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
-    model = resolve_model(posterior, base=parameters_from(params_dir))
-    names = tuple(r.strip() for r in (record.split(",") if isinstance(record, str) else record) if r.strip())
-    pop = _sample(population, n, seed)
-    check_cancel(cancel)
-    progress.start(n, "simulating")
-
-    seen = 0
-
-    def advance(done: int, total: int) -> None:
-        nonlocal seen
-        check_cancel(cancel)
-        progress.advance(done - seen)
-        seen = done
-
-    traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
-                             params=model.parameters, blocked=None if blocked == "jak1/2" else blocked,
-                             progress=advance)
-    progress.done(f"{traj.n} patients")
+    traj, model = simulate_regimen(regimen, days, seed=seed, population=population, n=n, blocked=blocked,
+                                   record=record, workers=workers, params_dir=params_dir, posterior=posterior,
+                                   progress=progress, cancel=cancel)
     _write_parquet(traj, out, overwrite)
-    return TrajectoryRun(out, traj, days, names, model)
+    return TrajectoryRun(out, traj, days, _record_names(record), model)
