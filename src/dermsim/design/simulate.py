@@ -37,6 +37,7 @@ from dermsim.analysis.batched import (
     test_batched_cmh,
 )
 from dermsim.design.binomial import sample_binomial_counts
+from dermsim.design.columns import RESULT_COLUMNS
 from dermsim.design.spec import AnyDesign, BinomialDesign, DesignSpec, Hypothesis
 from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model.population import sample_population
@@ -48,29 +49,6 @@ DEFAULT_REPLICATE_BLOCK = 50
 # sub-streams of a replicate block
 _S_POP, _S_RAND, _S_MODEL, _S_DROP, _S_POST, _S_BINOM = range(6)
 
-RESULT_COLUMNS: dict[str, str] = {
-    "design_id": "VARCHAR",
-    "replicate": "BIGINT",
-    "hypothesis": "INTEGER",
-    "endpoint": "VARCHAR",
-    "treatment": "VARCHAR",
-    "control": "VARCHAR",
-    "estimate": "DOUBLE",
-    "se": "DOUBLE",
-    "ci_lower": "DOUBLE",
-    "ci_upper": "DOUBLE",
-    "p_value": "DOUBLE",
-    "rate_treatment": "DOUBLE",
-    "rate_control": "DOUBLE",
-    "n_treatment": "INTEGER",
-    "n_control": "INTEGER",
-    "reject": "BOOLEAN",
-    "success": "BOOLEAN",
-    "truth": "DOUBLE",
-    "param_draw": "INTEGER",
-    "seed_entropy": "VARCHAR",
-    "seed_spawn_key": "VARCHAR",
-}
 
 
 @dataclasses.dataclass(frozen=True)

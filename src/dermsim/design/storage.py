@@ -21,7 +21,7 @@ import pandas as pd
 
 from dermsim import __version__
 from dermsim._atomic import atomic_path
-from dermsim.design.simulate import RESULT_COLUMNS
+from dermsim.design.columns import RESULT_COLUMNS
 from dermsim.design.spec import AnyDesign, design_from_dict, design_to_json
 from dermsim.errors import DataValidationError, InvalidInputError
 
