@@ -54,6 +54,7 @@ from dermsim.cli import population as _population  # noqa: E402,F401
 from dermsim.cli import run as _run  # noqa: E402,F401
 from dermsim.cli import simulate as _simulate  # noqa: E402,F401
 from dermsim.cli import trial as _trial  # noqa: E402,F401
+from dermsim.cli import webapp as _webapp  # noqa: E402,F401
 
 
 def _one_line(text: str) -> str:

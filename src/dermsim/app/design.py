@@ -1,0 +1,214 @@
+"""Design page: the power curve of a scenario over a range of total N with Monte-Carlo bands. One
+:func:`dermsim.workflows.run_design_study` per N, in order, in a worker thread: each finished N is
+published to the page at once, so the curve fills in while the rest runs; Cancel stops at the next
+committed chunk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from htmltools import TagChild, tags
+from shiny import module, reactive, render, ui
+
+from dermsim.app._jobs import Job
+from dermsim.app._safety import SessionFiles
+from dermsim.app._ui import JobView, frame_table, message, plotly_view, progress_view, run_cancel
+from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.workflows import DesignOptions, power_designs, run_design_study
+from dermsim.workflows.app_support import list_scenarios
+
+MAX_SIZES = 12
+MAX_REPLICATES = 2000
+Z95 = 1.959963984540054
+STRATA = {"": "the scenario's", "none": "none (unstratified)"}
+
+
+@module.ui
+def design_ui() -> TagChild:
+    return ui.layout_sidebar(
+        ui.sidebar(
+            ui.input_select("scenario", "Scenario", {s: s for s in list_scenarios()}, selected="true-ad3"),
+            ui.input_text("sizes", "Total N (START:STOP:STEP or a list)", "100:300:100"),
+            ui.input_numeric("replicates", "Replicates per N", 100, min=10, max=MAX_REPLICATES),
+            ui.input_text(
+                "ratio", "Allocation ratio (empty: the scenario's)", placeholder="rux150=1,vehicle=1"
+            ),
+            ui.input_select("strata", "Strata", STRATA),
+            ui.input_numeric("seed", "Seed", 1, min=0),
+            run_cancel("run", "cancel", "Run design"),
+            ui.output_ui("status"),
+            width=320,
+            resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)
+        ),
+        tags.div(
+            tags.h2("Power over sample size"),
+            tags.p(
+                "Probability of success (every hypothesis of the fixed sequence rejected) and the power of "
+                "each endpoint, with 95% Monte-Carlo bands; points appear as each N finishes.",
+                class_="text-muted",
+            ),
+            ui.output_ui("curve"),
+            ui.output_ui("table"),
+        ),
+    )
+
+
+@module.server
+def design_server(input: object, output: object, session: object, files: SessionFiles) -> None:
+    view = JobView()
+    error = reactive.value("")
+
+    @reactive.effect
+    @reactive.event(input.run)
+    def _run() -> None:
+        error.set("")
+        try:
+            reps = input.replicates()
+            if reps is None or reps != int(reps) or not 10 <= reps <= MAX_REPLICATES:
+                raise InvalidInputError(
+                    f"replicates must be a whole number from 10 to {MAX_REPLICATES}; got {reps!r}."
+                )
+            seed = input.seed()
+            if seed is None or seed < 0 or seed != int(seed):
+                raise InvalidInputError(f"seed must be a whole number >= 0; got {seed!r}.")
+            designs = power_designs(
+                input.sizes(), ratio=input.ratio().strip() or None, strata=input.strata() or None
+            )
+            if len(designs) > MAX_SIZES:
+                raise InvalidInputError(f"at most {MAX_SIZES} sample sizes per run; got {len(designs)}.")
+        except DermsimError as exc:
+            error.set(str(exc))
+            return
+        folder = files.new_dir("design")
+        opts = DesignOptions(replicates=int(reps), seed=int(seed), workers=1, parameters="posterior")
+        scenario = input.scenario()
+        view.start(lambda job: _curve(job, scenario, designs, folder, opts), "design study")
+
+    @reactive.effect
+    @reactive.event(input.cancel)
+    def _cancel() -> None:
+        view.cancel()
+
+    @reactive.calc
+    def points() -> pd.DataFrame:
+        view.snap()
+        parts = view.job.partial()
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    @render.ui
+    def status() -> TagChild:
+        s = view.snap()
+        done = points()
+        extra = (
+            tags.p(f"{done['n_total'].nunique()} sample size(s) finished.", class_="small")
+            if len(done)
+            else None
+        )
+        dl = ui.download_button("dl_summary", "summary (csv)", class_="mt-2") if len(done) else None
+        return tags.div(message(error()) if error() else None, progress_view(s, "design run"), extra, dl)
+
+    @render.ui
+    def curve() -> TagChild:
+        p = points()
+        if p.empty:
+            return tags.p("No finished sample size yet.", class_="text-muted", id="curve-empty")
+        return plotly_view(
+            _figure(p),
+            "power curve over total N with 95% Monte-Carlo bands",
+            class_="power-curve",
+            data_points=str(p["n_total"].nunique()),
+        )
+
+    @render.ui
+    def table() -> TagChild:
+        p = points()
+        if p.empty:
+            return None
+        shown = p.assign(power=p["power"].round(3), mcse=p["mcse"].round(3))
+        return frame_table(
+            shown[["n_total", "curve", "power", "mcse", "replicates"]],
+            "Power by total N (Monte-Carlo standard error)",
+        )
+
+    @render.download(filename="design-summary.csv")
+    def dl_summary() -> str:
+        p = points()
+        path = files.new_dir("download") / "design-summary.csv"
+        p.to_csv(path, index=False)
+        return str(path)
+
+
+def _curve(job: Job, scenario: str, designs: list, folder: Path, opts: DesignOptions) -> int:
+    """One design study per N (in order), each published as rows (n_total, curve, power, mcse)."""
+    for k, d in enumerate(designs):
+        study = run_design_study(scenario, [d], folder / f"n{k}", opts, progress=job, cancel=job.token)
+        job.publish(_rows(study))
+    return len(designs)
+
+
+def _rows(study: object) -> pd.DataFrame:
+    des = study.designs.iloc[0]  # type: ignore[attr-defined]
+    rows = [
+        {
+            "n_total": int(des["n_total"]),
+            "curve": "probability of success",
+            "power": float(des["probability_of_success"]),
+            "mcse": float(des["probability_of_success_mcse"]),
+            "replicates": int(des["n_replicates"]),
+        }
+    ]
+    s = study.summary  # type: ignore[attr-defined]
+    for _, r in s[~s["null"]].iterrows():
+        rows.append(
+            {
+                "n_total": int(des["n_total"]),
+                "curve": f"{r['endpoint']} {r['treatment']} vs {r['control']}",
+                "power": float(r["rejection_rate"]),
+                "mcse": float(r["rejection_rate_mcse"]),
+                "replicates": int(r["n_replicates"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _figure(p: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    palette = ["#1b4f72", "#c8553d", "#2e8540", "#8e44ad", "#b7950b", "#5d6d7e", "#117a65"]
+    for i, (name, part) in enumerate(p.sort_values("n_total").groupby("curve", sort=False)):
+        colour = palette[i % len(palette)]
+        lo = (part["power"] - Z95 * part["mcse"]).clip(0, 1)
+        hi = (part["power"] + Z95 * part["mcse"]).clip(0, 1)
+        fig.add_trace(
+            go.Scatter(
+                x=list(part["n_total"]) + list(part["n_total"])[::-1],
+                y=list(hi) + list(lo)[::-1],
+                fill="toself",
+                fillcolor=colour,
+                opacity=0.15,
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"{name} band",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=part["n_total"],
+                y=part["power"],
+                mode="lines+markers",
+                name=str(name),
+                line={"color": colour, "width": 3 if i == 0 else 1.5},
+            )
+        )
+    fig.update_layout(
+        xaxis_title="total N",
+        yaxis_title="power",
+        yaxis_range=[0, 1.02],
+        height=420,
+        margin={"l": 60, "r": 20, "t": 20, "b": 50},
+        legend={"orientation": "h", "y": -0.2},
+        template="plotly_white",
+    )
+    return fig

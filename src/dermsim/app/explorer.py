@@ -1,0 +1,214 @@
+"""Model explorer: a virtual population on a cream regimen, plasma level and EASI over time with
+5-95% and 25-75% bands, the plasma level against the 281 nM threshold; single-pathway what-ifs.
+
+The regimen calendar: once or twice daily every day runs on the model's current ``Regimen``. Days
+on/off, maintenance and as-needed use are shown and kept as a ``schedule`` mapping
+(:func:`_schedule`), passed to :func:`dermsim.workflows.app_support.explore_course`, which refuses a
+schedule with one clear message until the model's regimen schedules arrive; then only that
+function changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from htmltools import TagChild, tags
+from plotly.subplots import make_subplots
+from shiny import module, reactive, render, ui
+
+from dermsim.app._safety import SessionFiles
+from dermsim.app._ui import JobView, message, plotly_view, progress_view, run_cancel
+from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.workflows import builtin_populations, fmt_num
+from dermsim.workflows.app_support import PATHWAYS, CourseRun, explore_course
+
+THRESHOLD_NM = 281.0  # the oral-dose thrombocytopenia threshold the label and the trials report against
+MAX_N = 2000
+PLANS = {
+    "every": "every day",
+    "onoff": "days on / days off",
+    "maintenance": "twice weekly maintenance",
+    "asneeded": "as needed (flares)",
+}
+
+
+@module.ui
+def explorer_ui() -> TagChild:
+    whatif = {
+        "jak1/2": "JAK1/2 map (the drug)",
+        "all": "every pathway fully",
+        "none": "no pathway (vehicle-like)",
+    }
+    whatif |= {p: f"only {p}" for p in PATHWAYS}
+    return ui.layout_sidebar(
+        ui.sidebar(
+            ui.input_select(
+                "population", "Population", {p: p for p in builtin_populations()}, selected="true-ad3"
+            ),
+            ui.input_numeric("n", "Virtual patients", 200, min=10, max=MAX_N),
+            ui.input_select("strength", "Strength", {"1.5": "1.5%", "0.75": "0.75%", "0": "vehicle (0%)"}),
+            ui.input_numeric(
+                "grams", "Cream per application, g (empty: fingertip rule)", None, min=0.01, max=50
+            ),
+            ui.input_radio_buttons(
+                "per_day", "Applications per day", {"2": "twice daily", "1": "once daily"}, inline=True
+            ),
+            ui.input_select("plan", "Calendar", PLANS),
+            ui.panel_conditional(
+                "input.plan === 'onoff'",
+                ui.input_numeric("days_on", "Days on", 14, min=1),
+                ui.input_numeric("days_off", "Days off", 7, min=1),
+            ),
+            ui.input_numeric("weeks", "Weeks", 8, min=1, max=52),
+            ui.input_select("blocked", "Pathways blocked (what-if)", whatif),
+            ui.input_numeric("seed", "Seed", 1, min=0),
+            run_cancel("run", "cancel", "Simulate"),
+            ui.output_ui("status"),
+            width=320,
+            resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)
+        ),
+        tags.div(tags.h2("Model explorer"), ui.output_ui("plots")),
+    )
+
+
+@module.server
+def explorer_server(input: object, output: object, session: object, files: SessionFiles) -> None:
+    view = JobView()
+    error = reactive.value("")
+
+    @reactive.effect
+    @reactive.event(input.run)
+    def _run() -> None:
+        error.set("")
+        try:
+            n, seed, weeks = input.n(), input.seed(), input.weeks()
+            for what, v, lo, hi in (
+                ("virtual patients", n, 10, MAX_N),
+                ("seed", seed, 0, 2**63 - 1),
+                ("weeks", weeks, 1, 52),
+            ):
+                if v is None or v != int(v) or not lo <= v <= hi:
+                    raise InvalidInputError(f"{what} must be a whole number from {lo} to {hi}; got {v!r}.")
+            grams = input.grams()
+            if grams is not None and not 0 < grams <= 50:
+                raise InvalidInputError(
+                    f"cream per application must be above 0 and at most 50 g; got {grams!r}."
+                )
+            kw = dict(
+                population=input.population(),
+                n=int(n),
+                seed=int(seed),
+                weeks=int(weeks),
+                strength=float(input.strength()),
+                applications_per_day=int(input.per_day()),
+                grams_per_application=grams,
+                blocked=input.blocked(),
+                schedule=_schedule(input),
+            )
+        except DermsimError as exc:
+            error.set(str(exc))
+            return
+        view.start(lambda job: explore_course(**kw, progress=job, cancel=job.token), "simulation")
+
+    @reactive.effect
+    @reactive.event(input.cancel)
+    def _cancel() -> None:
+        view.cancel()
+
+    @render.ui
+    def status() -> TagChild:
+        return tags.div(message(error()) if error() else None, progress_view(view.snap(), "simulation"))
+
+    @render.ui
+    def plots() -> TagChild:
+        s = view.snap()
+        r: CourseRun | None = view.job.result() if s.status == "done" else None
+        if r is None:
+            return tags.p("Choose a population and a regimen, then Simulate.", class_="text-muted")
+        bands = _bands(r)
+        above = float(
+            (r.trajectories.to_frame("wide").groupby("patient")["cp_nM"].max() > THRESHOLD_NM).mean()
+        )
+        return tags.div(
+            tags.p(
+                f"{r.trajectories.n} patients, {r.days} days, {r.regimen.strength_pct:g}% cream "
+                f"{r.regimen.applications_per_day}x daily; patients ever above {THRESHOLD_NM:g} nM: "
+                f"{fmt_num(100 * above, 1)}%; model: {r.model.provenance().get('parameters', '')}",
+                class_="text-muted",
+                id="explorer-summary",
+            ),
+            plotly_view(
+                _figure(bands),
+                "plasma level and EASI over time with 5-95% and 25-75% bands",
+                class_="explorer-plot",
+            ),
+        )
+
+
+def _schedule(input: object) -> dict[str, object] | None:
+    """The calendar beyond every-day use (None for every day). Where the model's schedules land, this
+    mapping becomes their spec."""
+    plan = input.plan()  # type: ignore[attr-defined]
+    if plan == "every":
+        return None
+    if plan == "onoff":
+        return {"kind": "days_on_off", "on": input.days_on(), "off": input.days_off()}  # type: ignore[attr-defined]
+    return {"kind": plan}
+
+
+def _bands(r: CourseRun) -> pd.DataFrame:
+    f = r.trajectories.to_frame("wide")
+    q = f.groupby("day")[["cp_nM", "easi"]].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+    q.columns = [f"{v}_{round(100 * p)}" for v, p in q.columns]
+    return q.reset_index()
+
+
+def _figure(b: pd.DataFrame) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("plasma ruxolitinib (nM)", "EASI"))
+    for col, var, colour in ((1, "cp_nM", "#1b4f72"), (2, "easi", "#c8553d")):
+        x = list(b["day"])
+        for lo, hi, op in ((5, 95, 0.15), (25, 75, 0.3)):
+            fig.add_trace(
+                go.Scatter(
+                    x=x + x[::-1],
+                    y=list(b[f"{var}_{hi}"]) + list(b[f"{var}_{lo}"])[::-1],
+                    fill="toself",
+                    fillcolor=colour,
+                    opacity=op,
+                    line={"width": 0},
+                    name=f"{var} {lo}-{hi}%",
+                    hoverinfo="skip",
+                    showlegend=False,
+                ),
+                row=1,
+                col=col,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=b[f"{var}_50"],
+                mode="lines",
+                line={"color": colour, "width": 2.5},
+                name=f"{var} median",
+            ),
+            row=1,
+            col=col,
+        )
+    top = max(float(np.nanmax(b["cp_nM_95"])) * 1.1, THRESHOLD_NM * 1.1)
+    fig.add_hline(
+        y=THRESHOLD_NM,
+        line={"color": "#000", "dash": "dash"},
+        row=1,
+        col=1,
+        annotation_text=f"{THRESHOLD_NM:g} nM",
+        annotation_position="top left",
+    )
+    fig.update_yaxes(type="log", range=[-1, np.log10(top)], row=1, col=1)
+    fig.update_xaxes(title_text="day")
+    fig.update_layout(
+        height=430,
+        template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig

@@ -1,0 +1,46 @@
+"""Each page of the web app loads, has no serious or critical axe-core violation, and is
+photographed (out/test-artifacts/app/<page>.png)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from e2e.app.app_browser import AXE_JS, open_page
+
+pytestmark = pytest.mark.external
+
+PAGES = [
+    ("trial", "Trial", "Virtual trial"),
+    ("analysis", "Analysis", "Analysis of ADaM data"),
+    ("design", "Design", "Power over sample size"),
+    ("explorer", "Model explorer", "Model explorer"),
+    ("clinic", "Clinic", "Dose planner"),
+]
+
+
+def axe_violations(pg: object, scope: str) -> list[dict]:
+    """Serious and critical axe-core violations inside the visible page panel."""
+    if not AXE_JS.is_file():
+        pytest.skip(f"axe-core not vendored at {AXE_JS} (scripts/install-external.sh does it with npm)")
+    pg.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    res = pg.evaluate(  # type: ignore[attr-defined]
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
+    )
+    return [v for v in res if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize(("key", "tab", "heading"), PAGES)
+def test_page_loads_and_is_accessible(
+    page: object, artifacts: object, key: str, tab: str, heading: str
+) -> None:
+    open_page(page, tab)
+    page.get_by_role("heading", name=heading).wait_for()  # type: ignore[attr-defined]
+    if key == "clinic":
+        page.wait_for_selector("svg.body-map [data-region='thighs']")  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / f"{key}-empty.png"), full_page=True)  # type: ignore[attr-defined]
+    bad = axe_violations(page, key)
+    assert not bad, json.dumps(bad, indent=1)
