@@ -19,6 +19,11 @@ class DataValidationError(DermsimError, ValueError):
     """A data file or dataset breaks its schema (missing variable, duplicate keys, bad term)."""
 
 
+class NotEstimableError(DataValidationError, InvalidInputError):
+    """The data hold too few subjects, groups or strata for a statistic (a small trial, an empty
+    arm). An analysis plan run reports the statistic as missing ("NE" in tables), not as an error."""
+
+
 class SolverError(DermsimError, RuntimeError):
     """A numerical method failed (no convergence, non-finite state)."""
 

@@ -32,7 +32,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from dermsim.analysis.results import StatPairs, ard_pairs
-from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim.errors import DataValidationError, InvalidInputError, NotEstimableError
 
 __all__ = [
     "AncovaResult",
@@ -281,9 +281,9 @@ def test_anova_oneway(values: Sequence[float] | np.ndarray,
     codes, uniq = pd.factorize(g, sort=True)
     k, n = len(uniq), y.size
     if k < 2:
-        raise InvalidInputError(f"groups must have at least 2 levels with values; got {k}.")
+        raise NotEstimableError(f"groups must have at least 2 levels with values; got {k}.")
     if n - k < 1:
-        raise InvalidInputError(f"one-way ANOVA needs more values than groups; got {n} values in {k} groups.")
+        raise NotEstimableError(f"one-way ANOVA needs more values than groups; got {n} values in {k} groups.")
     cnt = np.bincount(codes, minlength=k).astype(float)
     means = np.bincount(codes, weights=y, minlength=k) / cnt
     ss_between = float(np.sum(cnt * (means - y.mean()) ** 2))
@@ -387,13 +387,13 @@ def _fit(df: pd.DataFrame, response: str, design: _Design, dataset: str):
     x, slices = design.matrix(frame, n)
     rank = np.linalg.matrix_rank(x)
     if rank < x.shape[1]:
-        raise DataValidationError(
+        raise NotEstimableError(
             f"{dataset}: the model {response} ~ {' + '.join('*'.join(t) for t in design.terms)} is not of "
             "full "
             f"rank on the {n} complete records ({rank} of {x.shape[1]} parameters estimable); an interaction "
             "cell is empty or a covariate is collinear with the class variables.")
     if n - x.shape[1] < 1:
-        raise DataValidationError(f"{dataset}: {n} complete records leave no error degrees of freedom for "
+        raise NotEstimableError(f"{dataset}: {n} complete records leave no error degrees of freedom for "
                                   f"{x.shape[1]} parameters.")
     fit = sm.OLS(df[response].to_numpy(float), x).fit()
     return fit, slices
@@ -474,11 +474,11 @@ def estimate_ancova(data: pd.DataFrame, response: str, group: str, *,
     inter = tuple(tuple(t) for t in interactions)
     df = _prepare(data, response, classes, list(covariates), inter, dataset)
     if df.empty:
-        raise DataValidationError(f"{dataset}: no complete records for {response} ~ {group}.")
+        raise NotEstimableError(f"{dataset}: no complete records for {response} ~ {group}.")
     class_levels = {c: (_levels(df[c], levels, c) if c == group else tuple(sorted(df[c].unique())))
                     for c in classes}
     if len(class_levels[group]) < 2:
-        raise DataValidationError(f"{dataset}: {group} must have at least 2 levels with complete records; "
+        raise NotEstimableError(f"{dataset}: {group} must have at least 2 levels with complete records; "
                                   f"got {', '.join(class_levels[group]) or 'none'}.")
     for c in classes:
         if len(class_levels[c]) < 1:

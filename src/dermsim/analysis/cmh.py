@@ -29,7 +29,7 @@ from scipy import stats
 
 from dermsim._validate import check_choice
 from dermsim.analysis.results import CMHResult, TestResult
-from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim.errors import DataValidationError, InvalidInputError, NotEstimableError
 
 __all__ = ["SCORE_TYPES", "compute_cmh_statistics", "crosstab_strata", "rank_scores", "table_scores",
            "test_cmh", "test_cmh_frame"]
@@ -207,7 +207,7 @@ def test_cmh_frame(df: pd.DataFrame, *, row: str, col: str, strata: str | Sequen
     check_choice("scores", scores, SCORE_TYPES)
     t, rows, cols, _ = crosstab_strata(df, row=row, col=col, strata=strata, dataset=dataset)
     if len(rows) < 2 or len(cols) < 2:
-        raise DataValidationError(f"{dataset}: the CMH analysis needs at least 2 levels of {row} and of "
+        raise NotEstimableError(f"{dataset}: the CMH analysis needs at least 2 levels of {row} and of "
                                   f"{col}; got {len(rows)} and {len(cols)}.")
     if scores == "table":
         return test_cmh(t, row_scores=table_scores(rows), col_scores=table_scores(cols))

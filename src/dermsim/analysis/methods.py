@@ -29,7 +29,7 @@ from dermsim.analysis.stratified import (
     test_mantel_haenszel,
 )
 from dermsim.analysis.survival import estimate_km_by_group, test_logrank
-from dermsim.errors import DataValidationError
+from dermsim.errors import DataValidationError, NotEstimableError
 
 __all__ = ["INTERACTIONS", "METHODS", "REGISTRY"]
 
@@ -408,12 +408,15 @@ def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, arms: Seque
         rows += make_rows(inp.ctx, {"count": subjects[a], "pct": pct, "n_events": int(s.sum())},
                           variable=variable, variable_level=level, group_level=a)
     comp = inp.spec.comparator
-    if comp:
+    if comp and comp in subjects:
         for a in arms:
             if a == comp:
                 continue
-            table = [[subjects[a], bign[a] - subjects[a]], [subjects[comp], bign[comp] - subjects[comp]]]
-            p = test_fisher_exact(np.array(table)).p_value
+            table = np.array([[subjects[a], bign[a] - subjects[a]],
+                              [subjects[comp], bign[comp] - subjects[comp]]])
+            # an arm with more subjects with events than its denominator (events counted by actual
+            # treatment in a tiny trial) has no valid 2x2 table: the test is reported missing
+            p = test_fisher_exact(table).p_value if (table >= 0).all() else np.nan
             rows += make_rows(inp.ctx, {"p_value": p}, variable=variable, variable_level=level,
                               group_level=a, comparator=comp, method="fisher_exact")
     return rows
@@ -550,7 +553,7 @@ def _proportion_rd_cmh(inp: AnalysisInput) -> Rows:
             x1, n1, x2, n2 = counts
             usable = (n1 > 0) & (n2 > 0)
             if not usable.any():
-                raise DataValidationError(
+                raise NotEstimableError(
                     f"{inp.dataset_label}: no stratum of {', '.join(spec.strata) or 'the analysis'} holds "
                     f"both {a!r} and {r!r} at {visit or 'the analysis'} (analysis {spec.id}).")
             rd = estimate_common_risk_difference(x1, n1, x2, n2, method=rd_method, conf_level=1 - alpha)

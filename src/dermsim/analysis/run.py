@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence
-from dermsim.analysis.ard import ArdContext, frame_from_rows, validate_ard
+from dermsim.analysis.ard import ArdContext, frame_from_rows, make_rows, validate_ard
 from dermsim.analysis.method_base import ORDER_VARS, AnalysisInput, group_levels
 from dermsim.analysis.methods import INTERACTIONS, REGISTRY
 from dermsim.analysis.plan import AnalysisPlan, AnalysisSpec
-from dermsim.errors import DataValidationError
+from dermsim.errors import DataValidationError, NotEstimableError
 
 # AnalysisInput and group_levels live in method_base (below methods); re-exported here
 __all__ = ["AnalysisInput", "check_plan_against_data", "group_levels", "run_plan"]
@@ -155,13 +155,21 @@ def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: 
             ctx = ArdContext(analysis_id=spec.id, dataset=spec.dataset.upper(),
                              population=sub_spec.population, parameter=spec.parameter or "",
                              variable=spec.variable or "", group=spec.group or "", method=spec.method)
-            rows += methods[spec.method](AnalysisInput(sub_spec, df, data, ctx, child_sequence(root, i)))
+            try:
+                rows += methods[spec.method](AnalysisInput(sub_spec, df, data, ctx, child_sequence(root, i)))
+            except NotEstimableError:
+                # too few subjects, arms or strata (a small trial, an empty arm): the analysis is
+                # reported, with its statistics missing ("NE" in the tables), not dropped or fatal
+                rows += _not_estimable_rows(ctx, sub_spec, df)
         if spec.subgroups and spec.method in INTERACTIONS:
             ctx = ArdContext(analysis_id=spec.id, dataset=spec.dataset.upper(), population=spec.population,
                              parameter=spec.parameter or "", variable=spec.variable or "",
                              group=spec.group or "", method=spec.method)
-            rows += INTERACTIONS[spec.method](AnalysisInput(spec, _select(spec, data), data, ctx,
-                                                            child_sequence(root, i)))
+            try:
+                rows += INTERACTIONS[spec.method](AnalysisInput(spec, _select(spec, data), data, ctx,
+                                                                child_sequence(root, i)))
+            except NotEstimableError:
+                pass  # no interaction test without enough subjects per subgroup and arm
     return validate_ard(frame_from_rows(rows))
 
 
@@ -179,3 +187,16 @@ def _subgroup_runs(spec: AnalysisSpec, df: pd.DataFrame) -> list[tuple[AnalysisS
             pop = f"({spec.population}) and {cond}" if spec.population else cond
             out.append((spec.model_copy(update={"population": pop}), sel))
     return out
+
+
+def _not_estimable_rows(ctx: ArdContext, spec: AnalysisSpec, df: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of an analysis the data cannot support: n per group (what there was) and a missing
+    estimate, so that tables print "NE" for it instead of leaving it out."""
+    group = spec.group or ""
+    rows: list[dict[str, object]] = []
+    if group and group in df.columns and "USUBJID" in df.columns:
+        for level, sub in df.groupby(df[group].astype(str), sort=True):
+            rows += make_rows(ctx, {"n": int(sub["USUBJID"].nunique())}, group_level=str(level),
+                              method="not_estimable")
+    rows += make_rows(ctx, {"estimate": float("nan"), "p_value": float("nan")}, method="not_estimable")
+    return rows

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from dermsim.analysis.results import StatPairs, ard_pairs
-from dermsim.errors import DataValidationError, InvalidInputError, SolverError
+from dermsim.errors import DataValidationError, InvalidInputError, NotEstimableError, SolverError
 
 __all__ = [
     "CONF_TYPES",
@@ -375,7 +375,7 @@ def test_logrank(time: Sequence[float] | np.ndarray, event: Sequence[float] | np
     g = _group_text(group, t.size)
     lv = _group_levels(g, levels)
     if len(lv) < 2:
-        raise InvalidInputError(f"group must have at least 2 levels; got {', '.join(lv) or 'none'}.")
+        raise NotEstimableError(f"group must have at least 2 levels; got {', '.join(lv) or 'none'}.")
     k = len(lv)
     gi = pd.Index(lv).get_indexer(g)
     st = np.zeros(t.size, dtype=int) if strata is None else pd.factorize(

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from dermsim._atomic import atomic_path
-from dermsim.errors import DataValidationError
+from dermsim.errors import DataValidationError, NotEstimableError
 from dermsim.report.format import fmt_n_pct, fmt_num
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "plot_consort",
     "plot_css_distribution",
     "plot_forest",
+    "plot_not_estimable",
     "plot_responders_over_time",
     "plot_simulated_vs_published",
     "save_figure",
@@ -207,7 +208,8 @@ def plot_forest(
             )
             rows.append((label, str(arm), 100 * r["estimate"], 100 * r["ci_lower"], 100 * r["ci_upper"]))
     if not rows:
-        raise DataValidationError(f"figure: analyses {overall_id!r} and {subgroup_id!r} hold no comparisons.")
+        raise NotEstimableError(f"analyses {overall_id!r} and {subgroup_id!r} hold no comparisons (too few "
+                                "subjects per arm and stratum)")
     labels = list(dict.fromkeys(r[0] for r in rows))
     arms = list(dict.fromkeys(r[1] for r in rows))
     control = _control(
@@ -408,6 +410,18 @@ def plot_consort(ard: pd.DataFrame) -> Figure:
                 w * 0.92,
                 0.16,
             )
+    return fig
+
+
+def plot_not_estimable(title: str, reason: str) -> Figure:
+    """A figure that says it could not be drawn, and why (a small trial, an empty arm): the report
+    keeps its place instead of failing or dropping it silently."""
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(6.4, 1.6), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.6, f"{title}: not estimable", ha="center", va="center", fontsize=11, weight="bold")
+        ax.text(0.5, 0.25, reason, ha="center", va="center", fontsize=9, wrap=True)
     return fig
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from dermsim import __version__
 from dermsim._atomic import atomic_path
-from dermsim.errors import DataValidationError
+from dermsim.errors import DataValidationError, NotEstimableError
 from dermsim.report import figures as F
 from dermsim.report.format import fmt_ci, fmt_num
 from dermsim.report.html_tables import render_table_html
@@ -174,7 +174,10 @@ def render_report(
     note(f"{len(tables)} RTF tables, {len(ctx.listings)} listings")
     figs: list[_Figure] = []
     for name, title, caption, make in _figure_specs(ard, ctx):
-        fig = make()
+        try:
+            fig = make()
+        except NotEstimableError as exc:
+            fig = F.plot_not_estimable(title, str(exc))
         saved = F.save_figure(fig, out / "figures", name)
         for kind, p in saved.items():
             _chmod(p)
