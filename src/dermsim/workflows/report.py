@@ -148,7 +148,9 @@ def render_run_report(
     manifest names)."""
     from dermsim.calibration.validate import default_validation_csv
 
-    if design is None and manifest.get("scenario"):
+    if design is None and manifest.get("design"):  # a user's design, kept by the run
+        design = TrialDesign.from_dict(manifest["design"], file="manifest.json")
+    elif design is None and manifest.get("scenario"):
         design = load_design(manifest["scenario"])
     links = _data_links(data_dir or out, out)
     if not model or design is None:

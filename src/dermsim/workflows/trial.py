@@ -31,6 +31,7 @@ from dermsim.io.ard import write_ard
 from dermsim.io.study import STUDY_FORMATS, write_trial_dir
 from dermsim.report.listings import build_listings
 from dermsim.trial import StudyData, TrialDesign, load_design, simulate_trial
+from dermsim.trial.scenarios import list_scenarios
 from dermsim.workflows.model import ResolvedModel, resolve_model
 from dermsim.workflows.outputs import check_out, output_dir
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
@@ -202,6 +203,10 @@ def _replicate_summary(ard: pd.DataFrame, rep: pd.DataFrame) -> pd.DataFrame:
     return validate_ard(frame_from_rows(rows))
 
 
+def _is_builtin(scenario: str | Path) -> bool:
+    return isinstance(scenario, str) and scenario in list_scenarios()
+
+
 def run_virtual_trial(
     scenario: str | Path,
     out: str | Path,
@@ -282,6 +287,9 @@ def run_virtual_trial(
             "seed_record": study.seed,
             **model.provenance(),
         }
+        if design.id not in list_scenarios() or not _is_builtin(scenario):
+            # a user's design: kept in the manifest so `dermsim report` can render the run again
+            manifest["design"] = design.to_dict()
         with atomic_path(tmp / MANIFEST) as p:
             p.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
 
