@@ -19,6 +19,7 @@ from dermsim.cli import app
 from dermsim.cli.progress import RichProgress
 from dermsim.workflows import (
     DEFAULT_REPLICATE_BLOCK,
+    OVERWRITE_HELP,
     DesignOptions,
     DesignStudy,
     power_designs,
@@ -44,6 +45,7 @@ def _print(study: DesignStudy) -> None:
 _OPT_REPLICATES = typer.Option(2000, "--replicates", help="replicates (virtual trials) per design")
 _OPT_SEED = typer.Option(..., "--seed", help="random seed (integer >= 0)")
 _OPT_OUT = typer.Option(..., "--out", help="output directory")
+_OPT_OVERWRITE = typer.Option(False, "--overwrite", help=OVERWRITE_HELP)
 _OPT_RESUME = typer.Option(
     False, "--resume", help="continue the run stored in --out (only missing replicates)"
 )
@@ -76,6 +78,7 @@ def power_cmd(
     seed: int = _OPT_SEED,
     out: Path = _OPT_OUT,
     resume: bool = _OPT_RESUME,
+    overwrite: bool = _OPT_OVERWRITE,
     workers: int | None = _OPT_WORKERS,
     scheduler: str | None = _OPT_SCHED,
     chunk_size: int | None = _OPT_CHUNK,
@@ -91,7 +94,8 @@ def power_cmd(
 ) -> None:
     """Power (probability of success) over a range of total sample sizes."""
     designs = power_designs(n, strata=strata, primary_day=primary_day, alpha=alpha, null=null, ratio=ratio)
-    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters)
+    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters,
+                        overwrite=overwrite)
     with RichProgress(style="rate", disable=quiet) as progress:
         study = run_design_study(scenario, designs, out, opt, title=f"Power by sample size: {scenario}",
                                  truth_patients=truth_patients, progress=progress)
@@ -107,6 +111,7 @@ def sample_size_cmd(
     seed: int = _OPT_SEED,
     out: Path = _OPT_OUT,
     resume: bool = _OPT_RESUME,
+    overwrite: bool = _OPT_OVERWRITE,
     workers: int | None = _OPT_WORKERS,
     scheduler: str | None = _OPT_SCHED,
     chunk_size: int | None = _OPT_CHUNK,
@@ -119,7 +124,8 @@ def sample_size_cmd(
     quiet: bool = _OPT_QUIET,
 ) -> None:
     """Smallest total N reaching --power, with its Monte-Carlo interval."""
-    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters)
+    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters,
+                        overwrite=overwrite)
     with RichProgress(style="rate", disable=quiet) as progress:
         study = run_sample_size_study(scenario, out, power=power, n=n, options=opt, ratio=ratio,
                                       strata=strata, primary_day=primary_day, alpha=alpha, progress=progress)
@@ -139,6 +145,7 @@ def sweep_cmd(
     seed: int = _OPT_SEED,
     out: Path = _OPT_OUT,
     resume: bool = _OPT_RESUME,
+    overwrite: bool = _OPT_OVERWRITE,
     workers: int | None = _OPT_WORKERS,
     scheduler: str | None = _OPT_SCHED,
     chunk_size: int | None = _OPT_CHUNK,
@@ -148,7 +155,8 @@ def sweep_cmd(
     quiet: bool = _OPT_QUIET,
 ) -> None:
     """Operating characteristics of every design of a TOML grid."""
-    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters)
+    opt = DesignOptions(replicates, seed, resume, workers, scheduler, chunk_size, replicate_block, parameters,
+                        overwrite=overwrite)
     with RichProgress(style="rate", disable=quiet) as progress:
         study = run_design_sweep(grid, out, opt, truth_patients=truth_patients, progress=progress)
     _print(study)

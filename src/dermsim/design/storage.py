@@ -136,6 +136,10 @@ class ResultStore:
         ).fetchnumpy()
         return np.asarray(rows["replicate"], dtype=np.int64)
 
+    def n_results(self) -> int:
+        """Rows committed so far."""
+        return int(self._con.execute("SELECT count(*) FROM results").fetchone()[0])
+
     def results(self) -> pd.DataFrame:
         return self._con.execute("SELECT * FROM results ORDER BY design_id, replicate, hypothesis").df()
 

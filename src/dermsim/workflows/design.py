@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from dermsim._atomic import atomic_path
+from dermsim._validate import LIMITS, check_int, check_range
 from dermsim.design import (
     DEFAULT_REPLICATE_BLOCK,
     DesignGrid,
@@ -37,6 +38,7 @@ from dermsim.report.design_report import (
     save_figure,
 )
 from dermsim.workflows.model import resolve_model
+from dermsim.workflows.outputs import check_out, record_files, remove_written
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
 
 __all__ = [
@@ -63,6 +65,7 @@ class DesignOptions:
     chunk_size: int | None = None
     replicate_block: int = DEFAULT_REPLICATE_BLOCK
     parameters: str = "posterior"   # "posterior" (the shipped one, a draw per replicate block) or "prior"
+    overwrite: bool = False         # replace an earlier design run in --out (its files only)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ def _posterior(parameters: str) -> Any:
 
 
 def _check_truth(truth_patients: int, parameters: str) -> None:
+    check_int("--truth-patients", truth_patients, minimum=0, maximum=LIMITS["patients"])
+    if 0 < truth_patients < 100:
+        raise InvalidInputError(f"--truth-patients must be 0 (none) or at least 100; got {truth_patients}.")
     if truth_patients > 0 and parameters != "prior":
         raise InvalidInputError(
             "--truth-patients needs --parameters prior (the true effect under a "
@@ -145,7 +151,12 @@ def _stored_run(out: Path, opt: DesignOptions, progress: Progress,
     """Open the run's DuckDB store (refusing to mix runs without resume); yields the keyword
     arguments of a simulation call and exports the results to Parquet when the run ends. The
     progress callback also checks ``cancel``: a cancelled run keeps its committed chunks."""
+    # the output policy first: nothing is created for a command that is refused
+    check_out(out, overwrite=opt.overwrite, resume=opt.resume, resumable=True)
     posterior = _posterior(opt.parameters)
+    fresh = not out.exists() or not any(out.iterdir())
+    if opt.overwrite and not opt.resume and not fresh:
+        remove_written(out)
     out.mkdir(parents=True, exist_ok=True)
     db = out / "design.duckdb"
     if db.exists() and not opt.resume:
@@ -165,14 +176,30 @@ def _stored_run(out: Path, opt: DesignOptions, progress: Progress,
         check_cancel(cancel)
 
     check_cancel(cancel)
-    with ResultStore(db) as store:
-        try:
-            yield {"store": store, "progress": update, "resume": opt.resume, "chunk_size": opt.chunk_size,
-                   "scheduler": opt.scheduler, "workers": opt.workers,
-                   "replicate_block": opt.replicate_block, "posterior": posterior}
-        finally:
-            progress.done("")
-        store.export_parquet(out / "results.parquet")
+    empty_failure = False
+    try:
+        with ResultStore(db) as store:
+            record_files(out, [db.name, f"{db.name}.wal", "results.parquet"])
+            try:
+                yield {"store": store, "progress": update, "resume": opt.resume, "chunk_size": opt.chunk_size,
+                       "scheduler": opt.scheduler, "workers": opt.workers,
+                       "replicate_block": opt.replicate_block, "posterior": posterior}
+            except BaseException:
+                empty_failure = store.n_results() == 0
+                raise
+            finally:
+                progress.done("")
+            store.export_parquet(out / "results.parquet")
+    finally:
+        if empty_failure and fresh:
+            # refused or failed before its first chunk: leave nothing that blocks the corrected command
+            remove_written(out)
+            with contextlib.suppress(OSError):
+                out.rmdir()
+
+
+_DESIGN_FILES = ("design.duckdb", "design.duckdb.wal", "results.parquet", "summary.csv", "designs.csv",
+                 "truth.csv", "sample_size.json", "power_curve.png", "power_curve.svg", "report.html")
 
 
 def _write_outputs(run: OCRun, out: Path, *, title: str, seconds: float, scenario: str,
@@ -220,6 +247,7 @@ def _write_outputs(run: OCRun, out: Path, *, title: str, seconds: float, scenari
         sample_size=None if sample_size is None else sample_size.to_dict(),
     )
     export_design_report(page, out / "report.html")
+    record_files(out, [f for f in _DESIGN_FILES if (out / f).exists()])
     return summary, designs
 
 
@@ -272,6 +300,7 @@ def run_sample_size_study(
 ) -> DesignStudy:
     """Smallest total N reaching ``power``, with its Monte-Carlo interval (``out/sample_size.json``)."""
     out = Path(out)
+    check_range("--power", power, 0.0, 1.0, low_open=True, high_open=True)
     sizes = parse_range(n, name="--n")
     base = base_design("ss", sizes[0], strata=strata, primary_day=primary_day, alpha=alpha, null=False,
                        ratio=ratio)

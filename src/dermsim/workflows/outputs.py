@@ -23,10 +23,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from dermsim._atomic import STAGING_PREFIX, follow_umask, is_staging, sweep_stale
+from dermsim._atomic import STAGING_PREFIX, atomic_path, follow_umask, is_staging, sweep_stale
 from dermsim.errors import InvalidInputError
 
-__all__ = ["MANIFEST", "OVERWRITE_HELP", "check_out", "output_dir", "output_file", "written_files"]
+__all__ = ["MANIFEST", "OVERWRITE_HELP", "check_out", "output_dir", "output_file", "record_files",
+           "remove_written", "written_files"]
 
 # The list of files dermsim wrote in an output folder (relative POSIX paths, sorted).
 MANIFEST = ".dermsim-files.json"
@@ -48,6 +49,23 @@ def written_files(folder: str | os.PathLike[str]) -> set[str]:
         return set()
 
 
+def record_files(folder: str | os.PathLike[str], names: list[str]) -> None:
+    """Add ``names`` (paths relative to ``folder``) to its manifest: for commands that write into
+    ``--out`` in place (``design``: its store is its checkpoint), so that ``--overwrite`` knows them."""
+    root = Path(folder)
+    files = sorted((written_files(root) - {MANIFEST}) | set(names))
+    with atomic_path(root / MANIFEST) as tmp:
+        tmp.write_text(json.dumps({"files": files}, indent=1) + "\n", encoding="utf-8")
+
+
+def remove_written(folder: str | os.PathLike[str]) -> None:
+    """Delete the files dermsim wrote in ``folder`` (by its manifest), and nothing else."""
+    root = Path(folder)
+    for f in sorted(written_files(root), key=lambda x: x == MANIFEST):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            (root / f).unlink()
+
+
 def _check_parent(out: Path, option: str) -> None:
     for parent in [out.parent, *out.parent.parents]:
         if parent.exists() or parent.is_symlink():
@@ -59,10 +77,11 @@ def _check_parent(out: Path, option: str) -> None:
 
 
 def check_out(out: str | os.PathLike[str], *, overwrite: bool = False, resume: bool = False,
-              kind: str = "dir", option: str = "--out") -> Path:
+              kind: str = "dir", option: str = "--out", resumable: bool = False) -> Path:
     """Check ``out`` against the policy (module docstring) without creating anything; returns it.
 
-    ``kind`` is ``"dir"`` (an output folder) or ``"file"`` (one output file)."""
+    ``kind`` is ``"dir"`` (an output folder) or ``"file"`` (one output file); ``resumable`` for
+    commands with ``--resume`` (the message then offers it)."""
     p = Path(out)
     if str(out).strip() == "":
         raise InvalidInputError(f"{option} must be a path; got an empty string.")
@@ -72,8 +91,9 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False, resume: b
                 raise InvalidInputError(f"{option} {p} is a file; expected a folder (new or empty).")
             entries = _entries(p)
             if entries and not (overwrite or resume):
+                again = "--resume to continue the run stored there, " if resumable else ""
                 raise InvalidInputError(
-                    f"{option} {p} exists and is not empty ({len(entries)} entries); pass --overwrite "
+                    f"{option} {p} exists and is not empty ({len(entries)} entries); pass {again}--overwrite "
                     "to replace what dermsim wrote there, or choose a new folder.")
             if overwrite and entries:
                 ours = {f.split("/")[0] for f in written_files(p)}
