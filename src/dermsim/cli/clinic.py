@@ -23,6 +23,7 @@ from dermsim.workflows import (
     make_family_sheet,
     plan_dose,
 )
+from dermsim.workflows.outputs import check_out
 
 _AGE = typer.Option(..., "--age", help="age in years (2 and up)")
 _SEX = typer.Option(None, "--sex", help="F or M (used for age-typical weight and height)")
@@ -88,10 +89,13 @@ def dose_cmd(
                               help="virtual copies of the patient for the interval"),
     as_json: bool = typer.Option(False, "--json", help="print the plan as JSON"),
     html_out: Path | None = typer.Option(None, "--html", help="also write a small HTML card to this file"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Plan cream amounts, check them against the label and predict the blood level."""
     inp = dose_input(age, sex=sex, weight=weight, height=height, regions=regions, area_pct=area_pct,
                      strength=strength, per_day=per_day, grams_per_day=grams_per_day)
+    if html_out is not None:
+        check_out(html_out, overwrite=overwrite, kind="file", option="--html")
     plan = plan_dose(inp, seed=seed, n_draws=draws)
     if html_out is not None:
         export_dose_card(plan, html_out)
@@ -109,8 +113,10 @@ def family_sheet_cmd(
     regions: str | None = _REGIONS, area_pct: float | None = _AREA, strength: float = _STRENGTH,
     grams_per_day: float | None = _GRAMS, seed: int = _SEED,
     out: Path = typer.Option(..., "--out", help="sheet.pdf or sheet.html"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Write the one-page family benefit-risk sheet (HTML or PDF)."""
+    check_out(out, overwrite=overwrite, kind="file")
     run = make_family_sheet(age, out=out, sex=sex, weight=weight, height=height, regions=regions,
                             area_pct=area_pct, strength=strength, grams_per_day=grams_per_day, seed=seed)
     typer.echo(f"wrote {out}" + (f" ({run.note})" if run.note else ""))

@@ -60,11 +60,11 @@ def export_cmd(
     affected_pct: float = typer.Option(10.5, "--affected-pct", help="treated %BSA"),
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Write one virtual patient (parameters, baseline steady state, BID dosing) as SBML or Antimony."""
-    # overwrite=True: an existing file is replaced, as before the output policy (issue 15 decides)
     export_patient_model(out, fmt=fmt, strength=strength, interval_h=interval_h, seed=seed, typical=typical,
                          age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct,
-                         grams=grams, params_dir=params_dir, overwrite=True)
+                         grams=grams, params_dir=params_dir, overwrite=overwrite)
     who = "typical" if typical else f"seed {seed}"
     typer.echo(f"wrote {out} ({fmt}, {strength:g} % cream, {who} patient)")

@@ -31,12 +31,12 @@ def simulate_cmd(
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
     posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories."""
     with RichProgress(disable=n < 5000) as progress:
-        # overwrite=True: an existing file is replaced, as before the output policy (issue 15 decides)
         run = simulate_course(out, seed=seed, population=population, strength=strength, n=n, weeks=weeks,
                               interval_h=interval_h, blocked=blocked, record=record, workers=workers,
-                              grams=grams, params_dir=params_dir, posterior=posterior, overwrite=True,
+                              grams=grams, params_dir=params_dir, posterior=posterior, overwrite=overwrite,
                               progress=progress)
     typer.echo(f"wrote {out}: {run.trajectories.n} patients x {run.days + 1} days ({', '.join(run.record)})")
