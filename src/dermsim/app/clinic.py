@@ -122,7 +122,7 @@ def clinic_ui() -> TagChild:
             ),
             ui.input_numeric("seed", "Seed", 1, min=0),
             ui.input_action_button("plan", "Plan dose", class_="btn-primary"),
-            ui.input_action_button("sheet", "Family sheet", class_="btn-outline-primary ms-2"),
+            ui.input_action_button("sheet", "Family sheet", class_="btn-outline-primary mt-2"),
             ui.output_ui("status"),
             width=320,
             resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)

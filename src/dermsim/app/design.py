@@ -143,9 +143,27 @@ def design_server(input: object, output: object, session: object, files: Session
 def _curve(job: Job, scenario: str, designs: list, folder: Path, opts: DesignOptions) -> int:
     """One design study per N (in order), each published as rows (n_total, curve, power, mcse)."""
     for k, d in enumerate(designs):
-        study = run_design_study(scenario, [d], folder / f"n{k}", opts, progress=job, cancel=job.token)
+        study = run_design_study(
+            scenario, [d], folder / f"n{k}", opts, progress=_Named(job, f"N={d.n_total}"), cancel=job.token
+        )
         job.publish(_rows(study))
     return len(designs)
+
+
+class _Named:
+    """The job's progress with the current N in front of each stage label."""
+
+    def __init__(self, job: Job, prefix: str) -> None:
+        self.job, self.prefix = job, prefix
+
+    def start(self, total: int | None, label: str) -> None:
+        self.job.start(total, f"{self.prefix}: {label}")
+
+    def advance(self, n: int = 1) -> None:
+        self.job.advance(n)
+
+    def done(self, info: str = "") -> None:
+        self.job.done(info)
 
 
 def _rows(study: object) -> pd.DataFrame:
@@ -178,30 +196,42 @@ def _figure(p: pd.DataFrame) -> go.Figure:
     palette = ["#1b4f72", "#c8553d", "#2e8540", "#8e44ad", "#b7950b", "#5d6d7e", "#117a65"]
     for i, (name, part) in enumerate(p.sort_values("n_total").groupby("curve", sort=False)):
         colour = palette[i % len(palette)]
-        lo = (part["power"] - Z95 * part["mcse"]).clip(0, 1)
-        hi = (part["power"] + Z95 * part["mcse"]).clip(0, 1)
-        fig.add_trace(
-            go.Scatter(
-                x=list(part["n_total"]) + list(part["n_total"])[::-1],
-                y=list(hi) + list(lo)[::-1],
-                fill="toself",
-                fillcolor=colour,
-                opacity=0.15,
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                name=f"{name} band",
+        half = Z95 * part["mcse"]
+        if name == "probability of success":  # line and Monte-Carlo band
+            lo, hi = (part["power"] - half).clip(0, 1), (part["power"] + half).clip(0, 1)
+            xs = list(part["n_total"])
+            fig.add_trace(
+                go.Scatter(
+                    x=xs + xs[::-1],
+                    y=list(hi) + list(lo)[::-1],
+                    fill="toself",
+                    fillcolor=colour,
+                    opacity=0.2,
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    name="95% Monte-Carlo band",
+                )
             )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=part["n_total"],
-                y=part["power"],
-                mode="lines+markers",
-                name=str(name),
-                line={"color": colour, "width": 3 if i == 0 else 1.5},
+            fig.add_trace(
+                go.Scatter(
+                    x=part["n_total"],
+                    y=part["power"],
+                    mode="lines+markers",
+                    name=str(name),
+                    line={"color": colour, "width": 3},
+                )
             )
-        )
+        else:  # each endpoint's power: thinner, with 95% Monte-Carlo error bars
+            fig.add_trace(
+                go.Scatter(
+                    x=part["n_total"],
+                    y=part["power"],
+                    mode="lines+markers",
+                    name=str(name),
+                    line={"color": colour, "width": 1.5, "dash": "dot"},
+                    error_y={"type": "data", "array": list(half), "thickness": 1},
+                )
+            )
     fig.update_layout(
         xaxis_title="total N",
         yaxis_title="power",

@@ -164,14 +164,17 @@ def _bands(r: CourseRun) -> pd.DataFrame:
 
 
 def _figure(b: pd.DataFrame) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("plasma ruxolitinib (nM)", "EASI"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("plasma ruxolitinib, nM (log scale)", "EASI"))
     for col, var, colour in ((1, "cp_nM", "#1b4f72"), (2, "easi", "#c8553d")):
-        x = list(b["day"])
+        part = (
+            b[b["day"] >= 1] if var == "cp_nM" else b
+        )  # day 0 is before the first dose: no drug on a log axis
+        x = list(part["day"])
         for lo, hi, op in ((5, 95, 0.15), (25, 75, 0.3)):
             fig.add_trace(
                 go.Scatter(
                     x=x + x[::-1],
-                    y=list(b[f"{var}_{hi}"]) + list(b[f"{var}_{lo}"])[::-1],
+                    y=list(part[f"{var}_{hi}"]) + list(part[f"{var}_{lo}"])[::-1],
                     fill="toself",
                     fillcolor=colour,
                     opacity=op,
@@ -186,24 +189,25 @@ def _figure(b: pd.DataFrame) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=x,
-                y=b[f"{var}_50"],
+                y=part[f"{var}_50"],
                 mode="lines",
                 line={"color": colour, "width": 2.5},
-                name=f"{var} median",
+                name="median plasma level" if var == "cp_nM" else "median EASI",
             ),
             row=1,
             col=col,
         )
-    top = max(float(np.nanmax(b["cp_nM_95"])) * 1.1, THRESHOLD_NM * 1.1)
+    low = max(float(np.nanmin(b.loc[b["day"] >= 1, "cp_nM_5"])), 1e-3)
+    top = max(float(np.nanmax(b["cp_nM_95"])), THRESHOLD_NM) * 3
     fig.add_hline(
         y=THRESHOLD_NM,
         line={"color": "#000", "dash": "dash"},
         row=1,
         col=1,
-        annotation_text=f"{THRESHOLD_NM:g} nM",
+        annotation_text=f"{THRESHOLD_NM:g} nM threshold",
         annotation_position="top left",
     )
-    fig.update_yaxes(type="log", range=[-1, np.log10(top)], row=1, col=1)
+    fig.update_yaxes(type="log", range=[np.log10(low) - 0.2, np.log10(top)], dtick=1, row=1, col=1)
     fig.update_xaxes(title_text="day")
     fig.update_layout(
         height=430,

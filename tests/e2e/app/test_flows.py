@@ -1,0 +1,175 @@
+"""The web app's tasks end to end in Chromium, each checked against the command line on the same
+input: a small trial runs and its report downloads; the CDISC pilot datasets give the same ARD as
+``dermsim analyze``; a design run fills the power curve and is cancelled; the dose planner equals
+``dermsim dose --json``; a bad upload gives one clear message and the app keeps working. Screenshots
+of every page with results go to out/test-artifacts/app/ (the README's pictures)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from e2e.app.app_browser import PILOT, ROOT, open_page, wait_status
+
+pytestmark = pytest.mark.external
+
+PILOT_FILES = ("adsl.xpt", "adadas.csv.gz", "adae.xpt", "adcibc.xpt", "adtte.xpt")
+PILOT_PLAN = ROOT / "examples" / "cdisc_pilot" / "plan.toml"
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dermsim", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+
+
+def _upload(pg: object, input_id: str, paths: list[Path]) -> None:
+    pg.set_input_files(f"#{input_id}", [str(p) for p in paths])  # type: ignore[attr-defined]
+    pg.wait_for_selector(f"#{input_id}_progress .progress-bar:has-text('Upload complete')")  # type: ignore[attr-defined]
+
+
+def test_small_trial_runs_and_report_downloads(page: object, artifacts: Path, tmp_path: Path) -> None:
+    open_page(page, "Trial")
+    page.fill("#trial-n", "40")  # type: ignore[attr-defined]
+    page.click("#trial-run")  # type: ignore[attr-defined]
+    page.wait_for_selector("#trial-status .progress")  # type: ignore[attr-defined]
+    assert wait_status(page, "trial", ("done", "error"), timeout_s=150) == "done"
+    page.get_by_role("heading", name="Figures").wait_for()  # type: ignore[attr-defined]
+    table = page.locator("#trial-results table").first  # type: ignore[attr-defined]
+    assert "Published, %" in table.inner_text()
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#trial-dl_report")  # type: ignore[attr-defined]
+    report = tmp_path / "report.html"
+    dl.value.save_as(report)
+    text = report.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html") and "data:image/png;base64" in text
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#trial-dl_adam")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "adam.zip")
+    import zipfile
+
+    assert "adsl.xpt" in zipfile.ZipFile(tmp_path / "adam.zip").namelist()
+    page.screenshot(path=str(artifacts / "trial.png"))  # type: ignore[attr-defined]
+
+
+def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path: Path) -> None:
+    if not all((PILOT / f).is_file() for f in PILOT_FILES):
+        pytest.skip(f"CDISC pilot data not found in {PILOT}")
+    files = [PILOT / f for f in PILOT_FILES]
+    # the command line on the same files (a folder holding exactly them)
+    src = tmp_path / "pilot"
+    src.mkdir()
+    for f in files:
+        (src / f.name).write_bytes(f.read_bytes())
+    _cli("analyze", str(src), "--plan", str(PILOT_PLAN), "--out", str(tmp_path / "cli"))
+    open_page(page, "Analysis")
+    _upload(page, "analysis-data", files)
+    page.check("#analysis-plan_choice input[value='upload']")  # type: ignore[attr-defined]
+    _upload(page, "analysis-plan_file", [PILOT_PLAN])
+    page.click("#analysis-run")  # type: ignore[attr-defined]
+    assert wait_status(page, "analysis", ("done", "error"), timeout_s=120) == "done"
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#analysis-dl_ard")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "app-ard.csv")
+    assert (tmp_path / "app-ard.csv").read_bytes() == (tmp_path / "cli" / "ard.csv").read_bytes()
+    page.select_option("#analysis-table_id", "t14-3-01")  # type: ignore[attr-defined]
+    page.wait_for_selector("#analysis-table h3:has-text('ADAS-Cog')")  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "analysis.png"))  # type: ignore[attr-defined]
+
+
+def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path) -> None:
+    open_page(page, "Design")
+    page.fill("#design-sizes", "60,100,140,180")  # type: ignore[attr-defined]
+    page.fill("#design-replicates", "20")  # type: ignore[attr-defined]
+    page.click("#design-run")  # type: ignore[attr-defined]
+    page.wait_for_selector("#design-status .progress")  # type: ignore[attr-defined]
+    page.wait_for_selector(".power-curve[data-points='2'] .js-plotly-plot", timeout=120_000)  # type: ignore[attr-defined]
+    first = page.locator("#design-table tbody tr").count()  # type: ignore[attr-defined]
+    assert first >= 2  # probability of success and at least one endpoint at the first N
+    page.screenshot(path=str(artifacts / "design.png"))  # type: ignore[attr-defined]
+    page.click("#design-cancel")  # type: ignore[attr-defined]
+    assert wait_status(page, "design", ("cancelled", "done", "error"), timeout_s=120) == "cancelled"
+    # the finished points stay; the rest were not run
+    assert page.locator(".power-curve").get_attribute("data-points") in ("2", "3")  # type: ignore[attr-defined]
+    assert page.evaluate("() => Shiny.shinyapp.isConnected()")  # type: ignore[attr-defined]
+
+
+def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) -> None:
+    open_page(page, "Clinic")
+    page.fill("#clinic-age", "6")  # type: ignore[attr-defined]
+    page.click("svg.body-map [data-region='thighs'] rect >> nth=0")  # type: ignore[attr-defined]
+    page.focus("svg.body-map [data-region='anterior_trunk']")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_selector("#clinic-chosen_text:has-text('anterior trunk, thighs')")  # type: ignore[attr-defined]
+    page.click("#clinic-plan")  # type: ignore[attr-defined]
+    assert wait_status(page, "clinic", ("done", "error"), timeout_s=90) == "done"
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#clinic-dl_json")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "plan.json")
+    app_plan = json.loads((tmp_path / "plan.json").read_text())
+    cli_plan = json.loads(
+        _cli("dose", "--age", "6", "--regions", "anterior_trunk:50,thighs:50", "--json").stdout
+    )
+    assert app_plan == cli_plan
+    shown = page.inner_text("[data-value='css_median_nM']")  # type: ignore[attr-defined]
+    assert shown.startswith(f"{cli_plan['exposure']['css_median_nM']:.1f}"[:3])
+    page.screenshot(path=str(artifacts / "clinic.png"), full_page=True)  # type: ignore[attr-defined]
+    page.click("#clinic-sheet")  # type: ignore[attr-defined]
+    assert wait_status(page, "clinic", ("done", "error"), timeout_s=120) == "done"
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#clinic-dl_sheet")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "sheet.pdf")
+    assert (tmp_path / "sheet.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_explorer_draws_bands(page: object, artifacts: Path) -> None:
+    open_page(page, "Model explorer")
+    page.fill("#explorer-n", "60")  # type: ignore[attr-defined]
+    page.fill("#explorer-weeks", "4")  # type: ignore[attr-defined]
+    page.click("#explorer-run")  # type: ignore[attr-defined]
+    assert wait_status(page, "explorer", ("done", "error"), timeout_s=120) == "done"
+    page.wait_for_selector(".explorer-plot .js-plotly-plot")  # type: ignore[attr-defined]
+    assert "281 nM" in page.inner_text("#explorer-summary")  # type: ignore[attr-defined]
+    page.screenshot(path=str(artifacts / "explorer.png"), full_page=True)  # type: ignore[attr-defined]
+    # a calendar the model cannot run yet: one clear message, nothing else changes
+    page.select_option("#explorer-plan", "onoff")  # type: ignore[attr-defined]
+    page.click("#explorer-run")  # type: ignore[attr-defined]
+    assert wait_status(page, "explorer", ("error",), timeout_s=30) == "error"
+    assert page.locator("#explorer-status .alert-danger").count() == 1  # type: ignore[attr-defined]
+
+
+def test_bad_upload_one_message_nothing_breaks(page: object, artifacts: Path, tmp_path: Path) -> None:
+    open_page(page, "Analysis")
+    wrong = tmp_path / "notes.txt"
+    wrong.write_text("not a dataset")
+    _upload(page, "analysis-data", [wrong])
+    page.click("#analysis-run")  # type: ignore[attr-defined]
+    alert = page.locator("#analysis-status .alert-danger")  # type: ignore[attr-defined]
+    alert.wait_for()
+    assert alert.count() == 1 and "expected a file ending in" in alert.inner_text()
+    broken = tmp_path / "adsl.xpt"
+    broken.write_bytes(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"\0" * 100)
+    _upload(page, "analysis-data", [broken])
+    page.click("#analysis-run")  # type: ignore[attr-defined]
+    assert wait_status(page, "analysis", ("error", "done"), timeout_s=60) == "error"
+    alert = page.locator("#analysis-status .alert-danger")  # type: ignore[attr-defined]
+    assert alert.count() == 1
+    text = alert.inner_text()
+    assert "adsl" in text.lower() and "internal error" not in text and "\n" not in text.strip()
+    page.screenshot(path=str(artifacts / "analysis-bad-upload.png"))  # type: ignore[attr-defined]
+    # the session still works: another page runs
+    open_page(page, "Clinic")
+    page.click("svg.body-map [data-region='hands'] rect >> nth=0")  # type: ignore[attr-defined]
+    page.click("#clinic-plan")  # type: ignore[attr-defined]
+    assert wait_status(page, "clinic", ("done", "error"), timeout_s=90) == "done"
+    assert pd.notna(page.inner_text("[data-value='css_median_nM']"))  # type: ignore[attr-defined]
