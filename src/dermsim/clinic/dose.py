@@ -90,6 +90,8 @@ def parse_regions(text: str) -> dict[str, float]:
         if not sep:
             raise InvalidInputError(
                 f"regions must be 'region:percent' pairs separated by commas; got {part!r}.")
+        if name in out:
+            raise InvalidInputError(f"regions must name each region once; got {name!r} twice in {text!r}.")
         try:
             out[name] = float(value)
         except ValueError:

@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from dermsim import __version__
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence, seed_record
-from dermsim._validate import LIMITS, check_int, check_memory, check_positive
+from dermsim._validate import LIMITS, check_int, check_memory, check_positive, check_range
 from dermsim.engine import (
     block_normals,
     block_uniforms,
@@ -436,6 +436,8 @@ def make_patient(*, age_y: float = 6.5, weight_kg: float = 22.0, height_cm: floa
                  nrs0: float = 5.0) -> PatientColumns:
     """One patient from covariates (defaults: a typical TRuE-AD3 child, clinical_facts.md 1b;
     BSA by Mosteller)."""
+    check_range("age_y", age_y, 0.0, 120.0)
+    check_range("affected_pct", affected_pct, 0.0, 100.0)
     check_positive("weight_kg", weight_kg)
     check_positive("height_cm", height_cm)
     bsa = float(np.sqrt(height_cm * weight_kg / 3600.0))
