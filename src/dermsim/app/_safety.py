@@ -32,7 +32,7 @@ MAX_ZIP_MEMBERS = 200
 
 
 def _mib(n: float) -> str:
-    return f"{n / 2**20:.0f} MiB"
+    return f"{n / 2**20:.1f} MiB" if n >= 2**17 else f"{int(n)} bytes"
 
 
 class UploadLimit:
