@@ -134,7 +134,7 @@ def _data_links(root: Path, report_dir: Path) -> tuple[tuple[str, str], ...]:
     return tuple(links)
 
 
-def render_run_report(
+def run_report_context(
     manifest: Mapping[str, Any],
     ard: pd.DataFrame,
     exposure: pd.DataFrame | None,
@@ -240,7 +240,7 @@ def rerender_report(source: str | Path, out: str | Path, *, model: bool = True,
     check_out(out, overwrite=overwrite)
     ard, manifest, exposure, run_dir = _read_run(source)
     with output_dir(out, overwrite=overwrite) as tmp:
-        ctx = render_run_report(
+        ctx = run_report_context(
             manifest,
             ard,
             exposure,

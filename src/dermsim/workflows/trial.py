@@ -39,8 +39,8 @@ from dermsim.workflows.report import (
     EXPOSURE,
     MANIFEST,
     frames,
-    render_run_report,
     report_ard,
+    run_report_context,
     summary_rows,
 )
 
@@ -295,7 +295,7 @@ def run_virtual_trial(
 
         t0 = time.perf_counter()
         progress.start(1, "report (RTF, figures, HTML)")
-        ctx = render_run_report(manifest, ard, exposure, tmp, listings=tuple(build_listings(datasets)),
+        ctx = run_report_context(manifest, ard, exposure, tmp, listings=tuple(build_listings(datasets)),
                                 design=design)
         paths = render_report(report_ard(ard, tmp), tmp, ctx)
         paths = {k: out / Path(v).relative_to(tmp) for k, v in paths.items()}
