@@ -58,7 +58,8 @@ class Snapshot:
 class Job:
     """One workflow run in a thread; also its Progress receiver (start/advance/done)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scrub: Callable[[str], str] = str) -> None:
+        self._scrub = scrub  # hides the session's private paths in messages
         self._lock = threading.Lock()
         self._snap = Snapshot("idle")
         self._result: Any = None
@@ -150,7 +151,7 @@ class Job:
         except BaseException as exc:
             if not isinstance(exc, DermsimError):
                 traceback.print_exc()
-            self._finish("error", None, error_text(exc))
+            self._finish("error", None, self._scrub(error_text(exc)))
         else:
             self._finish("done", result, "")
         finally:

@@ -205,5 +205,10 @@ class SessionFiles:
                 )
             return n
 
+    def scrub(self, text: str) -> str:
+        """``text`` with this session's private paths cut to the file name (an error message names
+        the uploaded file, never the server's folders)."""
+        return re.sub(re.escape(str(self.root)) + r"(/[^/\s]+)*/", "", text)
+
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -24,8 +24,8 @@ POLL_S = 0.4
 class JobView:
     """A job and the reactive snapshot of it the page renders (polled while the job runs)."""
 
-    def __init__(self) -> None:
-        self.job = Job()
+    def __init__(self, scrub: Any = str) -> None:
+        self.job = Job(scrub)
         self.snap: reactive.Value[Snapshot] = reactive.value(self.job.snapshot())
         self._kick = reactive.value(0)
         session = get_current_session()

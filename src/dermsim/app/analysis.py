@@ -50,7 +50,7 @@ def analysis_ui() -> TagChild:
 
 @module.server
 def analysis_server(input: object, output: object, session: object, files: SessionFiles) -> None:
-    view = JobView()
+    view = JobView(files.scrub)
     error = reactive.value("")
 
     @reactive.effect
@@ -67,7 +67,7 @@ def analysis_server(input: object, output: object, session: object, files: Sessi
             if seed is None or seed < 0 or seed != int(seed):
                 raise InvalidInputError(f"seed must be a whole number >= 0; got {seed!r}.")
         except DermsimError as exc:
-            error.set(str(exc))
+            error.set(files.scrub(str(exc)))
             return
         out = files.new_path("analysis", "")
         view.start(lambda job: _analyse(job, adam, out, plan, int(seed)), "analysis")

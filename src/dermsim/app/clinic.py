@@ -148,7 +148,7 @@ def clinic_ui() -> TagChild:
 
 @module.server
 def clinic_server(input: object, output: object, session: object, files: SessionFiles) -> None:
-    view = JobView()
+    view = JobView(files.scrub)
     error = reactive.value("")
     map_id = module.resolve_id("regions")
 
@@ -214,7 +214,7 @@ def clinic_server(input: object, output: object, session: object, files: Session
         try:
             kw = _inputs()
         except DermsimError as exc:
-            error.set(str(exc))
+            error.set(files.scrub(str(exc)))
             return
         per_day = int(input.per_day())
         view.start(lambda job: _dose(job, kw, per_day), "dose plan")
@@ -226,7 +226,7 @@ def clinic_server(input: object, output: object, session: object, files: Session
         try:
             kw = _inputs()
         except DermsimError as exc:
-            error.set(str(exc))
+            error.set(files.scrub(str(exc)))
             return
         pdf = files.new_path("sheet", ".pdf")
         view.start(lambda job: _family(job, kw, pdf), "family sheet")

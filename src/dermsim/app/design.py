@@ -57,7 +57,7 @@ def design_ui() -> TagChild:
 
 @module.server
 def design_server(input: object, output: object, session: object, files: SessionFiles) -> None:
-    view = JobView()
+    view = JobView(files.scrub)
     error = reactive.value("")
 
     @reactive.effect
@@ -79,7 +79,7 @@ def design_server(input: object, output: object, session: object, files: Session
             if len(designs) > MAX_SIZES:
                 raise InvalidInputError(f"at most {MAX_SIZES} sample sizes per run; got {len(designs)}.")
         except DermsimError as exc:
-            error.set(str(exc))
+            error.set(files.scrub(str(exc)))
             return
         folder = files.new_dir("design")
         opts = DesignOptions(replicates=int(reps), seed=int(seed), workers=1, parameters="posterior")

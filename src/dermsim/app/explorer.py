@@ -73,7 +73,7 @@ def explorer_ui() -> TagChild:
 
 @module.server
 def explorer_server(input: object, output: object, session: object, files: SessionFiles) -> None:
-    view = JobView()
+    view = JobView(files.scrub)
     error = reactive.value("")
 
     @reactive.effect
@@ -106,7 +106,7 @@ def explorer_server(input: object, output: object, session: object, files: Sessi
                 schedule=_schedule(input),
             )
         except DermsimError as exc:
-            error.set(str(exc))
+            error.set(files.scrub(str(exc)))
             return
         view.start(lambda job: explore_course(**kw, progress=job, cancel=job.token), "simulation")
 

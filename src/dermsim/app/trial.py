@@ -45,7 +45,7 @@ def trial_ui() -> TagChild:
 
 @module.server
 def trial_server(input: object, output: object, session: object, files: SessionFiles) -> None:
-    view = JobView()
+    view = JobView(files.scrub)
     error = reactive.value("")
 
     @reactive.effect
@@ -58,7 +58,7 @@ def trial_server(input: object, output: object, session: object, files: SessionF
             seed = _int_or_none(input.seed(), "seed", 0, 2**63 - 1)
             reps = _int_or_none(input.replicates(), "replicate trials", 1, MAX_REPLICATES) or 1
         except DermsimError as exc:
-            error.set(str(exc))
+            error.set(files.scrub(str(exc)))
             return
         out = files.new_path("trial", "")
         view.start(

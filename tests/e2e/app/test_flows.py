@@ -166,6 +166,7 @@ def test_bad_upload_one_message_nothing_breaks(page: object, artifacts: Path, tm
     assert alert.count() == 1
     text = alert.inner_text()
     assert "adsl" in text.lower() and "internal error" not in text and "\n" not in text.strip()
+    assert "dermsim-app-" not in text and "/tmp" not in text  # the server's private folders stay private
     page.screenshot(path=str(artifacts / "analysis-bad-upload.png"))  # type: ignore[attr-defined]
     # the session still works: another page runs
     open_page(page, "Clinic")

@@ -35,6 +35,7 @@ def test_sessions_have_private_folders_removed_at_the_end(tmp_path: Path) -> Non
         assert a.root != b.root and a.root.stat().st_mode & 0o777 == 0o700
         d = a.new_dir("adam")
         assert d.parent == a.root and not str(d).startswith(str(b.root))
+        assert a.scrub(f"{d}/adsl.xpt: not a readable file") == "adsl.xpt: not a readable file"
     finally:
         a.close()
     assert not a.root.exists() and b.root.exists()
