@@ -131,8 +131,12 @@ def explorer_server(input: object, output: object, session: object, files: Sessi
         )
         return tags.div(
             tags.p(
+                "Median with 25-75% (dark) and 5-95% (light) bands of the virtual patients, day by day.",
+                class_="small mb-1",
+            ),
+            tags.p(
                 f"{r.trajectories.n} patients, {r.days} days, {r.regimen.strength_pct:g}% cream "
-                f"{r.regimen.applications_per_day}x daily; patients ever above {THRESHOLD_NM:g} nM: "
+                f"{r.regimen.applications_per_day}x daily; above {THRESHOLD_NM:g} nM on any day (daily): "
                 f"{fmt_num(100 * above, 1)}%; model: {r.model.provenance().get('parameters', '')}",
                 class_="text-muted",
                 id="explorer-summary",
@@ -199,13 +203,17 @@ def _figure(b: pd.DataFrame) -> go.Figure:
         )
     low = max(float(np.nanmin(b.loc[b["day"] >= 1, "cp_nM_5"])), 1e-3)
     top = max(float(np.nanmax(b["cp_nM_95"])), THRESHOLD_NM) * 3
-    fig.add_hline(
-        y=THRESHOLD_NM,
-        line={"color": "#000", "dash": "dash"},
-        row=1,
-        col=1,
-        annotation_text=f"{THRESHOLD_NM:g} nM threshold",
-        annotation_position="top left",
+    fig.add_hline(y=THRESHOLD_NM, line={"color": "#000", "dash": "dash"}, row=1, col=1)
+    # on a log axis an annotation's y is in log10 units (add_hline's own label is lost on subplots)
+    fig.add_annotation(
+        x=0.02,
+        xref="x domain",
+        y=np.log10(THRESHOLD_NM),
+        yref="y",
+        yshift=10,
+        xanchor="left",
+        showarrow=False,
+        text=f"{THRESHOLD_NM:g} nM threshold",
     )
     fig.update_yaxes(type="log", range=[np.log10(low) - 0.2, np.log10(top)], dtick=1, row=1, col=1)
     fig.update_xaxes(title_text="day")
