@@ -7,7 +7,7 @@ user's string to ``ui.HTML``.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from shiny import reactive, ui
 from shiny.session import get_current_session
 
 from dermsim.app._jobs import Job, Snapshot
+from dermsim.errors import DermsimError, InvalidInputError
 
 POLL_S = 0.4
 
@@ -24,8 +25,10 @@ POLL_S = 0.4
 class JobView:
     """A job and the reactive snapshot of it the page renders (polled while the job runs)."""
 
-    def __init__(self, scrub: Any = str) -> None:
+    def __init__(self, scrub: Callable[[str], str] = str) -> None:
         self.job = Job(scrub)
+        self.scrub = scrub
+        self.error: reactive.Value[str] = reactive.value("")
         self.snap: reactive.Value[Snapshot] = reactive.value(self.job.snapshot())
         self._kick = reactive.value(0)
         session = get_current_session()
@@ -42,6 +45,23 @@ class JobView:
                 if s != self.snap():
                     self.snap.set(s)
 
+    def launch(self, prepare: Callable[[], tuple[Callable[[Job], Any], str]]) -> None:
+        """Check the page's inputs (``prepare`` returns the work and its label, or raises a
+        DermsimError, shown as the page's one message) and start the work."""
+        self.error.set("")
+        try:
+            fn, label = prepare()
+        except DermsimError as exc:
+            self.error.set(self.scrub(str(exc)))
+            return
+        self.start(fn, label)
+
+    def status(self, what: str, *extra: TagChild) -> TagChild:
+        """The page's message (if any), the progress bar or final state, and ``extra``."""
+        return tags.div(
+            message(self.error()) if self.error() else None, progress_view(self.snap(), what), *extra
+        )
+
     def start(self, fn: Any, label: str) -> None:
         self.job.run(fn, label)
         with reactive.isolate():
@@ -49,6 +69,21 @@ class JobView:
 
     def cancel(self) -> None:
         self.job.cancel()
+
+
+def whole(value: object, what: str, low: int, high: int, *, empty_ok: bool = False) -> int | None:
+    """A whole number from a numeric input, or one clear error naming the field and the range."""
+    if value is None or value == "":
+        if empty_ok:
+            return None
+        raise InvalidInputError(f"{what} must be a whole number from {low} to {high}; got nothing.")
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{what} must be a whole number; got {value!r}.") from None
+    if v != int(v) or not low <= v <= high:
+        raise InvalidInputError(f"{what} must be a whole number from {low} to {high}; got {value!r}.")
+    return int(v)
 
 
 def message(text: str, kind: str = "danger") -> Tag:

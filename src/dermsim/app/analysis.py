@@ -11,8 +11,8 @@ from htmltools import TagChild, tags
 from shiny import module, reactive, render, ui
 
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, frame_table, message, progress_view, run_cancel
-from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.app._ui import JobView, frame_table, run_cancel, whole
+from dermsim.errors import InvalidInputError
 from dermsim.workflows import AnalysisRun, analyze_adam, load_analysis_plan
 from dermsim.workflows.app_support import restrict_population
 
@@ -51,26 +51,21 @@ def analysis_ui() -> TagChild:
 @module.server
 def analysis_server(input: object, output: object, session: object, files: SessionFiles) -> None:
     view = JobView(files.scrub)
-    error = reactive.value("")
+
+    def prepare() -> tuple[object, str]:
+        up = input.data()
+        if not up:
+            raise InvalidInputError("choose the ADaM dataset files (or one zip) to upload first.")
+        adam = files.take_uploads(up, DATA_ENDINGS, "adam", unzip=True)
+        plan = _plan(input, files)
+        seed = whole(input.seed(), "seed", 0, 2**63 - 1)
+        out = files.new_path("analysis", "")
+        return (lambda job: _analyse(job, adam, out, plan, seed)), "analysis"
 
     @reactive.effect
     @reactive.event(input.run)
     def _run() -> None:
-        error.set("")
-        try:
-            up = input.data()
-            if not up:
-                raise InvalidInputError("choose the ADaM dataset files (or one zip) to upload first.")
-            adam = files.take_uploads(up, DATA_ENDINGS, "adam", unzip=True)
-            plan = _plan(input, files)
-            seed = input.seed()
-            if seed is None or seed < 0 or seed != int(seed):
-                raise InvalidInputError(f"seed must be a whole number >= 0; got {seed!r}.")
-        except DermsimError as exc:
-            error.set(files.scrub(str(exc)))
-            return
-        out = files.new_path("analysis", "")
-        view.start(lambda job: _analyse(job, adam, out, plan, int(seed)), "analysis")
+        view.launch(prepare)
 
     @reactive.effect
     @reactive.event(input.cancel)
@@ -83,7 +78,7 @@ def analysis_server(input: object, output: object, session: object, files: Sessi
 
     @render.ui
     def status() -> TagChild:
-        return tags.div(message(error()) if error() else None, progress_view(view.snap(), "analysis"))
+        return view.status("analysis")
 
     @render.ui
     def results() -> TagChild:
@@ -140,6 +135,7 @@ def analysis_server(input: object, output: object, session: object, files: Sessi
             tags.pre(
                 Path(path).read_text(encoding="utf-8"),
                 class_="small border p-2",
+                style="overflow: auto; max-height: 32rem;",
                 tabindex="0",
                 aria_label=f"table {aid}",
             )

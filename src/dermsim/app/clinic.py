@@ -18,7 +18,7 @@ from shiny import module, reactive, render, ui
 
 from dermsim.app._jobs import Job
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, html_table, message, progress_view
+from dermsim.app._ui import JobView, html_table, whole
 from dermsim.errors import DermsimError, InvalidInputError
 from dermsim.workflows import DosePlan, dose_input, fmt_num, make_family_sheet, plan_dose
 from dermsim.workflows.app_support import body_map_regions
@@ -149,7 +149,6 @@ def clinic_ui() -> TagChild:
 @module.server
 def clinic_server(input: object, output: object, session: object, files: SessionFiles) -> None:
     view = JobView(files.scrub)
-    error = reactive.value("")
     map_id = module.resolve_id("regions")
 
     @reactive.calc
@@ -193,9 +192,7 @@ def clinic_server(input: object, output: object, session: object, files: Session
         marks = chosen()
         if not marks:
             raise InvalidInputError("mark at least one affected region on the body map.")
-        seed = input.seed()
-        if seed is None or seed < 0 or seed != int(seed):
-            raise InvalidInputError(f"seed must be a whole number >= 0; got {seed!r}.")
+        seed = whole(input.seed(), "seed", 0, 2**63 - 1)
         regions = ",".join(f"{r}:{int(input.share())}" for r in marks)
         return dict(
             age=float(age),
@@ -207,33 +204,27 @@ def clinic_server(input: object, output: object, session: object, files: Session
             seed=int(seed),
         )
 
+    def dose() -> tuple[object, str]:
+        kw, per_day = _inputs(), int(input.per_day())
+        return (lambda job: _dose(job, kw, per_day)), "dose plan"
+
+    def sheet() -> tuple[object, str]:
+        kw, pdf = _inputs(), files.new_path("sheet", ".pdf")
+        return (lambda job: _family(job, kw, pdf)), "family sheet"
+
     @reactive.effect
     @reactive.event(input.plan)
     def _plan() -> None:
-        error.set("")
-        try:
-            kw = _inputs()
-        except DermsimError as exc:
-            error.set(files.scrub(str(exc)))
-            return
-        per_day = int(input.per_day())
-        view.start(lambda job: _dose(job, kw, per_day), "dose plan")
+        view.launch(dose)
 
     @reactive.effect
     @reactive.event(input.sheet)
     def _sheet() -> None:
-        error.set("")
-        try:
-            kw = _inputs()
-        except DermsimError as exc:
-            error.set(files.scrub(str(exc)))
-            return
-        pdf = files.new_path("sheet", ".pdf")
-        view.start(lambda job: _family(job, kw, pdf), "family sheet")
+        view.launch(sheet)
 
     @render.ui
     def status() -> TagChild:
-        return tags.div(message(error()) if error() else None, progress_view(view.snap(), "clinic run"))
+        return view.status("clinic run")
 
     @reactive.calc
     def latest() -> object:

@@ -14,8 +14,8 @@ from shiny import module, reactive, render, ui
 
 from dermsim.app._jobs import Job
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, frame_table, message, plotly_view, progress_view, run_cancel
-from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.app._ui import JobView, frame_table, plotly_view, run_cancel, whole
+from dermsim.errors import InvalidInputError
 from dermsim.workflows import DesignOptions, power_designs, run_design_study
 from dermsim.workflows.app_support import list_scenarios
 
@@ -58,33 +58,24 @@ def design_ui() -> TagChild:
 @module.server
 def design_server(input: object, output: object, session: object, files: SessionFiles) -> None:
     view = JobView(files.scrub)
-    error = reactive.value("")
+
+    def prepare() -> tuple[object, str]:
+        reps = whole(input.replicates(), "replicates", 10, MAX_REPLICATES)
+        seed = whole(input.seed(), "seed", 0, 2**63 - 1)
+        designs = power_designs(
+            input.sizes(), ratio=input.ratio().strip() or None, strata=input.strata() or None
+        )
+        if len(designs) > MAX_SIZES:
+            raise InvalidInputError(f"at most {MAX_SIZES} sample sizes per run; got {len(designs)}.")
+        folder = files.new_dir("design")
+        opts = DesignOptions(replicates=reps, seed=seed, workers=1, parameters="posterior")
+        scenario = input.scenario()
+        return (lambda job: _curve(job, scenario, designs, folder, opts)), "design study"
 
     @reactive.effect
     @reactive.event(input.run)
     def _run() -> None:
-        error.set("")
-        try:
-            reps = input.replicates()
-            if reps is None or reps != int(reps) or not 10 <= reps <= MAX_REPLICATES:
-                raise InvalidInputError(
-                    f"replicates must be a whole number from 10 to {MAX_REPLICATES}; got {reps!r}."
-                )
-            seed = input.seed()
-            if seed is None or seed < 0 or seed != int(seed):
-                raise InvalidInputError(f"seed must be a whole number >= 0; got {seed!r}.")
-            designs = power_designs(
-                input.sizes(), ratio=input.ratio().strip() or None, strata=input.strata() or None
-            )
-            if len(designs) > MAX_SIZES:
-                raise InvalidInputError(f"at most {MAX_SIZES} sample sizes per run; got {len(designs)}.")
-        except DermsimError as exc:
-            error.set(files.scrub(str(exc)))
-            return
-        folder = files.new_dir("design")
-        opts = DesignOptions(replicates=int(reps), seed=int(seed), workers=1, parameters="posterior")
-        scenario = input.scenario()
-        view.start(lambda job: _curve(job, scenario, designs, folder, opts), "design study")
+        view.launch(prepare)
 
     @reactive.effect
     @reactive.event(input.cancel)
@@ -99,7 +90,6 @@ def design_server(input: object, output: object, session: object, files: Session
 
     @render.ui
     def status() -> TagChild:
-        s = view.snap()
         done = points()
         extra = (
             tags.p(f"{done['n_total'].nunique()} sample size(s) finished.", class_="small")
@@ -107,7 +97,7 @@ def design_server(input: object, output: object, session: object, files: Session
             else None
         )
         dl = ui.download_button("dl_summary", "summary (csv)", class_="mt-2") if len(done) else None
-        return tags.div(message(error()) if error() else None, progress_view(s, "design run"), extra, dl)
+        return view.status("design run", extra, dl)
 
     @render.ui
     def curve() -> TagChild:

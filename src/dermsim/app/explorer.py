@@ -17,8 +17,8 @@ from plotly.subplots import make_subplots
 from shiny import module, reactive, render, ui
 
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, message, plotly_view, progress_view, run_cancel
-from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.app._ui import JobView, plotly_view, run_cancel, whole
+from dermsim.errors import InvalidInputError
 from dermsim.workflows import builtin_populations, fmt_num
 from dermsim.workflows.app_support import PATHWAYS, CourseRun, explore_course
 
@@ -74,41 +74,28 @@ def explorer_ui() -> TagChild:
 @module.server
 def explorer_server(input: object, output: object, session: object, files: SessionFiles) -> None:
     view = JobView(files.scrub)
-    error = reactive.value("")
+
+    def prepare() -> tuple[object, str]:
+        grams = input.grams()
+        if grams is not None and not 0 < grams <= 50:
+            raise InvalidInputError(f"cream per application must be above 0 and at most 50 g; got {grams!r}.")
+        kw = dict(
+            population=input.population(),
+            n=whole(input.n(), "virtual patients", 10, MAX_N),
+            seed=whole(input.seed(), "seed", 0, 2**63 - 1),
+            weeks=whole(input.weeks(), "weeks", 1, 52),
+            strength=float(input.strength()),
+            applications_per_day=int(input.per_day()),
+            grams_per_application=grams,
+            blocked=input.blocked(),
+            schedule=_schedule(input),
+        )
+        return (lambda job: explore_course(**kw, progress=job, cancel=job.token)), "simulation"
 
     @reactive.effect
     @reactive.event(input.run)
     def _run() -> None:
-        error.set("")
-        try:
-            n, seed, weeks = input.n(), input.seed(), input.weeks()
-            for what, v, lo, hi in (
-                ("virtual patients", n, 10, MAX_N),
-                ("seed", seed, 0, 2**63 - 1),
-                ("weeks", weeks, 1, 52),
-            ):
-                if v is None or v != int(v) or not lo <= v <= hi:
-                    raise InvalidInputError(f"{what} must be a whole number from {lo} to {hi}; got {v!r}.")
-            grams = input.grams()
-            if grams is not None and not 0 < grams <= 50:
-                raise InvalidInputError(
-                    f"cream per application must be above 0 and at most 50 g; got {grams!r}."
-                )
-            kw = dict(
-                population=input.population(),
-                n=int(n),
-                seed=int(seed),
-                weeks=int(weeks),
-                strength=float(input.strength()),
-                applications_per_day=int(input.per_day()),
-                grams_per_application=grams,
-                blocked=input.blocked(),
-                schedule=_schedule(input),
-            )
-        except DermsimError as exc:
-            error.set(files.scrub(str(exc)))
-            return
-        view.start(lambda job: explore_course(**kw, progress=job, cancel=job.token), "simulation")
+        view.launch(prepare)
 
     @reactive.effect
     @reactive.event(input.cancel)
@@ -117,7 +104,7 @@ def explorer_server(input: object, output: object, session: object, files: Sessi
 
     @render.ui
     def status() -> TagChild:
-        return tags.div(message(error()) if error() else None, progress_view(view.snap(), "simulation"))
+        return view.status("simulation")
 
     @render.ui
     def plots() -> TagChild:

@@ -11,8 +11,15 @@ from htmltools import TagChild, tags
 from shiny import module, reactive, render, ui
 
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, frame_table, html_table, message, png_figure, progress_view, run_cancel
-from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.app._ui import (
+    JobView,
+    frame_table,
+    html_table,
+    png_figure,
+    run_cancel,
+    whole,
+)
+from dermsim.errors import InvalidInputError
 from dermsim.workflows import SUMMARY_COLUMNS, TrialRun, run_virtual_trial
 from dermsim.workflows.app_support import list_scenarios
 
@@ -46,33 +53,23 @@ def trial_ui() -> TagChild:
 @module.server
 def trial_server(input: object, output: object, session: object, files: SessionFiles) -> None:
     view = JobView(files.scrub)
-    error = reactive.value("")
+
+    def prepare() -> tuple[object, str]:
+        scenario = _scenario_source(input, files)
+        n = whole(input.n(), "N", 6, MAX_N, empty_ok=True)
+        seed = whole(input.seed(), "seed", 0, 2**63 - 1)
+        reps = whole(input.replicates(), "replicate trials", 1, MAX_REPLICATES)
+        out = files.new_path("trial", "")
+        return (
+            lambda job: run_virtual_trial(
+                scenario, out, seed=seed, n_replicates=reps, n=n, progress=job, cancel=job.token
+            )
+        ), "virtual trial"
 
     @reactive.effect
     @reactive.event(input.run)
     def _run() -> None:
-        error.set("")
-        try:
-            scenario = _scenario_source(input, files)
-            n = _int_or_none(input.n(), "N", 6, MAX_N)
-            seed = _int_or_none(input.seed(), "seed", 0, 2**63 - 1)
-            reps = _int_or_none(input.replicates(), "replicate trials", 1, MAX_REPLICATES) or 1
-        except DermsimError as exc:
-            error.set(files.scrub(str(exc)))
-            return
-        out = files.new_path("trial", "")
-        view.start(
-            lambda job: run_virtual_trial(
-                scenario,
-                out,
-                seed=seed if seed is not None else 1,
-                n_replicates=reps,
-                n=n,
-                progress=job,
-                cancel=job.token,
-            ),
-            "virtual trial",
-        )
+        view.launch(prepare)
 
     @reactive.effect
     @reactive.event(input.cancel)
@@ -86,7 +83,7 @@ def trial_server(input: object, output: object, session: object, files: SessionF
 
     @render.ui
     def status() -> TagChild:
-        return tags.div(message(error()) if error() else None, progress_view(view.snap(), "trial run"))
+        return view.status("trial run")
 
     @render.ui
     def results() -> TagChild:
@@ -174,18 +171,6 @@ def trial_server(input: object, output: object, session: object, files: SessionF
     def dl_ard() -> str:
         r = run()
         return str(r.out / "ard.csv") if r else ""
-
-
-def _int_or_none(value: object, what: str, low: int, high: int) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{what} must be a whole number; got {value!r}.") from None
-    if v != int(v) or not low <= v <= high:
-        raise InvalidInputError(f"{what} must be a whole number from {low} to {high}; got {value!r}.")
-    return int(v)
 
 
 def _scenario_source(input: object, files: SessionFiles) -> str | Path:
