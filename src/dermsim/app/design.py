@@ -68,7 +68,8 @@ def design_server(input: object, output: object, session: object, files: Session
         if len(designs) > MAX_SIZES:
             raise InvalidInputError(f"at most {MAX_SIZES} sample sizes per run; got {len(designs)}.")
         folder = files.new_dir("design")
-        opts = DesignOptions(replicates=reps, seed=seed, workers=1, parameters="posterior")
+        # in this process (workers=None): a local Dask cluster per N would cost seconds to start
+        opts = DesignOptions(replicates=reps, seed=seed, workers=None, parameters="posterior")
         scenario = input.scenario()
         return (lambda job: _curve(job, scenario, designs, folder, opts)), "design study"
 

@@ -89,8 +89,8 @@ def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path:
 
 def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path) -> None:
     open_page(page, "Design")
-    page.fill("#design-sizes", "60,100,140,180")  # type: ignore[attr-defined]
-    page.fill("#design-replicates", "20")  # type: ignore[attr-defined]
+    page.fill("#design-sizes", "40,60,80,100")  # type: ignore[attr-defined]
+    page.fill("#design-replicates", "10")  # type: ignore[attr-defined]
     page.click("#design-run")  # type: ignore[attr-defined]
     page.wait_for_selector("#design-status .progress")  # type: ignore[attr-defined]
     page.wait_for_selector(".power-curve[data-points='2'] .js-plotly-plot", timeout=120_000)  # type: ignore[attr-defined]
