@@ -19,10 +19,10 @@ from dermsim.errors import InvalidInputError
 from dermsim.model.body import compute_region_sizes_pct, region_names
 from dermsim.model.jak import PATHWAYS
 from dermsim.model.regimen import Regimen
-from dermsim.model.simulate import Trajectories, simulate_patients
+from dermsim.model.simulate import Trajectories
 from dermsim.trial.scenarios import list_scenarios
-from dermsim.workflows.model import ResolvedModel, _sample, resolve_model
-from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
+from dermsim.workflows.model import ResolvedModel, simulate_regimen
+from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress
 
 __all__ = [
     "PATHWAYS",
@@ -93,31 +93,9 @@ def explore_course(
     if days < 1:
         raise InvalidInputError(f"weeks must give at least one day; got {weeks}.")
     times = (0.0,) if applications_per_day == 1 else (0.0, float(interval_h))
-    regimen = Regimen(
-        strength_pct=strength, application_times_h=times, grams_per_application=grams_per_application
-    )
-    model = resolve_model(posterior)
-    pop = _sample(population, n, seed)
-    check_cancel(cancel)
-    progress.start(n, f"simulating {n} patients for {days} days")
-    seen = 0
-
-    def advance(done: int, total: int) -> None:
-        nonlocal seen
-        check_cancel(cancel)
-        progress.advance(done - seen)
-        seen = done
-
-    traj = simulate_patients(
-        pop,
-        regimen,
-        days,
-        seed,
-        record=["cp_nM", "easi"],
-        params=model.parameters,
-        blocked=None if blocked == "jak1/2" else blocked,
-        progress=advance,
-        chunk_size=max(1, n // 4),
-    )
-    progress.done(f"{traj.n} patients")
+    regimen = Regimen(strength_pct=strength, application_times_h=times,
+                      grams_per_application=grams_per_application)
+    traj, model = simulate_regimen(regimen, days, seed=seed, population=population, n=n, blocked=blocked,
+                                   record=("cp_nM", "easi"), workers=1, posterior=posterior,
+                                   progress=progress, cancel=cancel)
     return CourseRun(traj, regimen, days, model)
