@@ -50,6 +50,8 @@ STAT_NAMES: dict[str, str] = {
     "p_value": "p-value of the test",
     "lsmean": "least-squares mean",
     "lsmean_se": "standard error of the least-squares mean",
+    "exposure_years": "time at risk in patient-years (to the first event for subjects with one)",
+    "rate": "exposure-adjusted incidence rate: subjects with the event per 100 patient-years at risk",
 }
 
 ARD_COLUMNS: tuple[str, ...] = (

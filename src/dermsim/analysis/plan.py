@@ -204,10 +204,13 @@ METHOD_SPECS: dict[str, MethodSpec] = {
     "categorical": MethodSpec("categorical", ("group",), ("test", "levels"), ("observed", "locf")),
     "demographics": MethodSpec("subject", ("variables", "group"), ("categorical",)),
     "cmh": MethodSpec("categorical", ("variable", "visit", "group"), ("levels",), ("observed", "locf")),
+    # AE tables: subjects per arm of the denominator dataset (every AE subject must be in its
+    # column); exposure_start/exposure_end (ADSL period dates) add exposure-adjusted rates
     "teae_soc_pt": MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
-                                                  "denominator_group", "test")),
+                                                  "denominator_group", "test", "exposure_start",
+                                                  "exposure_end")),
     "teae_summary": MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
-                                                   "denominator_group")),
+                                                   "denominator_group", "exposure_start", "exposure_end")),
     "km": MethodSpec("tte", ("group",), ("at_risk_every", "at_risk_to", "times", "alpha",
                                          "censor_variable")),
     "disposition": MethodSpec("subject", ("group",), ("variables",)),

@@ -119,7 +119,9 @@ class _ExposureRecorder:
 # ---- report context --------------------------------------------------------------------------------
 
 
-def _design_rows(design: Any) -> tuple[tuple[str, str], ...]:
+def _design_rows(design: Any, n: int | None = None) -> tuple[tuple[str, str], ...]:
+    """The design block of the report; ``n`` is the number of subjects this run actually has (a run
+    with ``--n`` differs from the design's planned total, and the header must show the actual N)."""
     arms = "; ".join(f"{a.label} (ratio {a.ratio})" for a in design.arms)
     strata = ", ".join(f.name for f in design.stratification.factors) or "none"
     visits = ", ".join(v.name for v in design.schedule.visits)
@@ -128,7 +130,10 @@ def _design_rows(design: Any) -> tuple[tuple[str, str], ...]:
         ("Scenario", f"{design.id}: {design.title}"),
         ("Study ID", design.studyid),
         ("Population", design.population),
-        ("Planned N", str(design.n_total)),
+        (
+            "N (subjects randomized)",
+            str(design.n_total) if n is None or n == design.n_total else f"{n} (design: {design.n_total})",
+        ),
         ("Arms", arms),
         ("Randomization", f"stratified permuted blocks of {design.stratification.block_size} by {strata}"),
         ("Vehicle-controlled period", f"day 1 to day {design.schedule.vc_end_day}"),
@@ -196,7 +201,7 @@ def _context(
         return ReportContext(
             title=manifest.get("title") or "Analysis report",
             data_links=links,
-            design=_design_rows(design) if design is not None else (),
+            design=_design_rows(design, manifest.get("n_subjects")) if design is not None else (),
             listings=listings,
         )
     strengths = {a.label: a.strength_pct for a in design.arms}
@@ -227,7 +232,7 @@ def _context(
         )
     return ReportContext(
         title=f"{design.title}: virtual trial report",
-        design=_design_rows(design),
+        design=_design_rows(design, manifest.get("n_subjects")),
         data_links=links,
         listings=listings,
         model=ModelSection(

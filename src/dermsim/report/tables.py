@@ -122,6 +122,13 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
         if count is None or not math.isfinite(count):
             return _int(count)
         return fmt_n_pct(count, pct=_v(stats, "pct"), digits=digits)
+    if fmt == "count_pct_rate":
+        count = _v(stats, "count")
+        if count is None or not math.isfinite(count):
+            return _int(count)
+        return f"{fmt_n_pct(count, pct=_v(stats, 'pct'), digits=digits)} [{num('rate')}]"
+    if fmt == "years":
+        return num("exposure_years")
     if fmt == "mean_sd":
         return f"{num('mean')} ({num('sd', digits + 1)})"
     if fmt == "median":
