@@ -550,6 +550,12 @@ def _km(inp: AnalysisInput) -> Rows:
     fits = estimate_km_by_group(t, event, g, levels=arms, conf_type="log-log", conf_level=1 - alpha)
     for a in arms:
         rows += _blocks(inp.ctx, fits[a].ard_blocks(times))
+        # the whole step function (survival after each event time) for the Kaplan-Meier figure
+        f = fits[a]
+        ev = np.asarray(f.n_event) > 0
+        for t_ev, s_ev in zip(np.asarray(f.time)[ev], np.asarray(f.survival)[ev], strict=True):
+            rows += make_rows(inp.ctx, {"estimate": float(s_ev)}, variable_level="curve",
+                              visit=_num_text(t_ev), group_level=a)
     if len(arms) > 1:
         lr = test_logrank(t, event, g, levels=arms)
         rows += make_rows(inp.ctx, dict(lr.to_ard_rows()), variable_level="log-rank", method="logrank")

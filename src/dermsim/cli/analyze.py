@@ -84,5 +84,5 @@ def analyze(
 
         about = (("ADaM folder", str(adam_dir)), ("Analysis plan", the_plan.name))
         title = f"{the_plan.name}: analysis of {adam_dir.name}"
-        rep = render_analysis_report(ard, out, title=title, design=about, datasets=datasets)
+        rep = render_analysis_report(ard, out, title=title, design=about, datasets=datasets, titles=titles)
         typer.echo(f"report: {rep['report']}")

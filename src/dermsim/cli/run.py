@@ -11,6 +11,7 @@ an existing run folder or ARD file, without simulating.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -583,6 +584,7 @@ def report_cmd(
         data_dir=run_dir if run_dir is not None else source.parent,
         listings=_listings_of(run_dir),
     )
+    ctx = dataclasses.replace(ctx, titles=_plan_titles(run_dir if run_dir is not None else source.parent))
     paths = _render(_report_ard(ard, run_dir), out, ctx)
     typer.echo(
         f"report: {paths['report']} ({sum(k.startswith('rtf:') for k in paths)} RTF tables, "
@@ -615,6 +617,7 @@ def render_analysis_report(
     title: str,
     design: tuple[tuple[str, str], ...] = (),
     datasets: dict[str, pd.DataFrame] | None = None,
+    titles: dict[str, str] | None = None,
 ) -> dict[str, Path]:
     """The report of an analysis of supplied ADaM data (``dermsim analyze --report``): the same tables
     and figures (and listings of ``datasets``), without the model sections; data links point at the
@@ -623,5 +626,19 @@ def render_analysis_report(
     from dermsim.report.listings import build_listings
 
     listings = tuple(build_listings(datasets)) if datasets else ()
-    ctx = ReportContext(title=title, design=design, data_links=_data_links(out, out), listings=listings)
+    ctx = ReportContext(title=title, design=design, data_links=_data_links(out, out), listings=listings,
+                        titles=titles or {})
     return _render(ard, out, ctx)
+
+
+def _plan_titles(folder: Path | None) -> dict[str, str]:
+    """Analysis titles from the plan recorded beside an ARD (``ard_meta.json`` of dermsim analyze)."""
+    meta = folder / "ard_meta.json" if folder is not None else None
+    if meta is None or not meta.is_file():
+        return {}
+    try:
+        plan = json.loads(meta.read_text(encoding="utf-8")).get("plan") or {}
+    except (OSError, ValueError):
+        return {}
+    analyses = plan.get("analysis") or plan.get("analyses") or []
+    return {str(a["id"]): str(a.get("title") or "") for a in analyses if "id" in a}

@@ -28,6 +28,7 @@ __all__ = [
     "plot_consort",
     "plot_css_distribution",
     "plot_forest",
+    "plot_km",
     "plot_responders_over_time",
     "plot_simulated_vs_published",
     "save_figure",
@@ -421,3 +422,48 @@ def save_figure(fig: Figure, out_dir: str | Path, stem: str, *, dpi: int = 130) 
         with atomic_path(paths["svg"]) as tmp:
             fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None})
     return paths
+
+
+def plot_km(
+    ard: pd.DataFrame, analysis_id: str, *, xlabel: str = "Time", ylabel: str = "Survival probability"
+) -> Figure:
+    """Kaplan-Meier curves per group from the ARD's step-function rows (``variable_level`` "curve":
+    survival after each event time) with the numbers at risk (``at_risk``) in a table under the
+    axis, as in the CDISC pilot's figure 14-1."""
+    part = _part(ard, analysis_id)
+    tcol = "timepoint" if "timepoint" in part.columns else "visit"
+    curve = part[(part["variable_level"] == "curve") & (part["stat_name"] == "estimate")]
+    risk = part[(part["variable_level"] == "at_risk") & (part["stat_name"] == "n")]
+    if curve.empty:
+        raise DataValidationError(f"figure: analysis {analysis_id!r} has no Kaplan-Meier curve rows.")
+    arms = list(dict.fromkeys(part.loc[part["group_level"] != "", "group_level"]))
+    colours = {a: ARM_COLOURS[i % len(ARM_COLOURS)] for i, a in enumerate(arms)}
+    times = sorted({float(t) for t in risk[tcol]})
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(6.8, 4.6), layout="constrained")
+        ax, tab = fig.subplots(2, 1, height_ratios=(4, 1.1 + 0.12 * len(arms)), sharex=True)
+        for arm in arms:
+            c = curve[curve["group_level"] == arm]
+            t = np.concatenate([[0.0], c[tcol].astype(float).to_numpy()])
+            s = np.concatenate([[1.0], c["stat_value"].to_numpy(float)])
+            xmax = max([*times, float(t[-1])])
+            ax.step(np.append(t, xmax), np.append(s, s[-1]), where="post", color=colours[arm], label=arm)
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel(ylabel)
+        ax.legend(frameon=False, loc="lower left")
+        ax.grid(alpha=0.3)
+        tab.set_ylim(-0.5, len(arms) - 0.5)
+        tab.set_yticks(range(len(arms)), arms[::-1])
+        for k, arm in enumerate(arms[::-1]):
+            r = risk[risk["group_level"] == arm]
+            for t_txt, n in zip(r[tcol], r["stat_value"], strict=True):
+                tab.text(float(t_txt), k, fmt_num(n, 0), ha="center", va="center", fontsize=8,
+                         color=colours[arm])
+        tab.set_title("Number at risk", fontsize=8, loc="left")
+        tab.tick_params(axis="y", length=0)
+        for side in ("left", "bottom"):
+            tab.spines[side].set_visible(False)
+        tab.set_xlabel(xlabel)
+        if times:
+            tab.set_xticks(times)
+    return fig

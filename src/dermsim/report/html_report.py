@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,14 @@ from dermsim._atomic import atomic_path
 from dermsim.errors import DataValidationError
 from dermsim.report import figures as F
 from dermsim.report.format import fmt_ci, fmt_num
+from dermsim.report.generic_layouts import analysis_method, covered_analyses, generic_layouts
 from dermsim.report.html_tables import render_table_html
 from dermsim.report.layouts import AD_LAYOUTS, TableLayout
 from dermsim.report.published import comparison_points
 from dermsim.report.rtf import write_table_rtf
 from dermsim.report.tables import TableData, build_tables
 
-__all__ = ["ModelSection", "ReportContext", "render_report", "render_report_html"]
+__all__ = ["ModelSection", "ReportContext", "render_report", "render_report_html", "report_layouts"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class ReportContext:
     source: str = "Source: ard.csv"
     layouts: tuple[TableLayout, ...] = AD_LAYOUTS
     listings: tuple[TableData, ...] = ()
+    titles: Mapping[str, str] = field(default_factory=dict)  # analysis id -> plan title
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,6 +111,17 @@ def _figure_specs(ard: pd.DataFrame, ctx: ReportContext) -> list[tuple[str, str,
                 lambda: F.plot_forest(ard),
             )
         )
+    for aid in dict.fromkeys(ard["analysis_id"]):
+        part = ard[ard["analysis_id"] == aid]
+        if analysis_method(part) == "km" and (part["variable_level"] == "curve").any():
+            specs.append(
+                (
+                    f"f-km-{aid}",
+                    ctx.titles.get(aid) or f"Kaplan-Meier estimates ({aid})",
+                    "Kaplan-Meier estimate of the survival function per group, numbers at risk below.",
+                    lambda aid=aid: F.plot_km(ard, aid),
+                )
+            )
     m = ctx.model
     if m is not None and m.comparison is not None and len(m.comparison):
         pts = comparison_points(m.comparison, m.validation)
@@ -145,6 +158,13 @@ def _published_iga(ctx: ReportContext) -> dict[str, tuple[str, float]]:
     return {str(r.arm): ("Week 8", float(r.published_pct)) for r in rows.itertuples()}
 
 
+def report_layouts(ard: pd.DataFrame, ctx: ReportContext) -> tuple[TableLayout, ...]:
+    """The specialised layouts of the context, then a generic layout (after its method) for every
+    analysis of the ARD they do not show: so any plan gets a report."""
+    covered = covered_analyses(ctx.layouts)
+    return (*ctx.layouts, *generic_layouts(ard, exclude=covered, titles=ctx.titles))
+
+
 def _chmod(path: Path) -> None:
     # temporary files are created 0600; report files are meant to be shared
     os.chmod(path, 0o644)
@@ -161,11 +181,11 @@ def render_report(
     paths by kind ("report", "rtf:<name>", "png:<name>", "svg:<name>")."""
     out = Path(out_dir)
     note = progress or (lambda _msg: None)
-    tables = build_tables(ard, ctx.layouts, source=ctx.source)
+    tables = build_tables(ard, report_layouts(ard, ctx), source=ctx.source)
     if not tables:
         raise DataValidationError(
-            "the ARD holds none of the analyses the report layouts read "
-            f"({', '.join(sorted({x.analysis_id for x in ctx.layouts}))})."
+            "the ARD holds no analysis with a table layout (analyses: "
+            f"{', '.join(dict.fromkeys(ard['analysis_id'])) or 'none'})."
         )
     paths: dict[str, Path] = {}
     for t in (*tables, *ctx.listings):

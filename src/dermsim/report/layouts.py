@@ -44,6 +44,8 @@ CELL_FORMATS: dict[str, tuple[str, ...]] = {
     "prop_ci_pct": ("estimate", "ci_lower", "ci_upper"),
     "diff_ci_pct": ("estimate", "ci_lower", "ci_upper"),
     "est_ci": ("estimate", "ci_lower", "ci_upper"),
+    "est_se": ("estimate", "se"),
+    "ci": ("ci_lower", "ci_upper"),
     "lsmean_se": ("lsmean", "lsmean_se"),
     "p": ("p_value",),
 }
@@ -68,9 +70,12 @@ class Row:
     digits: int = 1
     scope: Scope = "arm"
     indent: int = 1
+    extra: str = ""  # format of the row's cells in the layout's extra columns (e.g. "p"); blank: none
 
     def __post_init__(self) -> None:
         _check_fmt(self.fmt)
+        if self.extra:
+            _check_fmt(self.extra)
         if self.scope not in ("arm", "vs_control"):
             raise InvalidInputError(f"scope must be one of arm, vs_control; got {self.scope!r}.")
 
@@ -83,6 +88,7 @@ class Row:
             "digits": self.digits,
             "scope": self.scope,
             "indent": self.indent,
+            "extra": self.extra,
         }
 
 
@@ -153,6 +159,10 @@ class TableLayout:
     )
     footnotes: tuple[str, ...] = ()
     stub_label: str = ""
+    # columns after the groups, each an ARD filter (e.g. the overall test: group_level and
+    # comparator blank; a pairwise test: group_level and comparator set); rows fill them with
+    # their ``extra`` format
+    extra_columns: tuple[tuple[str, Filter], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +176,7 @@ class TableLayout:
             "big_n": dict(self.big_n),
             "footnotes": list(self.footnotes),
             "stub_label": self.stub_label,
+            "extra_columns": [[label, dict(f)] for label, f in self.extra_columns],
         }
 
 

@@ -148,6 +148,10 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
     if fmt == "est_ci":
         est = fmt_num(_v(stats, "estimate"), digits, missing="NE")
         return f"{est} {fmt_ci(_v(stats, 'ci_lower'), _v(stats, 'ci_upper'), digits)}"
+    if fmt == "est_se":
+        return f"{num('estimate')} ({num('se', digits + 1)})"
+    if fmt == "ci":
+        return fmt_ci(_v(stats, "ci_lower"), _v(stats, "ci_upper"), digits)
     if fmt == "lsmean_se":
         return f"{num('lsmean')} ({num('lsmean_se', digits + 1)})"
     # fmt == "p"
@@ -203,27 +207,41 @@ def _stats(sel: pd.DataFrame, where_desc: str) -> dict[str, float]:
 
 
 def _row_cells(
-    ard: pd.DataFrame, row: Row, base: Mapping[str, object], columns: Sequence[str], control: str, total: bool
+    ard: pd.DataFrame,
+    row: Row,
+    base: Mapping[str, object],
+    columns: Sequence[str],
+    control: str,
+    total: bool,
+    extra: Sequence[tuple[str, Mapping[str, object]]] = (),
 ) -> tuple[str, ...]:
     where = {**base, **row.where}
     where.pop("stat_name", None)  # a split's stat_name filter chooses levels, not a cell's statistics
+    # a row may name its own reference (a pairwise comparison other than vs the control)
+    ref = str(where.pop("comparator")) if row.scope == "vs_control" and "comparator" in where else control
     m = _mask(ard, where)
-    wanted = CELL_FORMATS[row.fmt]
-    m &= ard["stat_name"].isin(wanted).to_numpy()
-    part = ard.loc[m]
+    part = ard.loc[m & ard["stat_name"].isin(CELL_FORMATS[row.fmt]).to_numpy()]
     cells = []
     for col in columns:
         level = "" if (total and col == TOTAL) else col
         if row.scope == "vs_control":
-            if level in ("", control):
+            if level in ("", ref):
                 cells.append("")
                 continue
-            sel = part[(part["group_level"] == level) & (part["comparator"] == control)]
+            sel = part[(part["group_level"] == level) & (part["comparator"] == ref)]
         else:
             sel = part[(part["group_level"] == level) & (part["comparator"] == "")]
         cells.append(
             format_cell(row.fmt, _stats(sel, f"{row.label!r} x {col!r}"), row.digits) if len(sel) else ""
         )
+    for label, filt in extra:
+        if not row.extra:
+            cells.append("")
+            continue
+        where_x = {k: v for k, v in {**base, **row.where, **filt}.items() if k != "stat_name"}
+        mx = _mask(ard, where_x) & ard["stat_name"].isin(CELL_FORMATS[row.extra]).to_numpy()
+        sel = ard.loc[mx]
+        cells.append(format_cell(row.extra, _stats(sel, f"{row.label!r} x {label!r}")) if len(sel) else "")
     return tuple(cells)
 
 
@@ -250,16 +268,16 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
     }
     control = _control(ard, sorted(ids))
     base = {"analysis_id": layout.analysis_id}
+    all_columns = [*columns, *(label for label, _ in layout.extra_columns)]
     rows: list[BodyRow] = []
     for item in layout.items:
         if isinstance(item, Section):
-            rows.append(BodyRow(item.label, item.indent, tuple("" for _ in columns), heading=True))
+            rows.append(BodyRow(item.label, item.indent, tuple("" for _ in all_columns), heading=True))
         elif isinstance(item, Row):
-            rows.append(
-                BodyRow(item.label, item.indent, _row_cells(ard, item, base, columns, control, layout.total))
-            )
+            cells = _row_cells(ard, item, base, columns, control, layout.total, layout.extra_columns)
+            rows.append(BodyRow(item.label, item.indent, cells))
         else:
-            rows += _split_rows(ard, item, base, columns, control, layout.total)
+            rows += _split_rows(ard, item, base, columns, control, layout.total, layout.extra_columns)
     rows = _prune(rows)
     return TableData(
         name=layout.name,
@@ -267,8 +285,8 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
         title=layout.title,
         population=layout.population,
         stub_label=layout.stub_label,
-        columns=tuple(columns),
-        column_n=tuple(_big_n(ard, layout, columns)),
+        columns=tuple(all_columns),
+        column_n=(*_big_n(ard, layout, columns), *("" for _ in layout.extra_columns)),
         rows=tuple(rows),
         footnotes=layout.footnotes,
         source=source,
@@ -307,8 +325,10 @@ def _split_rows(
     columns: Sequence[str],
     control: str,
     total: bool,
+    extra_columns: Sequence[tuple[str, Mapping[str, object]]] = (),
 ) -> list[BodyRow]:
     where = {**base, **split.where}
+    ncol = len(columns) + len(extra_columns)
     part = ard.loc[_mask(ard, where)]
     out: list[BodyRow] = []
     for value in _levels(part, split.by):
@@ -323,7 +343,7 @@ def _split_rows(
             if extra:
                 label = value.split(" / ")[-1]
         if split.header:
-            out.append(BodyRow(label, split.indent, tuple("" for _ in columns), heading=True))
+            out.append(BodyRow(label, split.indent, tuple("" for _ in range(ncol)), heading=True))
         for row in split.rows:
             keep = {k: v for k, v in split.where.items() if k != "stat_name"}
             sub = Row(
@@ -333,8 +353,9 @@ def _split_rows(
                 row.digits,
                 row.scope,
                 row.indent,
+                row.extra,
             )
-            cells = _row_cells(ard, sub, base, columns, control, total)
+            cells = _row_cells(ard, sub, base, columns, control, total, extra_columns)
             indent = split.indent + extra + (row.indent if split.header else 0)
             out.append(BodyRow(sub.label if (split.header or row.label) else label, indent, cells))
     return out
