@@ -34,7 +34,8 @@ def _data(n: int = 60, seed: int = 1, drop: float = 0.2) -> pd.DataFrame:
 
 
 def _fit(df, **kw) -> MmrmResult:
-    args = {"covariates": ["BASE", "STRAT"], "class_covariates": ["STRAT"], "visits": VISITS, "reference": "A"}
+    args = {"covariates": ["BASE", "STRAT"], "class_covariates": ["STRAT"], "visits": VISITS,
+            "reference": "A"}
     args.update(kw)
     return estimate_mmrm(df, "CHG", "ARM", "AVISIT", **args)
 
@@ -57,7 +58,8 @@ def test_gradient_and_observed_information_match_numerical_derivatives(cov, thet
     th = np.array(theta)
     pc = reml.pieces(th)
     h = 1e-5
-    num_g = np.array([(reml.neg2ll(th + h * e)[0] - reml.neg2ll(th - h * e)[0]) / (2 * h) for e in np.eye(th.size)])
+    num_g = np.array([(reml.neg2ll(th + h * e)[0] - reml.neg2ll(th - h * e)[0]) / (2 * h)
+                      for e in np.eye(th.size)])
     np.testing.assert_allclose(pc["grad"], num_g, rtol=1e-5, atol=1e-6)
     num_h = np.array([(reml.pieces(th + h * e)["grad"] - reml.pieces(th - h * e)["grad"]) / (2 * h)
                       for e in np.eye(th.size)])
