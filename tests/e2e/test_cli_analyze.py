@@ -17,7 +17,7 @@ from dermsim.io.ard import read_ard
 ROOT = Path(__file__).resolve().parents[2]
 VEH = "Vehicle cream BID"
 PILOT_PLAN = ROOT / "examples" / "cdisc_pilot" / "plan.toml"
-PILOT_IDS = {"t14-1-01", "t14-2-01", "t14-3-01", "t14-3-13", "t14-5-01", "f14-ttde"}
+PILOT_IDS = {"t14-1-01", "t14-2-01", "t14-3-01", "t14-3-11", "t14-3-13", "t14-5-01", "f14-ttde"}
 
 
 @pytest.fixture(scope="module", autouse=True)

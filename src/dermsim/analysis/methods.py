@@ -21,6 +21,7 @@ from dermsim.analysis.cmh import test_cmh_frame
 from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
 from dermsim.analysis.descriptive import estimate_counts_by_group, estimate_summary_by_group
 from dermsim.analysis.estimands import apply_estimand, pool_rubin, sample_mi_regression
+from dermsim.analysis.mmrm import estimate_mmrm
 from dermsim.analysis.plan import METHOD_SPECS, parse_population
 from dermsim.analysis.proportions import estimate_proportion
 from dermsim.analysis.run import ORDER_VARS, AnalysisInput, group_levels
@@ -360,6 +361,34 @@ def _ancova_mi(inp: AnalysisInput, visit: str, y: str, alpha: float) -> Rows:
                                     "df": dd.df[j], "p_value": dd.p_value[j]},
                               group_level=a, comparator=r, visit=visit, method="ancova_mi_rubin")
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# MMRM (statistics: dermsim.analysis.mmrm)
+
+def _mmrm(inp: AnalysisInput) -> Rows:
+    """Mixed model for repeated measures over the plan's visits on the observed records: group,
+    visit, group x visit, the covariates, and covariates x visit named in option
+    ``visit_interactions``; covariance ``us`` (default), ``cs``, ``ar1`` or ``toep``; LS means of
+    every group at every visit (equal weights) and differences vs the comparator, Kenward-Roger
+    by default (option ``df_method``), as SAS PROC MIXED."""
+    spec = inp.spec
+    y = _variable(inp)
+    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    visits = list(spec.visit)
+    df = apply_estimand("observed", inp.data, variable=y, visits=visits, dataset=inp.dataset_label)
+    arms = _ordered_arms(inp, df)
+    classes, numeric = _ancova_terms(inp)
+    res = estimate_mmrm(
+        df.assign(**{spec.group: df[spec.group].astype(str)}), y, spec.group, "AVISIT",
+        covariates=[*classes, *numeric], class_covariates=classes,
+        visit_interactions=_as_list(spec.options.get("visit_interactions")), levels=arms, visits=visits,
+        reference=spec.comparator or arms[0], covariance=str(spec.options.get("covariance", "us")),
+        df_method=str(spec.options.get("df_method", "kenward_roger")),
+        information=str(spec.options.get("information", "observed")),  # type: ignore[arg-type]
+        weights=str(spec.options.get("weights", "equal")), overall=bool(spec.options.get("overall", False)),
+        conf_level=1 - alpha, dataset=inp.dataset_label)
+    return _blocks(inp.ctx, res.ard_blocks())
 
 
 # --------------------------------------------------------------------------------------------
@@ -703,6 +732,7 @@ REGISTRY: dict[str, Callable[[AnalysisInput], Rows]] = {
     "descriptive": _descriptive,
     "categorical": _categorical,
     "ancova": _ancova,
+    "mmrm": _mmrm,
     "teae_soc_pt": _teae_soc_pt,
     "teae_summary": _teae_summary,
     "km": _km,

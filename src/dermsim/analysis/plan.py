@@ -200,6 +200,10 @@ METHOD_SPECS: dict[str, MethodSpec] = {
                          ("alpha", "pairs", "dose_variable", "class_covariates", "mi_m",
                           "mi_predictors"),
                          ("observed", "locf", "mi")),
+    # Mixed model for repeated measures over the plan's visits (observed records, MAR).
+    "mmrm": MethodSpec("continuous", ("variable", "visit", "group"),
+                       ("alpha", "class_covariates", "visit_interactions", "covariance", "df_method",
+                        "information", "weights", "overall"), ("observed",)),
     "descriptive": MethodSpec("continuous", ("group",), ("test",), ("observed", "locf")),
     "categorical": MethodSpec("categorical", ("group",), ("test", "levels"), ("observed", "locf")),
     "demographics": MethodSpec("subject", ("variables", "group"), ("categorical",)),
