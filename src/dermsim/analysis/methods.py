@@ -25,6 +25,7 @@ from dermsim.analysis.mmrm import estimate_mmrm
 from dermsim.analysis.plan import METHOD_SPECS, parse_population
 from dermsim.analysis.proportions import estimate_proportion
 from dermsim.analysis.run import ORDER_VARS, AnalysisInput, group_levels
+from dermsim.analysis.sensitivity import estimate_tipping_point
 from dermsim.analysis.stratified import (
     estimate_common_risk_difference,
     test_breslow_day,
@@ -392,6 +393,42 @@ def _mmrm(inp: AnalysisInput) -> Rows:
 
 
 # --------------------------------------------------------------------------------------------
+# estimand sensitivity (statistics: dermsim.analysis.sensitivity)
+
+DEFAULT_DELTAS = tuple(float(d) for d in np.arange(-5.0, 1.0001, 0.25))
+
+
+def _tipping_point(inp: AnalysisInput) -> Rows:
+    """Delta-adjusted MI of the binary outcome (hypothetical strategy: a missing outcome, or one
+    after an intercurrent event flagged by option ``ice_flag``, is imputed within arm x stratum
+    and shifted by delta on the log-odds scale in the active arms), MH risk difference vs the
+    comparator on every completed set, Rubin's rules, and the tipping delta."""
+    spec = inp.spec
+    var = _variable(inp)
+    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    deltas = _as_float_list(spec.options.get("deltas")) or list(DEFAULT_DELTAS)
+    m = int(spec.options.get("mi_m", 50))  # type: ignore[arg-type]
+    shifted = _as_list(spec.options.get("shifted")) or None
+    ice = spec.options.get("ice_flag")
+    rows: Rows = []
+    for visit in _visits(inp):
+        obs = apply_estimand("observed", inp.data, variable=var, visits=[visit], dataset=inp.dataset_label)
+        if ice:
+            if str(ice) not in obs.columns:
+                raise DataValidationError(f"{inp.dataset_label}: variable {ice} (option 'ice_flag' of "
+                                          f"analysis {spec.id}) is missing.")
+            obs = obs[obs[str(ice)] != "Y"]
+        subjects = _population_subjects(inp)
+        data = subjects.merge(obs[[_KEY, var]], on=_KEY, how="left")
+        res = estimate_tipping_point(data[var], data[spec.group].astype(str).to_numpy(),
+                                     reference=str(spec.comparator), deltas=deltas,
+                                     strata=_stratum_key(data, spec.strata).to_numpy(), shifted=shifted, m=m,
+                                     seed=inp.seed, alpha=alpha, response=_response_value(inp, obs[var]))
+        rows += _blocks(inp.ctx, res.ard_blocks(), visit=visit)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # adverse events
 
 @dataclass(frozen=True)
@@ -733,6 +770,7 @@ REGISTRY: dict[str, Callable[[AnalysisInput], Rows]] = {
     "categorical": _categorical,
     "ancova": _ancova,
     "mmrm": _mmrm,
+    "tipping_point": _tipping_point,
     "teae_soc_pt": _teae_soc_pt,
     "teae_summary": _teae_summary,
     "km": _km,

@@ -200,6 +200,9 @@ METHOD_SPECS: dict[str, MethodSpec] = {
                          ("alpha", "pairs", "dose_variable", "class_covariates", "mi_m",
                           "mi_predictors"),
                          ("observed", "locf", "mi")),
+    # Sensitivity of a binary primary: delta-adjusted MI over a grid of deltas, tipping point.
+    "tipping_point": MethodSpec("binary", ("variable", "visit", "group", "comparator"),
+                                ("response", "alpha", "deltas", "mi_m", "shifted", "ice_flag"), ("mi",)),
     # Mixed model for repeated measures over the plan's visits (observed records, MAR).
     "mmrm": MethodSpec("continuous", ("variable", "visit", "group"),
                        ("alpha", "class_covariates", "visit_interactions", "covariance", "df_method",
