@@ -456,34 +456,41 @@ class _Reml:
         tr2 = np.zeros((q, q))
         rq2 = np.zeros((q, q))
         for pat, sinv, _ in blocks:
-            n = pat.y.shape[0]
+            n, mv = pat.y.shape
             ix = np.ix_(pat.idx, pat.idx)
             dk = ds[:, ix[0], ix[1]]                                  # (q, m, m)
-            d2k = d2[:, :, ix[0], ix[1]]                              # (q, q, m, m)
-            sx = np.einsum("ij,njp->nip", sinv, pat.x)                # S^-1 X
-            sr = (pat.y - pat.x @ beta) @ sinv                        # S^-1 r
-            m_k = np.einsum("ij,kjl,lm->kim", sinv, dk, sinv)         # S^-1 S_k S^-1
-            dsx = np.einsum("kij,njp->knip", dk, sx)                  # S_k S^-1 X
-            pk -= np.einsum("nip,kniq->kpq", sx, dsx)
-            tr_k += n * np.einsum("ij,kji->k", sinv, dk)
-            rq += np.einsum("ni,kij,nj->k", sr, dk, sr, optimize=True)
+            sx = np.matmul(sinv, pat.x)                               # S^-1 X, (n, m, p)
+            r = pat.y - pat.x @ beta
+            sr = r @ sinv                                             # S^-1 r
             if not full:
+                # gradient only: tr(S_k (n S^-1 - sum S^-1 X Phi X' S^-1 - sum S^-1 r r' S^-1))
+                zx = sx.reshape(-1, p) @ phi
+                h = np.tensordot(zx.reshape(n, mv, p), sx, axes=([0, 2], [0, 2]))
+                core = n * sinv - h - sr.T @ sr
+                tr_k += np.einsum("kij,ji->k", dk, core)
                 continue
-            xsu += np.einsum("nip,kij,nj->kp", sx, dk, sr, optimize=True)
-            msx = np.einsum("lij,njq->lniq", m_k, pat.x)              # S^-1 S_l S^-1 X
-            qkl += np.einsum("kniq,lnir->klqr", dsx, msx)
+            d2k = d2[:, :, ix[0], ix[1]]                              # (q, q, m, m)
+            m_k = np.einsum("ij,kjl,lm->kim", sinv, dk, sinv)         # S^-1 S_k S^-1
+            dsx = np.matmul(dk[:, None], sx[None])                    # S_k S^-1 X, (q, n, m, p)
+            flat_sx = sx.reshape(-1, p)
+            flat_dsx = dsx.reshape(q, -1, p)
+            pk -= np.tensordot(flat_dsx, flat_sx, axes=([1], [0])).transpose(0, 2, 1)
+            tr_k += n * np.einsum("ij,kji->k", sinv, dk)
+            rq += np.einsum("kij,ij->k", dk, sr.T @ sr)
+            xsu += np.tensordot(flat_dsx, sr.reshape(-1), axes=([1], [0]))
+            msx = np.matmul(m_k[:, None], pat.x[None]).reshape(q, -1, p)   # S^-1 S_l S^-1 X
+            qkl += np.tensordot(flat_dsx, msx, axes=([1], [1])).transpose(0, 2, 1, 3)
             sd = np.einsum("ij,kjl->kil", sinv, dk)
             ktr += n * np.einsum("kij,lji->kl", sd, sd)
-            r = pat.y - pat.x @ beta
-            uu += np.einsum("ni,kij,ljm,nm->kl", sr, dk, m_k, r, optimize=True)
+            uu += np.einsum("kij,lji->kl", dk, m_k @ (r.T @ sr))
             if not self.struct.linear:
                 rkl += np.einsum("nip,klij,njq->klpq", sx, d2k, sx, optimize=True)
                 tr2 += n * np.einsum("ij,klji->kl", sinv, d2k)
                 rq2 += np.einsum("ni,klij,nj->kl", sr, d2k, sr, optimize=True)
+        if not full:
+            return {"neg2ll": f, "beta": beta, "phi": phi, "grad": tr_k}
         tr_pk = tr_k + np.einsum("pq,kqp->k", phi, pk)               # tr(P S_k)
         grad = tr_pk - rq
-        if not full:
-            return {"neg2ll": f, "beta": beta, "phi": phi, "grad": grad}
         phipk = np.einsum("pq,kqr->kpr", phi, pk)                     # Phi P_k
         tr_psps = ktr - 2 * np.einsum("pq,klqp->kl", phi, qkl) + np.einsum("kpq,lqp->kl", phipk, phipk)
         expected = 0.5 * tr_psps
@@ -494,9 +501,44 @@ class _Reml:
                 "observed": observed, "P": pk, "Q": qkl, "R": rkl}
 
 
+def _newton(reml: _Reml, theta: np.ndarray, max_iter: int = 60) -> tuple[np.ndarray, int, bool]:
+    """Fisher scoring, then Newton-Raphson, on theta with step halving (SAS's default path):
+    the expected information while the observed one is not positive definite or far from the
+    optimum, the observed one near it."""
+    f0 = reml.neg2ll(theta)[0]
+    if not np.isfinite(f0):
+        return theta, 0, False
+    for it in range(max_iter):
+        pc = reml.pieces(theta)
+        g = pc["grad"]
+        obs, exp = 2 * pc["observed"], 2 * pc["expected"]
+        h = obs if it >= 2 and np.all(np.linalg.eigvalsh(obs) > 0) else exp
+        try:
+            step = np.linalg.solve(h, g)
+        except np.linalg.LinAlgError:
+            return theta, it, False
+        t = 1.0
+        while t > 1e-8:
+            cand = theta - t * step
+            fc = reml.neg2ll(cand)[0]
+            if fc <= f0 + 1e-10 * (1 + abs(f0)):
+                break
+            t /= 2
+        else:
+            return theta, it, bool(np.max(np.abs(g)) < 1e-6 * (1 + abs(f0)))
+        theta, f0 = cand, fc
+        if np.max(np.abs(t * step)) < 1e-10 * (1 + np.max(np.abs(theta))):
+            return theta, it + 1, True
+    return theta, max_iter, False
+
+
 def _fit_theta(reml: _Reml, start: np.ndarray) -> tuple[np.ndarray, int]:
-    """REML estimate of theta: L-BFGS on phi, then Newton steps on theta."""
+    """REML estimate of theta: scoring/Newton from the start; if that stalls, L-BFGS on the
+    unconstrained phi (which keeps Sigma positive definite), then Newton again to polish."""
     struct = reml.struct
+    theta, iters, ok = _newton(reml, struct.theta(start))
+    if ok:
+        return theta, iters
 
     def fun(phi):
         th = struct.theta(phi)
@@ -507,31 +549,9 @@ def _fit_theta(reml: _Reml, start: np.ndarray) -> tuple[np.ndarray, int]:
         return f, struct.jacobian(phi).T @ g
 
     res = optimize.minimize(fun, start, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 500, "gtol": 1e-9, "ftol": 1e-14})
-    theta = struct.theta(res.x)
-    iters = int(res.nit)
-    f0 = reml.neg2ll(theta)[0]
-    for _ in range(20):      # Newton on theta with the observed information (Hessian = 2 I_obs)
-        pc = reml.pieces(theta)
-        g, h = pc["grad"], 2 * pc["observed"]
-        try:
-            step = np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            break
-        t = 1.0
-        while t > 1e-6:
-            cand = theta - t * step
-            fc = reml.neg2ll(cand)[0]
-            if fc <= f0 + 1e-12:
-                break
-            t /= 2
-        else:
-            break
-        theta, f0 = cand, fc
-        iters += 1
-        if np.max(np.abs(t * step)) < 1e-10 * (1 + np.max(np.abs(theta))):
-            break
-    return theta, iters
+                            options={"maxiter": 1000, "gtol": 1e-9, "ftol": 1e-15})
+    theta, more, _ = _newton(reml, struct.theta(res.x))
+    return theta, iters + int(res.nit) + more
 
 
 # --------------------------------------------------------------------------------------------
@@ -539,7 +559,8 @@ def _fit_theta(reml: _Reml, start: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _df_satterthwaite(lv: np.ndarray, phi: np.ndarray, pk: np.ndarray, w: np.ndarray) -> float:
     v = float(lv @ phi @ lv)
-    g = -np.einsum("p,pq,kqr,rs,s->k", lv, phi, pk, phi, lv)   # d(l Phi l')/d theta_k
+    u = phi @ lv
+    g = -(pk @ u) @ u                                           # d(l Phi l')/d theta_k
     den = float(g @ w @ g)
     return 2 * v * v / den if den > 0 else float("inf")
 
@@ -547,7 +568,9 @@ def _df_satterthwaite(lv: np.ndarray, phi: np.ndarray, pk: np.ndarray, w: np.nda
 def _kr_adjusted(phi, pk, qkl, rkl, w) -> np.ndarray:
     """Kenward-Roger bias-adjusted covariance of beta: Phi + 2 Phi U Phi,
     U = sum_kl W_kl (Q_kl - P_k Phi P_l - R_kl / 4)."""
-    u = np.einsum("kl,klpq->pq", w, qkl - np.einsum("kpq,qr,lrs->klps", pk, phi, pk) - 0.25 * rkl)
+    pphi = pk @ phi                                                            # (q, p, p)
+    ppp = np.einsum("kpq,lqs->klps", pphi, pk, optimize=True)                  # P_k Phi P_l
+    u = np.einsum("kl,klpq->pq", w, qkl - ppp - 0.25 * rkl, optimize=True)
     return phi + 2 * phi @ u @ phi
 
 
