@@ -31,6 +31,7 @@ __all__ = [
     "plot_km",
     "plot_responders_over_time",
     "plot_simulated_vs_published",
+    "plot_tipping_point",
     "save_figure",
 ]
 
@@ -466,4 +467,55 @@ def plot_km(
         tab.set_xlabel(xlabel)
         if times:
             tab.set_xticks(times)
+    return fig
+
+
+def plot_tipping_point(
+    ard: pd.DataFrame,
+    analysis_id: str = "iga-ts-w8-tipping",
+    *,
+    alpha: float = 0.05,
+    ylabel: str = "Difference vs control, % (95% CI)",
+) -> Figure:
+    """Delta-adjusted MI over the delta grid (method ``tipping_point``): the pooled difference
+    vs control with its CI band (top) and the p-value on a log scale with ``alpha`` and each arm's
+    tipping delta marked (bottom). Reads the ARD rows ``variable_level`` "delta=<d>" and
+    "tipping point"; nothing is recomputed."""
+    part = _part(ard, analysis_id)
+    rows = part[part["variable_level"].str.startswith("delta=") & (part["comparator"] != "")]
+    if rows.empty:
+        raise DataValidationError(f"figure: analysis {analysis_id!r} holds no delta-adjusted results.")
+    rows = rows.assign(delta=rows["variable_level"].str.removeprefix("delta=").astype(float))
+    tab = _pivot(rows, ["group_level", "delta"])
+    control = _control(part)
+    arms = list(dict.fromkeys(rows["group_level"]))
+    colours = _colour([control, *arms], control)
+    tips = part[(part["variable_level"] == "tipping point") & (part["stat_name"] == "estimate")]
+    tip = dict(zip(tips["group_level"], tips["stat_value"].astype(float), strict=True))
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(6.4, 5.0), layout="constrained")
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        for arm in arms:
+            t = tab.loc[arm].sort_index()
+            d = t.index.to_numpy(float)
+            top.fill_between(d, 100 * t["ci_lower"], 100 * t["ci_upper"], color=colours[arm], alpha=0.18,
+                             lw=0)
+            top.plot(d, 100 * t["estimate"], color=colours[arm], label=f"{arm} vs {control}")
+            bottom.plot(d, t["p_value"].clip(lower=1e-12), color=colours[arm], marker="o", ms=2.5)
+            x = tip.get(arm, np.nan)
+            if np.isfinite(x):
+                for ax in (top, bottom):
+                    ax.axvline(x, color=colours[arm], ls="--", lw=1)
+                bottom.annotate(f"tipping {fmt_num(x, 2)}", (x, alpha), xytext=(4, 6),
+                                textcoords="offset points", fontsize=8, color=colours[arm])
+        top.axhline(0, color="black", lw=0.8)
+        top.axvline(0, color="grey", lw=0.6, ls=":")
+        top.set_ylabel(ylabel)
+        top.legend(frameon=False, loc="upper left", fontsize=8)
+        top.grid(alpha=0.3)
+        bottom.set_yscale("log")
+        bottom.axhline(alpha, color="black", lw=0.8, ls="--")
+        bottom.set_ylabel("p-value (Rubin's rules)")
+        bottom.set_xlabel("delta: shift of the imputed log-odds of response in the active arms (0 = MAR)")
+        bottom.grid(alpha=0.3)
     return fig

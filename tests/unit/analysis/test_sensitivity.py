@@ -105,3 +105,25 @@ def test_ad_plan_runs_the_tipping_point_analysis():
     assert len(deltas) == 2 * 25
     miss = ard[(ard.variable_level == "missing") & (ard.stat_name == "count")]
     assert miss.stat_value.sum() > 0 and isinstance(ard, pd.DataFrame)
+
+
+def test_tipping_point_figure_reads_the_ard(tmp_path):
+    from dermsim.analysis.ard import ArdContext, frame_from_rows, make_rows
+    from dermsim.report.figures import plot_tipping_point, save_figure
+
+    y, g, s = _trial(n=200, p_ctl=0.2, p_act=0.38, p_miss=0.3, seed=11)
+    r = estimate_tipping_point(y, g, reference="Vehicle", strata=s, deltas=np.arange(-8, 2.01, 0.5), m=30,
+                               seed=4)
+    ctx = ArdContext("tp", "ADEFF", parameter="IGATS", variable="AVAL", group="TRT01P",
+                     method="tipping_point")
+    rows = [row for cols, pairs in r.ard_blocks()
+            for row in make_rows(ctx, dict(pairs), visit="Week 8", **cols)]
+    fig = plot_tipping_point(frame_from_rows(rows), "tp")
+    top, bottom = fig.axes
+    assert bottom.get_yscale() == "log"
+    xs = [ln.get_xdata()[0] for ln in top.lines if ln.get_linestyle() == "--"]
+    assert xs and xs[0] == pytest.approx(r.tipping["Active"])
+    out = save_figure(fig, tmp_path, "tipping")
+    assert all(p.stat().st_size > 0 for p in out.values())
+    with pytest.raises(DataValidationError, match="no delta-adjusted"):
+        plot_tipping_point(frame_from_rows(rows[:2]), "tp")
