@@ -130,8 +130,11 @@ def test_simulated_true_ad3_with_the_default_plan(tmp_path: Path, capsys: pytest
     for col in ("estimate", "se", "ci_lower", "ci_upper", "p_value"):
         assert rd[col].notna().all(), col
     assert ((rd["ci_lower"] <= rd["estimate"]) & (rd["estimate"] <= rd["ci_upper"])).all()
-    methods = set(primary.loc[primary["comparator"] == VEH, "method"])
-    assert methods == {"common_rd_mh_sato", "cmh"}
+    # one method name per analysis; the estimator of each statistic is in its label
+    assert set(primary["method"]) == {"proportion_rd_cmh"}
+    labels = set(primary.loc[primary["comparator"] == VEH, "stat_label"])
+    assert "Estimate (common risk difference, MH weights, Sato variance)" in labels
+    assert "p-value (Cochran-Mantel-Haenszel test)" in labels
     assert set(ard["analysis_id"]) >= {"easi75-w8", "nrs4-w8", "easi-pchg", "teae-soc-pt", "disposition"}
 
 

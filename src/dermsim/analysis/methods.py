@@ -501,7 +501,11 @@ def _ae_in_denominator(inp: AnalysisInput, ae: pd.DataFrame, den: _AeDenominator
 
 
 def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, den: _AeDenominator,
-              variable: str, level: str) -> Rows:
+              variable: str, level: str, *, within: tuple[str, str] = ("", "")) -> Rows:
+    """Subjects with an event among ``sel`` per arm (count, %, events; with exposure the rate), and
+    Fisher's exact test vs the comparator; ``within`` = (outer variable, its level) for nested
+    terms (a PT within its SOC)."""
+    nest = {"group2": within[0], "group2_level": within[1]}
     group = inp.spec.group
     rows: Rows = []
     arm_col = ae[group].astype(str).to_numpy()
@@ -524,7 +528,7 @@ def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, den: _AeDen
                           + np.clip(days_to, 0, None).sum() / _DAYS_PER_YEAR)
             stats |= {"exposure_years": years,
                       "rate": 100 * subjects[a] / years if years > 0 else np.nan}
-        rows += make_rows(inp.ctx, stats, variable=variable, variable_level=level, group_level=a)
+        rows += make_rows(inp.ctx, stats, variable=variable, variable_level=level, group_level=a, **nest)
     comp = inp.spec.comparator
     if comp:
         for a in den.arms:
@@ -534,7 +538,7 @@ def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, den: _AeDen
             table = [[subjects[a], n_a - subjects[a]], [subjects[comp], n_c - subjects[comp]]]
             p = test_fisher_exact(np.array(table)).p_value
             rows += make_rows(inp.ctx, {"p_value": p}, variable=variable, variable_level=level,
-                              group_level=a, comparator=comp, method="fisher_exact")
+                              group_level=a, comparator=comp, method="fisher_exact", **nest)
     return rows
 
 
@@ -567,7 +571,7 @@ def _teae_soc_pt(inp: AnalysisInput) -> Rows:
         in_soc = soc == s
         rows += _ae_block(inp, ae, in_soc, den, "AEBODSYS", s)
         for p in sorted(set(pt[in_soc])):
-            rows += _ae_block(inp, ae, in_soc & (pt == p), den, "AEDECOD", f"{s} / {p}")
+            rows += _ae_block(inp, ae, in_soc & (pt == p), den, "AEDECOD", p, within=("AEBODSYS", s))
     return rows
 
 
@@ -621,7 +625,7 @@ def _km(inp: AnalysisInput) -> Rows:
         ev = np.asarray(f.n_event) > 0
         for t_ev, s_ev in zip(np.asarray(f.time)[ev], np.asarray(f.survival)[ev], strict=True):
             rows += make_rows(inp.ctx, {"estimate": float(s_ev)}, variable_level="curve",
-                              visit=_num_text(t_ev), group_level=a)
+                              timepoint=_num_text(t_ev), group_level=a)
     if len(arms) > 1:
         lr = test_logrank(t, event, g, levels=arms)
         rows += make_rows(inp.ctx, dict(lr.to_ard_rows()), variable_level="log-rank", method="logrank")

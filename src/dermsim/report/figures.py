@@ -196,7 +196,7 @@ def plot_forest(
             (ard["analysis_id"] == aid)
             & (ard["comparator"] != "")
             & ard["stat_name"].isin(["estimate", "ci_lower", "ci_upper"])
-            & (ard["method"] != "breslow_day")
+            & ~ard["variable_level"].str.startswith("interaction")  # Breslow-Day homogeneity rows
         ]
         if part.empty:
             continue

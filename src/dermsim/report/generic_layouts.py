@@ -212,6 +212,8 @@ def _lsmeans(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
                 Row("Median", "median", {"variable": var, **where}, indent=2),
                 Row("Min, Max", "min_max", {"variable": var, **where}, digits=2, indent=2),
             ]
+        if not (at["stat_name"] == "mean").any() and (at["stat_name"] == "n").any():
+            items.append(Row("n", "n", {"variable_level": "", **where}, digits=0))
         if (at["stat_name"] == "lsmean").any():
             items.append(Row("LS mean (SE)", "lsmean_se", {"variable_level": "", **where}, digits=1))
         overall = at[(at["stat_name"] == "p_value") & (at["group_level"] == "") & (at["comparator"] == "")]
@@ -306,7 +308,7 @@ def _ae(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
     if soc_pt:
         items.append(
             Split(
-                "variable_level",
+                ("group2_level", "variable_level"),
                 (Row("", cell, extra="p"),),
                 where={"variable": ("AEBODSYS", "AEDECOD"), "stat_name": "count"},
                 header=False,

@@ -113,7 +113,7 @@ class Split:
     another ARD column (e.g. ``variable``: AEDECOD) to an extra indent, for nested SOC/PT rows.
     """
 
-    by: str
+    by: str | tuple[str, ...]  # an ARD column, or columns whose combinations nest (SOC, PT)
     rows: tuple[Row, ...]
     where: Filter = field(default_factory=dict)
     header: bool = True
@@ -284,7 +284,7 @@ def _ae_layouts(summary_id: str, soc_id: str, numbers: tuple[str, str], period: 
             *exposure,
             Row("Any TEAE", cell, {"variable": "TRTEMFL"}, indent=0),
             Split(
-                "variable_level",
+                ("group2_level", "variable_level"),
                 (Row("", cell),),
                 where={"variable": ("AEBODSYS", "AEDECOD"), "stat_name": "count"},
                 header=False,
@@ -487,7 +487,7 @@ AD_LAYOUTS: tuple[TableLayout, ...] = (
             Split(
                 "variable_level",
                 (Row("", "p", scope="vs_control", indent=0),),
-                where={"method": "breslow_day", "stat_name": "p_value"},
+                where={"stat_name": "p_value"},  # the Breslow-Day rows: variable_level "interaction X"
                 header=False,
                 labels={
                     "interaction AGEGR1": "Homogeneity across age groups, p",

@@ -195,6 +195,13 @@ def _levels(part: pd.DataFrame, by: str) -> list[str]:
     return list(seen)
 
 
+def _key_levels(part: pd.DataFrame, by: Sequence[str]) -> list[tuple[str, ...]]:
+    """Distinct (non-blank) combinations of the ``by`` columns, in ARD order: one column is a plain
+    split; (group2_level, variable_level) nests PTs under their SOC."""
+    keys = part[list(by)].astype(str).itertuples(index=False, name=None)
+    return [k for k in dict.fromkeys(keys) if any(v != "" for v in k)]
+
+
 def _stats(sel: pd.DataFrame, where_desc: str) -> dict[str, float]:
     dup = sel["stat_name"].duplicated(keep=False)
     if dup.any():
@@ -331,17 +338,18 @@ def _split_rows(
     ncol = len(columns) + len(extra_columns)
     part = ard.loc[_mask(ard, where)]
     out: list[BodyRow] = []
-    for value in _levels(part, split.by):
+    by = (split.by,) if isinstance(split.by, str) else tuple(split.by)
+    for key in _key_levels(part, by):
         extra = 0
+        value = next((v for v in reversed(key) if v != ""), "")  # the innermost level shown
         label = split.labels.get(value, value)
         if split.by == "population":
             label = population_label(value, _SUBGROUP_VARS)
+        at = dict(zip(by, key, strict=True))
         if split.indent_by is not None:
             col, depth = split.indent_by
-            kind = part.loc[part[split.by] == value, col].iloc[0]
+            kind = part.loc[_mask(part, at), col].iloc[0]
             extra = depth.get(str(kind), 0)
-            if extra:
-                label = value.split(" / ")[-1]
         if split.header:
             out.append(BodyRow(label, split.indent, tuple("" for _ in range(ncol)), heading=True))
         for row in split.rows:
@@ -349,7 +357,7 @@ def _split_rows(
             sub = Row(
                 row.label or label,
                 row.fmt,
-                {**keep, **row.where, split.by: value},
+                {**keep, **row.where, **at},
                 row.digits,
                 row.scope,
                 row.indent,

@@ -21,8 +21,9 @@ def test_vocabulary_is_the_issue_list() -> None:
                                 "n_events", "estimate", "se", "ci_lower", "ci_upper", "statistic", "df",
                                 "p_value", "lsmean", "lsmean_se", "exposure_years", "rate"]
     assert ARD_COLUMNS == ("analysis_id", "dataset", "population", "parameter", "variable",
-                           "variable_level", "visit", "group", "group_level", "comparator", "stat_name",
-                           "stat_value", "method")
+                           "variable_level", "group2", "group2_level", "visit", "timepoint", "group",
+                           "group_level", "comparator", "stat_name", "stat_label", "stat_value", "fmt",
+                           "method")
 
 
 def test_make_rows_fills_columns_and_rejects_unknown_stats() -> None:
