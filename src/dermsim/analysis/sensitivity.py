@@ -6,7 +6,8 @@ how far the missing outcomes of the active arm(s) must depart from missing-at-ra
 conclusion changes (Ratitch et al. 2013, Pharm Stat 12:337; the EMA/FDA "tipping point"):
 
 * **Imputation model (MAR).** Within each arm x stratum cell, the response probability gets the
-  Jeffreys posterior Beta(k + 1/2, n - k + 1/2) of the observed outcomes; imputation ``j`` draws
+  Jeffreys posterior Beta(k + 1/2, n - k + 1/2) of the observed outcomes (a cell without any
+  observed outcome uses its arm's over all strata); imputation ``j`` draws
   one probability per cell and one Bernoulli outcome per missing subject (the binary analogue of
   ``mice``'s Bayesian imputation, exact for a saturated categorical model, with no separation
   problem in small cells).
@@ -182,11 +183,18 @@ def estimate_tipping_point(y: np.ndarray | Sequence[float], group: np.ndarray | 
     n_cells = len(levels) * n_strata
     obs_n = np.bincount(cell[~missing], minlength=n_cells).astype(float)
     obs_k = np.bincount(cell[hit], minlength=n_cells).astype(float)
+    # a cell without any observed outcome borrows its arm's outcomes over all strata
+    arm_n = obs_n.reshape(len(levels), n_strata).sum(axis=1)
+    arm_k = obs_k.reshape(len(levels), n_strata).sum(axis=1)
+    empty = obs_n == 0
+    cell_arm = np.arange(n_cells) // n_strata
+    obs_n = np.where(empty, arm_n[cell_arm], obs_n)
+    obs_k = np.where(empty, arm_k[cell_arm], obs_k)
     mis_cells = np.unique(cell[missing])
     if np.any(obs_n[mis_cells] == 0):
         c = int(mis_cells[obs_n[mis_cells] == 0][0])
-        raise DataValidationError(f"arm {levels[c // n_strata]!r}: a stratum has missing outcomes but no "
-                                  "observed one to impute them from.")
+        raise DataValidationError(f"arm {levels[c // n_strata]!r} has missing outcomes but no observed one "
+                                  "to impute them from.")
 
     rng = as_generator(seed)
     p_cell = rng.beta(obs_k + 0.5, obs_n - obs_k + 0.5, size=(m, n_cells))     # (m, cells)
@@ -200,7 +208,8 @@ def estimate_tipping_point(y: np.ndarray | Sequence[float], group: np.ndarray | 
     # responders per (delta, imputation, arm, stratum): observed + imputed
     onehot = np.zeros((mis.size, n_cells))
     onehot[np.arange(mis.size), cell[mis]] = 1.0
-    resp = obs_k[None, None, :] + imputed.astype(float) @ onehot               # (D, m, cells)
+    seen_k = np.bincount(cell[hit], minlength=n_cells).astype(float)
+    resp = seen_k[None, None, :] + imputed.astype(float) @ onehot              # (D, m, cells)
     total = np.bincount(cell, minlength=n_cells).astype(float)
     resp = resp.reshape(grid.size, m, len(levels), n_strata)
     tot = total.reshape(len(levels), n_strata)

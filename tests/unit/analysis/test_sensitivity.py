@@ -91,9 +91,17 @@ def test_input_errors():
     with pytest.raises(DataValidationError, match="reference arm"):
         estimate_tipping_point(y, g, reference="Placebo", deltas=[0], m=5)
     y2 = y.copy()
-    y2[(g == "Active") & (s == 0)] = np.nan
+    y2[g == "Active"] = np.nan
     with pytest.raises(DataValidationError, match="no observed one"):
         estimate_tipping_point(y2, g, reference="Vehicle", strata=s, deltas=[0], m=5)
+
+
+def test_a_stratum_without_observed_outcomes_borrows_from_its_arm():
+    y, g, s = _trial(seed=8)
+    y[(g == "Active") & (s == 0)] = np.nan
+    r = estimate_tipping_point(y, g, reference="Vehicle", strata=s, deltas=[0], m=20, seed=1)
+    assert r.n_missing["Active"] == int(np.isnan(y[g == "Active"]).sum())
+    assert 0 < r.at("Active", 0).p_value < 1
 
 
 def test_ad_plan_runs_the_tipping_point_analysis():
