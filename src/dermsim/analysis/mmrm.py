@@ -36,14 +36,14 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
-from dermsim.analysis.ancova import _Design
+from dermsim.analysis.ancova import _Design, _Frozen, _t_inference
 from dermsim.analysis.results import StatPairs, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError
 
@@ -65,15 +65,6 @@ Information = Literal["observed", "expected"]
 
 # --------------------------------------------------------------------------------------------
 # results
-
-class _Frozen:
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**data)
-
 
 @dataclass(frozen=True)
 class MmrmLSMean(_Frozen):
@@ -698,15 +689,11 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
     counts = df.groupby([visit, group]).size()
 
     def infer(l_vec):
+        """Estimate, SE (KR-adjusted for kenward_roger), df, t, p, CI of l b."""
         est = float(l_vec @ beta)
-        var = float(l_vec @ phi_a @ l_vec)
-        if df_method == "residual":
-            dof = float(len(df) - p)
-        else:
-            dof = _df_satterthwaite(l_vec, phi, pc["P"], w)
-        se = float(np.sqrt(max(var, 0.0)))
-        tq = float(stats.t.ppf(0.5 + conf_level / 2, dof))
-        return est, se, dof, tq
+        se = float(np.sqrt(max(float(l_vec @ phi_a @ l_vec), 0.0)))
+        dof = float(len(df) - p) if df_method == "residual" else _df_satterthwaite(l_vec, phi, pc["P"], w)
+        return (est, se, dof, *_t_inference(est, se, dof, conf_level))  # type: ignore[arg-type]
 
     lsmeans: list[MmrmLSMean] = []
     diffs: list[MmrmDifference] = []
@@ -715,17 +702,14 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
         rows = {g: (lrows[(v, g)] if v != OVERALL else np.mean([lrows[(u, g)] for u in vis_levels], axis=0))
                 for g in glevels}
         for g in glevels:
-            est, se, dof, tq = infer(rows[g])
+            est, se, dof, _, _, lo, hi = infer(rows[g])
             n = int(counts.get((v, g), 0)) if v != OVERALL else int(df.loc[df[group] == g, subject].nunique())
-            lsmeans.append(MmrmLSMean(v, g, n, est, se, dof, est - tq * se, est + tq * se, conf_level))
+            lsmeans.append(MmrmLSMean(v, g, n, est, se, dof, lo, hi, conf_level))
         for g in glevels:
             if g == ref:
                 continue
-            est, se, dof, tq = infer(rows[g] - rows[ref])
-            tval = est / se if se > 0 else float("nan")
-            pval = float(2 * stats.t.sf(abs(tval), dof)) if np.isfinite(tval) else float("nan")
-            diffs.append(MmrmDifference(v, g, ref, est, se, dof, tval, pval, est - tq * se, est + tq * se,
-                                        conf_level))
+            est, se, dof, tval, pval, lo, hi = infer(rows[g] - rows[ref])
+            diffs.append(MmrmDifference(v, g, ref, est, se, dof, tval, pval, lo, hi, conf_level))
     sig = struct.sigma(theta)
     return MmrmResult(
         response=response, group=group, visit_var=visit, levels=glevels, visits=vis_levels,
