@@ -13,8 +13,10 @@ Data: ADADAS PARAMCD ACTOT, EFFFL Y, ANL01FL Y, observed records (DTYPE blank), 
 Published SAS values: the PROC MIXED run of the pilot's 14-3.11 model with
 ``LSMEANS TRTPCD_F*AWEEKC / DIFF CL`` and ``DDFM=KR`` posted in
 https://github.com/atorus-research/CDISC_pilot_replication/issues/6 and transcribed in that
-repository's ``notes/divergences.md`` (commit 8441c914): Week 24 LS means Placebo 2.3291, Low
-1.7352, High 1.5009; differences vs placebo (p) High -0.8282 (0.4403), Low -0.5939 (0.5600).
+repository's ``notes/divergences.md`` (commit 8441c914; the issue page itself was not in the
+searchable corpus): Week 24 LS means Placebo 2.3291, Low 1.7352, High 1.5009; differences 0.8282
+(p 0.4403) and 0.5939 (p 0.5600), printed as placebo minus xanomeline, i.e. -0.8282 and -0.5939
+as xanomeline minus placebo here.
 """
 
 from __future__ import annotations
