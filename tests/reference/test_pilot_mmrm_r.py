@@ -117,8 +117,8 @@ def test_published_sas_proc_mixed_values(fits):
 @pytest.mark.external
 @pytest.mark.slow
 def test_stored_r_numbers_are_what_the_r_script_writes(shared_dir, tmp_path):
-    """Re-run ``Rscript tests/reference/r/pilot_mmrm.R SHARED_DIR OUT_DIR`` (about 1-2 minutes: the
-    numerical derivatives of the dense REML formula) and compare with the stored CSV."""
+    """Re-run ``Rscript tests/reference/r/pilot_mmrm.R SHARED_DIR OUT_DIR`` (15-45 s: the
+    numerical derivatives of the REML formula) and compare with the stored CSV."""
     import shutil
     import subprocess
 

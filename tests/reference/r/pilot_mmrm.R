@@ -123,10 +123,12 @@ reml <- function(th) {
 }
 phi_of <- function(th) solve(as.matrix(crossprod(Xo, solve(blockdiag(sigma_of(th)), Xo))))
 W <- solve(-hessian(reml, theta_hat))
+Phi0 <- phi_of(theta_hat)
+dPhi <- jacobian(function(th) as.vector(phi_of(th)), theta_hat)   # d vec(Phi) / d theta, once
 satt <- function(L) {
-  v <- function(th) as.numeric(L %*% phi_of(th) %*% L)
-  g <- grad(v, theta_hat)
-  2 * v(theta_hat)^2 / as.numeric(t(g) %*% W %*% g)
+  L <- as.numeric(L)
+  g <- as.numeric(t(kronecker(L, L)) %*% dPhi)                     # d (L Phi L') / d theta
+  2 * as.numeric(L %*% Phi0 %*% L)^2 / as.numeric(t(g) %*% W %*% g)
 }
 for (i in seq_len(nrow(lf)))
   add("satterthwaite_observed", "lsmean", as.character(grid$AVISIT[i]), as.character(grid$TRTP[i]), "",
