@@ -101,6 +101,17 @@ def test_satterthwaite_observed_information_df_matches_r(fits, expected, part):
         assert abs(got - r.value) < 5e-3, (r, got)
 
 
+def test_type3_kenward_roger_f_tests_match_pbkrtest(fits, expected):
+    """Type III F tests (sum-to-zero coding) with the KR scaled F and df of pbkrtest's
+    ``.KR_adjust`` (expected information): F and p to 4 decimals, df to 2."""
+    rows = _rows(expected, "kr_expected", "type3")
+    assert len(rows) == 6 * 4
+    for r in rows.itertuples():
+        term = "*".join(sorted(r.level.split(":"), key=lambda v: v != "TRTP" and v != "BASE"))
+        got = getattr(fits["expected"].type3_test(term), r.stat)
+        assert abs(got - r.value) < (5e-3 if r.stat == "den_df" else 5e-5), (r, got)
+
+
 def test_published_sas_proc_mixed_values(fits):
     """SAS PROC MIXED DDFM=KR (atorus-research/CDISC_pilot_replication issue #6): LS means and
     p-values at Week 24 to the printed 4 decimals."""

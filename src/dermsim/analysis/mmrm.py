@@ -41,7 +41,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
 
 from dermsim.analysis.ancova import _Design, _Frozen, _t_inference
 from dermsim.analysis.results import StatPairs, ard_pairs
@@ -53,6 +53,7 @@ __all__ = [
     "MmrmDifference",
     "MmrmLSMean",
     "MmrmResult",
+    "MmrmType3",
     "estimate_mmrm",
 ]
 
@@ -106,6 +107,21 @@ class MmrmDifference(_Frozen):
 
 
 @dataclass(frozen=True)
+class MmrmType3(_Frozen):
+    """The Type III F test of one fixed-effect term (SAS "Type 3 Tests of Fixed Effects"):
+    Kenward-Roger scaled F with its df, Satterthwaite, or residual df."""
+
+    term: str
+    num_df: int
+    den_df: float
+    statistic: float
+    p_value: float
+
+    def to_ard_rows(self) -> StatPairs:
+        return [("statistic", self.statistic), ("df", float(self.num_df)), ("p_value", self.p_value)]
+
+
+@dataclass(frozen=True)
 class MmrmResult(_Frozen):
     """A fitted MMRM: covariance estimates, REML fit, LS means by visit and differences.
 
@@ -133,6 +149,7 @@ class MmrmResult(_Frozen):
     differences: tuple[MmrmDifference, ...]
     iterations: int
     gradient_norm: float
+    type3: tuple[MmrmType3, ...] = ()
     conf_level: float = 0.95
     method: str = "mmrm"
 
@@ -153,10 +170,20 @@ class MmrmResult(_Frozen):
         """The model: subjects analysed."""
         return [("n", float(self.n_subjects))]
 
-    def ard_blocks(self) -> list[tuple[dict[str, str], StatPairs]]:
+    def type3_test(self, term: str) -> MmrmType3:
+        for t in self.type3:
+            if t.term == term:
+                return t
+        raise InvalidInputError(f"term must be one of {', '.join(t.term for t in self.type3)}; got {term!r}.")
+
+    def ard_blocks(self, *, type3: bool = False) -> list[tuple[dict[str, str], StatPairs]]:
         """LS means and differences as ``(columns, pairs)`` with ``visit``, ``group_level``,
-        ``comparator`` and ``method`` for :func:`~dermsim.analysis.ard.make_rows`."""
+        ``comparator`` and ``method`` for :func:`~dermsim.analysis.ard.make_rows`; with ``type3``
+        also the Type III tests (``variable_level`` = the term, e.g. ``TRTP*AVISIT``; the
+        denominator df stays in the result, the ARD has no name for it)."""
         out: list[tuple[dict[str, str], StatPairs]] = []
+        if type3:
+            out += [({"variable_level": t.term, "method": self.method}, t.to_ard_rows()) for t in self.type3]
         out += [({"visit": m.visit, "group_level": m.level, "method": self.method}, m.to_ard_rows())
                 for m in self.lsmeans]
         out += [({"visit": d.visit, "group_level": d.level, "comparator": d.reference, "method": self.method},
@@ -171,6 +198,7 @@ class MmrmResult(_Frozen):
         d["covariance_matrix"] = tuple(tuple(float(v) for v in row) for row in d["covariance_matrix"])
         d["lsmeans"] = tuple(MmrmLSMean.from_dict(x) for x in d["lsmeans"])
         d["differences"] = tuple(MmrmDifference.from_dict(x) for x in d["differences"])
+        d["type3"] = tuple(MmrmType3.from_dict(x) for x in d.get("type3", ()))
         return cls(**d)
 
 
@@ -565,6 +593,45 @@ def _kr_adjusted(phi, pk, qkl, rkl, w) -> np.ndarray:
     return phi + 2 * phi @ u @ phi
 
 
+def _f_test(lmat, beta, phi, phi_a, pk, w, df_method, df_resid) -> tuple[int, float, float, float]:
+    """F test of L b = 0: (numerator df, denominator df, F, p).
+
+    Kenward-Roger (KR 1997, as SAS DDFM=KR and pbkrtest): F = lambda (Lb)'(L Phi_A L')^-1 (Lb) / q
+    with lambda and the df matched to the first two moments. Satterthwaite (SAS, lmerTest, mmrm):
+    unadjusted Wald F, df from the eigen-decomposition of L Phi L' (one Satterthwaite df per
+    eigen-contrast, combined by E = sum nu/(nu - 2), df = 2E/(E - q)). Residual: N - p.
+    """
+    q = int(np.linalg.matrix_rank(lmat))
+    lb = lmat @ beta
+    if df_method == "kenward_roger":
+        wald = float(lb @ np.linalg.solve(lmat @ phi_a @ lmat.T, lb))
+        theta_phi = lmat.T @ np.linalg.solve(lmat @ phi @ lmat.T, lmat) @ phi
+        u = theta_phi[None] @ pk @ phi[None]                                   # (k, p, p)
+        tr = np.trace(u, axis1=1, axis2=2)
+        a1 = float(tr @ w @ tr)
+        a2 = float(np.einsum("kl,kij,lji->", w, u, u))
+        b = (a1 + 6 * a2) / (2 * q)
+        g = ((q + 1) * a1 - (q + 4) * a2) / ((q + 2) * a2)
+        den = 3 * q + 2 * (1 - g)
+        c1, c2, c3 = g / den, (q - g) / den, (q + 2 - g) / den
+        rho = (1 / q) * ((1 - a2 / q) / (1 - c2 * b)) ** 2 * (1 + c1 * b) / (1 - c3 * b)
+        m = 4 + (q + 2) / (q * rho - 1)
+        lam = 1.0 if abs(m - 2) < 0.01 else m * (1 - a2 / q) / (m - 2)
+        f = lam * wald / q
+    else:
+        vmat = lmat @ phi @ lmat.T
+        f = float(lb @ np.linalg.solve(vmat, lb)) / q
+        if df_method == "residual":
+            m = float(df_resid)
+        else:
+            vals, vecs = np.linalg.eigh(vmat)
+            nus = np.array([_df_satterthwaite(vecs[:, i] @ lmat, phi, pk, w) for i in range(vals.size)])
+            e = float(np.sum(nus[nus > 2] / (nus[nus > 2] - 2)))
+            m = 2 * e / (e - q) if e > q else float("nan")
+    p = float(stats.f.sf(f, q, m)) if np.isfinite(m) else float("nan")
+    return q, float(m), float(f), p
+
+
 def _visit_key(v: str) -> tuple:
     return tuple(int(s) if s.isdigit() else s for s in re.split(r"(\d+)", str(v)))
 
@@ -660,7 +727,7 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
     inter = ((group, visit), *((c, visit) for c in visit_interactions if c != group))
     design = _Design(class_levels, tuple(numeric), tuple(inter), {v: float(df[v].mean()) for v in numeric})
     frame = {c: df[c].to_numpy() for c in df.columns}
-    x, _ = design.matrix(frame, len(df))
+    x, slices = design.matrix(frame, len(df))
     p = x.shape[1]
     if np.linalg.matrix_rank(x) < p:
         raise DataValidationError(f"{dataset}: the MMRM fixed effects are not of full rank on the {len(df)} "
@@ -710,6 +777,13 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
                 continue
             est, se, dof, tval, pval, lo, hi = infer(rows[g] - rows[ref])
             diffs.append(MmrmDifference(v, g, ref, est, se, dof, tval, pval, lo, hi, conf_level))
+    type3 = []
+    for term, sl in zip(design.terms, slices, strict=True):
+        lmat = np.eye(p)[sl]
+        if lmat.shape[0] == 0:
+            continue
+        num, den, f, pval = _f_test(lmat, beta, phi, phi_a, pc["P"], w, df_method, len(df) - p)
+        type3.append(MmrmType3("*".join(term), num, den, f, pval))
     sig = struct.sigma(theta)
     return MmrmResult(
         response=response, group=group, visit_var=visit, levels=glevels, visits=vis_levels,
@@ -719,7 +793,7 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
         theta=tuple(float(v) for v in theta),
         covariance_matrix=tuple(tuple(float(v) for v in r) for r in sig),
         lsmeans=tuple(lsmeans), differences=tuple(diffs), iterations=iters,
-        gradient_norm=float(np.max(np.abs(pc["grad"]))), conf_level=conf_level)
+        gradient_norm=float(np.max(np.abs(pc["grad"]))), type3=tuple(type3), conf_level=conf_level)
 
 
 def _start_covariance(x, y, subj, vis, t) -> np.ndarray:

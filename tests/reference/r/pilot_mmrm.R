@@ -105,6 +105,24 @@ for (v in visits) {
   }
 }
 
+# Type III F tests with Kenward-Roger (pbkrtest's .KR_adjust: scaled F, df) on the same covariance,
+# with sum-to-zero coding so that testing a term's columns is the SAS Type III hypothesis
+X2 <- model.matrix(form, data = d, contrasts.arg = list(TRTP = "contr.sum", AVISIT = "contr.sum",
+                                                       SITEGR1 = "contr.sum"))[ord, , drop = FALSE]
+Si <- solve(blockdiag(V))
+Phi2 <- solve(as.matrix(crossprod(X2, Si %*% X2)))
+beta2 <- as.numeric(Phi2 %*% as.matrix(crossprod(X2, Si %*% d$CHG[ord])))
+Vadj2 <- pbkrtest:::vcovAdj_internal(Phi2, SigmaG, X2)
+labels <- attr(terms(form), "term.labels")
+assign <- attr(model.matrix(form, data = d[1:5, ], contrasts.arg = list(TRTP = "contr.sum",
+                            AVISIT = "contr.sum", SITEGR1 = "contr.sum")), "assign")
+for (k in seq_along(labels)) {
+  L <- diag(ncol(X2))[assign == k, , drop = FALSE]
+  kr3 <- pbkrtest:::.KR_adjust(Vadj2, Phi2, L, beta2, 0)
+  add("kr_expected", "type3", "", labels[k], "", list(statistic = kr3$Fstat, num_df = kr3$ndf,
+      den_df = kr3$ddf, p_value = kr3$p.value))
+}
+
 # Satterthwaite with the observed information, by numerical derivatives of the dense REML formula
 theta_hat <- sapply(G, function(g) NA)
 k <- 0

@@ -96,6 +96,11 @@ def test_one_visit_is_the_ancova():
         ours = r.difference(d.level, "A", "Week 8")
         np.testing.assert_allclose([ours.estimate, ours.se, ours.p_value], [d.estimate, d.se, d.p_value],
                                    rtol=1e-6)
+    for t in a.type3:                    # KR on a linear model is the exact F test on N - p df
+        ours = r.type3_test(t.term)
+        np.testing.assert_allclose([ours.statistic, ours.den_df, ours.p_value], [t.statistic, a.df_error,
+                                   t.p_value], rtol=1e-6)
+        assert ours.num_df == t.df
 
 
 def test_complete_data_estimates_do_not_depend_on_the_structure_for_cell_means():
