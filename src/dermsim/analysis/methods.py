@@ -372,7 +372,8 @@ def _mmrm(inp: AnalysisInput) -> Rows:
     visit, group x visit, the covariates, and covariates x visit named in option
     ``visit_interactions``; covariance ``us`` (default), ``cs``, ``ar1`` or ``toep``; LS means of
     every group at every visit (equal weights) and differences vs the comparator, Kenward-Roger
-    by default (option ``df_method``), as SAS PROC MIXED."""
+    by default (option ``df_method``), as SAS PROC MIXED; option ``type3`` adds the Type III F
+    tests (``variable_level`` = the term, visit blank)."""
     spec = inp.spec
     y = _variable(inp)
     alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
@@ -389,7 +390,7 @@ def _mmrm(inp: AnalysisInput) -> Rows:
         information=str(spec.options.get("information", "observed")),  # type: ignore[arg-type]
         weights=str(spec.options.get("weights", "equal")), overall=bool(spec.options.get("overall", False)),
         conf_level=1 - alpha, dataset=inp.dataset_label)
-    return _blocks(inp.ctx, res.ard_blocks())
+    return _blocks(inp.ctx, res.ard_blocks(type3=bool(spec.options.get("type3", False))))
 
 
 # --------------------------------------------------------------------------------------------

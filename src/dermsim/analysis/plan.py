@@ -206,7 +206,7 @@ METHOD_SPECS: dict[str, MethodSpec] = {
     # Mixed model for repeated measures over the plan's visits (observed records, MAR).
     "mmrm": MethodSpec("continuous", ("variable", "visit", "group"),
                        ("alpha", "class_covariates", "visit_interactions", "covariance", "df_method",
-                        "information", "weights", "overall"), ("observed",)),
+                        "information", "weights", "overall", "type3"), ("observed",)),
     "descriptive": MethodSpec("continuous", ("group",), ("test",), ("observed", "locf")),
     "categorical": MethodSpec("categorical", ("group",), ("test", "levels"), ("observed", "locf")),
     "demographics": MethodSpec("subject", ("variables", "group"), ("categorical",)),
