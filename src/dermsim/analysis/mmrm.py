@@ -7,7 +7,8 @@
 at every visit over a reference grid (as :mod:`dermsim.analysis.ancova`: sum-to-zero coding,
 equal or observed-margin weights, numeric covariates at their mean over the analysed records),
 differences against a reference group at each visit, with Kenward-Roger (adjusted covariance of
-``b`` and df), Satterthwaite or residual degrees of freedom.
+``b`` and df), Satterthwaite or residual degrees of freedom; and the Type III F test of every
+fixed-effect term (KR scaled F, as SAS "Type 3 Tests of Fixed Effects" with ``DDFM=KR``).
 
 Why written here: no well-kept Python library fits this model. statsmodels ``MixedLM`` has random
 effects plus an i.i.d. residual only (no unstructured, AR(1) or Toeplitz residual covariance) and
