@@ -12,6 +12,7 @@ formatted as the layout prints them.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -52,6 +53,12 @@ def test_pilot_tables_and_km_figure_are_written(pilot_report: Path) -> None:
     for name in ("t14-1-01", "t14-2-01", "t14-3-01", "t14-3-13", "t14-5-01", "f14-ttde"):
         assert (pilot_report / "tlf" / f"{name}.rtf").is_file(), name
     assert (pilot_report / "figures" / "f-km-f14-ttde.png").is_file()
+    # the ARD also as CDISC ARS JSON (valid against the published schema) and in cards format
+    from dermsim.io.ars import validate_ars
+
+    validate_ars(json.loads((pilot_report / "ard_ars.json").read_text(encoding="utf-8")))
+    cards = pd.read_csv(pilot_report / "ard_cards.csv", keep_default_na=False)
+    assert {"group1", "variable", "context", "stat_name", "stat", "fmt_fn"} <= set(cards.columns)
     html = (pilot_report / "report.html").read_text(encoding="utf-8")
     for number in ("Table 14-1.01", "Table 14-2.01", "Table 14-3.01", "Table 14-3.13", "Table 14-5.01"):
         assert number in html

@@ -2,7 +2,8 @@
 
 Reads every dataset in ADAM_DIR (XPT, Dataset-JSON, Parquet or CSV(.gz), through
 :func:`dermsim.io.read_adam_dir`), runs the plan (the built-in atopic dermatitis plan by default)
-and writes ``DIR/ard.csv``, ``DIR/ard.parquet`` and quick-look tables in ``DIR/tables/``.
+and writes ``DIR/ard.csv``, ``DIR/ard.parquet``, ``DIR/ard_ars.json`` (CDISC ARS), ``DIR/ard_cards.csv``
+(the R cards package's long format) and quick-look tables in ``DIR/tables/``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dermsim.analysis.run import run_plan
 from dermsim.cli import app
 from dermsim.errors import InvalidInputError
 from dermsim.io.ard import write_ard
+from dermsim.io.ars import write_ars
+from dermsim.io.cards import write_cards
 
 
 def _frames(read: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -74,10 +77,13 @@ def analyze(
             "datasets": {k: {"path": str(getattr(v, "path", "") or ""), "format": getattr(v, "format", None),
                              "records": len(datasets[k])} for k, v in read.items()}}
     paths = write_ard(ard, out, tables=tables, titles=titles, meta=meta)
+    # the same results for other tools: CDISC ARS JSON and the R cards package's long format
+    write_ars(ard, out / "ard_ars.json", name=the_plan.name, titles=titles, description=the_plan.description)
+    write_cards(ard, out / "ard_cards.csv")
     typer.echo(f"{len(ard)} ARD rows from {len(the_plan.analyses)} analyses "
                f"({', '.join(the_plan.ids)}) in {time.perf_counter() - t0:.1f} s")
     n_tables = sum(k.startswith("table:") for k in paths)
-    typer.echo(f"wrote {paths['csv']}, {paths['parquet']}, {paths['meta'].name}"
+    typer.echo(f"wrote {paths['csv']}, {paths['parquet']}, {paths['meta'].name}, ard_ars.json, ard_cards.csv"
                + (f" and {n_tables} tables in {out / 'tables'}" if tables else ""))
     if report:
         from dermsim.cli.run import render_analysis_report

@@ -256,12 +256,14 @@ def _data_links(root: Path, report_dir: Path) -> tuple[tuple[str, str], ...]:
     links = []
     for sub, label in (("adam", "ADaM"), ("sdtm", "SDTM-like")):
         for p in sorted((root / sub).glob("*")) if (root / sub).is_dir() else []:
-            if p.suffix in (".xpt", ".json"):
+            if p.suffix in (".xpt", ".json", ".xml"):
                 links.append((f"{label}: {p.name}", href(p)))
     for name, label in (
         ("ard.csv", "Analysis results data (ARD), CSV"),
         ("ard.parquet", "ARD, Parquet"),
         ("ard_meta.json", "ARD metadata (plan, seed, inputs)"),
+        ("ard_ars.json", "ARD as a CDISC Analysis Results Standard reporting event (JSON)"),
+        ("ard_cards.csv", "ARD in the long format of the R cards package"),
         ("define.json", "Dataset definitions (define.json)"),
         (MANIFEST, "Run manifest"),
         (EXPOSURE, "Model exposure (Css per virtual patient)"),
@@ -368,6 +370,8 @@ def run_scenario(
     from dermsim.cli.trial import write_trial_dir
     from dermsim.io import read_adam_dir
     from dermsim.io.ard import write_ard
+    from dermsim.io.ars import write_ars
+    from dermsim.io.cards import write_cards
     from dermsim.report.html_report import render_report
     from dermsim.report.listings import build_listings
     from dermsim.trial import load_design, simulate_trial
@@ -418,7 +422,7 @@ def run_scenario(
         exposure = recorder.frame([a.label for a in design.arms])
         (tmp / "model").mkdir(exist_ok=True)
         exposure.to_csv(tmp / EXPOSURE, index=False, float_format="%.10g")
-        stage("ADaM", "sdtm/, adam/, define.json", t0)
+        stage("ADaM", "sdtm/, adam/, define.json, define.xml", t0)
 
         t0 = time.perf_counter()
         bar.start_task(tasks["analysis"])
@@ -427,6 +431,9 @@ def run_scenario(
         datasets = _frames(read_adam_dir(tmp / "adam", names))  # the datasets as written
         ard = run_plan(plan, datasets, seed=seed)
         write_ard(ard, tmp, tables=False)
+        titles = {a.id: a.title for a in plan.analyses if a.title}
+        write_ars(ard, tmp / "ard_ars.json", name=plan.name, titles=titles, description=plan.description)
+        write_cards(ard, tmp / "ard_cards.csv")
         stage("analysis", f"{len(ard)} ARD rows", t0)
 
         if n_replicates > 1:
