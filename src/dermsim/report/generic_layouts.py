@@ -420,6 +420,7 @@ def generic_layout(
             "variable": _first_n_variable(part),
         }
     )
+    big_n = {**big_n, **_n_visit(part, big_n)}
     pop = str(part["population"].iloc[0])
     return TableLayout(
         name=analysis_id,
@@ -435,6 +436,20 @@ def generic_layout(
         stub_label="System organ class\n  Preferred term" if method == "teae_soc_pt" else "",
         extra_columns=extra,
     )
+
+
+def _n_visit(part: pd.DataFrame, big_n: Mapping[str, str]) -> dict[str, str]:
+    """When the header's n rows repeat per visit (CMH, MMRM), the visit with the most subjects
+    (the first such in ARD order): the analysis population, not a visit's completers."""
+    sel = part
+    for k, v in big_n.items():
+        if k != "analysis_id":
+            sel = sel[sel[k] == v]
+    sel = sel[(sel["group_level"] != "") & (sel["comparator"] == "")]
+    if sel.empty or sel["visit"].nunique() < 2:
+        return {}
+    totals = sel.groupby("visit", sort=False)["stat_value"].sum()
+    return {"visit": str(totals.idxmax())}
 
 
 def _first_n_variable(part: pd.DataFrame) -> str:
