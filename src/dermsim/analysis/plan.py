@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dermsim.analysis.mmrm import COVARIANCES, DF_METHODS
 from dermsim.errors import InvalidInputError
 
 __all__ = [
@@ -224,6 +225,12 @@ METHOD_SPECS: dict[str, MethodSpec] = {
     "populations": MethodSpec("subject", ("group", "variables"), ()),
 }
 
+# option values with a closed set of choices, checked when the plan is loaded
+_OPTION_CHOICES: dict[str, tuple[str, ...]] = {
+    "covariance": COVARIANCES, "df_method": DF_METHODS, "information": ("observed", "expected"),
+    "weights": ("equal", "observed"),
+}
+
 _Scalar = str | int | float | bool
 _OptionValue = _Scalar | list[_Scalar]
 
@@ -291,6 +298,10 @@ class AnalysisSpec(BaseModel):
             if self.estimand not in spec.estimands:
                 raise ValueError(f"field 'estimand': {self.estimand!r} does not apply to method "
                                  f"{self.method!r} (allowed: {', '.join(spec.estimands) or 'none'})")
+        for opt, choices in _OPTION_CHOICES.items():
+            value = self.options.get(opt)
+            if value is not None and value not in choices:
+                raise ValueError(f"field 'options.{opt}' must be one of {', '.join(choices)}; got {value!r}")
         den_pop = self.options.get("denominator_population")
         if den_pop is not None:
             try:

@@ -160,3 +160,12 @@ def test_input_errors():
         _fit(df[~((df.ARM == "B") & (df.AVISIT == "Week 8"))])
     with pytest.raises(InvalidInputError, match="reference must be one of"):
         _fit(df, reference="Z")
+
+
+def test_plan_options_of_the_mmrm_are_checked_at_load():
+    from dermsim.analysis.plan import AnalysisPlan
+
+    raw = {"analysis": [{"id": "m", "dataset": "adadas", "variable": "CHG", "visit": ["Week 8"],
+                         "group": "TRTP", "method": "mmrm", "options": {"df_method": "kr"}}]}
+    with pytest.raises(InvalidInputError, match=r"analysis 'm': field 'options.df_method' must be one of"):
+        AnalysisPlan.from_dict(raw, source="plan.toml")
