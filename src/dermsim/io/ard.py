@@ -117,8 +117,28 @@ def format_ard_tables(ard: pd.DataFrame, *, titles: Mapping[str, str] | None = N
                 f"dataset {part['dataset'].iloc[0]}; population: {part['population'].iloc[0] or 'all'}; "
                 f"group: {part['group'].iloc[0] or '-'}; method: {part['method'].iloc[0]}", ""]
         with pd.option_context("display.max_colwidth", 60, "display.width", 250):
-            out[str(aid)] = "\n".join(head) + wide.to_string() + "\n"
+            out[str(aid)] = "\n".join(head) + _laid_out(ard, str(aid)) + wide.to_string() + "\n"
     return out
+
+
+def _laid_out(ard: pd.DataFrame, aid: str) -> str:
+    """The analysis as the report lays it out (generic layout of its method), above the dump of
+    every statistic; blank when its method has no layout."""
+    from dermsim.report.generic_layouts import generic_layout
+    from dermsim.report.tables import build_table
+
+    lay = generic_layout(ard, aid)
+    if lay is None:
+        return ""
+    table = build_table(lay, ard)
+    frame = table.to_frame()
+    frame.columns = [f"{c} {n}".strip() for c, n in zip(frame.columns, ("", *table.column_n), strict=True)]
+    stub = frame.columns[0]
+    width = max([len(str(v)) for v in frame[stub]] + [len(stub)])
+    frame[stub] = frame[stub].astype(str).str.ljust(width)  # indented labels stay left-aligned
+    with pd.option_context("display.max_colwidth", 60, "display.width", 250):
+        body = frame.to_string(index=False, justify="left")
+    return body + "\n\nAll statistics (4 significant digits):\n"
 
 
 def write_ard_tables(ard: pd.DataFrame, out_dir: str | Path, *,

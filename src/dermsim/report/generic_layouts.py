@@ -394,7 +394,9 @@ def generic_layout(
     if (part["stat_name"] == "lsmean").any() and method not in _BUILDERS:
         method = "mmrm"  # any LS-means analysis (e.g. MMRM) gets the LS-means layout
     build = _BUILDERS.get(method)
-    if build is None or part.empty:
+    # subgroup analyses (one population per level) have no generic layout: a cell would bind one
+    # value per subgroup; the specialised subgroup layout splits them
+    if build is None or part.empty or part["population"].nunique() > 1:
         return None
     items = tuple(build(part, labels or {}))
     control = _control(part)
