@@ -12,12 +12,15 @@ if command -v Rscript >/dev/null 2>&1; then
   Rscript -e 'quit(status = !requireNamespace("haven", quietly = TRUE))' >/dev/null 2>&1 || need+=(r-cran-haven)
   Rscript -e 'quit(status = !requireNamespace("rpact", quietly = TRUE))' >/dev/null 2>&1 || need+=(r-cran-rpact)
   # analysis reference numbers: mice::pool (Rubin's rules), emmeans and survival (CDISC pilot),
-  # coin (stratified rank tests: CMH with rank and modified ridit scores), car (Type III tests)
-  for p in mice emmeans survival coin car; do
-    Rscript -e "quit(status = !requireNamespace('$p', quietly = TRUE))" >/dev/null 2>&1 || need+=(r-cran-$p)
+  # coin (stratified rank tests: CMH with rank and modified ridit scores), car (Type III tests),
+  # nlme + pbkrtest + numDeriv (MMRM: gls with corSymm/varIdent, Kenward-Roger, Satterthwaite)
+  for p in mice emmeans survival coin car nlme pbkrtest numDeriv; do
+    Rscript -e "quit(status = !requireNamespace('$p', quietly = TRUE))" >/dev/null 2>&1 \
+      || need+=("r-cran-$(echo "$p" | tr '[:upper:]' '[:lower:]')")
   done
 else
-  need+=(r-cran-haven r-cran-rpact r-cran-mice r-cran-emmeans r-cran-survival r-cran-coin r-cran-car)
+  need+=(r-cran-haven r-cran-rpact r-cran-mice r-cran-emmeans r-cran-survival r-cran-coin r-cran-car
+         r-cran-nlme r-cran-pbkrtest r-cran-numderiv)
 fi
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)

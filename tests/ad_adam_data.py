@@ -62,6 +62,15 @@ def make_ad_adam(n: int = 60, seed: int = 5) -> dict[str, pd.DataFrame]:
     adeff["ANL01FL"] = "Y"
     adeff["DTYPE"] = ""
     adeff = adeff.merge(adsl[["USUBJID", "TRT01P", "TRT01PN"]], on="USUBJID")
+    # periods: vehicle-controlled days 1-56, then an extension to day 364 for those who completed,
+    # vehicle subjects re-randomized to the two creams in turn
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) % 30, unit="D")
+    adsl["AP01SDT"] = start
+    adsl["AP01EDT"] = start + pd.Timedelta(days=55)
+    rerand = np.where(np.arange(n) % 2 == 0, ARMS[0][0], ARMS[1][0])
+    adsl["TRT02A"] = np.where(drop, "", np.where(arm_idx == 2, rerand, adsl["TRT01A"]))
+    adsl["AP02SDT"] = (start + pd.Timedelta(days=56)).where(~drop)
+    adsl["AP02EDT"] = (start + pd.Timedelta(days=363)).where(~drop)
     n_ae = 40
     who = rng.choice(n, n_ae)
     terms = [("INFECTIONS AND INFESTATIONS", "Nasopharyngitis"),
@@ -69,12 +78,26 @@ def make_ad_adam(n: int = 60, seed: int = 5) -> dict[str, pd.DataFrame]:
              ("GENERAL DISORDERS AND ADMINISTRATION SITE CONDITIONS", "Application site pain"),
              ("GENERAL DISORDERS AND ADMINISTRATION SITE CONDITIONS", "Pyrexia")]
     pick = rng.integers(0, len(terms), n_ae)
+    day = rng.integers(1, 56, n_ae)
     adae = pd.DataFrame({
         "USUBJID": usubjid[who], "TRTA": [ARMS[arm_idx[i]][0] for i in who],
         "TRTAN": [ARMS[arm_idx[i]][1] for i in who],
         "AEBODSYS": [terms[k][0] for k in pick], "AEDECOD": [terms[k][1] for k in pick],
         "AESER": rng.choice(["N", "Y"], n_ae, p=[0.9, 0.1]),
         "AESEV": rng.choice(["MILD", "MODERATE", "SEVERE"], n_ae),
-        "TRTEMFL": np.where(rng.random(n_ae) < 0.9, "Y", ""), "ASTDY": rng.integers(1, 56, n_ae),
+        "TRTEMFL": np.where(rng.random(n_ae) < 0.9, "Y", ""), "ASTDY": day,
+        "ASTDT": start[who] + pd.to_timedelta(day - 1, unit="D"), "APERIOD": 1.0,
     })
+    on2 = np.flatnonzero(~drop)
+    who2 = rng.choice(on2, 30)
+    day2 = rng.integers(57, 365, 30)
+    pick2 = rng.integers(0, len(terms), 30)
+    adae2 = pd.DataFrame({
+        "USUBJID": usubjid[who2], "TRTA": adsl["TRT02A"].to_numpy()[who2],
+        "TRTAN": np.nan,
+        "AEBODSYS": [terms[k][0] for k in pick2], "AEDECOD": [terms[k][1] for k in pick2],
+        "AESER": "N", "AESEV": rng.choice(["MILD", "MODERATE"], 30), "TRTEMFL": "Y", "ASTDY": day2,
+        "ASTDT": start[who2] + pd.to_timedelta(day2 - 1, unit="D"), "APERIOD": 2.0,
+    })
+    adae = pd.concat([adae, adae2], ignore_index=True)
     return {"adsl": adsl, "adeff": adeff, "adae": adae}

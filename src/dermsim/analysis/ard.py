@@ -11,9 +11,18 @@ Conventions for the descriptive columns:
   row is about all groups together (an overall test).
 * ``comparator``: blank for a statistic of one group; the reference level for a comparison
   (``group_level`` minus or versus ``comparator``).
-* ``variable_level``: the category of a categorical variable, the term of an AE row
-  (``SOC`` or ``SOC/PT``), or, for time-to-event rows, ``at_risk``/``survival``/``median``.
-* ``visit``: the analysis visit, or for time-to-event rows the time point (in ``AVAL`` units).
+* ``variable_level``: the category of a categorical variable, the term of an AE row (the SOC on
+  an ``AEBODSYS`` row, the PT on an ``AEDECOD`` row), or, for time-to-event rows,
+  ``at_risk``/``survival``/``curve``/``median``.
+* ``group2``/``group2_level``: an outer grouping of the variable, for nested terms: a PT row has
+  ``group2 = "AEBODSYS"`` and its SOC in ``group2_level`` (as the R ``cards`` package's
+  hierarchical ARDs).
+* ``visit``: the analysis visit; ``timepoint``: the time point of a time-to-event row (in ``AVAL``
+  units), so time points are never mistaken for visits.
+* ``stat_label``: the statistic's label for a reader, with the test or estimator that produced it
+  ("p-value (Fisher's exact test)"); ``fmt``: the number of decimals a table shows by default
+  (``"p"`` for p-values, shown with 4 decimals and "<0.0001").
+* ``method``: the plan method of the analysis, one name for every row of it.
 """
 
 from __future__ import annotations
@@ -26,8 +35,8 @@ import pandas as pd
 
 from dermsim.errors import InvalidInputError
 
-__all__ = ["ARD_COLUMNS", "STAT_NAMES", "ArdContext", "empty_ard", "frame_from_rows", "make_rows",
-           "validate_ard"]
+__all__ = ["ARD_COLUMNS", "DETAIL_LABELS", "STAT_FMT", "STAT_LABELS", "STAT_NAMES", "ArdContext",
+           "empty_ard", "frame_from_rows", "make_rows", "stat_label", "validate_ard"]
 
 STAT_NAMES: dict[str, str] = {
     "n": "number of subjects with a value (or at risk, for time-to-event rows)",
@@ -50,14 +59,52 @@ STAT_NAMES: dict[str, str] = {
     "p_value": "p-value of the test",
     "lsmean": "least-squares mean",
     "lsmean_se": "standard error of the least-squares mean",
+    "exposure_years": "time at risk in patient-years (to the first event for subjects with one)",
+    "rate": "exposure-adjusted incidence rate: subjects with the event per 100 patient-years at risk",
 }
 
 ARD_COLUMNS: tuple[str, ...] = (
-    "analysis_id", "dataset", "population", "parameter", "variable", "variable_level", "visit",
-    "group", "group_level", "comparator", "stat_name", "stat_value", "method",
+    "analysis_id", "dataset", "population", "parameter", "variable", "variable_level", "group2",
+    "group2_level", "visit", "timepoint", "group", "group_level", "comparator", "stat_name",
+    "stat_label", "stat_value", "fmt", "method",
 )
 
 _TEXT_COLUMNS = tuple(c for c in ARD_COLUMNS if c != "stat_value")
+# columns that describe a value but do not identify it (a statistic appears once per the others)
+_DESCRIPTIVE = ("stat_value", "stat_label", "fmt", "method")
+
+# reader's label of each statistic
+STAT_LABELS: dict[str, str] = {
+    "n": "n", "mean": "Mean", "sd": "SD", "median": "Median", "min": "Min", "max": "Max",
+    "q1": "Q1", "q3": "Q3", "count": "n", "pct": "%", "n_events": "Number of events",
+    "estimate": "Estimate", "se": "SE", "ci_lower": "Lower confidence limit",
+    "ci_upper": "Upper confidence limit", "statistic": "Test statistic", "df": "Degrees of freedom",
+    "p_value": "p-value", "lsmean": "LS mean", "lsmean_se": "SE of LS mean",
+    "exposure_years": "Patient-years at risk", "rate": "Events per 100 patient-years",
+}
+# default decimals of each statistic as stored (proportions and survival on the 0-1 scale)
+STAT_FMT: dict[str, str] = {
+    "n": "0", "count": "0", "n_events": "0", "pct": "1", "mean": "1", "median": "1", "q1": "1",
+    "q3": "1", "min": "1", "max": "1", "sd": "2", "se": "3", "estimate": "3", "ci_lower": "3",
+    "ci_upper": "3", "statistic": "2", "df": "1", "p_value": "p", "lsmean": "2", "lsmean_se": "3",
+    "exposure_years": "1", "rate": "1",
+}
+# what a statistic's producer is called in its label (sub-methods of an analysis)
+DETAIL_LABELS: dict[str, str] = {
+    "fisher_exact": "Fisher's exact test", "anova": "one-way ANOVA", "chi_square": "Pearson chi-square test",
+    "logrank": "log-rank test", "km_log-log": "Kaplan-Meier, log-log CI", "km": "Kaplan-Meier",
+    "cmh": "Cochran-Mantel-Haenszel test", "cmh_general_association": "CMH general association",
+    "cmh_row_mean_scores": "CMH row mean scores", "cmh_correlation": "CMH nonzero correlation",
+    "breslow_day": "Breslow-Day test", "ancova_model": "ANCOVA model F test",
+    "ancova_type3": "ANCOVA Type III test", "ancova_slope": "ANCOVA covariate slope",
+    "ancova_lsmeans_equal": "ANCOVA, equal weights", "ancova_lsmeans_om": "ANCOVA, observed margins",
+    "ancova_lsmean_diff_equal": "ANCOVA difference of LS means",
+    "ancova_lsmean_diff_om": "ANCOVA difference of LS means (observed margins)",
+    "ancova_dose_response": "ANCOVA dose-response test",
+    "ancova_mi_rubin": "ANCOVA, multiple imputation, Rubin's rules",
+    "common_rd_mh_sato": "common risk difference, MH weights, Sato variance",
+    "proportion_wilson": "Wilson score interval",
+}
 
 
 def empty_ard() -> pd.DataFrame:
@@ -87,14 +134,26 @@ class ArdContext:
         return ArdContext(**data)
 
 
+def stat_label(name: str, detail: str = "") -> str:
+    """The label of statistic ``name``, with the test or estimator ``detail`` that produced it."""
+    base = STAT_LABELS.get(name, name)
+    if not detail:
+        return base
+    return f"{base} ({DETAIL_LABELS.get(detail, detail.replace('_', ' '))})"
+
+
 def make_rows(ctx: ArdContext, stats: Mapping[str, object], *, variable_level: str = "",
               visit: str = "", group_level: str = "", comparator: str = "",
-              variable: str | None = None, method: str | None = None) -> list[dict[str, object]]:
+              variable: str | None = None, method: str | None = None, timepoint: str = "",
+              group2: str = "", group2_level: str = "") -> list[dict[str, object]]:
     """Rows for one cell: every (stat_name, value) of ``stats`` with the shared columns.
 
     Values must be numbers (``None`` and NaN are kept as missing: a statistic that could not be
-    estimated is reported as missing, not left out).
+    estimated is reported as missing, not left out). ``method`` names the test or estimator
+    within the analysis (``fisher_exact``); it goes into ``stat_label``, while the ``method``
+    column keeps the analysis' plan method.
     """
+    detail = "" if method is None or method == ctx.method else str(method)
     rows = []
     for name, value in stats.items():
         if name not in STAT_NAMES:
@@ -103,10 +162,12 @@ def make_rows(ctx: ArdContext, stats: Mapping[str, object], *, variable_level: s
         rows.append({
             "analysis_id": ctx.analysis_id, "dataset": ctx.dataset, "population": ctx.population,
             "parameter": ctx.parameter, "variable": ctx.variable if variable is None else variable,
-            "variable_level": _text(variable_level), "visit": _text(visit), "group": ctx.group,
-            "group_level": _text(group_level), "comparator": _text(comparator), "stat_name": name,
-            "stat_value": _number(value, name, ctx.analysis_id),
-            "method": ctx.method if method is None else method,
+            "variable_level": _text(variable_level), "group2": _text(group2),
+            "group2_level": _text(group2_level), "visit": _text(visit), "timepoint": _text(timepoint),
+            "group": ctx.group, "group_level": _text(group_level), "comparator": _text(comparator),
+            "stat_name": name, "stat_label": stat_label(name, detail),
+            "stat_value": _number(value, name, ctx.analysis_id), "fmt": STAT_FMT.get(name, ""),
+            "method": ctx.method,
         })
     return rows
 
@@ -156,7 +217,7 @@ def validate_ard(df: pd.DataFrame) -> pd.DataFrame:
                                 f"{row['stat_name']!r} (analysis {row['analysis_id']}).")
     if not pd.api.types.is_float_dtype(df["stat_value"]):
         raise InvalidInputError(f"ARD stat_value must be float; got {df['stat_value'].dtype}.")
-    keys = [c for c in ARD_COLUMNS if c not in ("stat_value", "method")]
+    keys = [c for c in ARD_COLUMNS if c not in _DESCRIPTIVE]
     dup = df.duplicated(keys, keep=False)
     if dup.any():
         row = df.loc[dup].iloc[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,10 @@ from dermsim.analysis.contingency import test_chi_square, test_fisher_exact
 from dermsim.analysis.descriptive import estimate_counts_by_group, estimate_summary_by_group
 from dermsim.analysis.estimands import apply_estimand, pool_rubin, sample_mi_regression
 from dermsim.analysis.method_base import ORDER_VARS, AnalysisInput, Method, MethodSpec, Rows, group_levels
+from dermsim.analysis.mmrm import estimate_mmrm
 from dermsim.analysis.population_filter import parse_population
 from dermsim.analysis.proportions import estimate_proportion
+from dermsim.analysis.sensitivity import estimate_tipping_point
 from dermsim.analysis.stratified import (
     estimate_common_risk_difference,
     test_breslow_day,
@@ -375,9 +378,90 @@ def _ancova_mi(inp: AnalysisInput, visit: str, y: str, alpha: float) -> Rows:
 
 
 # --------------------------------------------------------------------------------------------
+# MMRM (statistics: dermsim.analysis.mmrm)
+
+def _mmrm(inp: AnalysisInput) -> Rows:
+    """Mixed model for repeated measures over the plan's visits on the observed records: group,
+    visit, group x visit, the covariates, and covariates x visit named in option
+    ``visit_interactions``; covariance ``us`` (default), ``cs``, ``ar1`` or ``toep``; LS means of
+    every group at every visit (equal weights) and differences vs the comparator, Kenward-Roger
+    by default (option ``df_method``), as SAS PROC MIXED; option ``type3`` adds the Type III F
+    tests (``variable_level`` = the term, visit blank)."""
+    spec = inp.spec
+    y = _variable(inp)
+    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    visits = list(spec.visit)
+    df = apply_estimand("observed", inp.data, variable=y, visits=visits, dataset=inp.dataset_label)
+    arms = _ordered_arms(inp, df)
+    classes, numeric = _ancova_terms(inp)
+    res = estimate_mmrm(
+        df.assign(**{spec.group: df[spec.group].astype(str)}), y, spec.group, "AVISIT",
+        covariates=[*classes, *numeric], class_covariates=classes,
+        visit_interactions=_as_list(spec.options.get("visit_interactions")), levels=arms, visits=visits,
+        reference=spec.comparator or arms[0], covariance=str(spec.options.get("covariance", "us")),
+        df_method=str(spec.options.get("df_method", "kenward_roger")),
+        information=str(spec.options.get("information", "observed")),  # type: ignore[arg-type]
+        weights=str(spec.options.get("weights", "equal")), overall=bool(spec.options.get("overall", False)),
+        conf_level=1 - alpha, dataset=inp.dataset_label)
+    return _blocks(inp.ctx, res.ard_blocks(type3=bool(spec.options.get("type3", False))))
+
+
+# --------------------------------------------------------------------------------------------
+# estimand sensitivity (statistics: dermsim.analysis.sensitivity)
+
+DEFAULT_DELTAS = tuple(float(d) for d in np.arange(-5.0, 1.0001, 0.25))
+
+
+def _tipping_point(inp: AnalysisInput) -> Rows:
+    """Delta-adjusted MI of the binary outcome (hypothetical strategy: a missing outcome, or one
+    after an intercurrent event flagged by option ``ice_flag``, is imputed within arm x stratum
+    and shifted by delta on the log-odds scale in the active arms), MH risk difference vs the
+    comparator on every completed set, Rubin's rules, and the tipping delta."""
+    spec = inp.spec
+    var = _variable(inp)
+    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    deltas = _as_float_list(spec.options.get("deltas")) or list(DEFAULT_DELTAS)
+    m = int(spec.options.get("mi_m", 50))  # type: ignore[arg-type]
+    shifted = _as_list(spec.options.get("shifted")) or None
+    ice = spec.options.get("ice_flag")
+    rows: Rows = []
+    for visit in _visits(inp):
+        obs = apply_estimand("observed", inp.data, variable=var, visits=[visit], dataset=inp.dataset_label)
+        if ice:
+            if str(ice) not in obs.columns:
+                raise DataValidationError(f"{inp.dataset_label}: variable {ice} (option 'ice_flag' of "
+                                          f"analysis {spec.id}) is missing.")
+            obs = obs[obs[str(ice)] != "Y"]
+        subjects = _population_subjects(inp)
+        data = subjects.merge(obs[[_KEY, var]], on=_KEY, how="left")
+        res = estimate_tipping_point(data[var], data[spec.group].astype(str).to_numpy(),
+                                     reference=str(spec.comparator), deltas=deltas,
+                                     strata=_stratum_key(data, spec.strata).to_numpy(), shifted=shifted, m=m,
+                                     seed=inp.seed, alpha=alpha, response=_response_value(inp, obs[var]))
+        rows += _blocks(inp.ctx, res.ard_blocks(), visit=visit)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # adverse events
 
-def _ae_denominators(inp: AnalysisInput) -> tuple[list[str], dict[str, int]]:
+@dataclass(frozen=True)
+class _AeDenominator:
+    """The columns of an AE table: arms in display order, subjects per arm (the column N), each
+    denominator subject's arm, and, with the exposure options, each subject's period start and
+    exposure in years."""
+
+    arms: list[str]
+    bign: dict[str, int]
+    arm_of: pd.Series                 # USUBJID -> arm
+    start: pd.Series | None = None    # USUBJID -> period start date
+    years: pd.Series | None = None    # USUBJID -> exposure in the period (years)
+
+
+_DAYS_PER_YEAR = 365.25
+
+
+def _ae_denominators(inp: AnalysisInput) -> _AeDenominator:
     opts = inp.spec.options
     name = str(opts.get("denominator_dataset", "adsl")).lower()
     if name not in inp.datasets:
@@ -386,60 +470,123 @@ def _ae_denominators(inp: AnalysisInput) -> tuple[list[str], dict[str, int]]:
     den = inp.datasets[name]
     pop = parse_population(str(opts.get("denominator_population", 'SAFFL == "Y"')))
     gvar = str(opts.get("denominator_group", "TRT01A"))
-    if gvar not in den.columns:
-        raise DataValidationError(f"{name.upper()}: variable {gvar} is missing (option "
-                                  f"'denominator_group' of analysis {inp.spec.id}).")
+    need = [gvar] + [str(opts[k]) for k in ("exposure_start", "exposure_end") if k in opts]
+    for v in [*need, *pop.names]:
+        if v not in den.columns:
+            raise DataValidationError(f"{name.upper()}: variable {v} is missing (denominator of "
+                                      f"analysis {inp.spec.id}).")
     den = den.loc[pop.mask(den)]
+    den = den[den[gvar].astype(str).str.strip() != ""]
     arms = group_levels(den, gvar)
     counts = den[gvar].astype(str).value_counts()
-    return arms, {a: int(counts.get(a, 0)) for a in arms}
+    arm_of = pd.Series(den[gvar].astype(str).to_numpy(), index=den[_KEY].to_numpy())
+    out = _AeDenominator(arms, {a: int(counts.get(a, 0)) for a in arms}, arm_of)
+    if "exposure_start" in opts or "exposure_end" in opts:
+        s_var, e_var = str(opts.get("exposure_start", "")), str(opts.get("exposure_end", ""))
+        if not s_var or not e_var:
+            raise DataValidationError(f"analysis {inp.spec.id}: options exposure_start and exposure_end "
+                                      "go together (the period's first and last dates).")
+        start = pd.to_datetime(den[s_var]).to_numpy()
+        days = (pd.to_datetime(den[e_var]) - pd.to_datetime(den[s_var])).dt.days.to_numpy(float) + 1
+        if np.isnan(days).any():
+            who = den.loc[np.isnan(days), _KEY].iloc[0]
+            raise DataValidationError(f"{name.upper()}: {s_var} or {e_var} is missing for USUBJID {who} "
+                                      f"(exposure of analysis {inp.spec.id}).")
+        out = _AeDenominator(out.arms, out.bign, arm_of, pd.Series(start, index=arm_of.index),
+                             pd.Series(days / _DAYS_PER_YEAR, index=arm_of.index))
+    return out
 
 
-def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, arms: Sequence[str],
-              bign: dict[str, int], variable: str, level: str) -> Rows:
+def _ae_in_denominator(inp: AnalysisInput, ae: pd.DataFrame, den: _AeDenominator) -> None:
+    """Every AE record must belong to a subject of its column: an event counted in a column whose
+    N does not include the subject would let a count exceed its N (the period mix-up the safety
+    tables had when events were counted by TRTA over both periods and divided by TRT01A)."""
+    arm = ae[inp.spec.group].astype(str)
+    den_arm = ae[_KEY].map(den.arm_of)
+    bad = den_arm.isna() | (den_arm != arm)
+    if bad.any():
+        r = ae.loc[bad].iloc[0]
+        where = ("is not in the denominator population" if pd.isna(den_arm[bad].iloc[0])
+                 else f"is in column {den_arm[bad].iloc[0]!r} of the denominator")
+        raise DataValidationError(
+            f"{inp.dataset_label}: USUBJID {r[_KEY]} has an adverse event under {inp.spec.group} = "
+            f"{r[inp.spec.group]!r} but {where} (analysis {inp.spec.id}); restrict the population to the "
+            "period of the denominator (e.g. APERIOD == 1 with TRT01A).")
+
+
+def _ae_block(inp: AnalysisInput, ae: pd.DataFrame, sel: np.ndarray, den: _AeDenominator,
+              variable: str, level: str, *, within: tuple[str, str] = ("", "")) -> Rows:
+    """Subjects with an event among ``sel`` per arm (count, %, events; with exposure the rate), and
+    Fisher's exact test vs the comparator; ``within`` = (outer variable, its level) for nested
+    terms (a PT within its SOC)."""
+    nest = {"group2": within[0], "group2_level": within[1]}
     group = inp.spec.group
     rows: Rows = []
     arm_col = ae[group].astype(str).to_numpy()
     subjects = {}
-    for a in arms:
+    onset = pd.to_datetime(ae["ASTDT"]) if den.years is not None else None
+    for a in den.arms:
         s = sel & (arm_col == a)
-        subjects[a] = int(ae.loc[s, _KEY].nunique())
-        pct = 100 * subjects[a] / bign[a] if bign[a] else np.nan
-        rows += make_rows(inp.ctx, {"count": subjects[a], "pct": pct, "n_events": int(s.sum())},
-                          variable=variable, variable_level=level, group_level=a)
+        who = ae.loc[s, _KEY]
+        subjects[a] = int(who.nunique())
+        n = den.bign[a]
+        stats: dict[str, object] = {"count": subjects[a], "pct": 100 * subjects[a] / n if n else np.nan,
+                                    "n_events": int(s.sum())}
+        if den.years is not None and onset is not None:
+            # time at risk: to the first event for subjects with one, the whole period otherwise
+            first = onset[s].groupby(who).min()
+            start = den.start.reindex(first.index).to_numpy()
+            days_to = (first.to_numpy() - start) / np.timedelta64(1, "D") + 1
+            in_arm = den.arm_of.index[den.arm_of.to_numpy() == a]
+            years = float(den.years[in_arm].sum() - den.years[first.index].sum()
+                          + np.clip(days_to, 0, None).sum() / _DAYS_PER_YEAR)
+            stats |= {"exposure_years": years,
+                      "rate": 100 * subjects[a] / years if years > 0 else np.nan}
+        rows += make_rows(inp.ctx, stats, variable=variable, variable_level=level, group_level=a, **nest)
     comp = inp.spec.comparator
     if comp and comp in subjects:
-        for a in arms:
+        for a in den.arms:
             if a == comp:
                 continue
-            table = np.array([[subjects[a], bign[a] - subjects[a]],
-                              [subjects[comp], bign[comp] - subjects[comp]]])
-            # an arm with more subjects with events than its denominator (events counted by actual
-            # treatment in a tiny trial) has no valid 2x2 table: the test is reported missing
-            p = test_fisher_exact(table).p_value if (table >= 0).all() else np.nan
+            n_a, n_c = den.bign[a], den.bign[comp]
+            table = np.array([[subjects[a], n_a - subjects[a]], [subjects[comp], n_c - subjects[comp]]])
+            # a column without subjects (a tiny trial) has no valid 2x2 table: the test is reported missing
+            p = test_fisher_exact(table).p_value if (table >= 0).all() and n_a and n_c else np.nan
             rows += make_rows(inp.ctx, {"p_value": p}, variable=variable, variable_level=level,
-                              group_level=a, comparator=comp, method="fisher_exact")
+                              group_level=a, comparator=comp, method="fisher_exact", **nest)
     return rows
 
 
-def _teae_soc_pt(inp: AnalysisInput) -> Rows:
+def _ae_setup(inp: AnalysisInput, needed: Sequence[str] = ()) -> tuple[pd.DataFrame, _AeDenominator, Rows]:
     ae = inp.data
-    for v in ("AEBODSYS", "AEDECOD"):
+    den = _ae_denominators(inp)
+    for v in (*needed, *(("ASTDT",) if den.years is not None else ())):
         if v not in ae.columns:
             raise DataValidationError(f"{inp.dataset_label}: variable {v} is missing "
                                       f"(analysis {inp.spec.id}).")
-    arms, bign = _ae_denominators(inp)
+    if inp.spec.comparator and den.years is not None:
+        raise DataValidationError(f"analysis {inp.spec.id}: a comparator is not allowed with exposure-"
+                                  "adjusted rates (arms of a long-term period differ in exposure).")
+    _ae_in_denominator(inp, ae, den)
     rows: Rows = []
-    for a in arms:
-        rows += make_rows(inp.ctx, {"n": bign[a]}, variable="", group_level=a)
-    rows += _ae_block(inp, ae, np.ones(len(ae), bool), arms, bign, "TRTEMFL", "ANY")
+    for a in den.arms:
+        stats: dict[str, object] = {"n": den.bign[a]}
+        if den.years is not None:
+            stats["exposure_years"] = float(den.years[den.arm_of == a].sum())
+        rows += make_rows(inp.ctx, stats, variable="", group_level=a)
+    return ae, den, rows
+
+
+def _teae_soc_pt(inp: AnalysisInput) -> Rows:
+    ae, den, rows = _ae_setup(inp, ("AEBODSYS", "AEDECOD"))
+    rows += _ae_block(inp, ae, np.ones(len(ae), bool), den, "TRTEMFL", "ANY")
     soc = ae["AEBODSYS"].astype(str).to_numpy()
     pt = ae["AEDECOD"].astype(str).to_numpy()
     for s in sorted(set(soc)):
         in_soc = soc == s
-        rows += _ae_block(inp, ae, in_soc, arms, bign, "AEBODSYS", s)
+        rows += _ae_block(inp, ae, in_soc, den, "AEBODSYS", s)
         for p in sorted(set(pt[in_soc])):
-            rows += _ae_block(inp, ae, in_soc & (pt == p), arms, bign, "AEDECOD", f"{s} / {p}")
+            rows += _ae_block(inp, ae, in_soc & (pt == p), den, "AEDECOD", p, within=("AEBODSYS", s))
     return rows
 
 
@@ -449,11 +596,7 @@ _AE_SUMMARY = (("ANY", None, None), ("SERIOUS", "AESER", "Y"), ("SEVERE", "AESEV
 
 
 def _teae_summary(inp: AnalysisInput) -> Rows:
-    ae = inp.data
-    arms, bign = _ae_denominators(inp)
-    rows: Rows = []
-    for a in arms:
-        rows += make_rows(inp.ctx, {"n": bign[a]}, variable="", group_level=a)
+    ae, den, rows = _ae_setup(inp)
     for label, var, value in _AE_SUMMARY:
         if var is None:
             sel = np.ones(len(ae), bool)
@@ -462,7 +605,7 @@ def _teae_summary(inp: AnalysisInput) -> Rows:
             sel = ae[var].astype(str).str.upper().isin(values).to_numpy()
         else:
             continue
-        rows += _ae_block(inp, ae, sel, arms, bign, var or "TRTEMFL", label)
+        rows += _ae_block(inp, ae, sel, den, var or "TRTEMFL", label)
     return rows
 
 
@@ -492,6 +635,12 @@ def _km(inp: AnalysisInput) -> Rows:
     fits = estimate_km_by_group(t, event, g, levels=arms, conf_type="log-log", conf_level=1 - alpha)
     for a in arms:
         rows += _blocks(inp.ctx, fits[a].ard_blocks(times))
+        # the whole step function (survival after each event time) for the Kaplan-Meier figure
+        f = fits[a]
+        ev = np.asarray(f.n_event) > 0
+        for t_ev, s_ev in zip(np.asarray(f.time)[ev], np.asarray(f.survival)[ev], strict=True):
+            rows += make_rows(inp.ctx, {"estimate": float(s_ev)}, variable_level="curve",
+                              timepoint=_num_text(t_ev), group_level=a)
     if len(arms) > 1:
         lr = test_logrank(t, event, g, levels=arms)
         rows += make_rows(inp.ctx, dict(lr.to_ard_rows()), variable_level="log-rank", method="logrank")
@@ -653,14 +802,26 @@ METHODS: dict[str, Method] = {
     "demographics": Method(MethodSpec("subject", ("variables", "group"), ("categorical",)), _demographics),
     "cmh": Method(MethodSpec("categorical", ("variable", "visit", "group"), ("levels",),
                              ("observed", "locf")), _cmh),
+    # AE tables: subjects per arm of the denominator dataset (every AE subject must be in its
+    # column); exposure_start/exposure_end (ADSL period dates) add exposure-adjusted rates
     "teae_soc_pt": Method(MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
-                                                         "denominator_group", "test")), _teae_soc_pt),
+                                                         "denominator_group", "test", "exposure_start",
+                                                         "exposure_end")), _teae_soc_pt),
     "teae_summary": Method(MethodSpec("ae", ("group",), ("denominator_dataset", "denominator_population",
-                                                          "denominator_group")), _teae_summary),
+                                                          "denominator_group", "exposure_start",
+                                                          "exposure_end")), _teae_summary),
     "km": Method(MethodSpec("tte", ("group",), ("at_risk_every", "at_risk_to", "times", "alpha",
                                                 "censor_variable")), _km),
     "disposition": Method(MethodSpec("subject", ("group",), ("variables",)), _disposition),
     "populations": Method(MethodSpec("subject", ("group", "variables"), ()), _populations),
+    # Mixed model for repeated measures over the plan's visits (observed records, MAR).
+    "mmrm": Method(MethodSpec("continuous", ("variable", "visit", "group"),
+                              ("alpha", "class_covariates", "visit_interactions", "covariance", "df_method",
+                               "information", "weights", "overall", "type3"), ("observed",)), _mmrm),
+    # Sensitivity of a binary primary: delta-adjusted MI over a grid of deltas, tipping point.
+    "tipping_point": Method(MethodSpec("binary", ("variable", "visit", "group", "comparator"),
+                                       ("response", "alpha", "deltas", "mi_m", "shifted", "ice_flag"),
+                                       ("mi",)), _tipping_point),
 }
 
 # Views of METHODS for run_plan's ``methods=`` argument (name -> function).

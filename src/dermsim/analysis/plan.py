@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dermsim.analysis.method_base import MethodSpec
 from dermsim.analysis.methods import METHODS
+from dermsim.analysis.mmrm import COVARIANCES, DF_METHODS
 from dermsim.analysis.population_filter import PopulationFilter, parse_population
 from dermsim.errors import InvalidInputError
 
@@ -48,6 +49,12 @@ ESTIMAND_STRATEGIES = ("observed", "composite_nri", "locf", "mi")
 # What each method needs from an analysis, as declared with the method in analysis/methods.py
 # (the one declaration of the methods; this is a read-only view for validation).
 METHOD_SPECS: Mapping[str, MethodSpec] = MappingProxyType({k: m.spec for k, m in METHODS.items()})
+
+# option values with a closed set of choices, checked when the plan is loaded
+_OPTION_CHOICES: dict[str, tuple[str, ...]] = {
+    "covariance": COVARIANCES, "df_method": DF_METHODS, "information": ("observed", "expected"),
+    "weights": ("equal", "observed"),
+}
 
 _Scalar = str | int | float | bool
 _OptionValue = _Scalar | list[_Scalar]
@@ -116,6 +123,10 @@ class AnalysisSpec(BaseModel):
             if self.estimand not in spec.estimands:
                 raise ValueError(f"field 'estimand': {self.estimand!r} does not apply to method "
                                  f"{self.method!r} (allowed: {', '.join(spec.estimands) or 'none'})")
+        for opt, choices in _OPTION_CHOICES.items():
+            value = self.options.get(opt)
+            if value is not None and value not in choices:
+                raise ValueError(f"field 'options.{opt}' must be one of {', '.join(choices)}; got {value!r}")
         den_pop = self.options.get("denominator_population")
         if den_pop is not None:
             try:

@@ -207,9 +207,9 @@ class KaplanMeierResult:
                                                         self.median.to_ard_rows())]
         for s in self.survival_at(list(times)) if len(times) else ():
             visit = _time_text(s.time)
-            out.append(({**g, "variable_level": "at_risk", "visit": visit, "method": "km"},
+            out.append(({**g, "variable_level": "at_risk", "timepoint": visit, "method": "km"},
                         [("n", float(s.n_risk))]))
-            out.append(({**g, "variable_level": "survival", "visit": visit,
+            out.append(({**g, "variable_level": "survival", "timepoint": visit,
                          "method": f"km_{self.conf_type}"}, s.to_ard_rows()))
         return out
 

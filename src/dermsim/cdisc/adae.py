@@ -1,7 +1,11 @@
 """ADAE (OCCDS): one record per adverse event, with the subject's treatment at onset.
 
-TRTA is the treatment the subject was on when the event started (the extension arm for events
-in the long-term period); TRTEMFL flags events starting on or after the first application and no
+APERIOD/APHASE is the period whose dates (ADSL AP01SDT/AP02SDT) hold the onset: 1 "VEHICLE-CONTROLLED"
+from the first application, 2 "LONG-TERM EXTENSION" from the first extension application (events in
+the emergent window after a period's last application stay in that period); blank before the first
+application. TRTP/TRTA are the period's planned and actual treatment (TRT01x or TRT02x), so an event
+of a vehicle subject re-randomized to 0.75% in the extension counts under 0.75%; APERSDT/APEREDT are
+the period dates. TRTEMFL flags events starting on or after the first application and no
 later than the design's emergent window after the last. AOCCPFL flags the first treatment-emergent
 occurrence of each preferred term per subject (admiral ``derive_var_extreme_flag``).
 """
@@ -34,9 +38,21 @@ _ADSL_VARS = (
     "TRT02AN",
     "TRTSDT",
     "TRTEDT",
+    "TRT01P",
+    "TRT01PN",
+    "TRT02P",
+    "TRT02PN",
+    "AP01SDT",
+    "AP01EDT",
+    "AP02SDT",
+    "AP02EDT",
 )
+PHASES: dict[int, str] = {1: "VEHICLE-CONTROLLED", 2: "LONG-TERM EXTENSION"}
 EXTRA_LABELS: dict[str, str] = {
     "APERIOD": "Period",
+    "APHASE": "Phase",
+    "APERSDT": "Period Start Date",
+    "APEREDT": "Period End Date",
     "AEOUT": "Outcome of Adverse Event",
     "AEACN": "Action Taken with Study Treatment",
     "EPOCH": "Epoch",
@@ -70,10 +86,18 @@ def derive_adae(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
     out = derive_vars_merged(out, adsl, by_vars=["USUBJID"], new_vars=list(_ADSL_VARS))
     out = derive_vars_dy(out, reference_date="TRTSDT", source_vars=["ASTDT", "AENDT"])
     out = derive_var_trtemfl(out, end_window_d=study.design.adverse_events.emergent_window_d)
-    p2 = out["ASTDY"].to_numpy() > study.design.schedule.vc_end_day
-    out["APERIOD"] = np.where(p2, 2.0, 1.0)
-    out["TRTA"] = np.where(p2, out["TRT02A"], out["TRT01A"]).astype(object)
-    out["TRTAN"] = np.where(p2, out["TRT02AN"], out["TRT01AN"])
+    onset = out["ASTDT"]
+    p2 = (onset >= out["AP02SDT"]).to_numpy()  # NaT (no extension) compares False
+    p1 = (onset >= out["AP01SDT"]).to_numpy() & ~p2
+    period = np.where(p2, 2.0, np.where(p1, 1.0, np.nan))
+    out["APERIOD"] = period
+    out["APHASE"] = np.where(p2, PHASES[2], np.where(p1, PHASES[1], "")).astype(object)
+    for var in ("TRTP", "TRTA"):
+        kind = var[-1]
+        out[var] = np.where(p2, out[f"TRT02{kind}"], np.where(p1, out[f"TRT01{kind}"], "")).astype(object)
+        out[f"{var}N"] = np.where(p2, out[f"TRT02{kind}N"], np.where(p1, out[f"TRT01{kind}N"], np.nan))
+    out["APERSDT"] = out["AP02SDT"].where(p2, out["AP01SDT"].where(p1))
+    out["APEREDT"] = out["AP02EDT"].where(p2, out["AP01EDT"].where(p1))
     te = (out["TRTEMFL"] == "Y").to_numpy()
     out = derive_var_extreme_flag(
         out, by_vars=["USUBJID"], order=["ASTDT", "AESEQ"], new_var="AOCCFL", mode="first", filter_mask=te
@@ -106,9 +130,14 @@ def derive_adae(study: StudyData, adsl: pd.DataFrame) -> pd.DataFrame:
         "SAFFL",
         "TRTSDT",
         "TRTEDT",
+        "TRTP",
+        "TRTPN",
         "TRTA",
         "TRTAN",
         "APERIOD",
+        "APHASE",
+        "APERSDT",
+        "APEREDT",
         "AESEQ",
         "AETERM",
         "AEDECOD",

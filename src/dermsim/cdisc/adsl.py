@@ -4,6 +4,12 @@ Population flags (ADaM IG 1.3 names): ITTFL every randomized subject; SAFFL at l
 application (EX); EFFFL ITT with a baseline and at least one post-baseline IGA; COMPLFL completed
 the study (DS disposition COMPLETED). TRT01P/TRT01A is the randomized arm of the vehicle-controlled
 period, TRT02P/TRT02A the arm of the long-term extension (blank for subjects who left before it).
+
+Periods (ADaM IG 1.3 section 3.2.2): AP01SDT/AP01EDT are the first and last application dates of the
+vehicle-controlled period and AP02SDT/AP02EDT of the long-term extension, from the EX records of
+each EPOCH (blank for a subject who never entered the period); AP01DURD/AP02DURD their length in
+days. ADAE assigns each event to the period whose dates hold its onset, and the safety analyses
+use these dates for period exposure (patient-years).
 """
 
 from __future__ import annotations
@@ -32,7 +38,15 @@ EXTRA_LABELS: dict[str, str] = {
     "COMP8FL": "Completers of Week 8 Population Flag",
     "ADHPCT": "Applications Applied (% of Prescribed)",
     "AGEGR1": "Pooled Age Group 1",
+    "AP01SDT": "Period 01 Start Date",
+    "AP01EDT": "Period 01 End Date",
+    "AP01DURD": "Period 01 Duration (Days)",
+    "AP02SDT": "Period 02 Start Date",
+    "AP02EDT": "Period 02 End Date",
+    "AP02DURD": "Period 02 Duration (Days)",
 }
+# EX epochs of the two periods, in period order
+PERIOD_EPOCHS: tuple[str, ...] = ("VEHICLE-CONTROLLED", "LONG-TERM SAFETY")
 
 
 def _arm_numbers(study: StudyData) -> tuple[dict[str, str], dict[str, float]]:
@@ -100,6 +114,13 @@ def derive_adsl(study: StudyData) -> pd.DataFrame:
     out["TRTSDT"] = uid.map(first).astype("datetime64[ns]")
     out["TRTEDT"] = uid.map(last).astype("datetime64[ns]")
     out["TRTDURD"] = (out["TRTEDT"] - out["TRTSDT"]).dt.days.astype(float) + 1
+    for i, epoch in enumerate(PERIOD_EPOCHS, start=1):
+        per = ex_d.loc[ex_d["EPOCH"] == epoch].groupby("USUBJID", sort=False)
+        sdt = uid.map(per["_s"].min()).astype("datetime64[ns]")
+        edt = uid.map(per["_e"].max()).astype("datetime64[ns]")
+        out[f"AP{i:02d}SDT"] = sdt
+        out[f"AP{i:02d}EDT"] = edt
+        out[f"AP{i:02d}DURD"] = (edt - sdt).dt.days.astype(float) + 1
     if adh is not None:
         out["ADHPCT"] = uid.map(adh).to_numpy(dtype=float)
 

@@ -210,6 +210,14 @@ ADSL = DatasetSchema(
         _v("TRT01A", "Actual Treatment for Period 01", core="Cond"),
         _v("TRT01AN", "Actual Treatment for Period 01 (N)", "num"),
         _v("TRTDURD", "Total Treatment Duration (Days)", "num", minimum=0),
+        _v("TRT02P", "Planned Treatment for Period 02"),
+        _v("TRT02PN", "Planned Treatment for Period 02 (N)", "num"),
+        _v("TRT02A", "Actual Treatment for Period 02"),
+        _v("TRT02AN", "Actual Treatment for Period 02 (N)", "num"),
+        _v("AP01SDT", "Period 01 Start Date", "date"),
+        _v("AP01EDT", "Period 01 End Date", "date"),
+        _v("AP02SDT", "Period 02 Start Date", "date"),
+        _v("AP02EDT", "Period 02 End Date", "date"),
         _v("RANDDT", "Date of Randomization", "date"),
         _v("EOSSTT", "End of Study Status", terms=EOSSTT_TERMS, extensible=True),
         _v("EOSDT", "End of Study Date", "date"),
@@ -225,7 +233,7 @@ ADSL = DatasetSchema(
     expected=("STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ARM", "TRT01P",
               "TRT01A", "ITTFL", "SAFFL", "EFFFL"),
     keys=("USUBJID",),
-    date_order=(("TRTSDT", "TRTEDT"), ("RANDDT", "EOSDT")),
+    date_order=(("TRTSDT", "TRTEDT"), ("RANDDT", "EOSDT"), ("AP01SDT", "AP01EDT"), ("AP02SDT", "AP02EDT")),
 )
 
 _BDS_VARS = (
@@ -283,8 +291,14 @@ ADAE = DatasetSchema(
     name="ADAE", label="Adverse Events Analysis Dataset", structure="OCCDS",
     variables=(
         *_COMMON,
+        _v("TRTP", "Planned Treatment", core="Cond"),
+        _v("TRTPN", "Planned Treatment (N)", "num"),
         _v("TRTA", "Actual Treatment", core="Cond"),
         _v("TRTAN", "Actual Treatment (N)", "num"),
+        _v("APERIOD", "Period", "num", integer=True),
+        _v("APHASE", "Phase"),
+        _v("APERSDT", "Period Start Date", "date"),
+        _v("APEREDT", "Period End Date", "date"),
         _v("AESEQ", "Sequence Number", "num", integer=True),
         _v("AETERM", "Reported Term for the Adverse Event"),
         _v("AEDECOD", "Dictionary-Derived Term", core="Req"),

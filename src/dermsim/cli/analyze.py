@@ -29,7 +29,8 @@ def analyze(
                        overwrite=overwrite)
     typer.echo(f"{len(run.ard)} ARD rows from {len(run.plan.analyses)} analyses "
                f"({', '.join(run.plan.ids)}) in {run.seconds:.1f} s")
-    typer.echo(f"wrote {run.paths['csv']}, {run.paths['parquet']}, {run.paths['meta'].name}"
+    typer.echo(f"wrote {run.paths['csv']}, {run.paths['parquet']}, {run.paths['meta'].name}, ard_ars.json, "
+               "ard_cards.csv"
                + (f" and {run.n_tables} tables in {out / 'tables'}" if tables else ""))
     if report:
         typer.echo(f"report: {out / 'report.html'}")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dermsim._atomic import atomic_path
-from dermsim.analysis.ard import ARD_COLUMNS, validate_ard
+from dermsim.analysis.ard import ARD_COLUMNS, STAT_FMT, STAT_LABELS, validate_ard
 from dermsim.errors import DataValidationError
 
 __all__ = ["format_ard_tables", "read_ard", "write_ard", "write_ard_tables"]
@@ -56,10 +56,30 @@ def read_ard(path: str | Path) -> pd.DataFrame:
         df = pd.read_csv(p, dtype={c: str for c in ARD_COLUMNS if c != "stat_value"},
                          keep_default_na=False, na_values={"stat_value": ["", "NaN", "nan"]},
                          float_precision="round_trip")
+    df = _upgrade(df)
     try:
         return validate_ard(df[list(ARD_COLUMNS)] if set(ARD_COLUMNS) <= set(df.columns) else df)
     except Exception as exc:
         raise DataValidationError(f"{p}: {exc}") from None
+
+
+_ADDED = ("group2", "group2_level", "timepoint", "stat_label", "fmt")
+
+
+def _upgrade(df: pd.DataFrame) -> pd.DataFrame:
+    """An ARD written before the columns of :data:`_ADDED` existed reads with them filled (blank
+    groupings, the default label and format of each statistic), so old runs still render."""
+    if all(c in df.columns for c in _ADDED) or "stat_name" not in df.columns:
+        return df
+    df = df.copy()
+    for c in ("group2", "group2_level", "timepoint"):
+        if c not in df.columns:
+            df[c] = ""
+    if "stat_label" not in df.columns:
+        df["stat_label"] = df["stat_name"].map(STAT_LABELS).fillna(df["stat_name"])
+    if "fmt" not in df.columns:
+        df["fmt"] = df["stat_name"].map(STAT_FMT).fillna("")
+    return df
 
 
 def _display(part: pd.DataFrame, digits: int = 4) -> pd.Series:
@@ -87,7 +107,8 @@ def format_ard_tables(ard: pd.DataFrame, *, titles: Mapping[str, str] | None = N
     out: dict[str, str] = {}
     for aid, part in ard.groupby("analysis_id", sort=False):
         part = part.assign(col=part["group_level"].replace("", "All"), shown=_display(part))
-        index = ["parameter", "visit", "variable", "variable_level", "comparator", "stat_name"]
+        index = ["parameter", "visit", "timepoint", "variable", "group2_level", "variable_level",
+                 "comparator", "stat_name"]
         index = [c for c in index if (part[c] != "").any() or c == "stat_name"]
         cols = list(dict.fromkeys(part["col"]))
         wide = part.pivot_table(index=index, columns="col", values="shown", aggfunc="first", sort=False)
@@ -96,8 +117,28 @@ def format_ard_tables(ard: pd.DataFrame, *, titles: Mapping[str, str] | None = N
                 f"dataset {part['dataset'].iloc[0]}; population: {part['population'].iloc[0] or 'all'}; "
                 f"group: {part['group'].iloc[0] or '-'}; method: {part['method'].iloc[0]}", ""]
         with pd.option_context("display.max_colwidth", 60, "display.width", 250):
-            out[str(aid)] = "\n".join(head) + wide.to_string() + "\n"
+            out[str(aid)] = "\n".join(head) + _laid_out(ard, str(aid)) + wide.to_string() + "\n"
     return out
+
+
+def _laid_out(ard: pd.DataFrame, aid: str) -> str:
+    """The analysis as the report lays it out (generic layout of its method), above the dump of
+    every statistic; blank when its method has no layout."""
+    from dermsim.report.generic_layouts import generic_layout
+    from dermsim.report.tables import build_table
+
+    lay = generic_layout(ard, aid)
+    if lay is None:
+        return ""
+    table = build_table(lay, ard)
+    frame = table.to_frame()
+    frame.columns = [f"{c} {n}".strip() for c, n in zip(frame.columns, ("", *table.column_n), strict=True)]
+    stub = frame.columns[0]
+    width = max([len(str(v)) for v in frame[stub]] + [len(stub)])
+    frame[stub] = frame[stub].astype(str).str.ljust(width)  # indented labels stay left-aligned
+    with pd.option_context("display.max_colwidth", 60, "display.width", 250):
+        body = frame.to_string(index=False, justify="left")
+    return body + "\n\nAll statistics (4 significant digits):\n"
 
 
 def write_ard_tables(ard: pd.DataFrame, out_dir: str | Path, *,

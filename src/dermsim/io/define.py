@@ -23,7 +23,8 @@ from dermsim._atomic import atomic_path
 from dermsim.errors import DataValidationError
 from dermsim.io.dataset import ColumnMeta, Dataset, DatasetMeta, as_dataset
 
-__all__ = ["build_define", "read_define", "write_define_json"]
+__all__ = ["build_define", "build_define_xml", "read_define", "validate_define_xml", "write_define_json",
+           "write_define_xml"]
 
 DEFINE_JSON_VERSION = "1.0"
 _NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def2": "http://www.cdisc.org/ns/def/v2.0",
@@ -126,3 +127,149 @@ def _read_define_xml(p: Path) -> dict[str, DatasetMeta]:
         label = _text(ig.find("odm:Description", _NS)) or (ig.get("Purpose") or "")
         out[name] = DatasetMeta(name=name, label=label if label != "Analysis" else "", columns=cols)
     return out
+
+
+# ---- Define-XML 2.1 ----------------------------------------------------------------------------
+# Written with lxml (no maintained Python library writes Define-XML 2.1: odmlib models ODM but
+# ships no 2.1 writer API we could rely on) and validated against the CDISC Define-XML 2.1 XSD
+# bundled in dermsim/io/schemas/define-xml-2.1 (see that package's docstring).
+
+_ODM = "http://www.cdisc.org/ns/odm/v1.3"
+_DEF = "http://www.cdisc.org/ns/def/v2.1"
+_XLINK = "http://www.w3.org/1999/xlink"
+_XML = "http://www.w3.org/XML/1998/namespace"
+# def:Class of each ADaM structure / SDTM domain (Define-XML 2.1 controlled terms)
+_CLASSES = {
+    "ADSL": "SUBJECT LEVEL ANALYSIS DATASET", "BDS": "BASIC DATA STRUCTURE",
+    "OCCDS": "OCCURRENCE DATA STRUCTURE", "ADAM OTHER": "ADAM OTHER",
+    "DM": "SPECIAL PURPOSE", "EX": "INTERVENTIONS", "AE": "EVENTS", "DS": "EVENTS", "QS": "FINDINGS",
+}
+_STANDARDS = {"ADaM": ("ADaMIG", "1.3"), "SDTM": ("SDTMIG", "3.4")}
+
+
+def _define_schema_path() -> Path:
+    from importlib import resources
+
+    root = resources.files("dermsim.io.schemas").joinpath("define-xml-2.1")
+    return Path(str(root)) / "cdisc-define-2.1" / "define2-1-0.xsd"
+
+
+def _char_length(values: pd.Series) -> int:
+    enc = values.astype(str).map(lambda s: len(s.encode("utf-8")))
+    return max(int(enc.max()) if len(enc) else 1, 1)
+
+
+def build_define_xml(datasets: Mapping[str, pd.DataFrame | Dataset], *, standard: str, study: str,
+                     keys: Mapping[str, list[str]] | None = None,
+                     structures: Mapping[str, str] | None = None, created: str = "2024-01-01T00:00:00",
+                     description: str = "", file_ext: str = "xpt") -> bytes:
+    """Define-XML 2.1 (ODM 1.3.2) of ``datasets``: one ``ItemGroupDef`` per dataset (label,
+    class, structure, keys, a ``def:leaf`` to ``<name>.<file_ext>``) and one ``ItemDef`` per
+    variable (data type, length, label, display format of dates). ``standard`` is "ADaM" or
+    "SDTM"; ``created`` is the creation stamp (fixed for reproducible bytes)."""
+    from lxml import etree
+
+    from dermsim import __version__
+
+    if standard not in _STANDARDS:
+        raise DataValidationError(f"standard must be one of {', '.join(_STANDARDS)}; got {standard!r}.")
+    nsmap = {None: _ODM, "def": _DEF, "xlink": _XLINK}
+
+    def el(parent: Any, tag: str, ns: str = _ODM, **attrs: str) -> Any:
+        return etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items()})
+
+    def text(parent: Any, tag: str, value: str) -> None:
+        tt = el(el(parent, tag), "TranslatedText")
+        tt.set(f"{{{_XML}}}lang", "en")
+        tt.text = value
+
+    sid = "".join(ch if ch.isalnum() else "." for ch in study) or "STUDY"
+    root = etree.Element(f"{{{_ODM}}}ODM", nsmap=nsmap)
+    for k, v in {"FileType": "Snapshot", "FileOID": f"DEF.{sid}.{standard}", "ODMVersion": "1.3.2",
+                 "CreationDateTime": created, "Originator": "dermsim", "SourceSystem": "dermsim",
+                 "SourceSystemVersion": str(__version__)}.items():
+        root.set(k, v)
+    root.set(f"{{{_DEF}}}Context", "Other")
+    st = el(root, "Study", OID=f"STDY.{sid}")
+    gv = el(st, "GlobalVariables")
+    for tag, val in (("StudyName", study), ("StudyDescription", description or study),
+                     ("ProtocolName", study)):
+        el(gv, tag).text = val
+    mdv = el(st, "MetaDataVersion", OID=f"MDV.{sid}.{standard}", Name=f"{study} {standard}",
+             Description=description or f"{standard} datasets written by dermsim")
+    mdv.set(f"{{{_DEF}}}DefineVersion", "2.1.0")
+    std_name, std_version = _STANDARDS[standard]
+    std_oid = f"STD.{std_name}"
+    stds = el(mdv, "Standards", _DEF)
+    el(stds, "Standard", _DEF, OID=std_oid, Name=std_name, Type="IG", Version=std_version, Status="Final")
+    groups, items = [], []
+    for key, data in datasets.items():
+        ds = as_dataset(data, name=(data.meta.name if isinstance(data, Dataset) else str(key)).upper())
+        name = ds.meta.name
+        kseq = list((keys or {}).get(name, []))
+        struct = (structures or {}).get(name, "")
+        groups.append((name, ds, kseq, struct))
+    for name, ds, kseq, struct in groups:
+        ig = el(mdv, "ItemGroupDef", OID=f"IG.{name}", Name=name, SASDatasetName=name[:8],
+                Repeating="No" if struct == "ADSL" or name == "DM" else "Yes", IsReferenceData="No",
+                Purpose="Analysis" if standard == "ADaM" else "Tabulation")
+        if name != "DM" and standard == "SDTM":
+            ig.set("Domain", name)
+        ig.set(f"{{{_DEF}}}Structure", struct or ("One record per subject" if name == "DM" else "Other"))
+        ig.set(f"{{{_DEF}}}StandardOID", std_oid)
+        ig.set(f"{{{_DEF}}}ArchiveLocationID", f"LF.{name}")
+        text(ig, "Description", ds.meta.label or name)
+        for i, c in enumerate(ds.meta.columns, start=1):
+            ref = el(ig, "ItemRef", ItemOID=f"IT.{name}.{c.name}", OrderNumber=str(i),
+                     Mandatory="Yes" if c.name in kseq else "No")
+            if c.name in kseq:
+                ref.set("KeySequence", str(kseq.index(c.name) + 1))
+        cls = _CLASSES.get(name) or _CLASSES.get(struct.upper(), "ADAM OTHER" if standard == "ADaM" else "")
+        if cls:
+            el(ig, "Class", _DEF, Name=cls)
+        leaf = el(ig, "leaf", _DEF, ID=f"LF.{name}")
+        leaf.set(f"{{{_XLINK}}}href", f"{name.lower()}.{file_ext}")
+        el(leaf, "title", _DEF).text = f"{name.lower()}.{file_ext}"
+        items.append((name, ds))
+    for name, ds in items:
+        for c in ds.meta.columns:
+            kind = c.kind
+            if kind == "char":
+                dtype, length = "text", c.length or _char_length(ds.data[c.name])
+            elif kind in ("date", "datetime"):
+                dtype, length = "integer", 8
+            else:
+                vals = pd.to_numeric(ds.data[c.name], errors="coerce").dropna()
+                whole = bool(len(vals)) and bool((vals == vals.round()).all())
+                dtype, length = ("integer" if whole else "float"), 8
+            it = el(mdv, "ItemDef", OID=f"IT.{name}.{c.name}", Name=c.name, DataType=dtype,
+                    Length=str(length), SASFieldName=c.name[:8])
+            if dtype == "float":
+                del it.attrib["Length"]
+            if c.format and kind != "char":
+                it.set(f"{{{_DEF}}}DisplayFormat", c.format)
+            text(it, "Description", c.label or c.name)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def validate_define_xml(doc: bytes | str | os.PathLike[str]) -> None:
+    """Raise :class:`DataValidationError` (first schema error, with its line) unless ``doc`` (the
+    bytes or a path) is valid against the CDISC Define-XML 2.1 XSD."""
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(_define_schema_path())))
+    tree = etree.parse(str(doc)) if not isinstance(doc, bytes) else etree.fromstring(doc).getroottree()
+    if not schema.validate(tree):
+        err = schema.error_log[0]
+        raise DataValidationError(f"define.xml line {err.line}: {err.message}")
+
+
+def write_define_xml(datasets: Mapping[str, pd.DataFrame | Dataset], path: str | os.PathLike[str],
+                     **kwargs: Any) -> Path:
+    """Write :func:`build_define_xml` to ``path`` (validated, atomically); return the path."""
+    doc = build_define_xml(datasets, **kwargs)
+    validate_define_xml(doc)
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(doc)
+    return target

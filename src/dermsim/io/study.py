@@ -19,7 +19,7 @@ from dermsim.cdisc import adsl as _adsl
 from dermsim.cdisc.schemas import schema_for, variable_labels
 from dermsim.io.adam import write_adam_dir
 from dermsim.io.dataset import Dataset, as_dataset
-from dermsim.io.define import build_define
+from dermsim.io.define import build_define, write_define_xml
 from dermsim.trial import StudyData
 
 __all__ = ["STUDY_FORMATS", "build_trial_datasets", "write_trial_dir"]
@@ -69,6 +69,17 @@ def write_trial_dir(study: StudyData, out: str | Path, formats: str | list[str] 
     with atomic_dir(target) as tmp:
         write_adam_dir(sdtm, tmp / "sdtm", formats, created=created, define=True)
         write_adam_dir(adam, tmp / "adam", formats, created=created, define=True, strict=True)
+        # Define-XML 2.1 beside each folder's datasets, validated against the CDISC XSD
+        fmts = [f.strip() for f in (formats.split(",") if isinstance(formats, str) else formats)]
+        ext = "xpt" if "xpt" in fmts else fmts[0]
+        for standard, group, folder in (("SDTM", sdtm, "sdtm"), ("ADaM", adam, "adam")):
+            write_define_xml(
+                group, tmp / folder / "define.xml", standard=standard, study=study.design.studyid,
+                keys={n: [k for k in (schema_for(n).keys if schema_for(n) else ()) if k in d.data.columns]
+                      for n, d in group.items()},
+                structures={n: schema_for(n).structure for n in group if schema_for(n)},
+                created=created.isoformat(timespec="seconds"), description=study.design.title,
+                file_ext="json" if ext == "json" else ext)
         doc: dict[str, Any] = {}
         for standard, group in (("SDTM", sdtm), ("ADaM", adam)):
             part = build_define(

@@ -8,7 +8,6 @@ them through :mod:`dermsim.report.format` (half away from zero).
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pandas as pd
 
 from dermsim._atomic import atomic_path
 from dermsim.report.format import fmt_num, fmt_pct
+from dermsim.report.templating import render_template, safe
 
 __all__ = [
     "export_design_report",
@@ -133,13 +133,13 @@ def _png_b64(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _table(frame: pd.DataFrame) -> Any:
+    """A text frame as a great_tables HTML fragment (escaped by great_tables), marked safe."""
+    from great_tables import GT
+
+    gt = GT(frame.astype(str)).cols_align("right").cols_align("left", columns=[str(frame.columns[0])])
+    gt = gt.tab_options(table_font_size="12px", data_row_padding="2px")
+    return safe(gt.as_raw_html(inline_css=False))
 
 
 def _rate(p: float, se: float) -> str:
@@ -170,22 +170,18 @@ def render_design_report(
     s = summary.copy()
     s["n_total"] = s["design_id"].map(n_of)
     s["label"] = s["endpoint"] + " " + s["treatment"] + " vs " + s["control"]
-    parts = [f"<h1>{html.escape(title)}</h1>"]
-    parts.append(
-        "<p class='note'>"
-        + "; ".join(f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in setup.items())
-        + "</p>"
-    )
+    ss = None
     if sample_size:
         lo, hi = sample_size["n_interval"]
-        parts.append(
-            f"<h2>Sample size</h2><p>Total N for {fmt_pct(100 * sample_size['target_power'], 0)}% "
-            f"power (probability of success): <b>{sample_size['n_required']}</b> (Monte-Carlo 95% "
-            f"interval {fmt_num(lo, 0)} to {fmt_num(hi, 0)}; smallest grid N whose lower 95% "
-            f"MC bound reaches the target: {sample_size['n_grid_conservative']}).</p>"
-        )
-    ds = designs_summary.assign(
-        **{
+        ss = {"power": fmt_pct(100 * sample_size["target_power"], 0), "n": sample_size["n_required"],
+              "lo": fmt_num(lo, 0), "hi": fmt_num(hi, 0), "conservative": sample_size["n_grid_conservative"]}
+    ds = pd.DataFrame(
+        {
+            "Design": designs_summary["design_id"],
+            "N": [fmt_num(v, 0) for v in designs_summary["n_total"]],
+            "Virtual trials": [fmt_num(v, 0) for v in designs_summary["n_replicates"]],
+            # the null design (no true effect) gives the type I error, the others the power
+            "Scenario": np.where(designs_summary["null"].astype(bool), "null (no effect)", "alternative"),
             "P(success) (MC SE), %": [
                 _rate(p, e)
                 for p, e in zip(
@@ -194,7 +190,7 @@ def render_design_report(
                     strict=True,
                 )
             ],
-            "all hypotheses (MC SE), %": [
+            "All hypotheses (MC SE), %": [
                 _rate(p, e)
                 for p, e in zip(
                     designs_summary["all_hypotheses_success"],
@@ -204,59 +200,40 @@ def render_design_report(
             ],
         }
     )
-    parts.append(
-        "<h2>Designs</h2>"
-        + _table(
-            ds[
-                [
-                    "design_id",
-                    "n_total",
-                    "n_replicates",
-                    "null",
-                    "P(success) (MC SE), %",
-                    "all hypotheses (MC SE), %",
-                ]
-            ]
-        )
-    )
-    ns = s["n_total"].dropna()
-    if ns.nunique() > 1:
-        fig = plot_power_curve(s[s["null"] == False], target_power=target_power, fitted=fitted)  # noqa: E712
-        parts.append(
-            f"<h2>Power curves</h2><img alt='power curves with Monte-Carlo bands' "
-            f"src='data:image/png;base64,{_png_b64(fig)}'>"
-        )
+    power_png = ""
+    if s["n_total"].dropna().nunique() > 1:
+        fig = plot_power_curve(s[~s["null"].astype(bool)], target_power=target_power, fitted=fitted)
+        power_png = _png_b64(fig)
     rows = pd.DataFrame(
         {
-            "design": s["design_id"],
+            "Design": s["design_id"],
             "H": s["hypothesis"] + 1,
-            "hypothesis": s["label"],
-            "characteristic": s["characteristic"],
-            "rate (MC SE), %": [
+            "Hypothesis": s["label"],
+            "Characteristic": s["characteristic"],
+            "Rate (MC SE), %": [
                 _rate(p, e) for p, e in zip(s["rejection_rate"], s["rejection_rate_mcse"], strict=True)
             ],
-            "no multiplicity, %": [fmt_pct(100 * p, 1) for p in s["marginal_rejection_rate"]],
-            "mean RD, pp": [fmt_num(100 * v, 1) for v in s["mean_estimate"]],
-            "empirical SE, pp": [fmt_num(100 * v, 2) for v in s["empirical_se"]],
-            "mean model SE, pp": [fmt_num(100 * v, 2) for v in s["mean_se"]],
-            "bias, pp": [fmt_num(100 * v, 2, missing="-") for v in s["bias"]],
-            "coverage, %": [fmt_pct(100 * v, 1, missing="-") for v in s["coverage"]],
+            "No multiplicity, %": [fmt_pct(100 * p, 1) for p in s["marginal_rejection_rate"]],
+            "Mean RD, pp": [fmt_num(100 * v, 1) for v in s["mean_estimate"]],
+            "Empirical SE, pp": [fmt_num(100 * v, 2) for v in s["empirical_se"]],
+            "Mean model SE, pp": [fmt_num(100 * v, 2) for v in s["mean_se"]],
+            "Bias, pp": [fmt_num(100 * v, 2, missing="-") for v in s["bias"]],
+            "Coverage, %": [fmt_pct(100 * v, 1, missing="-") for v in s["coverage"]],
         }
     )
-    parts.append("<h2>Operating characteristics by hypothesis (fixed-sequence order)</h2>" + _table(rows))
     primary = primary_design or str(designs_summary["design_id"].iloc[-1])
     truth = s.loc[(s["design_id"] == primary) & (s["hypothesis"] == 0), "truth"]
     fig = plot_estimate_distribution(results, primary, truth=float(truth.iloc[0]) if len(truth) else None)
-    parts.append(
-        f"<h2>Distribution of the primary estimate</h2><img alt='histogram of the primary "
-        f"estimate' src='data:image/png;base64,{_png_b64(fig)}'>"
-    )
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>"
-        + html.escape(title)
-        + f"</title><style>{_CSS}</style></head><body>"
-        + "".join(parts)
-        + "</body></html>"
+    return render_template(
+        "design_report.html",
+        title=title,
+        css=safe(_CSS),
+        setup=[(str(k), str(v)) for k, v in setup.items()],
+        sample_size=ss,
+        designs=_table(ds),
+        power_png=power_png,
+        hypotheses=_table(rows),
+        estimate_png=_png_b64(fig),
     )
 
 

@@ -28,9 +28,11 @@ __all__ = [
     "plot_consort",
     "plot_css_distribution",
     "plot_forest",
+    "plot_km",
     "plot_not_estimable",
     "plot_responders_over_time",
     "plot_simulated_vs_published",
+    "plot_tipping_point",
     "save_figure",
 ]
 
@@ -195,7 +197,7 @@ def plot_forest(
             (ard["analysis_id"] == aid)
             & (ard["comparator"] != "")
             & ard["stat_name"].isin(["estimate", "ci_lower", "ci_upper"])
-            & (ard["method"] != "breslow_day")
+            & ~ard["variable_level"].str.startswith("interaction")  # Breslow-Day homogeneity rows
         ]
         if part.empty:
             continue
@@ -435,3 +437,99 @@ def save_figure(fig: Figure, out_dir: str | Path, stem: str, *, dpi: int = 130) 
         with atomic_path(paths["svg"]) as tmp:
             fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None})
     return paths
+
+
+def plot_km(
+    ard: pd.DataFrame, analysis_id: str, *, xlabel: str = "Time", ylabel: str = "Survival probability"
+) -> Figure:
+    """Kaplan-Meier curves per group from the ARD's step-function rows (``variable_level`` "curve":
+    survival after each event time) with the numbers at risk (``at_risk``) in a table under the
+    axis, as in the CDISC pilot's figure 14-1."""
+    part = _part(ard, analysis_id)
+    tcol = "timepoint" if "timepoint" in part.columns else "visit"
+    curve = part[(part["variable_level"] == "curve") & (part["stat_name"] == "estimate")]
+    risk = part[(part["variable_level"] == "at_risk") & (part["stat_name"] == "n")]
+    if curve.empty:
+        raise DataValidationError(f"figure: analysis {analysis_id!r} has no Kaplan-Meier curve rows.")
+    arms = list(dict.fromkeys(part.loc[part["group_level"] != "", "group_level"]))
+    colours = {a: ARM_COLOURS[i % len(ARM_COLOURS)] for i, a in enumerate(arms)}
+    times = sorted({float(t) for t in risk[tcol]})
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(6.8, 4.6), layout="constrained")
+        ax, tab = fig.subplots(2, 1, height_ratios=(4, 1.1 + 0.12 * len(arms)), sharex=True)
+        for arm in arms:
+            c = curve[curve["group_level"] == arm]
+            t = np.concatenate([[0.0], c[tcol].astype(float).to_numpy()])
+            s = np.concatenate([[1.0], c["stat_value"].to_numpy(float)])
+            xmax = max([*times, float(t[-1])])
+            ax.step(np.append(t, xmax), np.append(s, s[-1]), where="post", color=colours[arm], label=arm)
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel(ylabel)
+        ax.legend(frameon=False, loc="lower left")
+        ax.grid(alpha=0.3)
+        tab.set_ylim(-0.5, len(arms) - 0.5)
+        tab.set_yticks(range(len(arms)), arms[::-1])
+        for k, arm in enumerate(arms[::-1]):
+            r = risk[risk["group_level"] == arm]
+            for t_txt, n in zip(r[tcol], r["stat_value"], strict=True):
+                tab.text(float(t_txt), k, fmt_num(n, 0), ha="center", va="center", fontsize=8,
+                         color=colours[arm])
+        tab.set_title("Number at risk", fontsize=8, loc="left")
+        tab.tick_params(axis="y", length=0)
+        for side in ("left", "bottom"):
+            tab.spines[side].set_visible(False)
+        tab.set_xlabel(xlabel)
+        if times:
+            tab.set_xticks(times)
+    return fig
+
+
+def plot_tipping_point(
+    ard: pd.DataFrame,
+    analysis_id: str = "iga-ts-w8-tipping",
+    *,
+    alpha: float = 0.05,
+    ylabel: str = "Difference vs control, % (95% CI)",
+) -> Figure:
+    """Delta-adjusted MI over the delta grid (method ``tipping_point``): the pooled difference
+    vs control with its CI band (top) and the p-value on a log scale with ``alpha`` and each arm's
+    tipping delta marked (bottom). Reads the ARD rows ``variable_level`` "delta=<d>" and
+    "tipping point"; nothing is recomputed."""
+    part = _part(ard, analysis_id)
+    rows = part[part["variable_level"].str.startswith("delta=") & (part["comparator"] != "")]
+    if rows.empty:
+        raise DataValidationError(f"figure: analysis {analysis_id!r} holds no delta-adjusted results.")
+    rows = rows.assign(delta=rows["variable_level"].str.removeprefix("delta=").astype(float))
+    tab = _pivot(rows, ["group_level", "delta"])
+    control = _control(part)
+    arms = list(dict.fromkeys(rows["group_level"]))
+    colours = _colour([control, *arms], control)
+    tips = part[(part["variable_level"] == "tipping point") & (part["stat_name"] == "estimate")]
+    tip = dict(zip(tips["group_level"], tips["stat_value"].astype(float), strict=True))
+    with mpl.rc_context(_RC):
+        fig = Figure(figsize=(6.4, 5.0), layout="constrained")
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        for arm in arms:
+            t = tab.loc[arm].sort_index()
+            d = t.index.to_numpy(float)
+            top.fill_between(d, 100 * t["ci_lower"], 100 * t["ci_upper"], color=colours[arm], alpha=0.18,
+                             lw=0)
+            top.plot(d, 100 * t["estimate"], color=colours[arm], label=f"{arm} vs {control}")
+            bottom.plot(d, t["p_value"].clip(lower=1e-12), color=colours[arm], marker="o", ms=2.5)
+            x = tip.get(arm, np.nan)
+            if np.isfinite(x):
+                for ax in (top, bottom):
+                    ax.axvline(x, color=colours[arm], ls="--", lw=1)
+                bottom.annotate(f"tipping {fmt_num(x, 2)}", (x, alpha), xytext=(4, 6),
+                                textcoords="offset points", fontsize=8, color=colours[arm])
+        top.axhline(0, color="black", lw=0.8)
+        top.axvline(0, color="grey", lw=0.6, ls=":")
+        top.set_ylabel(ylabel)
+        top.legend(frameon=False, loc="upper left", fontsize=8)
+        top.grid(alpha=0.3)
+        bottom.set_yscale("log")
+        bottom.axhline(alpha, color="black", lw=0.8, ls="--")
+        bottom.set_ylabel("p-value (Rubin's rules)")
+        bottom.set_xlabel("delta: shift of the imputed log-odds of response in the active arms (0 = MAR)")
+        bottom.grid(alpha=0.3)
+    return fig

@@ -11,9 +11,8 @@ provenance, no exposure figure, no comparison with the published trial.
 from __future__ import annotations
 
 import base64
-import html
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,15 @@ from dermsim._atomic import atomic_path
 from dermsim.errors import DataValidationError, NotEstimableError
 from dermsim.report import figures as F
 from dermsim.report.format import fmt_ci, fmt_num
+from dermsim.report.generic_layouts import analysis_method, covered_analyses, generic_layouts
 from dermsim.report.html_tables import render_table_html
 from dermsim.report.layouts import AD_LAYOUTS, TableLayout
 from dermsim.report.published import comparison_points
 from dermsim.report.rtf import write_table_rtf
 from dermsim.report.tables import TableData, build_tables
+from dermsim.report.templating import render_template, safe
 
-__all__ = ["ModelSection", "ReportContext", "render_report", "render_report_html"]
+__all__ = ["ModelSection", "ReportContext", "render_report", "render_report_html", "report_layouts"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class ReportContext:
     source: str = "Source: ard.csv"
     layouts: tuple[TableLayout, ...] = AD_LAYOUTS
     listings: tuple[TableData, ...] = ()
+    titles: Mapping[str, str] = field(default_factory=dict)  # analysis id -> plan title
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -109,6 +111,17 @@ def _figure_specs(ard: pd.DataFrame, ctx: ReportContext) -> list[tuple[str, str,
                 lambda: F.plot_forest(ard),
             )
         )
+    for aid in dict.fromkeys(ard["analysis_id"]):
+        part = ard[ard["analysis_id"] == aid]
+        if analysis_method(part) == "km" and (part["variable_level"] == "curve").any():
+            specs.append(
+                (
+                    f"f-km-{aid}",
+                    ctx.titles.get(aid) or f"Kaplan-Meier estimates ({aid})",
+                    "Kaplan-Meier estimate of the survival function per group, numbers at risk below.",
+                    lambda aid=aid: F.plot_km(ard, aid),
+                )
+            )
     m = ctx.model
     if m is not None and m.comparison is not None and len(m.comparison):
         pts = comparison_points(m.comparison, m.validation)
@@ -145,6 +158,13 @@ def _published_iga(ctx: ReportContext) -> dict[str, tuple[str, float]]:
     return {str(r.arm): ("Week 8", float(r.published_pct)) for r in rows.itertuples()}
 
 
+def report_layouts(ard: pd.DataFrame, ctx: ReportContext) -> tuple[TableLayout, ...]:
+    """The specialised layouts of the context, then a generic layout (after its method) for every
+    analysis of the ARD they do not show: so any plan gets a report."""
+    covered = covered_analyses(ctx.layouts)
+    return (*ctx.layouts, *generic_layouts(ard, exclude=covered, titles=ctx.titles))
+
+
 def _chmod(path: Path) -> None:
     # temporary files are created 0600; report files are meant to be shared
     os.chmod(path, 0o644)
@@ -161,11 +181,11 @@ def render_report(
     paths by kind ("report", "rtf:<name>", "png:<name>", "svg:<name>")."""
     out = Path(out_dir)
     note = progress or (lambda _msg: None)
-    tables = build_tables(ard, ctx.layouts, source=ctx.source)
+    tables = build_tables(ard, report_layouts(ard, ctx), source=ctx.source)
     if not tables:
         raise DataValidationError(
-            "the ARD holds none of the analyses the report layouts read "
-            f"({', '.join(sorted({x.analysis_id for x in ctx.layouts}))})."
+            "the ARD holds no analysis with a table layout (analyses: "
+            f"{', '.join(dict.fromkeys(ard['analysis_id'])) or 'none'})."
         )
     paths: dict[str, Path] = {}
     for t in (*tables, *ctx.listings):
@@ -215,51 +235,29 @@ code{background:#f4f4f4;padding:0 3px}
 """
 
 
-def _kv(rows: Sequence[tuple[str, str]]) -> str:
-    return (
-        "<dl class='kv'>"
-        + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows)
-        + "</dl>"
-    )
-
-
-def _comparison_html(cmp: pd.DataFrame) -> str:
-    head = (
-        "<tr><th>Endpoint (Week 8)</th><th>Arm</th><th>Simulated, % (95% CI)</th><th>Published, %</th>"
-        "<th>Published p</th><th>Status</th><th>Pre-registered 90% PI, %</th><th>Source</th></tr>"
-    )
-    body = []
+def _comparison_rows(cmp: pd.DataFrame) -> list[dict[str, str]]:
+    """The comparison table's cells as text (the template escapes them)."""
+    out = []
     for r in cmp.itertuples():
-        pub = fmt_num(r.published_pct, 1, missing="not published")
         pre = (
             ""
             if pd.isna(r.prereg_median_pct)
             else f"{fmt_num(r.prereg_median_pct, 1)} {fmt_ci(r.prereg_low_pct, r.prereg_high_pct, 1)}"
         )
         sim = f"{fmt_num(r.simulated_pct, 1, missing='NE')} {fmt_ci(r.sim_ci_low, r.sim_ci_high, 1)}"
-        src = html.escape(str(r.source)) + (
-            f"<br><small>{html.escape(str(r.note))}</small>" if r.note else ""
-        )
-        body.append(
-            f"<tr><td>{html.escape(r.endpoint)}</td><td>{html.escape(r.arm)}</td><td>{sim}</td>"
-            f"<td>{html.escape(pub)}</td><td>{html.escape(str(r.published_p))}</td>"
-            f"<td>{html.escape(str(r.status))}</td><td>{pre}</td><td>{src}</td></tr>"
-        )
-    return f"<table class='plain'>{head}{''.join(body)}</table>"
-
-
-def _fig_html(f: _Figure) -> str:
-    data = base64.b64encode(f.png).decode("ascii")
-    return (
-        f"<figure id='{f.name}'><img src='data:image/png;base64,{data}' alt='{html.escape(f.title)}'>"
-        f"<figcaption><b>{html.escape(f.title)}.</b> {html.escape(f.caption)} "
-        f"(<a href='figures/{f.name}.svg'>SVG</a>, <a href='figures/{f.name}.png'>PNG</a>)"
-        "</figcaption></figure>"
-    )
+        out.append({
+            "endpoint": str(r.endpoint), "arm": str(r.arm), "simulated": sim,
+            "published": fmt_num(r.published_pct, 1, missing="not published"),
+            "published_p": str(r.published_p), "status": str(r.status), "prereg": pre,
+            "source": str(r.source), "note": str(r.note) if r.note else "",
+        })
+    return out
 
 
 def render_report_html(ctx: ReportContext, tables: Sequence[TableData], figures: Sequence[_Figure]) -> str:
-    """The whole ``report.html`` text (self-contained: inline CSS, figures as data URIs)."""
+    """The whole ``report.html`` text (self-contained: inline CSS, figures as data URIs), from the
+    jinja2 template ``templates/report.html`` (autoescaped; only the great_tables fragments and the
+    CSS are marked safe)."""
     m = ctx.model
     nav = [
         ("design", "Design"),
@@ -273,73 +271,25 @@ def render_report_html(ctx: ReportContext, tables: Sequence[TableData], figures:
         ("figures", "Figures"),
         ("data", "Data files"),
     ]
-    parts = [
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<link rel='icon' href='data:,'><title>{html.escape(ctx.title)}</title>"
-        f"<style>{_CSS}</style></head><body>",
-        f"<header><h1>{html.escape(ctx.title)}</h1><p>dermsim {html.escape(__version__)} · "
-        f"{'virtual trial (simulated data)' if m is not None else 'analysis of supplied ADaM data'}"
-        "</p></header>",
-        "<nav>" + "".join(f"<a href='#{k}'>{html.escape(v)}</a>" for k, v in nav) + "</nav><main>",
-    ]
-    if m is not None:
-        parts.append(
-            "<p class='note'>Every subject in this report is a virtual patient simulated by dermsim. "
-            "The numbers are model predictions, not trial results.</p>"
-        )
-    parts.append("<section id='design'><h2>Design</h2>" + _kv(ctx.design) + "</section>")
-    if m is not None:
-        parts.append(
-            "<section id='model'><h2>Model and calibration provenance</h2>"
-            + _kv(m.provenance)
-            + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in m.notes)
-            + "</section>"
-        )
-        parts.append("<section id='published'><h2>How this compares with the published trial</h2>")
-        if m.comparison is not None and len(m.comparison):
-            parts.append(
-                "<p>Each simulated arm beside the published result for the same endpoint and arm. "
-                "Status: C confirmed in a primary source, D derived, U unconfirmed, NF not found "
-                "(no published number to compare with). A pre-registered interval was written from "
-                "the calibrated model before the published TRuE-AD3 values were read.</p>"
-            )
-            parts.append(_comparison_html(m.comparison))
-        else:
-            parts.append("<p>No published results for this scenario in the evidence library.</p>")
-        cmp_fig = [f for f in figures if f.name == "f-simulated-vs-published"]
-        parts += [_fig_html(f) for f in cmp_fig]
-        parts.append("</section>")
-    parts.append(
-        "<section id='tables'><h2>Tables</h2><ul>"
-        + "".join(
-            f"<li><a href='#{t.name}'>{t.label} {t.number} {html.escape(t.title)}</a> "
-            f"(<a href='tlf/{t.name}.rtf'>RTF</a>)</li>"
-            for t in tables
-        )
-        + "</ul>"
+
+    def tlf(t: TableData) -> dict[str, Any]:
+        return {"name": t.name, "heading": t.heading, "html": safe(render_table_html(t))}
+
+    return render_template(
+        "report.html",
+        title=ctx.title,
+        version=__version__,
+        css=safe(_CSS),
+        nav=nav,
+        design=ctx.design,
+        model=m,
+        comparison=_comparison_rows(m.comparison) if m is not None and m.comparison is not None else [],
+        tables=[tlf(t) for t in tables],
+        listings=[tlf(t) for t in ctx.listings],
+        figures=[
+            {"name": f.name, "title": f.title, "caption": f.caption,
+             "data": base64.b64encode(f.png).decode("ascii")}
+            for f in figures
+        ],
+        data_links=ctx.data_links,
     )
-    parts += [f"<div class='tlf'>{render_table_html(t)}</div>" for t in tables]
-    if ctx.listings:
-        parts.append(
-            "</section><section id='listings'><h2>Listings</h2><ul>"
-            + "".join(
-                f"<li><a href='#{t.name}'>Listing {t.number} {html.escape(t.title)}</a> "
-                f"(<a href='tlf/{t.name}.rtf'>RTF</a>)</li>"
-                for t in ctx.listings
-            )
-            + "</ul>"
-        )
-        parts += [f"<div class='tlf'>{render_table_html(t)}</div>" for t in ctx.listings]
-    parts.append("</section><section id='figures'><h2>Figures</h2>")
-    parts += [_fig_html(f) for f in figures if f.name != "f-simulated-vs-published"]
-    parts.append(
-        "</section><section id='data'><h2>Data files</h2><ul>"
-        + "".join(
-            f"<li><a href='{html.escape(href)}'>{html.escape(label)}</a></li>"
-            for label, href in ctx.data_links
-        )
-        + "</ul></section>"
-    )
-    parts.append("</main></body></html>\n")
-    return "".join(parts)

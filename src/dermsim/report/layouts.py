@@ -33,6 +33,8 @@ CELL_FORMATS: dict[str, tuple[str, ...]] = {
     "count": ("count",),
     "count_pct": ("count", "pct"),
     "events": ("n_events",),
+    "count_pct_rate": ("count", "pct", "rate"),
+    "years": ("exposure_years",),
     "mean": ("mean",),
     "mean_sd": ("mean", "sd"),
     "median": ("median",),
@@ -42,6 +44,8 @@ CELL_FORMATS: dict[str, tuple[str, ...]] = {
     "prop_ci_pct": ("estimate", "ci_lower", "ci_upper"),
     "diff_ci_pct": ("estimate", "ci_lower", "ci_upper"),
     "est_ci": ("estimate", "ci_lower", "ci_upper"),
+    "est_se": ("estimate", "se"),
+    "ci": ("ci_lower", "ci_upper"),
     "lsmean_se": ("lsmean", "lsmean_se"),
     "p": ("p_value",),
 }
@@ -66,9 +70,12 @@ class Row:
     digits: int = 1
     scope: Scope = "arm"
     indent: int = 1
+    extra: str = ""  # format of the row's cells in the layout's extra columns (e.g. "p"); blank: none
 
     def __post_init__(self) -> None:
         _check_fmt(self.fmt)
+        if self.extra:
+            _check_fmt(self.extra)
         if self.scope not in ("arm", "vs_control"):
             raise InvalidInputError(f"scope must be one of arm, vs_control; got {self.scope!r}.")
 
@@ -81,6 +88,7 @@ class Row:
             "digits": self.digits,
             "scope": self.scope,
             "indent": self.indent,
+            "extra": self.extra,
         }
 
 
@@ -105,7 +113,7 @@ class Split:
     another ARD column (e.g. ``variable``: AEDECOD) to an extra indent, for nested SOC/PT rows.
     """
 
-    by: str
+    by: str | tuple[str, ...]  # an ARD column, or columns whose combinations nest (SOC, PT)
     rows: tuple[Row, ...]
     where: Filter = field(default_factory=dict)
     header: bool = True
@@ -151,6 +159,10 @@ class TableLayout:
     )
     footnotes: tuple[str, ...] = ()
     stub_label: str = ""
+    # columns after the groups, each an ARD filter (e.g. the overall test: group_level and
+    # comparator blank; a pairwise test: group_level and comparator set); rows fill them with
+    # their ``extra`` format
+    extra_columns: tuple[tuple[str, Filter], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +176,7 @@ class TableLayout:
             "big_n": dict(self.big_n),
             "footnotes": list(self.footnotes),
             "stub_label": self.stub_label,
+            "extra_columns": [[label, dict(f)] for label, f in self.extra_columns],
         }
 
 
@@ -204,7 +217,6 @@ def _categorical(
     )
 
 
-_SAFETY_N = {"analysis_id": "populations", "variable": "SAFFL", "variable_level": "Y", "stat_name": "count"}
 _RD_FOOT = (
     "Difference: common risk difference vs vehicle across the randomization strata (age group x "
     "baseline IGA), Mantel-Haenszel weights, Sato variance, 95% CI; p-value: "
@@ -223,6 +235,69 @@ def _binary_block(title: str, *, where: Filter | None = None) -> tuple[LayoutIte
         Row("Difference vs vehicle, % (95% CI)", "diff_ci_pct", w, scope="vs_control"),
         Row("p-value", "p", w, scope="vs_control"),
     )
+
+_AE_FOOT = ("TEAE: adverse event starting on or after the first application and within the period. A "
+            "subject is counted once per category; N is the number of subjects in the column for the period.")
+_EAIR_FOOT = ("[ ]: exposure-adjusted incidence rate, subjects with the event per 100 patient-years at risk "
+              "(exposure in the period, to the first event for subjects with one). Arms differ in period "
+              "length and composition, so no between-arm test is shown.")
+
+
+def _ae_layouts(summary_id: str, soc_id: str, numbers: tuple[str, str], period: str, population: str, *,
+                rate: bool, names: tuple[str, str]) -> tuple[TableLayout, TableLayout]:
+    """The TEAE overview and SOC/PT tables of one period: column N from the analysis' own
+    denominator rows, so the header states the period's N; with ``rate`` the cells add the
+    exposure-adjusted rate and a patient-years line, and no p-value."""
+    cell = "count_pct_rate" if rate else "count_pct"
+    years = Row("Patient-years of exposure", "years", {"variable": ""}, digits=1, indent=0)
+    p_any = Row("p-value (any TEAE) vs vehicle", "p", {"variable": "TRTEMFL"}, scope="vs_control", indent=0)
+    exposure = (years,) if rate else ()
+    test = () if rate else (p_any,)
+    foot_test = "" if rate else " p-value: Fisher's exact test (same period length in every arm)."
+    overview = TableLayout(
+        name=names[0],
+        number=numbers[0],
+        title=f"Overview of Treatment-Emergent Adverse Events: {period}",
+        analysis_id=summary_id,
+        population=population,
+        big_n={"analysis_id": summary_id, "variable": "", "stat_name": "n"},
+        items=(
+            *exposure,
+            Row("Any TEAE, n (%)" + (" [rate]" if rate else ""), cell, {"variable": "TRTEMFL"}, indent=0),
+            Row("Number of events", "events", {"variable": "TRTEMFL"}),
+            Row("Any serious TEAE, n (%)", cell, {"variable": "AESER"}, indent=0),
+            Row("Any severe TEAE, n (%)", cell, {"variable": "AESEV"}, indent=0),
+            Row("Any TEAE leading to discontinuation, n (%)", cell, {"variable": "AEACN"}, indent=0),
+            *test,
+        ),
+        footnotes=(_AE_FOOT + foot_test, *((_EAIR_FOOT,) if rate else ())),
+    )
+    by_term = TableLayout(
+        name=names[1],
+        number=numbers[1],
+        title=f"Treatment-Emergent Adverse Events by System Organ Class and Preferred Term: {period}",
+        analysis_id=soc_id,
+        population=population,
+        big_n={"analysis_id": soc_id, "variable": "", "stat_name": "n"},
+        stub_label="System organ class\n  Preferred term",
+        items=(
+            *exposure,
+            Row("Any TEAE", cell, {"variable": "TRTEMFL"}, indent=0),
+            Split(
+                ("group2_level", "variable_level"),
+                (Row("", cell),),
+                where={"variable": ("AEBODSYS", "AEDECOD"), "stat_name": "count"},
+                header=False,
+                indent=0,
+                indent_by=("variable", {"AEDECOD": 1}),
+            ),
+        ),
+        footnotes=(
+            _AE_FOOT + " MedDRA-like terms of the simulation.",
+            *((_EAIR_FOOT,) if rate else ()),
+        ),
+    )
+    return overview, by_term
 
 
 AD_LAYOUTS: tuple[TableLayout, ...] = (
@@ -412,7 +487,7 @@ AD_LAYOUTS: tuple[TableLayout, ...] = (
             Split(
                 "variable_level",
                 (Row("", "p", scope="vs_control", indent=0),),
-                where={"method": "breslow_day", "stat_name": "p_value"},
+                where={"stat_name": "p_value"},  # the Breslow-Day rows: variable_level "interaction X"
                 header=False,
                 labels={
                     "interaction AGEGR1": "Homogeneity across age groups, p",
@@ -428,51 +503,26 @@ AD_LAYOUTS: tuple[TableLayout, ...] = (
             "Subgroups are not powered; differences are descriptive.",
         ),
     ),
-    TableLayout(
-        name="t14-3-1-teae-overview",
-        number="14.3.1",
-        title="Overview of Treatment-Emergent Adverse Events",
-        analysis_id="teae-summary",
-        population="Safety population",
-        big_n=_SAFETY_N,
-        items=(
-            Row("Any TEAE, n (%)", "count_pct", {"variable": "TRTEMFL"}, indent=0),
-            Row("Number of events", "events", {"variable": "TRTEMFL"}),
-            Row("Any serious TEAE, n (%)", "count_pct", {"variable": "AESER"}, indent=0),
-            Row("Any severe TEAE, n (%)", "count_pct", {"variable": "AESEV"}, indent=0),
-            Row("p-value (any TEAE) vs vehicle", "p", {"variable": "TRTEMFL"}, scope="vs_control", indent=0),
-        ),
-        footnotes=(
-            "TEAE: adverse event starting on or after the first application. A subject is counted once "
-            "per category. p-value: Fisher's exact test.",
-        ),
+    *(
+        _ae_layouts(
+            "teae-summary", "teae-soc-pt", ("14.3.1", "14.3.2"),
+            "Vehicle-Controlled Period (Day 1 to Week 8), by Randomized Treatment",
+            "Safety population (subjects with at least one application), vehicle-controlled period",
+            rate=False,
+            names=("t14-3-1-teae-overview", "t14-3-2-teae-soc-pt"),
+        )
     ),
-    TableLayout(
-        name="t14-3-2-teae-soc-pt",
-        number="14.3.2",
-        title="Treatment-Emergent Adverse Events by System Organ Class and Preferred Term",
-        analysis_id="teae-soc-pt",
-        population="Safety population",
-        big_n=_SAFETY_N,
-        stub_label="System organ class\n  Preferred term",
-        items=(
-            Row("Any TEAE", "count_pct", {"variable": "TRTEMFL"}, indent=0),
-            Split(
-                "variable_level",
-                (Row("", "count_pct"),),
-                where={"variable": ("AEBODSYS", "AEDECOD"), "stat_name": "count"},
-                header=False,
-                indent=0,
-                indent_by=("variable", {"AEDECOD": 1}),
-            ),
-        ),
-        footnotes=(
-            "A subject is counted once per system organ class and once per preferred term; "
-            "MedDRA-like terms of the simulation.",
-        ),
+    *(
+        _ae_layouts(
+            "teae-summary-lte", "teae-soc-pt-lte", ("14.3.3", "14.3.4"),
+            "Long-Term Extension (after Week 8), by Treatment Received",
+            "Safety subjects who entered the long-term extension, including vehicle subjects "
+            "re-randomized to ruxolitinib cream",
+            rate=True,
+            names=("t14-3-3-teae-overview-lte", "t14-3-4-teae-soc-pt-lte"),
+        )
     ),
 )
-
 
 _REPLICATE_ROWS = (
     Row("Virtual trials", "n", {"variable": "rate_pct"}, digits=0),

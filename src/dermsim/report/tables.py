@@ -122,6 +122,13 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
         if count is None or not math.isfinite(count):
             return _int(count)
         return fmt_n_pct(count, pct=_v(stats, "pct"), digits=digits)
+    if fmt == "count_pct_rate":
+        count = _v(stats, "count")
+        if count is None or not math.isfinite(count):
+            return _int(count)
+        return f"{fmt_n_pct(count, pct=_v(stats, 'pct'), digits=digits)} [{num('rate')}]"
+    if fmt == "years":
+        return num("exposure_years")
     if fmt == "mean_sd":
         return f"{num('mean')} ({num('sd', digits + 1)})"
     if fmt == "median":
@@ -141,6 +148,10 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
     if fmt == "est_ci":
         est = fmt_num(_v(stats, "estimate"), digits, missing="NE")
         return f"{est} {fmt_ci(_v(stats, 'ci_lower'), _v(stats, 'ci_upper'), digits)}"
+    if fmt == "est_se":
+        return f"{num('estimate')} ({num('se', digits + 1)})"
+    if fmt == "ci":
+        return fmt_ci(_v(stats, "ci_lower"), _v(stats, "ci_upper"), digits)
     if fmt == "lsmean_se":
         return f"{num('lsmean')} ({num('lsmean_se', digits + 1)})"
     # fmt == "p"
@@ -184,6 +195,13 @@ def _levels(part: pd.DataFrame, by: str) -> list[str]:
     return list(seen)
 
 
+def _key_levels(part: pd.DataFrame, by: Sequence[str]) -> list[tuple[str, ...]]:
+    """Distinct (non-blank) combinations of the ``by`` columns, in ARD order: one column is a plain
+    split; (group2_level, variable_level) nests PTs under their SOC."""
+    keys = part[list(by)].astype(str).itertuples(index=False, name=None)
+    return [k for k in dict.fromkeys(keys) if any(v != "" for v in k)]
+
+
 def _stats(sel: pd.DataFrame, where_desc: str) -> dict[str, float]:
     dup = sel["stat_name"].duplicated(keep=False)
     if dup.any():
@@ -196,27 +214,41 @@ def _stats(sel: pd.DataFrame, where_desc: str) -> dict[str, float]:
 
 
 def _row_cells(
-    ard: pd.DataFrame, row: Row, base: Mapping[str, object], columns: Sequence[str], control: str, total: bool
+    ard: pd.DataFrame,
+    row: Row,
+    base: Mapping[str, object],
+    columns: Sequence[str],
+    control: str,
+    total: bool,
+    extra: Sequence[tuple[str, Mapping[str, object]]] = (),
 ) -> tuple[str, ...]:
     where = {**base, **row.where}
     where.pop("stat_name", None)  # a split's stat_name filter chooses levels, not a cell's statistics
+    # a row may name its own reference (a pairwise comparison other than vs the control)
+    ref = str(where.pop("comparator")) if row.scope == "vs_control" and "comparator" in where else control
     m = _mask(ard, where)
-    wanted = CELL_FORMATS[row.fmt]
-    m &= ard["stat_name"].isin(wanted).to_numpy()
-    part = ard.loc[m]
+    part = ard.loc[m & ard["stat_name"].isin(CELL_FORMATS[row.fmt]).to_numpy()]
     cells = []
     for col in columns:
         level = "" if (total and col == TOTAL) else col
         if row.scope == "vs_control":
-            if level in ("", control):
+            if level in ("", ref):
                 cells.append("")
                 continue
-            sel = part[(part["group_level"] == level) & (part["comparator"] == control)]
+            sel = part[(part["group_level"] == level) & (part["comparator"] == ref)]
         else:
             sel = part[(part["group_level"] == level) & (part["comparator"] == "")]
         cells.append(
             format_cell(row.fmt, _stats(sel, f"{row.label!r} x {col!r}"), row.digits) if len(sel) else ""
         )
+    for label, filt in extra:
+        if not row.extra:
+            cells.append("")
+            continue
+        where_x = {k: v for k, v in {**base, **row.where, **filt}.items() if k != "stat_name"}
+        mx = _mask(ard, where_x) & ard["stat_name"].isin(CELL_FORMATS[row.extra]).to_numpy()
+        sel = ard.loc[mx]
+        cells.append(format_cell(row.extra, _stats(sel, f"{row.label!r} x {label!r}")) if len(sel) else "")
     return tuple(cells)
 
 
@@ -243,16 +275,16 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
     }
     control = _control(ard, sorted(ids))
     base = {"analysis_id": layout.analysis_id}
+    all_columns = [*columns, *(label for label, _ in layout.extra_columns)]
     rows: list[BodyRow] = []
     for item in layout.items:
         if isinstance(item, Section):
-            rows.append(BodyRow(item.label, item.indent, tuple("" for _ in columns), heading=True))
+            rows.append(BodyRow(item.label, item.indent, tuple("" for _ in all_columns), heading=True))
         elif isinstance(item, Row):
-            rows.append(
-                BodyRow(item.label, item.indent, _row_cells(ard, item, base, columns, control, layout.total))
-            )
+            cells = _row_cells(ard, item, base, columns, control, layout.total, layout.extra_columns)
+            rows.append(BodyRow(item.label, item.indent, cells))
         else:
-            rows += _split_rows(ard, item, base, columns, control, layout.total)
+            rows += _split_rows(ard, item, base, columns, control, layout.total, layout.extra_columns)
     rows = _prune(rows)
     return TableData(
         name=layout.name,
@@ -260,8 +292,8 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
         title=layout.title,
         population=layout.population,
         stub_label=layout.stub_label,
-        columns=tuple(columns),
-        column_n=tuple(_big_n(ard, layout, columns)),
+        columns=tuple(all_columns),
+        column_n=(*_big_n(ard, layout, columns), *("" for _ in layout.extra_columns)),
         rows=tuple(rows),
         footnotes=layout.footnotes,
         source=source,
@@ -300,34 +332,38 @@ def _split_rows(
     columns: Sequence[str],
     control: str,
     total: bool,
+    extra_columns: Sequence[tuple[str, Mapping[str, object]]] = (),
 ) -> list[BodyRow]:
     where = {**base, **split.where}
+    ncol = len(columns) + len(extra_columns)
     part = ard.loc[_mask(ard, where)]
     out: list[BodyRow] = []
-    for value in _levels(part, split.by):
+    by = (split.by,) if isinstance(split.by, str) else tuple(split.by)
+    for key in _key_levels(part, by):
         extra = 0
+        value = next((v for v in reversed(key) if v != ""), "")  # the innermost level shown
         label = split.labels.get(value, value)
         if split.by == "population":
             label = population_label(value, _SUBGROUP_VARS)
+        at = dict(zip(by, key, strict=True))
         if split.indent_by is not None:
             col, depth = split.indent_by
-            kind = part.loc[part[split.by] == value, col].iloc[0]
+            kind = part.loc[_mask(part, at), col].iloc[0]
             extra = depth.get(str(kind), 0)
-            if extra:
-                label = value.split(" / ")[-1]
         if split.header:
-            out.append(BodyRow(label, split.indent, tuple("" for _ in columns), heading=True))
+            out.append(BodyRow(label, split.indent, tuple("" for _ in range(ncol)), heading=True))
         for row in split.rows:
             keep = {k: v for k, v in split.where.items() if k != "stat_name"}
             sub = Row(
                 row.label or label,
                 row.fmt,
-                {**keep, **row.where, split.by: value},
+                {**keep, **row.where, **at},
                 row.digits,
                 row.scope,
                 row.indent,
+                row.extra,
             )
-            cells = _row_cells(ard, sub, base, columns, control, total)
+            cells = _row_cells(ard, sub, base, columns, control, total, extra_columns)
             indent = split.indent + extra + (row.indent if split.header else 0)
             out.append(BodyRow(sub.label if (split.header or row.label) else label, indent, cells))
     return out

@@ -20,6 +20,8 @@ from dermsim.errors import DataValidationError, InvalidInputError
 from dermsim.io import find_datasets, read_adam_dir, write_adam_dir
 from dermsim.io.adam import cross_dataset_problems
 from dermsim.io.ard import write_ard
+from dermsim.io.ars import write_ars
+from dermsim.io.cards import write_cards
 from dermsim.workflows.outputs import check_out, output_dir
 from dermsim.workflows.report import frames, render_analysis_report
 
@@ -95,11 +97,16 @@ def analyze_adam(
                              "records": len(datasets[k])} for k, v in read.items()}}
     with output_dir(out, overwrite=overwrite) as tmp:
         paths = write_ard(ard, tmp, tables=tables, titles=titles, meta=meta)
+        # the same results for other tools: CDISC ARS JSON and the R cards package's long format
+        paths["ars"] = write_ars(ard, tmp / "ard_ars.json", name=the_plan.name, titles=titles,
+                                 description=the_plan.description)
+        paths["cards"] = write_cards(ard, tmp / "ard_cards.csv")
         rep: dict[str, Path] = {}
         if report:
             about = (("ADaM folder", str(adam_dir)), ("Analysis plan", the_plan.name))
             title = f"{the_plan.name}: analysis of {adam_dir.name}"
-            rep = render_analysis_report(ard, tmp, title=title, design=about, datasets=datasets)
+            rep = render_analysis_report(ard, tmp, title=title, design=about, datasets=datasets,
+                                         titles=titles)
         paths = {k: out / Path(v).relative_to(tmp) for k, v in paths.items()}
         rep = {k: out / Path(v).relative_to(tmp) for k, v in rep.items()}
     return AnalysisRun(out, the_plan, datasets, ard, paths, rep, meta, time.perf_counter() - t0)

@@ -4,6 +4,7 @@ ADaM data, and the week-8 summary rows the command line and the app show after a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -61,7 +62,9 @@ def frames(datasets: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _design_rows(design: TrialDesign) -> tuple[tuple[str, str], ...]:
+def _design_rows(design: TrialDesign, n: int | None = None) -> tuple[tuple[str, str], ...]:
+    """The design block of the report; ``n`` is the number of subjects this run actually has (a run
+    with ``--n`` differs from the design's planned total, and the header must show the actual N)."""
     arms = "; ".join(f"{a.label} (ratio {a.ratio})" for a in design.arms)
     strata = ", ".join(f.name for f in design.stratification.factors) or "none"
     visits = ", ".join(v.name for v in design.schedule.visits)
@@ -70,7 +73,10 @@ def _design_rows(design: TrialDesign) -> tuple[tuple[str, str], ...]:
         ("Scenario", f"{design.id}: {design.title}"),
         ("Study ID", design.studyid),
         ("Population", design.population),
-        ("Planned N", str(design.n_total)),
+        (
+            "N (subjects randomized)",
+            str(design.n_total) if n is None or n == design.n_total else f"{n} (design: {design.n_total})",
+        ),
         ("Arms", arms),
         ("Randomization", f"stratified permuted blocks of {design.stratification.block_size} by {strata}"),
         ("Vehicle-controlled period", f"day 1 to day {design.schedule.vc_end_day}"),
@@ -117,12 +123,14 @@ def _data_links(root: Path, report_dir: Path) -> tuple[tuple[str, str], ...]:
     links = []
     for sub, label in (("adam", "ADaM"), ("sdtm", "SDTM-like")):
         for p in sorted((root / sub).glob("*")) if (root / sub).is_dir() else []:
-            if p.suffix in (".xpt", ".json"):
+            if p.suffix in (".xpt", ".json", ".xml"):
                 links.append((f"{label}: {p.name}", href(p)))
     for name, label in (
         ("ard.csv", "Analysis results data (ARD), CSV"),
         ("ard.parquet", "ARD, Parquet"),
         ("ard_meta.json", "ARD metadata (plan, seed, inputs)"),
+        ("ard_ars.json", "ARD as a CDISC Analysis Results Standard reporting event (JSON)"),
+        ("ard_cards.csv", "ARD in the long format of the R cards package"),
         ("define.json", "Dataset definitions (define.json)"),
         (MANIFEST, "Run manifest"),
         (EXPOSURE, "Model exposure (Css per virtual patient)"),
@@ -157,7 +165,7 @@ def run_report_context(
         return ReportContext(
             title=manifest.get("title") or "Analysis report",
             data_links=links,
-            design=_design_rows(design) if design is not None else (),
+            design=_design_rows(design, manifest.get("n_subjects")) if design is not None else (),
             listings=listings,
         )
     strengths = {a.label: a.strength_pct for a in design.arms}
@@ -188,7 +196,7 @@ def run_report_context(
         )
     return ReportContext(
         title=f"{design.title}: virtual trial report",
-        design=_design_rows(design),
+        design=_design_rows(design, manifest.get("n_subjects")),
         data_links=links,
         listings=listings,
         model=ModelSection(
@@ -249,6 +257,7 @@ def rerender_report(source: str | Path, out: str | Path, *, model: bool = True,
             data_dir=run_dir if run_dir is not None else source.parent,
             listings=_listings_of(run_dir),
         )
+        ctx = dataclasses.replace(ctx, titles=_plan_titles(run_dir if run_dir is not None else source.parent))
         paths = render_report(report_ard(ard, run_dir), tmp, ctx)
         paths = {k: out / Path(v).relative_to(tmp) for k, v in paths.items()}
     return ReportRun(out, paths)
@@ -261,13 +270,28 @@ def render_analysis_report(
     title: str,
     design: tuple[tuple[str, str], ...] = (),
     datasets: Mapping[str, pd.DataFrame] | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """The report of an analysis of supplied ADaM data (``dermsim analyze --report``): the same tables
     and figures (and listings of ``datasets``), without the model sections; data links point at the
     files in ``out``."""
     listings = tuple(build_listings(dict(datasets))) if datasets else ()
-    ctx = ReportContext(title=title, design=design, data_links=_data_links(out, out), listings=listings)
+    ctx = ReportContext(title=title, design=design, data_links=_data_links(out, out), listings=listings,
+                        titles=dict(titles or {}))
     return render_report(ard, out, ctx)
+
+
+def _plan_titles(folder: Path | None) -> dict[str, str]:
+    """Analysis titles from the plan recorded beside an ARD (``ard_meta.json`` of dermsim analyze)."""
+    meta = folder / "ard_meta.json" if folder is not None else None
+    if meta is None or not meta.is_file():
+        return {}
+    try:
+        plan = json.loads(meta.read_text(encoding="utf-8")).get("plan") or {}
+    except (OSError, ValueError):
+        return {}
+    analyses = plan.get("analysis") or plan.get("analyses") or []
+    return {str(a["id"]): str(a.get("title") or "") for a in analyses if "id" in a}
 
 
 def summary_rows(ard: pd.DataFrame, comparison: pd.DataFrame | None) -> list[tuple[str, ...]]:

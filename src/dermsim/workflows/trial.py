@@ -28,6 +28,8 @@ from dermsim.analysis.run import run_plan
 from dermsim.errors import InvalidInputError
 from dermsim.io import read_adam_dir
 from dermsim.io.ard import write_ard
+from dermsim.io.ars import write_ars
+from dermsim.io.cards import write_cards
 from dermsim.io.study import STUDY_FORMATS, write_trial_dir
 from dermsim.report.listings import build_listings
 from dermsim.trial import StudyData, TrialDesign, load_design, simulate_trial
@@ -253,7 +255,7 @@ def run_virtual_trial(
         exposure = study.exposure
         (tmp / "model").mkdir(exist_ok=True)
         exposure.to_csv(tmp / EXPOSURE, index=False, float_format="%.10g")
-        stage("ADaM", "sdtm/, adam/, define.json", t0)
+        stage("ADaM", "sdtm/, adam/, define.json, define.xml", t0)
 
         t0 = time.perf_counter()
         progress.start(1, f"analysis ({plan.name}, {len(plan.analyses)} analyses)")
@@ -261,6 +263,9 @@ def run_virtual_trial(
         datasets = frames(read_adam_dir(tmp / "adam", names))  # the datasets as written
         ard = run_plan(plan, datasets, seed=seed)
         write_ard(ard, tmp, tables=False)
+        titles = {a.id: a.title for a in plan.analyses if a.title}
+        write_ars(ard, tmp / "ard_ars.json", name=plan.name, titles=titles, description=plan.description)
+        write_cards(ard, tmp / "ard_cards.csv")
         stage("analysis", f"{len(ard)} ARD rows", t0)
 
         rep = None

@@ -19,10 +19,11 @@ CTX = ArdContext(analysis_id="a", dataset="ADSL", group="TRT01P", method="demogr
 def test_vocabulary_is_the_issue_list() -> None:
     assert list(STAT_NAMES) == ["n", "mean", "sd", "median", "min", "max", "q1", "q3", "count", "pct",
                                 "n_events", "estimate", "se", "ci_lower", "ci_upper", "statistic", "df",
-                                "p_value", "lsmean", "lsmean_se"]
+                                "p_value", "lsmean", "lsmean_se", "exposure_years", "rate"]
     assert ARD_COLUMNS == ("analysis_id", "dataset", "population", "parameter", "variable",
-                           "variable_level", "visit", "group", "group_level", "comparator", "stat_name",
-                           "stat_value", "method")
+                           "variable_level", "group2", "group2_level", "visit", "timepoint", "group",
+                           "group_level", "comparator", "stat_name", "stat_label", "stat_value", "fmt",
+                           "method")
 
 
 def test_make_rows_fills_columns_and_rejects_unknown_stats() -> None:

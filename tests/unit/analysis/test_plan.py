@@ -137,7 +137,8 @@ def test_builtin_plans_load_and_cover_the_issue() -> None:
     assert {a.method for a in ad.analyses} >= {"demographics", "disposition", "teae_summary", "teae_soc_pt"}
     assert any(a.subgroups for a in ad.analyses)
     pilot = load_plan(ROOT / "examples" / "cdisc_pilot" / "plan.toml")
-    assert pilot.ids == ("t14-1-01", "t14-2-01", "t14-3-01", "t14-3-13", "t14-5-01", "f14-ttde")
+    assert pilot.ids == ("t14-1-01", "t14-2-01", "t14-3-01", "t14-3-11", "t14-3-13", "t14-5-01", "f14-ttde")
+    assert ad.get("easi-pchg-mmrm").method == "mmrm"
 
 
 def test_every_method_has_a_spec_and_options_are_checked() -> None:

@@ -139,7 +139,7 @@ def test_round_trips_and_ard(sim):
     rows += make_rows(ctx, dict(test_logrank(sim["T"], sim["E"], sim["ARM"]).to_ard_rows()),
                       variable_level="log-rank")
     ard = validate_ard(frame_from_rows(rows))
-    assert set(ard.loc[ard.variable_level == "at_risk", "visit"]) == {"0", "5", "10"}
+    assert set(ard.loc[ard.variable_level == "at_risk", "timepoint"]) == {"0", "5", "10"}
 
 
 def test_errors_name_field_expected_and_got(sim):

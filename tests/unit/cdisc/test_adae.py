@@ -64,3 +64,22 @@ def test_trtemfl_window_and_study_day():
         derive_var_trtemfl(d, end_window_d=-1)
     with pytest.raises(InvalidInputError, match="must contain TRTSDT"):
         derive_vars_dy(d.drop(columns="TRTSDT"))
+
+
+def test_period_phase_and_period_treatment():
+    """APERIOD/APHASE from the ADSL period dates; TRTP/TRTA the period's treatment, so a vehicle
+    subject re-randomized in the extension has extension events under the new cream."""
+    _, adsl, adae = _data()
+    a = adsl.set_index("USUBJID")
+    p2 = adae["APERIOD"] == 2
+    assert set(adae["APERIOD"]) <= {1.0, 2.0}
+    assert (adae.loc[p2, "ASTDT"] >= adae.loc[p2, "USUBJID"].map(a["AP02SDT"])).all()
+    p1 = adae["APERIOD"] == 1
+    start2 = adae.loc[p1, "USUBJID"].map(a["AP02SDT"])
+    assert (start2.isna() | (adae.loc[p1, "ASTDT"] < start2)).all()
+    assert set(adae.loc[p1, "APHASE"]) <= {"VEHICLE-CONTROLLED"}
+    assert set(adae.loc[p2, "APHASE"]) <= {"LONG-TERM EXTENSION"}
+    assert (adae.loc[p2, "TRTP"] == adae.loc[p2, "USUBJID"].map(a["TRT02P"])).all()
+    assert (adae["APERSDT"] <= adae["ASTDT"]).all()
+    rerand = adae.loc[p2, "USUBJID"].map(a["TRT01A"]) == "Vehicle cream BID"
+    assert (adae.loc[p2 & rerand.reindex(adae.index, fill_value=False), "TRTA"] != "Vehicle cream BID").all()

@@ -78,3 +78,17 @@ def test_strata_and_baseline():
 def test_rejects_non_study():
     with pytest.raises(InvalidInputError, match="study must be a StudyData"):
         derive_adsl(pd.DataFrame())
+
+
+def test_period_dates_from_ex_epochs():
+    study, adsl = _data()
+    ex = study.ex.assign(s=pd.to_datetime(study.ex["EXSTDTC"]), e=pd.to_datetime(study.ex["EXENDTC"]))
+    for i, epoch in ((1, "VEHICLE-CONTROLLED"), (2, "LONG-TERM SAFETY")):
+        per = ex[ex["EPOCH"] == epoch].groupby("USUBJID")
+        got = adsl.set_index("USUBJID")
+        sdt, edt = got[f"AP{i:02d}SDT"].dropna(), got[f"AP{i:02d}EDT"].dropna()
+        assert (sdt == per["s"].min().reindex(sdt.index)).all()
+        assert (edt == per["e"].max().reindex(edt.index)).all()
+    on2 = adsl["TRT02A"] != ""
+    assert adsl.loc[on2, "AP02SDT"].notna().all() and adsl.loc[~on2, "AP02SDT"].isna().all()
+    assert (adsl.loc[on2, "AP02SDT"] > adsl.loc[on2, "AP01EDT"]).all()

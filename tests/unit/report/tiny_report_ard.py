@@ -159,7 +159,9 @@ def tiny_ard() -> pd.DataFrame:
             ae,
             {"count": 2, "pct": 200 / N[arm]},
             variable="AEDECOD",
-            variable_level="Infections and infestations / Nasopharyngitis",
+            variable_level="Nasopharyngitis",
+            group2="AEBODSYS",
+            group2_level="Infections and infestations",
             group_level=arm,
         )
     return validate_ard(frame_from_rows(rows))
