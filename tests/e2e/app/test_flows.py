@@ -87,7 +87,7 @@ def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path:
     page.screenshot(path=str(artifacts / "analysis.png"))  # type: ignore[attr-defined]
 
 
-def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path) -> None:
+def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_path: Path) -> None:
     open_page(page, "Design")
     page.fill("#design-sizes", "40,60,80,100")  # type: ignore[attr-defined]
     page.fill("#design-replicates", "10")  # type: ignore[attr-defined]
@@ -102,6 +102,11 @@ def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path) -> Non
     # the finished points stay; the rest were not run
     assert page.locator(".power-curve").get_attribute("data-points") in ("2", "3")  # type: ignore[attr-defined]
     assert page.evaluate("() => Shiny.shinyapp.isConnected()")  # type: ignore[attr-defined]
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#design-dl_summary")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "summary.csv")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert {"n_total", "curve", "power", "mcse"} <= set(summary.columns) and summary["n_total"].nunique() >= 2
 
 
 def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) -> None:
