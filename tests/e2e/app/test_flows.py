@@ -134,6 +134,7 @@ def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) 
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#clinic-dl_sheet")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "sheet.pdf")
+    page.screenshot(path=str(artifacts / "clinic-family-sheet.png"))  # type: ignore[attr-defined]
     assert (tmp_path / "sheet.pdf").read_bytes()[:5] == b"%PDF-"
 
 
