@@ -42,6 +42,9 @@ def read_toml(path: str | Path, *, kind: str) -> dict[str, Any]:
         raise DataValidationError(f"{kind} {p.name}: is a directory, expected a TOML file.") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DataValidationError(f"{kind} {p.name}: not valid TOML: {' '.join(str(exc).split())}.") from exc
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(f"{kind} {p.name}: not UTF-8 text (byte {exc.start}); TOML files are "
+                                  "UTF-8.") from None
 
 
 def _plain(value: Any) -> Any:

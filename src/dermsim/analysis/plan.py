@@ -246,7 +246,11 @@ def load_plan(path: str | Path) -> AnalysisPlan:
     except FileNotFoundError:
         raise InvalidInputError(f"plan file {p} does not exist.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInputError(f"{p}: not valid TOML: {exc}.") from None
+        raise InvalidInputError(f"{p}: not valid TOML: {' '.join(str(exc).split())}.") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{p}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8.") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"plan file {p} is a folder; expected a TOML file.") from None
     return AnalysisPlan.from_dict(data, source=str(p))
 
 

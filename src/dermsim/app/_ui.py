@@ -56,6 +56,19 @@ class JobView:
             return
         self.start(fn, label)
 
+    def wire(self, input: Any, prepare: Callable[[], tuple[Callable[[Job], Any], str]]) -> None:
+        """The page's Run button launches ``prepare``'s work; its Cancel button cancels it."""
+
+        @reactive.effect
+        @reactive.event(input.run)
+        def _run() -> None:
+            self.launch(prepare)
+
+        @reactive.effect
+        @reactive.event(input.cancel)
+        def _cancel() -> None:
+            self.cancel()
+
     def status(self, what: str, *extra: TagChild) -> TagChild:
         """The page's message (if any), the progress bar or final state, and ``extra``."""
         return tags.div(
@@ -154,6 +167,17 @@ def png_figure(path: Path, alt: str) -> Tag:
         tags.img(src=f"data:image/png;base64,{data}", alt=alt, class_="img-fluid"),
         tags.figcaption(alt, class_="small text-muted"),
         class_="my-3",
+    )
+
+
+def job_sidebar(*inputs: TagChild, run_label: str) -> Any:
+    """A page's sidebar: its inputs, Run and Cancel, and the job status below them."""
+    return ui.sidebar(
+        *inputs,
+        run_cancel("run", "cancel", run_label),
+        ui.output_ui("status"),
+        width=320,
+        resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)
     )
 
 

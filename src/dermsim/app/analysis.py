@@ -11,7 +11,7 @@ from htmltools import TagChild, tags
 from shiny import module, reactive, render, ui
 
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, frame_table, run_cancel, whole
+from dermsim.app._ui import JobView, frame_table, job_sidebar, whole
 from dermsim.errors import InvalidInputError
 from dermsim.workflows import AnalysisRun, analyze_adam, load_analysis_plan
 from dermsim.workflows.app_support import restrict_population
@@ -24,7 +24,7 @@ UPLOADED = "upload"
 @module.ui
 def analysis_ui() -> TagChild:
     return ui.layout_sidebar(
-        ui.sidebar(
+        job_sidebar(
             ui.input_file(
                 "data", "ADaM datasets (files or a zip)", multiple=True, accept=[*DATA_ENDINGS, ".gz", ".zip"]
             ),
@@ -39,10 +39,7 @@ def analysis_ui() -> TagChild:
             ),
             ui.input_text("population", "Population condition (optional)", placeholder='e.g. SEX == "F"'),
             ui.input_numeric("seed", "Seed (multiple imputation)", 1, min=0),
-            run_cancel("run", "cancel", "Analyse"),
-            ui.output_ui("status"),
-            width=320,
-            resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)
+            run_label="Analyse",
         ),
         ui.output_ui("results"),
     )
@@ -62,15 +59,7 @@ def analysis_server(input: object, output: object, session: object, files: Sessi
         out = files.new_path("analysis", "")
         return (lambda job: _analyse(job, adam, out, plan, seed)), "analysis"
 
-    @reactive.effect
-    @reactive.event(input.run)
-    def _run() -> None:
-        view.launch(prepare)
-
-    @reactive.effect
-    @reactive.event(input.cancel)
-    def _cancel() -> None:
-        view.cancel()
+    view.wire(input, prepare)
 
     @reactive.calc
     def run() -> AnalysisRun | None:

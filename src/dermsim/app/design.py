@@ -14,7 +14,7 @@ from shiny import module, reactive, render, ui
 
 from dermsim.app._jobs import Job
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, frame_table, plotly_view, run_cancel, whole
+from dermsim.app._ui import JobView, frame_table, job_sidebar, plotly_view, whole
 from dermsim.errors import InvalidInputError
 from dermsim.workflows import DesignOptions, power_designs, run_design_study
 from dermsim.workflows.app_support import list_scenarios
@@ -28,7 +28,7 @@ STRATA = {"": "the scenario's", "none": "none (unstratified)"}
 @module.ui
 def design_ui() -> TagChild:
     return ui.layout_sidebar(
-        ui.sidebar(
+        job_sidebar(
             ui.input_select("scenario", "Scenario", {s: s for s in list_scenarios()}, selected="true-ad3"),
             ui.input_text("sizes", "Total N (START:STOP:STEP or a list)", "100:300:100"),
             ui.input_numeric("replicates", "Replicates per N", 100, min=10, max=MAX_REPLICATES),
@@ -37,10 +37,7 @@ def design_ui() -> TagChild:
             ),
             ui.input_select("strata", "Strata", STRATA),
             ui.input_numeric("seed", "Seed", 1, min=0),
-            run_cancel("run", "cancel", "Run design"),
-            ui.output_ui("status"),
-            width=320,
-            resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)
+            run_label="Run design",
         ),
         tags.div(
             tags.h2("Power over sample size"),
@@ -73,15 +70,7 @@ def design_server(input: object, output: object, session: object, files: Session
         scenario = input.scenario()
         return (lambda job: _curve(job, scenario, designs, folder, opts)), "design study"
 
-    @reactive.effect
-    @reactive.event(input.run)
-    def _run() -> None:
-        view.launch(prepare)
-
-    @reactive.effect
-    @reactive.event(input.cancel)
-    def _cancel() -> None:
-        view.cancel()
+    view.wire(input, prepare)
 
     @reactive.calc
     def points() -> pd.DataFrame:

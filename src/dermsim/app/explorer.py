@@ -14,10 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from htmltools import TagChild, tags
 from plotly.subplots import make_subplots
-from shiny import module, reactive, render, ui
+from shiny import module, render, ui
 
 from dermsim.app._safety import SessionFiles
-from dermsim.app._ui import JobView, plotly_view, run_cancel, whole
+from dermsim.app._ui import JobView, job_sidebar, plotly_view, whole
 from dermsim.errors import InvalidInputError
 from dermsim.workflows import builtin_populations, fmt_num
 from dermsim.workflows.app_support import PATHWAYS, CourseRun, explore_course
@@ -41,7 +41,7 @@ def explorer_ui() -> TagChild:
     }
     whatif |= {p: f"only {p}" for p in PATHWAYS}
     return ui.layout_sidebar(
-        ui.sidebar(
+        job_sidebar(
             ui.input_select(
                 "population", "Population", {p: p for p in builtin_populations()}, selected="true-ad3"
             ),
@@ -62,10 +62,7 @@ def explorer_ui() -> TagChild:
             ui.input_numeric("weeks", "Weeks", 8, min=1, max=52),
             ui.input_select("blocked", "Pathways blocked (what-if)", whatif),
             ui.input_numeric("seed", "Seed", 1, min=0),
-            run_cancel("run", "cancel", "Simulate"),
-            ui.output_ui("status"),
-            width=320,
-            resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)
+            run_label="Simulate",
         ),
         tags.div(tags.h2("Model explorer"), ui.output_ui("plots")),
     )
@@ -92,15 +89,7 @@ def explorer_server(input: object, output: object, session: object, files: Sessi
         )
         return (lambda job: explore_course(**kw, progress=job, cancel=job.token)), "simulation"
 
-    @reactive.effect
-    @reactive.event(input.run)
-    def _run() -> None:
-        view.launch(prepare)
-
-    @reactive.effect
-    @reactive.event(input.cancel)
-    def _cancel() -> None:
-        view.cancel()
+    view.wire(input, prepare)
 
     @render.ui
     def status() -> TagChild:

@@ -15,8 +15,8 @@ from dermsim.app._ui import (
     JobView,
     frame_table,
     html_table,
+    job_sidebar,
     png_figure,
-    run_cancel,
     whole,
 )
 from dermsim.errors import InvalidInputError
@@ -32,7 +32,7 @@ MAX_REPLICATES = 50
 def trial_ui() -> TagChild:
     choices = {s: s for s in list_scenarios()} | {UPLOAD: "uploaded design (TOML)"}
     return ui.layout_sidebar(
-        ui.sidebar(
+        job_sidebar(
             ui.input_select("scenario", "Scenario", choices, selected="true-ad3"),
             ui.panel_conditional(
                 f"input.scenario === '{UPLOAD}'",
@@ -41,10 +41,7 @@ def trial_ui() -> TagChild:
             ui.input_numeric("n", "Subjects (N, empty: the design's)", 60, min=6, max=MAX_N),
             ui.input_numeric("seed", "Seed", 1, min=0),
             ui.input_numeric("replicates", "Replicate trials", 1, min=1, max=MAX_REPLICATES),
-            run_cancel("run", "cancel", "Run trial"),
-            ui.output_ui("status"),
-            width=320,
-            resizable=False,  # bslib's resize handle is a focusable separator without aria-valuenow (axe)
+            run_label="Run trial",
         ),
         ui.output_ui("results"),
     )
@@ -66,15 +63,7 @@ def trial_server(input: object, output: object, session: object, files: SessionF
             )
         ), "virtual trial"
 
-    @reactive.effect
-    @reactive.event(input.run)
-    def _run() -> None:
-        view.launch(prepare)
-
-    @reactive.effect
-    @reactive.event(input.cancel)
-    def _cancel() -> None:
-        view.cancel()
+    view.wire(input, prepare)
 
     @reactive.calc
     def run() -> TrialRun | None:

@@ -44,7 +44,10 @@ class RichProgress:
         self._bar.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            # an error clears the bars: the error line is then the only thing the command leaves
+            self._bar.live.transient = True
         self._bar.stop()
 
     def start(self, total: int | None, label: str) -> None:

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dermsim._validate import LIMITS
 from dermsim.errors import DataValidationError, InvalidInputError
 
 Endpoint = Literal["iga_ts", "easi50", "easi75", "easi90", "nrs4"]
@@ -165,13 +166,17 @@ def parse_range(text: str, *, name: str = "n") -> list[int]:
             parts = [int(p) for p in text.split(":")]
             if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
                 raise ValueError
-            return list(range(parts[0], parts[1] + 1, parts[2]))
-        return [int(p) for p in text.split(",") if p.strip()]
+            out = list(range(parts[0], parts[1] + 1, parts[2]))
+        else:
+            out = [int(p) for p in text.split(",") if p.strip()]
+        if not out or len(out) > LIMITS["designs"]:
+            raise ValueError
     except ValueError:
         raise InvalidInputError(
             f"{name} must be START:STOP:STEP (STEP > 0, STOP >= START) or a comma "
-            f"list of integers; got {text!r}."
+            f"list of at most {LIMITS['designs']:,} integers; got {text!r}."
         ) from None
+    return out
 
 
 def _ratio_label(ratio: dict[str, int] | None) -> str:

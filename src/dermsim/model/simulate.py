@@ -345,6 +345,9 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     quadrature_nodes = check_int("quadrature_nodes", quadrature_nodes, minimum=1)
     workers = check_int("workers", workers, minimum=1, maximum=LIMITS["workers"])
     names = RECORDABLE if record == "all" else tuple([record] if isinstance(record, str) else record)
+    if not names or any(not str(nm).strip() for nm in names):
+        raise InvalidInputError(f"record must name at least one variable from {', '.join(RECORDABLE)}; "
+                                f"got {record!r}.")
     for name in names:
         if name not in RECORDABLE:
             raise InvalidInputError(f"record must hold names from {', '.join(RECORDABLE)}; got {name!r}.")

@@ -33,10 +33,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's TMPDIR: where the per-session private folders are made."""
+    return tmp_path_factory.mktemp("app-tmp")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, app_tmp: Path) -> Iterator[str]:
     port = _free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
-    env = {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("app-tmp"))}
+    env = {**os.environ, "TMPDIR": str(app_tmp)}
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dermsim", "app", "--port", str(port)],

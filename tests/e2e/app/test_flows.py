@@ -87,7 +87,7 @@ def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path:
     page.screenshot(path=str(artifacts / "analysis.png"))  # type: ignore[attr-defined]
 
 
-def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path) -> None:
+def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_path: Path) -> None:
     open_page(page, "Design")
     page.fill("#design-sizes", "40,60,80,100")  # type: ignore[attr-defined]
     page.fill("#design-replicates", "10")  # type: ignore[attr-defined]
@@ -102,6 +102,11 @@ def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path) -> Non
     # the finished points stay; the rest were not run
     assert page.locator(".power-curve").get_attribute("data-points") in ("2", "3")  # type: ignore[attr-defined]
     assert page.evaluate("() => Shiny.shinyapp.isConnected()")  # type: ignore[attr-defined]
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#design-dl_summary")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "summary.csv")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert {"n_total", "curve", "power", "mcse"} <= set(summary.columns) and summary["n_total"].nunique() >= 2
 
 
 def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) -> None:
@@ -129,6 +134,7 @@ def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) 
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#clinic-dl_sheet")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "sheet.pdf")
+    page.screenshot(path=str(artifacts / "clinic-family-sheet.png"))  # type: ignore[attr-defined]
     assert (tmp_path / "sheet.pdf").read_bytes()[:5] == b"%PDF-"
 
 
@@ -174,3 +180,44 @@ def test_bad_upload_one_message_nothing_breaks(page: object, artifacts: Path, tm
     page.click("#clinic-plan")  # type: ignore[attr-defined]
     assert wait_status(page, "clinic", ("done", "error"), timeout_s=90) == "done"
     assert pd.notna(page.inner_text("[data-value='css_median_nM']"))  # type: ignore[attr-defined]
+
+
+def test_sessions_are_private_and_cleaned_up(browser: object, app_url: str, app_tmp: Path) -> None:
+    """Two browser sessions get two private folders; each is removed when its session ends. A bad
+    design upload on the Trial page is one message naming the file."""
+
+    def open_session() -> tuple[object, object]:
+        ctx = browser.new_context()  # type: ignore[attr-defined]
+        pg = ctx.new_page()
+        pg.goto(app_url)
+        pg.wait_for_function("() => window.Shiny && Shiny.shinyapp && Shiny.shinyapp.isConnected()")
+        return ctx, pg
+
+    before = {p.name for p in app_tmp.glob("dermsim-app-*")}
+    (ctx_a, pg_a), (ctx_b, _) = open_session(), open_session()
+    mine = {p.name for p in app_tmp.glob("dermsim-app-*")} - before
+    assert len(mine) == 2
+    for p in mine:
+        assert (app_tmp / p).stat().st_mode & 0o777 == 0o700
+    bad = app_tmp.parent / "design.toml"
+    bad.write_text("[design\nid = 'x'\n")
+    open_page(pg_a, "Trial")
+    pg_a.select_option("#trial-scenario", "upload")  # type: ignore[attr-defined]
+    _upload(pg_a, "trial-design_file", [bad])
+    pg_a.click("#trial-run")  # type: ignore[attr-defined]
+    assert wait_status(pg_a, "trial", ("error", "done"), timeout_s=60) == "error"
+    alert = pg_a.locator("#trial-status .alert-danger")  # type: ignore[attr-defined]
+    assert (
+        alert.count() == 1
+        and "design.toml" in alert.inner_text()
+        and "dermsim-app-" not in alert.inner_text()
+    )
+    ctx_a.close()  # type: ignore[attr-defined]
+    ctx_b.close()  # type: ignore[attr-defined]
+    import time
+
+    for _ in range(100):
+        if not any((app_tmp / p).exists() for p in mine):
+            break
+        time.sleep(0.1)
+    assert not any((app_tmp / p).exists() for p in mine)

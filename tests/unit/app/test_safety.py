@@ -182,3 +182,34 @@ def test_create_app_is_an_asgi_shiny_app_and_the_command_defaults_to_localhost()
     assert isinstance(a, App) and isinstance(a.starlette_app, UploadLimit)
     out = CliRunner().invoke(cli, ["app", "--help"], env={"COLUMNS": "200"}).output
     assert "127.0.0.1" in out and "8000" in out
+
+
+def test_the_app_mounts_in_an_existing_asgi_server() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    host = Starlette(routes=[Mount("/dermsim", app=create_app())])
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(m: dict) -> None:
+        sent.append(m)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/dermsim/",
+        "raw_path": b"/dermsim/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1")],
+        "scheme": "http",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 1),
+        "http_version": "1.1",
+    }
+    asyncio.run(host(scope, receive, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert sent[0]["status"] == 200 and b"Model explorer" in body and b"dermsim-static/plotly.min.js" in body
