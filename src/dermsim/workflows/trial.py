@@ -23,6 +23,7 @@ import pandas as pd
 from dermsim import __version__
 from dermsim._atomic import atomic_path
 from dermsim._rng import as_seed_sequence, child_sequence
+from dermsim._validate import LIMITS, check_int
 from dermsim.analysis.plan import AnalysisPlan, default_plan_path, load_plan
 from dermsim.analysis.run import run_plan
 from dermsim.errors import InvalidInputError
@@ -97,6 +98,8 @@ def simulate_study(
     """Simulate a virtual trial and write ``out/sdtm``, ``out/adam`` and ``out/define.json``."""
     fmts = parse_formats(formats)
     out = Path(out)
+    if n is not None:
+        check_int("--n", n, minimum=1, maximum=LIMITS["subjects"])
     check_out(out, overwrite=overwrite)
     d = design if isinstance(design, TrialDesign) else load_design(design)
     model = resolve_model(posterior)
@@ -226,8 +229,10 @@ def run_virtual_trial(
 
     out = Path(out)
     as_seed_sequence(seed)
-    if n_replicates < 1:
-        raise InvalidInputError(f"--n-replicates must be an integer >= 1; got {n_replicates}.")
+    # every size is checked before anything runs (an upper bound: a typo must not run for hours)
+    check_int("--n-replicates", n_replicates, minimum=1, maximum=LIMITS["replicates"])
+    if n is not None:
+        check_int("--n", n, minimum=1, maximum=LIMITS["subjects"])
     check_out(out, overwrite=overwrite)
     design = load_design(scenario)
     plan = load_plan(default_plan_path())
