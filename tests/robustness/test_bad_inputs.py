@@ -244,10 +244,10 @@ case("analyze:only-bogus", lambda d, t, c: ["analyze", str(t / "adam"), "--out",
 case("report:source-missing", ["report", "nowhere", "--out", "o"])
 case("report:empty-ard-csv", lambda d, t, c: ((d / "ard.csv").write_text("") or ["report", str(d / "ard.csv"),
                                                                                   "--out", "o"]))
-case("report:garbage-ard-parquet", lambda d, t, c: ((d / "ard.parquet").write_bytes(b"PAR1xxPAR1") or
+case("report:garbage-ard-parquet", lambda d, t, c: ((d / "ard.parquet").write_bytes(b"PAR1xxPAR1") and
                                                     ["report", str(d / "ard.parquet"), "--out", "o"]))
 case("report:folder-without-ard", lambda d, t, c: ((d / "run").mkdir() or ["report", str(d / "run"), "--out", "o"]))
-case("report:ard-wrong-columns", lambda d, t, c: ((d / "ard.csv").write_text("a,b\n1,2\n") or
+case("report:ard-wrong-columns", lambda d, t, c: ((d / "ard.csv").write_text("a,b\n1,2\n") and
                                                   ["report", str(d / "ard.csv"), "--out", "o"]))
 
 

@@ -48,7 +48,7 @@ _VOLATILE = ("report.html", ".dermsim-files.json")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [7])
 @pytest.mark.parametrize("command", ["trial", "run", "design"])
 def test_kill9_then_rerun_or_resume_is_byte_identical(command: str, seed: int, tmp_path: Path) -> None:
     args = {
