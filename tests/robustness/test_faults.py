@@ -44,7 +44,7 @@ def _kill_at_random(args: list[str], cwd: Path, seed: int, span: float) -> None:
 
 
 # the design report states its wall time; everything else is a pure function of the inputs
-_VOLATILE = ("report.html", ".dermsim-files.json")
+_VOLATILE = ("report.html", ".dermsim-files.json", "design.duckdb", "design.duckdb.wal")
 
 
 @pytest.mark.slow
