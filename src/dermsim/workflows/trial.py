@@ -157,7 +157,8 @@ def _replicates(design: TrialDesign, seed: int, n_replicates: int, plan: Analysi
         seq = child_sequence(seed, _REPLICATE_KEY, r)
         study = simulate_trial(design, seq, n=n, extension=False, params=params)
         _, adam = build_trial_datasets(study)
-        ard = run_plan(sub, frames(adam), seed=child_sequence(seq, 1))
+        ard = run_plan(sub, frames(adam), seed=child_sequence(seq, 1),
+                       group_levels=[a.label for a in design.arms])
         ard.insert(0, "replicate", r)
         parts.append(ard)
         progress.advance(1)
@@ -264,7 +265,7 @@ def run_virtual_trial(
         progress.start(1, f"analysis ({plan.name}, {len(plan.analyses)} analyses)")
         names = sorted({a.dataset for a in plan.analyses} | {"adsl"})
         datasets = frames(read_adam_dir(tmp / "adam", names))  # the datasets as written
-        ard = run_plan(plan, datasets, seed=seed)
+        ard = run_plan(plan, datasets, seed=seed, group_levels=[a.label for a in design.arms])
         write_ard(ard, tmp, tables=False)
         stage("analysis", f"{len(ard)} ARD rows", t0)
 
