@@ -108,25 +108,25 @@ def test_csv_mutations(m, valid_csv, tmp_path_factory) -> None:
     _read_or_clean_error(read_csv, path)
 
 
-@FUZZ
-@given(m=mutation(size=3_000))
-def test_design_toml_mutations(m, tmp_path_factory) -> None:
+def _design_toml() -> tuple[bytes, object]:
     from importlib import resources
 
     from dermsim.trial import load_design
 
-    raw = resources.files("dermsim.trial").joinpath("data/scenarios/true-ad3.toml").read_bytes()
-    path = tmp_path_factory.mktemp("t") / "my.toml"
-    path.write_bytes(mutate(raw, m))
-    _read_or_clean_error(load_design, path)
+    return resources.files("dermsim.trial").joinpath("data/scenarios/true-ad3.toml").read_bytes(), load_design
 
 
-@FUZZ
-@given(m=mutation(size=4_000))
-def test_plan_toml_mutations(m, tmp_path_factory) -> None:
+def _plan_toml() -> tuple[bytes, object]:
     from dermsim.analysis.plan import default_plan_path, load_plan
 
-    raw = Path(default_plan_path()).read_bytes()
-    path = tmp_path_factory.mktemp("p") / "plan.toml"
+    return Path(default_plan_path()).read_bytes(), load_plan
+
+
+@pytest.mark.parametrize("source", [_design_toml, _plan_toml], ids=["design", "plan"])
+@FUZZ
+@given(m=mutation(size=4_000))
+def test_toml_mutations(source, m, tmp_path_factory) -> None:
+    raw, loader = source()
+    path = tmp_path_factory.mktemp("t") / "spec.toml"
     path.write_bytes(mutate(raw, m))
-    _read_or_clean_error(load_plan, path)
+    _read_or_clean_error(loader, path)
