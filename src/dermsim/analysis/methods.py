@@ -8,6 +8,7 @@ come from the statistics modules of this package and from statsmodels, scipy and
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,9 +113,15 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s.fillna("").astype(str)
 
 
+# levels a group variable can take beyond the data (run_plan's group_levels: a simulated trial's arms)
+KNOWN_LEVELS: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("known_levels",
+                                                                             default=frozenset())
+
+
 def _all_levels(inp: AnalysisInput) -> set[str]:
-    """Every level of the group variable in the analysis dataset and in ADSL (before any filter)."""
-    out: set[str] = set()
+    """Every level of the group variable in the analysis dataset and in ADSL (before any filter),
+    and the levels the caller declared (an arm without subjects)."""
+    out: set[str] = set(KNOWN_LEVELS.get())
     for df in (inp.datasets.get(inp.spec.dataset), inp.datasets.get("adsl")):
         if df is not None and inp.spec.group in df.columns:
             out |= set(_levels_text(df[inp.spec.group]))

@@ -9,7 +9,7 @@ analysis through the method registry of :mod:`dermsim.analysis.methods`. A data 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ import pandas as pd
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence
 from dermsim.analysis.ard import ArdContext, frame_from_rows, make_rows, validate_ard
 from dermsim.analysis.method_base import ORDER_VARS, AnalysisInput, group_levels
-from dermsim.analysis.methods import INTERACTIONS, REGISTRY
+from dermsim.analysis.methods import INTERACTIONS, KNOWN_LEVELS, REGISTRY
 from dermsim.analysis.plan import AnalysisPlan, AnalysisSpec
 from dermsim.errors import DataValidationError, NotEstimableError
 
@@ -137,12 +137,26 @@ def _select(spec: AnalysisSpec, datasets: Mapping[str, pd.DataFrame]) -> pd.Data
 
 def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: SeedLike = 0,
              methods: Mapping[str, Callable[[AnalysisInput], list[dict[str, object]]]] | None = None,
+             group_levels: Sequence[str] = (),
              ) -> pd.DataFrame:
     """Run every analysis of ``plan`` on ``datasets`` (name -> frame) and return the ARD.
 
     ``seed`` feeds the stochastic methods (multiple imputation); analysis ``i`` uses child stream
-    ``i``, so adding or removing other analyses does not change its numbers.
+    ``i``, so adding or removing other analyses does not change its numbers. ``group_levels``:
+    levels the group variables can take beyond those in the data (a simulated trial's arms): a
+    comparator among them with no subject (an empty arm of a small trial) gives no comparisons
+    instead of an error.
     """
+    token = KNOWN_LEVELS.set(frozenset(map(str, group_levels)))
+    try:
+        return _run_plan(plan, datasets, seed=seed, methods=methods)
+    finally:
+        KNOWN_LEVELS.reset(token)
+
+
+def _run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: SeedLike,
+              methods: Mapping[str, Callable[[AnalysisInput], list[dict[str, object]]]] | None,
+              ) -> pd.DataFrame:
     if methods is None:
         methods = REGISTRY
     data = {str(k).lower(): v for k, v in datasets.items()}

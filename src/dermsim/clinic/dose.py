@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from dermsim._rng import SeedLike, as_seed_sequence, seed_record
-from dermsim._validate import check_int, check_positive, check_range
+from dermsim._validate import LIMITS, check_int, check_positive, check_range
 from dermsim.calibration import posterior as calib_post
 from dermsim.clinic.evidence_keys import MODEL_PREFIX
 from dermsim.errors import InvalidInputError
@@ -422,7 +422,7 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     """Css median, 90% interval and P(Css > threshold) over ``n_draws`` virtual copies of the
     patient (vectorized; between-patient variability of every parameter file, incl. the barrier)."""
     ev = evidence or load_evidence()
-    check_int("n_draws", n_draws, minimum=100)
+    check_int("n_draws", n_draws, minimum=100, maximum=LIMITS["draws"])
     params, which, note = _posterior_parameters()
     regimen = Regimen(strength_pct=float(inp.strength_pct),
                       application_times_h=(0.0, 8.0) if inp.applications_per_day == 2 else (0.0,),

@@ -75,10 +75,17 @@ def _part(ard: pd.DataFrame, analysis_id: str) -> pd.DataFrame:
     return part
 
 
+# statistics the figures read: present as columns even when no value could be estimated (a small
+# trial), so a panel shows what there is instead of failing on a missing column
+_FIGURE_STATS = ("estimate", "ci_lower", "ci_upper", "pct", "count", "n", "lsmean", "se")
+
+
 def _pivot(part: pd.DataFrame, index: list[str]) -> pd.DataFrame:
-    return part.pivot_table(
+    tab = part.pivot_table(
         index=index, columns="stat_name", values="stat_value", aggfunc="first", sort=False
     )
+    missing = [c for c in _FIGURE_STATS if c not in tab.columns]
+    return tab.reindex(columns=[*tab.columns, *missing]) if missing else tab
 
 
 def plot_responders_over_time(

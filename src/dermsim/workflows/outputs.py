@@ -181,13 +181,5 @@ def output_file(out: str | os.PathLike[str], *, overwrite: bool = False,
     target = check_out(out, overwrite=overwrite, kind="file", option=option)
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(target.parent, legacy_for=target.name)
-    fd, tmp = tempfile.mkstemp(prefix=f"{STAGING_PREFIX}{target.name}-{os.getpid()}.", dir=target.parent)
-    os.close(fd)
-    staging = Path(tmp)
-    try:
+    with atomic_path(target) as staging:
         yield staging
-        follow_umask(staging)
-        os.replace(staging, target)
-    finally:
-        if staging.exists():
-            staging.unlink()

@@ -23,6 +23,7 @@ import pandas as pd
 from dermsim import __version__
 from dermsim._atomic import atomic_path
 from dermsim._rng import as_seed_sequence, child_sequence
+from dermsim._validate import LIMITS, check_int
 from dermsim.analysis.plan import AnalysisPlan, default_plan_path, load_plan
 from dermsim.analysis.run import run_plan
 from dermsim.errors import InvalidInputError
@@ -99,6 +100,8 @@ def simulate_study(
     """Simulate a virtual trial and write ``out/sdtm``, ``out/adam`` and ``out/define.json``."""
     fmts = parse_formats(formats)
     out = Path(out)
+    if n is not None:
+        check_int("--n", n, minimum=1, maximum=LIMITS["subjects"])
     check_out(out, overwrite=overwrite)
     d = design if isinstance(design, TrialDesign) else load_design(design)
     model = resolve_model(posterior)
@@ -156,7 +159,8 @@ def _replicates(design: TrialDesign, seed: int, n_replicates: int, plan: Analysi
         seq = child_sequence(seed, _REPLICATE_KEY, r)
         study = simulate_trial(design, seq, n=n, extension=False, params=params)
         _, adam = build_trial_datasets(study)
-        ard = run_plan(sub, frames(adam), seed=child_sequence(seq, 1))
+        ard = run_plan(sub, frames(adam), seed=child_sequence(seq, 1),
+                       group_levels=[a.label for a in design.arms])
         ard.insert(0, "replicate", r)
         parts.append(ard)
         progress.advance(1)
@@ -228,8 +232,10 @@ def run_virtual_trial(
 
     out = Path(out)
     as_seed_sequence(seed)
-    if n_replicates < 1:
-        raise InvalidInputError(f"--n-replicates must be an integer >= 1; got {n_replicates}.")
+    # every size is checked before anything runs (an upper bound: a typo must not run for hours)
+    check_int("--n-replicates", n_replicates, minimum=1, maximum=LIMITS["replicates"])
+    if n is not None:
+        check_int("--n", n, minimum=1, maximum=LIMITS["subjects"])
     check_out(out, overwrite=overwrite)
     design = load_design(scenario)
     plan = load_plan(default_plan_path())
@@ -261,7 +267,7 @@ def run_virtual_trial(
         progress.start(1, f"analysis ({plan.name}, {len(plan.analyses)} analyses)")
         names = sorted({a.dataset for a in plan.analyses} | {"adsl"})
         datasets = frames(read_adam_dir(tmp / "adam", names))  # the datasets as written
-        ard = run_plan(plan, datasets, seed=seed)
+        ard = run_plan(plan, datasets, seed=seed, group_levels=[a.label for a in design.arms])
         write_ard(ard, tmp, tables=False)
         titles = {a.id: a.title for a in plan.analyses if a.title}
         write_ars(ard, tmp / "ard_ars.json", name=plan.name, titles=titles, description=plan.description)
