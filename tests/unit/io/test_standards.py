@@ -97,7 +97,7 @@ def test_define_xml_21_validates_against_the_cdisc_xsd(tmp_path: Path) -> None:
 def test_trial_folder_has_valid_define_xml_for_sdtm_and_adam(tmp_path: Path) -> None:
     """``dermsim trial simulate`` (and ``run``) write adam/define.xml and sdtm/define.xml."""
     from dermsim._rng import as_generator
-    from dermsim.cli.trial import write_trial_dir
+    from dermsim.io.study import write_trial_dir
     from dermsim.trial import load_design, simulate_trial
 
     def provider(population, regimen, days, seed, *, record, chunk_size):
