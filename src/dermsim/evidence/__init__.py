@@ -26,11 +26,13 @@ from .label import Label, load_label
 from .mechanism import Mechanism, load_mechanism
 from .natural_history import NaturalHistory, load_natural_history
 from .pharmacology import Pharmacology, load_pharmacology
+from .pk_maxuse import MaxUseGroup, MaxUseTrial, load_pk_maxuse_adult
 from .trials import AERow, Arm, EndpointResult, PooledData, Trial, TrialFile, load_trials
 
 __all__ = [
     "DATA_DIR", "AERow", "Arm", "Cited", "Comparators", "EndpointResult", "Evidence", "Fact", "Label",
-    "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "Source", "Status", "Trial",
+    "MaxUseGroup", "MaxUseTrial", "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "Source",
+    "Status", "Trial",
     "count_by_status", "cytokine_jaks", "get_trial", "iter_cited", "load_evidence",
 ]
 
@@ -46,6 +48,7 @@ class Evidence:
     mechanism: Mechanism
     comparators: Comparators
     natural_history: NaturalHistory
+    pk_maxuse_adult: MaxUseTrial
     _charts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -71,7 +74,7 @@ class Evidence:
         """File name -> parsed model, for listing and counting."""
         return {**self.trial_files, "label.toml": self.label, "pharmacology.toml": self.pharmacology,
                 "mechanism.toml": self.mechanism, "comparators.toml": self.comparators,
-                "natural_history.toml": self.natural_history}
+                "natural_history.toml": self.natural_history, "pk_maxuse_adult.toml": self.pk_maxuse_adult}
 
     @property
     def charts(self) -> Any:
@@ -104,6 +107,7 @@ def _load(data_dir: Path) -> Evidence:
         mechanism=load_mechanism(data_dir),
         comparators=load_comparators(data_dir),
         natural_history=load_natural_history(data_dir),
+        pk_maxuse_adult=load_pk_maxuse_adult(data_dir),
     )
 
 

@@ -28,7 +28,8 @@ def ev():
 def test_every_file_loads_and_has_sources(ev):
     families = ev.families()
     assert set(families) == {*TRIAL_FILES, "label.toml", "pharmacology.toml", "mechanism.toml",
-                             "comparators.toml", "natural_history.toml"}
+                             "comparators.toml", "natural_history.toml",
+                             "pk_maxuse_adult.toml"}
     for name, model in families.items():
         assert model.sources, name
         assert sum(count_by_status(model).values()) > 0, name
