@@ -22,6 +22,7 @@ from dermsim.errors import InvalidInputError
 
 from ._schema import DATA_DIR, Cited, Fact, Source, Status, count_by_status, iter_cited
 from .comparators import Comparators, load_comparators
+from .dose_ranging import DoseRangingFile, DoseRangingTrial, load_trial_phase2
 from .label import Label, load_label
 from .mechanism import Mechanism, load_mechanism
 from .natural_history import NaturalHistory, load_natural_history
@@ -30,7 +31,8 @@ from .pk_maxuse import MaxUseGroup, MaxUseTrial, load_pk_maxuse_adult
 from .trials import AERow, Arm, EndpointResult, PooledData, Trial, TrialFile, load_trials
 
 __all__ = [
-    "DATA_DIR", "AERow", "Arm", "Cited", "Comparators", "EndpointResult", "Evidence", "Fact", "Label",
+    "DATA_DIR", "AERow", "Arm", "Cited", "Comparators", "DoseRangingFile", "DoseRangingTrial",
+    "EndpointResult", "Evidence", "Fact", "Label",
     "MaxUseGroup", "MaxUseTrial", "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "Source",
     "Status", "Trial",
     "count_by_status", "cytokine_jaks", "get_trial", "iter_cited", "load_evidence",
@@ -49,6 +51,7 @@ class Evidence:
     comparators: Comparators
     natural_history: NaturalHistory
     pk_maxuse_adult: MaxUseTrial
+    dose_ranging: DoseRangingFile
     _charts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -74,7 +77,8 @@ class Evidence:
         """File name -> parsed model, for listing and counting."""
         return {**self.trial_files, "label.toml": self.label, "pharmacology.toml": self.pharmacology,
                 "mechanism.toml": self.mechanism, "comparators.toml": self.comparators,
-                "natural_history.toml": self.natural_history, "pk_maxuse_adult.toml": self.pk_maxuse_adult}
+                "natural_history.toml": self.natural_history, "pk_maxuse_adult.toml": self.pk_maxuse_adult,
+                "trial_phase2.toml": self.dose_ranging}
 
     @property
     def charts(self) -> Any:
@@ -108,6 +112,7 @@ def _load(data_dir: Path) -> Evidence:
         comparators=load_comparators(data_dir),
         natural_history=load_natural_history(data_dir),
         pk_maxuse_adult=load_pk_maxuse_adult(data_dir),
+        dose_ranging=load_trial_phase2(data_dir),
     )
 
 

@@ -75,14 +75,22 @@ class EndpointResult(Cited):
     visit_week: Annotated[float, Field(ge=0)] | None = None
     arm: str
     population: str = "ITT"
+    # "%" for responder rates (checked within [0, 100]); "% change" for a mean percent change from
+    # baseline (e.g. EASI-PCHG, negative = improvement), which may lie below 0.
+    unit: Literal["%", "% change"] = "%"
     value_pct: float | None = None
+    sd: Annotated[float, Field(ge=0)] | None = None
     n_responders: Annotated[int, Field(ge=0)] | None = None
     n_arm: Annotated[int, Field(ge=1)] | None = None
     p_value: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> EndpointResult:
-        check_pct("value_pct", self.value_pct)
+        if self.unit == "%":
+            check_pct("value_pct", self.value_pct)
+        elif self.value_pct is not None and not -100 <= self.value_pct:
+            raise ValueError(at("value_pct", "a % change from baseline cannot be below -100; "
+                                             f"got {self.value_pct:g}"))
         if self.status == "NF" and self.value_pct is not None:
             raise ValueError(at("value_pct", f"an NF result must have no value_pct; got {self.value_pct:g}"))
         if self.status != "NF" and self.value_pct is None:
@@ -128,7 +136,7 @@ class LongTermSafety(Frozen):
     vehicle_rerandomization: Fact
 
 
-def _check_results(arms: dict[str, int | None], results: list[EndpointResult], ae: list[AERow],
+def check_results(arms: dict[str, int | None], results: list[EndpointResult], ae: list[AERow],
                    strict_arms: bool) -> None:
     for i, r in enumerate(results):
         if strict_arms and r.arm not in arms:
@@ -185,7 +193,7 @@ class Trial(Frozen):
                 parts = " + ".join(str(n) for n in ns)
                 raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "  # type: ignore[arg-type]
                                             f"n_total ({int(total)})"))
-        _check_results({a.id: a.n for a in self.arms}, self.endpoint_results, self.ae, strict_arms=True)
+        check_results({a.id: a.n for a in self.arms}, self.endpoint_results, self.ae, strict_arms=True)
         return self
 
     def arm(self, arm_id: str) -> Arm:
@@ -216,7 +224,7 @@ class PooledData(Frozen):
     @model_validator(mode="after")
     def _invariants(self) -> PooledData:
         arms = {k: (None if v.number is None else int(v.number)) for k, v in self.arms.items()}
-        _check_results(arms, self.endpoint_results, self.ae, strict_arms=False)
+        check_results(arms, self.endpoint_results, self.ae, strict_arms=False)
         return self
 
 
