@@ -24,6 +24,7 @@ from ._schema import DATA_DIR, Cited, Fact, Source, Status, count_by_status, ite
 from .comparators import Comparators, load_comparators
 from .dose_ranging import DoseRangingFile, DoseRangingTrial, load_trial_phase2
 from .label import Label, load_label
+from .maintenance import Maintenance, MaintenanceStudy, load_maintenance
 from .mechanism import Mechanism, load_mechanism
 from .natural_history import NaturalHistory, load_natural_history
 from .pharmacology import Pharmacology, load_pharmacology
@@ -32,7 +33,7 @@ from .trials import AERow, Arm, EndpointResult, PooledData, Trial, TrialFile, lo
 
 __all__ = [
     "DATA_DIR", "AERow", "Arm", "Cited", "Comparators", "DoseRangingFile", "DoseRangingTrial",
-    "EndpointResult", "Evidence", "Fact", "Label",
+    "EndpointResult", "Evidence", "Fact", "Label", "Maintenance", "MaintenanceStudy",
     "MaxUseGroup", "MaxUseTrial", "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "Source",
     "Status", "Trial",
     "count_by_status", "cytokine_jaks", "get_trial", "iter_cited", "load_evidence",
@@ -52,6 +53,7 @@ class Evidence:
     natural_history: NaturalHistory
     pk_maxuse_adult: MaxUseTrial
     dose_ranging: DoseRangingFile
+    maintenance: Maintenance
     _charts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -78,7 +80,7 @@ class Evidence:
         return {**self.trial_files, "label.toml": self.label, "pharmacology.toml": self.pharmacology,
                 "mechanism.toml": self.mechanism, "comparators.toml": self.comparators,
                 "natural_history.toml": self.natural_history, "pk_maxuse_adult.toml": self.pk_maxuse_adult,
-                "trial_phase2.toml": self.dose_ranging}
+                "trial_phase2.toml": self.dose_ranging, "maintenance.toml": self.maintenance}
 
     @property
     def charts(self) -> Any:
@@ -113,6 +115,7 @@ def _load(data_dir: Path) -> Evidence:
         natural_history=load_natural_history(data_dir),
         pk_maxuse_adult=load_pk_maxuse_adult(data_dir),
         dose_ranging=load_trial_phase2(data_dir),
+        maintenance=load_maintenance(data_dir),
     )
 
 
