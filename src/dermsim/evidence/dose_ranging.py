@@ -17,12 +17,12 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from dermsim.evidence._schema import DATA_DIR, Fact, Frozen, Source, at, load_model
-from dermsim.evidence.trials import Arm, Eligibility, EndpointResult, check_results
+from dermsim.evidence.trials import Arm, ArmSet, Eligibility, EndpointResult, check_arm_set, unique_arms
 
 TRIAL_PHASE2_FILE = "trial_phase2.toml"
 
 
-class DoseRangingTrial(Frozen):
+class DoseRangingTrial(ArmSet, Frozen):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
     name: str
     registry_id: str
@@ -42,32 +42,12 @@ class DoseRangingTrial(Frozen):
     @field_validator("arms")
     @classmethod
     def _unique_arms(cls, arms: list[Arm]) -> list[Arm]:
-        ids = [a.id for a in arms]
-        if not arms or len(set(ids)) != len(ids):
-            raise ValueError(f"arm ids must be unique and at least one; got {', '.join(ids) or 'none'}")
-        return arms
+        return unique_arms(arms)
 
     @model_validator(mode="after")
     def _invariants(self) -> DoseRangingTrial:
-        ns = [a.n for a in self.arms]
-        total = self.n_total.number
-        if total is not None and all(n is not None for n in ns) and sum(ns) != int(total):  # type: ignore[arg-type]
-            raise ValueError(at("arms", f"arms n_randomized (sum {sum(ns)}) must equal "  # type: ignore[arg-type]
-                                        f"n_total ({int(total)})"))
-        check_results({a.id: a.n for a in self.arms}, self.endpoint_results, [], strict_arms=True)
+        check_arm_set(self.arms, self.n_total, self.endpoint_results, [])
         return self
-
-    def arm(self, arm_id: str) -> Arm:
-        for a in self.arms:
-            if a.id == arm_id:
-                return a
-        raise KeyError(arm_id)
-
-    def results(self, endpoint: str | None = None, *, arm: str | None = None,
-                visit_week: float | None = None) -> list[EndpointResult]:
-        return [r for r in self.endpoint_results
-                if (endpoint is None or r.endpoint == endpoint) and (arm is None or r.arm == arm)
-                and (visit_week is None or r.visit_week == visit_week)]
 
 
 class DoseRangingFile(Frozen):

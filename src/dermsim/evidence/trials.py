@@ -9,7 +9,7 @@ row) with its status; the validators below enforce the invariants a trial summar
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -151,7 +151,52 @@ def check_results(arms: dict[str, int | None], results: list[EndpointResult], ae
             raise ValueError(at(f"ae.{i}.arm", f"arm {row.arm!r} is not one of {', '.join(arms)}"))
 
 
-class Trial(Frozen):
+class ArmSet:
+    """Access to the arms and endpoint records of a trial-like model (a TRuE-AD trial, the phase 2
+    dose-ranging trial); the model declares ``arms`` and ``endpoint_results`` itself and validates
+    them with :func:`unique_arms` and :func:`check_arm_set`."""
+
+    if TYPE_CHECKING:  # declared by the pydantic model; annotated here for type checkers only,
+        arms: list[Arm]  # so that pydantic does not make them fields of the mixin (field order)
+        endpoint_results: list[EndpointResult]
+
+    def arm(self, arm_id: str) -> Arm:
+        for a in self.arms:
+            if a.id == arm_id:
+                return a
+        raise KeyError(arm_id)
+
+    def results(self, endpoint: str | None = None, *, arm: str | None = None,
+                visit_week: float | None = None) -> list[EndpointResult]:
+        """Endpoint records filtered by endpoint, arm and visit week (data access only)."""
+        return [r for r in self.endpoint_results
+                if (endpoint is None or r.endpoint == endpoint) and (arm is None or r.arm == arm)
+                and (visit_week is None or r.visit_week == visit_week)]
+
+
+def unique_arms(arms: list[Arm]) -> list[Arm]:
+    ids = [a.id for a in arms]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"arm ids must be unique; got {', '.join(ids)}")
+    if not arms:
+        raise ValueError("a trial needs at least one arm")
+    return arms
+
+
+def check_arm_set(arms: list[Arm], n_total: Fact, results: list[EndpointResult], ae: list[AERow]) -> None:
+    """Arm N add up to a confirmed total (where every arm N is known); results and AE rows name
+    arms of the trial and stay within their N."""
+    ns = [a.n for a in arms]
+    total = n_total.number
+    if n_total.confirmed and total is not None and all(n is not None for n in ns):
+        if sum(ns) != int(total):  # type: ignore[arg-type]
+            parts = " + ".join(str(n) for n in ns)
+            raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "  # type: ignore[arg-type]
+                                        f"n_total ({int(total)})"))
+    check_results({a.id: a.n for a in arms}, results, ae, strict_arms=True)
+
+
+class Trial(ArmSet, Frozen):
     """One trial as published: design, eligibility, arms, baseline, endpoints and AE tables."""
 
     id: Annotated[str, Field(pattern=r"^true-ad[0-9]+$")]
@@ -177,37 +222,12 @@ class Trial(Frozen):
     @field_validator("arms")
     @classmethod
     def _unique_arms(cls, arms: list[Arm]) -> list[Arm]:
-        ids = [a.id for a in arms]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"arm ids must be unique; got {', '.join(ids)}")
-        if not arms:
-            raise ValueError("a trial needs at least one arm")
-        return arms
+        return unique_arms(arms)
 
     @model_validator(mode="after")
     def _invariants(self) -> Trial:
-        ns = [a.n for a in self.arms]
-        total = self.n_total.number
-        if self.n_total.confirmed and total is not None and all(n is not None for n in ns):
-            if sum(ns) != int(total):  # type: ignore[arg-type]
-                parts = " + ".join(str(n) for n in ns)
-                raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "  # type: ignore[arg-type]
-                                            f"n_total ({int(total)})"))
-        check_results({a.id: a.n for a in self.arms}, self.endpoint_results, self.ae, strict_arms=True)
+        check_arm_set(self.arms, self.n_total, self.endpoint_results, self.ae)
         return self
-
-    def arm(self, arm_id: str) -> Arm:
-        for a in self.arms:
-            if a.id == arm_id:
-                return a
-        raise KeyError(arm_id)
-
-    def results(self, endpoint: str | None = None, *, arm: str | None = None,
-                visit_week: float | None = None) -> list[EndpointResult]:
-        """Endpoint records filtered by endpoint, arm and visit week (data access only)."""
-        return [r for r in self.endpoint_results
-                if (endpoint is None or r.endpoint == endpoint) and (arm is None or r.arm == arm)
-                and (visit_week is None or r.visit_week == visit_week)]
 
 
 class PooledData(Frozen):
