@@ -29,13 +29,14 @@ from .mechanism import Mechanism, load_mechanism
 from .natural_history import NaturalHistory, load_natural_history
 from .pharmacology import Pharmacology, load_pharmacology
 from .pk_maxuse import MaxUseGroup, MaxUseTrial, load_pk_maxuse_adult
+from .skin_age import SkinAge, load_skin_age
 from .trials import AERow, Arm, EndpointResult, PooledData, Trial, TrialFile, load_trials
 
 __all__ = [
     "DATA_DIR", "AERow", "Arm", "Cited", "Comparators", "DoseRangingFile", "DoseRangingTrial",
     "EndpointResult", "Evidence", "Fact", "Label", "Maintenance", "MaintenanceStudy",
-    "MaxUseGroup", "MaxUseTrial", "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "Source",
-    "Status", "Trial",
+    "MaxUseGroup", "MaxUseTrial", "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "SkinAge",
+    "Source", "Status", "Trial",
     "count_by_status", "cytokine_jaks", "get_trial", "iter_cited", "load_evidence",
 ]
 
@@ -54,6 +55,7 @@ class Evidence:
     pk_maxuse_adult: MaxUseTrial
     dose_ranging: DoseRangingFile
     maintenance: Maintenance
+    skin_age: SkinAge
     _charts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -80,7 +82,8 @@ class Evidence:
         return {**self.trial_files, "label.toml": self.label, "pharmacology.toml": self.pharmacology,
                 "mechanism.toml": self.mechanism, "comparators.toml": self.comparators,
                 "natural_history.toml": self.natural_history, "pk_maxuse_adult.toml": self.pk_maxuse_adult,
-                "trial_phase2.toml": self.dose_ranging, "maintenance.toml": self.maintenance}
+                "trial_phase2.toml": self.dose_ranging, "maintenance.toml": self.maintenance,
+                "skin_age.toml": self.skin_age}
 
     @property
     def charts(self) -> Any:
@@ -116,6 +119,7 @@ def _load(data_dir: Path) -> Evidence:
         pk_maxuse_adult=load_pk_maxuse_adult(data_dir),
         dose_ranging=load_trial_phase2(data_dir),
         maintenance=load_maintenance(data_dir),
+        skin_age=load_skin_age(data_dir),
     )
 
 

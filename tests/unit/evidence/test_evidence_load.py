@@ -29,7 +29,7 @@ def test_every_file_loads_and_has_sources(ev):
     families = ev.families()
     assert set(families) == {*TRIAL_FILES, "label.toml", "pharmacology.toml", "mechanism.toml",
                              "comparators.toml", "natural_history.toml",
-                             "pk_maxuse_adult.toml", "trial_phase2.toml", "maintenance.toml"}
+                             "pk_maxuse_adult.toml", "trial_phase2.toml", "maintenance.toml", "skin_age.toml"}
     for name, model in families.items():
         assert model.sources, name
         assert sum(count_by_status(model).values()) > 0, name
