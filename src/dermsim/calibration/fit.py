@@ -90,3 +90,55 @@ def calibrate(seed: int, *, targets_path: str | Path | None = None, config: Cali
                      weights=state.weights, prior=prior, targets_sha256=targets.sha256,
                      targets_version=targets.version, code_version=code_version(), seed=int(seed),
                      command=extra["created_by"], meta=extra)
+
+
+# --- second version: CRN Gaussian likelihood, MAP + Laplace + importance sampling -------------
+
+def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: Any = None,
+                 prior: Prior | None = None, n_vp_scale: float = 1.0, command: str = "",
+                 version: str | None = None, z0: np.ndarray | None = None,
+                 log: Callable[[str], None] = lambda s: None) -> Posterior:
+    """Fit the v2 targets (targets/v2.toml) by the method of :mod:`dermsim.calibration.laplace`;
+    the posterior's draws are the importance-sampling draws with their normalised weights."""
+    import time
+
+    from dermsim.calibration.laplace import LaplaceISConfig, run_laplace_is
+    from dermsim.calibration.likelihood import Objective
+    from dermsim.calibration.priors import v2_prior
+    from dermsim.calibration.targets import V2_TARGETS
+
+    config = LaplaceISConfig() if config is None else config
+    targets_path = Path(targets_path) if targets_path is not None else V2_TARGETS
+    targets = load_targets(targets_path)
+    version = version or f"{targets.version}-s{seed}"
+    prior = v2_prior() if prior is None else prior
+    t0 = time.perf_counter()
+    objective = Objective(targets, prior, seed, n_vp_scale=n_vp_scale)
+    res = run_laplace_is(objective, config, seed, z0=z0, log=log)
+
+    def rnd(a: np.ndarray, digits: int = 6) -> list:
+        return np.round(np.asarray(a, float), digits).tolist()
+
+    sd = np.sqrt(np.diag(res.cov))
+    extra = {
+        "created_by": command or f"dermsim calibrate --seed {seed} --targets {targets_path.name}",
+        "method": "laplace-is",
+        "model_parameters_sha256": model_parameters_sha256(),
+        "calibration": {**config.to_dict(), "n_vp_scale": n_vp_scale,
+                        "n_vp": {a.id: max(10, round(a.n_vp * n_vp_scale)) for a in targets.sim_arms}},
+        "targets": targets.to_dict()["targets"],
+        "target_set": {k: v for k, v in targets.to_dict().items() if k != "targets"},
+        "trial_sd_logit": targets.trial_sd_logit,
+        "mc_var": rnd(res.mc_var, 8),
+        "map": {"natural": rnd(prior.to_natural(res.z_map[None, :])[0]), "unconstrained": rnd(res.z_map),
+                **res.map_info},
+        "laplace": {"cov_unconstrained": rnd(res.cov, 8), "sd_unconstrained": rnd(sd)},
+        "importance_sampling": res.is_info,
+        "expected": rnd(res.expected, 5),
+        "log_post": rnd(np.where(np.isfinite(res.log_post), res.log_post, -1e300), 4),
+        "wall_time_s": round(time.perf_counter() - t0, 1),
+    }
+    return Posterior(version=version, names=tuple(prior.names), draws=prior.to_natural(res.draws_z),
+                     weights=res.weights, prior=prior, targets_sha256=targets.sha256,
+                     targets_version=targets.version, code_version=code_version(), seed=int(seed),
+                     command=extra["created_by"], meta=extra)

@@ -34,12 +34,45 @@ def calibrate_cmd(
     particles: int = typer.Option(None, "--particles", help="SMC particles kept per generation"),
     proposals: int = typer.Option(None, "--proposals", help="candidates evaluated per generation"),
     generations: int = typer.Option(None, "--generations", help="SMC generations"),
+    n_vp_scale: float = typer.Option(1.0, "--n-vp-scale", help="v2: scale every arm's virtual patients "
+                                     "(1 = the targets file's sizes)"),
+    iterations: int = typer.Option(12, "--iterations", help="v2: least-squares iterations for the MAP"),
+    target_ess: int = typer.Option(1000, "--target-ess", help="v2: importance-sampling ESS to reach"),
+    max_draws: int = typer.Option(4000, "--max-draws", help="v2: most importance-sampling draws"),
+    batch: int = typer.Option(100, "--batch", help="v2: importance-sampling draws per adaptation"),
+    time_budget: float = typer.Option(None, "--time-budget", help="v2: seconds of importance sampling "
+                                      "at most (the run stops and reports its ESS)"),
+    workers: int = typer.Option(1, "--workers", help="v2: worker processes (single-threaded each)"),
 ) -> None:
-    """Calibrate the model to TRuE-AD1/2 and adult PK (ABC-SMC) and write the posterior."""
+    """Calibrate the model (default: the second version, targets/v2.toml: CRN Gaussian likelihood,
+    MAP, Laplace and importance sampling) and write the posterior and its diagnostics."""
     from dermsim.calibration.diagnostics import diagnostics_path, write_diagnostics
-    from dermsim.calibration.fit import CalibrationConfig, calibrate
+    from dermsim.calibration.fit import CalibrationConfig, calibrate, calibrate_v2
     from dermsim.calibration.posterior import write_posterior
     from dermsim.calibration.smc import SMCConfig
+    from dermsim.calibration.targets import V2_TARGETS, load_targets
+
+    targets = targets if targets is not None else V2_TARGETS
+    command = "dermsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] \
+        else f"dermsim calibrate --seed {seed}"
+    if load_targets(targets).method == "laplace-is":
+        from dermsim.calibration.laplace import LaplaceISConfig
+        from dermsim.calibration.posterior import POSTERIOR_DIR
+
+        cfg = LaplaceISConfig(max_iterations=iterations, target_ess=target_ess, max_draws=max_draws,
+                              batch=batch, time_budget_s=time_budget, workers=workers)
+        out = out or POSTERIOR_DIR / f"{load_targets(targets).version}-s{seed}.json"
+        post = calibrate_v2(seed, targets_path=targets, config=cfg, n_vp_scale=n_vp_scale, command=command,
+                            log=lambda m: typer.echo(m, err=True))
+        write_posterior(post, out)
+        write_diagnostics(post, diagnostics_path(out))
+        info = post.meta["importance_sampling"]
+        typer.echo(f"posterior {post.version}: {info['draws']} distinct draws, importance-sampling ESS "
+                   f"{info['ess']:.0f} (target {info['target_ess']}: "
+                   f"{'converged' if info['converged'] else 'NOT reached'}); MAP "
+                   f"{'converged' if post.meta['map']['converged'] else 'NOT converged'} "
+                   f"({post.meta['map']['message']}); written to {out}")
+        return
 
     base = CalibrationConfig()
     smc = SMCConfig(n_particles=particles or base.smc.n_particles,
@@ -54,8 +87,6 @@ def calibrate_cmd(
     checkpoint = out.with_name(out.name + ".checkpoint.npz")
     if checkpoint.exists() and not resume:
         checkpoint.unlink()
-    command = "dermsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] \
-        else f"dermsim calibrate --seed {seed}"
     starts = np.cumsum([0] + [smc.evaluations(g) for g in range(smc.n_generations)])
     total = int(starts[-1])
     with Progress(TextColumn("calibrating"), BarColumn(), TextColumn("{task.description}"),
@@ -91,6 +122,18 @@ def validate_cmd(
     from dermsim.calibration.posterior import default_posterior, load_posterior
 
     post = load_posterior(posterior) if posterior is not None else default_posterior()
+    if post.meta.get("method") == "laplace-is":
+        from dermsim.calibration import preregister_v2 as p2
+
+        prereg_file = prereg_file or p2.default_prereg_v2_path()
+        if preregister:
+            path = p2.write_preregistration_v2(post, prereg_file, seed=seed)
+            typer.echo(f"pre-registered v2 predictions written to {path}; commit it alone before any "
+                       "comparison.")
+            return
+        summary = p2.run_validation_v2(post, out, prereg_file)
+        typer.echo(summary)
+        return
     prereg_file = prereg_file or v.default_prereg_path()
     if preregister:
         path = v.write_preregistration(post, prereg_file, seed=seed)
@@ -99,5 +142,5 @@ def validate_cmd(
         return
     if out is None:
         raise InvalidInputError("--out is required (a directory) unless --preregister is given.")
-    summary = v.run_validation(post, out, prereg_file, seed=seed)
+    summary = v.run_validation(post, out, prereg_file, seed=seed)  # first version (ABC-SMC posterior)
     typer.echo(summary)

@@ -21,6 +21,7 @@ from dermsim.calibration.fit import CalibrationConfig
 from dermsim.calibration.posterior import default_posterior, default_posterior_path
 from dermsim.calibration.smc import SMCConfig
 from dermsim.calibration.summaries import make_setup, simulate_stats
+from dermsim.calibration.targets import DEFAULT_TARGETS
 from dermsim.cli import main
 
 
@@ -82,7 +83,7 @@ def test_archived_candidates_are_reproduced_by_the_simulator(post):
 @pytest.mark.slow
 def test_cli_calibrate_reduced_run_is_reproducible(tmp_path):
     args = ["calibrate", "--seed", "5", "--n-vp", "40", "--particles", "5", "--proposals", "10",
-            "--generations", "2"]
+            "--generations", "2", "--targets", str(DEFAULT_TARGETS)]
     assert main([*args, "--out", str(tmp_path / "a.json")]) == 0
     assert main([*args, "--out", str(tmp_path / "b.json")]) == 0
     a = json.loads((tmp_path / "a.json").read_text())
@@ -97,7 +98,7 @@ def test_cli_resume_after_interruption_gives_the_uninterrupted_posterior(tmp_pat
     from dermsim.calibration.fit import calibrate
 
     args = ["calibrate", "--seed", "6", "--n-vp", "40", "--particles", "6", "--proposals", "12",
-            "--generations", "3"]
+            "--generations", "3", "--targets", str(DEFAULT_TARGETS)]
     assert main([*args, "--out", str(tmp_path / "full.json")]) == 0
     out = tmp_path / "resumed.json"
     # an interrupted run: one generation done and checkpointed beside --out, no posterior yet
