@@ -31,7 +31,7 @@ from dermsim.clinic.evidence_keys import MODEL_PREFIX
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import Evidence, load_evidence
 from dermsim.evidence.charts import FTU_AREAS
-from dermsim.model import growth, pk
+from dermsim.model import disease, growth, pk
 from dermsim.model.body import compute_bsa_m2, compute_region_sizes_pct, default_bsa_formula, region_names
 from dermsim.model.parameters import ParameterSet, default_parameters
 from dermsim.model.regimen import Regimen
@@ -434,7 +434,10 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
             "easi0": np.full(n, 8.6), "iga0": np.full(n, 3, dtype=np.int8), "nrs0": np.full(n, 5.0)}
     ss = as_seed_sequence(seed)
     prep = prepare_patients(cols, regimen, params, ss, 0, n)
-    css = pk.compute_css_nM(prep.pk)
+    # absorbed per application at the patient's untreated barrier damage (the disease state the
+    # plan starts from), with the cream of the plan spread over the treated area
+    css = pk.compute_css_nM(prep.pk, prep.pk.grams, regimen.strength_pct, regimen.applications_per_day,
+                            1.0 - prep.y0[disease.B])
     thr = ev.pharmacology.topical["myelosuppression_threshold_nM"]
     thr_nM = float(thr.number or 0.0)
     q05, q50, q95 = np.quantile(css, [INTERVAL[0], 0.5, INTERVAL[1]])

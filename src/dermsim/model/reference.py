@@ -34,8 +34,7 @@ def _one(d: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
 
 
 def _patient_pk(p: pk.PatientPK, i: int) -> pk.PatientPK:
-    fields = {k: (v[i:i + 1] if isinstance(v, np.ndarray) else v) for k, v in p.__dict__.items()}
-    return pk.PatientPK(**fields)
+    return p.select(slice(i, i + 1))
 
 
 def make_patient_rhs(prep: PreparedPatients, i: int):
@@ -89,11 +88,12 @@ def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str,
     z = np.concatenate([np.zeros(pk.N_PK), prep.y0[:, 0]])
     rec = np.empty((days + 1, z.size))
     rec[0] = z
-    dose = float(ppk.dose_mg[0])
     for a, b in itertools.pairwise(cuts):
-        if a in dose_times and dose > 0:
+        if a in dose_times and not regimen.is_vehicle:
             z = z.copy()
-            z[pk.SURF] += dose
+            # the same absorbed input as the engine: flux at the baseline barrier damage
+            z[pk.SURF] += pk.compute_absorbed_mg(ppk, ppk.grams, regimen.strength_pct,
+                                                 1.0 - prep.y0[disease.B])[0]
         sol = solve_ivp(rhs, (a, b), z, method=method, rtol=rtol, atol=atol, t_eval=[b])
         if not sol.success:
             raise SolverError(f"reference solve_ivp failed: {sol.message}")

@@ -4,10 +4,12 @@ Per chunk of patients (bounded memory): draw parameters (streams keyed by absolu
 index), solve each patient's untreated steady state directly, then advance all patients together
 on one step grid whose boundaries hold the dose events (default 8 h steps):
 
-* PK: exact matrix-exponential propagation of the linear 4-compartment model; doses add to the
+* PK: exact matrix-exponential propagation of the linear 4-compartment model; the absorbed
+  input of each application (pk.compute_absorbed_mg, at the baseline damage) adds to the
   surface compartment at step boundaries;
-* JAK block: the occupancy u/(1+u) is averaged over each step by Gauss-Legendre quadrature on the
-  exact PK solution (the local exposure swings within hours, the disease within weeks);
+* JAK block: the occupancy u^h/(1+u^h) (Hill h of jak.toml) is averaged over each step by
+  Gauss-Legendre quadrature on the exact PK solution (the local exposure swings within hours,
+  the disease within weeks);
 * disease core and itch: the engine's second-order exponential production-loss step with the
   step-mean vehicle rate.
 
@@ -198,8 +200,7 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
     sl = slice(start, stop)
     cov = {k: np.asarray(v[sl], float) for k, v in cols.items()}
     patient_pk = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=cov["weight_kg"], bsa_m2=cov["bsa_m2"],
-                                      affected_pct=cov["affected_pct"], age_y=cov["age_y"],
-                                      barrier0=y0[disease.B])
+                                      affected_pct=cov["affected_pct"], age_y=cov["age_y"])
     jak = {k: v[0] for k, v in ind["jak"].items()}
     imax = derive_pathway_imax(jak["Imax"], jak["phi_partial"], blocked)
     obs = {k: float(v[0]) for k, v in ind["observation"].items()}
@@ -252,7 +253,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     n = prep.n
     grid = build_day_grid(regimen.application_times_h, max_step_h=max_step_h)
     p = prep.pk
-    has_drug = (not regimen.is_vehicle) and bool(np.any(prep.imax > 0)) and bool(np.any(p.dose_mg > 0))
+    has_drug = (not regimen.is_vehicle) and bool(np.any(prep.imax > 0)) and bool(np.any(p.grams > 0))
     K = pk.compute_rate_matrix(p)
     nodes, weights = gauss_legendre_unit(n_nodes)
     phis, node_rows = {}, {}
@@ -261,13 +262,14 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         rows = []
         for c in nodes:
             phc = compute_transition(K, c * h)
-            rows.append(p.u_per_mg_vs * phc[pk.VS] + p.u_per_mg_p * phc[pk.PLASMA])  # (4, n)
+            rows.append(pk.compute_exposure_rows(phc, p))  # (4, n)
         node_rows[h] = rows
     t_out = days + 1
     keep = set(keep)
     rec = {name: np.empty((t_out, n)) for name in STATE_RECORDS if name in keep}  # (T, n) rows
     x = np.zeros((pk.N_PK, n))
     y = prep.y0.copy()
+    damage0 = 1.0 - prep.y0[disease.B]
     dp, ip, vp = prep.disease, prep.itch, prep.vehicle
 
     def record(d: int) -> None:
@@ -290,8 +292,9 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         for s in range(grid.n_steps):
             h = grid.steps_h[s]
             t0 = d * grid.period_h + grid.starts_h[s]
-            if grid.event_at_start[s] >= 0:
-                x[pk.SURF] += p.dose_mg
+            if grid.event_at_start[s] >= 0 and not regimen.is_vehicle:
+                # absorbed input of this application at the baseline barrier damage (pk.py docstring)
+                x[pk.SURF] += pk.compute_absorbed_mg(p, p.grams, regimen.strength_pct, damage0)
             kveh = disease.compute_vehicle_rate_mean(t0 / HOURS_PER_WEEK, (t0 + h) / HOURS_PER_WEEK, vp)
             if has_drug:
                 occs = []
@@ -327,7 +330,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
 def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLike, *,
                       record: Iterable[str] | str = DEFAULT_RECORD, chunk_size: int = 16_384,
                       params: ParameterSet | None = None, blocked: Blocked = None,
-                      max_step_h: float = 8.0, quadrature_nodes: int = 4,
+                      max_step_h: float = 8.0, quadrature_nodes: int = 6,
                       progress: Callable[[int, int], None] | None = None, workers: int = 1) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
@@ -372,9 +375,12 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                   if set(names) & set(SCORE_RECORDS) else {})
         for name in names:
             out[name][sl] = scores[name] if name in SCORE_RECORDS else states[name]
-        base["css_nM"][sl] = pk.compute_css_nM(prep.pk)
-        base["F"][sl] = prep.pk.F
-        base["dose_mg"][sl] = prep.pk.dose_mg
+        # at the baseline barrier damage, as the integrator applies it
+        damage0 = 1.0 - prep.y0[disease.B]
+        base["css_nM"][sl] = pk.compute_css_nM(prep.pk, prep.pk.grams, regimen.strength_pct,
+                                               regimen.applications_per_day, damage0)
+        base["F"][sl] = pk.compute_bioavailability(prep.pk, prep.pk.grams, regimen.strength_pct, damage0)
+        base["dose_mg"][sl] = pk.compute_dose_mg(prep.pk.grams, regimen.strength_pct)
         base["grams_per_week"][sl] = prep.pk.grams * regimen.applications_per_day * 7
         base["D0"][sl] = disease.compute_severity(prep.y0)
         base["B0"][sl] = prep.y0[disease.B]

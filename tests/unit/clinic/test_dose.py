@@ -12,6 +12,7 @@ from dermsim.clinic import DosePlanInput, parse_regions, plan_dose
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import load_evidence
 from dermsim.model.body import compute_region_sizes_pct, region_names
+from dermsim.model.parameters import default_parameters
 
 EV = load_evidence()
 LABEL_BSA = float(EV.label.facts["max_bsa_pct"].number)
@@ -166,13 +167,19 @@ def test_gram_checks_flip_exactly_at_the_adult_limits(g_day: float, week: bool, 
 
 
 def test_grams_per_day_replaces_the_ftu_estimate_for_exposure() -> None:
-    """Css is linear in the applied amount (F does not depend on grams): doubling the grams doubles
-    every quantile, same draws."""
+    """The absorbed flux saturates in the cream load per cm2 (L/(L + L50), pk.compute_absorbed_mg):
+    on the same draws, doubling the grams on the same area multiplies every quantile of Css by
+    2 (L + L50) / (2 L + L50), between 1 and 2."""
     a = _plan(area_pct=10.0, grams_per_day=2.0)
     b = _plan(area_pct=10.0, grams_per_day=4.0)
     assert a.grams_source == "grams_per_day given" and a.grams_per_day == 2.0
-    assert b.exposure.css_median_nM == pytest.approx(2 * a.exposure.css_median_nM, rel=1e-9)
-    assert b.exposure.css_p95_nM == pytest.approx(2 * a.exposure.css_p95_nM, rel=1e-9)
+    assert a.exposure.parameters == "prior"            # L50 below is the prior's
+    load = a.grams_per_application * 1000.0 / a.treated_cm2
+    l50 = default_parameters().value("L50")
+    ratio = 2.0 * (load + l50) / (2.0 * load + l50)
+    assert 1.0 < ratio < 2.0
+    assert b.exposure.css_median_nM == pytest.approx(ratio * a.exposure.css_median_nM, rel=1e-9)
+    assert b.exposure.css_p95_nM == pytest.approx(ratio * a.exposure.css_p95_nM, rel=1e-9)
     assert any("exposure uses the 2 g/day given" in n for n in a.notes)
 
 

@@ -41,13 +41,13 @@ class _Posterior:
     version = "test-1"
     targets_sha256 = "abc" * 10
 
-    def __init__(self, f_top: float, fitted_on: str) -> None:
-        self.f_top = f_top
+    def __init__(self, jmax: float, fitted_on: str) -> None:
+        self.jmax = jmax
         self.meta = {"model_parameters_sha256": fitted_on}
 
     def parameter_set(self, index: int | None = None) -> object:
         assert index is None  # the weighted median
-        return default_parameters().replace_values(F_top=self.f_top)
+        return default_parameters().replace_values(Jmax=self.jmax)
 
 
 @pytest.mark.parametrize("same_model", [True, False])
@@ -60,14 +60,14 @@ def test_calibrated_posterior_is_used_when_shipped(monkeypatch: pytest.MonkeyPat
 
     shipped = tmp_path / "v1.json"
     shipped.write_text("{}")
-    f_top = default_parameters().value("F_top")
+    jmax = default_parameters().value("Jmax")
     sha = calib_post.model_parameters_sha256() if same_model else "other"
     monkeypatch.setattr(calib_post, "default_posterior_path", lambda: shipped)
-    monkeypatch.setattr(calib_post, "default_posterior", lambda: _Posterior(2.0 * f_top, sha))
+    monkeypatch.setattr(calib_post, "default_posterior", lambda: _Posterior(2.0 * jmax, sha))
     post = plan_dose(inp, seed=2, n_draws=300).exposure
     if same_model:
         assert post.parameters == "calibrated posterior" and "test-1" in post.parameters_note
-        # F_top doubled: Css doubles wherever F stays below its cap of 1 (same draws)
+        # Jmax doubled: Css doubles wherever the absorbed amount stays below the dose (same draws)
         assert post.css_median_nM == pytest.approx(2.0 * prior.css_median_nM, rel=1e-9)
     else:
         assert post.parameters == "prior" and "fitted on other parameter files" in post.parameters_note
