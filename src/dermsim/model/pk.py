@@ -164,14 +164,10 @@ def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg:
                      CL_L_h=CL, V_L=V, u_per_mg_vs=u_vs, nM_per_mg_p=nm_per_mg_p)
 
 
-def compute_absorbed_mg(p: PatientPK, grams: np.ndarray | float, strength_pct: float | np.ndarray,
-                        damage: np.ndarray | float) -> np.ndarray:
-    """Drug (mg) entering the absorbable pathway from one application, per patient (n,).
-
-    ``grams`` cream applied to the treated area, ``strength_pct`` cream strength, ``damage``
-    barrier damage 1 - B at the time of the application (clipped to [1e-6, 1]). Capped at the
-    applied dose, so no mass is created. Vehicle (strength 0) and no cream give 0.
-    """
+def compute_flux_mg(p: PatientPK, grams: np.ndarray | float, strength_pct: float | np.ndarray,
+                    damage: np.ndarray | float) -> np.ndarray:
+    """The flux term of one application before the cap at the dose (mg, (n,)); proportional to
+    the patient's Jmax (used where the Jmax variability is integrated analytically)."""
     g = np.asarray(grams, float)
     s = np.asarray(strength_pct, float)
     if np.any(g < 0) or np.any(s < 0):
@@ -180,7 +176,24 @@ def compute_absorbed_mg(p: PatientPK, grams: np.ndarray | float, strength_pct: f
     dmg = np.clip(np.asarray(damage, float), MIN_DAMAGE, 1.0)
     per_cm2 = (p.Jmax_mg_cm2 * (s / p.s_ref) ** p.gamma * load / (load + p.L50_mg_cm2)
                * (dmg / p.damage_ref) ** p.theta_damage * p.age_term)
-    return np.minimum(per_cm2 * p.area_cm2, compute_dose_mg(g, s))
+    return per_cm2 * p.area_cm2
+
+
+def compute_absorbed_mg(p: PatientPK, grams: np.ndarray | float, strength_pct: float | np.ndarray,
+                        damage: np.ndarray | float) -> np.ndarray:
+    """Drug (mg) entering the absorbable pathway from one application, per patient (n,).
+
+    ``grams`` cream applied to the treated area, ``strength_pct`` cream strength, ``damage``
+    barrier damage 1 - B (clipped to [1e-6, 1]). Capped at the applied dose, so no mass is
+    created. Vehicle (strength 0) and no cream give 0.
+    """
+    return np.minimum(compute_flux_mg(p, grams, strength_pct, damage), compute_dose_mg(grams, strength_pct))
+
+
+def compute_css_from_absorbed_nM(p: PatientPK, absorbed_mg_per_day: np.ndarray) -> np.ndarray:
+    """Average steady-state plasma concentration (nM) of a daily absorbed amount (mg/day):
+    absorbed per day / CL (exact for linear PK: all absorbed drug reaches plasma)."""
+    return np.asarray(absorbed_mg_per_day, float) / 24.0 / p.CL_L_h * p.nM_per_mg_p * p.V_L
 
 
 def compute_bioavailability(p: PatientPK, grams: np.ndarray | float, strength_pct: float | np.ndarray,
@@ -231,7 +244,7 @@ def compute_css_nM(p: PatientPK, grams: np.ndarray | float, strength_pct: float 
     """Average steady-state plasma concentration (nM) of a constant daily pattern:
     absorbed per day / CL (exact for linear PK: all absorbed drug reaches plasma)."""
     per_day = compute_absorbed_mg(p, grams, strength_pct, damage) * np.asarray(applications_per_day, float)
-    return per_day / 24.0 / p.CL_L_h * p.nM_per_mg_p * p.V_L
+    return compute_css_from_absorbed_nM(p, per_day)
 
 
 def compute_css_local_u(p: PatientPK, grams: np.ndarray | float, strength_pct: float | np.ndarray,
