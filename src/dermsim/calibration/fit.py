@@ -96,7 +96,7 @@ def calibrate(seed: int, *, targets_path: str | Path | None = None, config: Cali
 
 def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: Any = None,
                  prior: Prior | None = None, n_vp_scale: float = 1.0, command: str = "",
-                 version: str | None = None, z0: np.ndarray | None = None,
+                 version: str | None = None, z0: np.ndarray | str | Path | None = None,
                  log: Callable[[str], None] = lambda s: None) -> Posterior:
     """Fit the v2 targets (targets/v2.toml) by the method of :mod:`dermsim.calibration.laplace`;
     the posterior's draws are the importance-sampling draws with their normalised weights."""
@@ -112,6 +112,8 @@ def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: A
     targets = load_targets(targets_path)
     version = version or f"{targets.version}-s{seed}"
     prior = v2_prior() if prior is None else prior
+    if isinstance(z0, str | Path):
+        z0 = start_point(prior, z0)
     t0 = time.perf_counter()
     objective = Objective(targets, prior, seed, n_vp_scale=n_vp_scale)
     res = run_laplace_is(objective, config, seed, z0=z0, log=log)
@@ -137,8 +139,26 @@ def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: A
         "expected": rnd(res.expected, 5),
         "log_post": rnd(np.where(np.isfinite(res.log_post), res.log_post, -1e300), 4),
         "wall_time_s": round(time.perf_counter() - t0, 1),
+        "start": "prior mean" if z0 is None else rnd(z0),
     }
     return Posterior(version=version, names=tuple(prior.names), draws=prior.to_natural(res.draws_z),
                      weights=res.weights, prior=prior, targets_sha256=targets.sha256,
                      targets_version=targets.version, code_version=code_version(), seed=int(seed),
                      command=extra["created_by"], meta=extra)
+
+
+def start_point(prior: Prior, path: str | Path) -> np.ndarray:
+    """A warm start for the MAP search: the MAP recorded in an earlier v2 posterior file (same
+    parameter names; others at the prior mean). Only where the search starts changes, not the
+    objective."""
+    import json
+
+    data = json.loads(Path(path).read_text())
+    names = list(data["names"])
+    z_map = data.get("map", {}).get("unconstrained")
+    z = prior.mean.copy()
+    if z_map is not None:
+        for j, name in enumerate(prior.names):
+            if name in names:
+                z[j] = float(z_map[names.index(name)])
+    return z

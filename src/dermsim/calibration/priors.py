@@ -1,19 +1,18 @@
-"""The calibrated parameters (model.md 2.10), their priors, and the map onto model parameters.
+"""The calibrated parameters, their priors, and the map onto model parameters.
 
 Each calibrated quantity lives on an unconstrained scale (log for positive values, logit for
 fractions) with a normal prior there, centred on the annotated value of the model's parameter
 file (itself the model.md prior). The IGA cut-points must stay ordered (c1 < c2 < c3 = fixed),
-so the prior is truncated to that region. Thirteen parameters are calibrated; the others keep
-their parameter-file values (model.md 2.10: systemic PK, disease kinetics, JAK map fixed).
+so the prior is truncated to that region.
 
-Three trial-level quantities are added (:func:`trial_parameters`: between-trial SD and the
-standardised effects of TRuE-AD1 and TRuE-AD2), so a posterior has 16 columns.
+Second version (issue 12, the default: :func:`default_prior` = :func:`v2_prior`): 20 parameters
+(``V2_PARAMETERS`` below, with the reason for each prior SD) for the flux-based topical PK, its
+kinetics, the Hill exposure-response and the disease/observation model; the between-trial effect
+is no longer a parameter but a fixed SD marginalised in the likelihood (likelihood.py).
 
-Why these 13 and not the ~22 flagged ``calibrate = true`` in the parameter files: the arm-level
-data (IGA-TS, EASI-75, NRS4 per arm at week 8; Css by strength; F) carry about 21 numbers, and
-several flagged parameters act only on summaries that are not published per study (itch time
-course: k_Q, q31, q2; EASI noise; phi_partial, which only reshapes IL-22 signalling). Those keep
-their priors' central values; what the data cannot identify is reported by the diagnostics.
+First version (ABC-SMC, kept to read the first version's posterior files, which carry their own
+prior): 13 model parameters (:func:`calibrated_parameters`, names of the first PK model such as
+F_top, no longer in the model) plus three trial-level quantities (:func:`trial_parameters`).
 """
 
 from __future__ import annotations
@@ -178,8 +177,14 @@ class Prior:
         return cls(parameters=tuple(CalibratedParameter(**d) for d in data["parameters"]))
 
 
-def default_prior() -> Prior:
+def first_version_prior() -> Prior:
+    """The first version's prior (needs the first PK model's parameter names)."""
     return Prior(parameters=calibrated_parameters() + trial_parameters())
+
+
+def default_prior() -> Prior:
+    """The prior of the current calibration (second version)."""
+    return v2_prior()
 
 
 def apply_parameters(natural: np.ndarray, prior: Prior, base: ParameterSet | None = None) -> ParameterSet:

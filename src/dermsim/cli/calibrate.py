@@ -36,13 +36,16 @@ def calibrate_cmd(
     generations: int = typer.Option(None, "--generations", help="SMC generations"),
     n_vp_scale: float = typer.Option(1.0, "--n-vp-scale", help="v2: scale every arm's virtual patients "
                                      "(1 = the targets file's sizes)"),
-    iterations: int = typer.Option(12, "--iterations", help="v2: least-squares iterations for the MAP"),
+    iterations: int = typer.Option(40, "--iterations", help="v2: least-squares function evaluations for "
+                                   "the MAP (one simulation each; Broyden Jacobian updates)"),
     target_ess: int = typer.Option(1000, "--target-ess", help="v2: importance-sampling ESS to reach"),
     max_draws: int = typer.Option(4000, "--max-draws", help="v2: most importance-sampling draws"),
     batch: int = typer.Option(100, "--batch", help="v2: importance-sampling draws per adaptation"),
     time_budget: float = typer.Option(None, "--time-budget", help="v2: seconds of importance sampling "
                                       "at most (the run stops and reports its ESS)"),
     workers: int = typer.Option(1, "--workers", help="v2: worker processes (single-threaded each)"),
+    start: Path = typer.Option(None, "--start", help="v2: start the MAP search at the MAP of this earlier "
+                               "v2 posterior file (a warm start; the objective is unchanged)"),
 ) -> None:
     """Calibrate the model (default: the second version, targets/v2.toml: CRN Gaussian likelihood,
     MAP, Laplace and importance sampling) and write the posterior and its diagnostics."""
@@ -63,7 +66,7 @@ def calibrate_cmd(
                               batch=batch, time_budget_s=time_budget, workers=workers)
         out = out or POSTERIOR_DIR / f"{load_targets(targets).version}-s{seed}.json"
         post = calibrate_v2(seed, targets_path=targets, config=cfg, n_vp_scale=n_vp_scale, command=command,
-                            log=lambda m: typer.echo(m, err=True))
+                            z0=start, log=lambda m: typer.echo(m, err=True))
         write_posterior(post, out)
         write_diagnostics(post, diagnostics_path(out))
         info = post.meta["importance_sampling"]
@@ -71,7 +74,8 @@ def calibrate_cmd(
                    f"{info['ess']:.0f} (target {info['target_ess']}: "
                    f"{'converged' if info['converged'] else 'NOT reached'}); MAP "
                    f"{'converged' if post.meta['map']['converged'] else 'NOT converged'} "
-                   f"({post.meta['map']['message']}); written to {out}")
+                   f"({post.meta['map']['message']}); shipped weights: {info['shipped_weights']} (ESS "
+                   f"{info['ess_shipped']:.0f}); written to {out}")
         return
 
     base = CalibrationConfig()
@@ -127,10 +131,12 @@ def validate_cmd(
 
         prereg_file = prereg_file or p2.default_prereg_v2_path()
         if preregister:
-            path = p2.write_preregistration_v2(post, prereg_file, seed=seed)
+            path = p2.write_preregistration_v2(post, prereg_file, seed=seed, workers=2)
             typer.echo(f"pre-registered v2 predictions written to {path}; commit it alone before any "
                        "comparison.")
             return
+        if out is None:
+            raise InvalidInputError("--out is required (a directory) unless --preregister is given.")
         summary = p2.run_validation_v2(post, out, prereg_file)
         typer.echo(summary)
         return

@@ -68,6 +68,9 @@ def test_importance_sampling_stops_at_its_budget_and_says_it_did_not_converge():
                          seed=4)
     assert res.is_info["draws"] == 100 and not res.is_info["converged"]
     assert res.is_info["ess"] <= 100
+    assert res.is_info["shipped_weights"].startswith("Laplace")
+    # the shipped (Laplace) weights re-weight the same exact draws to N(MAP, cov)
+    assert res.is_info["ess_shipped"] == pytest.approx(compute_ess(res.weights), rel=1e-9)
 
 
 def _target(name: str, trial: str, kind: str, value: float, se: float) -> Target:
