@@ -1,5 +1,9 @@
 """``dermsim simulate --population true-ad3 --strength 1.5 --n 1000 --weeks 8 --seed 1 --out traj.parquet``.
 
+``--regimen FILE.toml`` replaces ``--strength``/``--interval-h`` by a regimen over time (periods,
+holidays, weekend maintenance, as-needed rules; examples/regimens/); ``--weeks`` then defaults to
+the regimen's length.
+
 Samples the population, simulates every patient (daily outputs) and writes one wide Parquet table
 (patient, day, one column per recorded variable) with the run's metadata (population, regimen,
 seed record, version) in the Parquet key-value metadata under ``dermsim``. The file is written
@@ -55,7 +59,8 @@ def simulate_cmd(
     population: str = typer.Option("true-ad3", "--population", help="population spec name"),
     strength: float = typer.Option(1.5, "--strength", help="cream strength in percent (0 = vehicle)"),
     n: int = typer.Option(1000, "--n", help="number of virtual patients"),
-    weeks: float = typer.Option(8.0, "--weeks", help="course length in weeks"),
+    weeks: float | None = typer.Option(
+        None, "--weeks", help="course length in weeks (default 8, or the --regimen file's length)"),
     seed: int = typer.Option(..., "--seed", help="random seed (integer >= 0)"),
     interval_h: float = typer.Option(8.0, "--interval-h", help="hours between the two daily applications"),
     blocked: str = typer.Option("jak1/2", "--blocked",
@@ -66,14 +71,24 @@ def simulate_cmd(
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
     posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
+    regimen_file: Path | None = typer.Option(None, "--regimen",
+                                             help="regimen TOML file (schedule over days, as-needed rule); "
+                                                  "replaces --strength and --interval-h"),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories."""
     check_int("--n", n, minimum=1)
+    if regimen_file is not None:
+        regimen = Regimen.from_toml(regimen_file)
+        if grams is not None:
+            regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
+    else:
+        regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
+    if weeks is None:
+        weeks = regimen.total_days / 7.0 if regimen.total_days is not None else 8.0
     check_positive("--weeks", weeks)
     days = round(weeks * 7)
     if days < 1:
         raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
-    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
     params = resolve_parameters(posterior, parameters_from(params_dir))
     names = [r.strip() for r in record.split(",") if r.strip()]
     pop = _sample(population, n, seed)
