@@ -35,7 +35,7 @@ from dermsim._atomic import atomic_path
 from dermsim._rng import child_generator
 from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.summaries import shift_logit
-from dermsim.calibration.validate import check_model_unchanged
+from dermsim.calibration.validate import check_model_unchanged, write_csv
 from dermsim.evidence import get_trial
 from dermsim.model import pk
 from dermsim.model.population import sample_population
@@ -227,12 +227,7 @@ def write_preregistration_v2(post: Posterior, path: str | Path, seed: int, *, n_
         lts["time_to_worsening_median_wk"])
     add("true-ad-lts", "rux150-as-needed", "pct_time_off_treatment", "Weeks 8-52",
         lts["pct_time_off_treatment"])
-    path = Path(path)
-    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=PREREG_V2_COLUMNS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    return path
+    return write_csv(path, PREREG_V2_COLUMNS, rows)
 
 
 VALIDATION_V2_COLUMNS = ("step", "target", "observed", "pred_median", "pi90_low", "pi90_high", "inside")

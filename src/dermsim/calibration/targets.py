@@ -173,6 +173,16 @@ def _arm_n(trial: Any, arm: str, path: Path) -> int:
     return n
 
 
+def _one_result(path: Path, trial: Any, endpoint: str, arm: str, week: float) -> Any:
+    """The single published (not NF) result of ``trial`` for this endpoint, arm and week."""
+    found = [r for r in trial.results(endpoint, arm=arm, visit_week=week)
+             if r.status != "NF" and r.value_pct is not None]
+    if len(found) != 1:
+        raise _fail(path, f"{trial.id} {endpoint} week {week:g} arm {arm}: expected exactly one "
+                          f"published result in the evidence; found {len(found)}.")
+    return found[0]
+
+
 def load_targets(path: str | Path | None = None) -> TargetSet:
     """Read a targets file, resolve each entry against the evidence library and validate it."""
     path = Path(path) if path is not None else DEFAULT_TARGETS
@@ -199,12 +209,7 @@ def load_targets(path: str | Path | None = None) -> TargetSet:
         endpoint, week = str(entry["endpoint"]), float(entry["visit_week"])
         frac = float(entry.get("subset_fraction", 1.0))
         for arm in entry["arms"]:
-            found = [r for r in trial.results(endpoint, arm=arm, visit_week=week)
-                     if r.status != "NF" and r.value_pct is not None]
-            if len(found) != 1:
-                raise _fail(path, f"{trial_id} {endpoint} week {week:g} arm {arm}: expected exactly one "
-                                  f"published result in the evidence; found {len(found)}.")
-            res = found[0]
+            res = _one_result(path, trial, endpoint, arm, week)
             n_arm = res.n_arm if res.n_arm is not None else _arm_n(trial, arm, path)
             n = max(1, round(n_arm * frac))
             p = res.value_pct / 100.0
@@ -308,12 +313,7 @@ def _load_v2(path: Path, data: dict[str, Any]) -> TargetSet:
             sim = f"{trial_id}/{arm_id}"
             if sim not in arms:
                 raise _fail(path, f"trial_result[{i}]: no [[sim_arm]] {sim} to simulate it.")
-            found = [r for r in trial.results(endpoint, arm=arm_id, visit_week=week)
-                     if r.status != "NF" and r.value_pct is not None]
-            if len(found) != 1:
-                raise _fail(path, f"{trial_id} {endpoint} week {week:g} arm {arm_id}: expected exactly one "
-                                  f"published result in the evidence; found {len(found)}.")
-            res = found[0]
+            res = _one_result(path, trial, endpoint, arm_id, week)
             if res.n_arm is not None:
                 n_arm = res.n_arm
             elif "n_arm_assumed" in entry:   # per-arm N not published (stated in the entry)
