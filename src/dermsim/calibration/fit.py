@@ -23,6 +23,7 @@ from dermsim.calibration.summaries import (
     simulate_stats,
 )
 from dermsim.calibration.targets import DEFAULT_TARGETS, load_targets
+from dermsim.errors import InvalidInputError
 
 CALIBRATION_POPULATION = "true-ad1"  # pooled TRuE-AD1/2 baseline (true-ad2.toml is the same spec)
 
@@ -153,7 +154,13 @@ def start_point(prior: Prior, path: str | Path) -> np.ndarray:
     objective."""
     import json
 
-    data = json.loads(Path(path).read_text())
+    text = Path(path).read_text()
+    if not text.lstrip().startswith("{"):   # the "MAP ..." line a run logs: unconstrained values in order
+        z = np.array([float(v) for v in text.replace("MAP", " ").split()])
+        if z.shape != prior.mean.shape:
+            raise InvalidInputError(f"--start {path} must hold {prior.dim} numbers; got {z.shape[0]}.")
+        return z
+    data = json.loads(text)
     names = list(data["names"])
     z_map = data.get("map", {}).get("unconstrained")
     z = prior.mean.copy()

@@ -221,6 +221,7 @@ def run_laplace_is(objective: Objective, config: LaplaceISConfig, seed: int, z0:
         _, var0 = evaluate(z0[None, :])
         objective.fix_covariance(var0[0])
         z_map, J, map_info = find_map(objective, evaluate, z0, config, log)
+        log("MAP " + " ".join(f"{v:.6g}" for v in z_map))   # a warm start for a rerun (unconstrained)
         H = J.T @ J
         cov = np.linalg.pinv(H)
         cov = 0.5 * (cov + cov.T) + 1e-10 * np.eye(cov.shape[0])
