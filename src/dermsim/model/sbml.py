@@ -39,8 +39,9 @@ _EQUATIONS = """
   A_sc' = (1 - f_fast)*k_a*A_surf - k_sv*A_sc
   A_vs' = f_fast*k_a*A_surf + k_sv*A_sc - k_vs*A_vs
   A_p' = k_vs*A_vs - ke*A_p
+  A_e' = k_e0*(A_vs - A_e)
   cp_nM := nM_per_mg*A_p
-  u := u_vs*A_vs
+  u := u_vs*A_e
   occ := u^hill/(1 + u^hill)
   I_IL4 := Imax_IL4*occ
   I_IL13 := Imax_IL13*occ
@@ -49,13 +50,14 @@ _EQUATIONS = """
   I_TSLP := Imax_TSLP*occ
   I_IFNg := Imax_IFNg*occ
   // ---- quasi-steady cytokines (fold-change) and JAK-blocked signalling ----
-  IL4 := (k11*Th2 + k12)/d10
-  IL13 := (k13*Th2 + k14)/d11
-  IL31 := (k19*Th2 + k20)/d14
-  IL22 := (k17*Th22 + k18)/d13
-  IL17 := (k15*Th17 + k16)/d12
-  IFNg := (k21*Th1 + k22)/d15
-  TSLP := (k23*P + k24)/d16
+  memory := (1 - m_mem) + m_mem*M
+  IL4 := memory*(k11*Th2 + k12)/d10
+  IL13 := memory*(k13*Th2 + k14)/d11
+  IL31 := memory*(k19*Th2 + k20)/d14
+  IL22 := memory*(k17*Th22 + k18)/d13
+  IL17 := memory*(k15*Th17 + k16)/d12
+  IFNg := memory*(k21*Th1 + k22)/d15
+  TSLP := memory*(k23*P + k24)/d16
   IL4e := (1 - I_IL4)*IL4
   IL13e := (1 - I_IL13)*IL13
   IL31e := (1 - I_IL31)*IL31
@@ -63,8 +65,8 @@ _EQUATIONS = """
   TSLPe := (1 - I_TSLP)*TSLP
   IFNge := (1 - I_IFNg)*IFNg
   OX40L := (k25*TSLPe + k26)/d17
-  // ---- vehicle (all arms) ----
-  k_veh := k_v*(1 - exp(-(time/168)/tau_v))
+  // ---- vehicle (all arms): the emollient state under the same daily applications ----
+  k_veh := k_v*drive*(1 - exp(-(time/168)/tau_v))
   // ---- disease core (rates per week, divided by 168 for hours) ----
   R_B := (k1 + k2*IL22e + k_veh)/((1 + b1*IL4e)*(1 + b2*IL13e)*(1 + b3*IL17)*(1 + b4*IL22e)*(1 + b5*IL31e))
   B' = (R_B*(1 - B) - B*(d1*(1 + d3*P + d_scr*Q) + d2*IL31e))/168
@@ -82,6 +84,8 @@ _EQUATIONS = """
   S := S0*(1 + qB*(1 - B))*(1 - psi*I_IL31)
   Q' = k_Q*(S - Q)/168
   D := P + 1 - B
+  // ---- disease memory (weeks) ----
+  M' = (D/severity0 - M)/tau_mem/168
 """
 
 
@@ -98,7 +102,7 @@ def build_patient_antimony(prep: PreparedPatients, regimen: Regimen, patient: in
     i = patient
     p = prep.pk
     values: dict[str, float] = {
-        "k_a": p.k_a[i], "f_fast": p.f_fast[i], "k_sv": p.k_sv[i], "k_vs": p.k_vs[i],
+        "k_a": p.k_a[i], "f_fast": p.f_fast[i], "k_sv": p.k_sv[i], "k_vs": p.k_vs[i], "k_e0": p.k_e0[i],
         "ke": p.CL_L_h[i] / p.V_L[i], "nM_per_mg": p.nM_per_mg_p[i], "u_vs": p.u_per_mg_vs[i],
         "hill": prep.hill, "grams": p.grams[i], "strength": regimen.strength_pct,
         "dose_mg": float(pk.compute_dose_mg(p.grams[i], regimen.strength_pct)),
@@ -110,10 +114,16 @@ def build_patient_antimony(prep: PreparedPatients, regimen: Regimen, patient: in
     values.update({f"Imax_{name}": prep.imax[j] for j, name in enumerate(PATHWAYS)})
     for group in (prep.disease, prep.itch):
         values.update({k: v[i] for k, v in group.items()})
-    values.update({k: prep.vehicle[k][i] for k in ("k_v", "tau_v")})
+    vehicle = {k: v[i] for k, v in prep.vehicle.items()}
+    values.update({k: vehicle[k] for k in ("k_v", "tau_v")})
+    values["drive"] = float(disease.compute_emollient_drive(regimen.applications_per_day, regimen.adherence,
+                                                            vehicle))
+    if not regimen.is_continuous:
+        raise InvalidInputError("regimen must be one daily pattern (no periods) for the SBML export; "
+                                f"got {len(regimen.periods)} periods.")
     lines = [f"model dermsim_patient_{prep.start + i}", f"  // parameters: {parameters_label}", _EQUATIONS,
              "  // ---- initial state: untreated steady state ----"]
-    lines += ["  A_surf = 0; A_sc = 0; A_vs = 0; A_p = 0"]
+    lines += ["  A_surf = 0; A_sc = 0; A_vs = 0; A_p = 0; A_e = 0"]
     lines += [f"  {name} = {_fmt(prep.y0[k, i])}" for k, name in enumerate(disease.STATES)]
     lines.append("  // ---- parameters ----")
     lines += [f"  {k} = {_fmt(v)}" for k, v in values.items()]

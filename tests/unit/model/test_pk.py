@@ -56,7 +56,7 @@ def test_css_matches_the_simulated_steady_state_average():
     p = _patient_pk()
     phi = compute_transition(pk.compute_rate_matrix(p), 0.25)
     dose = pk.compute_absorbed_mg(p, p.grams, 1.5, 0.6)
-    x = np.zeros((4, 1))
+    x = np.zeros((pk.N_PK, 1))
     conc, local = [], []
     for step in range(int(120 * 24 / 0.25)):
         t = (step * 0.25) % 24
@@ -137,7 +137,7 @@ def test_local_exposure_does_not_depend_on_treated_area_at_equal_load(a1, a2, lo
     for_day = []
     for p, g in ((p1, g1), (p2, g2)):
         phi = compute_transition(pk.compute_rate_matrix(p), 2.0)
-        x = np.zeros((4, 1))
+        x = np.zeros((pk.N_PK, 1))
         x[pk.SURF] += pk.compute_absorbed_mg(p, g, s, 0.6)
         us = []
         for _ in range(12):
