@@ -82,7 +82,9 @@ def _print_plan(plan: DosePlan, console: Console) -> None:
                   f"90% interval {fmt_num(e.css_p05_nM, 1)}-{fmt_num(e.css_p95_nM, 1)} nM "
                   f"({e.n_draws} virtual copies, between-patient variability)")
     console.print(f"threshold {e.threshold_nM:g} nM ({e.threshold_key}); P(above threshold) = "
-                  f"{fmt_num(100 * e.p_above_threshold, 1)}%")
+                  f"{fmt_num(100 * e.p_above_threshold, 1)}%" + (
+                      "" if e.p_above_p05 is None else f" (90% interval over parameter uncertainty "
+                      f"{fmt_num(100 * e.p_above_p05, 1)}-{fmt_num(100 * e.p_above_p95, 1)}%)"))
     console.print(f"oral comparison: {e.oral_message}")
     console.print(e.parameters_note)
     for n in plan.notes:

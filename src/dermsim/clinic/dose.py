@@ -609,4 +609,4 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
 
 
 EXPOSURE_MODEL_KEYS = {f"{MODEL_PREFIX}{k}" for k in ("css_median_nM", "css_p05_nM", "css_p95_nM",
-                                                      "p_above_threshold")}
+                                                      "p_above_threshold", "p_above_p05", "p_above_p95")}

@@ -327,6 +327,10 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
                                                  "model:interval_90", "model",
                                                  ("90% interval of the model's between-patient spread",)))}),
     ]
+    if br.p_above_p05 is not None and br.p_above_p95 is not None:
+        paras.append(Text("The model is not sure of that number: from what is known it could be anywhere "
+                          "from {plo} to {phi} in 100.",
+                          {"plo": Value(br.p_above_p05, "per100"), "phi": Value(br.p_above_p95, "per100")}))
     if br.parameters == "prior":
         paras.append(Text("This model is not yet checked against blood tests, so treat it as a rough guide.",
                           {}))

@@ -104,3 +104,22 @@ def test_probability_interval_reflects_parameter_uncertainty(monkeypatch: pytest
     # identical particles: the interval is Monte-Carlo noise only; two very different ones: wide
     assert (wide.p_above_p95 - wide.p_above_p05) > 5 * (same.p_above_p95 - same.p_above_p05)
     assert wide.css_p95_nM > same.css_p95_nM
+
+
+def test_family_sheet_says_how_sure_the_model_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dermsim.clinic import build_family_sheet, compute_benefit_risk
+    from dermsim.clinic.dose import EXPOSURE_MODEL_KEYS
+
+    inp = DosePlanInput(age_y=6, area_pct=17.8)
+    _shipped(monkeypatch, tmp_path, None)
+    prior_plan = plan_dose(inp, seed=4, n_draws=400)
+    prior_sheet = build_family_sheet(prior_plan, compute_benefit_risk(prior_plan))
+    assert not any("not sure of that number" in t.template for t in prior_sheet.texts())
+    _shipped(monkeypatch, tmp_path, _Posterior([0.5, 6.0], [1.0, 1.0], calib_post.model_parameters_sha256()))
+    plan = plan_dose(inp, seed=4, n_draws=400)
+    br = compute_benefit_risk(plan)
+    assert br.p_above_p05 is not None and br.p_above_p95 is not None
+    assert br.p_above_p05.value <= br.p_above.value <= br.p_above_p95.value
+    sheet = build_family_sheet(plan, br)
+    assert any("not sure of that number" in t.template for t in sheet.texts())
+    assert {n.key for n in sheet.numbers if n.key.startswith("model:p_above")} <= EXPOSURE_MODEL_KEYS
