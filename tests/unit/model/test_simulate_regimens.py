@@ -185,3 +185,15 @@ def test_cli_simulate_with_a_regimen_file(tmp_path, monkeypatch, capsys):
     assert main(["simulate", "--regimen", str(bad), "--n", "8", "--seed", "1", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "regimen bad.toml: field periods.0" in err and len(err.splitlines()) == 1
+
+
+def test_shorter_steps_on_days_when_drug_starts():
+    """Day 0 of a course and the first day after a holiday or vehicle period take shorter steps (the
+    response is fastest then); a restart with drug on board does not."""
+    from dermsim.model.simulate import _onset_days
+
+    reg = Regimen(periods=(Period(days=3), Period(days=2, holiday=True), Period(days=2, strength_pct=0.0),
+                           Period(days=2)))
+    plan = reg.compile(9)
+    assert np.flatnonzero(_onset_days(plan, drug_before=False)).tolist() == [0, 7]
+    assert np.flatnonzero(_onset_days(plan, drug_before=True)).tolist() == [7]
