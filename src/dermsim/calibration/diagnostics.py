@@ -129,7 +129,10 @@ def compute_ppc_v2(post: Posterior, n_replicates: int = N_PPC, seed: int = 0) ->
     targets = _targets(post)
     mu = np.asarray(post.meta["expected"], float)
     rng = child_generator(seed, 13)
-    pick = rng.choice(post.n, size=n_replicates, p=post.weights)
+    # draws simulated exactly (a provisional Laplace posterior simulates only a subset of its draws)
+    sim = np.all(np.isfinite(mu), axis=1) | (post.weights == 0)
+    w = np.where(sim, post.weights, 0.0)
+    pick = rng.choice(post.n, size=n_replicates, p=w / w.sum())
     m = mu[pick]
     tau = float(post.meta.get("trial_sd_logit", 0.0))
     mc_sd = np.sqrt(np.asarray(post.meta.get("mc_var", np.zeros(len(targets))), float))

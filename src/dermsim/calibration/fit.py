@@ -111,7 +111,8 @@ def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: A
     config = LaplaceISConfig() if config is None else config
     targets_path = Path(targets_path) if targets_path is not None else V2_TARGETS
     targets = load_targets(targets_path)
-    version = version or f"{targets.version}-s{seed}"
+    mode = "laplace-provisional-" if config.mode == "laplace" else ""
+    version = version or f"{targets.version}-{mode}s{seed}"
     prior = v2_prior() if prior is None else prior
     if isinstance(z0, str | Path):
         z0 = start_point(prior, z0)
@@ -138,7 +139,8 @@ def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: A
         "laplace": {"cov_unconstrained": rnd(res.cov, 8), "sd_unconstrained": rnd(sd)},
         "importance_sampling": res.is_info,
         "expected": rnd(res.expected, 5),
-        "log_post": rnd(np.where(np.isfinite(res.log_post), res.log_post, -1e300), 4),
+        "log_post": rnd(np.where(np.isnan(res.log_post), np.nan,
+                                 np.where(np.isfinite(res.log_post), res.log_post, -1e300)), 4),
         "wall_time_s": round(time.perf_counter() - t0, 1),
         "start": "prior mean" if z0 is None else rnd(z0),
     }

@@ -59,6 +59,9 @@ class LaplaceISConfig:
     t_df: float = 5.0
     cov_inflation: float = 1.2
     time_budget_s: float | None = None   # for the importance-sampling phase
+    map_time_budget_s: float | None = None   # for the MAP search (the best point so far is kept)
+    mode: str = "is"                # "is": shipped draws are IS draws; "laplace": Laplace draws (provisional)
+    n_laplace: int = 2000           # mode "laplace": draws of N(MAP, cov) shipped
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -67,6 +70,8 @@ class LaplaceISConfig:
         check_int("batch", self.batch, minimum=1)
         check_int("max_draws", self.max_draws, minimum=1)
         check_int("workers", self.workers, minimum=1)
+        if self.mode not in ("is", "laplace"):
+            raise InvalidInputError(f"mode must be one of is, laplace; got {self.mode!r}.")
         if not self.fd_step > 0 or not self.t_df > 0 or not self.cov_inflation > 0:
             raise InvalidInputError("fd_step, t_df and cov_inflation must be > 0.")
 
@@ -126,6 +131,55 @@ class LaplaceISResult:
     mc_var: np.ndarray
 
 
+def _laplace_draws(objective: Objective, evaluate: Evaluator, config: LaplaceISConfig, seed: int,
+                   z_map: np.ndarray, cov: np.ndarray, map_info: dict[str, Any],
+                   log: Callable[[str], None]) -> LaplaceISResult:
+    """Mode "laplace" (a provisional posterior): ``n_laplace`` draws of N(MAP, cov) within the
+    prior's support, equal weights; the first draws are simulated exactly while the time budget
+    lasts, for the predictive check and an importance-sampling check of the approximation (weights
+    posterior / Laplace density over the simulated draws, their ESS and Pareto k reported)."""
+    prior = objective.prior
+    rng = child_generator(seed, 22)
+    mvn = stats.multivariate_normal(z_map, cov, allow_singular=True)
+    draws = np.empty((0, z_map.shape[0]))
+    while draws.shape[0] < config.n_laplace:
+        z = np.atleast_2d(mvn.rvs(size=config.n_laplace, random_state=rng))
+        draws = np.vstack([draws, z[prior.in_support(z)]])
+    draws = draws[:config.n_laplace]
+    k = len(objective.targets)
+    expected = np.full((draws.shape[0], k), np.nan)
+    log_post = np.full(draws.shape[0], np.nan)
+    t0 = time.perf_counter()
+    n_done = 0
+    while n_done < min(config.max_draws, draws.shape[0]):
+        n = min(config.batch, draws.shape[0] - n_done)
+        mu, _ = evaluate(draws[n_done:n_done + n])
+        expected[n_done:n_done + n] = mu
+        log_post[n_done:n_done + n] = [compute_log_posterior(objective.residuals_from_expected(z, m))
+                                       for z, m in zip(draws[n_done:n_done + n], mu, strict=True)]
+        n_done += n
+        log(f"Laplace check: {n_done} draws simulated ({time.perf_counter() - t0:.0f} s)")
+        if config.time_budget_s is not None and time.perf_counter() - t0 > config.time_budget_s:
+            break
+    lq = mvn.logpdf(draws)
+    lw = log_post[:n_done] - lq[:n_done]
+    ok = np.isfinite(lw)
+    w = np.exp(lw[ok] - lw[ok].max()) if ok.any() else np.zeros(0)
+    ess_check = compute_ess(w) if w.size else 0.0
+    info = {"mode": "laplace (provisional)", "draws": int(draws.shape[0]), "distinct_with_weight":
+            int(np.unique(draws, axis=0).shape[0]), "simulated_draws": int(n_done),
+            "ess": float(draws.shape[0]), "ess_shipped": float(draws.shape[0]),
+            "ess_importance_check": float(ess_check), "target_ess": config.target_ess, "converged": False,
+            "pareto_k": _pareto_k(lw[ok]) if ok.any() else float("nan"),
+            "max_weight": float(w.max() / w.sum()) if w.size else float("nan"),
+            "shipped_weights": "Laplace approximation N(MAP, Gauss-Newton covariance), equal weights "
+                               "(provisional: not refined by importance sampling)",
+            "proposal": "none (draws of the Laplace approximation)", "evaluations_total": int(evaluate.count)}
+    return LaplaceISResult(z_map=z_map, cov=cov, map_info=map_info, draws_z=draws,
+                           weights=np.full(draws.shape[0], 1.0 / draws.shape[0]), expected=expected,
+                           log_post=log_post, log_q=lq, is_info=info, mc_var=objective.mc_var)
+
+
 def _mvt_sample(rng: np.random.Generator, mean: np.ndarray, chol: np.ndarray, df: float,
                 n: int) -> np.ndarray:
     d = mean.shape[0]
@@ -151,6 +205,10 @@ def _mixture_logpdf(z: np.ndarray, proposals: list[tuple[np.ndarray, np.ndarray,
     return top + np.log(np.exp(parts - top).sum(axis=0))
 
 
+class _OutOfTime(Exception):
+    """The MAP search's time budget is spent."""
+
+
 def compute_ess(weights: np.ndarray) -> float:
     w = np.asarray(weights, float)
     return float(w.sum() ** 2 / np.sum(w**2)) if w.sum() > 0 else 0.0
@@ -161,10 +219,13 @@ def find_map(objective: Objective, evaluate: Evaluator, z0: np.ndarray, config: 
     """MAP by least squares with a parallel forward-difference Jacobian; returns (z, J, info)."""
     cache: dict[bytes, np.ndarray] = {}
     trace: list[float] = []
+    t0 = time.perf_counter()
 
     def fun(z: np.ndarray) -> np.ndarray:
         key = np.asarray(z, float).tobytes()
         if key not in cache:
+            if config.map_time_budget_s is not None and time.perf_counter() - t0 > config.map_time_budget_s:
+                raise _OutOfTime
             mu, _ = evaluate(z[None, :])
             cache[key] = objective.residuals_from_expected(z, mu[0])
             trace.append(float(0.5 * cache[key] @ cache[key]))
@@ -200,15 +261,25 @@ def find_map(objective: Objective, evaluate: Evaluator, z0: np.ndarray, config: 
         last.update(z=z.copy(), r=r.copy(), J=J)
         return J
 
-    res = optimize.least_squares(fun, z0, jac=jac, method="trf", ftol=config.ftol, xtol=config.xtol,
-                                 gtol=1e-8, max_nfev=config.max_iterations, x_scale="jac")
-    J = fd_jacobian(res.x)
-    r = fun(res.x)
+    try:
+        res = optimize.least_squares(fun, z0, jac=jac, method="trf", ftol=config.ftol, xtol=config.xtol,
+                                     gtol=1e-8, max_nfev=config.max_iterations, x_scale="jac")
+        z_best, status, message, nfev = res.x, int(res.status), str(res.message), int(res.nfev)
+    except _OutOfTime:
+        # the best point evaluated so far; reported as not converged
+        keys = list(cache)
+        best = int(np.argmin([float(cache[k] @ cache[k]) for k in keys]))
+        z_best = np.frombuffer(keys[best], dtype=float).copy()
+        status, message, nfev = 0, "time budget of the MAP search reached (best point so far)", len(trace)
+    global_t = time.perf_counter()
+    J = fd_jacobian(z_best)
+    r = fun(z_best)
     grad = J.T @ r
-    info = {"status": int(res.status), "message": str(res.message), "converged": bool(res.status > 0),
+    info = {"status": status, "message": message, "converged": bool(status > 0),
             "cost": float(0.5 * r @ r), "gradient_inf_norm": float(np.max(np.abs(grad))),
-            "iterations": int(res.nfev), "cost_trace": trace, "evaluations": int(evaluate.count)}
-    return res.x, J, info
+            "iterations": nfev, "cost_trace": trace, "evaluations": int(evaluate.count),
+            "jacobian_s": round(time.perf_counter() - global_t, 1)}
+    return z_best, J, info
 
 
 def run_laplace_is(objective: Objective, config: LaplaceISConfig, seed: int, z0: np.ndarray | None = None,
@@ -225,6 +296,8 @@ def run_laplace_is(objective: Objective, config: LaplaceISConfig, seed: int, z0:
         H = J.T @ J
         cov = np.linalg.pinv(H)
         cov = 0.5 * (cov + cov.T) + 1e-10 * np.eye(cov.shape[0])
+        if config.mode == "laplace":
+            return _laplace_draws(objective, evaluate, config, seed, z_map, cov, map_info, log)
         chol = np.linalg.cholesky(cov * config.cov_inflation**2)
         rng = child_generator(seed, 21)
         zs, lps, mus = [], [], []

@@ -53,7 +53,7 @@ PEDS_DAYS = 28
 THRESHOLD_NM = 281.0
 LTS_VISIT_WEEKS = tuple(range(12, 53, 4))   # LTS visits every 4 weeks after week 8
 N_REPLICATES = 1000
-N_DRAWS = 60
+N_DRAWS = 50
 
 
 def default_prereg_v2_path() -> Path:
@@ -191,7 +191,7 @@ def predict_true_ad_lts(post: Posterior, seed: int, *, n_draws: int = N_DRAWS,
 
 
 def write_preregistration_v2(post: Posterior, path: str | Path, seed: int, *, n_draws: int = N_DRAWS,
-                             n_replicates: int = N_REPLICATES, pools: tuple[int, int, int] = (300, 600, 600),
+                             n_replicates: int = N_REPLICATES, pools: tuple[int, int, int] = (300, 600, 400),
                              workers: int = 1) -> Path:
     """Write the v2 pre-registration (module docstring). Reads no outcome of these studies."""
     check_model_unchanged(post)

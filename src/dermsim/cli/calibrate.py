@@ -44,6 +44,10 @@ def calibrate_cmd(
     time_budget: float = typer.Option(None, "--time-budget", help="v2: seconds of importance sampling "
                                       "at most (the run stops and reports its ESS)"),
     workers: int = typer.Option(1, "--workers", help="v2: worker processes (single-threaded each)"),
+    mode: str = typer.Option("is", "--mode", help="v2: 'is' (importance-sampling posterior) or 'laplace' "
+                             "(provisional: Laplace draws, a simulated subset checks them)"),
+    map_time_budget: float = typer.Option(None, "--map-time-budget", help="v2: seconds of MAP search at most "
+                                          "(then the best point so far, reported as not converged)"),
     start: Path = typer.Option(None, "--start", help="v2: start the MAP search at the MAP of this earlier "
                                "v2 posterior file (a warm start; the objective is unchanged)"),
 ) -> None:
@@ -63,8 +67,10 @@ def calibrate_cmd(
         from dermsim.calibration.posterior import POSTERIOR_DIR
 
         cfg = LaplaceISConfig(max_iterations=iterations, target_ess=target_ess, max_draws=max_draws,
-                              batch=batch, time_budget_s=time_budget, workers=workers)
-        out = out or POSTERIOR_DIR / f"{load_targets(targets).version}-s{seed}.json"
+                              batch=batch, time_budget_s=time_budget, workers=workers, mode=mode,
+                              map_time_budget_s=map_time_budget)
+        tag = "laplace-provisional-" if mode == "laplace" else ""
+        out = out or POSTERIOR_DIR / f"{load_targets(targets).version}-{tag}s{seed}.json"
         post = calibrate_v2(seed, targets_path=targets, config=cfg, n_vp_scale=n_vp_scale, command=command,
                             z0=start, log=lambda m: typer.echo(m, err=True))
         write_posterior(post, out)

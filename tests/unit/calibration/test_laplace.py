@@ -93,3 +93,19 @@ def test_km_median_handles_censoring():
     t = np.array([4.0, 8.0, 12.0, 44.0, 44.0])
     assert compute_km_median(t, np.array([True, True, True, False, False]), 44.0) == 12.0
     assert compute_km_median(t, np.array([True, False, False, False, False]), 44.0) == 44.0
+
+
+def test_laplace_mode_ships_equal_weight_draws_and_checks_a_simulated_subset():
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(6, 2))
+    obj = ToyObjective(a, a @ np.array([0.3, -0.2]) + 0.1 * rng.normal(size=6), 0.1, _prior(2))
+    res = run_laplace_is(obj, LaplaceISConfig(max_iterations=20, mode="laplace", n_laplace=1200, batch=50,
+                                              max_draws=200), seed=6)
+    assert res.draws_z.shape == (1200, 2) and np.allclose(res.weights, 1 / 1200)
+    assert np.unique(res.draws_z, axis=0).shape[0] == 1200
+    simulated = np.all(np.isfinite(res.expected), axis=1)
+    assert simulated.sum() == 200 and simulated[:200].all()
+    info = res.is_info
+    assert info["simulated_draws"] == 200 and not info["converged"]
+    # a linear-Gaussian model: the Laplace approximation is exact, so the check's weights are flat
+    assert info["ess_importance_check"] > 190

@@ -26,7 +26,9 @@ def test_the_default_is_the_v2_likelihood_fit(post):
     # every importance-sampling draw is distinct; the ESS reported is over those draws
     assert np.unique(post.draws, axis=0).shape[0] == post.n == info["draws"]
     assert post.ess == pytest.approx(info["ess_shipped"], rel=1e-6)
-    assert len(info["weights_posterior"]) == post.n
+    # the importance-sampling check is reported, converged or not, and the version says provisional
+    assert "converged" in info and ("provisional" in post.version) == (not info["converged"])
+    assert post.n >= 1000
     assert np.asarray(post.meta["expected"]).shape == (post.n, len(load_targets(V2_TARGETS)))
 
 
