@@ -70,6 +70,23 @@ def test_family_sheet_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "About 57 in 100" in page and page.count('role="img"') >= 3
 
 
+def test_family_sheet_in_spanish_on_a4(tmp_path: Path) -> None:
+    out = tmp_path / "hoja.html"
+    assert main(["family-sheet", "--age", "6", "--lang", "es", "--paper", "a4", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="es">' in page and "Unos 57 de cada 100" in page and "size:A4" in page
+
+
+@pytest.mark.parametrize(("args", "expect"), [(["--lang", "fr"], "--lang must be one of en, es"),
+                                              (["--paper", "a3"], "--paper must be letter or a4")])
+def test_family_sheet_bad_lang_or_paper(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                        expect: str) -> None:
+    out = tmp_path / "s.html"
+    assert main(["family-sheet", "--age", "6", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expect in err and not out.exists()
+
+
 def test_family_sheet_bad_suffix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["family-sheet", "--age", "6", "--out", str(tmp_path / "sheet.docx")]) == 2
     assert "--out must end in .html or .pdf" in capsys.readouterr().err

@@ -24,6 +24,8 @@ from dermsim.clinic import (
 )
 from dermsim.clinic.benefit_risk import typical_area_pct
 from dermsim.clinic.dose import DEFAULT_DRAWS
+from dermsim.clinic.words import words
+from dermsim.errors import InvalidInputError
 from dermsim.report.dose_card import export_dose_card
 from dermsim.report.family_sheet import export_family_sheet
 from dermsim.report.format import fmt_num
@@ -37,7 +39,15 @@ _REGIONS = typer.Option(None, "--regions", help='affected regions with the perce
 _AREA = typer.Option(None, "--area-pct", help="treated area as % of body surface (instead of --regions)")
 _STRENGTH = typer.Option(1.5, "--strength", help="cream strength in % (label: 1.5; trials also 0.75)")
 _GRAMS = typer.Option(None, "--grams-per-day", help="grams actually used per day (replaces the FTU estimate)")
+_PAPER = typer.Option("letter", "--paper", help="printed page size: letter or a4")
 _SEED = typer.Option(1, "--seed", help="random seed for the between-patient variability (int >= 0)")
+
+
+def _page(paper: str) -> str:
+    sizes = {"letter": "Letter", "a4": "A4"}
+    if paper.lower() not in sizes:
+        raise InvalidInputError(f"--paper must be letter or a4; got {paper!r}.")
+    return sizes[paper.lower()]
 
 
 def _input(age: float, sex: str | None, weight: float | None, height: float | None, regions: str | None,
@@ -121,14 +131,17 @@ def family_sheet_cmd(
     regions: str | None = _REGIONS, area_pct: float | None = _AREA, strength: float = _STRENGTH,
     grams_per_day: float | None = _GRAMS, seed: int = _SEED,
     out: Path = typer.Option(..., "--out", help="sheet.pdf or sheet.html"),
+    lang: str = typer.Option("en", "--lang", help="language of the sheet: en or es"),
+    paper: str = _PAPER,
 ) -> None:
     """Write the one-page family benefit-risk sheet (HTML or PDF)."""
+    words(lang)  # an unknown language is refused before any work
     note = ""
     if regions is None and area_pct is None:
         area_pct, key = typical_area_pct(age)
         note = f" (no area given: used the trial mean affected area, {area_pct:g}% BSA, {key})"
     plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, 2, grams_per_day),
                      seed=seed)
-    sheet = build_family_sheet(plan, compute_benefit_risk(plan))
-    export_family_sheet(sheet, out)
+    sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang)
+    export_family_sheet(sheet, out, page_size=_page(paper))
     typer.echo(f"wrote {out}{note}")
