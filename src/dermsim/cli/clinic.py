@@ -26,7 +26,7 @@ from dermsim.clinic.benefit_risk import typical_area_pct
 from dermsim.clinic.dose import DEFAULT_DRAWS
 from dermsim.clinic.words import words
 from dermsim.errors import InvalidInputError
-from dermsim.report.dose_card import export_dose_card
+from dermsim.report.dose_card import dose_plan_record, export_dose_card
 from dermsim.report.family_sheet import export_family_sheet
 from dermsim.report.format import fmt_num
 
@@ -75,19 +75,19 @@ def _print_plan(plan: DosePlan, console: Console) -> None:
         console.print(t)
     else:
         console.print(f"FTU method: {plan.ftu_method}")
-    tubes = ", ".join(f"{n} x {size}" for size, n in plan.tubes_per_month.items())
-    console.print(f"cream ({plan.grams_source}): {fmt_num(plan.grams_per_application, 2)} g per application "
-                  f"({fmt_num(plan.ftu_per_application, 1)} FTU), {fmt_num(plan.grams_per_day, 1)} g/day, "
-                  f"{fmt_num(plan.grams_per_week, 1)} g/week, {fmt_num(plan.grams_per_month, 0)} g/month "
-                  f"(tubes per month: {tubes})")
-    t = Table(title="label checks")
-    for c in ("check", "planned", "limit", "result", "evidence (status)"):
-        t.add_column(c, overflow="fold")
-    for c in plan.label_checks:
-        result = "no label number" if c.within is None else ("within" if c.within else "EXCEEDS")
-        t.add_row(c.name, f"{fmt_num(c.value, 1)} {c.unit}", "-" if c.limit is None else f"{c.limit:g}",
-                  result, f"{c.evidence_key} ({c.status})")
-    console.print(t)
+    rec = dose_plan_record(plan)
+    cream = rec["cream"]
+    amount = (f"{fmt_num(plan.grams_per_day, 1)} g/day entered (fingertip-unit estimate "
+              f"{fmt_num(cream['fingertip_unit_estimate_grams_per_day'], 1)} g/day)"
+              if cream["amount_source"] == "entered" else "fingertip-unit estimate")
+    console.print(f"cream ({amount}): {fmt_num(plan.grams_per_application, 2)} g per application "
+                  f"({fmt_num(plan.ftu_per_application, 1)} fingertip units by the chart), "
+                  f"{fmt_num(plan.grams_per_day, 1)} g/day, {fmt_num(plan.grams_per_week, 1)} g/week")
+    for t in cream["tube_days"]:
+        console.print(f"one {t['tube_grams']:g} g tube lasts about {fmt_num(t['days'], 0)} days")
+    console.print("label checks:")
+    for c in rec["label_checks"]:
+        console.print(f"  {c['sentence']}")
     console.print(f"predicted steady-state plasma concentration: median {fmt_num(e.css_median_nM, 1)} nM, "
                   f"90% interval {fmt_num(e.css_p05_nM, 1)}-{fmt_num(e.css_p95_nM, 1)} nM "
                   f"({e.n_draws} virtual copies, between-patient variability)")
@@ -109,16 +109,22 @@ def dose_cmd(
     grams_per_day: float | None = _GRAMS, seed: int = _SEED,
     draws: int = typer.Option(DEFAULT_DRAWS, "--draws",
                               help="virtual copies of the patient for the interval"),
-    as_json: bool = typer.Option(False, "--json", help="print the plan as JSON"),
-    html_out: Path | None = typer.Option(None, "--html", help="also write a small HTML card to this file"),
+    as_json: bool = typer.Option(False, "--json", help="print the plan as JSON (schema: "
+                                 "dermsim/report/schemas/dose_plan.schema.json)"),
+    html_out: Path | None = typer.Option(None, "--html",
+                                         help="also write the printable card (.html or .pdf)"),
+    lang: str = typer.Option("en", "--lang", help="language of the card: en or es"),
+    paper: str = typer.Option("a4", "--paper", help="printed page size: a4 or letter"),
 ) -> None:
     """Plan cream amounts, check them against the label and predict the blood level."""
+    words(lang)
+    page = _page(paper)
     plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, per_day, grams_per_day),
                      seed=seed, n_draws=draws)
     if html_out is not None:
-        export_dose_card(plan, html_out)
+        export_dose_card(plan, html_out, lang=lang, page_size=page)
     if as_json:
-        typer.echo(json.dumps(plan.to_dict(), indent=2))
+        typer.echo(json.dumps(dose_plan_record(plan), indent=2))
     else:
         _print_plan(plan, Console())
         if html_out is not None:
@@ -135,7 +141,8 @@ def family_sheet_cmd(
     paper: str = _PAPER,
 ) -> None:
     """Write the one-page family benefit-risk sheet (HTML or PDF)."""
-    words(lang)  # an unknown language is refused before any work
+    words(lang)  # an unknown language or paper is refused before any work
+    page = _page(paper)
     note = ""
     if regions is None and area_pct is None:
         area_pct, key = typical_area_pct(age)
@@ -143,5 +150,5 @@ def family_sheet_cmd(
     plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, 2, grams_per_day),
                      seed=seed)
     sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang)
-    export_family_sheet(sheet, out, page_size=_page(paper))
+    export_family_sheet(sheet, out, page_size=page)
     typer.echo(f"wrote {out}{note}")
