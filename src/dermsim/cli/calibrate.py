@@ -77,7 +77,7 @@ def calibrate_cmd(
         write_diagnostics(post, diagnostics_path(out))
         info = post.meta["importance_sampling"]
         typer.echo(f"posterior {post.version}: {info['draws']} distinct draws, importance-sampling ESS "
-                   f"{info['ess']:.0f} (target {info['target_ess']}: "
+                   f"{info.get('ess_importance_check', info['ess']):.1f} (target {info['target_ess']}: "
                    f"{'converged' if info['converged'] else 'NOT reached'}); MAP "
                    f"{'converged' if post.meta['map']['converged'] else 'NOT converged'} "
                    f"({post.meta['map']['message']}); shipped weights: {info['shipped_weights']} (ESS "

@@ -50,6 +50,6 @@ def test_validation_summary_lists_every_target_and_the_convergence_state(tmp_pat
     diag = compute_diagnostics(post)
     assert diag["ppc_inside"] == "2/2" and diag["distinct_draws"] == 400
     text = run_validation_v2(post, tmp_path, tmp_path / "absent.csv")
-    assert "2/2 targets inside" in text and "ESS 350 (target 1000: NOT reached)" in text
+    assert "2/2 targets inside" in text and "ESS 350.0 (target 1000: NOT reached)" in text
     assert "| t1/rux/IGA-TS/w8 |" in text and "| pk/css_mean |" in text
     assert (tmp_path / "validation.csv").read_text().count("\nppc,") == 2
