@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from dermsim.cli import main
+from dermsim.report.dose_card import schema
 from dermsim.report.family_sheet import find_chromium
 
 # The command of the issue, exactly.
@@ -19,9 +21,10 @@ def test_the_issue_command_prints_the_plan(capsys: pytest.CaptureFixture[str]) -
     assert main(ISSUE) == 0
     out = capsys.readouterr().out
     for text in ("dose and exposure plan", "treated: 17.8% BSA", "arms", "legs", "trunk", "label checks",
-                 "max_bsa_pct", "within", "no label number", "predicted steady-state plasma concentration",
-                 "90% interval", "threshold 281 nM", "P(above threshold)", "oral comparison",
-                 "tubes per month"):
+                 "Within the label: 17.8% of the body is under the 20% limit",
+                 "The label gives no gram limit",
+                 "predicted steady-state plasma concentration", "90% interval", "threshold 281 nM",
+                 "P(above threshold)", "oral comparison", "g tube lasts about"):
         assert text in out, text
 
 
@@ -29,11 +32,13 @@ def test_json_gives_the_numbers(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     card = tmp_path / "card.html"
     assert main([*ISSUE, "--json", "--html", str(card), "--draws", "1000"]) == 0
     plan = json.loads(capsys.readouterr().out)
-    assert plan["treated_pct"] == pytest.approx(17.82, abs=0.01)
-    assert {r["name"] for r in plan["regions"]} == {"arms", "legs", "trunk"}
+    jsonschema.validate(plan, schema())
+    assert plan["schema_version"] == "1.0" and "inp" not in plan
+    assert plan["treated_area"]["percent_body_surface"] == pytest.approx(17.82, abs=0.01)
+    assert {r["region"] for r in plan["treated_area"]["regions"]} == {"arms", "legs", "trunk"}
     assert plan["exposure"]["threshold_nM"] == 281.0
-    assert [c["within"] for c in plan["label_checks"]] == [True, None, None]
-    assert 0 < plan["exposure"]["css_median_nM"] < plan["exposure"]["css_p95_nM"]
+    assert [c["result"] for c in plan["label_checks"]] == ["within_label", "no_label_limit", "no_label_limit"]
+    assert 0 < plan["exposure"]["typical_nM"] < plan["exposure"]["range_90_nM"][1]
     page = card.read_text(encoding="utf-8")
     assert 'role="img"' in page and "Label checks" in page
 
@@ -42,8 +47,10 @@ def test_grams_per_day_and_area(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dose", "--age", "30", "--area-pct", "25", "--grams-per-day", "10", "--json",
                  "--draws", "200"]) == 0
     plan = json.loads(capsys.readouterr().out)
-    assert plan["grams_source"] == "grams_per_day given"
-    assert [c["within"] for c in plan["label_checks"]] == [False, False, False]
+    jsonschema.validate(plan, schema())
+    assert plan["cream"]["amount_source"] == "entered" and plan["cream"]["grams_per_day"] == 10
+    assert plan["cream"]["fingertip_unit_estimate_grams_per_day"] > 0
+    assert [c["result"] for c in plan["label_checks"]] == ["over_label"] * 3
 
 
 @pytest.mark.parametrize(("change", "expect"), [
@@ -68,6 +75,23 @@ def test_family_sheet_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "no area given" in capsys.readouterr().out
     page = out.read_text(encoding="utf-8")
     assert "About 57 in 100" in page and page.count('role="img"') >= 3
+
+
+def test_family_sheet_in_spanish_on_a4(tmp_path: Path) -> None:
+    out = tmp_path / "hoja.html"
+    assert main(["family-sheet", "--age", "6", "--lang", "es", "--paper", "a4", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="es">' in page and "Unos 57 de cada 100" in page and "size:A4" in page
+
+
+@pytest.mark.parametrize(("args", "expect"), [(["--lang", "fr"], "--lang must be one of en, es"),
+                                              (["--paper", "a3"], "--paper must be letter or a4")])
+def test_family_sheet_bad_lang_or_paper(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                        expect: str) -> None:
+    out = tmp_path / "s.html"
+    assert main(["family-sheet", "--age", "6", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expect in err and not out.exists()
 
 
 def test_family_sheet_bad_suffix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -115,9 +115,80 @@ def compute_identifiability(post: Posterior) -> list[dict[str, Any]]:
     return rows
 
 
+def is_v2(post: Posterior) -> bool:
+    return post.meta.get("method") == "laplace-is"
+
+
+def compute_ppc_v2(post: Posterior, n_replicates: int = N_PPC, seed: int = 0) -> list[dict[str, Any]]:
+    """Posterior predictive 90 % intervals for every target of a v2 (likelihood-based) posterior.
+
+    A replicate: a draw resampled by weight (its simulated expected values, stored with it), plus a
+    fresh between-trial logit effect N(0, tau^2) per trial for responder proportions, plus the
+    virtual population's Monte-Carlo error, then sampling at the study's size: binomial at the
+    arm N for proportions, normal with the target's standard error for means and SDs."""
+    targets = _targets(post)
+    mu = np.asarray(post.meta["expected"], float)
+    rng = child_generator(seed, 13)
+    # draws simulated exactly (a provisional Laplace posterior simulates only a subset of its draws)
+    sim = np.all(np.isfinite(mu), axis=1) | (post.weights == 0)
+    w = np.where(sim, post.weights, 0.0)
+    pick = rng.choice(post.n, size=n_replicates, p=w / w.sum())
+    m = mu[pick]
+    tau = float(post.meta.get("trial_sd_logit", 0.0))
+    mc_sd = np.sqrt(np.asarray(post.meta.get("mc_var", np.zeros(len(targets))), float))
+    trials = sorted({t.trial for t in targets.targets})
+    delta = {tr: tau * rng.standard_normal(n_replicates) for tr in trials}
+    rows = []
+    for k, t in enumerate(targets.targets):
+        x = m[:, k] + mc_sd[k] * rng.standard_normal(n_replicates)
+        if t.kind == "binary":
+            p = shift_logit(np.clip(np.nan_to_num(x), 0, 1), delta[t.trial])
+            x = rng.binomial(t.n, p) / t.n
+        else:
+            x = x + t.se * rng.standard_normal(n_replicates)
+        lo, med, hi = (float(v) for v in np.nanquantile(x, [0.05, 0.5, 0.95]))
+        rows.append({"target": t.name, "status": t.status, "weight": t.weight, "observed": t.value,
+                     "pred_median": med, "pi90_low": lo, "pi90_high": hi,
+                     "inside": bool(lo <= t.value <= hi), "kind": t.kind})
+    return rows
+
+
+def compute_laplace_correlations(post: Posterior) -> dict[str, Any]:
+    cov = np.asarray(post.meta["laplace"]["cov_unconstrained"], float)
+    sd = np.sqrt(np.diag(cov))
+    return {"names": list(post.names), "matrix": np.round(cov / np.outer(sd, sd), 3).tolist()}
+
+
+def compute_identifiability_notes(post: Posterior, threshold: float = 0.7) -> list[str]:
+    """Plain-language notes: strongly correlated pairs and parameters the data do not inform."""
+    corr = np.asarray(compute_correlations(post)["matrix"])
+    notes = []
+    names = post.names
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if abs(corr[i, j]) >= threshold:
+                notes.append(f"{names[i]} and {names[j]} correlate at {corr[i, j]:+.2f}: the data inform "
+                             "their combination more than each")
+    for row in compute_identifiability(post):
+        if row["shrinkage_ratio"] >= 0.8:
+            notes.append(f"{row['parameter']}: posterior SD {row['shrinkage_ratio']:.2f} of the prior's; not "
+                         "identified by the targets (the prior dominates)")
+    return notes
+
+
 def compute_diagnostics(post: Posterior) -> dict[str, Any]:
     corr = compute_correlations(post)
     corr.pop("posterior_sd_unconstrained")
+    if is_v2(post):
+        ppc = compute_ppc_v2(post)
+        return {"posterior_version": post.version, "method": "laplace-is", "ess": post.ess,
+                "distinct_draws": int(np.sum(post.weights > 0)),
+                "importance_sampling": post.meta.get("importance_sampling", {}),
+                "map": {k: v for k, v in post.meta.get("map", {}).items() if k != "cost_trace"},
+                "ppc": ppc, "ppc_inside": f"{sum(r['inside'] for r in ppc)}/{len(ppc)}",
+                "correlations": corr, "laplace_correlations": compute_laplace_correlations(post),
+                "identifiability": compute_identifiability(post),
+                "identifiability_notes": compute_identifiability_notes(post)}
     return {"posterior_version": post.version, "ess": post.ess, "ppc": compute_ppc(post),
             "dose_contrast": compute_dose_contrast(post),
             "correlations": corr, "identifiability": compute_identifiability(post),

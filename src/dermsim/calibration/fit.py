@@ -23,6 +23,7 @@ from dermsim.calibration.summaries import (
     simulate_stats,
 )
 from dermsim.calibration.targets import DEFAULT_TARGETS, load_targets
+from dermsim.errors import InvalidInputError
 
 CALIBRATION_POPULATION = "true-ad1"  # pooled TRuE-AD1/2 baseline (true-ad2.toml is the same spec)
 
@@ -90,3 +91,83 @@ def calibrate(seed: int, *, targets_path: str | Path | None = None, config: Cali
                      weights=state.weights, prior=prior, targets_sha256=targets.sha256,
                      targets_version=targets.version, code_version=code_version(), seed=int(seed),
                      command=extra["created_by"], meta=extra)
+
+
+# --- second version: CRN Gaussian likelihood, MAP + Laplace + importance sampling -------------
+
+def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: Any = None,
+                 prior: Prior | None = None, n_vp_scale: float = 1.0, command: str = "",
+                 version: str | None = None, z0: np.ndarray | str | Path | None = None,
+                 log: Callable[[str], None] = lambda s: None) -> Posterior:
+    """Fit the v2 targets (targets/v2.toml) by the method of :mod:`dermsim.calibration.laplace`;
+    the posterior's draws are the importance-sampling draws with their normalised weights."""
+    import time
+
+    from dermsim.calibration.laplace import LaplaceISConfig, run_laplace_is
+    from dermsim.calibration.likelihood import Objective
+    from dermsim.calibration.priors import v2_prior
+    from dermsim.calibration.targets import V2_TARGETS
+
+    config = LaplaceISConfig() if config is None else config
+    targets_path = Path(targets_path) if targets_path is not None else V2_TARGETS
+    targets = load_targets(targets_path)
+    mode = "laplace-provisional-" if config.mode == "laplace" else ""
+    version = version or f"{targets.version}-{mode}s{seed}"
+    prior = v2_prior() if prior is None else prior
+    if isinstance(z0, str | Path):
+        z0 = start_point(prior, z0)
+    t0 = time.perf_counter()
+    objective = Objective(targets, prior, seed, n_vp_scale=n_vp_scale)
+    res = run_laplace_is(objective, config, seed, z0=z0, log=log)
+
+    def rnd(a: np.ndarray, digits: int = 6) -> list:
+        return np.round(np.asarray(a, float), digits).tolist()
+
+    sd = np.sqrt(np.diag(res.cov))
+    extra = {
+        "created_by": command or f"dermsim calibrate --seed {seed} --targets {targets_path.name}",
+        "method": "laplace-is",
+        "model_parameters_sha256": model_parameters_sha256(),
+        "calibration": {**config.to_dict(), "n_vp_scale": n_vp_scale,
+                        "n_vp": {a.id: max(10, round(a.n_vp * n_vp_scale)) for a in targets.sim_arms}},
+        "targets": targets.to_dict()["targets"],
+        "target_set": {k: v for k, v in targets.to_dict().items() if k != "targets"},
+        "trial_sd_logit": targets.trial_sd_logit,
+        "mc_var": rnd(res.mc_var, 8),
+        "map": {"natural": rnd(prior.to_natural(res.z_map[None, :])[0]), "unconstrained": rnd(res.z_map),
+                **res.map_info},
+        "laplace": {"cov_unconstrained": rnd(res.cov, 8), "sd_unconstrained": rnd(sd)},
+        "importance_sampling": res.is_info,
+        "expected": rnd(res.expected, 5),
+        "log_post": rnd(np.where(np.isnan(res.log_post), np.nan,
+                                 np.where(np.isfinite(res.log_post), res.log_post, -1e300)), 4),
+        "wall_time_s": round(time.perf_counter() - t0, 1),
+        "start": "prior mean" if z0 is None else rnd(z0),
+    }
+    return Posterior(version=version, names=tuple(prior.names), draws=prior.to_natural(res.draws_z),
+                     weights=res.weights, prior=prior, targets_sha256=targets.sha256,
+                     targets_version=targets.version, code_version=code_version(), seed=int(seed),
+                     command=extra["created_by"], meta=extra)
+
+
+def start_point(prior: Prior, path: str | Path) -> np.ndarray:
+    """A warm start for the MAP search: the MAP recorded in an earlier v2 posterior file (same
+    parameter names; others at the prior mean). Only where the search starts changes, not the
+    objective."""
+    import json
+
+    text = Path(path).read_text()
+    if not text.lstrip().startswith("{"):   # the "MAP ..." line a run logs: unconstrained values in order
+        z = np.array([float(v) for v in text.replace("MAP", " ").split()])
+        if z.shape != prior.mean.shape:
+            raise InvalidInputError(f"--start {path} must hold {prior.dim} numbers; got {z.shape[0]}.")
+        return z
+    data = json.loads(text)
+    names = list(data["names"])
+    z_map = data.get("map", {}).get("unconstrained")
+    z = prior.mean.copy()
+    if z_map is not None:
+        for j, name in enumerate(prior.names):
+            if name in names:
+                z[j] = float(z_map[names.index(name)])
+    return z

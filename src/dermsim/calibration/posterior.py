@@ -19,12 +19,12 @@ from dermsim import __version__
 from dermsim._atomic import atomic_path
 from dermsim._rng import SeedLike, as_generator
 from dermsim.calibration.priors import Prior, apply_parameters
-from dermsim.calibration.targets import DEFAULT_TARGETS, hash_file
+from dermsim.calibration.targets import DEFAULT_TARGETS, V2_TARGETS, hash_file
 from dermsim.errors import DataValidationError, DermsimError, InvalidInputError
 from dermsim.model.parameters import ParameterSet
 
 POSTERIOR_DIR = Path(__file__).parent / "posteriors"
-DEFAULT_VERSION = "adult-trials-1-s20261125"
+DEFAULT_VERSION = "v2-laplace-provisional-s20261125"   # issue 12: provisional (see its diagnostics)
 FORMAT = "dermsim-posterior/1"
 _REQUIRED = ("format", "version", "names", "draws", "weights", "prior", "targets_sha256", "code_version",
              "seed", "command")
@@ -117,9 +117,11 @@ def write_posterior(posterior: Posterior, path: str | Path) -> Path:
     return path
 
 
-def load_posterior(path: str | Path, *, targets: str | Path | None = DEFAULT_TARGETS) -> Posterior:
+def load_posterior(path: str | Path, *, targets: str | Path | None = "auto") -> Posterior:
     """Read and validate a posterior file; if ``targets`` is given, its SHA-256 must match the one
-    recorded (a posterior fitted to other targets is refused)."""
+    recorded (a posterior fitted to other targets is refused). ``"auto"``: the package's default
+    targets file of the posterior's method (v2 likelihood fit: targets/v2.toml; ABC-SMC:
+    targets/adult_trials.toml)."""
     path = Path(path)
     if not path.exists():
         raise InvalidInputError(f"posterior file {path} does not exist.")
@@ -128,6 +130,8 @@ def load_posterior(path: str | Path, *, targets: str | Path | None = DEFAULT_TAR
     except json.JSONDecodeError as exc:
         raise DataValidationError(f"{path.name}: not valid JSON ({exc}).") from None
     post = Posterior.from_dict(data, where=path.name)
+    if isinstance(targets, str) and targets == "auto":
+        targets = V2_TARGETS if post.meta.get("method") == "laplace-is" else DEFAULT_TARGETS
     if targets is not None:
         sha = hash_file(targets)
         if sha != post.targets_sha256:

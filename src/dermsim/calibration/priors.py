@@ -1,19 +1,18 @@
-"""The calibrated parameters (model.md 2.10), their priors, and the map onto model parameters.
+"""The calibrated parameters, their priors, and the map onto model parameters.
 
 Each calibrated quantity lives on an unconstrained scale (log for positive values, logit for
 fractions) with a normal prior there, centred on the annotated value of the model's parameter
 file (itself the model.md prior). The IGA cut-points must stay ordered (c1 < c2 < c3 = fixed),
-so the prior is truncated to that region. Thirteen parameters are calibrated; the others keep
-their parameter-file values (model.md 2.10: systemic PK, disease kinetics, JAK map fixed).
+so the prior is truncated to that region.
 
-Three trial-level quantities are added (:func:`trial_parameters`: between-trial SD and the
-standardised effects of TRuE-AD1 and TRuE-AD2), so a posterior has 16 columns.
+Second version (issue 12, the default: :func:`default_prior` = :func:`v2_prior`): 20 parameters
+(``V2_PARAMETERS`` below, with the reason for each prior SD) for the flux-based topical PK, its
+kinetics, the Hill exposure-response and the disease/observation model; the between-trial effect
+is no longer a parameter but a fixed SD marginalised in the likelihood (likelihood.py).
 
-Why these 13 and not the ~22 flagged ``calibrate = true`` in the parameter files: the arm-level
-data (IGA-TS, EASI-75, NRS4 per arm at week 8; Css by strength; F) carry about 21 numbers, and
-several flagged parameters act only on summaries that are not published per study (itch time
-course: k_Q, q31, q2; EASI noise; phi_partial, which only reshapes IL-22 signalling). Those keep
-their priors' central values; what the data cannot identify is reported by the diagnostics.
+First version (ABC-SMC, kept to read the first version's posterior files, which carry their own
+prior): 13 model parameters (:func:`calibrated_parameters`, names of the first PK model such as
+F_top, no longer in the model) plus three trial-level quantities (:func:`trial_parameters`).
 """
 
 from __future__ import annotations
@@ -178,8 +177,14 @@ class Prior:
         return cls(parameters=tuple(CalibratedParameter(**d) for d in data["parameters"]))
 
 
-def default_prior() -> Prior:
+def first_version_prior() -> Prior:
+    """The first version's prior (needs the first PK model's parameter names)."""
     return Prior(parameters=calibrated_parameters() + trial_parameters())
+
+
+def default_prior() -> Prior:
+    """The prior of the current calibration (second version)."""
+    return v2_prior()
 
 
 def apply_parameters(natural: np.ndarray, prior: Prior, base: ParameterSet | None = None) -> ParameterSet:
@@ -194,3 +199,69 @@ def apply_parameters(natural: np.ndarray, prior: Prior, base: ParameterSet | Non
     omegas = {p.model_name: float(v) for p, v in zip(prior.parameters, x, strict=True) if p.field == "omega"}
     out = base.replace_values(**values)
     return out.replace_omegas(**omegas) if omegas else out
+
+
+# --- second version (issue 12) ----------------------------------------------------------------
+# Priors are centred on the annotated value of the model's parameter file (PKPD: pk.toml, jak.toml;
+# REGIMEN: disease.toml, vehicle.toml), each of which cites its source; the log/logit-scale SDs and
+# their reasons are given here. No pediatric outcome informs any of them.
+V2_PARAMETERS: tuple[tuple[str, str, str, str, float, str, str], ...] = (
+    # (name, model_name, field, transform, prior SD on that scale, unit, description and reason)
+    ("Jmax", "Jmax", "value", "log", 0.7, "ug/cm2",
+     "maximal absorbed drug per cm2 per application at 1.5 %; centre from the first version's typical F "
+     "(pk.toml); SD 0.7: factor 2 either way covers phase 3 F 6.2 % vs maximum-use 2.5 %"),
+    ("omega_J", "Jmax", "omega", "log", 0.4, "log-SD",
+     "between-patient SD of Jmax; centre 0.9 (pk.toml); identified by the published Css and F SDs"),
+    ("gamma", "gamma", "logit", "logit", 0.7, "-",
+     "strength exponent of the flux (Css 23.8 vs 35.7 nM, Gong 2021); logit keeps it in (0, 1)"),
+    ("L50", "L50", "value", "log", 0.7, "mg/cm2",
+     "cream load giving half-maximal flux; centre 2 mg/cm2 (pk.toml, FTU 1.75 mg/cm2); identified by "
+     "phase 3 vs maximum-use F"),
+    ("theta_damage", "theta_damage", "value", "log", 0.7, "-",
+     "exponent of the flux on barrier damage (Gong 2021 covariates; maximum-use >= 40 % BSA subgroup)"),
+    ("k_a", "k_a", "value", "log", 0.5, "1/h", "absorption into the skin; sets tmax (4 h, Bissonnette 2022)"),
+    ("f_fast", "f_fast", "value", "logit", 1.0, "fraction", "fast-route fraction; sets Cmax/Cmin (2.72)"),
+    ("k_sv", "k_sv", "value", "log", 0.5, "1/h", "reservoir release; sets the apparent t1/2 (116 h)"),
+    ("hill", "hill", "value", "log", 0.5, "-",
+     "Hill coefficient of the exposure-response (jak.toml: median 1.5, log-SD 0.5, model.md 2.11)"),
+    ("IC50_skin", "IC50_skin", "value", "log", 1.0, "nM",
+     "local IC50 (only u = C_vs/IC50 is identifiable); wide, as in the first version"),
+    ("omega_u", "IC50_skin", "omega", "log", 0.4, "log-SD", "between-patient SD of the local exposure index"),
+    ("Imax", "Imax", "value", "logit", 1.0, "fraction", "maximal JAK1/2 block (model.md 2.2: 0.9-0.99)"),
+    ("k_v", "k_v", "value", "log", 0.7, "1/week", "vehicle (emollient) barrier repair rate"),
+    ("tau_v", "tau_v", "value", "log", 0.5, "week", "onset time of the vehicle effect"),
+    ("p_easi", "p_easi", "value", "log", 0.3, "-", "EASI exponent on the severity ratio (model.md 2.4: 1-2)"),
+    ("iga_c1", "iga_c1", "value", "log", 0.25, "EASI points", "IGA cut-point clear / almost clear"),
+    ("iga_c2", "iga_c2", "value", "log", 0.25, "EASI points", "IGA cut-point almost clear / mild"),
+    ("iga_sigma_u", "iga_sigma_u", "value", "log", 0.4, "log-scale SD", "IGA patient/rater offset SD"),
+    ("Pmax_itch", "Pmax_itch", "value", "logit", 0.8, "fraction",
+     "maximal expectation/emollient itch relief"),
+    ("psi", "psi", "value", "logit", 1.0, "fraction", "direct neuronal share of the IL-31 block on itch"),
+)
+# Not calibrated in v2, and why: the disease-memory constants (tau_mem, m_mem; REGIMEN) act only
+# after stopping treatment, and no calibration target observes an off-treatment period (the
+# long-term as-needed results are held out), so they keep their literature priors (disease.toml:
+# Berth-Jones 2003, Breneman 2008). Itch time-course weights (k_Q, q31, q2), phi_partial, EASI noise
+# and systemic CL/V as in the first version (no per-study data that identify them).
+V2_NOT_CALIBRATED = ("tau_mem", "m_mem", "k_Q", "q31", "q2", "phi_partial", "sigma_easi", "CL", "V",
+                     "age_pen_child")
+
+
+def v2_parameters() -> tuple[CalibratedParameter, ...]:
+    """The second version's calibrated parameters, in the fixed order of the posterior's columns."""
+    params = default_parameters()
+    out = []
+    for name, model_name, field, transform, sd, unit, description in V2_PARAMETERS:
+        base = params[model_name]
+        centre = base.omega if field == "omega" else base.value
+        upper = 3.0 if field == "omega" else (1.0 if transform == "logit" else None)
+        out.append(CalibratedParameter(
+            name=name, model_name=model_name, field="omega" if field == "omega" else "value",
+            transform="logit" if transform == "logit" else "log", prior_mean=float(centre),
+            prior_sd=float(sd),
+            unit=unit, description=description, upper=upper if field == "omega" else None))
+    return tuple(out)
+
+
+def v2_prior() -> Prior:
+    return Prior(parameters=v2_parameters())

@@ -150,9 +150,14 @@ def write_preregistration(post: Posterior, path: str | Path, seed: int, *, n_rep
                      "pi90_low": round(lo, 4), "pi90_high": round(hi, 4), "n_replicates": x.shape[0],
                      "posterior_version": post.version,
                      "posterior_sha256": sha, "seed": seed, "created_utc": created})
+    return write_csv(path, PREREG_COLUMNS, rows)
+
+
+def write_csv(path: str | Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
+    """Write rows atomically (a pre-registration is never half-written)."""
     path = Path(path)
     with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=PREREG_COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
     return path

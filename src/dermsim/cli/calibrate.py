@@ -21,7 +21,13 @@ import typer
 
 from dermsim.cli import app
 from dermsim.cli.progress import RichProgress
-from dermsim.workflows import SHIPPED_SEED, preregister, run_calibration, validate_model
+from dermsim.workflows import (
+    SHIPPED_SEED,
+    LikelihoodFitOptions,
+    preregister,
+    run_calibration,
+    validate_model,
+)
 
 
 @app.command("calibrate")
@@ -30,23 +36,42 @@ def calibrate_cmd(
     out: Path = typer.Option(None, "--out", help="posterior JSON to write (default: "
                              "posteriors/<targets version>-s<seed>.json under the current folder)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the checkpoint beside --out"),
-    targets: Path = typer.Option(None, "--targets", help="targets TOML (default: adult_trials.toml)"),
+    targets: Path = typer.Option(None, "--targets", help="targets TOML (default: targets/v2.toml)"),
     n_vp: int = typer.Option(None, "--n-vp", help="virtual patients per arm (default 1500)"),
     particles: int = typer.Option(None, "--particles", help="SMC particles kept per generation"),
     proposals: int = typer.Option(None, "--proposals", help="candidates evaluated per generation"),
     generations: int = typer.Option(None, "--generations", help="SMC generations"),
+    n_vp_scale: float = typer.Option(1.0, "--n-vp-scale", help="v2: scale every arm's virtual patients "
+                                     "(1 = the targets file's sizes)"),
+    iterations: int = typer.Option(40, "--iterations", help="v2: least-squares function evaluations for "
+                                   "the MAP (one simulation each; Broyden Jacobian updates)"),
+    target_ess: int = typer.Option(1000, "--target-ess", help="v2: importance-sampling ESS to reach"),
+    max_draws: int = typer.Option(4000, "--max-draws", help="v2: most importance-sampling draws"),
+    batch: int = typer.Option(100, "--batch", help="v2: importance-sampling draws per adaptation"),
+    time_budget: float = typer.Option(None, "--time-budget", help="v2: seconds of importance sampling "
+                                      "at most (the run stops and reports its ESS)"),
+    workers: int = typer.Option(1, "--workers", help="v2: worker processes (single-threaded each)"),
+    mode: str = typer.Option("is", "--mode", help="v2: 'is' (importance-sampling posterior) or 'laplace' "
+                             "(provisional: Laplace draws, a simulated subset checks them)"),
+    map_time_budget: float = typer.Option(None, "--map-time-budget", help="v2: seconds of MAP search at most "
+                                          "(then the best point so far, reported as not converged)"),
+    start: Path = typer.Option(None, "--start", help="v2: start the MAP search at the MAP of this earlier "
+                               "v2 posterior file (a warm start; the objective is unchanged)"),
 ) -> None:
-    """Calibrate the model to TRuE-AD1/2 and adult PK (ABC-SMC) and write the posterior."""
+    """Calibrate the model (default: the second version, targets/v2.toml: CRN Gaussian likelihood,
+    MAP, Laplace and importance sampling) and write the posterior and its diagnostics."""
     command = "dermsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] \
         else f"dermsim calibrate --seed {seed}"
+    likelihood = LikelihoodFitOptions(n_vp_scale=n_vp_scale, iterations=iterations, target_ess=target_ess,
+                                      max_draws=max_draws, batch=batch, time_budget_s=time_budget,
+                                      workers=workers, mode=mode, map_time_budget_s=map_time_budget,
+                                      start=start)
     with RichProgress() as progress:
         run = run_calibration(seed, out=out, resume=resume, targets=targets, n_vp=n_vp, particles=particles,
                               proposals=proposals, generations=generations, command=command,
+                              likelihood=likelihood, log=lambda m: typer.echo(m, err=True),
                               progress=progress)
-    post = run.posterior
-    eps = post.meta["smc"]["epsilons"]
-    typer.echo(f"posterior {post.version}: {post.n} draws (ESS {post.ess:.0f}), tolerance {eps[0]:.1f} -> "
-               f"{eps[-1]:.1f}; written to {run.out}")
+    typer.echo(run.summary)
 
 
 @app.command("validate")
@@ -54,7 +79,8 @@ def validate_cmd(
     out: Path = typer.Option(None, "--out", help="directory for validation.csv and summary.md"),
     posterior: Path = typer.Option(None, "--posterior", help="posterior JSON (default: the shipped one)"),
     preregister_: bool = typer.Option(False, "--preregister",
-                                      help="write the TRuE-AD3 pre-registration file (no comparison)"),
+                                      help="write the pre-registration file of the posterior's model "
+                                           "version (no comparison)"),
     prereg_file: Path = typer.Option(None, "--prereg-file", help="pre-registration CSV (default: to write, "
                                      "validation/preregistered/true-ad3.csv under the current folder; to "
                                      "compare, the committed one shipped with the package)"),
@@ -63,7 +89,7 @@ def validate_cmd(
     """Validation ladder: cross-prediction AD1<->AD2, held-out TRuE-AD3, pediatric PK plausibility."""
     if preregister_:
         path = preregister(posterior, prereg_file, seed=seed)
-        typer.echo(f"pre-registered TRuE-AD3 predictions written to {path}; commit it before running "
-                   "`dermsim validate --out DIR`.")
+        typer.echo(f"pre-registered predictions written to {path}; commit it alone before any comparison "
+                   "(`dermsim validate --out DIR`).")
         return
     typer.echo(validate_model(out, posterior, prereg_file, seed=seed))

@@ -17,10 +17,13 @@ from dermsim.cli import app
 from dermsim.workflows import (
     DEFAULT_DRAWS,
     DosePlan,
+    check_language,
     dose_input,
+    dose_plan_record,
     export_dose_card,
     fmt_num,
     make_family_sheet,
+    page_size,
     plan_dose,
 )
 from dermsim.workflows.outputs import check_out
@@ -34,6 +37,7 @@ _REGIONS = typer.Option(None, "--regions", help='affected regions with the perce
 _AREA = typer.Option(None, "--area-pct", help="treated area as % of body surface (instead of --regions)")
 _STRENGTH = typer.Option(1.5, "--strength", help="cream strength in % (label: 1.5; trials also 0.75)")
 _GRAMS = typer.Option(None, "--grams-per-day", help="grams actually used per day (replaces the FTU estimate)")
+_PAPER = typer.Option("letter", "--paper", help="printed page size: letter or a4")
 _SEED = typer.Option(1, "--seed", help="random seed for the between-patient variability (int >= 0)")
 
 
@@ -55,24 +59,26 @@ def _print_plan(plan: DosePlan, console: Console) -> None:
         console.print(t)
     else:
         console.print(f"FTU method: {plan.ftu_method}")
-    tubes = ", ".join(f"{n} x {size}" for size, n in plan.tubes_per_month.items())
-    console.print(f"cream ({plan.grams_source}): {fmt_num(plan.grams_per_application, 2)} g per application "
-                  f"({fmt_num(plan.ftu_per_application, 1)} FTU), {fmt_num(plan.grams_per_day, 1)} g/day, "
-                  f"{fmt_num(plan.grams_per_week, 1)} g/week, {fmt_num(plan.grams_per_month, 0)} g/month "
-                  f"(tubes per month: {tubes})")
-    t = Table(title="label checks")
-    for c in ("check", "planned", "limit", "result", "evidence (status)"):
-        t.add_column(c, overflow="fold")
-    for c in plan.label_checks:
-        result = "no label number" if c.within is None else ("within" if c.within else "EXCEEDS")
-        t.add_row(c.name, f"{fmt_num(c.value, 1)} {c.unit}", "-" if c.limit is None else f"{c.limit:g}",
-                  result, f"{c.evidence_key} ({c.status})")
-    console.print(t)
+    rec = dose_plan_record(plan)
+    cream = rec["cream"]
+    amount = (f"{fmt_num(plan.grams_per_day, 1)} g/day entered (fingertip-unit estimate "
+              f"{fmt_num(cream['fingertip_unit_estimate_grams_per_day'], 1)} g/day)"
+              if cream["amount_source"] == "entered" else "fingertip-unit estimate")
+    console.print(f"cream ({amount}): {fmt_num(plan.grams_per_application, 2)} g per application "
+                  f"({fmt_num(plan.ftu_per_application, 1)} fingertip units by the chart), "
+                  f"{fmt_num(plan.grams_per_day, 1)} g/day, {fmt_num(plan.grams_per_week, 1)} g/week")
+    for t in cream["tube_days"]:
+        console.print(f"one {t['tube_grams']:g} g tube lasts about {fmt_num(t['days'], 0)} days")
+    console.print("label checks:")
+    for c in rec["label_checks"]:
+        console.print(f"  {c['sentence']}")
     console.print(f"predicted steady-state plasma concentration: median {fmt_num(e.css_median_nM, 1)} nM, "
                   f"90% interval {fmt_num(e.css_p05_nM, 1)}-{fmt_num(e.css_p95_nM, 1)} nM "
                   f"({e.n_draws} virtual copies, between-patient variability)")
     console.print(f"threshold {e.threshold_nM:g} nM ({e.threshold_key}); P(above threshold) = "
-                  f"{fmt_num(100 * e.p_above_threshold, 1)}%")
+                  f"{fmt_num(100 * e.p_above_threshold, 1)}%" + (
+                      "" if e.p_above_p05 is None else f" (90% interval over parameter uncertainty "
+                      f"{fmt_num(100 * e.p_above_p05, 1)}-{fmt_num(100 * e.p_above_p95, 1)}%)"))
     console.print(f"oral comparison: {e.oral_message}")
     console.print(e.parameters_note)
     for n in plan.notes:
@@ -87,20 +93,26 @@ def dose_cmd(
     grams_per_day: float | None = _GRAMS, seed: int = _SEED,
     draws: int = typer.Option(DEFAULT_DRAWS, "--draws",
                               help="virtual copies of the patient for the interval"),
-    as_json: bool = typer.Option(False, "--json", help="print the plan as JSON"),
-    html_out: Path | None = typer.Option(None, "--html", help="also write a small HTML card to this file"),
+    as_json: bool = typer.Option(False, "--json", help="print the plan as JSON (schema: "
+                                 "dermsim/report/schemas/dose_plan.schema.json)"),
+    html_out: Path | None = typer.Option(None, "--html",
+                                         help="also write the printable card (.html or .pdf)"),
+    lang: str = typer.Option("en", "--lang", help="language of the card: en or es"),
+    paper: str = typer.Option("a4", "--paper", help="printed page size: a4 or letter"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Plan cream amounts, check them against the label and predict the blood level."""
+    check_language(lang)
+    page = page_size(paper)
     inp = dose_input(age, sex=sex, weight=weight, height=height, regions=regions, area_pct=area_pct,
                      strength=strength, per_day=per_day, grams_per_day=grams_per_day)
     if html_out is not None:
         check_out(html_out, overwrite=overwrite, kind="file", option="--html")
     plan = plan_dose(inp, seed=seed, n_draws=draws)
     if html_out is not None:
-        export_dose_card(plan, html_out)
+        export_dose_card(plan, html_out, lang=lang, page_size=page)
     if as_json:
-        typer.echo(json.dumps(plan.to_dict(), indent=2))
+        typer.echo(json.dumps(dose_plan_record(plan), indent=2))
     else:
         _print_plan(plan, Console())
         if html_out is not None:
@@ -113,10 +125,15 @@ def family_sheet_cmd(
     regions: str | None = _REGIONS, area_pct: float | None = _AREA, strength: float = _STRENGTH,
     grams_per_day: float | None = _GRAMS, seed: int = _SEED,
     out: Path = typer.Option(..., "--out", help="sheet.pdf or sheet.html"),
+    lang: str = typer.Option("en", "--lang", help="language of the sheet: en or es"),
+    paper: str = _PAPER,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Write the one-page family benefit-risk sheet (HTML or PDF)."""
+    check_language(lang)  # an unknown language or paper is refused before any work
+    page_size(paper)
     check_out(out, overwrite=overwrite, kind="file")
     run = make_family_sheet(age, out=out, sex=sex, weight=weight, height=height, regions=regions,
-                            area_pct=area_pct, strength=strength, grams_per_day=grams_per_day, seed=seed)
+                            area_pct=area_pct, strength=strength, grams_per_day=grams_per_day, seed=seed,
+                            lang=lang, paper=paper)
     typer.echo(f"wrote {out}" + (f" ({run.note})" if run.note else ""))

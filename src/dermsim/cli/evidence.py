@@ -214,7 +214,8 @@ def list_cmd(data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_
     except AttributeError:
         pass
     for name, model in families.items():
-        desc = holds.get(name) or "trials " + ", ".join(t.name for t in model.trials.values())
+        desc = holds.get(name) or getattr(model, "description", None) \
+            or "trials " + ", ".join(t.name for t in model.trials.values())
         counts = count_by_status(model)
         table.add_row(escape(name), escape(desc), str(len(getattr(model, "sources", {}))),
                       *(str(counts[s]) for s in ("C", "D", "U", "NF")))

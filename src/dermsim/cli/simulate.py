@@ -1,6 +1,8 @@
 """``dermsim simulate --population true-ad3 --strength 1.5 --n 1000 --weeks 8 --seed 1 --out traj.parquet``:
 daily trajectories of a virtual population on a cream regimen, one wide Parquet table with the
-run's metadata (:func:`dermsim.workflows.simulate_course`)."""
+run's metadata (:func:`dermsim.workflows.simulate_course`). ``--regimen FILE.toml`` replaces
+``--strength``/``--interval-h`` by a regimen over time (periods, holidays, weekend maintenance,
+as-needed rules; examples/regimens/); ``--weeks`` then defaults to the regimen's length."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ def simulate_cmd(
     population: str = typer.Option("true-ad3", "--population", help="population spec name"),
     strength: float = typer.Option(1.5, "--strength", help="cream strength in percent (0 = vehicle)"),
     n: int = typer.Option(1000, "--n", help="number of virtual patients"),
-    weeks: float = typer.Option(8.0, "--weeks", help="course length in weeks"),
+    weeks: float | None = typer.Option(
+        None, "--weeks", help="course length in weeks (default 8, or the --regimen file's length)"),
     seed: int = typer.Option(..., "--seed", help="random seed (integer >= 0)"),
     interval_h: float = typer.Option(8.0, "--interval-h", help="hours between the two daily applications"),
     blocked: str = typer.Option("jak1/2", "--blocked",
@@ -31,12 +34,15 @@ def simulate_cmd(
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
     posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
+    regimen_file: Path | None = typer.Option(None, "--regimen",
+                                             help="regimen TOML file (schedule over days, as-needed rule); "
+                                                  "replaces --strength and --interval-h"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories."""
     with RichProgress(disable=n < 5000) as progress:
         run = simulate_course(out, seed=seed, population=population, strength=strength, n=n, weeks=weeks,
                               interval_h=interval_h, blocked=blocked, record=record, workers=workers,
-                              grams=grams, params_dir=params_dir, posterior=posterior, overwrite=overwrite,
-                              progress=progress)
+                              grams=grams, params_dir=params_dir, posterior=posterior,
+                              regimen_file=regimen_file, overwrite=overwrite, progress=progress)
     typer.echo(f"wrote {out}: {run.trajectories.n} patients x {run.days + 1} days ({', '.join(run.record)})")

@@ -113,6 +113,9 @@ class BenefitRisk:
     parameters: str
     trial_pk_statement_key: str | None
     strength_pct: float
+    # 90% interval of p_above across posterior particles (None with the prior: no such interval)
+    p_above_p05: SheetNumber | None = None
+    p_above_p95: SheetNumber | None = None
 
     def numbers(self) -> list[SheetNumber]:
         """Every number the sheet may show (for tracing each to its key)."""
@@ -125,6 +128,7 @@ class BenefitRisk:
             if se.vehicle is not None:
                 out.append(se.vehicle)
         out += [self.threshold, self.css_median, self.css_p05, self.css_p95, self.p_above]
+        out += [x for x in (self.p_above_p05, self.p_above_p95) if x is not None]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -246,7 +250,11 @@ def compute_benefit_risk(plan: DosePlan, ev: Evidence | None = None) -> BenefitR
         css_p05=_model_number(exp.css_p05_nM, "nM", "css_p05_nM", exp.parameters),
         css_p95=_model_number(exp.css_p95_nM, "nM", "css_p95_nM", exp.parameters),
         p_above=_model_number(100.0 * exp.p_above_threshold, "in 100", "p_above_threshold", exp.parameters),
-        parameters=exp.parameters, trial_pk_statement_key=pk_key, strength_pct=float(plan.inp.strength_pct))
+        parameters=exp.parameters, trial_pk_statement_key=pk_key, strength_pct=float(plan.inp.strength_pct),
+        p_above_p05=(None if exp.p_above_p05 is None else
+                     _model_number(100.0 * exp.p_above_p05, "in 100", "p_above_p05", exp.parameters)),
+        p_above_p95=(None if exp.p_above_p95 is None else
+                     _model_number(100.0 * exp.p_above_p95, "in 100", "p_above_p95", exp.parameters)))
 
 
 def typical_area_pct(age_y: float, ev: Evidence | None = None) -> tuple[float, str]:

@@ -2,9 +2,10 @@
 steady-state blood level that gives against the 281 nM threshold.
 
 Every number comes from the evidence library (label limits, FTU tables, Lund-Browder chart,
-threshold), the growth reference (age-typical height and weight) or the PK model
-(:func:`dermsim.model.simulate.prepare_patients` draws the between-patient variability of the
-parameter files, :func:`dermsim.model.pk.compute_css_nM` gives the average steady state).
+threshold), the growth reference (age-typical height and weight) or the PK model (copies of the
+patient draw the between-patient variability of the parameter files, across the particles of the
+calibrated posterior when one is shipped; :func:`dermsim.model.pk.compute_css_nM` gives the
+average steady state of the flux-based absorption, see :func:`simulate_exposure`).
 
 Amount of cream. The age-specific fingertip-unit table gives FTUs per application for a whole
 body area (face and neck, one arm and hand, one leg and foot, front of trunk, back and buttocks).
@@ -25,17 +26,16 @@ from typing import Any
 import numpy as np
 
 from dermsim._rng import SeedLike, as_seed_sequence, seed_record
-from dermsim._validate import LIMITS, check_int, check_positive, check_range
+from dermsim._validate import check_int, check_positive, check_range
 from dermsim.calibration import posterior as calib_post
 from dermsim.clinic.evidence_keys import MODEL_PREFIX
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import Evidence, load_evidence
 from dermsim.evidence.charts import FTU_AREAS
-from dermsim.model import growth, pk
+from dermsim.model import disease, growth, pk
 from dermsim.model.body import compute_bsa_m2, compute_region_sizes_pct, default_bsa_formula, region_names
-from dermsim.model.parameters import ParameterSet, default_parameters
+from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
 from dermsim.model.regimen import Regimen
-from dermsim.model.simulate import prepare_patients
 
 # Which FTU-table area each Lund-Browder region belongs to (a mapping of names, not a number):
 # genitalia go with the front of the trunk, buttocks with the back, as the table's labels say.
@@ -72,6 +72,13 @@ DEFAULT_DRAWS = 4000
 LIMIT_RTOL = 1e-12
 # The exposure interval: 5th to 95th percentile over between-patient variability (a 90% interval).
 INTERVAL = (0.05, 0.95)
+# With a posterior: particles resampled by weight, and at least this many copies of the patient on
+# each, so that each particle's P(Css > threshold) is an average over between-patient variability.
+POSTERIOR_PARTICLES = 200
+MIN_DRAWS_PER_PARTICLE = 20
+# Log-scale spread of the child penetration multiplier's prior (pk.toml age_pen_child: centred on 1,
+# about +/- 25 %; evidence skin_age.toml prior_note). Not calibrated, so its posterior is its prior.
+AGE_PEN_LOG_SD = 0.2
 
 
 def region_choices() -> tuple[str, ...]:
@@ -253,6 +260,11 @@ class Exposure:
     oral_message: str
     oral_key: str | None
     seed: dict[str, Any] = field(default_factory=dict)
+    # 90% interval of P(Css > threshold) across posterior particles (parameter uncertainty);
+    # None with the prior (one parameter set)
+    p_above_p05: float | None = None
+    p_above_p95: float | None = None
+    n_particles: int = 1
 
 
 @dataclass(frozen=True)
@@ -352,18 +364,45 @@ def _ftu_rates(ev: Evidence, age_y: float, sizes: np.ndarray, bsa_m2: float) -> 
             ("charts.toml:ftu.area_cm2",))
 
 
-def _posterior_parameters() -> tuple[ParameterSet, str, str]:
-    """The shipped calibrated posterior (weighted median) by the one rule of
+@dataclass(frozen=True)
+class ParameterSource:
+    """Where the exposure parameters come from: the prior (one parameter set, no parameter
+    uncertainty) or the shipped calibrated posterior (its particles, resampled by weight)."""
+
+    kind: str                      # "prior" or "calibrated posterior"
+    note: str
+    posterior: Any = None          # dermsim.calibration.posterior.Posterior, or None
+
+
+def _parameter_source() -> ParameterSource:
+    """The shipped calibrated posterior by the one rule of
     :func:`dermsim.calibration.posterior.resolve_model` (which checks that it was fitted on the
     current model parameter files); otherwise the prior. Says which."""
+    prior_note = "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)"
     model = calib_post.resolve_model("shipped")
     if model.posterior is None:
-        prior_note = "PK parameters: prior values of pk.toml (not yet calibrated to published concentrations)"
-        return default_parameters(), "prior", f"{prior_note}; {model.fallback}"
+        return ParameterSource("prior", f"{prior_note}; {model.fallback}")
     post = model.posterior
-    return (model.parameters, "calibrated posterior",
-            f"PK parameters: calibrated posterior {post.version} (weighted median; targets "
-            f"{post.targets_sha256[:12]})")
+    return ParameterSource("calibrated posterior",
+                           f"PK parameters: calibrated posterior {post.version} (patients drawn across its "
+                           f"particles; targets {post.targets_sha256[:12]})", post)
+
+
+def _draw_individual_values(sets: list[ParameterSet], particle: np.ndarray, z: np.ndarray,
+                            groups: tuple[str, ...]) -> dict[str, dict[str, np.ndarray]]:
+    """Per-draw parameter values (n,) when draw i comes from parameter set ``sets[particle[i]]``:
+    each set's own typical values and omegas (model.parameters.compute_individual_values), on the
+    standard normals ``z`` (n, n_names; column order sets[0].names())."""
+    names = sets[0].names()
+    n = particle.shape[0]
+    out = {g: {name: np.empty(n) for name in sets[0].group(g)} for g in groups}
+    for k in np.unique(particle):
+        rows = np.flatnonzero(particle == k)
+        zk = {name: z[rows, j] for j, name in enumerate(names)}
+        for g in groups:
+            for name, v in compute_individual_values(sets[k], g, zk, rows.size).items():
+                out[g][name][rows] = v
+    return out
 
 
 def _within(value: float, limit: float) -> bool:
@@ -420,30 +459,93 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
                      grams_per_application: float, seed: SeedLike, n_draws: int = DEFAULT_DRAWS,
                      evidence: Evidence | None = None) -> Exposure:
     """Css median, 90% interval and P(Css > threshold) over ``n_draws`` virtual copies of the
-    patient (vectorized; between-patient variability of every parameter file, incl. the barrier)."""
+    patient (vectorized; between-patient variability of every parameter file, incl. the barrier).
+
+    With a calibrated posterior the copies are spread over ``n_particles`` particles resampled by
+    weight (``n_draws // n_particles`` each), so the Css quantiles and P(Css > threshold) include
+    parameter uncertainty, and the 90% interval of P(Css > threshold) across particles says how
+    sure the model is of that probability. The child penetration multiplier (pk.toml
+    ``age_pen_child``, not calibrated) is drawn per particle from its prior for children.
+
+    P(Css > threshold) is computed with the Jmax variability integrated exactly (Rao-Blackwell):
+    for each copy, given everything else, Css > threshold exactly when its Jmax deviation exceeds
+    a known value, a normal tail on the log scale. Same expectation as counting copies, far less
+    Monte-Carlo noise in the tail, where the counts are few.
+    """
     ev = evidence or load_evidence()
-    check_int("n_draws", n_draws, minimum=100, maximum=LIMITS["draws"])
-    params, which, note = _posterior_parameters()
+    check_int("n_draws", n_draws, minimum=100)
+    src = _parameter_source()
     regimen = Regimen(strength_pct=float(inp.strength_pct),
                       application_times_h=(0.0, 8.0) if inp.applications_per_day == 2 else (0.0,),
                       grams_per_application=float(grams_per_application))
-    n = n_draws
-    cols = {"age_y": np.full(n, float(inp.age_y)), "weight_kg": np.full(n, weight_kg),
-            "bsa_m2": np.full(n, bsa_m2), "affected_pct": np.full(n, treated_pct),
-            # Not used by the PK part; the typical trial values keep prepare_patients' checks happy.
-            "easi0": np.full(n, 8.6), "iga0": np.full(n, 3, dtype=np.int8), "nrs0": np.full(n, 5.0)}
     ss = as_seed_sequence(seed)
-    prep = prepare_patients(cols, regimen, params, ss, 0, n)
-    css = pk.compute_css_nM(prep.pk)
+    rng = np.random.default_rng(ss)
+    base = default_parameters()
+    if src.posterior is None:
+        sets, n_part, per = [base], 1, n_draws
+    else:
+        n_part = max(1, min(POSTERIOR_PARTICLES, n_draws // MIN_DRAWS_PER_PARTICLE))
+        per = n_draws // n_part
+        idx = src.posterior.sample_indices(n_part, rng)
+        sets = []
+        for i in idx:
+            ps = src.posterior.parameter_set(int(i), base)
+            if float(inp.age_y) < ps.value("age_pen_max_y"):
+                ps = ps.replace_values(age_pen_child=ps.value("age_pen_child")
+                                       * float(np.exp(AGE_PEN_LOG_SD * rng.standard_normal())))
+            sets.append(ps)
+    n = n_part * per
+    particle = np.repeat(np.arange(n_part), per)
+    z = rng.standard_normal((n, len(base.names())))
+    ind = _draw_individual_values(sets, particle, z, ("pk", "disease", "itch"))
+    y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    patient = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=np.full(n, weight_kg),
+                                   bsa_m2=np.full(n, bsa_m2), affected_pct=np.full(n, treated_pct),
+                                   age_y=np.full(n, float(inp.age_y)))
+    # absorbed per application at the patient's untreated barrier damage (the disease state the
+    # plan starts from), with the cream of the plan spread over the treated area
+    damage = 1.0 - y0[disease.B]
+    apps = regimen.applications_per_day
+    css = pk.compute_css_nM(patient, patient.grams, regimen.strength_pct, apps, damage)
     thr = ev.pharmacology.topical["myelosuppression_threshold_nM"]
     thr_nM = float(thr.number or 0.0)
+    p_draw = _p_above_given_rest(patient, regimen, damage, thr_nM, sets, particle, z, base)
+    p_particle = p_draw.reshape(n_part, per).mean(axis=1)
     q05, q50, q95 = np.quantile(css, [INTERVAL[0], 0.5, INTERVAL[1]])
+    lo, hi = ((None, None) if n_part == 1 else
+              (float(np.quantile(p_particle, INTERVAL[0])), float(np.quantile(p_particle, INTERVAL[1]))))
     avail, msg, okey = _oral(ev)
     return Exposure(css_median_nM=float(q50), css_p05_nM=float(q05), css_p95_nM=float(q95),
-                    p_above_threshold=float(np.mean(css > thr_nM)), threshold_nM=thr_nM,
+                    p_above_threshold=float(np.mean(p_draw)), threshold_nM=thr_nM,
                     threshold_key="pharmacology.toml:topical.myelosuppression_threshold_nM", n_draws=n,
-                    parameters=which, parameters_note=note, oral_available=avail, oral_message=msg,
-                    oral_key=okey, seed=seed_record(ss))
+                    parameters=src.kind, parameters_note=src.note, oral_available=avail, oral_message=msg,
+                    oral_key=okey, seed=seed_record(ss), p_above_p05=lo, p_above_p95=hi, n_particles=n_part)
+
+
+def _p_above_given_rest(patient: pk.PatientPK, regimen: Regimen, damage: np.ndarray, thr_nM: float,
+                        sets: list[ParameterSet], particle: np.ndarray, z: np.ndarray,
+                        base: ParameterSet) -> np.ndarray:
+    """P(Css > thr_nM) of each copy given all its draws except its Jmax deviation eta_J.
+
+    Css = min(c exp(omega_J eta_J), Css_dose), with c the flux-limited Css at the particle's median
+    Jmax and Css_dose the Css if all the applied drug were absorbed; so the probability is
+    (1 - Phi((log(thr / c)) / omega_J)) where Css_dose > thr, else 0.
+    """
+    from scipy.special import ndtr  # the normal CDF, vectorized
+
+    apps = regimen.applications_per_day
+    j = base.names().index("Jmax")
+    omega = np.array([s["Jmax"].omega for s in sets])[particle]
+    eta = z[:, j]
+    flux = pk.compute_flux_mg(patient, patient.grams, regimen.strength_pct, damage)
+    c = pk.compute_css_from_absorbed_nM(patient, flux * apps) * np.exp(-omega * eta)
+    dose = pk.compute_dose_mg(patient.grams, regimen.strength_pct)
+    css_dose = pk.compute_css_from_absorbed_nM(patient, dose * apps)
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(thr_nM / np.maximum(c, 1e-300))
+    tail = np.where(omega > 0, ndtr(-log_ratio / np.where(omega > 0, omega, 1.0)),
+                    (c > thr_nM).astype(float))
+    return np.where(css_dose > thr_nM, tail, 0.0)
 
 
 def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAWS) -> DosePlan:
@@ -507,4 +609,4 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
 
 
 EXPOSURE_MODEL_KEYS = {f"{MODEL_PREFIX}{k}" for k in ("css_median_nM", "css_p05_nM", "css_p95_nM",
-                                                      "p_above_threshold")}
+                                                      "p_above_threshold", "p_above_p05", "p_above_p95")}

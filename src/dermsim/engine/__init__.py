@@ -17,8 +17,9 @@ from dermsim.engine.linear import compute_transition, propagate
 from dermsim.engine.schedule import DayGrid, build_day_grid, gauss_legendre_unit
 from dermsim.engine.steady import solve_steady_state
 from dermsim.engine.stepper import phi1, step_production_loss
-from dermsim.engine.streams import block_normals, block_uniforms
+from dermsim.engine.streams import block_normals, block_normals_by_day, block_uniforms
 
-__all__ = ["DayGrid", "block_normals", "block_uniforms", "build_day_grid", "compute_transition",
+__all__ = ["DayGrid", "block_normals", "block_normals_by_day", "block_uniforms", "build_day_grid",
+           "compute_transition",
            "gauss_legendre_unit", "iter_chunks", "phi1", "propagate", "solve_steady_state",
            "step_production_loss"]

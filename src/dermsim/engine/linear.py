@@ -18,20 +18,24 @@ def expm_batched(a: np.ndarray) -> np.ndarray:
     """Matrix exponential of a stack (n, k, k) by scaling and squaring with a Taylor polynomial.
 
     scipy.linalg.expm handles stacks one matrix at a time in Python (and takes a slow path for
-    triangular compartment matrices); here every operation is one batched matmul. The stack is
-    scaled by 2^-s so that every 1-norm is <= 1/2, where the degree-13 Taylor remainder is below
-    0.5^14/14! ~ 7e-16 relative, then squared s times.
+    triangular compartment matrices); here every operation is one batched matmul. Each matrix i
+    is scaled by 2^-s_i so that its 1-norm is <= 1/2, where the degree-13 Taylor remainder is below
+    0.5^14/14! ~ 7e-16 relative, then squared s_i times.
     """
     n, k, _ = a.shape
-    norm = float(np.max(np.sum(np.abs(a), axis=1))) if n else 0.0
-    s = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
-    x = a / (2.0**s)
+    if n == 0:
+        return np.empty_like(a)
+    # the scaling is chosen per matrix, not for the stack, so a patient's result does not depend on
+    # which other patients share its chunk (chunk-invariance of simulate_patients)
+    norm = np.max(np.sum(np.abs(a), axis=1), axis=1)
+    s = np.where(norm > 0.5, np.ceil(np.log2(np.maximum(norm, 0.5) / 0.5)), 0.0).astype(int)
+    x = a / (2.0 ** s)[:, None, None]
     eye = np.broadcast_to(np.eye(k), a.shape)
     e = eye + x / _TAYLOR_DEGREE
     for m in range(_TAYLOR_DEGREE - 1, 0, -1):
         e = eye + np.matmul(x, e) / m
-    for _ in range(s):
-        e = np.matmul(e, e)
+    for j in range(int(s.max())):
+        e = np.where((j < s)[:, None, None], np.matmul(e, e), e)
     return e
 
 

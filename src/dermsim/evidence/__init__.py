@@ -22,15 +22,21 @@ from dermsim.errors import InvalidInputError
 
 from ._schema import DATA_DIR, Cited, Fact, Source, Status, count_by_status, iter_cited
 from .comparators import Comparators, load_comparators
+from .dose_ranging import DoseRangingFile, DoseRangingTrial, load_trial_phase2
 from .label import Label, load_label
+from .maintenance import Maintenance, MaintenanceStudy, load_maintenance
 from .mechanism import Mechanism, load_mechanism
 from .natural_history import NaturalHistory, load_natural_history
 from .pharmacology import Pharmacology, load_pharmacology
+from .pk_maxuse import MaxUseGroup, MaxUseTrial, load_pk_maxuse_adult
+from .skin_age import SkinAge, load_skin_age
 from .trials import AERow, Arm, EndpointResult, PooledData, Trial, TrialFile, load_trials
 
 __all__ = [
-    "DATA_DIR", "AERow", "Arm", "Cited", "Comparators", "EndpointResult", "Evidence", "Fact", "Label",
-    "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "Source", "Status", "Trial",
+    "DATA_DIR", "AERow", "Arm", "Cited", "Comparators", "DoseRangingFile", "DoseRangingTrial",
+    "EndpointResult", "Evidence", "Fact", "Label", "Maintenance", "MaintenanceStudy",
+    "MaxUseGroup", "MaxUseTrial", "Mechanism", "NaturalHistory", "Pharmacology", "PooledData", "SkinAge",
+    "Source", "Status", "Trial",
     "count_by_status", "cytokine_jaks", "get_trial", "iter_cited", "load_evidence",
 ]
 
@@ -46,6 +52,10 @@ class Evidence:
     mechanism: Mechanism
     comparators: Comparators
     natural_history: NaturalHistory
+    pk_maxuse_adult: MaxUseTrial
+    dose_ranging: DoseRangingFile
+    maintenance: Maintenance
+    skin_age: SkinAge
     _charts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -71,7 +81,9 @@ class Evidence:
         """File name -> parsed model, for listing and counting."""
         return {**self.trial_files, "label.toml": self.label, "pharmacology.toml": self.pharmacology,
                 "mechanism.toml": self.mechanism, "comparators.toml": self.comparators,
-                "natural_history.toml": self.natural_history}
+                "natural_history.toml": self.natural_history, "pk_maxuse_adult.toml": self.pk_maxuse_adult,
+                "trial_phase2.toml": self.dose_ranging, "maintenance.toml": self.maintenance,
+                "skin_age.toml": self.skin_age}
 
     @property
     def charts(self) -> Any:
@@ -104,6 +116,10 @@ def _load(data_dir: Path) -> Evidence:
         mechanism=load_mechanism(data_dir),
         comparators=load_comparators(data_dir),
         natural_history=load_natural_history(data_dir),
+        pk_maxuse_adult=load_pk_maxuse_adult(data_dir),
+        dose_ranging=load_trial_phase2(data_dir),
+        maintenance=load_maintenance(data_dir),
+        skin_age=load_skin_age(data_dir),
     )
 
 

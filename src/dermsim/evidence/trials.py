@@ -9,7 +9,7 @@ row) with its status; the validators below enforce the invariants a trial summar
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -75,14 +75,22 @@ class EndpointResult(Cited):
     visit_week: Annotated[float, Field(ge=0)] | None = None
     arm: str
     population: str = "ITT"
+    # "%" for responder rates (checked within [0, 100]); "% change" for a mean percent change from
+    # baseline (e.g. EASI-PCHG, negative = improvement), which may lie below 0.
+    unit: Literal["%", "% change"] = "%"
     value_pct: float | None = None
+    sd: Annotated[float, Field(ge=0)] | None = None
     n_responders: Annotated[int, Field(ge=0)] | None = None
     n_arm: Annotated[int, Field(ge=1)] | None = None
     p_value: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> EndpointResult:
-        check_pct("value_pct", self.value_pct)
+        if self.unit == "%":
+            check_pct("value_pct", self.value_pct)
+        elif self.value_pct is not None and not -100 <= self.value_pct:
+            raise ValueError(at("value_pct", "a % change from baseline cannot be below -100; "
+                                             f"got {self.value_pct:g}"))
         if self.status == "NF" and self.value_pct is not None:
             raise ValueError(at("value_pct", f"an NF result must have no value_pct; got {self.value_pct:g}"))
         if self.status != "NF" and self.value_pct is None:
@@ -128,7 +136,7 @@ class LongTermSafety(Frozen):
     vehicle_rerandomization: Fact
 
 
-def _check_results(arms: dict[str, int | None], results: list[EndpointResult], ae: list[AERow],
+def check_results(arms: dict[str, int | None], results: list[EndpointResult], ae: list[AERow],
                    strict_arms: bool) -> None:
     for i, r in enumerate(results):
         if strict_arms and r.arm not in arms:
@@ -143,7 +151,52 @@ def _check_results(arms: dict[str, int | None], results: list[EndpointResult], a
             raise ValueError(at(f"ae.{i}.arm", f"arm {row.arm!r} is not one of {', '.join(arms)}"))
 
 
-class Trial(Frozen):
+class ArmSet:
+    """Access to the arms and endpoint records of a trial-like model (a TRuE-AD trial, the phase 2
+    dose-ranging trial); the model declares ``arms`` and ``endpoint_results`` itself and validates
+    them with :func:`unique_arms` and :func:`check_arm_set`."""
+
+    if TYPE_CHECKING:  # declared by the pydantic model; annotated here for type checkers only,
+        arms: list[Arm]  # so that pydantic does not make them fields of the mixin (field order)
+        endpoint_results: list[EndpointResult]
+
+    def arm(self, arm_id: str) -> Arm:
+        for a in self.arms:
+            if a.id == arm_id:
+                return a
+        raise KeyError(arm_id)
+
+    def results(self, endpoint: str | None = None, *, arm: str | None = None,
+                visit_week: float | None = None) -> list[EndpointResult]:
+        """Endpoint records filtered by endpoint, arm and visit week (data access only)."""
+        return [r for r in self.endpoint_results
+                if (endpoint is None or r.endpoint == endpoint) and (arm is None or r.arm == arm)
+                and (visit_week is None or r.visit_week == visit_week)]
+
+
+def unique_arms(arms: list[Arm]) -> list[Arm]:
+    ids = [a.id for a in arms]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"arm ids must be unique; got {', '.join(ids)}")
+    if not arms:
+        raise ValueError("a trial needs at least one arm")
+    return arms
+
+
+def check_arm_set(arms: list[Arm], n_total: Fact, results: list[EndpointResult], ae: list[AERow]) -> None:
+    """Arm N add up to a confirmed total (where every arm N is known); results and AE rows name
+    arms of the trial and stay within their N."""
+    ns = [a.n for a in arms]
+    total = n_total.number
+    if n_total.confirmed and total is not None and all(n is not None for n in ns):
+        if sum(ns) != int(total):  # type: ignore[arg-type]
+            parts = " + ".join(str(n) for n in ns)
+            raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "  # type: ignore[arg-type]
+                                        f"n_total ({int(total)})"))
+    check_results({a.id: a.n for a in arms}, results, ae, strict_arms=True)
+
+
+class Trial(ArmSet, Frozen):
     """One trial as published: design, eligibility, arms, baseline, endpoints and AE tables."""
 
     id: Annotated[str, Field(pattern=r"^true-ad[0-9]+$")]
@@ -169,37 +222,12 @@ class Trial(Frozen):
     @field_validator("arms")
     @classmethod
     def _unique_arms(cls, arms: list[Arm]) -> list[Arm]:
-        ids = [a.id for a in arms]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"arm ids must be unique; got {', '.join(ids)}")
-        if not arms:
-            raise ValueError("a trial needs at least one arm")
-        return arms
+        return unique_arms(arms)
 
     @model_validator(mode="after")
     def _invariants(self) -> Trial:
-        ns = [a.n for a in self.arms]
-        total = self.n_total.number
-        if self.n_total.confirmed and total is not None and all(n is not None for n in ns):
-            if sum(ns) != int(total):  # type: ignore[arg-type]
-                parts = " + ".join(str(n) for n in ns)
-                raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "  # type: ignore[arg-type]
-                                            f"n_total ({int(total)})"))
-        _check_results({a.id: a.n for a in self.arms}, self.endpoint_results, self.ae, strict_arms=True)
+        check_arm_set(self.arms, self.n_total, self.endpoint_results, self.ae)
         return self
-
-    def arm(self, arm_id: str) -> Arm:
-        for a in self.arms:
-            if a.id == arm_id:
-                return a
-        raise KeyError(arm_id)
-
-    def results(self, endpoint: str | None = None, *, arm: str | None = None,
-                visit_week: float | None = None) -> list[EndpointResult]:
-        """Endpoint records filtered by endpoint, arm and visit week (data access only)."""
-        return [r for r in self.endpoint_results
-                if (endpoint is None or r.endpoint == endpoint) and (arm is None or r.arm == arm)
-                and (visit_week is None or r.visit_week == visit_week)]
 
 
 class PooledData(Frozen):
@@ -216,7 +244,7 @@ class PooledData(Frozen):
     @model_validator(mode="after")
     def _invariants(self) -> PooledData:
         arms = {k: (None if v.number is None else int(v.number)) for k, v in self.arms.items()}
-        _check_results(arms, self.endpoint_results, self.ae, strict_arms=False)
+        check_results(arms, self.endpoint_results, self.ae, strict_arms=False)
         return self
 
 

@@ -1,13 +1,28 @@
 """Disease core: reduced Miyano-Irvine-Tanaka model with quasi-steady cytokines (time in weeks).
 
 Slow states (rows): 0 B barrier integrity (0-1), 1 P pathogen load, 2-5 Th1, Th2, Th17, Th22
-pools; row 6 is the itch state Q (itch.py), integrated with them because it feeds barrier loss.
-Cytokines (t1/2 minutes to hours) are quasi-steady functions of the pools (model.md 2.3).
-JAK inhibition acts on the signalling seen by targets: X_eff = (1 - I_X) X.
+pools; row 6 is the itch state Q (itch.py), integrated with them because it feeds barrier loss;
+row 7 is the disease memory M (below). Cytokines (t1/2 minutes to hours) are quasi-steady
+functions of the pools (model.md 2.3). JAK inhibition acts on the signalling seen by targets:
+X_eff = (1 - I_X) X.
 
-Deviation from model.md 2.3, and why: Th1 and Th17 are kept as ODE states rather than frozen at
-baseline. They cost two cheap rows, and IFN-gamma (a JAK1/2 pathway) then responds to the drug
-through both its signalling and its producing pool, as in the full Miyano model.
+Disease memory (model.md 2.11, "state carries over"). Remission after topical treatment lasts weeks
+to months, longer after longer or proactive treatment (evidence maintenance.toml), yet the core's
+pools and cytokines answer a change in JAK block within days. The slow process that sets the pace
+is taken to be the lesional inflammatory memory (tissue-resident memory T cells, primed dendritic
+cells and keratinocytes) that amplifies cytokine output at the same sites. M relaxes towards the
+patient's disease activity relative to the untreated state with time constant ``tau_mem``,
+
+    dM/dt = (D/D0 - M) / tau_mem,
+
+and every quasi-steady cytokine is multiplied by (1 - m_mem) + m_mem M. At the untreated baseline
+M = D/D0 = 1, so the baseline steady state is the first model's (solved without M) and ``m_mem = 0``
+is the first model exactly. Under control M falls slowly; after stopping, cytokine output stays low
+until M has re-grown, so relapse follows ``tau_mem`` (weeks) rather than the pools (days). More or
+longer control gives a lower M, never a higher one (the loop is monotone: tests check that stopping
+never leaves the skin better than continuing). Why not memory on Th2/Th22 activation only: tried
+first; the drug acts on signalling, which returns within days of stopping whatever the pool sizes,
+so a memory on the pools alone gave relapse in about a week.
 
 Every right-hand side is written as production - loss * y with production, loss >= 0: the
 engine's exponential production-loss step uses that split, and the reference (solve_ivp) uses
@@ -22,13 +37,16 @@ import numpy as np
 
 from dermsim.model.itch import compute_itch_drive
 
-STATES = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q")
+STATES = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "M")
 N_STATES = len(STATES)
-B, P, TH1, TH2, TH17, TH22, Q = range(N_STATES)
+B, P, TH1, TH2, TH17, TH22, Q, M = range(N_STATES)
+N_CORE = M  # rows solved for the untreated steady state (M = 1 there by construction)
 # Miyano's initial conditions (AD_QSP_model.py), the start of the path to each patient's steady state
 MIYANO_SEED = np.array([0.5931, 0.4069, 3.1, 8.7, 2.0, 21.0, 3.0])
 LOWER = np.array([1e-12, 1e-12, 1e-12, 1e-12, 1e-12, 1e-12, 1e-12])
 UPPER = np.array([1.0 - 1e-12, np.inf, np.inf, np.inf, np.inf, np.inf, np.inf])
+# per-patient reference of the memory state (added by add_memory_reference)
+MEMORY_REF = ("severity0",)
 # inhibition rows (order jak.PATHWAYS)
 I_IL4, I_IL13, I_IL31, I_IL22, I_TSLP, I_IFNG = range(6)
 
@@ -68,17 +86,22 @@ def compute_rates_mixture(y: np.ndarray, dp: dict[str, np.ndarray], ip: dict[str
     """Weighted mean of (production, loss) over several JAK-block levels ``(weight, inhib (6, n))``.
 
     The engine uses it for the step-mean rates under a block that swings within the step; the
-    parts that do not depend on the block are computed once.
+    parts that do not depend on the block are computed once. ``y`` has the 7 core rows (M taken
+    as 1: the untreated steady-state solve) or all 8.
     """
     b, p, q = y[B], y[P], y[Q]
+    has_mem = y.shape[0] > M
+    m_mem = dp.get("m_mem")
     th1, th2, th17, th22 = y[TH1], y[TH2], y[TH17], y[TH22]
-    il4 = (dp["k11"] * th2 + dp["k12"]) / dp["d10"]
-    il13 = (dp["k13"] * th2 + dp["k14"]) / dp["d11"]
-    il31 = (dp["k19"] * th2 + dp["k20"]) / dp["d14"]
-    il22 = (dp["k17"] * th22 + dp["k18"]) / dp["d13"]
-    il17 = (dp["k15"] * th17 + dp["k16"]) / dp["d12"]
-    ifng = (dp["k21"] * th1 + dp["k22"]) / dp["d15"]
-    tslp = (dp["k23"] * p + dp["k24"]) / dp["d16"]
+    # memory-dependent share of the lesional cytokine output (1 at the untreated baseline)
+    memory = (1.0 - m_mem) + m_mem * y[M] if (has_mem and m_mem is not None) else 1.0
+    il4 = memory * (dp["k11"] * th2 + dp["k12"]) / dp["d10"]
+    il13 = memory * (dp["k13"] * th2 + dp["k14"]) / dp["d11"]
+    il31 = memory * (dp["k19"] * th2 + dp["k20"]) / dp["d14"]
+    il22 = memory * (dp["k17"] * th22 + dp["k18"]) / dp["d13"]
+    il17 = memory * (dp["k15"] * th17 + dp["k16"]) / dp["d12"]
+    ifng = memory * (dp["k21"] * th1 + dp["k22"]) / dp["d15"]
+    tslp = memory * (dp["k23"] * p + dp["k24"]) / dp["d16"]
     # all block levels at once, as rows of (m, n) arrays: one NumPy call per term, not per level
     w = np.array([wt for wt, _ in blocks])[:, None]
     if all(inhib is None for _, inhib in blocks):
@@ -118,6 +141,14 @@ def compute_rates_mixture(y: np.ndarray, dp: dict[str, np.ndarray], ip: dict[str
     loss[TH22] = loss[TH1]
     prod[Q] = ip["k_Q"] * np.sum(w * drive, axis=0)
     loss[Q] = ip["k_Q"]
+    if has_mem:
+        if "severity0" in dp and "tau_mem" in dp:
+            k_mem = 1.0 / dp["tau_mem"]
+            prod[M] = k_mem * (p + 1.0 - b) / dp["severity0"]
+            loss[M] = k_mem
+        else:  # no memory parameters (a first-version parameter set): M stays where it is
+            prod[M] = 0.0
+            loss[M] = 0.0
     return prod, loss
 
 
@@ -128,16 +159,45 @@ def compute_rhs(y: np.ndarray, dp: dict[str, np.ndarray], ip: dict[str, np.ndarr
     return prod - loss * y
 
 
-def compute_vehicle_rate(t_week: float, vp: dict[str, np.ndarray]) -> np.ndarray:
-    """k_veh(t) = k_v (1 - exp(-t/tau_v)) at time t (weeks) of the trial, all arms."""
-    return vp["k_v"] * -np.expm1(-max(t_week, 0.0) / vp["tau_v"])
+def compute_vehicle_rate(t_week: float, vp: dict[str, np.ndarray],
+                         drive: float | np.ndarray = 1.0) -> np.ndarray:
+    """k_veh(t) = k_v drive (1 - exp(-t/tau_v)): the emollient state's closed form under the same
+    daily applications from t = 0 (weeks; ``drive`` from :func:`compute_emollient_drive`), used by
+    the reference solver and the SBML export."""
+    return vp["k_v"] * drive * -np.expm1(-max(t_week, 0.0) / vp["tau_v"])
 
 
 def compute_vehicle_rate_mean(t0_week: float, t1_week: float, vp: dict[str, np.ndarray]) -> np.ndarray:
-    """Exact mean of k_veh over [t0, t1] (weeks)."""
+    """Exact mean of :func:`compute_vehicle_rate` over [t0, t1] (weeks)."""
     tau = vp["tau_v"]
     h = t1_week - t0_week
     return vp["k_v"] * (1.0 - tau / h * (np.exp(-t0_week / tau) - np.exp(-t1_week / tau)))
+
+
+def compute_emollient_drive(applications: np.ndarray | float, adherence: float,
+                            vp: dict[str, np.ndarray]) -> np.ndarray:
+    """Target of the emollient state on a day with ``applications`` (of any cream, drug or
+    base): min(1, applications x adherence / n_app_full); 0 on days without cream."""
+    full = vp.get("n_app_full", 2.0)
+    return np.minimum(1.0, np.asarray(applications, float) * adherence / full)
+
+
+def step_emollient(e: np.ndarray, drive: np.ndarray | float, h_week: float,
+                   vp: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Advance the emollient state E (0-1) by ``h_week`` towards ``drive``; (E at the end, mean of
+    E over the step), both exact for a drive constant over the step.
+
+    dE/dt = (drive - E)/tau, tau = tau_v while E rises (onset) and tau_v_off while it falls
+    (offset after the last application). The vehicle rate is k_veh = k_v E. Under daily full
+    applications from E = 0 this is k_v (1 - exp(-t/tau_v)), the first model's time course, now
+    driven by applications instead of trial time.
+    """
+    tau = np.where(drive >= e, vp["tau_v"], vp.get("tau_v_off", vp["tau_v"]))
+    x = h_week / tau
+    decay = np.exp(-x)
+    gap = e - drive
+    mean = drive + gap * (-np.expm1(-x) / x)
+    return drive + gap * decay, mean
 
 
 def compute_severity(y: np.ndarray) -> np.ndarray:
@@ -151,11 +211,17 @@ def _take(d: dict[str, np.ndarray], idx: np.ndarray, n: int) -> dict[str, np.nda
     return {k: v[idx] for k, v in d.items()}
 
 
+def add_memory_reference(dp: dict[str, np.ndarray], y0: np.ndarray) -> dict[str, np.ndarray]:
+    """``dp`` with each patient's untreated severity D0 (the reference of the memory state)."""
+    return {**dp, "severity0": compute_severity(y0)}
+
+
 def solve_baseline(dp: dict[str, np.ndarray], ip: dict[str, np.ndarray]) -> np.ndarray:
-    """Each patient's untreated steady state (k_veh = 0, no drug), solved directly (7, n).
+    """Each patient's untreated steady state (k_veh = 0, no drug), solved directly (8, n).
 
     Pseudo-transient continuation from Miyano's initial conditions follows the path long
-    integration would take (Miyano integrate 1000 weeks) and ends in Newton; vectorised.
+    integration would take (Miyano integrate 1000 weeks) and ends in Newton; vectorised. The
+    seven core rows are solved with M = 1 (memory at its untreated level); row M is 1.
     """
     from dermsim.engine import solve_steady_state
 
@@ -165,4 +231,5 @@ def solve_baseline(dp: dict[str, np.ndarray], ip: dict[str, np.ndarray]) -> np.n
     def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return compute_rhs(y, _take(dp, idx, n), _take(ip, idx, n), None, 0.0)
 
-    return solve_steady_state(rhs, y0, lower=LOWER, upper=UPPER)
+    core = solve_steady_state(rhs, y0, lower=LOWER, upper=UPPER)
+    return np.vstack([core, np.ones((1, n))])

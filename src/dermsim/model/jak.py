@@ -93,14 +93,17 @@ def derive_pathway_imax(imax: float, phi_partial: float, blocked: Blocked = None
 
 
 def compute_occupancy(u: np.ndarray, hill: float) -> np.ndarray:
-    """u^h / (1 + u^h), the fraction of maximal block at local exposure u (>= 0)."""
+    """u^h / (1 + u^h), the fraction of maximal block at local exposure u (>= 0); ``hill`` is the
+    calibrated Hill coefficient h of jak.toml (second version; the first fixed h = 1)."""
     u = np.maximum(u, 0.0)
     if hill == 1.0:
         return u / (1.0 + u)
-    uh = u ** hill
-    return uh / (1.0 + uh)
+    # 1 / (1 + u^-h) via one log and one exp: NumPy vectorizes exp/log but not pow, and this is
+    # the integrator's hot path (evaluated at every quadrature node of every step)
+    with np.errstate(divide="ignore", over="ignore"):
+        return 1.0 / (1.0 + np.exp(-hill * np.log(u)))
 
 
-def compute_inhibition(u: np.ndarray, imax_j: np.ndarray, hill: float = 1.0) -> np.ndarray:
+def compute_inhibition(u: np.ndarray, imax_j: np.ndarray, hill: float) -> np.ndarray:
     """I_j (6, n) per pathway from exposure u (n,)."""
     return np.asarray(imax_j)[:, None] * compute_occupancy(np.asarray(u, float), hill)[None, :]

@@ -24,7 +24,8 @@ from pydantic import Field, field_validator, model_validator
 from dermsim._spec import Frozen, Spec
 from dermsim.errors import InvalidInputError
 
-KNOWN_TRIALS: tuple[str, ...] = ("true-ad1", "true-ad2", "true-ad3")
+KNOWN_TRIALS: tuple[str, ...] = ("true-ad1", "true-ad2", "true-ad3", "maxuse-adult", "phase2-dose-ranging",
+                                 "peds-maxuse", "true-ad-lts")
 SPEC_DIR = Path(__file__).parent / "data" / "populations"
 SpecStatus = Literal["C", "D", "U", "A"]
 

@@ -15,7 +15,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from dermsim._rng import SeedLike, as_seed_sequence
-from dermsim.errors import SolverError
+from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model import disease, pk
 from dermsim.model.jak import Blocked, compute_occupancy
 from dermsim.model.parameters import ParameterSet, default_parameters
@@ -34,12 +34,12 @@ def _one(d: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
 
 
 def _patient_pk(p: pk.PatientPK, i: int) -> pk.PatientPK:
-    fields = {k: (v[i:i + 1] if isinstance(v, np.ndarray) else v) for k, v in p.__dict__.items()}
-    return pk.PatientPK(**fields)
+    return p.select(slice(i, i + 1))
 
 
-def make_patient_rhs(prep: PreparedPatients, i: int):
-    """f(t_h, z) for patient i of ``prep``; z = 4 PK amounts (mg) then 7 disease/itch states."""
+def make_patient_rhs(prep: PreparedPatients, i: int, drive: float = 1.0):
+    """f(t_h, z) for patient i of ``prep``; z = 4 PK amounts (mg) then the 8 disease states
+    (disease.STATES); ``drive``: the emollient drive of the daily pattern (1 = BID)."""
     dp, ip, vp = _one(prep.disease, i), _one(prep.itch, i), _one(prep.vehicle, i)
     ppk = _patient_pk(prep.pk, i)
     imax = prep.imax[:, None]
@@ -49,7 +49,7 @@ def make_patient_rhs(prep: PreparedPatients, i: int):
         y = z[pk.N_PK:, None]
         u = pk.compute_local_exposure(x, ppk)
         inhib = imax * compute_occupancy(u, prep.hill)[None, :]
-        kveh = disease.compute_vehicle_rate(t_h / HOURS_PER_WEEK, vp)
+        kveh = disease.compute_vehicle_rate(t_h / HOURS_PER_WEEK, vp, drive)
         dx = pk.compute_pk_rhs(x, ppk)
         dy = disease.compute_rhs(y, dp, ip, inhib, kveh) / HOURS_PER_WEEK
         return np.concatenate([dx[:, 0], dy[:, 0]])
@@ -66,6 +66,9 @@ def simulate_reference(population: Any, regimen: Regimen, days: int, seed: SeedL
     Patients get exactly the parameters, baseline and observation noise that simulate_patients
     gives them with the same seed.
     """
+    if not regimen.is_continuous:
+        raise InvalidInputError("regimen must be one daily pattern (no periods) for the reference solver; "
+                                f"got {len(regimen.periods)} periods.")
     seq = as_seed_sequence(seed)
     params = default_parameters() if params is None else params
     cols = _population_columns(population)
@@ -83,17 +86,20 @@ def simulate_reference(population: Any, regimen: Regimen, days: int, seed: SeedL
 
 def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str, rtol: float,
                atol: float) -> dict[str, np.ndarray]:
-    rhs, ppk = make_patient_rhs(prep, 0)
+    drive = float(disease.compute_emollient_drive(regimen.applications_per_day, regimen.adherence,
+                                                  {k: v[0] for k, v in prep.vehicle.items()}))
+    rhs, ppk = make_patient_rhs(prep, 0, drive)
     dose_times = {24.0 * d + t for d in range(days) for t in regimen.application_times_h}
     cuts = sorted(dose_times | {24.0 * d for d in range(days + 1)})
     z = np.concatenate([np.zeros(pk.N_PK), prep.y0[:, 0]])
     rec = np.empty((days + 1, z.size))
     rec[0] = z
-    dose = float(ppk.dose_mg[0])
     for a, b in itertools.pairwise(cuts):
-        if a in dose_times and dose > 0:
+        if a in dose_times and not regimen.is_vehicle:
             z = z.copy()
-            z[pk.SURF] += dose
+            # the same absorbed input as the engine: flux at the baseline barrier damage
+            z[pk.SURF] += pk.compute_absorbed_mg(ppk, ppk.grams, regimen.strength_pct,
+                                                 1.0 - prep.y0[disease.B])[0]
         sol = solve_ivp(rhs, (a, b), z, method=method, rtol=rtol, atol=atol, t_eval=[b])
         if not sol.success:
             raise SolverError(f"reference solve_ivp failed: {sol.message}")

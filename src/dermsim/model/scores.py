@@ -52,9 +52,11 @@ def compute_easi(region_pct: np.ndarray, severity_sum: np.ndarray, age_y: np.nda
 
 
 def compute_easi_trajectory(easi0: np.ndarray, severity: np.ndarray, p_easi: float | np.ndarray,
-                            noise: np.ndarray | None = None) -> np.ndarray:
-    """EASI (n, T) from the severity index D (n, T); column 0 is the baseline."""
-    ratio = severity / severity[:, :1]
+                            noise: np.ndarray | None = None, *,
+                            severity0: np.ndarray | None = None) -> np.ndarray:
+    """EASI (n, T) from the severity index D (n, T) relative to the baseline ``severity0`` (n,)
+    (None: column 0 is the baseline)."""
+    ratio = severity / (severity[:, :1] if severity0 is None else np.asarray(severity0)[:, None])
     easi = np.asarray(easi0, float)[:, None] * ratio ** np.asarray(p_easi)
     if noise is not None:
         easi = easi * np.exp(noise)
@@ -124,12 +126,22 @@ def sample_iga_offsets(easi0: np.ndarray, iga0: np.ndarray, obs: dict[str, float
 
 
 def compute_iga(easi: np.ndarray, severity: np.ndarray, offset: np.ndarray, visit_noise: np.ndarray,
-                obs: dict[str, float]) -> np.ndarray:
-    """IGA (n, T) int8 from EASI and D (n, T), patient offsets (n,) and visit noise (n, T)."""
-    z = (np.log(np.maximum(easi, 1e-3)) + obs["iga_lambda"] * np.log(severity / severity[:, :1])
+                obs: dict[str, float], *, severity0: np.ndarray | None = None) -> np.ndarray:
+    """IGA (n, T) int8 from EASI and D (n, T), patient offsets (n,) and visit noise (n, T);
+    ``severity0`` (n,) the baseline D (None: column 0)."""
+    d0 = severity[:, :1] if severity0 is None else np.asarray(severity0)[:, None]
+    z = (np.log(np.maximum(easi, 1e-3)) + obs["iga_lambda"] * np.log(severity / d0)
          + offset[:, None] + visit_noise)
     cuts = _cuts(obs)
     return (z[..., None] > cuts).sum(axis=-1).astype(np.int8)
+
+
+def compute_iga_grade(easi: np.ndarray, severity_ratio: np.ndarray, offset: np.ndarray,
+                      obs: dict[str, float]) -> np.ndarray:
+    """Noise-free latent IGA grade (n,) int8: the IGA scale without the visit noise (what an
+    as-needed rule on the patient's own state reads, once a day)."""
+    z = np.log(np.maximum(easi, 1e-3)) + obs["iga_lambda"] * np.log(severity_ratio) + offset
+    return (z[:, None] > _cuts(obs)).sum(axis=-1).astype(np.int8)
 
 
 def compute_nrs_daily(nrs0: np.ndarray, itch_ratio: np.ndarray, placebo: np.ndarray,
@@ -138,13 +150,22 @@ def compute_nrs_daily(nrs0: np.ndarray, itch_ratio: np.ndarray, placebo: np.ndar
     return np.clip(np.asarray(nrs0, float)[:, None] * itch_ratio * (1.0 - placebo) + noise, 0.0, 10.0)
 
 
-def compute_weekly_mean(daily: np.ndarray, nrs0: np.ndarray) -> np.ndarray:
+def compute_weekly_mean(daily: np.ndarray, nrs0: np.ndarray, *, tail: np.ndarray | None = None) -> np.ndarray:
     """Weekly mean (n, T) of the 7 daily values ending at each day; days before day 7 include the
-    baseline week, whose daily values are taken as NRS0 (the baseline weekly mean)."""
+    baseline week, whose daily values are taken as NRS0 (the baseline weekly mean).
+
+    ``tail`` (n, 6): the daily values of the six days before column 0, for a run that continues
+    from a saved state (then column 0 is a day like any other, not the baseline).
+    """
     n, t = daily.shape
-    pad = np.concatenate([np.repeat(np.asarray(nrs0, float)[:, None], 6, axis=1), daily[:, 1:]], axis=1)
+    if tail is None:
+        pad = np.concatenate([np.repeat(np.asarray(nrs0, float)[:, None], 6, axis=1), daily[:, 1:]], axis=1)
+    else:
+        pad = np.concatenate([np.asarray(tail, float), daily], axis=1)
     c = np.cumsum(np.concatenate([np.zeros((n, 1)), pad], axis=1), axis=1)
     weekly = (c[:, 7:] - c[:, :-7]) / 7.0
+    if tail is not None:
+        return weekly
     return np.concatenate([np.asarray(nrs0, float)[:, None], weekly], axis=1)[:, :t]
 
 

@@ -4,15 +4,23 @@ Per chunk of patients (bounded memory): draw parameters (streams keyed by absolu
 index), solve each patient's untreated steady state directly, then advance all patients together
 on one step grid whose boundaries hold the dose events (default 8 h steps):
 
-* PK: exact matrix-exponential propagation of the linear 4-compartment model; doses add to the
+* PK: exact matrix-exponential propagation of the linear 4-compartment model; the absorbed
+  input of each application (pk.compute_absorbed_mg, at the baseline damage) adds to the
   surface compartment at step boundaries;
-* JAK block: the occupancy u/(1+u) is averaged over each step by Gauss-Legendre quadrature on the
-  exact PK solution (the local exposure swings within hours, the disease within weeks);
-* disease core and itch: the engine's second-order exponential production-loss step with the
-  step-mean vehicle rate.
+* JAK block: the occupancy u^h/(1+u^h) (Hill h of jak.toml) is averaged over each step by
+  Gauss-Legendre quadrature on the exact PK solution (the local exposure swings within hours,
+  the disease within weeks);
+* disease core, itch and the slow disease memory: the engine's second-order exponential
+  production-loss step with the step-mean vehicle rate of the emollient state (exact within a step).
 
-Outputs are daily (day 0 = baseline, pre-dose) and observation noise comes from separate streams,
-so the same seed gives the same arrays for any chunk size.
+Regimens over time: the step grid is one day pattern (the union of every period's application
+times); each day the compiled schedule (Regimen.compile) says which of those events are
+applications, and an as-needed rule, checked once a day on each patient's own state, masks them per
+patient (arrays over patients, zero grams where a patient does not apply).
+
+Outputs are daily (day 0 = baseline, pre-dose) and observation noise comes from separate streams
+keyed by patient and day, so the same seed gives the same arrays for any chunk size, and a run
+restarted from ``Trajectories.final_state`` continues exactly as an uninterrupted run would.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -31,6 +39,7 @@ from dermsim._rng import SeedLike, as_seed_sequence, child_sequence, seed_record
 from dermsim._validate import LIMITS, check_int, check_memory, check_positive, check_range
 from dermsim.engine import (
     block_normals,
+    block_normals_by_day,
     block_uniforms,
     build_day_grid,
     compute_transition,
@@ -44,11 +53,12 @@ from dermsim.model import disease, pk
 from dermsim.model.itch import compute_itch_placebo
 from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.regimen import DayPlan, Regimen
 from dermsim.model.scores import (
     compute_easi_regional,
     compute_easi_trajectory,
     compute_iga,
+    compute_iga_grade,
     compute_nrs_daily,
     compute_patient_endpoints,
     compute_weekly_mean,
@@ -58,7 +68,10 @@ from dermsim.model.scores import (
 HOURS_PER_WEEK = 168.0
 # states recorded from the integration (n, T) and scores derived from them
 # occupancy: mean over the preceding day of u^h/(1+u^h); pathway j is blocked by Imax_j x occupancy
-STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "D", "cp_nM", "u", "occupancy")
+# M: disease memory (1 = untreated); emollient: the emollient state E (0-1) at the day boundary;
+# applications: applications of cream on the preceding day (0 on days off treatment)
+STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "M", "D", "cp_nM", "u", "occupancy",
+                 "emollient", "applications")
 # easi_regional: region-by-region EASI (needs the population's easi_region_pct)
 SCORE_RECORDS = ("easi", "easi_mean", "easi_regional", "iga", "nrs", "nrs_weekly")
 RECORDABLE = STATE_RECORDS + SCORE_RECORDS
@@ -69,6 +82,59 @@ DEFAULT_RECORD = ("easi", "iga", "nrs_weekly", "cp_nM", "u", "B", "P", "Q", "D")
 MODEL_STREAM_KEY = 0x4D4F44  # "MOD"
 _S_PARAMS, _S_EASI, _S_IGA_VISIT, _S_IGA_U1, _S_IGA_U2, _S_NRS = range(6)
 _POP_FIELDS = ("age_y", "weight_kg", "bsa_m2", "affected_pct", "easi0", "iga0", "nrs0")
+NRS_TAIL = 6  # daily NRS values before a restart day that the weekly mean still needs
+# Steps are this many times shorter on a day when drug starts (day 0 of a course, the first day
+# after a holiday): the response is fastest then (a fast responder's barrier doubles within a day),
+# and 8 h steps gave EASI errors up to 0.11 on that day against LSODA; 2 h steps on that one day give
+# 0.02 at about 5 % more work for an 8-week course. The decision follows the schedule only (and, on a
+# restart, whether any patient of the run still has drug), so it never depends on the chunk.
+ONSET_REFINE = 4
+
+
+@dataclass(frozen=True)
+class SimulationState:
+    """Where every patient of a run stands at the start of ``day`` (arrays over the population's
+    patients, in its row order), so that a run started from it continues exactly as an
+    uninterrupted run would (same seed, same population, same parameters).
+
+    ``disease`` (8, n) B, P, Th1, Th2, Th17, Th22, Q, M; ``pk`` (4, n) PK amounts (mg);
+    ``emollient`` (n,) the emollient state; ``treating`` (n,) the as-needed rule's on/off (True after
+    a day with applications under a fixed schedule); ``occupancy`` (n,) mean JAK occupancy and
+    ``applications`` (n,) applications on the day before ``day``; ``nrs_tail`` (n, 6) daily itch NRS
+    of the six days before ``day`` (weekly
+    means continue); ``seed`` the seed record (observation noise is keyed by patient and absolute
+    day, so it continues per patient and day).
+    """
+
+    day: int
+    disease: np.ndarray
+    pk: np.ndarray
+    emollient: np.ndarray
+    treating: np.ndarray
+    occupancy: np.ndarray
+    applications: np.ndarray
+    nrs_tail: np.ndarray
+    seed: dict[str, Any]
+
+    @property
+    def n(self) -> int:
+        return int(self.disease.shape[1])
+
+    def chunk(self, sl: slice) -> dict[str, np.ndarray]:
+        """The arrays of patients ``sl`` (what one chunk of the integrator starts from)."""
+        return {"y": self.disease[:, sl].copy(), "x": self.pk[:, sl].copy(),
+                "emollient": self.emollient[sl].copy(), "treating": self.treating[sl].copy(),
+                "occupancy": self.occupancy[sl].copy(), "applications": self.applications[sl].copy(),
+                "nrs_tail": self.nrs_tail[sl].copy()}
+
+    def take(self, idx: np.ndarray) -> SimulationState:
+        """The state of a subset of patients (rows ``idx``), e.g. one arm of a trial."""
+        cut = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("emollient", "treating", "occupancy", "applications", "nrs_tail"):
+            cut[name] = cut[name][idx]
+        cut["disease"] = self.disease[:, idx]
+        cut["pk"] = self.pk[:, idx]
+        return SimulationState(**cut)
 
 
 @dataclass(frozen=True)
@@ -84,6 +150,7 @@ class Trajectories:
     version: str = __version__
     blocked: str = "jak1/2"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    final_state: SimulationState | None = None
 
     @property
     def n(self) -> int:
@@ -102,12 +169,22 @@ class Trajectories:
         raise InvalidInputError(f"name must be one of {names}; got {name!r}.")
 
     def endpoints(self, day: int) -> dict[str, np.ndarray]:
-        """Patient-level IGA-TS, EASI-50/75/90, %change EASI and NRS4 at ``day``."""
+        """Patient-level IGA-TS, EASI-50/75/90, %change EASI and NRS4 at (absolute) ``day``,
+        against the patients' baseline (also for a run restarted from a saved state)."""
         for need in ("easi", "iga"):
             if need not in self.values:
                 raise InvalidInputError(f"record must include '{need}' to compute endpoints.")
-        return compute_patient_endpoints(self.values["easi"], self.values["iga"],
-                                         self.values.get("nrs_weekly"), day)
+        easi, iga, nrs = self.values["easi"], self.values["iga"], self.values.get("nrs_weekly")
+        day0 = int(self.day[0])
+        if day0 == 0:
+            return compute_patient_endpoints(easi, iga, nrs, day)
+        if not day0 < day <= int(self.day[-1]):
+            raise InvalidInputError(f"day must be within {day0 + 1}-{int(self.day[-1])}; got {day}.")
+        col = day - day0
+        b = self.baseline
+        nrs_pair = None if nrs is None else np.stack([b["nrs_weekly0"], nrs[:, col]], axis=1)
+        return compute_patient_endpoints(np.stack([b["easi0"], easi[:, col]], axis=1),
+                                         np.stack([b["iga0"], iga[:, col]], axis=1), nrs_pair, 1)
 
     def inhibition(self) -> dict[str, np.ndarray]:
         """Daily-mean fractional block per pathway (n, T): Imax_j x occupancy (needs 'occupancy')."""
@@ -133,7 +210,8 @@ class Trajectories:
     def metadata(self) -> dict[str, Any]:
         return {"population": self.population_name, "regimen": self.regimen.to_dict(),
                 "seed": self.seed, "version": self.version, "blocked": self.blocked,
-                "n_patients": self.n, "n_days": self.n_days, **dict(self.extra)}
+                "n_patients": self.n, "n_days": self.n_days, "first_day": int(self.day[0]),
+                **dict(self.extra)}
 
 
 @dataclass(frozen=True)
@@ -146,10 +224,18 @@ class PreparedPatients:
     vehicle: dict[str, np.ndarray]
     observation: dict[str, float]
     pk: pk.PatientPK
-    y0: np.ndarray                # (7, n) baseline steady state
+    y0: np.ndarray                # (8, n) baseline steady state (untreated; M = 1)
     imax: np.ndarray              # (6,) per pathway
     hill: float
     covariates: dict[str, np.ndarray]
+    iga_offset: np.ndarray        # (n,) patient/rater offset u_i of the latent IGA
+    iga_e0: np.ndarray            # (n,) baseline visit noise (IGA(0) = the population's iga0)
+    g_per_cm2_default: float      # FTU rule of pk.toml, for periods that give no amount
+
+    @property
+    def d0(self) -> np.ndarray:
+        """Baseline severity index D0 (n,), the reference of EASI, IGA and the as-needed rule."""
+        return disease.compute_severity(self.y0)
 
     @property
     def n(self) -> int:
@@ -195,80 +281,151 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
     n = stop - start
     ind = {g: compute_individual_values(params, g, z, n) for g in params.groups}
     y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
     sl = slice(start, stop)
     cov = {k: np.asarray(v[sl], float) for k, v in cols.items()}
     patient_pk = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=cov["weight_kg"], bsa_m2=cov["bsa_m2"],
-                                      affected_pct=cov["affected_pct"], age_y=cov["age_y"],
-                                      barrier0=y0[disease.B])
+                                      affected_pct=cov["affected_pct"], age_y=cov["age_y"])
     jak = {k: v[0] for k, v in ind["jak"].items()}
     imax = derive_pathway_imax(jak["Imax"], jak["phi_partial"], blocked)
     obs = {k: float(v[0]) for k, v in ind["observation"].items()}
+    u1 = block_uniforms(seed, _S_IGA_U1, start, stop, 1)[:, 0]
+    u2 = block_normals(seed, _S_IGA_U2, start, stop, 1)[:, 0]
+    offset, e0 = sample_iga_offsets(cov["easi0"], cov["iga0"], obs, u1, u2)
     return PreparedPatients(start=start, disease=ind["disease"], itch=ind["itch"], vehicle=ind["vehicle"],
                             observation=obs, pk=patient_pk, y0=y0, imax=imax, hill=float(jak["hill"]),
-                            covariates=cov)
+                            covariates=cov, iga_offset=offset, iga_e0=e0,
+                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]))
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
-                     days: int, regional: bool = False) -> dict[str, np.ndarray]:
-    """Scores (n, T) from recorded D and Q: EASI, noise-free EASI, IGA, daily and weekly NRS."""
+                     days: int, regional: bool = False, *, day0: int = 0,
+                     nrs_tail: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Scores (n, T) from recorded D and Q: EASI, noise-free EASI, IGA, daily and weekly NRS.
+
+    Columns are days ``day0`` .. ``day0 + days``; noise is keyed by patient and absolute day and
+    scores are relative to the patient's baseline (D0, Q0), so a restarted run scores exactly as
+    an uninterrupted one. ``nrs_tail`` (n, 6): daily NRS of the six days before ``day0`` (None: the
+    baseline NRS0, as before day 1). The result also holds ``nrs_tail_end``, the tail a run that
+    continues after the last column needs.
+    """
     start, stop, t = prep.start, prep.start + prep.n, days + 1
     seed = child_sequence(seed, MODEL_STREAM_KEY)
     obs = prep.observation
     cov = prep.covariates
     sev = states["D"]
-    eps = block_normals(seed, _S_EASI, start, stop, t) * obs["sigma_easi"]
-    eps[:, 0] = 0.0
-    easi_mean = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"])
-    easi = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], eps)
-    u1 = block_uniforms(seed, _S_IGA_U1, start, stop, 1)[:, 0]
-    u2 = block_normals(seed, _S_IGA_U2, start, stop, 1)[:, 0]
-    offset, e0 = sample_iga_offsets(cov["easi0"], cov["iga0"], obs, u1, u2)
-    visit = block_normals(seed, _S_IGA_VISIT, start, stop, t) * obs["iga_sigma_e"]
-    visit[:, 0] = e0
-    iga = compute_iga(easi, sev, offset, visit, obs)
+    d0 = prep.d0
+    eps = block_normals_by_day(seed, _S_EASI, start, stop, day0, day0 + t) * obs["sigma_easi"]
+    visit = block_normals_by_day(seed, _S_IGA_VISIT, start, stop, day0, day0 + t) * obs["iga_sigma_e"]
+    noise = block_normals_by_day(seed, _S_NRS, start, stop, day0, day0 + t) * obs["sigma_nrs"]
+    if day0 == 0:  # the baseline is the population's EASI0, IGA0 and NRS0 exactly
+        eps[:, 0] = 0.0
+        visit[:, 0] = prep.iga_e0
+        noise[:, 0] = 0.0
+    easi_mean = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], severity0=d0)
+    easi = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], eps, severity0=d0)
+    iga = compute_iga(easi, sev, prep.iga_offset, visit, obs, severity0=d0)
     q = states["Q"]
-    weeks = np.arange(t) / 7.0
+    weeks = (day0 + np.arange(t)) / 7.0
+    # the itch expectation effect stays a function of trial time (model.md 2.5), not of applications
     placebo = compute_itch_placebo(weeks[None, :], {k: v[:, None] for k, v in prep.vehicle.items()})
-    noise = block_normals(seed, _S_NRS, start, stop, t) * obs["sigma_nrs"]
-    noise[:, 0] = 0.0
-    nrs = compute_nrs_daily(cov["nrs0"], q / q[:, :1], placebo, noise)
-    nrs_weekly = compute_weekly_mean(nrs, cov["nrs0"])
+    nrs = compute_nrs_daily(cov["nrs0"], q / prep.y0[disease.Q][:, None], placebo, noise)
+    tail = np.repeat(cov["nrs0"][:, None], NRS_TAIL, axis=1) if nrs_tail is None else np.asarray(nrs_tail)
+    nrs_weekly = compute_weekly_mean(nrs, cov["nrs0"], tail=tail)
+    if day0 == 0:
+        nrs_weekly[:, 0] = cov["nrs0"]
+    tail_end = np.concatenate([tail, nrs], axis=1)[:, -NRS_TAIL - 1:-1]
     too_young = cov["age_y"] < obs["nrs_min_age"]
     nrs[too_young] = np.nan
     nrs_weekly[too_young] = np.nan
-    out = {"easi": easi, "easi_mean": easi_mean, "iga": iga, "nrs": nrs, "nrs_weekly": nrs_weekly}
+    out = {"easi": easi, "easi_mean": easi_mean, "iga": iga, "nrs": nrs, "nrs_weekly": nrs_weekly,
+           "nrs_tail_end": tail_end}
     if regional:
         if "easi_region_pct" not in cov:
             raise InvalidInputError(
                 "population must have a column 'easi_region_pct' to record easi_regional.")
         out["easi_regional"] = compute_easi_regional(cov["easi0"], cov["easi_region_pct"], cov["age_y"],
-                                                     sev / sev[:, :1], obs["p_easi"], obs["easi_area_share"])
+                                                     sev / d0[:, None], obs["p_easi"], obs["easi_area_share"])
     return out
 
 
-def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
-               n_nodes: int, keep: Iterable[str] = STATE_RECORDS) -> dict[str, np.ndarray]:
-    """Advance prepared patients ``days`` days; states at day boundaries, each (days + 1, n)."""
+def _rule_metric(metric: str, y: np.ndarray, prep: PreparedPatients) -> np.ndarray:
+    """What an as-needed rule reads (n,): D/D0, or the noise-free latent IGA grade (0-4)."""
+    ratio = disease.compute_severity(y) / prep.d0
+    if metric == "severity":
+        return ratio
+    obs = prep.observation
+    easi = np.clip(prep.covariates["easi0"] * ratio ** obs["p_easi"], 0.0, 72.0)
+    return compute_iga_grade(easi, ratio, prep.iga_offset, obs).astype(float)
+
+
+def _grams_by_period(prep: PreparedPatients, regimen: Regimen, plan: DayPlan) -> list[np.ndarray]:
+    """Cream per application (n,) of each period, with the regimen's adherence (pk's FTU rule)."""
+    out = []
+    for per in plan.periods:
+        if (per.grams_per_application, per.g_per_cm2) == (regimen.grams_per_application, regimen.g_per_cm2):
+            out.append(prep.pk.grams)
+        else:
+            amount = regimen.replace(grams_per_application=per.grams_per_application, g_per_cm2=per.g_per_cm2,
+                                     periods=())
+            out.append(pk.compute_grams_per_application(amount, prep.pk.area_cm2, prep.g_per_cm2_default))
+    return out
+
+
+def initial_chunk_state(prep: PreparedPatients) -> dict[str, np.ndarray]:
+    """An untreated patient at baseline: no drug, no emollient, not on treatment."""
     n = prep.n
-    grid = build_day_grid(regimen.application_times_h, max_step_h=max_step_h)
+    return {"y": prep.y0.copy(), "x": np.zeros((pk.N_PK, n)), "emollient": np.zeros(n),
+            "treating": np.zeros(n, dtype=bool), "occupancy": np.zeros(n), "applications": np.zeros(n)}
+
+
+def _onset_days(plan: DayPlan, drug_before: bool) -> np.ndarray:
+    """Days (bool, (days,)) on which the schedule applies drug after a day without (ONSET_REFINE)."""
+    strength = np.array([plan.periods[i].strength_pct if i >= 0 else 0.0 for i in plan.period])
+    drug = (plan.n_applications > 0) & (strength > 0)
+    return drug & ~np.concatenate([[drug_before], drug[:-1]])
+
+
+def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
+               n_nodes: int, keep: Iterable[str] = STATE_RECORDS,
+               start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Advance prepared patients ``days`` days from ``start`` (None: baseline); (states at day
+    boundaries, each (days + 1, n); the state after the last day). ``drug_before``: some patient of
+    the run had drug on board at the start (then day 0 is not an onset day)."""
+    n = prep.n
+    plan = regimen.compile(days)
+    coarse = build_day_grid(plan.event_times_h, max_step_h=max_step_h)
+    fine = build_day_grid(plan.event_times_h, max_step_h=max_step_h / ONSET_REFINE)
+    onset = _onset_days(plan, drug_before)
     p = prep.pk
-    has_drug = (not regimen.is_vehicle) and bool(np.any(prep.imax > 0)) and bool(np.any(p.dose_mg > 0))
+    strengths = [per.strength_pct for per in plan.periods]
+    grams = _grams_by_period(prep, regimen, plan)
+    drug = any(s > 0 for s in strengths)
+    state = dict(initial_chunk_state(prep) if start is None else start)
+    x, y = state["x"].copy(), state["y"].copy()
+    emol, treating = state["emollient"].copy(), state["treating"].copy()
+    # occupancy is computed while drug is applied or still in the skin (a restart may carry some)
+    has_drug = bool(np.any(prep.imax > 0)) and (drug or bool(np.any(x)))
+    track_pk = drug or bool(np.any(x))
     K = pk.compute_rate_matrix(p)
     nodes, weights = gauss_legendre_unit(n_nodes)
     phis, node_rows = {}, {}
-    for h in grid.distinct_steps_h():
-        phis[h] = compute_transition(K, h)
-        rows = []
-        for c in nodes:
-            phc = compute_transition(K, c * h)
-            rows.append(p.u_per_mg_vs * phc[pk.VS] + p.u_per_mg_p * phc[pk.PLASMA])  # (4, n)
-        node_rows[h] = rows
+    if track_pk:
+        for h in sorted({*coarse.distinct_steps_h(), *(fine.distinct_steps_h() if onset.any() else ())}):
+            phis[h] = compute_transition(K, h)
+            rows = []
+            for c in nodes:
+                phc = compute_transition(K, c * h)
+                rows.append(pk.compute_exposure_rows(phc, p))  # (N_PK, n)
+            node_rows[h] = rows
     t_out = days + 1
     keep = set(keep)
     rec = {name: np.empty((t_out, n)) for name in STATE_RECORDS if name in keep}  # (T, n) rows
-    x = np.zeros((pk.N_PK, n))
-    y = prep.y0.copy()
     dp, ip, vp = prep.disease, prep.itch, prep.vehicle
+    occ_day = state["occupancy"].copy()
+    damage0 = 1.0 - prep.y0[disease.B]
+    applied = state["applications"].copy()
 
     def record(d: int) -> None:
         for i, name in enumerate(disease.STATES):
@@ -281,22 +438,50 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         if "u" in rec:
             rec["u"][d] = pk.compute_local_exposure(x, p)
         if "occupancy" in rec:
-            rec["occupancy"][d] = occ_day / grid.period_h
+            rec["occupancy"][d] = occ_day
+        if "emollient" in rec:
+            rec["emollient"][d] = emol
+        if "applications" in rec:
+            rec["applications"][d] = applied
 
-    occ_day = np.zeros(n)
     record(0)
     for d in range(days):
+        pi = int(plan.period[d])
+        events = plan.applies[d]
+        n_app = int(events.sum())
+        if plan.rule[d] >= 0:
+            # as needed: checked once a day on each patient's own state (hysteresis: start at
+            # start_at, keep going until stop_at)
+            rule = plan.periods[int(plan.rule[d])].as_needed
+            metric = _rule_metric(rule.metric, y, prep)
+            treating = np.where(treating, metric > rule.stop_at, metric >= rule.start_at)
+            on: np.ndarray | None = treating & (n_app > 0)
+        else:
+            on = None
+            treating = np.full(n, n_app > 0)
+        drive = disease.compute_emollient_drive(n_app, regimen.adherence, vp)
+        if on is not None:
+            drive = np.where(on, drive, 0.0)
+        applied = np.full(n, float(n_app)) if on is None else np.where(on, float(n_app), 0.0)
+        dosing = n_app > 0 and strengths[pi] > 0
+        if dosing:
+            g_today = grams[pi] if on is None else np.where(on, grams[pi], 0.0)
         occ_day = np.zeros(n)
+        grid = fine if onset[d] else coarse
         for s in range(grid.n_steps):
             h = grid.steps_h[s]
-            t0 = d * grid.period_h + grid.starts_h[s]
-            if grid.event_at_start[s] >= 0:
-                x[pk.SURF] += p.dose_mg
-            kveh = disease.compute_vehicle_rate_mean(t0 / HOURS_PER_WEEK, (t0 + h) / HOURS_PER_WEEK, vp)
+            e = grid.event_at_start[s]
+            if dosing and e >= 0 and events[e]:
+                # absorbed input of this application at the baseline barrier damage (pk.py docstring)
+                x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
+            emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
+            kveh = vp["k_v"] * emol_mean
             if has_drug:
                 occs = []
                 for row in node_rows[h]:
-                    u = row[0] * x[0] + row[1] * x[1] + row[2] * x[2] + row[3] * x[3]
+                    u = row[0] * x[0]
+                    for j in range(1, pk.N_PK):  # every PK state (pk.py: 5 with the effect site)
+                        u += row[j] * x[j]
                     occs.append(compute_occupancy(u, prep.hill))
                 mean = sum(w * o for w, o in zip(weights, occs, strict=True))
                 sd = np.sqrt(sum(w * (o - mean) ** 2 for w, o in zip(weights, occs, strict=True)))
@@ -318,17 +503,21 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
                     return disease.compute_rates(yy, dp, ip, None, kveh)
 
             y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
-            if has_drug or np.any(x):
+            if track_pk:
                 x = propagate(phis[h], x)
+        occ_day /= grid.period_h
         record(d + 1)
-    return rec  # (T, n) per name: callers transpose only what they keep
+    end = {"y": y, "x": x, "emollient": emol, "treating": treating, "occupancy": occ_day,
+           "applications": applied}
+    return rec, end  # rec: (T, n) per name; callers transpose only what they keep
 
 
 def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLike, *,
                       record: Iterable[str] | str = DEFAULT_RECORD, chunk_size: int = 16_384,
                       params: ParameterSet | None = None, blocked: Blocked = None,
-                      max_step_h: float = 8.0, quadrature_nodes: int = 4,
-                      progress: Callable[[int, int], None] | None = None, workers: int = 1) -> Trajectories:
+                      max_step_h: float = 8.0, quadrature_nodes: int = 6,
+                      progress: Callable[[int, int], None] | None = None, workers: int = 1,
+                      initial_state: SimulationState | None = None) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
     ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
@@ -336,6 +525,11 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     ``blocked``: which pathways the drug blocks (None = the JAK1/2 map; see jak.derive_pathway_imax).
     ``progress(done, total)`` is called after each chunk. ``workers`` threads run chunks in
     parallel (results are identical for any number of workers and any chunk size).
+    ``initial_state``: continue from a saved :class:`SimulationState` (``Trajectories.final_state``
+    of an earlier run with the same population, seed and parameters) instead of the untreated
+    baseline; the regimen's schedule starts on that day, and the result's days are absolute
+    (``day[0]`` = the state's day). The result's ``final_state`` is where every patient stands after
+    the last day.
     """
     if not isinstance(regimen, Regimen):
         raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
@@ -357,6 +551,20 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     params = default_parameters() if params is None else params
     cols = _population_columns(population)
     n = cols["age_y"].shape[0]
+    day0 = 0
+    # over the whole run, not the chunk, so that the step grid never depends on the chunking
+    drug_before = initial_state is not None and bool(np.any(initial_state.pk))
+    if initial_state is not None:
+        if not isinstance(initial_state, SimulationState):
+            raise InvalidInputError(
+                f"initial_state must be a SimulationState; got {type(initial_state).__name__}.")
+        if initial_state.n != n:
+            raise InvalidInputError(
+                f"initial_state must hold the population's {n} patients; got {initial_state.n}.")
+        if initial_state.seed != seed_record(seq):
+            raise InvalidInputError("initial_state must come from a run with the same seed (the patients' "
+                                    f"parameters and noise are keyed by it); got {initial_state.seed}.")
+        day0 = initial_state.day
     t_out = days + 1
     # the recorded (n, days + 1) arrays, plus one chunk's working states (~40 doubles per patient-step)
     check_memory(f"simulating {n:,} patients for {days:,} days ({len(names)} recorded variables)",
@@ -365,28 +573,45 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                  "shorter course")
     out = {name: np.empty((n, t_out), dtype=np.int8 if name == "iga" else float) for name in names}
     # per-patient constants: Css (nM), F, dose (mg) and cream (g/week; label: <= 60 g/week for >= 12 y)
-    base = {k: np.empty(n) for k in ("css_nM", "F", "dose_mg", "grams_per_week", "D0", "B0", "Q0")}
+    # of the regimen's top-level daily pattern, at the baseline barrier damage
+    base = {k: np.empty(n) for k in ("css_nM", "F", "dose_mg", "grams_per_week", "D0", "B0", "Q0",
+                                     "easi0", "iga0", "nrs_weekly0")}
+    end = {"disease": np.empty((disease.N_STATES, n)), "pk": np.empty((pk.N_PK, n)), "emollient": np.empty(n),
+           "treating": np.empty(n, dtype=bool), "occupancy": np.empty(n), "applications": np.empty(n),
+           "nrs_tail": np.empty((n, NRS_TAIL))}
     lock = threading.Lock()
     done = [0]
 
     def run(sl: slice) -> None:
         prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
-        wanted = {name for name in names if name in STATE_RECORDS}
-        if set(names) & set(SCORE_RECORDS):
-            wanted |= {"D", "Q"}
-        states_tn = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted)
+        wanted = {name for name in names if name in STATE_RECORDS} | {"D", "Q"}
+        start = None if initial_state is None else initial_state.chunk(sl)
+        states_tn, last = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted,
+                                     start=start, drug_before=drug_before)
         states = {name: states_tn[name].T for name in wanted}
-        scores = (observe_patients(prep, states, seq, days, regional="easi_regional" in names)
-                  if set(names) & set(SCORE_RECORDS) else {})
+        scores = observe_patients(prep, states, seq, days, regional="easi_regional" in names, day0=day0,
+                                  nrs_tail=None if start is None else start["nrs_tail"])
         for name in names:
             out[name][sl] = scores[name] if name in SCORE_RECORDS else states[name]
-        base["css_nM"][sl] = pk.compute_css_nM(prep.pk)
-        base["F"][sl] = prep.pk.F
-        base["dose_mg"][sl] = prep.pk.dose_mg
+        # at the baseline barrier damage, as the integrator applies it
+        damage0 = 1.0 - prep.y0[disease.B]
+        base["css_nM"][sl] = pk.compute_css_nM(prep.pk, prep.pk.grams, regimen.strength_pct,
+                                               regimen.applications_per_day, damage0)
+        base["F"][sl] = pk.compute_bioavailability(prep.pk, prep.pk.grams, regimen.strength_pct, damage0)
+        base["dose_mg"][sl] = pk.compute_dose_mg(prep.pk.grams, regimen.strength_pct)
         base["grams_per_week"][sl] = prep.pk.grams * regimen.applications_per_day * 7
-        base["D0"][sl] = disease.compute_severity(prep.y0)
+        base["D0"][sl] = prep.d0
         base["B0"][sl] = prep.y0[disease.B]
         base["Q0"][sl] = prep.y0[disease.Q]
+        base["easi0"][sl] = prep.covariates["easi0"]
+        base["iga0"][sl] = prep.covariates["iga0"]
+        young = prep.covariates["age_y"] < prep.observation["nrs_min_age"]
+        base["nrs_weekly0"][sl] = np.where(young, np.nan, prep.covariates["nrs0"])
+        end["disease"][:, sl] = last["y"]
+        end["pk"][:, sl] = last["x"]
+        for k in ("emollient", "treating", "occupancy", "applications"):
+            end[k][sl] = last[k]
+        end["nrs_tail"][sl] = scores["nrs_tail_end"]
         with lock:
             done[0] += sl.stop - sl.start
             if progress is not None:
@@ -408,11 +633,16 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     imax = derive_pathway_imax(jak["Imax"], jak["phi_partial"], blocked)
     blocked_label = blocked if isinstance(blocked, str) else ("jak1/2" if blocked is None else
                                                               "+".join(sorted(map(str, blocked))))
-    return Trajectories(day=np.arange(t_out, dtype=float), values=out, baseline=base, regimen=regimen,
-                        population_name=str(getattr(population, "name", "")), seed=seed_record(seq),
-                        blocked=blocked_label,
+    final = SimulationState(day=day0 + days, disease=end["disease"], pk=end["pk"], emollient=end["emollient"],
+                            treating=end["treating"], occupancy=end["occupancy"],
+                            applications=end["applications"], nrs_tail=end["nrs_tail"],
+                            seed=seed_record(seq))
+    return Trajectories(day=np.arange(day0, day0 + t_out, dtype=float), values=out, baseline=base,
+                        regimen=regimen, population_name=str(getattr(population, "name", "")),
+                        seed=seed_record(seq), blocked=blocked_label,
                         extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes,
-                               "pathway_imax": dict(zip(PATHWAYS, map(float, imax), strict=True))})
+                               "pathway_imax": dict(zip(PATHWAYS, map(float, imax), strict=True))},
+                        final_state=final)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ Modelling choices (stated, not hidden):
   are simulated in groups of arm x adherence bin of width ``adherence_step`` (default 0.25),
   each group at its members' mean adherence; ``adherence_step=1`` gives one group per arm.
 * Extension: patients still on study at ``vc_end_day`` in a re-randomized arm (vehicle) are
-  re-randomized in enrolment order (1:1 blocks) and their extension days come from a second run
-  under the new regimen with the same per-patient parameters (same group, same stream); the
-  extension trajectory starts from their untreated steady state rather than their week-8 state
-  (the model has no restart from a given state). Vehicle moves few patients far from baseline,
-  so the error is modest, but it is an approximation.
+  re-randomized in enrolment order (1:1 blocks); their extension days continue from their own
+  end-of-period state (``simulate_patients(initial_state=...)``: disease, disease memory, emollient
+  and PK states, and the observation noise per patient and day) under the new regimen, with the
+  same per-patient parameters (same group, same stream). Arms that are not re-randomized run
+  uninterrupted, which is the same trajectory as a restart under the same regimen.
 * %BSA at a visit is the baseline affected %BSA scaled by sqrt(EASI / baseline EASI) (area and
   severity assumed to recede together); the regional EASI scores split EASI by each region's
   baseline share (weight x area score). The model tracks whole-body severity only.
@@ -113,37 +113,43 @@ def _simulate_groups(
         idx = np.flatnonzero((arm_idx == a) & (adh_group == g))
         sub = pop.take(idx)
         adherence = float(np.clip(np.mean(adherence_pp[idx]), 0.0, 1.0))
-        traj = provider(
-            sub,
-            _arm_regimen(design, arm_ids[a], adherence),
-            total_days - 1,
-            child_sequence(seed, gi),
-            record=_RECORD,
-            chunk_size=chunk_size,
-        )
-        for k in _RECORD:
-            out[k][idx] = np.asarray(traj[k])[:, :total_days]
-        # the trial keeps no plasma samples (no PC domain): the model's steady-state level of each
-        # patient of the vehicle-controlled period is kept as data (extension calls are not)
-        # (a stand-in provider without baseline outputs gives NaN: no exposure known)
         regimen = _arm_regimen(design, arm_ids[a], adherence)
-        baseline = getattr(traj, "baseline", None)
-        css = (np.asarray(baseline["css_nM"], dtype=float) if baseline is not None and "css_nM" in baseline
-               else np.full(idx.size, np.nan))
-        exposure.append(pd.DataFrame({"arm": regimen.name, "strength_pct": regimen.strength_pct,
-                                      "adherence": regimen.adherence, "css_nM": css}))
-        for b in switch_to.get(int(a), []) if lts_days else []:
-            traj = provider(
-                sub,
-                _arm_regimen(design, arm_ids[b], adherence),
-                lts_days,
-                child_sequence(seed, gi),
-                record=_RECORD,
-                chunk_size=chunk_size,
-                )
+        stream = child_sequence(seed, gi)
+        targets = switch_to.get(int(a), []) if lts_days else []
+        if not targets:
+            traj = provider(sub, regimen, total_days - 1, stream, record=_RECORD, chunk_size=chunk_size)
+            for k in _RECORD:
+                out[k][idx] = np.asarray(traj[k])[:, :total_days]
+            exposure.append(_exposure_part(traj, regimen, idx.size))
+            continue
+        # re-randomized arm: the VC period, then from each patient's own state at its end (model day
+        # vc_days - 1; latent column j is model day j) the same arm (for those who leave before
+        # re-randomization) and each new arm
+        vc = provider(sub, regimen, vc_days - 1, stream, record=_RECORD, chunk_size=chunk_size)
+        exposure.append(_exposure_part(vc, regimen, idx.size))
+        state = vc.final_state
+        rest = provider(sub, regimen, lts_days, stream, record=_RECORD, chunk_size=chunk_size,
+                        initial_state=state)
+        for k in _RECORD:
+            out[k][idx, :vc_days] = np.asarray(vc[k])[:, :vc_days]
+            out[k][idx, vc_days:] = np.asarray(rest[k])[:, 1 : lts_days + 1]
+        for b in targets:
+            traj = provider(sub, _arm_regimen(design, arm_ids[b], adherence), lts_days, stream,
+                            record=_RECORD, chunk_size=chunk_size, initial_state=state)
             for k in _RECORD:
                 ext[b][k][idx] = np.asarray(traj[k])[:, 1 : lts_days + 1]
     return out, ext, _exposure_frame(exposure, [arm.label for arm in design.arms])
+
+
+def _exposure_part(traj: Any, regimen: Regimen, n: int) -> pd.DataFrame:
+    """The trial keeps no plasma samples (no PC domain): the model's steady-state level of each
+    patient of the vehicle-controlled period is kept as data (extension calls are not); a stand-in
+    provider without baseline outputs gives NaN (no exposure known)."""
+    baseline = getattr(traj, "baseline", None)
+    css = (np.asarray(baseline["css_nM"], dtype=float) if baseline is not None and "css_nM" in baseline
+           else np.full(n, np.nan))
+    return pd.DataFrame({"arm": regimen.name, "strength_pct": regimen.strength_pct,
+                         "adherence": regimen.adherence, "css_nM": css})
 
 
 def _exposure_frame(parts: list[pd.DataFrame], arm_order: list[str]) -> pd.DataFrame:

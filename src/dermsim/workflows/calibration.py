@@ -1,4 +1,6 @@
-"""Calibration (ABC-SMC to TRuE-AD1/2 and adult PK) and the validation ladder.
+"""Calibration (second version by default: targets/v2.toml, a CRN Gaussian arm-level likelihood,
+MAP, Laplace and importance sampling; the first version's ABC-SMC for its targets files) and the
+validation ladder.
 
 Nothing is written into the installed package: ``calibrate`` writes its posterior to ``out``
 (default :func:`default_posterior_out`, under the current folder) and ``--preregister`` writes the
@@ -18,18 +20,26 @@ from dermsim.calibration.posterior import Posterior, default_posterior, load_pos
 from dermsim.errors import InvalidInputError
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
 
-__all__ = ["SHIPPED_SEED", "CalibrationRun", "default_posterior_out", "preregister", "run_calibration",
-           "validate_model"]
+__all__ = ["SHIPPED_SEED", "CalibrationRun", "LikelihoodFitOptions", "default_posterior_out", "preregister",
+           "run_calibration", "validate_model"]
 
 SHIPPED_SEED = 20261125
 PREREG_OUT = Path("validation") / "preregistered" / "true-ad3.csv"
+PREREG_V2_OUT = Path("validation") / "preregistered" / "v2.csv"
 
 
-def default_posterior_out(seed: int, targets: str | Path | None = None) -> Path:
-    """``posteriors/<targets version>-s<seed>.json`` under the current folder."""
+def _targets_path(targets: str | Path | None) -> Path:
+    from dermsim.calibration.targets import V2_TARGETS
+
+    return Path(targets) if targets is not None else Path(V2_TARGETS)
+
+
+def default_posterior_out(seed: int, targets: str | Path | None = None, mode: str = "is") -> Path:
+    """``posteriors/<targets version>-[laplace-provisional-]s<seed>.json`` under the current folder."""
     from dermsim.calibration.targets import load_targets
 
-    return Path("posteriors") / f"{load_targets(targets).version}-s{seed}.json"
+    tag = "laplace-provisional-" if mode == "laplace" else ""
+    return Path("posteriors") / f"{load_targets(_targets_path(targets)).version}-{tag}s{seed}.json"
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,51 @@ class CalibrationRun:
     posterior: Posterior
     out: Path
     diagnostics: Path
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class LikelihoodFitOptions:
+    """Options of the second-version fit (MAP, Laplace, importance sampling)."""
+
+    n_vp_scale: float = 1.0          # scale every arm's virtual patients (1 = the targets file's sizes)
+    iterations: int = 40             # least-squares evaluations for the MAP (Broyden Jacobian updates)
+    target_ess: int = 1000           # importance-sampling ESS to reach
+    max_draws: int = 4000
+    batch: int = 100
+    time_budget_s: float | None = None
+    workers: int = 1
+    mode: str = "is"                 # "is", or "laplace" (provisional: Laplace draws, checked on a subset)
+    map_time_budget_s: float | None = None
+    start: Path | None = None        # warm start at the MAP of an earlier v2 posterior file
+
+
+def _run_likelihood_fit(seed: int, targets: Path, out: Path | None, options: LikelihoodFitOptions,
+                        command: str, log) -> CalibrationRun:
+    from dermsim.calibration.diagnostics import diagnostics_path, write_diagnostics
+    from dermsim.calibration.fit import calibrate_v2
+    from dermsim.calibration.laplace import LaplaceISConfig
+    from dermsim.calibration.posterior import write_posterior
+
+    o = options
+    cfg = LaplaceISConfig(max_iterations=o.iterations, target_ess=o.target_ess, max_draws=o.max_draws,
+                          batch=o.batch, time_budget_s=o.time_budget_s, workers=o.workers, mode=o.mode,
+                          map_time_budget_s=o.map_time_budget_s)
+    out = Path(out) if out is not None else default_posterior_out(seed, targets, o.mode)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    post = calibrate_v2(seed, targets_path=targets, config=cfg, n_vp_scale=o.n_vp_scale, command=command,
+                        z0=o.start, log=log)
+    write_posterior(post, out)
+    diag = diagnostics_path(out)
+    write_diagnostics(post, diag)
+    info = post.meta["importance_sampling"]
+    summary = (f"posterior {post.version}: {info['draws']} distinct draws, importance-sampling ESS "
+               f"{info.get('ess_importance_check', info['ess']):.1f} (target {info['target_ess']}: "
+               f"{'converged' if info['converged'] else 'NOT reached'}); MAP "
+               f"{'converged' if post.meta['map']['converged'] else 'NOT converged'} "
+               f"({post.meta['map']['message']}); shipped weights: {info['shipped_weights']} (ESS "
+               f"{info['ess_shipped']:.0f}); written to {out}")
+    return CalibrationRun(post, out, diag, summary)
 
 
 def run_calibration(
@@ -50,15 +105,26 @@ def run_calibration(
     proposals: int | None = None,
     generations: int | None = None,
     command: str = "",
+    likelihood: LikelihoodFitOptions | None = None,
+    log=None,
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
 ) -> CalibrationRun:
-    """Fit the model to the targets by ABC-SMC and write the posterior and its diagnostics;
-    ``resume`` continues from the per-generation checkpoint beside ``out``."""
+    """Fit the model to the targets and write the posterior and its diagnostics. The second-version
+    targets (default, method ``laplace-is``) are fitted by MAP + Laplace + importance sampling
+    (``likelihood`` options); a first-version targets file by ABC-SMC, where ``resume`` continues
+    from the per-generation checkpoint beside ``out``."""
     from dermsim.calibration.diagnostics import diagnostics_path, write_diagnostics
     from dermsim.calibration.fit import CalibrationConfig, calibrate
     from dermsim.calibration.posterior import write_posterior
     from dermsim.calibration.smc import SMCConfig
+    from dermsim.calibration.targets import load_targets
+
+    targets = _targets_path(targets)
+    command = command or f"dermsim calibrate --seed {seed}"
+    if load_targets(targets).method == "laplace-is":
+        return _run_likelihood_fit(seed, targets, None if out is None else Path(out),
+                                   likelihood or LikelihoodFitOptions(), command, log or (lambda _m: None))
 
     base = CalibrationConfig()
     # None means "the default"; 0 means 0 (and is refused by the configs with one line)
@@ -83,13 +149,15 @@ def run_calibration(
         seen = now
 
     post = calibrate(seed, targets_path=targets, config=config, checkpoint=checkpoint, resume=resume,
-                     progress=update, command=command or f"dermsim calibrate --seed {seed}")
+                     progress=update, command=command)
     progress.done(f"{post.n} draws")
     write_posterior(post, out)
     diag = diagnostics_path(out)
     write_diagnostics(post, diag)
     checkpoint.unlink(missing_ok=True)
-    return CalibrationRun(post, out, diag)
+    eps = post.meta["smc"]["epsilons"]
+    return CalibrationRun(post, out, diag, f"posterior {post.version}: {post.n} draws (ESS {post.ess:.0f}), "
+                          f"tolerance {eps[0]:.1f} -> {eps[-1]:.1f}; written to {out}")
 
 
 def _posterior(path: str | Path | None) -> Posterior:
@@ -98,11 +166,17 @@ def _posterior(path: str | Path | None) -> Posterior:
 
 def preregister(posterior: str | Path | None = None, out: str | Path | None = None,
                 seed: int = SHIPPED_SEED) -> Path:
-    """Write the TRuE-AD3 pre-registration (predictive intervals; no TRuE-AD3 outcome is read)."""
+    """Write the pre-registration of the posterior's model version (predictive intervals; no held-out
+    outcome is read): ``v2.csv`` for a second-version posterior, ``true-ad3.csv`` for the first."""
+    post = _posterior(posterior)
+    if post.meta.get("method") == "laplace-is":
+        from dermsim.calibration import preregister_v2 as p2
+
+        return p2.write_preregistration_v2(post, Path(out) if out is not None else PREREG_V2_OUT, seed=seed,
+                                           workers=2)
     from dermsim.calibration import validate as v
 
-    return v.write_preregistration(_posterior(posterior), Path(out) if out is not None else PREREG_OUT,
-                                   seed=seed)
+    return v.write_preregistration(post, Path(out) if out is not None else PREREG_OUT, seed=seed)
 
 
 def validate_model(out: str | Path | None, posterior: str | Path | None = None,
@@ -114,4 +188,8 @@ def validate_model(out: str | Path | None, posterior: str | Path | None = None,
     if out is None:
         raise InvalidInputError("--out is required (a directory) unless --preregister is given.")
     post = _posterior(posterior)
+    if post.meta.get("method") == "laplace-is":
+        from dermsim.calibration import preregister_v2 as p2
+
+        return p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
     return v.run_validation(post, out, prereg_file or v.default_prereg_path(), seed=seed)

@@ -19,7 +19,9 @@ from dermsim.clinic import (
 )
 from dermsim.clinic.benefit_risk import typical_area_pct
 from dermsim.clinic.dose import DEFAULT_DRAWS
-from dermsim.report.dose_card import export_dose_card, render_dose_card_html
+from dermsim.clinic.words import words
+from dermsim.errors import InvalidInputError
+from dermsim.report.dose_card import dose_plan_record, export_dose_card, render_dose_card_html
 from dermsim.report.family_sheet import export_family_sheet, render_family_sheet_html
 
 __all__ = [
@@ -30,15 +32,32 @@ __all__ = [
     "FamilySheet",
     "FamilySheetRun",
     "build_family_sheet",
+    "check_language",
     "compute_benefit_risk",
     "dose_input",
+    "dose_plan_record",
     "export_dose_card",
     "export_family_sheet",
     "make_family_sheet",
+    "page_size",
     "plan_dose",
     "render_dose_card_html",
     "render_family_sheet_html",
 ]
+
+
+def page_size(paper: str) -> str:
+    """The printed page size of a clinic page: ``letter`` or ``a4`` (any case)."""
+    sizes = {"letter": "Letter", "a4": "A4"}
+    if paper.lower() not in sizes:
+        raise InvalidInputError(f"--paper must be letter or a4; got {paper!r}.")
+    return sizes[paper.lower()]
+
+
+def check_language(lang: str) -> str:
+    """Refuse an unknown language before any work (the translation file must exist)."""
+    words(lang)
+    return lang
 
 
 def dose_input(age: float, *, sex: str | None = None, weight: float | None = None,
@@ -61,10 +80,13 @@ class FamilySheetRun:
 def make_family_sheet(age: float, *, out: str | Path | None = None, sex: str | None = None,
                       weight: float | None = None, height: float | None = None, regions: str | None = None,
                       area_pct: float | None = None, strength: float = 1.5,
-                      grams_per_day: float | None = None, seed: int = 1) -> FamilySheetRun:
+                      grams_per_day: float | None = None, seed: int = 1, lang: str = "en",
+                      paper: str = "letter") -> FamilySheetRun:
     """The family sheet for one child (twice-daily use); without ``regions`` or ``area_pct`` the
     trials' mean affected area for the age is used and ``note`` says so. Written to ``out`` (.pdf
     or .html) when given."""
+    check_language(lang)
+    page = page_size(paper)
     note = ""
     if regions is None and area_pct is None:
         area_pct, key = typical_area_pct(age)
@@ -72,7 +94,7 @@ def make_family_sheet(age: float, *, out: str | Path | None = None, sex: str | N
     plan = plan_dose(dose_input(age, sex=sex, weight=weight, height=height, regions=regions,
                                 area_pct=area_pct, strength=strength, per_day=2, grams_per_day=grams_per_day),
                      seed=seed)
-    sheet = build_family_sheet(plan, compute_benefit_risk(plan))
+    sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang)
     if out is not None:
-        export_family_sheet(sheet, out)
+        export_family_sheet(sheet, out, page_size=page)
     return FamilySheetRun(plan, sheet, Path(out) if out is not None else None, note)

@@ -197,7 +197,7 @@ def simulate_course(
     population: str = "true-ad3",
     strength: float = 1.5,
     n: int = 1000,
-    weeks: float = 8.0,
+    weeks: float | None = None,
     interval_h: float = 8.0,
     blocked: str = "jak1/2",
     record: str | tuple[str, ...] = DEFAULT_RECORD,
@@ -205,21 +205,31 @@ def simulate_course(
     grams: float | None = None,
     params_dir: str | Path | None = None,
     posterior: str | Path = "shipped",
+    regimen_file: str | Path | None = None,
     overwrite: bool = False,
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
 ) -> TrajectoryRun:
-    """Sample a virtual population, simulate it on a twice-daily cream regimen and write one wide
-    Parquet table (patient, day, one column per recorded variable) with the run's metadata
-    (population, regimen, seed record, version) under the key ``dermsim``."""
+    """Sample a virtual population, simulate it on a cream regimen (twice daily at ``strength``, or
+    the schedule over days of ``regimen_file``: periods, holidays, weekend maintenance, as-needed
+    rules; examples/regimens/) and write one wide Parquet table (patient, day, one column per
+    recorded variable) with the run's metadata (population, regimen, seed record, version) under the
+    key ``dermsim``. ``weeks`` defaults to the regimen file's length, else 8."""
     check_int("--n", n, minimum=1)
+    if regimen_file is not None:
+        regimen = Regimen.from_toml(regimen_file)
+        if grams is not None:
+            regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
+    else:
+        regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
+    if weeks is None:
+        weeks = regimen.total_days / 7.0 if regimen.total_days is not None else 8.0
     check_positive("--weeks", weeks)
     days = round(weeks * 7)
     if days < 1:
         raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
     out = Path(out)
     check_out(out, overwrite=overwrite, kind="file")
-    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
     traj, model = simulate_regimen(regimen, days, seed=seed, population=population, n=n, blocked=blocked,
                                    record=record, workers=workers, params_dir=params_dir, posterior=posterior,
                                    progress=progress, cancel=cancel)

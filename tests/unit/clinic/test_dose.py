@@ -12,6 +12,7 @@ from dermsim.clinic import DosePlanInput, parse_regions, plan_dose
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import load_evidence
 from dermsim.model.body import compute_region_sizes_pct, region_names
+from dermsim.model.parameters import default_parameters
 
 EV = load_evidence()
 LABEL_BSA = float(EV.label.facts["max_bsa_pct"].number)
@@ -166,13 +167,19 @@ def test_gram_checks_flip_exactly_at_the_adult_limits(g_day: float, week: bool, 
 
 
 def test_grams_per_day_replaces_the_ftu_estimate_for_exposure() -> None:
-    """Css is linear in the applied amount (F does not depend on grams): doubling the grams doubles
-    every quantile, same draws."""
+    """The absorbed flux saturates in the cream load per cm2 (L/(L + L50), pk.compute_absorbed_mg):
+    on the same draws, doubling the grams on the same area multiplies every quantile of Css by
+    2 (L + L50) / (2 L + L50), between 1 and 2."""
     a = _plan(area_pct=10.0, grams_per_day=2.0)
     b = _plan(area_pct=10.0, grams_per_day=4.0)
     assert a.grams_source == "grams_per_day given" and a.grams_per_day == 2.0
-    assert b.exposure.css_median_nM == pytest.approx(2 * a.exposure.css_median_nM, rel=1e-9)
-    assert b.exposure.css_p95_nM == pytest.approx(2 * a.exposure.css_p95_nM, rel=1e-9)
+    assert a.exposure.parameters == "prior"            # L50 below is the prior's
+    load = a.grams_per_application * 1000.0 / a.treated_cm2
+    l50 = default_parameters().value("L50")
+    ratio = 2.0 * (load + l50) / (2.0 * load + l50)
+    assert 1.0 < ratio < 2.0
+    assert b.exposure.css_median_nM == pytest.approx(ratio * a.exposure.css_median_nM, rel=1e-9)
+    assert b.exposure.css_p95_nM == pytest.approx(ratio * a.exposure.css_p95_nM, rel=1e-9)
     assert any("exposure uses the 2 g/day given" in n for n in a.notes)
 
 
@@ -241,3 +248,34 @@ def test_label_checks_flip_exactly_at_the_limits(age: float, area: float, g_day:
     assert checks["max_bsa_pct"] is (area <= LABEL_BSA * (1 + 1e-12))
     assert checks["g_per_week"] is (g_day * 7 <= G_WEEK * (1 + 1e-12))
     assert checks["g_per_2_weeks"] is (g_day * 14 <= G_2WEEKS * (1 + 1e-12))
+
+
+def test_p_above_integrates_the_jmax_variability_exactly() -> None:
+    """The Rao-Blackwellized P(Css > threshold | all draws but eta_J) equals brute-force Monte Carlo
+    over eta_J, with the cap at the applied dose, for copies on both sides of the threshold."""
+    from dermsim.clinic.dose import _draw_individual_values, _p_above_given_rest
+    from dermsim.model import disease, pk
+    from dermsim.model.regimen import Regimen
+
+    base = default_parameters().replace_values(Jmax=12.0)   # centre the copies near the threshold
+    n, thr = 40, 281.0
+    rng = np.random.default_rng(5)
+    particle = np.zeros(n, dtype=int)
+    z = rng.standard_normal((n, len(base.names())))
+    ind = _draw_individual_values([base], particle, z, ("pk", "disease", "itch"))
+    y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    reg = Regimen(strength_pct=1.5, grams_per_application=6.0)
+    p = pk.derive_patient_pk(ind["pk"], reg, weight_kg=np.full(n, 25.0), bsa_m2=np.full(n, 0.9),
+                             affected_pct=np.full(n, 40.0), age_y=np.full(n, 7.0))
+    damage = 1.0 - y0[disease.B]
+    got = _p_above_given_rest(p, reg, damage, thr, [base], particle, z, base)
+    omega = base["Jmax"].omega
+    eta_i = z[:, base.names().index("Jmax")]
+    eta = rng.standard_normal(20_000)
+    css = pk.compute_css_nM(p, p.grams, 1.5, 2, damage)                       # (n,) at eta_i
+    css_dose = pk.compute_css_from_absorbed_nM(p, pk.compute_dose_mg(p.grams, 1.5) * 2)
+    flux_css = pk.compute_css_from_absorbed_nM(p, pk.compute_flux_mg(p, p.grams, 1.5, damage) * 2)
+    brute = np.mean(np.minimum(flux_css[:, None] * np.exp(omega * (eta[None, :] - eta_i[:, None])),
+                               css_dose[:, None]) > thr, axis=1)
+    np.testing.assert_allclose(got, brute, atol=0.015)
+    assert 0.05 < got.mean() < 0.95 and np.all((css > thr) <= (got > 0))

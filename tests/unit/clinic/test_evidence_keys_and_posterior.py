@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dermsim.calibration import posterior as calib_post
@@ -36,39 +37,89 @@ def test_unknown_key_is_refused() -> None:
 
 
 class _Posterior:
-    """Stands in for dermsim.calibration's Posterior: weighted median as a ParameterSet."""
+    """Stands in for dermsim.calibration's Posterior: particles (here: Jmax multipliers of the
+    package parameters) with weights, resampled by weight; ``None`` gives the weighted median."""
 
     version = "test-1"
     targets_sha256 = "abc" * 10
 
-    def __init__(self, f_top: float, fitted_on: str) -> None:
-        self.f_top = f_top
+    def __init__(self, jmax_factors: list[float], weights: list[float], fitted_on: str) -> None:
+        self.factors = np.asarray(jmax_factors, float)
+        self.weights = np.asarray(weights, float) / np.sum(weights)
         self.meta = {"model_parameters_sha256": fitted_on}
 
-    def parameter_set(self, index: int | None = None) -> object:
-        assert index is None  # the weighted median
-        return default_parameters().replace_values(F_top=self.f_top)
+    def sample_indices(self, n: int, seed: object) -> np.ndarray:
+        return np.random.default_rng(seed).choice(self.factors.size, size=n, p=self.weights)  # type: ignore[arg-type]
+
+    def parameter_set(self, index: int | None = None, base: object = None) -> object:
+        factor = float(np.median(self.factors)) if index is None else float(self.factors[index])
+        return default_parameters().replace_values(Jmax=factor * default_parameters().value("Jmax"))
+
+
+ADULT = DosePlanInput(age_y=30, weight_kg=70.0, height_cm=175.0, area_pct=30.0, grams_per_day=20.0)
+
+
+def _shipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, post: _Posterior | None) -> None:
+    path = tmp_path / "v.json"
+    if post is None:
+        monkeypatch.setattr(calib_post, "default_posterior_path", lambda: tmp_path / "absent.json")
+        return
+    path.write_text("{}")
+    monkeypatch.setattr(calib_post, "default_posterior_path", lambda: path)
+    monkeypatch.setattr(calib_post, "default_posterior", lambda: post)
 
 
 @pytest.mark.parametrize("same_model", [True, False])
 def test_calibrated_posterior_is_used_when_shipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                    same_model: bool) -> None:
-    inp = DosePlanInput(age_y=8, area_pct=10.0)
-    monkeypatch.setattr(calib_post, "default_posterior_path", lambda: tmp_path / "absent.json")
-    prior = plan_dose(inp, seed=2, n_draws=300).exposure
+    _shipped(monkeypatch, tmp_path, None)
+    prior = plan_dose(ADULT, seed=2, n_draws=2000).exposure
     assert prior.parameters == "prior" and "ships no posterior" in prior.parameters_note
+    assert prior.n_particles == 1 and prior.p_above_p05 is None and prior.p_above_p95 is None
 
-    shipped = tmp_path / "v1.json"
-    shipped.write_text("{}")
-    f_top = default_parameters().value("F_top")
     sha = calib_post.model_parameters_sha256() if same_model else "other"
-    monkeypatch.setattr(calib_post, "default_posterior_path", lambda: shipped)
-    monkeypatch.setattr(calib_post, "default_posterior", lambda: _Posterior(2.0 * f_top, sha))
-    post = plan_dose(inp, seed=2, n_draws=300).exposure
+    _shipped(monkeypatch, tmp_path, _Posterior([4.0, 4.0], [1.0, 1.0], sha))
+    post = plan_dose(ADULT, seed=2, n_draws=2000).exposure
     if same_model:
         assert post.parameters == "calibrated posterior" and "test-1" in post.parameters_note
-        # F_top doubled: Css doubles wherever F stays below its cap of 1 (same draws)
-        assert post.css_median_nM == pytest.approx(2.0 * prior.css_median_nM, rel=1e-9)
+        assert post.n_particles == 100 and post.n_draws == 2000
+        # every particle has 4x the prior's Jmax: Css about 4x (other draws), P(> 281 nM) higher
+        assert 3.0 < post.css_median_nM / prior.css_median_nM < 5.0
+        assert post.p_above_threshold > prior.p_above_threshold
     else:
         assert post.parameters == "prior" and "fitted on other parameter files" in post.parameters_note
         assert post.css_median_nM == prior.css_median_nM
+
+
+def test_probability_interval_reflects_parameter_uncertainty(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    sha = calib_post.model_parameters_sha256()
+    _shipped(monkeypatch, tmp_path, _Posterior([1.0, 1.0], [1.0, 1.0], sha))
+    same = plan_dose(ADULT, seed=3, n_draws=4000).exposure
+    _shipped(monkeypatch, tmp_path, _Posterior([0.5, 6.0], [1.0, 1.0], sha))
+    wide = plan_dose(ADULT, seed=3, n_draws=4000).exposure
+    assert same.p_above_p05 is not None and same.p_above_p95 is not None
+    assert wide.p_above_p05 is not None and wide.p_above_p95 is not None
+    assert wide.p_above_p05 <= wide.p_above_threshold <= wide.p_above_p95
+    # identical particles: the interval is Monte-Carlo noise only; two very different ones: wide
+    assert (wide.p_above_p95 - wide.p_above_p05) > 5 * (same.p_above_p95 - same.p_above_p05)
+    assert wide.css_p95_nM > same.css_p95_nM
+
+
+def test_family_sheet_says_how_sure_the_model_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dermsim.clinic import build_family_sheet, compute_benefit_risk
+    from dermsim.clinic.dose import EXPOSURE_MODEL_KEYS
+
+    inp = DosePlanInput(age_y=6, area_pct=17.8)
+    _shipped(monkeypatch, tmp_path, None)
+    prior_plan = plan_dose(inp, seed=4, n_draws=400)
+    prior_sheet = build_family_sheet(prior_plan, compute_benefit_risk(prior_plan))
+    assert not any("not sure of that number" in t.template for t in prior_sheet.texts())
+    _shipped(monkeypatch, tmp_path, _Posterior([0.5, 6.0], [1.0, 1.0], calib_post.model_parameters_sha256()))
+    plan = plan_dose(inp, seed=4, n_draws=400)
+    br = compute_benefit_risk(plan)
+    assert br.p_above_p05 is not None and br.p_above_p95 is not None
+    assert br.p_above_p05.value <= br.p_above.value <= br.p_above_p95.value
+    sheet = build_family_sheet(plan, br)
+    assert any("not sure of that number" in t.template for t in sheet.texts())
+    assert {n.key for n in sheet.numbers if n.key.startswith("model:p_above")} <= EXPOSURE_MODEL_KEYS

@@ -165,8 +165,8 @@ def test_html_page_has_arrays_sources_and_no_unconfirmed_values(made) -> None:
     assert "TODO" not in page and "nan" not in page.lower().split("<style>")[0]
 
 
-@pytest.mark.parametrize(("value", "style", "expect"), [(0.8, "per100", "1"), (0.4, "per100", "fewer than 1"),
-                                                        (56.5, "per100", "57"), (2.345, "1dp", "2.3")])
+@pytest.mark.parametrize(("value", "style", "expect"), [
+    (0.8, "per100", "1"), (0.4, "per100", "fewer than one"), (56.5, "per100", "57"), (2.345, "1dp", "2.3")])
 def test_format_value(value: float, style: str, expect: str) -> None:
     from dermsim.clinic.benefit_risk import SheetNumber
     from dermsim.clinic.sheet import Value

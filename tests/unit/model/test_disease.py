@@ -37,7 +37,8 @@ def test_baseline_equals_long_integration_from_miyano_seed():
             return disease.compute_rhs(v[:, None], dpi, ipi, None, 0.0)[:, 0]
         sol = solve_ivp(rhs,
                         (0, 2000), disease.MIYANO_SEED, method="LSODA", rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(y[:, i], sol.y[:, -1], rtol=1e-5)
+        np.testing.assert_allclose(y[:disease.N_CORE, i], sol.y[:, -1], rtol=1e-5)
+    assert np.all(y[disease.M] == 1.0)
 
 
 def test_rates_are_a_valid_production_loss_split():
@@ -74,3 +75,36 @@ def test_vehicle_rate_mean_is_the_exact_average():
     t = np.linspace(0.3, 0.8, 20001)
     num = np.trapezoid([disease.compute_vehicle_rate(s, vp) for s in t], t, axis=0) / 0.5
     np.testing.assert_allclose(disease.compute_vehicle_rate_mean(0.3, 0.8, vp), num, rtol=1e-8)
+
+
+def test_emollient_step_is_exact_and_follows_applications():
+    _, _, vp = _draw(4, 7)
+    vp = {**vp, "tau_v_off": np.full(4, 0.5)}
+    e0 = np.array([0.0, 0.3, 0.9, 0.6])
+    drive = np.array([1.0, 0.5, 0.0, 0.6])
+    e1, mean = disease.step_emollient(e0, drive, 0.4, vp)
+    tau = np.where(drive >= e0, vp["tau_v"], vp["tau_v_off"])
+    np.testing.assert_allclose(e1, drive + (e0 - drive) * np.exp(-0.4 / tau), rtol=1e-14)
+    t = np.linspace(0, 0.4, 40001)
+    path = drive[:, None] + (e0 - drive)[:, None] * np.exp(-t[None, :] / tau[:, None])
+    np.testing.assert_allclose(mean, np.trapezoid(path, t, axis=1) / 0.4, rtol=1e-8)
+    # from 0 under full daily use, the first model's vehicle time course
+    e, _ = disease.step_emollient(np.zeros(4), 1.0, 0.7, vp)
+    np.testing.assert_allclose(vp["k_v"] * e, disease.compute_vehicle_rate(0.7, vp), rtol=1e-13)
+    assert np.all(disease.compute_emollient_drive(1, 1.0, vp) == 0.5)
+    assert np.all(disease.compute_emollient_drive(3, 1.0, vp) == 1.0)
+
+
+def test_memory_state_is_neutral_at_baseline_and_follows_severity():
+    dp, ip, _ = _draw(50, 8)
+    y = disease.solve_baseline(dp, ip)
+    dp = disease.add_memory_reference(dp, y)
+    f = disease.compute_rhs(y, dp, ip, None, 0.0)
+    assert np.max(np.abs(f) / (np.abs(y) + 1e-8)) < 1e-8    # M = 1 = D/D0 is part of the steady state
+    healed = y.copy()
+    healed[disease.B] = np.minimum(0.99, y[disease.B] + 0.3)
+    assert np.all(disease.compute_rhs(healed, dp, ip, None, 0.0)[disease.M] < 0)
+    # a lower memory lowers every cytokine (and hence the drive of the disease)
+    low = y.copy()
+    low[disease.M] = 0.5
+    assert np.all(disease.compute_rhs(low, dp, ip, None, 0.0)[disease.B] > f[disease.B])

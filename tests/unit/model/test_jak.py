@@ -42,3 +42,20 @@ def test_inhibition_is_monotone_in_exposure_and_bounded_by_imax():
     assert np.all(np.diff(inhib, axis=1) >= 0)
     assert np.all(inhib <= 0.95) and np.all(inhib >= 0)
     np.testing.assert_allclose(inhib[1, 5], 0.95 * u[5] / (1 + u[5]), rtol=1e-14)
+
+
+def test_occupancy_uses_the_hill_coefficient():
+    from dermsim.model.jak import compute_occupancy
+    from dermsim.model.parameters import default_parameters
+
+    u = np.array([0.0, 0.25, 1.0, 4.0, 1e12])
+    for h in (0.5, 1.0, 1.5, 3.0):
+        occ = compute_occupancy(u, h)
+        np.testing.assert_allclose(occ[1:4], u[1:4] ** h / (1 + u[1:4] ** h), rtol=1e-13)
+        assert occ[0] == 0.0 and occ[-1] == pytest.approx(1.0, abs=1e-6) and occ[2] == pytest.approx(0.5)
+    # steeper h: a 2x exposure ratio around u = 1 gives a larger occupancy gap
+    gap = [compute_occupancy(np.array([2.0]), h)[0] - compute_occupancy(np.array([1.0]), h)[0]
+           for h in (1.0, 1.5, 3.0)]
+    assert gap[0] < gap[1] < gap[2]
+    hill = default_parameters()["hill"]
+    assert hill.calibrate and hill.value == 1.5

@@ -78,7 +78,8 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
     ("affected_min_pct = 3.0", "affected_min_pct = -3.0",
      "field eligibility: affected_min_pct must be within (0, 100]; got -3"),
     ('trial = "true-ad3"', 'trial = "true-ad9"',
-     "field trial: trial must be one of true-ad1, true-ad2, true-ad3; got 'true-ad9'"),
+     "field trial: trial must be one of true-ad1, true-ad2, true-ad3, maxuse-adult, phase2-dose-ranging, "
+     "peds-maxuse, true-ad-lts; got 'true-ad9'"),
     ("affected_pct = { mean = 10.5, sd = 5.4", "affected_pct = { mean = 10.5, sd = 9.0",
      "field <top>: severity.affected_pct.sd must be within (0, 8.44) for mean 10.5 on [3, 20]; got 9"),
     ("female_pct = { value = 54.2", "female_pct = { value = 154.2",

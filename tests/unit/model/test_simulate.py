@@ -166,7 +166,10 @@ def test_more_treated_area_more_exposure_patient_by_patient():
     lo = simulate_patients(small, reg, 14, seed=6, record=["u", "cp_nM", "occupancy"])
     hi = simulate_patients(large, reg, 14, seed=6, record=["u", "cp_nM", "occupancy"])
     assert np.all(hi["cp_nM"] >= lo["cp_nM"]) and np.all(hi["css_nM"] > lo["css_nM"])
-    assert np.all(hi["u"] >= lo["u"]) and np.all(hi["occupancy"] >= lo["occupancy"])
+    # the FTU rule keeps the cream load per cm2 equal, so the local exposure (flux per area) is the
+    # same on 3x the area (issue 12); only the systemic amount grows
+    np.testing.assert_allclose(hi["u"], lo["u"], rtol=1e-9)
+    np.testing.assert_allclose(hi["occupancy"], lo["occupancy"], rtol=1e-9)
     assert np.all(hi["grams_per_week"] > lo["grams_per_week"])
 
 

@@ -9,17 +9,28 @@ from dermsim._rng import as_generator
 from dermsim.trial import load_design, simulate_trial
 
 
-def fake_provider(population, regimen, days, seed, *, record, chunk_size):
-    """Stand-in for simulate_patients: EASI decays faster with strength, IGA follows EASI."""
+class FakeTrajectories(dict):
+    """The values by name, and where each patient ends (what simulate_patients' final_state is)."""
+
+    final_state: dict | None = None
+
+
+def fake_provider(population, regimen, days, seed, *, record, chunk_size, initial_state=None):
+    """Stand-in for simulate_patients: EASI decays faster with strength, IGA follows EASI; a run
+    from ``initial_state`` continues from each patient's own level."""
     n = population.n
     rng = as_generator(seed)
     t = np.arange(days + 1)[None, :]
     k = (0.005 + 0.02 * regimen.strength_pct * regimen.adherence) * rng.uniform(0.5, 1.5, (n, 1))
-    easi = population.easi0[:, None] * np.exp(-k * t)
-    iga = np.clip(np.ceil(population.iga0[:, None] * np.exp(-k * t) - 0.2), 0, 4).astype(np.int8)
-    nrs = population.nrs0[:, None] * np.exp(-k * t)
-    values = {"easi": easi, "iga": iga, "nrs_weekly": nrs}
-    return values
+    start = np.zeros((n, 1)) if initial_state is None else initial_state["log_ratio"]
+    log_ratio = start - k * t
+    easi = population.easi0[:, None] * np.exp(log_ratio)
+    iga = np.clip(np.ceil(population.iga0[:, None] * np.exp(log_ratio) - 0.2), 0, 4).astype(np.int8)
+    nrs = population.nrs0[:, None] * np.exp(log_ratio)
+    out = FakeTrajectories({"easi": easi, "iga": iga, "nrs_weekly": nrs})
+    day0 = 0 if initial_state is None else initial_state["day"]
+    out.final_state = {"day": day0 + days, "log_ratio": log_ratio[:, -1:]}
+    return out
 
 
 @pytest.fixture(scope="session")

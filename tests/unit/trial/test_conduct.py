@@ -194,3 +194,36 @@ def test_ae_incidence_matches_the_label_table(ad3, provider):
             assert abs(hit / subj.size - p) <= 4 * se, (term.name, a.id, hit / subj.size, p)
             checked += p > 0
     assert checked >= 10
+
+
+def test_rerandomized_patients_continue_from_their_own_end_of_period_state(ad3, provider):
+    """The extension of a re-randomized (vehicle) patient starts where that patient stood at the end
+    of the vehicle-controlled period, not from baseline; patients who stay on their arm run on."""
+    from dermsim._rng import child_sequence
+    from dermsim.model.population import sample_population
+    from dermsim.trial.conduct import _arm_regimen, _simulate_groups
+
+    calls = []
+
+    def recording(*args, **kw):
+        calls.append(kw.get("initial_state"))
+        return provider(*args, **kw)
+
+    pop = sample_population(ad3.population, 40, 3)
+    ids = ad3.arm_ids
+    veh, rux = ids.index("vehicle"), ids.index("rux150")
+    arm_idx = np.where(np.arange(40) % 2 == 0, veh, rux)
+    vc, lts = ad3.schedule.vc_end_day, 28
+    out, ext = _simulate_groups(ad3, pop, arm_idx, np.zeros(40, dtype=np.int64), np.ones(40),
+                                {veh: [rux]}, vc, lts, np.random.SeedSequence(1), 100, recording)
+    starts = [s for s in calls if s is not None]
+    assert len(starts) == 2 and all(s["day"] == vc - 1 for s in starts)
+    moved = arm_idx == veh
+    # continuous at the switch: one day of active treatment after the week-8 value (the fake decays
+    # by at most 6 % per day), far below the baseline EASI a restart from baseline would give
+    ratio = ext[rux]["easi"][moved, 0] / out["easi"][moved, vc - 1]
+    assert np.all((ratio < 1) & (ratio > 0.94))
+    # the same arm continued from the saved state equals one uninterrupted run (group 1: vehicle)
+    whole = provider(pop.take(np.flatnonzero(moved)), _arm_regimen(ad3, "vehicle", 1.0), vc + lts - 1,
+                     child_sequence(np.random.SeedSequence(1), 1), record=("easi",), chunk_size=100)
+    np.testing.assert_allclose(out["easi"][moved], whole["easi"], rtol=1e-12)

@@ -1,0 +1,26 @@
+"""Steady-state plasma kinetics of a simulated arm's patients (no time integration).
+
+The adult maximum-use trial's kinetics (Bissonnette 2022 Table 3: apparent t1/2, Cmax/Cmin, tmax)
+are computed per patient by PKPD's analytic steady state of the linear topical PK
+(:func:`dermsim.model.pk.compute_kinetic_summaries`, matrix exponentials of each patient's rate
+matrix), on the same virtual patients and parameter draws as the arm's simulation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dermsim.model import pk
+from dermsim.model.regimen import Regimen
+from dermsim.model.simulate import _population_columns, prepare_patients
+
+
+def compute_steady_state_kinetics(population: Any, regimen: Regimen, params: Any,
+                                  seed: Any) -> dict[str, np.ndarray]:
+    """Per patient: ``t_half_h``, ``cmax_cmin`` and ``tmax_h`` at steady state under ``regimen``."""
+    cols = _population_columns(population)
+    n = cols["age_y"].shape[0]
+    prep = prepare_patients(cols, regimen, params, seed, 0, n)
+    return pk.compute_kinetic_summaries(prep.pk, regimen.application_times_h)

@@ -1,0 +1,127 @@
+"""The clinician's dose card: plain labels and units, label checks as sentences, tube arithmetic,
+the amount actually used beside the fingertip-unit estimate, exposure with its threshold explained
+and the measured study levels, a body outline, a printable page; and the JSON record's schema."""
+
+from __future__ import annotations
+
+import re
+
+import jsonschema
+import pytest
+
+from dermsim.clinic import DosePlanInput, cite, plan_dose
+from dermsim.clinic.evidence_keys import item
+from dermsim.evidence import load_evidence
+from dermsim.report.dose_card import MEASURED_KEYS, dose_plan_record, render_dose_card_html, schema
+from dermsim.report.format import fmt_num
+
+EV = load_evidence()
+REGIONS = {"arms": 50.0, "legs": 30.0, "trunk": 10.0}
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_dose(DosePlanInput(age_y=6.0, regions=REGIONS), seed=3, n_draws=400)
+
+
+@pytest.fixture(scope="module")
+def given():
+    return plan_dose(DosePlanInput(age_y=6.0, regions=REGIONS, grams_per_day=3.0), seed=3, n_draws=400)
+
+
+def _text(page: str) -> str:
+    """Visible text: tags, the style block and SVG markup removed."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_no_internal_names_on_the_card(plan, given) -> None:
+    for p in (plan, given):
+        for lang in ("en", "es"):
+            text = _text(render_dose_card_html(p, lang))
+            for bad in ("max_bsa_pct", "g_per_week", ".toml", "label.toml", "pk.toml", "(NF)",
+                        "grams_per_day", "FTU/appl", "%BSA", "cm2"):
+                assert bad not in text, (lang, bad)
+
+
+def test_label_checks_are_sentences(plan) -> None:
+    text = _text(render_dose_card_html(plan))
+    limit = EV.label.facts["max_bsa_pct"].number
+    pct = fmt_num(plan.treated_pct, 1)
+    assert f"Within the label: {pct}% of the body is under the {limit:g}% limit." in text
+    over = plan_dose(DosePlanInput(age_y=6.0, area_pct=30.0), seed=3, n_draws=200)
+    assert f"Over the label: 30.0% of the body is more than the {limit:g}% limit." in _text(
+        render_dose_card_html(over))
+
+
+def test_tube_arithmetic_is_days_per_tube(plan) -> None:
+    text = _text(render_dose_card_html(plan))
+    assert " x 60 g" not in text
+    for size in plan.tubes_per_month:
+        grams = float(size.split()[0])
+        assert f"One {grams:g} g tube lasts about {fmt_num(grams / plan.grams_per_day, 0)} days." in text
+
+
+def test_grams_used_are_shown_beside_the_fingertip_estimate(plan, given) -> None:
+    text = _text(render_dose_card_html(given))
+    assert "Amount entered: 3.0 g a day" in text
+    assert f"estimate for these regions is {fmt_num(plan.grams_per_day, 1)} g a day" in text
+    rec = dose_plan_record(given)
+    assert rec["cream"]["amount_source"] == "entered"
+    assert rec["cream"]["fingertip_unit_estimate_grams_per_day"] == pytest.approx(plan.grams_per_day)
+    # the exposure follows the amount used (less cream here than the fingertip estimate)
+    assert given.exposure.css_median_nM < plan.exposure.css_median_nM
+
+
+def test_exposure_explains_the_threshold_and_the_measured_levels(plan) -> None:
+    e = plan.exposure
+    text = _text(render_dose_card_html(plan))
+    thr = fmt_num(e.threshold_nM, 0)
+    assert f"Typical steady-state blood level for this plan: {fmt_num(e.css_median_nM, 1)} nM" in text
+    assert f"Chance of passing {thr} nM: {fmt_num(100 * e.p_above_threshold, 1)}%" in text
+    assert "uncertainty interval" in text or "no uncertainty interval" in text
+    assert f"{thr} nM is the level at which the drug begins to act on blood-forming cells in lab" in text
+    for key in MEASURED_KEYS.values():
+        assert cite(key).status == "C"
+        v = float(item(key, EV).number)
+        assert f"{fmt_num(v, 1)} nM" in text or f"{fmt_num(v, 0)} nM" in text, key
+    # sources as plain citations, each key's citation listed once
+    for key in MEASURED_KEYS.values():
+        for c in cite(key).citations:
+            assert c in text
+
+
+def test_body_outline_marks_the_treated_regions(plan) -> None:
+    page = render_dose_card_html(plan)
+    svg = re.search(r'<svg class="body".*?</svg>', page, flags=re.S).group(0)
+    hatched = set(re.findall(r'fill="url\(#hatch\)"[^>]*data-region="([a-z_]+)"', svg))
+    assert hatched == {"upper_arms", "forearms", "thighs", "lower_legs", "anterior_trunk", "posterior_trunk"}
+    assert "<title" in svg and "Arms" in svg
+    # area and fingertip units per region in the table beside it
+    text = _text(page)
+    for r in plan.regions:
+        assert f"{fmt_num(r.treated_cm2, 0)} cm²" in text and fmt_num(r.ftu_per_application, 1) in text
+
+
+def test_printable_page_size(plan) -> None:
+    assert "@page{size:A4" in render_dose_card_html(plan, page_size="A4")
+    assert "@page{size:Letter" in render_dose_card_html(plan, page_size="Letter")
+
+
+def test_json_record_validates_and_can_fail(plan, given) -> None:
+    sch = schema()
+    for p in (plan, given):
+        rec = dose_plan_record(p)
+        jsonschema.validate(rec, sch)
+        assert rec["schema_version"] == "1.0" and "inp" not in rec
+        refs = {s["ref"] for s in rec["sources"]}
+        for c in rec["label_checks"]:
+            assert set(c["source_refs"]) <= refs and c["source_refs"]
+    bad = dose_plan_record(plan)
+    bad["inp"] = {}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, sch)
+    bad = dose_plan_record(plan)
+    bad["exposure"]["chance_above_threshold"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, sch)
