@@ -24,6 +24,7 @@ from dermsim.clinic import (
 )
 from dermsim.clinic.benefit_risk import typical_area_pct
 from dermsim.clinic.dose import DEFAULT_DRAWS
+from dermsim.clinic.scenarios import run_scenarios
 from dermsim.clinic.words import words
 from dermsim.errors import InvalidInputError
 from dermsim.report.dose_card import dose_plan_record, export_dose_card
@@ -149,6 +150,7 @@ def family_sheet_cmd(
         note = f" (no area given: used the trial mean affected area, {area_pct:g}% BSA, {key})"
     plan = plan_dose(_input(age, sex, weight, height, regions, area_pct, strength, 2, grams_per_day),
                      seed=seed)
-    sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang)
+    sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang,
+                               scenarios=run_scenarios(plan, seed=seed))
     export_family_sheet(sheet, out, page_size=page)
     typer.echo(f"wrote {out}{note}")

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from dermsim.clinic.benefit_risk import BenefitRisk, SheetNumber
 from dermsim.clinic.dose import DosePlan
 from dermsim.clinic.evidence_keys import cite, item
+from dermsim.clinic.scenarios import WEEK_STOP, ScenarioSet
 from dermsim.clinic.words import Words
 from dermsim.evidence import Evidence, load_evidence
 
@@ -92,11 +93,18 @@ class FamilySheet:
     plan: DosePlan = field(repr=False)
     words: Words = field(default_factory=Words, repr=False)
     numbers: tuple[SheetNumber, ...] = ()
+    # harms as icon arrays over the same 100 (active vs plain cream), like the benefits
+    harms_heading: str = ""
+    harms: tuple[tuple[str, tuple[IconArray, ...]], ...] = ()
+    # "if we stop / only when it flares": (bar label, Value per 100) and the model's provenance line
+    stop_chart: tuple[tuple[str, Value], ...] = ()
+    stop_chart_title: str = ""
+    stop_provenance: str = ""
 
     def texts(self) -> list[Text]:
         """Every text of the body (not the sources), for readability and tracing."""
         out = [self.subtitle]
-        for _, arrays in self.arrays:
+        for _, arrays in (*self.arrays, *self.harms):
             out += [a.caption for a in arrays]
         for b in self.blocks:
             out += [*b.paragraphs, *b.bullets]
@@ -131,8 +139,10 @@ def _num_in_text(key: str, pattern: str, ev: Evidence) -> SheetNumber:
 
 
 def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = None,
-                       lang: str = "en") -> FamilySheet:
-    """The sheet for the child of ``plan`` in ``lang`` (words from ``clinic/i18n/<lang>.toml``)."""
+                       lang: str = "en", scenarios: ScenarioSet | None = None) -> FamilySheet:
+    """The sheet for the child of ``plan`` in ``lang`` (words from ``clinic/i18n/<lang>.toml``);
+    ``scenarios`` (:func:`dermsim.clinic.scenarios.run_scenarios`) adds "if you stop / only when it
+    flares" with its picture."""
     ev = ev or load_evidence()
     w = Words(lang)
     eligibility = next(t for t in ev.trials.values() if t.id == br.efficacy[0].trial_id).eligibility
@@ -163,6 +173,19 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
             row.append(IconArray(name[0].upper() + name[1:], Text(w("sheet", "array_caption"), {"n": v}), v))
         arrays.append((w("sheet", "study", name=study.trial_name), tuple(row)))
 
+    # Harms over the same 100: the most common side effect with a plain-cream number, and stopping.
+    terms = w.table("terms")
+    harm_rows: list[IconArray] = []
+    common = next((se for se in br.side_effects if se.vehicle is not None), None)
+    if common is not None:
+        term = terms.get(common.term, common.term.lower())
+        for arm, num in ((br.active_arm, common.active), ("vehicle", common.vehicle)):
+            v = Value(num, "per100")  # type: ignore[arg-type]
+            name = words[arm]
+            harm_rows.append(IconArray(name[0].upper() + name[1:],
+                                       Text(w("sheet", "harm_caption", term=term), {"n": v}), v))
+    harms = ((w("sheet", "study", name=br.efficacy[0].trial_name), tuple(harm_rows)),) if harm_rows else ()
+
     blocks: list[Block] = []
     blocks.append(Block("choices", w("sheet", "choices_heading"), paragraphs=(
         Text(w("sheet", "choices", label=label_strength)
@@ -173,13 +196,19 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
     blocks.append(_side_effect_block(br, children, week, words, w))
     blocks.append(_warning_block(plan, br, ev, words, w))
     blocks.append(_use_block(plan, ev, week, w))
+    chart: tuple[tuple[str, Value], ...] = ()
+    provenance = ""
+    if scenarios is not None:
+        block, chart = _stop_block(scenarios, w)
+        blocks.append(block)
+        provenance = w("sheet", "stop_provenance", prov=scenarios.provenance)
     blocks.append(Block("questions", w("sheet", "questions_heading"), bullets=tuple(
         Text(w("sheet", k), {}) for k in ("q_other", "q_amount", "q_long", "q_blood", "q_call"))))
 
     numbers: list[SheetNumber] = []
     seen_keys: list[str] = []
-    for t in [*[a.caption for _, r in arrays for a in r], *[x for b in blocks for x in (*b.paragraphs,
-                                                                                        *b.bullets)]]:
+    captions = [a.caption for _, r in (*arrays, *harms) for a in r]
+    for t in [*captions, *[x for b in blocks for x in (*b.paragraphs, *b.bullets)]]:
         for v in t.values.values():
             numbers.append(v.number)
     for n in numbers:
@@ -206,7 +235,33 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
         arrays=tuple(arrays), blocks=tuple(blocks),
         sources=tuple(sources.items()),
         footer=w("sheet", "footer"),
-        plan=plan, words=w, numbers=tuple(numbers))
+        plan=plan, words=w, numbers=tuple(numbers), harms_heading=w("sheet", "harms_heading"), harms=harms,
+        stop_chart=chart, stop_chart_title=w("sheet", "stop_chart_title"), stop_provenance=provenance)
+
+
+def _model_number(value: float, name: str, unit: str, sc: ScenarioSet) -> SheetNumber:
+    return SheetNumber(float(value), unit, f"model:scenario.{name}", "model", (sc.provenance,))
+
+
+def _stop_block(sc: ScenarioSet, w: Words) -> tuple[Block, tuple[tuple[str, Value], ...]]:
+    """What happens if we stop, and using it only when the skin flares (model, per 100 children)."""
+    r = {x.name: x for x in sc.results}
+    per100 = {k: Value(_model_number(100 * r[k].clear_at_end, f"{k}.clear_at_end", "per 100", sc), "per100")
+              for k in ("every_day", "stop_week_8", "as_needed")}
+    w8 = Value(_model_number(WEEK_STOP, "stop_week", "weeks", sc))
+    paras = (
+        Text(w("sheet", "stop_intro"), {"wk": Value(_model_number(sc.days / 7, "weeks", "weeks", sc))}),
+        Text(w("sheet", "stop_every"), {"a": per100["every_day"]}),
+        Text(w("sheet", "stop_stop"), {"w8": w8, "b": per100["stop_week_8"]}),
+        Text(w("sheet", "stop_flare"), {"c": per100["as_needed"],
+                                         "d": Value(_model_number(r["as_needed"].days_treated,
+                                                                  "as_needed.days_treated", "days", sc)),
+                                         "days": Value(_model_number(sc.days, "days", "days", sc))}),
+    )
+    chart = ((w("sheet", "stop_bar_every"), per100["every_day"]),
+             (w("sheet", "stop_bar_stop", w=f"{WEEK_STOP}"), per100["stop_week_8"]),
+             (w("sheet", "stop_bar_flare"), per100["as_needed"]))
+    return Block("stop", w("sheet", "stop_heading"), paragraphs=paras), chart
 
 
 def _trial_file(trial_id: str, ev: Evidence) -> str:
@@ -247,7 +302,8 @@ def _side_effect_block(br: BenefitRisk, children: bool, week: Value, words: dict
     missing = [x for a, x in words.items() if a not in (br.active_arm, "vehicle")]
     terms = w.table("terms")
     bullets: list[Text] = []
-    for se in br.side_effects:
+    # The three most common fit the one-page sheet; the label lists the rest.
+    for se in br.side_effects[:3]:
         name = terms.get(se.term, se.term.lower())
         values = {"a": Value(se.active, "per100")}
         text = w("sheet", "se_active", cream=active)
