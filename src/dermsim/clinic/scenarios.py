@@ -68,11 +68,11 @@ def regimens(plan: DosePlan, days: int = DAYS) -> dict[str, tuple[str, Regimen]]
     g, s = plan.grams_per_application, float(plan.inp.strength_pct)
     base = {"strength_pct": s, "application_times_h": BID, "grams_per_application": g}
     return {
-        "every_day": ("two times a day for 12 weeks", Regimen(**base, name="every day")),
-        "stop_week_8": ("two times a day for 8 weeks, then stop",
+        "every_day": ("every day (two times a day)", Regimen(**base, name="every day")),
+        "stop_week_8": ("stop at week 8",
                         Regimen(**base, name="stop at week 8",
                                 periods=(Period(days=7 * WEEK_STOP), Period(holiday=True)))),
-        "as_needed": ("only when the skin flares: start at mild eczema or worse, stop when clear",
+        "as_needed": ("only when it flares (start at IGA >= 2, stop at 0)",
                       Regimen(**base, name="as needed", periods=(Period(as_needed=AsNeeded()),))),
     }
 
@@ -97,6 +97,26 @@ def run_scenarios(plan: DosePlan, *, seed: int = 1, n: int = COHORT, days: int =
             days_clear=float(np.mean(clear.sum(axis=1))), clear_at_end=float(np.mean(clear[:, -1])),
             days_treated=float(np.mean((apps > 0).sum(axis=1))),
             level_median_nM=float(np.median(peak)), share_above_threshold=float(np.mean(peak > thr))))
+    # simulate_patients without params uses the model's default parameter set (between-patient
+    # variability only), not the dose planner's posterior particles: say so.
     prov = (f"dermsim model, {n} simulated copies of this patient per regimen, seed {seed}, {days} days, "
-            f"{plan.exposure.parameters} parameters")
+            f"default parameter set")
     return ScenarioSet(tuple(out), days, n, seed, thr, prov)
+
+
+def parse_compare(text: str) -> list[tuple[float, float]]:
+    """``"1.5:3g,0.75:3g"`` -> [(1.5, 3.0), (0.75, 3.0)]: cream strength in % and grams per day."""
+    out = []
+    for part in (p.strip() for p in str(text).split(",") if p.strip()):
+        strength, sep, grams = part.partition(":")
+        try:
+            if not sep or not grams.strip().lower().endswith("g"):
+                raise ValueError
+            s, g = float(strength), float(grams.strip()[:-1])
+        except ValueError:
+            raise InvalidInputError(f"--compare items must be 'strength:grams-per-day' like '1.5:3g'; "
+                                    f"got {part!r}.") from None
+        out.append((s, g))
+    if not out:
+        raise InvalidInputError(f"--compare must name at least one 'strength:grams' item; got {text!r}.")
+    return out
