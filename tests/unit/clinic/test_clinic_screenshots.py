@@ -51,7 +51,8 @@ def test_card_and_sheet_screenshots(lang: str) -> None:
         png = out / f"{name}_html.png"
         subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                         f"--user-data-dir={out / '.profile'}", f"--screenshot={png}",
-                        "--window-size=900,1600", html_path.as_uri()], capture_output=True, check=True, timeout=120)
+                        "--window-size=900,1600", html_path.as_uri()],
+                       capture_output=True, check=True, timeout=120)
         assert png.stat().st_size > 20_000
         pdf = out / f"{name}.pdf"
         assert _pages(pdf) == 1, name
