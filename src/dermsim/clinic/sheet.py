@@ -24,6 +24,9 @@ from dermsim.evidence import Evidence, load_evidence
 Style = Literal["int", "per100", "1dp"]
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
+# Sources below label or peer-reviewed quality (copies or summaries of the label).
+WEAK_SOURCES = frozenset({"pillsync", "HCP-peds"})
+
 # Plain names of label terms and option names now live in the translation files (clinic/i18n).
 
 
@@ -219,7 +222,11 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
     sources: dict[str, str] = {}
     for key in seen_keys:
         c = cite(key, ev)
-        for sk, citation in zip(c.source_keys, c.citations, strict=False):
+        pairs = list(zip(c.source_keys, c.citations, strict=False))
+        # Families get label or peer-reviewed sources: a pill-information site or the maker's HCP page
+        # is listed only when it is the entry's only source.
+        strong = [(sk, ct) for sk, ct in pairs if sk not in WEAK_SOURCES]
+        for sk, citation in strong or pairs:
             sources.setdefault(sk, citation)
     for k in plan.ftu_keys:
         c = cite(k, ev)
@@ -336,6 +343,9 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
         Text(w("sheet", "warning_pills"), {"a50": Value(age50)}),
         Text(w("sheet", "warning_fraction", cream=words["rux150"]),
              {"f": Value(_ev_number("pharmacology.toml:topical.bioavailability_rux150_pct", ev), "per100")}),
+        # Cream vs pills as the share of each dose that reaches the blood (both confirmed evidence).
+        Text(w("sheet", "warning_pill_fraction"),
+             {"o": Value(_ev_number("pharmacology.toml:oral.bioavailability_pct", ev), "per100")}),
         # The threshold is named in words, not in nanomolar: families read "the safety line".
         Text(w("sheet", "warning_line") + oral, {}),
     ]

@@ -80,3 +80,19 @@ def test_no_nanomolar_units_or_internal_keys_on_the_sheet(made) -> None:
     for bad in (" nM", "nanomol", "nmol", ".toml", "model:", "plan:", "max_bsa", "css_", "p_above",
                 "FTU", "BSA"):
         assert bad not in text, bad
+
+
+def test_sources_are_label_or_peer_reviewed_where_one_exists(made) -> None:
+    _, _, sheet, _ = made
+    keys = {k for k, _ in sheet.sources}
+    assert "pillsync" not in keys
+
+
+def test_boxed_warning_in_context_cream_vs_pills(made) -> None:
+    """Who it came from (adults 50+ with heart risk factors, pills) and how much reaches the blood from
+    the cream vs a pill, both numbers from confirmed evidence entries."""
+    _, _, sheet, _ = made
+    block = next(b for b in sheet.blocks if b.id == "warning")
+    keys = {v.number.key for t in block.paragraphs for v in t.values.values()}
+    assert {"pharmacology.toml:topical.bioavailability_rux150_pct",
+            "pharmacology.toml:oral.bioavailability_pct", "label.toml:boxed_warning.basis"} <= keys
