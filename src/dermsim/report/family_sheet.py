@@ -18,7 +18,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from dermsim._atomic import atomic_path
-from dermsim.clinic.sheet import PLACEHOLDER, Block, FamilySheet, Text, Value
+from dermsim.clinic.sheet import PLACEHOLDER, Block, FamilySheet, IconArray, Text, Value
 from dermsim.clinic.words import Words
 from dermsim.errors import DermsimError, InvalidInputError
 from dermsim.report.clinic_templates import render
@@ -91,31 +91,30 @@ def _block(block: Block, w: Words) -> dict[str, object]:
             "bullets": [fill(t, w) for t in block.bullets]}
 
 
+def _array_rows(rows: tuple[tuple[str, tuple[IconArray, ...]], ...], w: Words, uid: str,
+                color: str) -> list[dict[str, object]]:
+    """Icon arrays for the template; the count drawn is the number in the words, rounded the same way."""
+    out: list[dict[str, object]] = []
+    for s_i, (caption, row) in enumerate(rows):
+        arrays = []
+        for a_i, arr in enumerate(row):
+            count = int(round_half_away(arr.count.number.value))
+            words = fill(arr.caption, w)
+            svg = icon_array_svg(count, f"{arr.title}: {words}", f"{uid}{s_i}-{a_i}", words=w, color=color)
+            arrays.append({"title": arr.title, "svg": Markup(svg), "words": words})
+        out.append({"caption": caption, "arrays": arrays})
+    return out
+
+
 def render_family_sheet_html(sheet: FamilySheet, *, page_size: str = "Letter") -> str:
     """The sheet as one self-contained HTML page from ``templates/clinic/family_sheet.html.j2``
     (phone-readable; prints on one A4 or Letter page)."""
     w = sheet.words
-    studies = []
-    for s_i, (caption, row) in enumerate(sheet.arrays):
-        arrays = []
-        for a_i, arr in enumerate(row):
-            count = int(round_half_away(arr.count.number.value))
-            words = fill(arr.caption, w)
-            svg = icon_array_svg(count, f"{arr.title}: {words}", f"ia{s_i}-{a_i}", words=w)
-            arrays.append({"title": arr.title, "svg": Markup(svg), "words": words})
-        studies.append({"caption": caption, "arrays": arrays})
+    studies = _array_rows(sheet.arrays, w, "ia", MARKED)
     legend = {"marked_svg": Markup(icon_array_svg(1, "marked", "lg1", total=1, per_row=1, words=w)),
               "unmarked_svg": Markup(icon_array_svg(0, "unmarked", "lg0", total=1, per_row=1, words=w)),
               "marked": w("sheet", "legend_marked"), "unmarked": w("sheet", "legend_unmarked")}
-    harms = []
-    for s_i, (caption, row) in enumerate(sheet.harms):
-        arrays = []
-        for a_i, arr in enumerate(row):
-            count = int(round_half_away(arr.count.number.value))
-            words = fill(arr.caption, w)
-            svg = icon_array_svg(count, f"{arr.title}: {words}", f"ha{s_i}-{a_i}", words=w, color=HARM)
-            arrays.append({"title": arr.title, "svg": Markup(svg), "words": words})
-        harms.append({"caption": caption, "arrays": arrays})
+    harms = _array_rows(sheet.harms, w, "ha", HARM)
     harm_legend = {"marked_svg": Markup(icon_array_svg(1, "marked", "hl1", total=1, per_row=1, words=w,
                                                        color=HARM)),
                    "unmarked_svg": legend["unmarked_svg"],
