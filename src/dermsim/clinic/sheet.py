@@ -25,7 +25,8 @@ Style = Literal["int", "per100", "1dp"]
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
 # Sources below label or peer-reviewed quality (copies or summaries of the label).
-WEAK_SOURCES = frozenset({"pillsync", "HCP-peds"})
+WEAK_SOURCES = frozenset({"pillsync", "HCP-peds", "PhysiciansWeekly", "ADORING-PD", "ADORING-Roivant",
+                          "ADORING-MIMS", "PEDS-topline", "INTEGUMENT-PED"})
 
 # Plain names of label terms and option names now live in the translation files (clinic/i18n).
 
@@ -195,6 +196,9 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
              + "".join(w("sheet", "choices_weaker", other=o) for o in others), {}),
         Text(w("sheet", "groups", who=who), {"w": week}),
     )))
+    options = _options_block(ev, w)
+    if options is not None:
+        blocks.append(options)
     blocks.append(_itch_block(br, ev, words, w))
     blocks.append(_side_effect_block(br, children, week, words, w))
     blocks.append(_warning_block(plan, br, ev, words, w))
@@ -380,3 +384,40 @@ def _use_block(plan: DosePlan, ev: Evidence, week: Value, w: Words) -> Block:
     bullets = (Text(w("sheet", "use_no_wrap"), {}), Text(w("sheet", "use_stop"), {"w": week}),
                Text(w("sheet", "use_call"), {}))
     return Block("use", w("sheet", "use_heading"), paragraphs=tuple(paras), bullets=bullets)
+
+
+# Comparator rows shown to families: (comparator id, result index, phrase, name key). Only entries
+# with a peer-reviewed source (Paller 2016 JAAD, Simpson 2024 JAMA Dermatol, Paller 2001 JAAD);
+# tapinarof's numbers come from press pages, delgocitinib's are a mean change (not a chance).
+OPTION_ROWS = (("crisaborole", "ISGA clear or almost clear", "opt_clear", "opt_crisaborole"),
+               ("roflumilast-0.15", "vIGA-AD success", "opt_clear", "opt_roflumilast"),
+               ("tacrolimus", ">= 90% improvement", "opt_much", "opt_tacrolimus"))
+
+
+def _options_block(ev: Evidence, w: Words) -> Block | None:
+    """Alternatives as an option list with the same kind of outcome where published (per 100,
+    against the plain base of each study); moisturisers and steroid creams named without numbers."""
+    comps = {c.id: (i, c) for i, c in enumerate(ev.comparators.comparators)}
+    bullets = [Text(w("sheet", "opt_moist"), {})]
+    for cid, endpoint, phrase, name_key in OPTION_ROWS:
+        if cid not in comps:
+            continue
+        i, comp = comps[cid]
+        j, res = next(((j, r) for j, r in enumerate(comp.results) if r.endpoint == endpoint
+                       and r.active_value is not None and r.control_value is not None), (None, None))
+        age = re.search(r">= (\d+) y", comp.population or "")
+        name = w("sheet", name_key, age=age.group(1) if age else "")
+        key = f"comparators.toml:comparators.{i}.results.{j}"
+        c = cite(key, ev) if res is not None else None
+        if (res is None or c is None or res.status not in ("C", "D") or res.visit_week is None
+                or set(c.source_keys) & WEAK_SOURCES):
+            # named, but no number unless confirmed by a label or a journal paper
+            bullets.append(Text(w("sheet", "opt_none", name=name), {}))
+            continue
+        a = SheetNumber(float(res.active_value), "%", key, c.status, c.citations)
+        v = SheetNumber(float(res.control_value), "%", key, c.status, c.citations)
+        wk = SheetNumber(float(res.visit_week), "weeks", key, c.status, c.citations)
+        values = {"a": Value(a, "per100"), "v": Value(v, "per100"), "wk": Value(wk)}
+        bullets.append(Text(w("sheet", phrase, name=name), values))
+    intro = (Text(w("sheet", "options_intro"), {}),)
+    return Block("options", w("sheet", "options_heading"), paragraphs=intro, bullets=tuple(bullets))

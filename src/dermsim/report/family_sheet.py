@@ -82,7 +82,7 @@ def icon_array_svg(count: int, label: str, uid: str, *, total: int = 100, per_ro
             f'<desc id="{uid}-d">{desc}</desc>{"".join(shapes)}</svg>')
 
 
-_LEFT = ("choices", "itch", "side_effects", "stop")
+_LEFT = ("choices", "itch", "side_effects", "stop", "options")
 _RIGHT = ("warning", "use", "questions")
 
 

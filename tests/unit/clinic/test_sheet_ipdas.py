@@ -96,3 +96,16 @@ def test_boxed_warning_in_context_cream_vs_pills(made) -> None:
     keys = {v.number.key for t in block.paragraphs for v in t.values.values()}
     assert {"pharmacology.toml:topical.bioavailability_rux150_pct",
             "pharmacology.toml:oral.bioavailability_pct", "label.toml:boxed_warning.basis"} <= keys
+
+
+def test_alternatives_are_listed_with_the_same_outcome_where_published(made) -> None:
+    """Moisturisers/steroid creams, a calcineurin inhibitor and other non-steroid creams are named;
+    numbers only from confirmed (C/D) comparator results, each against its study's plain base."""
+    _, _, sheet, _ = made
+    block = next(b for b in sheet.blocks if b.id == "options")
+    assert len(block.bullets) >= 3
+    for t in block.bullets:
+        for v in t.values.values():
+            assert v.number.key.startswith("comparators.toml:comparators.") and v.number.status in ("C", "D")
+    keys = {k for k, _ in sheet.sources}
+    assert "PhysiciansWeekly" not in keys
