@@ -208,7 +208,8 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
     if scenarios is not None:
         block, chart = _stop_block(scenarios, w)
         blocks.append(block)
-        provenance = w("sheet", "stop_provenance", prov=scenarios.provenance)
+        provenance = w("sheet", "stop_provenance", n=str(scenarios.n_patients), seed=str(scenarios.seed),
+                       days=str(scenarios.days))
     blocks.append(Block("questions", w("sheet", "questions_heading"), bullets=tuple(
         Text(w("sheet", k), {}) for k in ("q_other", "q_amount", "q_long", "q_blood", "q_call"))))
 

@@ -66,7 +66,9 @@ def test_stop_and_as_needed_come_from_the_model_with_provenance(made) -> None:
     chart = re.search(r'<svg class="stopchart".*?</svg>', page, flags=re.S).group(0)
     for name in ("every_day", "stop_week_8", "as_needed"):
         assert f">{int(round_half_away(100 * r[name].clear_at_end))}</text>" in chart
-    assert f"seed {sc.seed}" in sheet.stop_provenance and sheet.stop_provenance in page.replace("&#39;", "'")
+    assert re.search(rf"\b(seed|semilla) {sc.seed}\b", sheet.stop_provenance)
+    assert f"{sc.n_patients} " in sheet.stop_provenance
+    assert sheet.stop_provenance in page.replace("&#39;", "'")
     # stopping never leaves more children clear than going on (same patients, same random numbers)
     assert r["stop_week_8"].clear_at_end <= r["every_day"].clear_at_end
     assert r["as_needed"].grams_used <= r["every_day"].grams_used
