@@ -107,3 +107,40 @@ def test_family_sheet_pdf(tmp_path: Path) -> None:
     out = tmp_path / "sheet.pdf"
     assert main(["family-sheet", "--age", "6", "--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_compare_strengths_at_the_same_amount(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dose", "--age", "6", "--area-pct", "10", "--compare", "1.5:3g,0.75:3g", "--draws", "200",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["comparisons"]
+    assert [(r["strength_percent"], r["grams_per_day"]) for r in rows] == [(1.5, 3.0), (0.75, 3.0)]
+    # more drug in the same amount of cream never lowers the level (PKPD's property, seen here end to end)
+    assert rows[0]["typical_nM"] >= rows[1]["typical_nM"]
+    assert main(["dose", "--age", "6", "--area-pct", "10", "--compare", "1.5:3g,0.75:3g",
+                 "--draws", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "281 nM" in out and "seed 1" in out and "0.75%" in out
+
+
+def test_scenarios_every_day_vs_as_needed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dose", "--age", "6", "--area-pct", "10", "--scenarios", "--draws", "200", "--json"]) == 0
+    sc = {r["name"]: r for r in json.loads(capsys.readouterr().out)["scenarios"]["scenarios"]}
+    assert set(sc) == {"every_day", "stop_week_8", "as_needed"}
+    assert sc["as_needed"]["grams_used"] <= sc["every_day"]["grams_used"]
+    assert sc["every_day"]["days_treated"] == 84
+
+
+@pytest.mark.parametrize(("args", "expect"), [
+    (["--age", "1", "--area-pct", "10"], "age_y must be within [2, 120]; got 1.0"),
+    (["--age", "6", "--area-pct", "10", "--grams-per-day", "0"], "grams_per_day"),
+    (["--age", "6", "--area-pct", "120"], "area_pct"),
+    (["--age", "6", "--regions", "wings:10"], "regions: region must be one of"),
+    (["--age", "6", "--area-pct", "10", "--compare", "1.5-3g"], "--compare items must be"),
+])
+def test_bad_input_one_line_exit_2(args: list[str], expect: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for cmd in (["dose"], ["family-sheet", "--out", "x.html"]):
+        if cmd[0] == "family-sheet" and "--compare" in args:
+            continue
+        assert main([*cmd, *args]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and expect in err and "Traceback" not in err, err

@@ -16,7 +16,9 @@ TINY = ["--replicates", "4", "--replicate-block", "2", "--quiet"]
 def test_power_uses_the_shipped_posterior_by_default(tmp_path: Path) -> None:
     out = tmp_path / "default"
     assert main(["design", "power", "true-ad3", "--n", "40", "--seed", "2", "--out", str(out), *TINY]) == 0
-    assert "parameters: posterior adult-trials-" in (out / "report.html").read_text(encoding="utf-8")
+    from dermsim.calibration.posterior import DEFAULT_VERSION
+
+    assert f"parameters: posterior {DEFAULT_VERSION}" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_power_writes_everything_and_resume_adds_nothing(

@@ -17,7 +17,9 @@ from dermsim.cli import app
 from dermsim.workflows import (
     DEFAULT_DRAWS,
     DosePlan,
+    ScenarioSet,
     check_language,
+    compare_plans,
     dose_input,
     dose_plan_record,
     export_dose_card,
@@ -25,6 +27,7 @@ from dermsim.workflows import (
     make_family_sheet,
     page_size,
     plan_dose,
+    run_scenarios,
 )
 from dermsim.workflows.outputs import check_out
 
@@ -85,6 +88,43 @@ def _print_plan(plan: DosePlan, console: Console) -> None:
         console.print(f"note: {n}")
 
 
+def _print_scenarios(sc: ScenarioSet, console: Console) -> None:
+    t = Table(title=f"ways of using the cream over {sc.days // 7} weeks ({sc.provenance})")
+    for c in ("way", "cream used (g)", "days on cream", "expected days clear", "clear at the end",
+              "highest level, median (nM)", f"share ever above {sc.threshold_nM:g} nM"):
+        t.add_column(c, justify="left" if c == "way" else "right")
+    for r in sc.results:
+        t.add_row(r.description, fmt_num(r.grams_used, 0), fmt_num(r.days_treated, 0),
+                  fmt_num(r.days_clear, 0),
+                  f"{fmt_num(100 * r.clear_at_end, 0)}%", fmt_num(r.level_median_nM, 1),
+                  f"{fmt_num(100 * r.share_above_threshold, 1)}%")
+    console.print(t)
+
+
+def _compare(text: str, age: float, sex: str | None, weight: float | None, height: float | None,
+             regions: str | None, area_pct: float | None, per_day: int, seed: int, draws: int,
+             as_json: bool) -> None:
+    """One plan per 'strength:grams' item, same patient and seed; level, chance and 12-week outcome."""
+    rows = compare_plans(text, age, sex=sex, weight=weight, height=height, regions=regions,
+                         area_pct=area_pct, per_day=per_day, seed=seed, draws=draws)
+    if as_json:
+        typer.echo(json.dumps({"schema_version": "1.0", "comparisons": rows}, indent=2))
+        return
+    t = Table(title=f"same patient, seed {seed}: strength and amount compared")
+    for c in ("strength", "g/day", "typical level (nM)", "chance above 281 nM", "days clear in 12 weeks",
+              "clear at week 12"):
+        t.add_column(c, justify="right")
+    for row in rows:
+        ci = row["chance_above_threshold_interval_90"]
+        chance = f"{fmt_num(100 * row['chance_above_threshold'], 1)}%" + (
+            "" if ci is None else f" ({fmt_num(100 * ci[0], 1)}-{fmt_num(100 * ci[1], 1)}%)")
+        t.add_row(f"{row['strength_percent']:g}%", f"{row['grams_per_day']:g}", fmt_num(row["typical_nM"], 1),
+                  chance, fmt_num(row["expected_days_clear_12_weeks"], 0),
+                  f"{fmt_num(100 * row['clear_at_week_12'], 0)}%")
+    Console().print(t)
+    typer.echo(rows[0]["provenance"])
+
+
 @app.command("dose")
 def dose_cmd(
     age: float = _AGE, sex: str | None = _SEX, weight: float | None = _WEIGHT, height: float | None = _HEIGHT,
@@ -99,11 +139,18 @@ def dose_cmd(
                                          help="also write the printable card (.html or .pdf)"),
     lang: str = typer.Option("en", "--lang", help="language of the card: en or es"),
     paper: str = typer.Option("a4", "--paper", help="printed page size: a4 or letter"),
+    compare: str | None = typer.Option(None, "--compare", help='compare strengths and amounts, e.g. '
+                                       '"1.5:3g,0.75:3g" (strength %:grams per day)'),
+    scenarios: bool = typer.Option(False, "--scenarios", help="compare every day, stopping at week 8 and "
+                                   "as needed (only when the skin flares) over 12 weeks"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Plan cream amounts, check them against the label and predict the blood level."""
     check_language(lang)
     page = page_size(paper)
+    if compare is not None:
+        _compare(compare, age, sex, weight, height, regions, area_pct, per_day, seed, draws, as_json)
+        return
     inp = dose_input(age, sex=sex, weight=weight, height=height, regions=regions, area_pct=area_pct,
                      strength=strength, per_day=per_day, grams_per_day=grams_per_day)
     if html_out is not None:
@@ -111,8 +158,13 @@ def dose_cmd(
     plan = plan_dose(inp, seed=seed, n_draws=draws)
     if html_out is not None:
         export_dose_card(plan, html_out, lang=lang, page_size=page)
+    sc = run_scenarios(plan, seed=seed) if scenarios else None
     if as_json:
-        typer.echo(json.dumps(dose_plan_record(plan), indent=2))
+        rec = dose_plan_record(plan)
+        typer.echo(json.dumps(rec if sc is None else {**rec, "scenarios": sc.to_dict()}, indent=2))
+        return
+    if sc is not None:
+        _print_scenarios(sc, Console())
     else:
         _print_plan(plan, Console())
         if html_out is not None:

@@ -17,11 +17,16 @@ from typing import Any, Literal
 from dermsim.clinic.benefit_risk import BenefitRisk, SheetNumber
 from dermsim.clinic.dose import DosePlan
 from dermsim.clinic.evidence_keys import cite, item
+from dermsim.clinic.scenarios import WEEK_STOP, ScenarioSet
 from dermsim.clinic.words import Words
 from dermsim.evidence import Evidence, load_evidence
 
 Style = Literal["int", "per100", "1dp"]
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
+
+# Sources below label or peer-reviewed quality (copies or summaries of the label).
+WEAK_SOURCES = frozenset({"pillsync", "HCP-peds", "PhysiciansWeekly", "ADORING-PD", "ADORING-Roivant",
+                          "ADORING-MIMS", "PEDS-topline", "INTEGUMENT-PED"})
 
 # Plain names of label terms and option names now live in the translation files (clinic/i18n).
 
@@ -92,11 +97,18 @@ class FamilySheet:
     plan: DosePlan = field(repr=False)
     words: Words = field(default_factory=Words, repr=False)
     numbers: tuple[SheetNumber, ...] = ()
+    # harms as icon arrays over the same 100 (active vs plain cream), like the benefits
+    harms_heading: str = ""
+    harms: tuple[tuple[str, tuple[IconArray, ...]], ...] = ()
+    # "if we stop / only when it flares": (bar label, Value per 100) and the model's provenance line
+    stop_chart: tuple[tuple[str, Value], ...] = ()
+    stop_chart_title: str = ""
+    stop_provenance: str = ""
 
     def texts(self) -> list[Text]:
         """Every text of the body (not the sources), for readability and tracing."""
         out = [self.subtitle]
-        for _, arrays in self.arrays:
+        for _, arrays in (*self.arrays, *self.harms):
             out += [a.caption for a in arrays]
         for b in self.blocks:
             out += [*b.paragraphs, *b.bullets]
@@ -131,8 +143,10 @@ def _num_in_text(key: str, pattern: str, ev: Evidence) -> SheetNumber:
 
 
 def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = None,
-                       lang: str = "en") -> FamilySheet:
-    """The sheet for the child of ``plan`` in ``lang`` (words from ``clinic/i18n/<lang>.toml``)."""
+                       lang: str = "en", scenarios: ScenarioSet | None = None) -> FamilySheet:
+    """The sheet for the child of ``plan`` in ``lang`` (words from ``clinic/i18n/<lang>.toml``);
+    ``scenarios`` (:func:`dermsim.clinic.scenarios.run_scenarios`) adds "if you stop / only when it
+    flares" with its picture."""
     ev = ev or load_evidence()
     w = Words(lang)
     eligibility = next(t for t in ev.trials.values() if t.id == br.efficacy[0].trial_id).eligibility
@@ -163,23 +177,46 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
             row.append(IconArray(name[0].upper() + name[1:], Text(w("sheet", "array_caption"), {"n": v}), v))
         arrays.append((w("sheet", "study", name=study.trial_name), tuple(row)))
 
+    # Harms over the same 100: the most common side effect with a plain-cream number, and stopping.
+    terms = w.table("terms")
+    harm_rows: list[IconArray] = []
+    common = next((se for se in br.side_effects if se.vehicle is not None), None)
+    if common is not None:
+        term = terms.get(common.term, common.term.lower())
+        for arm, num in ((br.active_arm, common.active), ("vehicle", common.vehicle)):
+            v = Value(num, "per100")  # type: ignore[arg-type]
+            name = words[arm]
+            harm_rows.append(IconArray(name[0].upper() + name[1:],
+                                       Text(w("sheet", "harm_caption", term=term), {"n": v}), v))
+    harms = ((w("sheet", "study", name=br.efficacy[0].trial_name), tuple(harm_rows)),) if harm_rows else ()
+
     blocks: list[Block] = []
     blocks.append(Block("choices", w("sheet", "choices_heading"), paragraphs=(
         Text(w("sheet", "choices", label=label_strength)
              + "".join(w("sheet", "choices_weaker", other=o) for o in others), {}),
         Text(w("sheet", "groups", who=who), {"w": week}),
     )))
+    options = _options_block(ev, w)
+    if options is not None:
+        blocks.append(options)
     blocks.append(_itch_block(br, ev, words, w))
     blocks.append(_side_effect_block(br, children, week, words, w))
     blocks.append(_warning_block(plan, br, ev, words, w))
     blocks.append(_use_block(plan, ev, week, w))
+    chart: tuple[tuple[str, Value], ...] = ()
+    provenance = ""
+    if scenarios is not None:
+        block, chart = _stop_block(scenarios, w)
+        blocks.append(block)
+        provenance = w("sheet", "stop_provenance", n=str(scenarios.n_patients), seed=str(scenarios.seed),
+                       days=str(scenarios.days))
     blocks.append(Block("questions", w("sheet", "questions_heading"), bullets=tuple(
         Text(w("sheet", k), {}) for k in ("q_other", "q_amount", "q_long", "q_blood", "q_call"))))
 
     numbers: list[SheetNumber] = []
     seen_keys: list[str] = []
-    for t in [*[a.caption for _, r in arrays for a in r], *[x for b in blocks for x in (*b.paragraphs,
-                                                                                        *b.bullets)]]:
+    captions = [a.caption for _, r in (*arrays, *harms) for a in r]
+    for t in [*captions, *[x for b in blocks for x in (*b.paragraphs, *b.bullets)]]:
         for v in t.values.values():
             numbers.append(v.number)
     for n in numbers:
@@ -190,7 +227,11 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
     sources: dict[str, str] = {}
     for key in seen_keys:
         c = cite(key, ev)
-        for sk, citation in zip(c.source_keys, c.citations, strict=False):
+        pairs = list(zip(c.source_keys, c.citations, strict=False))
+        # Families get label or peer-reviewed sources: a pill-information site or the maker's HCP page
+        # is listed only when it is the entry's only source.
+        strong = [(sk, ct) for sk, ct in pairs if sk not in WEAK_SOURCES]
+        for sk, citation in strong or pairs:
             sources.setdefault(sk, citation)
     for k in plan.ftu_keys:
         c = cite(k, ev)
@@ -206,7 +247,33 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
         arrays=tuple(arrays), blocks=tuple(blocks),
         sources=tuple(sources.items()),
         footer=w("sheet", "footer"),
-        plan=plan, words=w, numbers=tuple(numbers))
+        plan=plan, words=w, numbers=tuple(numbers), harms_heading=w("sheet", "harms_heading"), harms=harms,
+        stop_chart=chart, stop_chart_title=w("sheet", "stop_chart_title"), stop_provenance=provenance)
+
+
+def _model_number(value: float, name: str, unit: str, sc: ScenarioSet) -> SheetNumber:
+    return SheetNumber(float(value), unit, f"model:scenario.{name}", "model", (sc.provenance,))
+
+
+def _stop_block(sc: ScenarioSet, w: Words) -> tuple[Block, tuple[tuple[str, Value], ...]]:
+    """What happens if we stop, and using it only when the skin flares (model, per 100 children)."""
+    r = {x.name: x for x in sc.results}
+    per100 = {k: Value(_model_number(100 * r[k].clear_at_end, f"{k}.clear_at_end", "per 100", sc), "per100")
+              for k in ("every_day", "stop_week_8", "as_needed")}
+    w8 = Value(_model_number(WEEK_STOP, "stop_week", "weeks", sc))
+    paras = (
+        Text(w("sheet", "stop_intro"), {"wk": Value(_model_number(sc.days / 7, "weeks", "weeks", sc))}),
+        Text(w("sheet", "stop_every"), {"a": per100["every_day"]}),
+        Text(w("sheet", "stop_stop"), {"w8": w8, "b": per100["stop_week_8"]}),
+        Text(w("sheet", "stop_flare"), {"c": per100["as_needed"],
+                                         "d": Value(_model_number(r["as_needed"].days_treated,
+                                                                  "as_needed.days_treated", "days", sc)),
+                                         "days": Value(_model_number(sc.days, "days", "days", sc))}),
+    )
+    chart = ((w("sheet", "stop_bar_every"), per100["every_day"]),
+             (w("sheet", "stop_bar_stop", w=f"{WEEK_STOP}"), per100["stop_week_8"]),
+             (w("sheet", "stop_bar_flare"), per100["as_needed"]))
+    return Block("stop", w("sheet", "stop_heading"), paragraphs=paras), chart
 
 
 def _trial_file(trial_id: str, ev: Evidence) -> str:
@@ -247,7 +314,8 @@ def _side_effect_block(br: BenefitRisk, children: bool, week: Value, words: dict
     missing = [x for a, x in words.items() if a not in (br.active_arm, "vehicle")]
     terms = w.table("terms")
     bullets: list[Text] = []
-    for se in br.side_effects:
+    # The three most common fit the one-page sheet; the label lists the rest.
+    for se in br.side_effects[:3]:
         name = terms.get(se.term, se.term.lower())
         values = {"a": Value(se.active, "per100")}
         text = w("sheet", "se_active", cream=active)
@@ -280,6 +348,9 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
         Text(w("sheet", "warning_pills"), {"a50": Value(age50)}),
         Text(w("sheet", "warning_fraction", cream=words["rux150"]),
              {"f": Value(_ev_number("pharmacology.toml:topical.bioavailability_rux150_pct", ev), "per100")}),
+        # Cream vs pills as the share of each dose that reaches the blood (both confirmed evidence).
+        Text(w("sheet", "warning_pill_fraction"),
+             {"o": Value(_ev_number("pharmacology.toml:oral.bioavailability_pct", ev), "per100")}),
         # The threshold is named in words, not in nanomolar: families read "the safety line".
         Text(w("sheet", "warning_line") + oral, {}),
     ]
@@ -314,3 +385,40 @@ def _use_block(plan: DosePlan, ev: Evidence, week: Value, w: Words) -> Block:
     bullets = (Text(w("sheet", "use_no_wrap"), {}), Text(w("sheet", "use_stop"), {"w": week}),
                Text(w("sheet", "use_call"), {}))
     return Block("use", w("sheet", "use_heading"), paragraphs=tuple(paras), bullets=bullets)
+
+
+# Comparator rows shown to families: (comparator id, result index, phrase, name key). Only entries
+# with a peer-reviewed source (Paller 2016 JAAD, Simpson 2024 JAMA Dermatol, Paller 2001 JAAD);
+# tapinarof's numbers come from press pages, delgocitinib's are a mean change (not a chance).
+OPTION_ROWS = (("crisaborole", "ISGA clear or almost clear", "opt_clear", "opt_crisaborole"),
+               ("roflumilast-0.15", "vIGA-AD success", "opt_clear", "opt_roflumilast"),
+               ("tacrolimus", ">= 90% improvement", "opt_much", "opt_tacrolimus"))
+
+
+def _options_block(ev: Evidence, w: Words) -> Block | None:
+    """Alternatives as an option list with the same kind of outcome where published (per 100,
+    against the plain base of each study); moisturisers and steroid creams named without numbers."""
+    comps = {c.id: (i, c) for i, c in enumerate(ev.comparators.comparators)}
+    bullets = [Text(w("sheet", "opt_moist"), {})]
+    for cid, endpoint, phrase, name_key in OPTION_ROWS:
+        if cid not in comps:
+            continue
+        i, comp = comps[cid]
+        j, res = next(((j, r) for j, r in enumerate(comp.results) if r.endpoint == endpoint
+                       and r.active_value is not None and r.control_value is not None), (None, None))
+        age = re.search(r">= (\d+) y", comp.population or "")
+        name = w("sheet", name_key, age=age.group(1) if age else "")
+        key = f"comparators.toml:comparators.{i}.results.{j}"
+        c = cite(key, ev) if res is not None else None
+        if (res is None or c is None or res.status not in ("C", "D") or res.visit_week is None
+                or set(c.source_keys) & WEAK_SOURCES):
+            # named, but no number unless confirmed by a label or a journal paper
+            bullets.append(Text(w("sheet", "opt_none", name=name), {}))
+            continue
+        a = SheetNumber(float(res.active_value), "%", key, c.status, c.citations)
+        v = SheetNumber(float(res.control_value), "%", key, c.status, c.citations)
+        wk = SheetNumber(float(res.visit_week), "weeks", key, c.status, c.citations)
+        values = {"a": Value(a, "per100"), "v": Value(v, "per100"), "wk": Value(wk)}
+        bullets.append(Text(w("sheet", phrase, name=name), values))
+    intro = (Text(w("sheet", "options_intro"), {}),)
+    return Block("options", w("sheet", "options_heading"), paragraphs=intro, bullets=tuple(bullets))

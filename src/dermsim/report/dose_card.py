@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -262,9 +263,27 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
         model_notes=model_notes, sources=src.cites)
 
 
+_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def _decimal_comma(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Spanish decimal mark in the card's words and tables (not in citations, whose DOIs hold dots)."""
+    def fix(x: Any) -> Any:
+        if isinstance(x, str) and not isinstance(x, Markup):
+            return _DECIMAL.sub(",", x)
+        if isinstance(x, list):
+            return [fix(v) for v in x]
+        if isinstance(x, dict):
+            return {k: fix(v) for k, v in x.items()}
+        return x
+
+    return {k: (v if k in ("sources", "w", "lang", "page_size") else fix(v)) for k, v in ctx.items()}
+
+
 def render_dose_card_html(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> str:
     """The plan as one self-contained printable HTML page."""
-    return render("dose_card.html.j2", **card_context(plan, lang, page_size))
+    ctx = card_context(plan, lang, page_size)
+    return render("dose_card.html.j2", **(_decimal_comma(ctx) if lang == "es" else ctx))
 
 
 def export_dose_card(plan: DosePlan, out: str | Path, lang: str = "en", page_size: str = "A4") -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from dermsim._atomic import atomic_path
-from dermsim.clinic.sheet import PLACEHOLDER, Block, FamilySheet, Text, Value
+from dermsim.clinic.sheet import PLACEHOLDER, Block, FamilySheet, IconArray, Text, Value
 from dermsim.clinic.words import Words
 from dermsim.errors import DermsimError, InvalidInputError
 from dermsim.report.clinic_templates import render
@@ -26,6 +26,7 @@ from dermsim.report.format import fmt_num, round_half_away
 
 # Okabe-Ito palette (colour-blind safe): blue for "clear skin" figures, grey outline for others.
 MARKED = "#0072B2"
+HARM = "#D55E00"   # Okabe-Ito vermillion for side effects (shape still carries the meaning)
 UNMARKED_STROKE = "#6b6b6b"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 # A person figure in a 10 x 13 cell: head (circle) and body (rounded trunk with legs).
@@ -59,7 +60,7 @@ def body_text(sheet: FamilySheet) -> str:
 
 
 def icon_array_svg(count: int, label: str, uid: str, *, total: int = 100, per_row: int = PER_ROW,
-                   words: Words | None = None) -> str:
+                   words: Words | None = None, color: str = MARKED) -> str:
     """``total`` person figures, the first ``count`` solid blue, the rest hollow grey outlines."""
     if not 0 <= count <= total:
         raise InvalidInputError(f"count must be within [0, {total}]; got {count}.")
@@ -69,7 +70,7 @@ def icon_array_svg(count: int, label: str, uid: str, *, total: int = 100, per_ro
     for i in range(total):
         x, y = (i % per_row) * w, (i // per_row) * h
         if i < count:
-            shapes.append(f'<path d="{_PERSON}" transform="translate({x:g},{y:g})" fill="{MARKED}"/>')
+            shapes.append(f'<path d="{_PERSON}" transform="translate({x:g},{y:g})" fill="{color}"/>')
         else:
             shapes.append(f'<path d="{_PERSON}" transform="translate({x:g},{y:g})" fill="#ffffff" '
                           f'stroke="{UNMARKED_STROKE}" stroke-width="0.7"/>')
@@ -81,7 +82,7 @@ def icon_array_svg(count: int, label: str, uid: str, *, total: int = 100, per_ro
             f'<desc id="{uid}-d">{desc}</desc>{"".join(shapes)}</svg>')
 
 
-_LEFT = ("choices", "itch", "side_effects")
+_LEFT = ("choices", "itch", "side_effects", "stop", "options")
 _RIGHT = ("warning", "use", "questions")
 
 
@@ -90,22 +91,35 @@ def _block(block: Block, w: Words) -> dict[str, object]:
             "bullets": [fill(t, w) for t in block.bullets]}
 
 
-def render_family_sheet_html(sheet: FamilySheet, *, page_size: str = "Letter") -> str:
-    """The sheet as one self-contained HTML page from ``templates/clinic/family_sheet.html.j2``
-    (phone-readable; prints on one A4 or Letter page)."""
-    w = sheet.words
-    studies = []
-    for s_i, (caption, row) in enumerate(sheet.arrays):
+def _array_rows(rows: tuple[tuple[str, tuple[IconArray, ...]], ...], w: Words, uid: str,
+                color: str) -> list[dict[str, object]]:
+    """Icon arrays for the template; the count drawn is the number in the words, rounded the same way."""
+    out: list[dict[str, object]] = []
+    for s_i, (caption, row) in enumerate(rows):
         arrays = []
         for a_i, arr in enumerate(row):
             count = int(round_half_away(arr.count.number.value))
             words = fill(arr.caption, w)
-            svg = icon_array_svg(count, f"{arr.title}: {words}", f"ia{s_i}-{a_i}", words=w)
+            svg = icon_array_svg(count, f"{arr.title}: {words}", f"{uid}{s_i}-{a_i}", words=w, color=color)
             arrays.append({"title": arr.title, "svg": Markup(svg), "words": words})
-        studies.append({"caption": caption, "arrays": arrays})
+        out.append({"caption": caption, "arrays": arrays})
+    return out
+
+
+def render_family_sheet_html(sheet: FamilySheet, *, page_size: str = "Letter") -> str:
+    """The sheet as one self-contained HTML page from ``templates/clinic/family_sheet.html.j2``
+    (phone-readable; prints on one A4 or Letter page)."""
+    w = sheet.words
+    studies = _array_rows(sheet.arrays, w, "ia", MARKED)
     legend = {"marked_svg": Markup(icon_array_svg(1, "marked", "lg1", total=1, per_row=1, words=w)),
               "unmarked_svg": Markup(icon_array_svg(0, "unmarked", "lg0", total=1, per_row=1, words=w)),
               "marked": w("sheet", "legend_marked"), "unmarked": w("sheet", "legend_unmarked")}
+    harms = _array_rows(sheet.harms, w, "ha", HARM)
+    harm_legend = {"marked_svg": Markup(icon_array_svg(1, "marked", "hl1", total=1, per_row=1, words=w,
+                                                       color=HARM)),
+                   "unmarked_svg": legend["unmarked_svg"],
+                   "marked": w("sheet", "legend_harm"), "unmarked": w("sheet", "legend_noharm")}
+    chart = Markup(stop_chart_svg(sheet)) if sheet.stop_chart else None
     blocks = {b.id: b for b in sheet.blocks}
     rest = [b for k, b in blocks.items() if k not in {*_LEFT, *_RIGHT}]
     return render(
@@ -113,7 +127,31 @@ def render_family_sheet_html(sheet: FamilySheet, *, page_size: str = "Letter") -
         subtitle=fill(sheet.subtitle, w), arrays_heading=sheet.arrays_heading, studies=studies, legend=legend,
         left=[_block(blocks[k], w) for k in _LEFT if k in blocks],
         right=[_block(blocks[k], w) for k in _RIGHT if k in blocks] + [_block(b, w) for b in rest],
-        footer=sheet.footer, sources_heading=w("sheet", "sources"), sources=[c for _, c in sheet.sources])
+        footer=sheet.footer, sources_heading=w("sheet", "sources"), sources=[c for _, c in sheet.sources],
+        harms_heading=sheet.harms_heading, harms=harms, harm_legend=harm_legend, stop_chart=chart,
+        stop_provenance=sheet.stop_provenance)
+
+
+def stop_chart_svg(sheet: FamilySheet) -> str:
+    """Horizontal bars, one per way of using the cream: children clear at the end, out of 100.
+    Each bar carries its number as text, so the picture does not rely on reading lengths."""
+    rows = sheet.stop_chart
+    w_bar, left, h = 140.0, 122.0, 16.0
+    parts = []
+    for i, (label, v) in enumerate(rows):
+        y = 4 + i * h
+        n = format_value(v, sheet.words)
+        width = w_bar * max(min(v.number.value, 100.0), 0.0) / 100.0
+        parts.append(f'<text x="{left - 4}" y="{y + 10}" font-size="9" text-anchor="end">'
+                     f'{html.escape(label)}</text><rect x="{left}" y="{y}" width="{w_bar}" height="11" '
+                     f'fill="#ffffff" stroke="#6b6b6b" stroke-width="0.6"/><rect x="{left}" y="{y}" '
+                     f'width="{width:.1f}" height="11" fill="{MARKED}"/>'
+                     f'<text x="{left + w_bar + 4}" y="{y + 10}" font-size="9">{html.escape(n)}</text>')
+    desc = "; ".join(f"{label}: {format_value(v, sheet.words)}" for label, v in rows)
+    return (f'<svg class="stopchart" role="img" aria-labelledby="sc-t sc-d" '
+            f'viewBox="0 0 290 {8 + h * len(rows):g}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title id="sc-t">{html.escape(sheet.stop_chart_title)}</title>'
+            f'<desc id="sc-d">{html.escape(desc)}</desc>{"".join(parts)}</svg>')
 
 
 def find_chromium() -> str | None:

@@ -19,6 +19,7 @@ from dermsim.clinic import (
 )
 from dermsim.clinic.benefit_risk import typical_area_pct
 from dermsim.clinic.dose import DEFAULT_DRAWS
+from dermsim.clinic.scenarios import ScenarioSet, parse_compare, run_scenarios
 from dermsim.clinic.words import words
 from dermsim.errors import InvalidInputError
 from dermsim.report.dose_card import dose_plan_record, export_dose_card, render_dose_card_html
@@ -31,8 +32,10 @@ __all__ = [
     "DosePlanInput",
     "FamilySheet",
     "FamilySheetRun",
+    "ScenarioSet",
     "build_family_sheet",
     "check_language",
+    "compare_plans",
     "compute_benefit_risk",
     "dose_input",
     "dose_plan_record",
@@ -43,6 +46,7 @@ __all__ = [
     "plan_dose",
     "render_dose_card_html",
     "render_family_sheet_html",
+    "run_scenarios",
 ]
 
 
@@ -94,7 +98,30 @@ def make_family_sheet(age: float, *, out: str | Path | None = None, sex: str | N
     plan = plan_dose(dose_input(age, sex=sex, weight=weight, height=height, regions=regions,
                                 area_pct=area_pct, strength=strength, per_day=2, grams_per_day=grams_per_day),
                      seed=seed)
-    sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang)
+    sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang,
+                               scenarios=run_scenarios(plan, seed=seed))
     if out is not None:
         export_family_sheet(sheet, out, page_size=page)
     return FamilySheetRun(plan, sheet, Path(out) if out is not None else None, note)
+
+
+def compare_plans(text: str, age: float, *, sex: str | None = None, weight: float | None = None,
+                  height: float | None = None, regions: str | None = None, area_pct: float | None = None,
+                  per_day: int = 2, seed: int = 1, draws: int = DEFAULT_DRAWS) -> list[dict]:
+    """One plan per 'strength:grams' item of ``text`` (e.g. "1.5:3g,0.75:3g"), same patient and seed:
+    typical level, chance above the threshold (with its interval) and the 12-week outcome."""
+    rows = []
+    for strength, grams in parse_compare(text):
+        plan = plan_dose(dose_input(age, sex=sex, weight=weight, height=height, regions=regions,
+                                    area_pct=area_pct, strength=strength, per_day=per_day,
+                                    grams_per_day=grams), seed=seed, n_draws=draws)
+        sc = run_scenarios(plan, seed=seed, only=("every_day",))
+        e, r = plan.exposure, sc.results[0]
+        rows.append({"strength_percent": strength, "grams_per_day": grams, "typical_nM": e.css_median_nM,
+                     "range_90_nM": [e.css_p05_nM, e.css_p95_nM], "threshold_nM": e.threshold_nM,
+                     "chance_above_threshold": e.p_above_threshold,
+                     "chance_above_threshold_interval_90": (None if e.p_above_p05 is None
+                                                            else [e.p_above_p05, e.p_above_p95]),
+                     "expected_days_clear_12_weeks": r.days_clear, "clear_at_week_12": r.clear_at_end,
+                     "provenance": sc.provenance})
+    return rows

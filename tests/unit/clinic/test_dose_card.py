@@ -125,3 +125,9 @@ def test_json_record_validates_and_can_fail(plan, given) -> None:
     bad["exposure"]["chance_above_threshold"] = 1.5
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, sch)
+
+
+def test_spanish_card_uses_the_decimal_comma(plan) -> None:
+    text = _text(render_dose_card_html(plan, "es"))
+    assert "crema de ruxolitinib al 1,5%" in text.lower() and "al 1.5%" not in text
+    assert f"{fmt_num(plan.treated_pct, 1).replace('.', ',')}%" in text

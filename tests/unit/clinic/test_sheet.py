@@ -51,7 +51,7 @@ def test_every_number_traces_to_an_entry_with_a_source(made) -> None:
     _, br, sheet = made
     for n in sheet.numbers:
         if n.key.startswith("model:"):
-            assert n.key in MODEL_KEYS and n.citations
+            assert (n.key in MODEL_KEYS or n.key.startswith("model:scenario.")) and n.citations
         elif n.key.startswith("plan:"):
             assert n.citations, n.key  # the FTU table / label entries the plan used
         elif n.key.startswith("input:"):
@@ -134,17 +134,17 @@ def test_no_label_gram_limit_is_invented_for_children() -> None:
     assert f"{adult:g} g" not in page and f"{adult:g} grams" not in page
 
 
-def test_readability_grade_8_or_lower(made, fk_grade: Callable[[str], float]) -> None:
+def test_readability_grade_6_or_lower(made, fk_grade: Callable[[str], float]) -> None:
     _, _, sheet = made
     grade = fk_grade(body_text(sheet))
-    assert grade <= 8.0, grade
+    assert grade <= 6.0, grade
 
 
 def test_readability_check_can_fail(fk_grade: Callable[[str], float]) -> None:
     hard = ("Pharmacokinetic characterisation demonstrated dose-proportional systemic bioavailability "
             "notwithstanding considerable interindividual variability attributable to heterogeneous "
             "epidermal barrier dysfunction.")
-    assert fk_grade(hard) > 8.0
+    assert fk_grade(hard) > 6.0
 
 
 def test_icon_array_is_accessible_and_counts() -> None:
