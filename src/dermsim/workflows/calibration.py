@@ -123,6 +123,14 @@ def run_calibration(
     targets = _targets_path(targets)
     command = command or f"dermsim calibrate --seed {seed}"
     if load_targets(targets).method == "laplace-is":
+        given = [name for name, v in (("--particles", particles), ("--proposals", proposals),
+                                      ("--generations", generations), ("--n-vp", n_vp)) if v is not None]
+        if given or resume:
+            what = ", ".join(given + (["--resume"] if resume else []))
+            raise InvalidInputError(
+                f"{what} apply to the first version's ABC-SMC targets only; {targets.name} is fitted by "
+                "MAP + Laplace + importance sampling (options --iterations, --max-draws, --n-vp-scale, "
+                "--mode); got them with a second-version targets file.")
         return _run_likelihood_fit(seed, targets, None if out is None else Path(out),
                                    likelihood or LikelihoodFitOptions(), command, log or (lambda _m: None))
 

@@ -25,15 +25,24 @@ from dermsim.trial import load_design, simulate_trial
 AE_IDS = ("teae-summary", "teae-soc-pt", "teae-summary-lte", "teae-soc-pt-lte")
 
 
-def _provider(population, regimen, days, seed, *, record, chunk_size):
-    """A fast stand-in for the disease model: AEs and periods do not depend on it."""
+class _Trajectories(dict):
+    final_state: dict | None = None
+
+
+def _provider(population, regimen, days, seed, *, record, chunk_size, initial_state=None):
+    """A fast stand-in for the disease model (AEs and periods do not depend on it); a run from
+    ``initial_state`` continues from each patient's own level, as simulate_patients does."""
     n = population.n
     rng = as_generator(seed)
     t = np.arange(days + 1)[None, :]
     k = (0.005 + 0.02 * regimen.strength_pct * regimen.adherence) * rng.uniform(0.5, 1.5, (n, 1))
-    return {"easi": population.easi0[:, None] * np.exp(-k * t),
-            "iga": np.clip(np.ceil(population.iga0[:, None] * np.exp(-k * t) - 0.2), 0, 4).astype(np.int8),
-            "nrs_weekly": population.nrs0[:, None] * np.exp(-k * t)}
+    log_ratio = (0.0 if initial_state is None else initial_state["log_ratio"]) - k * t
+    out = _Trajectories({"easi": population.easi0[:, None] * np.exp(log_ratio),
+                         "iga": np.clip(np.ceil(population.iga0[:, None] * np.exp(log_ratio) - 0.2), 0, 4
+                                        ).astype(np.int8),
+                         "nrs_weekly": population.nrs0[:, None] * np.exp(log_ratio)})
+    out.final_state = {"log_ratio": log_ratio[:, -1:]}
+    return out
 
 
 def _trial(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -166,10 +166,15 @@ def test_gram_checks_flip_exactly_at_the_adult_limits(g_day: float, week: bool, 
     assert ("EXCEEDS" in checks["g_per_week"].message) is (not week)
 
 
-def test_grams_per_day_replaces_the_ftu_estimate_for_exposure() -> None:
+def test_grams_per_day_replaces_the_ftu_estimate_for_exposure(monkeypatch) -> None:
     """The absorbed flux saturates in the cream load per cm2 (L/(L + L50), pk.compute_absorbed_mg):
     on the same draws, doubling the grams on the same area multiplies every quantile of Css by
-    2 (L + L50) / (2 L + L50), between 1 and 2."""
+    2 (L + L50) / (2 L + L50), between 1 and 2. On the prior (one L50; the shipped posterior has
+    one per particle)."""
+    import dermsim.clinic.dose as dose_mod
+
+    monkeypatch.setattr(dose_mod, "_parameter_source",
+                        lambda: dose_mod.ParameterSource("prior", "prior parameters (test)"))
     a = _plan(area_pct=10.0, grams_per_day=2.0)
     b = _plan(area_pct=10.0, grams_per_day=4.0)
     assert a.grams_source == "grams_per_day given" and a.grams_per_day == 2.0

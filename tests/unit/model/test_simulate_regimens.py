@@ -169,9 +169,10 @@ def test_example_regimens_run(pop, name):
 
 
 def test_cli_simulate_with_a_regimen_file(tmp_path, monkeypatch, capsys):
-    import dermsim.cli.simulate as sim_cli
+    import dermsim.workflows.model as sim_workflow
 
-    monkeypatch.setattr(sim_cli, "_sample", lambda name, n, seed: make_population(n, seed=seed, name=name))
+    monkeypatch.setattr(sim_workflow, "_sample",
+                        lambda name, n, seed: make_population(n, seed=seed, name=name))
     out = tmp_path / "traj.parquet"
     reg = EXAMPLES / "qd_2wk_then_bid.toml"
     assert main(["simulate", "--regimen", str(reg), "--n", "8", "--seed", "1", "--out", str(out),

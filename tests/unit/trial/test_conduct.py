@@ -214,7 +214,7 @@ def test_rerandomized_patients_continue_from_their_own_end_of_period_state(ad3, 
     veh, rux = ids.index("vehicle"), ids.index("rux150")
     arm_idx = np.where(np.arange(40) % 2 == 0, veh, rux)
     vc, lts = ad3.schedule.vc_end_day, 28
-    out, ext = _simulate_groups(ad3, pop, arm_idx, np.zeros(40, dtype=np.int64), np.ones(40),
+    out, ext, _exposure = _simulate_groups(ad3, pop, arm_idx, np.zeros(40, dtype=np.int64), np.ones(40),
                                 {veh: [rux]}, vc, lts, np.random.SeedSequence(1), 100, recording)
     starts = [s for s in calls if s is not None]
     assert len(starts) == 2 and all(s["day"] == vc - 1 for s in starts)
