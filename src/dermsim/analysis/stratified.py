@@ -29,7 +29,7 @@ from dermsim.analysis.proportions import (
     validate_counts,
 )
 from dermsim.analysis.results import CommonRiskDifferenceResult, RatioResult, TestResult
-from dermsim.errors import InvalidInputError
+from dermsim.errors import InvalidInputError, NotEstimableError
 
 __all__ = [
     "COMMON_RISK_DIFFERENCE_METHODS",
@@ -57,7 +57,9 @@ def stratified_counts(count1, n1, count2, n2) -> tuple[np.ndarray, ...]:
     bad = (m1.sum(axis=-1) == 0) | (m2.sum(axis=-1) == 0)
     if np.any(bad):
         which = "n1" if np.any(m1.sum(axis=-1) == 0) else "n2"
-        raise InvalidInputError(f"{which} must have subjects in at least one stratum; got 0 in all "
+        # an empty group (a tiny trial) is not estimable: a plan run reports the statistic as
+        # missing; NotEstimableError is an InvalidInputError for direct callers
+        raise NotEstimableError(f"{which} must have subjects in at least one stratum; got 0 in all "
                                 f"strata.")
     return x1, m1, x2, m2
 

@@ -20,7 +20,7 @@ from dermsim.app._jobs import Job
 from dermsim.app._safety import SessionFiles
 from dermsim.app._ui import JobView, html_table, whole
 from dermsim.errors import DermsimError, InvalidInputError
-from dermsim.workflows import DosePlan, dose_input, fmt_num, make_family_sheet, plan_dose
+from dermsim.workflows import DosePlan, dose_input, dose_plan_record, fmt_num, make_family_sheet, plan_dose
 from dermsim.workflows.app_support import body_map_regions
 from dermsim.workflows.clinic import render_dose_card_html, render_family_sheet_html
 
@@ -268,7 +268,7 @@ def clinic_server(input: object, output: object, session: object, files: Session
         if not isinstance(r, DosePlan):
             return ""
         path = files.new_dir("plan") / "dose-plan.json"
-        path.write_text(json.dumps(r.to_dict(), indent=2), encoding="utf-8")
+        path.write_text(json.dumps(dose_plan_record(r), indent=2), encoding="utf-8")
         return str(path)
 
 

@@ -100,11 +100,18 @@ def test_trial_folder_has_valid_define_xml_for_sdtm_and_adam(tmp_path: Path) -> 
     from dermsim.io.study import write_trial_dir
     from dermsim.trial import load_design, simulate_trial
 
-    def provider(population, regimen, days, seed, *, record, chunk_size):
+    class Trajectories(dict):
+        final_state: dict | None = None
+
+    def provider(population, regimen, days, seed, *, record, chunk_size, initial_state=None):
         k = 0.01 * as_generator(seed).uniform(0.5, 1.5, (population.n, 1))
-        t = np.exp(-k * np.arange(days + 1)[None, :])
-        return {"easi": population.easi0[:, None] * t, "nrs_weekly": population.nrs0[:, None] * t,
-                "iga": np.clip(np.ceil(population.iga0[:, None] * t - 0.2), 0, 4).astype(np.int8)}
+        log_t = (0.0 if initial_state is None else initial_state["log_t"]) - k * np.arange(days + 1)[None, :]
+        t = np.exp(log_t)
+        iga = np.clip(np.ceil(population.iga0[:, None] * t - 0.2), 0, 4).astype(np.int8)
+        out = Trajectories({"easi": population.easi0[:, None] * t, "nrs_weekly": population.nrs0[:, None] * t,
+                            "iga": iga})
+        out.final_state = {"log_t": log_t[:, -1:]}  # stand-in for simulate_patients' saved state
+        return out
 
     study = simulate_trial(load_design("true-ad3"), 3, n=24, trajectory_provider=provider)
     out = write_trial_dir(study, tmp_path / "trial", "xpt")
