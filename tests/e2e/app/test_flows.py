@@ -127,7 +127,7 @@ def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) 
     )
     assert app_plan == cli_plan
     shown = page.inner_text("[data-value='css_median_nM']")  # type: ignore[attr-defined]
-    assert shown.startswith(f"{cli_plan['exposure']['css_median_nM']:.1f}"[:3])
+    assert shown.startswith(f"{cli_plan['exposure']['typical_nM']:.1f}"[:3])
     page.screenshot(path=str(artifacts / "clinic.png"), full_page=True)  # type: ignore[attr-defined]
     page.click("#clinic-sheet")  # type: ignore[attr-defined]
     assert wait_status(page, "clinic", ("done", "error"), timeout_s=120) == "done"
