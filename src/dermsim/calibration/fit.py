@@ -126,7 +126,9 @@ def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: A
     sd = np.sqrt(np.diag(res.cov))
     extra = {
         "created_by": command or f"dermsim calibrate --seed {seed} --targets {targets_path.name}",
-        "method": "laplace-is",
+        "method": "laplace-is",   # the v2 likelihood family (MAP + Laplace, then the sampler below)
+        "sampler": {"is": "importance-sampling", "laplace": "laplace-provisional",
+                    "emulator": "emulator-mcmc"}[config.mode],
         "model_parameters_sha256": model_parameters_sha256(),
         "calibration": {**config.to_dict(), "n_vp_scale": n_vp_scale,
                         "n_vp": {a.id: max(10, round(a.n_vp * n_vp_scale)) for a in targets.sim_arms}},

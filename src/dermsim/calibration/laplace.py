@@ -60,7 +60,11 @@ class LaplaceISConfig:
     cov_inflation: float = 1.2
     time_budget_s: float | None = None   # for the importance-sampling phase
     map_time_budget_s: float | None = None   # for the MAP search (the best point so far is kept)
-    mode: str = "is"                # "is": shipped draws are IS draws; "laplace": Laplace draws (provisional)
+    mode: str = "is"                # "is": importance-sampling draws; "laplace": Laplace draws (provisional);
+                                    # "emulator": MCMC on an emulator, checked exactly (emulator.py)
+    n_design: int = 400             # mode "emulator": exact evaluations for the emulator
+    n_check: int = 300              # mode "emulator": shipped draws simulated exactly (check and PPC)
+    design_cache: str | None = None  # mode "emulator": .npz of the design's evaluations (a rerun reuses)
     n_laplace: int = 2000           # mode "laplace": draws of N(MAP, cov) shipped
     workers: int = 1
 
@@ -70,8 +74,8 @@ class LaplaceISConfig:
         check_int("batch", self.batch, minimum=1)
         check_int("max_draws", self.max_draws, minimum=1)
         check_int("workers", self.workers, minimum=1)
-        if self.mode not in ("is", "laplace"):
-            raise InvalidInputError(f"mode must be one of is, laplace; got {self.mode!r}.")
+        if self.mode not in ("is", "laplace", "emulator"):
+            raise InvalidInputError(f"mode must be one of is, laplace, emulator; got {self.mode!r}.")
         if not self.fd_step > 0 or not self.t_df > 0 or not self.cov_inflation > 0:
             raise InvalidInputError("fd_step, t_df and cov_inflation must be > 0.")
 
@@ -298,6 +302,19 @@ def run_laplace_is(objective: Objective, config: LaplaceISConfig, seed: int, z0:
         cov = 0.5 * (cov + cov.T) + 1e-10 * np.eye(cov.shape[0])
         if config.mode == "laplace":
             return _laplace_draws(objective, evaluate, config, seed, z_map, cov, map_info, log)
+        if config.mode == "emulator":
+            from dermsim.calibration.emulator import run_emulator_mcmc
+
+            em = run_emulator_mcmc(objective, evaluate, z_map, cov, seed, n_design=config.n_design,
+                                   target_ess=config.target_ess, n_check=config.n_check,
+                                   design_cache=config.design_cache, log=log)
+            n = em.draws_z.shape[0]
+            em.info["evaluations_total"] = int(evaluate.count)
+            em.info["shipped_weights"] = "equal (MCMC draws of the emulated posterior)"
+            em.info["ess_shipped"] = em.info["ess"]
+            return LaplaceISResult(z_map=z_map, cov=cov, map_info=map_info, draws_z=em.draws_z,
+                                   weights=np.full(n, 1.0 / n), expected=em.expected, log_post=em.log_post,
+                                   log_q=np.full(n, np.nan), is_info=em.info, mc_var=objective.mc_var)
         chol = np.linalg.cholesky(cov * config.cov_inflation**2)
         rng = child_generator(seed, 21)
         zs, lps, mus = [], [], []

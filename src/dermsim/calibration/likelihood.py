@@ -157,9 +157,12 @@ class Objective:
         self.n_evaluations += 1
         k = len(self.targets)
         try:
-            params = apply_parameters(self.prior.to_natural(z)[0], self.prior)
+            x = self.prior.to_natural(z)[0]
+            by_class = {c: apply_parameters(x, self.prior, design_class=c)
+                        for c in {self.setups[a].arm.design_class for a in self.by_arm}}
             res: dict[tuple[str, str], tuple[float, float]] = {}
             for arm_id, stats in self.by_arm.items():
+                params = by_class[self.setups[arm_id].arm.design_class]
                 for s, v in compute_arm_stats(self.setups[arm_id], params, stats).items():
                     res[(arm_id, s)] = v
         except (InvalidInputError, SolverError, FloatingPointError):

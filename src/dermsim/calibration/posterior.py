@@ -68,14 +68,16 @@ class Posterior:
         """``n`` draw indices resampled by weight."""
         return as_generator(seed).choice(self.n, size=n, p=self.weights)
 
-    def parameter_set(self, index: int | None = None, base: ParameterSet | None = None) -> ParameterSet:
+    def parameter_set(self, index: int | None = None, base: ParameterSet | None = None,
+                      design_class: str = "") -> ParameterSet:
         """The model ParameterSet of draw ``index`` (None: the weighted posterior median), applied
-        on ``base`` (default: the package's parameter files)."""
+        on ``base`` (default: the package's parameter files); ``design_class`` "maxuse" for a
+        maximum-use-design prediction (priors.apply_parameters)."""
         if index is None:
             x = np.array([self.summary()[nm]["median"] for nm in self.names])
         else:
             x = self.draws[int(index)]
-        return apply_parameters(x, self.prior, base)
+        return apply_parameters(x, self.prior, base, design_class)
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": self.version, "names": list(self.names),

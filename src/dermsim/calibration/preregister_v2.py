@@ -8,11 +8,10 @@ outcomes are held out and never read here:
 * ``peds-maxuse``: children 2-11 y, IGA >= 3, >= 35 % BSA (mean about 58 %), 1.5 % BID for 4
   weeks, mean cream use 8.5 g/day, n = 29 (population spec written from these design facts only);
 * ``true-ad3``: per arm, EASI % change and EASI-75 at week 8; children above 281 nM at any plasma
-  sample of weeks 0-8 (TRuE-AD3's sampling visits, weeks 2 or 4 and 8), active arms together. The
-  model's absorption follows the baseline barrier damage (pk.py: the engine's accuracy bound), so a
-  child's average steady-state level is the same at every visit: "above at any sample" is taken as
-  the analytic Css above 281 nM (within-day swings around the average are not sampled: a
-  limitation, Cmax/Cmin about 2.7 in adults);
+  sample of weeks 0-8 (TRuE-AD3's sampling visits, weeks 2 or 4 and 8), active arms together: each
+  child's steady-state level (the model's absorption follows the baseline barrier damage, so the
+  daily mean is the same at every visit) times the within-day swing of its own kinetics at a
+  sampling time drawn uniformly over the day (_share_above_at_samples);
 * ``true-ad-lts``: adults and adolescents as in TRuE-AD1/2 on 1.5 % BID to week 8, then 1.5 % as
   needed on active lesions (start at IGA >= 2, stop when clear) to week 52: median time to
   worsening (IGA >= 2) and % of time off treatment.
@@ -92,7 +91,8 @@ def predict_peds_maxuse(post: Posterior, seed: int, *, n_draws: int = N_DRAWS,
     delta = _new_trial_delta(post, rng, n_replicates)
     out = {k: np.empty(n_replicates) for k in ("css_mean_nM", "bsa_pct_mean", "iga_ts_pct")}
     for k, i in enumerate(idx):
-        params = post.parameter_set(int(i))
+        # a maximum-use design: absorption of that design class (priors.py, eta_maxuse)
+        params = post.parameter_set(int(i), design_class="maxuse")
         tr = simulate_patients(pop, reg, PEDS_DAYS, seed, record=("easi", "iga", "B", "D"), params=params)
         # the model's absorption follows the baseline barrier damage (pk.py), so each child's
         # average steady-state level is constant over weeks 0-4: the analytic Css of the simulation
@@ -133,9 +133,7 @@ def predict_true_ad3(post: Posterior, seed: int, *, n_draws: int = N_DRAWS, n_re
             p75 = float(np.mean(ep["easi75"]))
             above = None
             if s > 0:
-                # average steady-state level (constant in the model, see predict_peds_maxuse): a child
-                # above 281 nM at the sampling visits is one whose Css is above it
-                above = float(np.mean(np.asarray(tr["css_nM"], float) > THRESHOLD_NM))
+                above = _share_above_at_samples(pop, reg, params, seed, np.asarray(tr["css_nM"], float), rng)
             for r in reps:
                 pick = rng.integers(0, n_pool, n_arm)
                 out[(arm, "easi_pchg_mean")][r] = float(np.mean(ep["easi_pct_change"][pick]))
@@ -143,6 +141,24 @@ def predict_true_ad3(post: Posterior, seed: int, *, n_draws: int = N_DRAWS, n_re
                 if above is not None:
                     out[("active", "n_above_281nM")][r] += rng.binomial(n_arm, above)
     return out
+
+
+def _share_above_at_samples(pop: Any, reg: Regimen, params: Any, seed: int, css: np.ndarray,
+                            rng: np.random.Generator) -> float:
+    """Share of the pool above 281 nM at either of TRuE-AD3's two plasma samples (week 2 or 4, and
+    week 8): each child's steady-state level Css x the within-day shape of its own kinetics, at a
+    sampling time drawn uniformly over the day (assumption: the time of sampling relative to the
+    applications is not in the design facts; clinic visits in the day after a morning application
+    would sample nearer the peak). The model's absorption follows the baseline barrier damage, so
+    the daily mean level is Css from week 2 on (t1/2 ~116 h: >= 88 % of steady state by day 14)."""
+    from dermsim.model.simulate import _population_columns, prepare_patients
+
+    cols = _population_columns(pop)
+    prep = prepare_patients(cols, reg, params, seed, 0, css.shape[0])
+    shape = pk.compute_steady_state_day_shape(prep.pk, reg.application_times_h, dt_h=0.5)
+    k = rng.integers(0, shape.shape[0], (2, css.shape[0]))
+    levels = css[None, :] * shape[k, np.arange(css.shape[0])[None, :]]
+    return float(np.mean(np.any(levels > THRESHOLD_NM, axis=0)))
 
 
 def lts_regimen() -> Regimen:

@@ -35,7 +35,8 @@ class CalibratedParameter:
 
     name: str
     model_name: str    # "" for a trial-level quantity that is not a model parameter
-    field: str         # "value", "omega", or "trial" (between-trial effect, not in the model)
+    field: str         # "value", "omega", "trial" (between-trial effect, not in the model) or
+                       # "study" (log-ratio of model_name in arms of one design class, see eta_maxuse)
     transform: str     # "log", "logit" or "identity"
     prior_mean: float  # on the natural scale (the median of the prior)
     prior_sd: float    # on the transformed scale
@@ -187,8 +188,13 @@ def default_prior() -> Prior:
     return v2_prior()
 
 
-def apply_parameters(natural: np.ndarray, prior: Prior, base: ParameterSet | None = None) -> ParameterSet:
-    """The model's ParameterSet with one candidate's calibrated values (natural scale) applied."""
+def apply_parameters(natural: np.ndarray, prior: Prior, base: ParameterSet | None = None,
+                     design_class: str = "") -> ParameterSet:
+    """The model's ParameterSet with one candidate's calibrated values (natural scale) applied.
+
+    ``design_class`` (e.g. "maxuse"): also apply that class's study-level log-ratios (field
+    "study", named ``eta_<class>``); the default "" is the phase 3 design, which every clinical
+    prediction uses (see V2_PARAMETERS, eta_maxuse)."""
     x = np.asarray(natural, float).reshape(-1)
     if x.shape[0] != prior.dim:
         raise InvalidInputError(f"candidate must have {prior.dim} values ({', '.join(prior.names)}); "
@@ -197,6 +203,9 @@ def apply_parameters(natural: np.ndarray, prior: Prior, base: ParameterSet | Non
     # field "trial" (between-trial effects) is applied to arm summaries, not to the model
     values = {p.model_name: float(v) for p, v in zip(prior.parameters, x, strict=True) if p.field == "value"}
     omegas = {p.model_name: float(v) for p, v in zip(prior.parameters, x, strict=True) if p.field == "omega"}
+    for p, v in zip(prior.parameters, x, strict=True):
+        if p.field == "study" and design_class and p.name == f"eta_{design_class}":
+            values[p.model_name] = values.get(p.model_name, base.value(p.model_name)) * float(np.exp(v))
     out = base.replace_values(**values)
     return out.replace_omegas(**omegas) if omegas else out
 
@@ -237,6 +246,15 @@ V2_PARAMETERS: tuple[tuple[str, str, str, str, float, str, str], ...] = (
     ("Pmax_itch", "Pmax_itch", "value", "logit", 0.8, "fraction",
      "maximal expectation/emollient itch relief"),
     ("psi", "psi", "value", "logit", 1.0, "fraction", "direct neuronal share of the IL-31 block on itch"),
+    ("eta_maxuse", "Jmax", "study", "identity", 1.0, "log-ratio",
+     "absorption (Jmax) of the maximum-use design relative to phase 3, log scale. Why: at nearly the same "
+     "cream load (FTU rule 1.75 vs measured 1.53-1.71 mg/cm2) phase 3 F was 6.22 % (Gong 2021) and the "
+     "adult maximum-use trial's 1.49 % at 25-40 % BSA (Bissonnette 2022 Table 3), with Css per cm2 about "
+     "3 times higher in phase 3: no per-patient term (load, strength, damage, area) can give both, so the "
+     "two designs are not exchangeable for absorption (population, how lesions and amounts were defined, "
+     "sampling). Prior N(0, 1) centred on no difference. Phase 3-design predictions (TRuE-AD3, the "
+     "clinic) use Jmax; maximum-use-design predictions (the pediatric maximum-use trial) use "
+     "Jmax exp(eta_maxuse)"),
 )
 # Not calibrated in v2, and why: the disease-memory constants (tau_mem, m_mem; REGIMEN) act only
 # after stopping treatment, and no calibration target observes an off-treatment period (the
@@ -253,6 +271,11 @@ def v2_parameters() -> tuple[CalibratedParameter, ...]:
     out = []
     for name, model_name, field, transform, sd, unit, description in V2_PARAMETERS:
         base = params[model_name]
+        if field == "study":
+            out.append(CalibratedParameter(name=name, model_name=model_name, field="study",
+                                           transform="identity", prior_mean=0.0, prior_sd=float(sd),
+                                           unit=unit, description=description))
+            continue
         centre = base.omega if field == "omega" else base.value
         upper = 3.0 if field == "omega" else (1.0 if transform == "logit" else None)
         out.append(CalibratedParameter(

@@ -80,6 +80,7 @@ class SimArm:
     days: int
     grams_per_application: float | None = None
     g_per_cm2: float | None = None     # cream per cm2 per application (None: the model's default)
+    design_class: str = ""             # "" phase 3 design; "maxuse": priors.V2_PARAMETERS eta_maxuse
 
     @property
     def id(self) -> str:
@@ -290,7 +291,8 @@ def _load_v2(path: Path, data: dict[str, Any]) -> TargetSet:
                          days=int(a.get("days", 56)),
                          grams_per_application=(float(a["grams_per_application"])
                                                 if "grams_per_application" in a else None),
-                         g_per_cm2=float(a["g_per_cm2"]) if "g_per_cm2" in a else None)
+                         g_per_cm2=float(a["g_per_cm2"]) if "g_per_cm2" in a else None,
+                         design_class=str(a.get("design_class", "")))
         except KeyError as exc:
             raise _fail(path, f"sim_arm[{i}] lacks {exc.args[0]}.") from None
         if arm.trial in HELD_OUT_TRIALS or any(w in arm.population.lower() for w in HELD_OUT_PK_WORDS):

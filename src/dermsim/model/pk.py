@@ -271,6 +271,45 @@ def compute_css_local_u(p: PatientPK, grams: np.ndarray | float, strength_pct: f
     return per_h / p.k_vs * p.u_per_mg_vs
 
 
+def _steady_state_day(p: PatientPK, K: np.ndarray, times: np.ndarray,
+                      dt_h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plasma over one steady-state day of unit applications at ``times`` (h, multiples of dt_h):
+    (conc (steps, n) in nM per mg absorbed per application, time after midnight of each value,
+    the state at the end of the day)."""
+    n = p.n
+    steps_per_day = round(24.0 / dt_h)
+    dose_steps = set(np.round(times / dt_h).astype(int).tolist())
+    phi_dt = compute_transition(K, dt_h)
+    # Periodic steady state at the start of the day: x0 = Phi(24) x0 + sum_k Phi(24 - t_k) e_surf.
+    phi_day = compute_transition(K, 24.0)
+    rhs = np.zeros((N_PK, n))
+    for t in times:
+        rhs += compute_transition(K, 24.0 - t)[:, SURF, :]
+    a = np.moveaxis(np.eye(N_PK)[:, :, None] - phi_day, -1, 0)       # (n, 4, 4)
+    x = np.linalg.solve(a, np.moveaxis(rhs, -1, 0)[..., None])[..., 0].T
+    conc = np.empty((steps_per_day, n))
+    for k in range(steps_per_day):
+        if k in dose_steps:
+            x[SURF] += 1.0
+        x = propagate(phi_dt, x)
+        conc[k] = p.nM_per_mg_p * x[PLASMA]
+    return conc, (np.arange(steps_per_day) + 1) * dt_h, x
+
+
+def compute_steady_state_day_shape(p: PatientPK, application_times_h: Sequence[float] = (0.0, 12.0), *,
+                                   dt_h: float = 0.25) -> np.ndarray:
+    """Plasma over a steady-state day relative to its daily mean, per patient ((24/dt_h, n), each
+    column averaging 1): Css x shape[k] is the level (k + 1) dt_h hours after midnight. Linear PK
+    with equal applications: the shape does not depend on the amount absorbed."""
+    times = np.asarray(sorted(float(t) for t in application_times_h))
+    if times.size == 0 or times[0] < 0 or times[-1] >= 24.0 or not np.allclose(
+            np.round(times / dt_h) * dt_h, times):
+        raise InvalidInputError(f"application_times_h must lie within [0, 24) on a {dt_h:g} h grid; "
+                                f"got {tuple(times)}.")
+    conc, _, _ = _steady_state_day(p, compute_rate_matrix(p), times, dt_h)
+    return conc / conc.mean(axis=0)
+
+
 def compute_kinetic_summaries(p: PatientPK, application_times_h: Sequence[float] = (0.0, 12.0), *,
                               dt_h: float = 0.25, washout_window_h: tuple[float, float] = (24.0, 96.0)
                               ) -> dict[str, np.ndarray]:
@@ -300,23 +339,8 @@ def compute_kinetic_summaries(p: PatientPK, application_times_h: Sequence[float]
             f"washout_window_h must be (start, end) with 0 <= start < end; got {washout_window_h}.")
     K = compute_rate_matrix(p)
     n = p.n
-    phi_dt = compute_transition(K, dt_h)
-    # Periodic steady state at the start of the day: x0 = Phi(24) x0 + sum_k Phi(24 - t_k) e_surf.
-    phi_day = compute_transition(K, 24.0)
-    rhs = np.zeros((N_PK, n))
-    for t in times:
-        rhs += compute_transition(K, 24.0 - t)[:, SURF, :]
-    a = np.moveaxis(np.eye(N_PK)[:, :, None] - phi_day, -1, 0)       # (n, 4, 4)
-    x = np.linalg.solve(a, np.moveaxis(rhs, -1, 0)[..., None])[..., 0].T
-    conc = np.empty((steps_per_day, n))
-    last_dose_t = np.full(steps_per_day, times[-1] - 24.0)
-    doses = set(dose_steps.tolist())
-    for k in range(steps_per_day):
-        if k in doses:
-            x[SURF] += 1.0
-        x = propagate(phi_dt, x)
-        conc[k] = p.nM_per_mg_p * x[PLASMA]
-    t_grid = (np.arange(steps_per_day) + 1) * dt_h                  # concentration after step k
+    conc, t_grid, x = _steady_state_day(p, K, times, dt_h)
+    last_dose_t = np.full(t_grid.shape[0], times[-1] - 24.0)
     for t in times:
         last_dose_t[t_grid > t] = t
     kmax = np.argmax(conc, axis=0)

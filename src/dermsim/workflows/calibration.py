@@ -11,7 +11,7 @@ pre-registration is a deliberate copy into ``calibration/posteriors`` / ``calibr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +61,8 @@ class LikelihoodFitOptions:
     batch: int = 100
     time_budget_s: float | None = None
     workers: int = 1
-    mode: str = "is"                 # "is", or "laplace" (provisional: Laplace draws, checked on a subset)
+    mode: str = "is"                 # "is"; "laplace" (provisional: Laplace draws, checked on a subset);
+                                     # "emulator" (MCMC on an emulator, checked exactly: emulator.py)
     map_time_budget_s: float | None = None
     start: Path | None = None        # warm start at the MAP of an earlier v2 posterior file
 
@@ -78,6 +79,8 @@ def _run_likelihood_fit(seed: int, targets: Path, out: Path | None, options: Lik
                           batch=o.batch, time_budget_s=o.time_budget_s, workers=o.workers, mode=o.mode,
                           map_time_budget_s=o.map_time_budget_s)
     out = Path(out) if out is not None else default_posterior_out(seed, targets, o.mode)
+    if o.mode == "emulator":
+        cfg = replace(cfg, design_cache=str(out.with_suffix(".design.npz")))
     out.parent.mkdir(parents=True, exist_ok=True)
     post = calibrate_v2(seed, targets_path=targets, config=cfg, n_vp_scale=o.n_vp_scale, command=command,
                         z0=o.start, log=log)
@@ -85,6 +88,16 @@ def _run_likelihood_fit(seed: int, targets: Path, out: Path | None, options: Lik
     diag = diagnostics_path(out)
     write_diagnostics(post, diag)
     info = post.meta["importance_sampling"]
+    if o.mode == "emulator":
+        conv = "converged" if info["converged"] else "NOT converged"
+        check = "accepted" if info["exact_check_ok"] else "NOT accepted"
+        map_state = "converged" if post.meta["map"]["converged"] else "NOT converged"
+        summary = (f"posterior {post.version}: {info['draws']} distinct MCMC draws of the emulated "
+                   f"posterior, ESS {info['ess']:.0f} (target {info['target_ess']}), R-hat max "
+                   f"{info['rhat_max']:.4f}: {conv}; exact check on {info['exact_check_draws']} draws: "
+                   f"Pareto k {info['exact_check_pareto_k']:.2f}, ESS {info['exact_check_ess']:.0f} "
+                   f"({check}); MAP {map_state}; written to {out}")
+        return CalibrationRun(post, out, diag, summary)
     summary = (f"posterior {post.version}: {info['draws']} distinct draws, importance-sampling ESS "
                f"{info.get('ess_importance_check', info['ess']):.1f} (target {info['target_ess']}: "
                f"{'converged' if info['converged'] else 'NOT reached'}); MAP "
