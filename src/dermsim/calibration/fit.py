@@ -112,6 +112,7 @@ def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: A
     targets_path = Path(targets_path) if targets_path is not None else V2_TARGETS
     targets = load_targets(targets_path)
     mode = "laplace-provisional-" if config.mode == "laplace" else ""
+    given_version = version
     version = version or f"{targets.version}-{mode}s{seed}"
     prior = v2_prior() if prior is None else prior
     if isinstance(z0, str | Path):
@@ -119,6 +120,9 @@ def calibrate_v2(seed: int, *, targets_path: str | Path | None = None, config: A
     t0 = time.perf_counter()
     objective = Objective(targets, prior, seed, n_vp_scale=n_vp_scale)
     res = run_laplace_is(objective, config, seed, z0=z0, log=log)
+    if config.mode == "emulator" and given_version is None and not (
+            res.is_info["converged"] and res.is_info["exact_check_ok"]):
+        version = f"{targets.version}-provisional-s{seed}"   # the stated rule did not accept it
 
     def rnd(a: np.ndarray, digits: int = 6) -> list:
         return np.round(np.asarray(a, float), digits).tolist()

@@ -250,6 +250,29 @@ def write_preregistration_v2(post: Posterior, path: str | Path, seed: int, *, n_
 
 
 VALIDATION_V2_COLUMNS = ("step", "target", "observed", "pred_median", "pi90_low", "pi90_high", "inside")
+COMPARISON_V2_COLUMNS = ("study", "arm", "quantity", "visit", "observed", "pred_median", "pi90_low",
+                         "pi90_high", "inside", "status", "source", "posterior_version")
+
+
+def compare_preregistration_v2(prereg_path: str | Path, outcomes: Any = None) -> list[dict[str, Any]]:
+    """Each pre-registered row beside its published outcome (evidence preregistered_outcomes.toml,
+    written only after the pre-registration was committed); rows without one say "not published"."""
+    from dermsim.evidence.preregistered_outcomes import load_preregistered_outcomes
+
+    outcomes = load_preregistered_outcomes() if outcomes is None else outcomes
+    rows = []
+    with Path(prereg_path).open(newline="") as fh:
+        for r in csv.DictReader(fh):
+            o = outcomes.find(r["study"], r["arm"], r["quantity"])
+            obs = o.number if o is not None else None
+            lo, hi = float(r["pi90_low"]), float(r["pi90_high"])
+            rows.append({"study": r["study"], "arm": r["arm"], "quantity": r["quantity"], "visit": r["visit"],
+                         "observed": obs, "pred_median": float(r["pred_median"]), "pi90_low": lo,
+                         "pi90_high": hi, "inside": None if obs is None else bool(lo <= obs <= hi),
+                         "status": o.status if o is not None else "",
+                         "source": o.source if o is not None else "not published / not found",
+                         "posterior_version": r["posterior_version"]})
+    return rows
 
 
 def default_results_dir(post: Posterior) -> Path:
@@ -273,6 +296,10 @@ def run_validation_v2(post: Posterior, out_dir: str | Path | None, prereg_path: 
         for r in diag["ppc"]:
             w.writerow({"step": "ppc", **{k: (f"{r[k]:.4g}" if isinstance(r[k], float) else r[k])
                                           for k in VALIDATION_V2_COLUMNS[1:]}})
+    if Path(prereg_path).exists():
+        comparison = compare_preregistration_v2(prereg_path)
+        write_csv(out_dir / "comparison.csv", COMPARISON_V2_COLUMNS,
+                  [{k: ("" if v is None else v) for k, v in r.items()} for r in comparison])
     summary = _summary_v2(post, diag, Path(prereg_path))
     with atomic_path(out_dir / "summary.md") as tmp:
         tmp.write_text(summary)
@@ -313,12 +340,24 @@ def _summary_v2(post: Posterior, diag: dict[str, Any], prereg_path: Path) -> str
         state = compute_git_state(prereg_path)
         committed = state is not None and state["commit"] and not state["dirty"]
         where = "Committed in " + state["commit"] if committed else "NOT committed yet"
-        lines.append(f"{where}; the outcomes are held out and are compared in a later commit, after the "
-                     "file is on main.")
-        with prereg_path.open(newline="") as fh:
-            for r in csv.DictReader(fh):
-                lines.append(f"- {r['study']} {r['arm']} {r['quantity']} ({r['visit']}): {r['pred_median']} "
-                             f"(90% PI {r['pi90_low']}-{r['pi90_high']}), {r['posterior_version']}")
+        comparison = compare_preregistration_v2(prereg_path)
+        known = [r for r in comparison if r["inside"] is not None]
+        if known:
+            lines.append(f"{where}. Published outcomes, added to the evidence after that commit "
+                         f"(preregistered_outcomes.toml): {sum(r['inside'] for r in known)} of {len(known)} "
+                         "inside their pre-registered 90% interval.")
+        else:
+            lines.append(f"{where}; the outcomes are held out and are compared in a later commit, after the "
+                         "file is on main.")
+        lines += ["", "| study | arm | quantity | visit | predicted median | 90% PI | observed | inside |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in comparison:
+            obs = "not published" if r["observed"] is None else f"{r['observed']:g} ({r['source']})"
+            inside = "" if r["inside"] is None else ("yes" if r["inside"] else "NO")
+            lines.append(f"| {r['study']} | {r['arm']} | {r['quantity']} | {r['visit']} | "
+                         f"{r['pred_median']:g} | {r['pi90_low']:g}-{r['pi90_high']:g} | {obs} | {inside} |")
+        if comparison:
+            lines.append(f"\nPosterior of the pre-registration: {comparison[0]['posterior_version']}.")
     else:
         lines.append("not written yet: `dermsim validate --preregister`.")
     return "\n".join(lines) + "\n"

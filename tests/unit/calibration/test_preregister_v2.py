@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,29 @@ def test_preregistration_has_exactly_the_issue_rows_and_columns(tmp_path):
     for r in rows:
         assert float(r["pi90_low"]) <= float(r["pred_median"]) <= float(r["pi90_high"])
         assert int(r["n_replicates"]) == 20
+
+
+def test_comparison_pairs_each_preregistered_row_with_its_published_outcome(tmp_path):
+    """Invented numbers (a fixture, not data): inside/outside and 'not published' rows."""
+    from dermsim.calibration.preregister_v2 import PREREG_V2_COLUMNS, compare_preregistration_v2
+    from dermsim.calibration.validate import write_csv
+    from dermsim.evidence.preregistered_outcomes import PreregisteredOutcomes
+
+    rows = [{"study": "s", "arm": a, "quantity": "q", "visit": "Week 8", "pred_median": 5.0,
+             "pi90_low": 1.0, "pi90_high": 9.0, "n_replicates": 10, "posterior_version": "v",
+             "created_utc": "t"}
+            for a in ("in", "out", "none")]
+    path = write_csv(tmp_path / "v2.csv", PREREG_V2_COLUMNS, rows)
+    outcomes = PreregisteredOutcomes.model_validate({
+        "description": "fixture", "sources": {"fx": {"citation": "test fixture"}},
+        "outcome": [{"study": "s", "arm": arm, "quantity": "q", "visit": "Week 8", "value": v, "unit": "%",
+                     "source": "fx", "status": "C"} for arm, v in (("in", 8.5), ("out", 9.5))]})
+    got = {r["arm"]: r for r in compare_preregistration_v2(path, outcomes)}
+    assert got["in"]["inside"] is True and got["out"]["inside"] is False
+    assert got["none"]["inside"] is None and got["none"]["observed"] is None
+
+
+def test_no_outcome_file_means_no_outcomes_yet():
+    from dermsim.evidence.preregistered_outcomes import load_preregistered_outcomes
+
+    assert load_preregistered_outcomes(Path("/nonexistent")).outcome == []
