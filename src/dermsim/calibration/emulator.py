@@ -17,8 +17,8 @@ simulation cost per step. The emulator's error does not go unaccounted:
    Its error is measured by 5-fold cross-validation on the natural scale in the inner half of the
    design (where the posterior lies) and ADDED to the likelihood variance (so a poorly emulated
    target is down-weighted, never trusted more than it earns).
-3. MCMC: emcee's affine-invariant ensemble sampler (Goodman & Weare 2010; Foreman-Mackey et al.
-   2013) on the emulated posterior. Convergence rule, stated before the run: chain length after
+3. MCMC: emcee's ensemble sampler (Foreman-Mackey et al. 2013) with differential-evolution
+   moves on the emulated posterior. Convergence rule, stated before the run: chain length after
    burn-in >= 50 integrated autocorrelation times, split-R-hat over walker halves <= 1.01 for
    every parameter, and ESS (walkers x kept steps / tau_max) >= ``target_ess``; the chain grows
    until all three hold or ``mcmc_max_steps`` is reached. The shipped draws are the chain
@@ -249,7 +249,10 @@ def run_emulator_mcmc(objective: Objective, evaluate: Callable[[np.ndarray], tup
         z = z_map + rng.standard_normal((4 * walkers, d)) @ np.linalg.cholesky(cov).T
         start = np.vstack([start, z[np.isfinite(post(z))]])
     start = start[:walkers]
-    sampler = emcee.EnsembleSampler(walkers, d, post, vectorize=True)
+    # differential-evolution moves (ter Braak 2006; DE-snooker, ter Braak & Vrugt 2008): on this
+    # 21-dimensional posterior the default stretch move mixed 6x slower (tau ~700 vs ~110 steps)
+    moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    sampler = emcee.EnsembleSampler(walkers, d, post, vectorize=True, moves=moves)
     sampler.random_state = np.random.RandomState(int(rng.integers(2**31))).get_state()   # reproducible
     state = sampler.run_mcmc(start, 2000, progress=False)   # burn-in
     sampler.reset()
@@ -292,7 +295,7 @@ def run_emulator_mcmc(objective: Objective, evaluate: Callable[[np.ndarray], tup
             "emulator_cv_sd": np.round(emu.cv_sd, 6).tolist(),
             "emulator_cv_over_se_max": float(cv_ratio.max()),
             "emulator_cv_over_se_median": float(np.median(cv_ratio)),
-            "walkers": walkers, "steps": int(steps), "tau": np.round(tau, 1).tolist(),
+            "moves": "emcee DEMove 0.8 + DESnookerMove 0.2", "walkers": walkers, "steps": int(steps), "tau": np.round(tau, 1).tolist(),
             "tau_max": float(np.max(tau)), "rhat_max": float(np.max(rhat)), "ess": float(ess),
             "target_ess": int(target_ess), "converged": converged, "thin": thin,
             "design_radius": post.radius, "chain_share_near_design_edge": edge,
