@@ -313,17 +313,33 @@ def _summary_v2(post: Posterior, diag: dict[str, Any], prereg_path: Path) -> str
     nan = float("nan")
     map_state = "converged" if mp.get("converged") else "NOT converged"
     is_state = "reached" if info.get("converged") else "NOT reached"
-    lines = [f"# dermsim v2 validation (posterior {post.version})", "",
-             f"Method: CRN Gaussian arm-level likelihood; MAP {map_state} ({mp.get('message', '')}, "
-             f"{mp.get('iterations', '?')} iterations, cost {mp.get('cost', nan):.2f}, gradient inf-norm "
-             f"{mp.get('gradient_inf_norm', nan):.3g}); importance sampling: {info.get('draws')} distinct "
-             f"draws ({info.get('simulated_draws', info.get('draws'))} simulated), importance-sampling ESS "
-             f"{info.get('ess_importance_check', info.get('ess', 0)):.1f} (target {info.get('target_ess')}: "
-             f"{is_state}), Pareto k "
-             f"{info.get('pareto_k', nan):.2f}, max weight {info.get('max_weight', nan):.3f}. "
-             "Shipped weights: "
-             f"{info.get('shipped_weights', 'importance-sampling posterior')} (ESS "
-             f"{info.get('ess_shipped', info.get('ess', 0)):.0f}).", "",
+    if info.get("sampler") == "emulator-mcmc":
+        check = "accepted" if info["exact_check_ok"] else "NOT accepted"
+        mcmc = "converged" if info["converged"] else "NOT converged"
+        method = (
+            f"Method: CRN Gaussian arm-level likelihood; MAP (the design's centre) {map_state} "
+            f"({mp.get('message', '')}, cost {mp.get('cost', nan):.2f}); emulator of the expected target "
+            f"values from {info['n_design']} exact evaluations (cross-validated error / target SE: max "
+            f"{info['emulator_cv_over_se_max']:.2f}, median {info['emulator_cv_over_se_median']:.2f}, added "
+            f"to the likelihood variance); MCMC on the emulated posterior ({info['moves']}, "
+            f"{info['walkers']} walkers x {info['steps']} steps, tau max {info['tau_max']:.0f}, split-R-hat "
+            f"max {info['rhat_max']:.4f}, ESS {info['ess']:.0f}: {mcmc} by the rule: "
+            f"{info['convergence_rule']}); {info['distinct_draws']} distinct draws shipped; exact check on "
+            f"{info['exact_check_draws']} of them: Pareto k {info['exact_check_pareto_k']:.2f}, ESS "
+            f"{info['exact_check_ess']:.0f} ({check}). The predictive check below uses the exactly "
+            "simulated draws.")
+    else:
+        method = (
+            f"Method: CRN Gaussian arm-level likelihood; MAP {map_state} ({mp.get('message', '')}, "
+            f"{mp.get('iterations', '?')} iterations, cost {mp.get('cost', nan):.2f}, gradient inf-norm "
+            f"{mp.get('gradient_inf_norm', nan):.3g}); importance sampling: {info.get('draws')} distinct "
+            f"draws ({info.get('simulated_draws', info.get('draws'))} simulated), importance-sampling ESS "
+            f"{info.get('ess_importance_check', info.get('ess', 0)):.1f} (target {info.get('target_ess')}: "
+            f"{is_state}), Pareto k {info.get('pareto_k', nan):.2f}, max weight "
+            f"{info.get('max_weight', nan):.3f}. Shipped weights: "
+            f"{info.get('shipped_weights', 'importance-sampling posterior')} (ESS "
+            f"{info.get('ess_shipped', info.get('ess', 0)):.0f}).")
+    lines = [f"# dermsim v2 validation (posterior {post.version})", "", method, "",
              f"## Posterior predictive check: {diag['ppc_inside']} targets inside their 90% interval", "",
              "| target | observed | predicted median | 90% PI | inside |", "|---|---|---|---|---|"]
     for r in diag["ppc"]:
