@@ -51,9 +51,10 @@ def calibrate_cmd(
     time_budget: float = typer.Option(None, "--time-budget", help="v2: seconds of importance sampling "
                                       "at most (the run stops and reports its ESS)"),
     workers: int = typer.Option(1, "--workers", help="v2: worker processes (single-threaded each)"),
-    mode: str = typer.Option("is", "--mode", help="v2: 'is' (importance-sampling posterior) or 'laplace' "
-                             "(provisional: Laplace draws, a simulated subset checks them) or 'emulator' (MCMC on an "
-                             "emulator of the objective, checked by exact simulations)"),
+    mode: str = typer.Option("is", "--mode", help="v2: 'is' (importance-sampling posterior), 'laplace' "
+                             "(provisional: Laplace draws, a simulated subset checks them) or 'emulator' "
+                             "(MCMC on an emulator of the objective, checked by exact simulations; the "
+                             "shipped posterior's method)"),
     map_time_budget: float = typer.Option(None, "--map-time-budget", help="v2: seconds of MAP search at most "
                                           "(then the best point so far, reported as not converged)"),
     start: Path = typer.Option(None, "--start", help="v2: start the MAP search at the MAP of this earlier "
