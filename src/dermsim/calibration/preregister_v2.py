@@ -230,10 +230,17 @@ def write_preregistration_v2(post: Posterior, path: str | Path, seed: int, *, n_
     if workers > 1:   # the three studies in parallel processes (each single-threaded)
         import multiprocessing as mp
 
-        with mp.get_context("fork").Pool(min(workers, 3)) as pool:
+        pool = mp.get_context("fork").Pool(min(workers, 3))
+        try:
             asyncs = [pool.apply_async(f, (post, seed), {"n_draws": n_draws, "n_replicates": n_replicates,
                                                          "n_pool": n}) for f, n in jobs]
             peds, ad3, lts = (a.get() for a in asyncs)
+            pool.close()   # workers exit on their own (terminate() would signal them mid-shutdown)
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
     else:
         peds, ad3, lts = (f(post, seed, n_draws=n_draws, n_replicates=n_replicates, n_pool=n)
                           for f, n in jobs)

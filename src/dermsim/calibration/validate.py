@@ -74,6 +74,11 @@ def default_prereg_path() -> Path:
 def default_validation_csv() -> Path | None:
     """The committed validation ladder of the shipped posterior (package data copy of
     ``validation/results/*/validation.csv``), or None."""
+    from dermsim.calibration.posterior import DEFAULT_VERSION
+
+    shipped = VALIDATION_DATA / "results" / DEFAULT_VERSION / "validation.csv"
+    if shipped.is_file():
+        return shipped
     hits = sorted((VALIDATION_DATA / "results").glob("**/validation.csv"))
     return hits[0] if hits else None
 

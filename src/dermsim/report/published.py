@@ -115,6 +115,8 @@ def collect_validation_points(validation_csv: str | Path | None) -> pd.DataFrame
     if validation_csv is None or not Path(validation_csv).is_file():
         return None
     df = pd.read_csv(validation_csv)
+    if "target" in df.columns:
+        return _validation_points_v2(Path(validation_csv), df)
     need = {"step", "trial", "arm", "endpoint", "observed", "pred_median", "pi90_low", "pi90_high"}
     if not need <= set(df.columns):
         raise DataValidationError(f"{validation_csv}: columns must include {', '.join(sorted(need))}.")
@@ -130,6 +132,30 @@ def collect_validation_points(validation_csv: str | Path | None) -> pd.DataFrame
             "sim_high": 100 * pd.to_numeric(df["pi90_high"], errors="coerce"),
         }
     ).reset_index(drop=True)
+
+
+def _validation_points_v2(validation_csv: Path, df: pd.DataFrame) -> pd.DataFrame:
+    """Second-version validation: the predictive check of the calibration trials' responder rates
+    ("calibration") and, from the sibling ``comparison.csv``, each pre-registered percentage with a
+    published outcome ("held-out"), in percent."""
+    parts = df["target"].astype(str).str.split("/", expand=True)
+    resp = df[parts[0].isin(["true-ad1", "true-ad2"]) & (parts.shape[1] > 3)]
+    p = parts.loc[resp.index]
+    pts = [pd.DataFrame({"label": p[0] + " " + p[1] + " " + p[2], "kind": "calibration",
+                         **{k: 100 * pd.to_numeric(resp[c], errors="coerce") for k, c in
+                            (("published", "observed"), ("simulated", "pred_median"),
+                             ("sim_low", "pi90_low"), ("sim_high", "pi90_high"))}})]
+    comparison = validation_csv.with_name("comparison.csv")
+    if comparison.is_file():
+        c = pd.read_csv(comparison)
+        known = pd.to_numeric(c["observed"], errors="coerce").notna()
+        c = c[c["quantity"].astype(str).str.endswith("_pct") & known]
+        pts.append(pd.DataFrame({"label": c["study"] + " " + c["arm"] + " " + c["quantity"],
+                                 "kind": "held-out",
+                                 **{k: pd.to_numeric(c[col], errors="coerce") for k, col in
+                                    (("published", "observed"), ("simulated", "pred_median"),
+                                     ("sim_low", "pi90_low"), ("sim_high", "pi90_high"))}}))
+    return pd.concat(pts, ignore_index=True)
 
 
 def comparison_points(comparison: pd.DataFrame, validation: pd.DataFrame | None = None) -> pd.DataFrame:
