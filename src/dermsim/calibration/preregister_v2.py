@@ -375,7 +375,8 @@ def _summary_v2(post: Posterior, diag: dict[str, Any], prereg_path: Path) -> str
         lines += ["", "| study | arm | quantity | visit | predicted median | 90% PI | observed | inside |",
                   "|---|---|---|---|---|---|---|---|"]
         for r in comparison:
-            obs = "not published" if r["observed"] is None else f"{r['observed']:g} ({r['status']}, {r['source']})"
+            obs = ("not published" if r["observed"] is None
+                   else f"{r['observed']:g} ({r['status']}, {r['source']})")
             inside = "" if r["inside"] is None else ("yes" if r["inside"] else "NO")
             lines.append(f"| {r['study']} | {r['arm']} | {r['quantity']} | {r['visit']} | "
                          f"{r['pred_median']:g} | {r['pi90_low']:g}-{r['pi90_high']:g} | {obs} | {inside} |")
