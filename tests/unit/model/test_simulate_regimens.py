@@ -188,13 +188,28 @@ def test_cli_simulate_with_a_regimen_file(tmp_path, monkeypatch, capsys):
     assert "regimen bad.toml: field periods.0" in err and len(err.splitlines()) == 1
 
 
-def test_shorter_steps_on_days_when_drug_starts():
+def test_shorter_steps_on_days_when_drug_starts_or_is_applied_once():
     """Day 0 of a course and the first day after a holiday or vehicle period take shorter steps (the
-    response is fastest then); a restart with drug on board does not."""
-    from dermsim.model.simulate import _onset_days
+    response is fastest then); a restart with drug on board does not. Once-daily days always do (the
+    exposure swings to a deep trough within the day)."""
+    from dermsim.model.simulate import _refined_days
 
     reg = Regimen(periods=(Period(days=3), Period(days=2, holiday=True), Period(days=2, strength_pct=0.0),
                            Period(days=2)))
     plan = reg.compile(9)
-    assert np.flatnonzero(_onset_days(plan, drug_before=False)).tolist() == [0, 7]
-    assert np.flatnonzero(_onset_days(plan, drug_before=True)).tolist() == [7]
+    assert np.flatnonzero(_refined_days(plan, drug_before=False)).tolist() == [0, 7]
+    assert np.flatnonzero(_refined_days(plan, drug_before=True)).tolist() == [7]
+    qd = Regimen(periods=(Period(days=2), Period(days=2, application_times_h=(0.0,))))
+    assert np.flatnonzero(_refined_days(qd.compile(4), drug_before=True)).tolist() == [2, 3]
+
+
+def test_once_daily_course_within_the_engine_bound():
+    """EASI of a once-daily course with the default steps within 0.05 of 0.5 h steps (8 h steps
+    were 0.52 off before once-daily days were refined)."""
+    from dermsim.model.population import sample_population
+
+    pop = sample_population("true-ad1", 200, seed=8)
+    reg = Regimen(strength_pct=1.5, application_times_h=(0.0,))
+    ref = simulate_patients(pop, reg, 21, 1, record=("easi",), max_step_h=0.5)["easi"]
+    got = simulate_patients(pop, reg, 21, 1, record=("easi",))["easi"]
+    assert np.abs(got - ref).max() <= 0.05
