@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ from dermsim.engine import (
     step_production_loss,
 )
 from dermsim.errors import InvalidInputError
-from dermsim.model import disease, pk
+from dermsim.model import body, disease, pk
 from dermsim.model.itch import compute_itch_placebo
 from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
@@ -151,6 +152,8 @@ class Trajectories:
     blocked: str = "jak1/2"
     extra: Mapping[str, Any] = field(default_factory=dict)
     final_state: SimulationState | None = None
+    # record_params=True: each patient's value of every parameter with IIV (name -> (n,))
+    parameters: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -231,6 +234,8 @@ class PreparedPatients:
     iga_offset: np.ndarray        # (n,) patient/rater offset u_i of the latent IGA
     iga_e0: np.ndarray            # (n,) baseline visit noise (IGA(0) = the population's iga0)
     g_per_cm2_default: float      # FTU rule of pk.toml, for periods that give no amount
+    # each patient's value of every parameter with inter-individual variability (name -> (n,))
+    individual: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def d0(self) -> np.ndarray:
@@ -243,6 +248,24 @@ class PreparedPatients:
 
 
 def _population_columns(population: Any) -> dict[str, np.ndarray]:
+    if isinstance(population, (str, Path)) or type(population).__name__ == "DataFrame":
+        # a user table (CSV, Parquet, DataFrame) with every column the model reads
+        from dermsim.model.covariates import read_covariate_table
+
+        table = read_covariate_table(population)
+        if "bsa_m2" not in table and {"height_cm", "weight_kg"} <= set(table):
+            table["bsa_m2"] = body.compute_bsa_m2(table["height_cm"], table["weight_kg"],
+                                                  body.default_bsa_formula())
+        missing = [c for c in _POP_FIELDS if c not in table]
+        if missing:
+            raise InvalidInputError(f"population table must have the columns {', '.join(_POP_FIELDS)} "
+                                    f"(bsa_m2 or height_cm and weight_kg); missing {', '.join(missing)} "
+                                    "(sample_population(spec, None, seed, covariates=table) draws them).")
+        population = PatientColumns(**{c: table[c] for c in _POP_FIELDS}, name="user table")
+        if "easi_region_pct" in table:
+            cols = _population_columns(population)
+            cols["easi_region_pct"] = table["easi_region_pct"]
+            return cols
     cols = {}
     for name in _POP_FIELDS:
         if not hasattr(population, name):
@@ -280,6 +303,8 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
     z = {name: z_all[:, i] for i, name in enumerate(names)}
     n = stop - start
     ind = {g: compute_individual_values(params, g, z, n) for g in params.groups}
+    varying = {name: ind[g][name] for g in params.groups for name, par in params.group(g).items()
+               if par.omega > 0}
     y0 = disease.solve_baseline(ind["disease"], ind["itch"])
     ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
     sl = slice(start, stop)
@@ -295,7 +320,7 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
     return PreparedPatients(start=start, disease=ind["disease"], itch=ind["itch"], vehicle=ind["vehicle"],
                             observation=obs, pk=patient_pk, y0=y0, imax=imax, hill=float(jak["hill"]),
                             covariates=cov, iga_offset=offset, iga_e0=e0,
-                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]))
+                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]), individual=varying)
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
@@ -517,11 +542,14 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       params: ParameterSet | None = None, blocked: Blocked = None,
                       max_step_h: float = 8.0, quadrature_nodes: int = 6,
                       progress: Callable[[int, int], None] | None = None, workers: int = 1,
-                      initial_state: SimulationState | None = None) -> Trajectories:
+                      initial_state: SimulationState | None = None,
+                      record_params: bool = False) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
     ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
-    bsa_m2, affected_pct, easi0, iga0, nrs0). ``record``: names from RECORDABLE or "all".
+    bsa_m2, affected_pct, easi0, iga0, nrs0), or a user table with those columns (CSV/Parquet path
+    or DataFrame, checked by :mod:`dermsim.model.covariates`; bsa_m2 may come from height_cm).
+    ``record``: names from RECORDABLE or "all".
     ``blocked``: which pathways the drug blocks (None = the JAK1/2 map; see jak.derive_pathway_imax).
     ``progress(done, total)`` is called after each chunk. ``workers`` threads run chunks in
     parallel (results are identical for any number of workers and any chunk size).
@@ -529,7 +557,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     of an earlier run with the same population, seed and parameters) instead of the untreated
     baseline; the regimen's schedule starts on that day, and the result's days are absolute
     (``day[0]`` = the state's day). The result's ``final_state`` is where every patient stands after
-    the last day.
+    the last day. ``record_params``: keep each patient's value of every parameter with
+    inter-individual variability (``Trajectories.parameters``).
     """
     if not isinstance(regimen, Regimen):
         raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
@@ -581,6 +610,10 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
            "nrs_tail": np.empty((n, NRS_TAIL))}
     lock = threading.Lock()
     done = [0]
+    individual: dict[str, np.ndarray] = {}
+    if record_params:
+        individual = {name: np.empty(n) for g in params.groups for name, par in params.group(g).items()
+                      if par.omega > 0}
 
     def run(sl: slice) -> None:
         prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
@@ -612,6 +645,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         for k in ("emollient", "treating", "occupancy", "applications"):
             end[k][sl] = last[k]
         end["nrs_tail"][sl] = scores["nrs_tail_end"]
+        for name, arr in individual.items():
+            arr[sl] = prep.individual[name]
         with lock:
             done[0] += sl.stop - sl.start
             if progress is not None:
@@ -642,7 +677,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                         seed=seed_record(seq), blocked=blocked_label,
                         extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes,
                                "pathway_imax": dict(zip(PATHWAYS, map(float, imax), strict=True))},
-                        final_state=final)
+                        final_state=final, parameters=individual)
 
 
 @dataclass(frozen=True)

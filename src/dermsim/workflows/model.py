@@ -123,25 +123,61 @@ class TrajectoryRun:
     model: ResolvedModel
 
 
-def _sample(population: str, n: int, seed: int) -> Any:
+def _sample(population: str, n: int, seed: int, covariates: Any = None) -> Any:
     try:
         module = importlib.import_module("dermsim.model.population")
         sample = module.sample_population
     except (ImportError, AttributeError):
         raise InvalidInputError("--population: population sampling (dermsim.model.population."
                                 "sample_population) is not available in this build.") from None
+    if covariates is not None:
+        return sample(population, n=None, seed=seed, covariates=covariates)
     return sample(population, n=n, seed=seed)
 
 
-def _write_parquet(traj: Trajectories, out: Path, overwrite: bool) -> None:
+# per-patient model constants written beside the covariates (Trajectories.baseline)
+PATIENT_OUTPUTS = {"css_nM": "average steady-state plasma level of the regimen's daily pattern, nM",
+                   "F": "fraction of applied drug absorbed (bioavailability)",
+                   "dose_mg": "drug applied per application, mg", "grams_per_week": "cream per week, g",
+                   "D0": "baseline severity index", "B0": "baseline barrier integrity"}
+
+
+def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel | None = None):
+    """(wide frame, metadata): one row per patient and day (or hour, with ``at_hours``): the recorded
+    variables, then the patient's covariates, Css and other per-patient constants, and the parameters
+    with inter-individual variability (``param_<name>``) when recorded; the metadata carries the
+    provenance (posterior version and SHA-256, seed record, dermsim version)."""
+    frame = traj.to_frame("wide")
+    per = population.to_frame().drop(columns="patient") if hasattr(population, "to_frame") else pd.DataFrame()
+    for name in PATIENT_OUTPUTS:
+        per[name] = traj.baseline[name]
+    for name, values in traj.parameters.items():
+        per[f"param_{name}"] = values
+    per = per.loc[:, [c for c in per.columns if c not in frame.columns]]
+    frame = frame.join(per.reset_index(drop=True), on="patient")
+    meta = traj.metadata()
+    meta["provenance"] = {"dermsim_version": traj.version, "seed": traj.seed,
+                          **(model.provenance() if model is not None else {}),
+                          "posterior_choice": model.choice if model is not None else None}
+    extra = getattr(population, "extra", {}) or {}
+    if "covariate_table" in extra:
+        meta["covariate_table"] = {"source": extra["covariate_table"], "given": extra["covariates_given"]}
+    meta["patient_columns"] = {**PATIENT_OUTPUTS,
+                               **({"param_*": "the patient's value of a parameter with IIV "
+                                   "(typical values: dermsim model params)"} if traj.parameters else {})}
+    return frame, meta
+
+
+def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: Any = None,
+                   model: ResolvedModel | None = None) -> None:
     # dermsim.io has no trajectory writer yet (trajectories are not a CDISC dataset), hence here
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = traj.to_frame("wide")
+    frame, meta_doc = trajectory_table(traj, population, model)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     meta = dict(table.schema.metadata or {})
-    meta[b"dermsim"] = json.dumps(traj.metadata(), default=str).encode()
+    meta[b"dermsim"] = json.dumps(meta_doc, default=str).encode()
     table = table.replace_schema_metadata(meta)
     with output_file(out, overwrite=overwrite) as tmp:
         pq.write_table(table, tmp)
@@ -149,6 +185,13 @@ def _write_parquet(traj: Trajectories, out: Path, overwrite: bool) -> None:
 
 def _record_names(record: str | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(r.strip() for r in (record.split(",") if isinstance(record, str) else record) if r.strip())
+
+
+def _split_record(record: str | tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """(model records, record the parameters?): ``params`` is not a model variable but asks for
+    every patient's parameter values."""
+    names = _record_names(record)
+    return tuple(n for n in names if n != "params"), "params" in names
 
 
 def simulate_regimen(
@@ -165,14 +208,20 @@ def simulate_regimen(
     posterior: str | Path = "shipped",
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
+    covariates: Any = None,
+    with_population: bool = False,
 ) -> tuple[Trajectories, ResolvedModel]:
     """Daily trajectories of ``n`` patients of ``population`` on ``regimen`` for ``days`` days, in
     memory (the model explorer draws them; :func:`simulate_course` writes them). ``blocked``:
-    "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13"."""
+    "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13". ``covariates``: a user
+    covariate table (CSV/Parquet/DataFrame; its patients replace the ``n`` sampled ones, columns it
+    lacks are drawn from ``population``). ``record`` may name ``params`` (each patient's parameter
+    values). ``with_population``: return (trajectories, model, population)."""
     check_int("--n", n, minimum=1)
     model = resolve_model(posterior, base=parameters_from(params_dir))
-    names = _record_names(record)
-    pop = _sample(population, n, seed)
+    names, with_params = _split_record(record)
+    pop = _sample(population, n, seed) if covariates is None else _sample(population, n, seed, covariates)
+    n = pop.n
     check_cancel(cancel)
     progress.start(n, "simulating")
     seen = 0
@@ -184,9 +233,11 @@ def simulate_regimen(
         seen = done
 
     traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
-                             params=model.parameters,
+                             params=model.parameters, record_params=with_params,
                              blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance)
     progress.done(f"{traj.n} patients")
+    if with_population:
+        return traj, model, pop  # type: ignore[return-value]
     return traj, model
 
 
@@ -209,12 +260,16 @@ def simulate_course(
     overwrite: bool = False,
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
+    covariates: str | Path | pd.DataFrame | None = None,
 ) -> TrajectoryRun:
     """Sample a virtual population, simulate it on a cream regimen (twice daily at ``strength``, or
     the schedule over days of ``regimen_file``: periods, holidays, weekend maintenance, as-needed
     rules; examples/regimens/) and write one wide Parquet table (patient, day, one column per
-    recorded variable) with the run's metadata (population, regimen, seed record, version) under the
-    key ``dermsim``. ``weeks`` defaults to the regimen file's length, else 8."""
+    recorded variable, then each patient's covariates, Css and per-patient constants, and with
+    ``params`` in ``record`` the parameters with IIV) with the run's metadata (population, regimen,
+    seed record, version, and ``provenance``: posterior version and SHA-256) under the key
+    ``dermsim``. ``weeks`` defaults to the regimen file's length, else 8. ``covariates``: a user
+    covariate table whose patients are simulated (see :func:`simulate_regimen`)."""
     check_int("--n", n, minimum=1)
     if regimen_file is not None:
         regimen = Regimen.from_toml(regimen_file)
@@ -230,8 +285,9 @@ def simulate_course(
         raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
     out = Path(out)
     check_out(out, overwrite=overwrite, kind="file")
-    traj, model = simulate_regimen(regimen, days, seed=seed, population=population, n=n, blocked=blocked,
-                                   record=record, workers=workers, params_dir=params_dir, posterior=posterior,
-                                   progress=progress, cancel=cancel)
-    _write_parquet(traj, out, overwrite)
+    traj, model, pop = simulate_regimen(  # type: ignore[misc]
+        regimen, days, seed=seed, population=population, n=n, blocked=blocked, record=record,
+        workers=workers, params_dir=params_dir, posterior=posterior, progress=progress, cancel=cancel,
+        covariates=covariates, with_population=True)
+    _write_parquet(traj, out, overwrite, pop, model)
     return TrajectoryRun(out, traj, days, _record_names(record), model)
