@@ -44,6 +44,17 @@ from dermsim.model.simulate import (
     prepare_patients,
 )
 
+DISPLAY_NAMES = {
+    "A_surf": "absorbable drug on/in the outer skin (mg)", "A_sc": "stratum corneum reservoir (mg)",
+    "A_vs": "viable skin (mg)", "A_p": "plasma compartment (mg)",
+    "A_e": "effect-site equivalent of A_vs (mg)",
+    "cp_nM": "plasma ruxolitinib (nM)", "u": "local exposure index (unbound skin conc / IC50)",
+    "occ": "JAK occupancy u^h/(1+u^h)", "B": "barrier integrity (0-1)", "P": "pathogen load",
+    "Q": "itch state", "M": "disease memory (1 = untreated)", "D": "severity index P + 1 - B",
+    "E_emol": "emollient state (0-1)", "EASI": "EASI without residual noise",
+    "IGA_z": "latent IGA (with the patient's rater offset, without visit noise)",
+    "IGA": "IGA grade of the latent IGA (0-4)", "NRS": "daily itch NRS without residual noise",
+}
 DEFAULT_SCHEDULE_DAYS = 56  # a schedule without an end is written out for 8 weeks unless told
 
 
@@ -147,7 +158,12 @@ def build_patient_antimony(prep: PreparedPatients, regimen: Regimen, patient: in
     lines += [f"  {name} = {_fmt(values[name])}" for name in eq.parameters]
     lines.append("  // ---- regimen ----")
     lines += dose_params + events
+    lines.append("  // ---- names ----")
+    lines += [f'  {name} is "{label}"' for name, label in DISPLAY_NAMES.items()]
     lines.append("end")
+    # the model's SBML name says which patient and parameters (Antimony comments do not reach SBML)
+    title = f"dermsim virtual patient {prep.start + i}; parameters: {parameters_label}".replace('"', "'")
+    lines.append(f'dermsim_patient_{prep.start + i} is "{title}"')
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,7 @@
-"""The model behind every simulation: which parameters (:func:`resolve_model`), the annotated
-parameter table, one virtual patient exported as SBML/Antimony, and daily trajectories of a
-virtual population on a cream regimen."""
+"""The model behind every simulation: which parameters (:func:`resolve_model`) and daily
+trajectories of a virtual population on a cream regimen. The parameter table and the SBML export
+are in :mod:`dermsim.workflows.model_export`, the posterior summary in
+:mod:`dermsim.workflows.posterior_summary`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from dermsim._validate import check_choice, check_int, check_positive
+from dermsim._validate import check_int, check_positive
 from dermsim.calibration.posterior import POSTERIOR_CHOICE_HELP, ResolvedModel
 from dermsim.calibration.posterior import resolve_model as _resolve_model
 from dermsim.errors import InvalidInputError
@@ -27,11 +28,8 @@ __all__ = [
     "GROUPS",
     "POSTERIOR_CHOICE_HELP",
     "RECORDABLE",
-    "PatientExport",
     "ResolvedModel",
     "TrajectoryRun",
-    "export_patient_model",
-    "model_parameters",
     "parameters_from",
     "resolve_model",
     "simulate_course",
@@ -53,63 +51,6 @@ def resolve_model(choice: str | Path = "shipped", *, params_dir: str | Path | No
     if params_dir is not None:
         base = parameters_from(params_dir)
     return _resolve_model(choice, base)
-
-
-def model_parameters(group: str = "all", params_dir: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
-    """(table, nested dict) of the annotated parameters of ``group`` (``all`` or one of GROUPS)."""
-    check_choice("--group", group, ("all", *GROUPS))
-    ps = parameters_from(params_dir)
-    frame = ps.to_frame()
-    data = ps.to_dict()
-    if group != "all":
-        frame = frame[frame["group"] == group]
-        data = {group: data[group]}
-    return frame, data
-
-
-@dataclass(frozen=True)
-class PatientExport:
-    out: Path
-    fmt: str
-    text: str
-
-
-def export_patient_model(
-    out: str | Path,
-    *,
-    fmt: str = "sbml",
-    strength: float = 1.5,
-    interval_h: float = 8.0,
-    seed: int = 1,
-    typical: bool = False,
-    age_y: float = 6.5,
-    weight_kg: float = 22.0,
-    height_cm: float = 118.0,
-    affected_pct: float = 10.5,
-    grams: float | None = None,
-    params_dir: str | Path | None = None,
-    overwrite: bool = False,
-) -> PatientExport:
-    """One virtual patient (parameters, baseline steady state, BID dosing) as SBML or Antimony."""
-    from dermsim.model.sbml import antimony_to_sbml, build_patient_antimony
-    from dermsim.model.simulate import make_patient, prepare_patients
-
-    check_choice("--format", fmt, ("sbml", "antimony"))
-    out = Path(out)
-    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
-    patient = make_patient(age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct)
-    ps = parameters_from(params_dir)
-    if typical:
-        ps = ps.replace_omegas(**{name: 0.0 for name in ps.names()})
-    prep = prepare_patients({k: getattr(patient, k) for k in
-                             ("age_y", "weight_kg", "bsa_m2", "affected_pct", "easi0", "iga0", "nrs0")},
-                            regimen, ps, seed, 0, 1)
-    text = build_patient_antimony(prep, regimen, 0)
-    if fmt == "sbml":
-        text = antimony_to_sbml(text)
-    with output_file(out, overwrite=overwrite) as tmp:
-        tmp.write_text(text)
-    return PatientExport(out, fmt, text)
 
 
 @dataclass(frozen=True)
