@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dermsim._atomic import atomic_path
 from dermsim.calibration.posterior import Posterior, default_posterior, load_posterior
 from dermsim.errors import InvalidInputError
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
@@ -188,9 +189,12 @@ def preregister(posterior: str | Path | None = None, out: str | Path | None = No
 
 
 def validate_model(out: str | Path | None, posterior: str | Path | None = None,
-                   prereg_file: str | Path | None = None, seed: int = SHIPPED_SEED) -> str:
+                   prereg_file: str | Path | None = None, seed: int = SHIPPED_SEED, *,
+                   vpc_draws: int = 20, vpc_data: str | Path | None = None) -> str:
     """Run the validation ladder into ``out``, comparing with the committed pre-registration
-    (default: the one shipped with the package); returns the summary text."""
+    (default: the one shipped with the package); returns the summary text. A second-version
+    posterior also gets the visual predictive check (``vpc.csv``, ``vpc.png``; TRuE-AD1/2 published
+    results, or the NONMEM dataset ``vpc_data``) with ``vpc_draws`` posterior draws (0: none)."""
     from dermsim.calibration import validate as v
 
     if out is None:
@@ -199,5 +203,17 @@ def validate_model(out: str | Path | None, posterior: str | Path | None = None,
     if post.meta.get("method") == "laplace-is":
         from dermsim.calibration import preregister_v2 as p2
 
-        return p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
+        text = p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
+        if vpc_draws > 0:
+            from dermsim.workflows.vpc import vpc_summary_lines, write_vpc
+
+            run = write_vpc(post, out, data=vpc_data, n_draws=vpc_draws, seed=seed)
+            what = (f"Visual predictive check, {Path(vpc_data).name}" if vpc_data is not None else
+                    "Visual predictive check, TRuE-AD1/2 (calibration targets: a check of the fit, not a "
+                    "validation)")
+            text += "\n" + "\n".join([*vpc_summary_lines(run.table, what), "",
+                                       f"Figure: {Path(out) / 'vpc.png'}; bands by week in vpc.csv."]) + "\n"
+            with atomic_path(Path(out) / "summary.md") as tmp:
+                tmp.write_text(text)
+        return text
     return v.run_validation(post, out, prereg_file or v.default_prereg_path(), seed=seed)

@@ -115,3 +115,28 @@ def test_reads_back_with_r_read_csv(run_dir, tmp_path):
     assert (int(rows), int(cols), int(n_dose)) == (len(data), data.shape[1], int((data["EVID"] == 1).sum()))
     assert float(amt) == pytest.approx(data["AMT"].sum(), rel=1e-12)
     assert float(dv) == pytest.approx(data["DV"].sum(), rel=1e-12)
+
+
+def test_vpc_of_the_nonmem_dataset_simulates_its_subjects(run_dir, tmp_path):
+    from dermsim.calibration.posterior import resolve_model
+    from dermsim.calibration.vpc import nonmem_arms
+    from dermsim.workflows.vpc import write_vpc
+
+    path = run_dir / "nonmem" / "nonmem.csv"
+    arms = nonmem_arms(path, population="true-ad3")
+    data = pd.read_csv(path)
+    assert sum(a.n_arm for a in arms) == data["ID"].nunique() == 24
+    assert sorted(a.strength_pct for a in arms) == [0.0, 0.75, 1.5]
+    # each arm's virtual subjects are the dataset's (ages and %BSA kept exactly)
+    first = data.groupby("ID").first()
+    for a in arms:
+        ids = first.index[(first["ARMN"] == int(a.arm.split()[-1])) & (first["EPOCH"] == 1)]
+        np.testing.assert_array_equal(a.population.age_y, first.loc[ids, "AGE"].to_numpy())
+        np.testing.assert_array_equal(a.population.affected_pct, first.loc[ids, "AFFPCT"].to_numpy())
+        assert {w for (_, w) in a.observed} >= {8.0}
+    model = resolve_model("shipped")
+    if model.posterior is None:
+        pytest.skip("no usable shipped posterior")
+    run = write_vpc(model.posterior, tmp_path / "vpc", data=path, n_draws=1, n_replicates=50)
+    assert {p.name for p in run.files} == {"vpc.csv", "vpc.png", "vpc.svg", "vpc.json"}
+    assert run.table["observed"].notna().any()

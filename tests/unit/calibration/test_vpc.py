@@ -1,0 +1,71 @@
+"""Visual predictive checks (issue 18): bands by visit against published TRuE-AD1/2 results and
+against a NONMEM dataset's own observed rates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dermsim.calibration.posterior import resolve_model
+from dermsim.calibration.vpc import COLUMNS, VpcArm, _observed_rates, compute_vpc, published_arms
+from dermsim.errors import InvalidInputError
+from dermsim.model.population import sample_population
+from dermsim.report.pmx_figures import plot_vpc
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    model = resolve_model("shipped")
+    if model.posterior is None:
+        pytest.skip(f"no usable shipped posterior ({model.fallback})")
+    return model.posterior
+
+
+@pytest.mark.slow  # two population laws are solved (~4 s on a quiet machine)
+def test_published_arms_hold_week8_results_of_ad1_only_up_to_week_8():
+    arms = published_arms(["true-ad1"], n_pool=8)
+    assert [a.arm for a in arms] == ["vehicle", "rux075", "rux150"]
+    assert [a.n_arm for a in arms] == [126, 252, 253]
+    for a in arms:
+        assert set(a.observed) == {("IGA-TS", 8.0), ("EASI-75", 8.0)}
+    assert arms[2].observed[("IGA-TS", 8.0)][:2] == (53.8, "C")
+    with pytest.raises(InvalidInputError, match="held out"):
+        published_arms(["true-ad3"], n_pool=8)
+
+
+@pytest.mark.slow
+def test_bands_by_week_contain_the_median_and_respond_to_strength(shipped):
+    arms = published_arms(["true-ad1"], n_pool=40, seed=2)
+    vpc = compute_vpc(shipped, [arms[0], arms[2]], n_draws=2, n_replicates=200, weeks=[2, 4, 8], seed=2)
+    assert list(vpc.columns) == list(COLUMNS) and len(vpc) == 2 * 2 * 3
+    assert (vpc["pi05"] <= vpc["pred_median"]).all() and (vpc["pred_median"] <= vpc["pi95"]).all()
+    w8 = vpc[vpc["week"] == 8].set_index(["arm", "endpoint"])
+    assert w8.loc[("rux150", "IGA-TS"), "pred_median"] > w8.loc[("vehicle", "IGA-TS"), "pred_median"]
+    seen = vpc.dropna(subset=["observed"])
+    assert set(seen["week"]) == {8.0} and set(seen["inside"]) <= {"yes", "no"}
+    fig = plot_vpc(vpc)
+    assert len(fig.axes) == 2
+
+
+def test_observed_rates_from_a_nonmem_dataset():
+    # two subjects: one IGA 3 -> 1 (success) and EASI 10 -> 2 (EASI-75), one IGA 2 -> 1 (not a success)
+    rec = pd.DataFrame({"ID": [1, 1, 1, 1, 2, 2, 2, 2], "TIME": [0, 0, 1344, 1344] * 2,
+                        "DVID": [2, 3, 2, 3] * 2, "DV": [10, 3, 2, 1, 8, 2, 7, 1], "EVID": 0})
+    rates = _observed_rates(rec, ("IGA-TS", "EASI-75"), "x.csv")
+    assert rates[("IGA-TS", 8.0)][0] == 50.0 and rates[("EASI-75", 8.0)][0] == 50.0
+
+
+@pytest.mark.slow
+def test_a_dataset_arm_simulates_its_own_subjects(shipped):
+    table = pd.DataFrame({"age_y": [5.0, 7.0, 9.0], "affected_pct": [5.0, 10.0, 15.0],
+                          "easi0": [6.0, 9.0, 12.0], "iga0": [2, 3, 3]})
+    pop = sample_population("true-ad3", None, 1, covariates=table)
+    arm = VpcArm("dataset", "mine.csv", "ARMN 1", 1.5, 3, pop, (0.0, 8.0),
+                 {("IGA-TS", 8.0): (33.3, "observed", "")})
+    vpc = compute_vpc(shipped, [arm], endpoints=("IGA-TS",), n_draws=1, n_replicates=50, seed=1)
+    assert list(vpc["week"]) == [float(w) for w in range(1, 9)]
+    assert np.isclose(vpc["observed"].dropna().iloc[0], 33.3)
+    # three subjects: every simulated rate is a multiple of 1/3
+    thirds = vpc["pred_median"].to_numpy() * 3 / 100
+    assert np.allclose(thirds, np.round(thirds))
