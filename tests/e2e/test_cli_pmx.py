@@ -43,3 +43,15 @@ def test_bad_covariate_table_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "column weight_kg, row 2" in err[0] and str(src) in err[0]
     assert not out.exists()
+
+
+def test_simulate_on_an_hourly_grid_writes_hours_and_grid_metadata(tmp_path):
+    out = tmp_path / "hours.parquet"
+    assert main(["simulate", "--n", "4", "--seed", "2", "--weeks", "1", "--hours", "0:48:0.5", "--record",
+                 "cp_nM,D,easi", "--posterior", "prior", "--out", str(out)]) == 0
+    frame = pd.read_parquet(out)
+    assert len(frame) == 4 * 97
+    assert {"patient", "time_h", "cp_nM", "D", "css_nM", "age_y"} <= set(frame.columns)
+    assert "easi" not in frame.columns
+    meta = json.loads(pq.read_schema(out).metadata[b"dermsim"])
+    assert meta["grid"]["unit"] == "h" and meta["grid"]["n"] == 97 and meta["grid"]["last"] == 48.0

@@ -42,6 +42,9 @@ def simulate_cmd(
         None, "--covariates", help="your patients: CSV or Parquet, one row per patient (age_y, sex, "
         "weight_kg, height_cm, affected_pct, region_pct_<region>, iga0, easi0, nrs0; only age_y "
         "required, the rest is drawn from --population); replaces --n"),
+    hours: str | None = typer.Option(
+        None, "--hours", help="output grid in hours instead of days, START:STOP:STEP (0:168:1) or a comma "
+        "list, for B, P, Th1, Th2, Th17, Th22, Q, M, D, cp_nM, u, easi_mean (scores stay daily)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories, each
@@ -51,5 +54,8 @@ def simulate_cmd(
                               interval_h=interval_h, blocked=blocked, record=record, workers=workers,
                               grams=grams, params_dir=params_dir, posterior=posterior,
                               regimen_file=regimen_file, overwrite=overwrite, progress=progress,
-                              covariates=covariates)
-    typer.echo(f"wrote {out}: {run.trajectories.n} patients x {run.days + 1} days ({', '.join(run.record)})")
+                              covariates=covariates, hours=hours)
+    traj = run.trajectories
+    grid = f"{run.days + 1} days" if traj.hours is None else f"{traj.hours.size} times in hours"
+    shown = ", ".join(run.record if traj.hours is None else list(traj.at_hours))
+    typer.echo(f"wrote {out}: {traj.n} patients x {grid} ({shown})")

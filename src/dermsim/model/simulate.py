@@ -76,6 +76,10 @@ STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "M", "D", "cp_nM",
 # easi_regional: region-by-region EASI (needs the population's easi_region_pct)
 SCORE_RECORDS = ("easi", "easi_mean", "easi_regional", "iga", "nrs", "nrs_weekly")
 RECORDABLE = STATE_RECORDS + SCORE_RECORDS
+# what an output grid in hours (output_hours) can hold: PK exactly (matrix exponential from the step
+# start), disease states linearly interpolated between step boundaries (8 h, 2 h on onset days), and
+# the noise-free EASI from the interpolated severity; noisy scores are visit observations (daily)
+HOURLY_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "M", "D", "cp_nM", "u", "easi_mean")
 DEFAULT_RECORD = ("easi", "iga", "nrs_weekly", "cp_nM", "u", "B", "P", "Q", "D")
 # random stream ids below the seed (engine.streams)
 # namespaced below the user's seed, so the population sampler (0x504F50) or a trial layer that
@@ -154,6 +158,9 @@ class Trajectories:
     final_state: SimulationState | None = None
     # record_params=True: each patient's value of every parameter with IIV (name -> (n,))
     parameters: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # output_hours: the hours of the run (from day[0]) and the HOURLY_RECORDS there (name -> (n, H))
+    hours: np.ndarray | None = None
+    at_hours: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -196,17 +203,27 @@ class Trajectories:
         occ = self.values["occupancy"]
         return {name: imax * occ for name, imax in self.extra["pathway_imax"].items()}
 
-    def to_frame(self, layout: str = "wide"):
-        """pandas frame: ``wide`` (patient, day, one column per variable) or ``long``."""
+    def to_frame(self, layout: str = "wide", grid: str = "day"):
+        """pandas frame: ``wide`` (patient, day, one column per variable) or ``long``; ``grid``
+        "hours": the output grid in hours (patient, time_h from the start of day 0, the variables
+        recorded there) of a run with ``output_hours``."""
         import pandas as pd
 
-        n, t = self.n, self.day.shape[0]
-        base = {"patient": np.repeat(np.arange(n), t), "day": np.tile(self.day, n)}
+        if grid not in ("day", "hours"):
+            raise InvalidInputError(f"grid must be one of day, hours; got {grid!r}.")
+        if grid == "hours":
+            if self.hours is None:
+                raise InvalidInputError("grid 'hours' needs a run with output_hours.")
+            values, times, time_name = self.at_hours, float(self.day[0]) * 24.0 + self.hours, "time_h"
+        else:
+            values, times, time_name = self.values, self.day, "day"
+        n, t = self.n, times.shape[0]
+        base = {"patient": np.repeat(np.arange(n), t), time_name: np.tile(times, n)}
         if layout == "wide":
-            return pd.DataFrame({**base, **{k: v.reshape(-1) for k, v in self.values.items()}})
+            return pd.DataFrame({**base, **{k: v.reshape(-1) for k, v in values.items()}})
         if layout == "long":
             frames = [pd.DataFrame({**base, "variable": k, "value": v.reshape(-1).astype(float)})
-                      for k, v in self.values.items()]
+                      for k, v in values.items()]
             return pd.concat(frames, ignore_index=True)
         raise InvalidInputError(f"layout must be one of wide, long; got {layout!r}.")
 
@@ -413,11 +430,14 @@ def _onset_days(plan: DayPlan, drug_before: bool) -> np.ndarray:
 
 def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
                n_nodes: int, keep: Iterable[str] = STATE_RECORDS,
-               start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False
+               start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False,
+               hours: np.ndarray | None = None, hours_out: dict[str, np.ndarray] | None = None,
                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Advance prepared patients ``days`` days from ``start`` (None: baseline); (states at day
     boundaries, each (days + 1, n); the state after the last day). ``drug_before``: some patient of
-    the run had drug on board at the start (then day 0 is not an onset day)."""
+    the run had drug on board at the start (then day 0 is not an onset day). ``hours`` (sorted, in
+    [0, 24 days]) with ``hours_out`` (name -> (len(hours), n), names from HOURLY_RECORDS but
+    easi_mean): also record there at those hours of the run (a time on a dose is before the dose)."""
     n = prep.n
     plan = regimen.compile(days)
     coarse = build_day_grid(plan.event_times_h, max_step_h=max_step_h)
@@ -470,6 +490,35 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             rec["applications"][d] = applied
 
     record(0)
+    hour_phis: dict[float, np.ndarray] = {}
+    h_next = 0
+
+    def record_hours(t0: float, h: float, x0: np.ndarray, y0: np.ndarray) -> None:
+        """Outputs at the requested hours in (t0, t0 + h] from the step's start (x0 after its dose)."""
+        nonlocal h_next
+        while h_next < hours.size and hours[h_next] <= t0 + h + 1e-9:
+            dt = float(hours[h_next]) - t0
+            if track_pk and dt > 0:
+                key = round(dt, 9)
+                if key not in hour_phis:
+                    hour_phis[key] = compute_transition(K, dt)
+                xt = propagate(hour_phis[key], x0)
+            else:
+                xt = x0
+            yt = y0 + (dt / h) * (y - y0) if h > 0 else y
+            for i, name in enumerate(disease.STATES):
+                if name in hours_out:
+                    hours_out[name][h_next] = yt[i]
+            if "D" in hours_out:
+                hours_out["D"][h_next] = disease.compute_severity(yt)
+            if "cp_nM" in hours_out:
+                hours_out["cp_nM"][h_next] = pk.compute_plasma_nM(xt, p)
+            if "u" in hours_out:
+                hours_out["u"][h_next] = pk.compute_local_exposure(xt, p)
+            h_next += 1
+
+    if hours is not None:
+        record_hours(0.0, 0.0, x, y)  # requested hour 0: the starting state
     for d in range(days):
         pi = int(plan.period[d])
         events = plan.applies[d]
@@ -499,6 +548,8 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             if dosing and e >= 0 and events[e]:
                 # absorbed input of this application at the baseline barrier damage (pk.py docstring)
                 x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
+            if hours is not None:
+                x_start, y_start = x.copy(), y.copy()
             emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
             kveh = vp["k_v"] * emol_mean
             if has_drug:
@@ -530,6 +581,8 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
             if track_pk:
                 x = propagate(phis[h], x)
+            if hours is not None:
+                record_hours(d * grid.period_h + grid.starts_h[s], h, x_start, y_start)
         occ_day /= grid.period_h
         record(d + 1)
     end = {"y": y, "x": x, "emollient": emol, "treating": treating, "occupancy": occ_day,
@@ -543,7 +596,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       max_step_h: float = 8.0, quadrature_nodes: int = 6,
                       progress: Callable[[int, int], None] | None = None, workers: int = 1,
                       initial_state: SimulationState | None = None,
-                      record_params: bool = False) -> Trajectories:
+                      record_params: bool = False,
+                      output_hours: Iterable[float] | None = None) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
     ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
@@ -558,7 +612,11 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     baseline; the regimen's schedule starts on that day, and the result's days are absolute
     (``day[0]`` = the state's day). The result's ``final_state`` is where every patient stands after
     the last day. ``record_params``: keep each patient's value of every parameter with
-    inter-individual variability (``Trajectories.parameters``).
+    inter-individual variability (``Trajectories.parameters``). ``output_hours``: hours of the run
+    (0 to 24 x days, any grid) at which the recorded HOURLY_RECORDS are also kept
+    (``Trajectories.hours``/``at_hours``, ``to_frame(grid="hours")``): plasma and local exposure
+    exactly (matrix exponential from the step start), disease states interpolated linearly within a
+    step; a time on a dose is before it.
     """
     if not isinstance(regimen, Regimen):
         raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
@@ -576,6 +634,19 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
             raise InvalidInputError(f"record must hold names from {', '.join(RECORDABLE)}; got {name!r}.")
     if record == "all" and getattr(population, "easi_region_pct", None) is None:
         names = tuple(nm for nm in names if nm != "easi_regional")
+    hours = None
+    hourly: tuple[str, ...] = ()
+    if output_hours is not None:
+        hours = np.asarray(list(output_hours), dtype=float).reshape(-1)
+        if hours.size == 0 or not np.all(np.isfinite(hours)) or np.any(np.diff(hours) <= 0) \
+                or hours[0] < 0 or hours[-1] > 24.0 * days:
+            shown = f"{hours.min():g} to {hours.max():g}" if hours.size else "none"
+            raise InvalidInputError(f"output_hours must be increasing hours within 0-{24 * days:g} (the "
+                                    f"run's {days} days); got {len(hours)} values, {shown}.")
+        hourly = tuple(nm for nm in names if nm in HOURLY_RECORDS)
+        if not hourly:
+            raise InvalidInputError(f"record must name a variable from {', '.join(HOURLY_RECORDS)} to keep "
+                                    f"it at output_hours; got {', '.join(names)}.")
     seq = as_seed_sequence(seed)
     params = default_parameters() if params is None else params
     cols = _population_columns(population)
@@ -610,6 +681,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
            "nrs_tail": np.empty((n, NRS_TAIL))}
     lock = threading.Lock()
     done = [0]
+    at_hours = {name: np.empty((n, hours.size)) for name in hourly} if hours is not None else {}
     individual: dict[str, np.ndarray] = {}
     if record_params:
         individual = {name: np.empty(n) for g in params.groups for name, par in params.group(g).items()
@@ -619,8 +691,18 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
         wanted = {name for name in names if name in STATE_RECORDS} | {"D", "Q"}
         start = None if initial_state is None else initial_state.chunk(sl)
+        h_out = None
+        if hours is not None:
+            h_out = {nm: np.empty((hours.size, prep.n)) for nm in {*hourly, "D"} if nm != "easi_mean"}
         states_tn, last = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted,
-                                     start=start, drug_before=drug_before)
+                                     start=start, drug_before=drug_before, hours=hours, hours_out=h_out)
+        if h_out is not None:
+            for nm in hourly:
+                if nm == "easi_mean":
+                    at_hours[nm][sl] = compute_easi_trajectory(prep.covariates["easi0"], h_out["D"].T,
+                                                               prep.observation["p_easi"], severity0=prep.d0)
+                else:
+                    at_hours[nm][sl] = h_out[nm].T
         states = {name: states_tn[name].T for name in wanted}
         scores = observe_patients(prep, states, seq, days, regional="easi_regional" in names, day0=day0,
                                   nrs_tail=None if start is None else start["nrs_tail"])
@@ -677,7 +759,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                         seed=seed_record(seq), blocked=blocked_label,
                         extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes,
                                "pathway_imax": dict(zip(PATHWAYS, map(float, imax), strict=True))},
-                        final_state=final, parameters=individual)
+                        final_state=final, parameters=individual, hours=hours, at_hours=at_hours)
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,32 @@ PATIENT_OUTPUTS = {"css_nM": "average steady-state plasma level of the regimen's
                    "D0": "baseline severity index", "B0": "baseline barrier integrity"}
 
 
+def parse_hours(text: str | None) -> Any:
+    """``--hours``: "START:STOP:STEP" (inclusive of STOP when on the grid) or a comma list, in hours
+    from the start of the course; None for daily output."""
+    import numpy as np
+
+    if text is None or not str(text).strip():
+        return None
+    raw = str(text).strip()
+    try:
+        if ":" in raw:
+            a, b, c = (float(v) for v in raw.split(":"))
+            if not c > 0 or b < a:
+                raise ValueError
+            return a + c * np.arange(int(np.floor((b - a) / c + 1e-9)) + 1)
+        return np.array([float(v) for v in raw.split(",") if v.strip()])
+    except ValueError:
+        raise InvalidInputError(f"--hours must be START:STOP:STEP (e.g. 0:168:1) or a comma list of hours; "
+                                f"got {raw!r}.") from None
+
+
 def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel | None = None):
     """(wide frame, metadata): one row per patient and day (or hour, with ``at_hours``): the recorded
     variables, then the patient's covariates, Css and other per-patient constants, and the parameters
     with inter-individual variability (``param_<name>``) when recorded; the metadata carries the
     provenance (posterior version and SHA-256, seed record, dermsim version)."""
-    frame = traj.to_frame("wide")
+    frame = traj.to_frame("wide", grid="day" if traj.hours is None else "hours")
     per = population.to_frame().drop(columns="patient") if hasattr(population, "to_frame") else pd.DataFrame()
     for name in PATIENT_OUTPUTS:
         per[name] = traj.baseline[name]
@@ -97,6 +117,12 @@ def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel |
     per = per.loc[:, [c for c in per.columns if c not in frame.columns]]
     frame = frame.join(per.reset_index(drop=True), on="patient")
     meta = traj.metadata()
+    if traj.hours is not None:
+        meta["grid"] = {"unit": "h", "n": int(traj.hours.size), "first": float(traj.hours[0]),
+                        "last": float(traj.hours[-1]), "variables": list(traj.at_hours),
+                        "method": "plasma and local exposure exact (matrix exponential from the step "
+                                  "start); disease states linear between step boundaries; a time on a dose "
+                                  "is before it"}
     meta["provenance"] = {"dermsim_version": traj.version, "seed": traj.seed,
                           **(model.provenance() if model is not None else {}),
                           "posterior_choice": model.choice if model is not None else None}
@@ -151,13 +177,15 @@ def simulate_regimen(
     cancel: CancelToken | None = None,
     covariates: Any = None,
     with_population: bool = False,
+    hours: Any = None,
 ) -> tuple[Trajectories, ResolvedModel]:
     """Daily trajectories of ``n`` patients of ``population`` on ``regimen`` for ``days`` days, in
     memory (the model explorer draws them; :func:`simulate_course` writes them). ``blocked``:
     "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13". ``covariates``: a user
     covariate table (CSV/Parquet/DataFrame; its patients replace the ``n`` sampled ones, columns it
     lacks are drawn from ``population``). ``record`` may name ``params`` (each patient's parameter
-    values). ``with_population``: return (trajectories, model, population)."""
+    values). ``with_population``: return (trajectories, model, population). ``hours``: an output grid
+    in hours (array, or text for :func:`parse_hours`) for the variables that have one."""
     check_int("--n", n, minimum=1)
     model = resolve_model(posterior, base=parameters_from(params_dir))
     names, with_params = _split_record(record)
@@ -175,6 +203,7 @@ def simulate_regimen(
 
     traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
                              params=model.parameters, record_params=with_params,
+                             output_hours=parse_hours(hours) if isinstance(hours, str) else hours,
                              blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance)
     progress.done(f"{traj.n} patients")
     if with_population:
@@ -202,6 +231,7 @@ def simulate_course(
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
     covariates: str | Path | pd.DataFrame | None = None,
+    hours: str | None = None,
 ) -> TrajectoryRun:
     """Sample a virtual population, simulate it on a cream regimen (twice daily at ``strength``, or
     the schedule over days of ``regimen_file``: periods, holidays, weekend maintenance, as-needed
@@ -210,7 +240,9 @@ def simulate_course(
     ``params`` in ``record`` the parameters with IIV) with the run's metadata (population, regimen,
     seed record, version, and ``provenance``: posterior version and SHA-256) under the key
     ``dermsim``. ``weeks`` defaults to the regimen file's length, else 8. ``covariates``: a user
-    covariate table whose patients are simulated (see :func:`simulate_regimen`)."""
+    covariate table whose patients are simulated (see :func:`simulate_regimen`). ``hours``: write the
+    output grid in hours instead of days ("0:168:1"; :func:`parse_hours`), for the variables in
+    ``HOURLY_RECORDS`` among ``record``."""
     check_int("--n", n, minimum=1)
     if regimen_file is not None:
         regimen = Regimen.from_toml(regimen_file)
@@ -229,6 +261,6 @@ def simulate_course(
     traj, model, pop = simulate_regimen(  # type: ignore[misc]
         regimen, days, seed=seed, population=population, n=n, blocked=blocked, record=record,
         workers=workers, params_dir=params_dir, posterior=posterior, progress=progress, cancel=cancel,
-        covariates=covariates, with_population=True)
+        covariates=covariates, with_population=True, hours=hours)
     _write_parquet(traj, out, overwrite, pop, model)
     return TrajectoryRun(out, traj, days, _record_names(record), model)
