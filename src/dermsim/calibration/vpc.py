@@ -20,6 +20,7 @@ trials, with their median, at every visit week.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,11 +90,20 @@ _COV = {"AGE": "age_y", "SEX": "sex", "WT": "weight_kg", "HT": "height_cm", "BSA
         "AFFPCT": "affected_pct", "IGA0": "iga0", "EASI0": "easi0", "NRS0": "nrs0"}
 
 
-def nonmem_arms(path: str | Path, *, population: str = "true-ad3", seed: int = 1,
+def _cohort(table: pd.DataFrame, population: str, seed: Any, n_pool: int) -> Any:
+    """The arm's subjects, each repeated so that the cohort has at least ``n_pool`` virtual patients
+    (copies differ in their parameter and noise draws): its rate is then the expected rate of these
+    covariates, not the one realisation of a small arm; binomial sampling at the arm's size follows."""
+    reps = max(1, -(-n_pool // len(table)))
+    return sample_population(population, None, seed, covariates=pd.concat([table] * reps, ignore_index=True))
+
+
+def nonmem_arms(path: str | Path, *, population: str = "true-ad3", seed: int = 1, n_pool: int = 300,
                 endpoints: Sequence[str] = ("IGA-TS", "EASI-75")) -> list[VpcArm]:
     """Arms of a NONMEM dataset (columns of :mod:`dermsim.cdisc.nonmem`): each arm's subjects as a
-    covariate table (columns the dataset lacks are drawn from ``population``), its strength, and
-    observed responder rates by visit week from the EASI (DVID 2) and IGA (DVID 3) records."""
+    covariate table (columns the dataset lacks are drawn from ``population``; repeated to ``n_pool``,
+    see ``_cohort``), its strength, and observed responder rates by visit week from the EASI (DVID 2)
+    and IGA (DVID 3) records."""
     p = Path(path)
     try:
         data = pd.read_csv(p)
@@ -118,10 +128,68 @@ def nonmem_arms(path: str | Path, *, population: str = "true-ad3", seed: int = 1
         regions = [c for c in subj.columns if c.startswith("BSA_")]
         for c in regions:
             table[f"region_pct_{c[4:].lower()}"] = subj[c].to_numpy()
-        pop = sample_population(population, None, child_generator(seed, 0x4E4D, int(armn)), covariates=table)
+        pop = _cohort(table, population, child_generator(seed, 0x4E4D, int(armn)), n_pool)
         o = obs[obs["ID"].isin(ids.index)]
         out.append(VpcArm("dataset", p.name, f"ARMN {int(armn)}", float(strength.get(armn, 0.0)),
                           len(ids), pop, (0.0, 8.0), _observed_rates(o, endpoints, p.name)))
+    return out
+
+
+_ADAM_RESPONDERS = {"IGATS": "IGA-TS", "EASI50": "EASI-50", "EASI75": "EASI-75", "EASI90": "EASI-90"}
+_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_WEEK = re.compile(r"(?i)week\s*(\d+(?:\.\d+)?)")
+
+
+def _arm_strength(label: str, where: str) -> float:
+    """Cream strength of a planned treatment label ("Ruxolitinib cream 1.5% BID" -> 1.5; vehicle 0)."""
+    if "vehicle" in label.lower():
+        return 0.0
+    m = _STRENGTH.search(label)
+    if m is None:
+        raise DataValidationError(f"ADaM {where}: TRT01P {label!r} names no cream strength (expected "
+                                  "'vehicle' or a percent such as '1.5%').")
+    return float(m.group(1))
+
+
+def adam_arms(adsl: pd.DataFrame, adeff: pd.DataFrame, *, name: str = "ADaM", population: str = "true-ad3",
+              seed: int = 1, n_pool: int = 300,
+              endpoints: Sequence[str] = ("IGA-TS", "EASI-75")) -> list[VpcArm]:
+    """Arms of a sponsor ADaM (ADSL TRT01P, AGE, SEX; ADEFF responder parameters IGATS/EASI50/75/90
+    by AVISIT, observed records only (DTYPE blank), and the baseline EASI, IGA and %BSA): each arm's
+    subjects as a covariate table (age = AGE + 0.5, completed years at mid-year; weight and height
+    drawn from ``population``), twice daily at the strength in TRT01P."""
+    for col in ("USUBJID", "TRT01P", "AGE"):
+        if col not in adsl.columns:
+            raise DataValidationError(f"ADaM {name}: ADSL has no {col}.")
+    for col in ("USUBJID", "PARAMCD", "AVAL"):
+        if col not in adeff.columns:
+            raise DataValidationError(f"ADaM {name}: ADEFF has no {col}.")
+    eff = adeff[adeff["DTYPE"].fillna("") == ""] if "DTYPE" in adeff.columns else adeff
+    base = eff[eff["ABLFL"] == "Y"] if "ABLFL" in eff.columns else eff.iloc[:0]
+    bl = {cd: base[base["PARAMCD"] == cd].set_index("USUBJID")["AVAL"]
+          for cd in ("EASI", "IGA", "BSA", "ITCHNRS")}
+    visit = eff["AVISIT"].astype(str).str.extract(_WEEK)[0].astype(float) if "AVISIT" in eff.columns else None
+    out = []
+    for label, subj in adsl.groupby("TRT01P", sort=False):
+        ids = subj["USUBJID"].to_numpy()
+        table = pd.DataFrame({"age_y": subj["AGE"].to_numpy(dtype=float) + 0.5})
+        if "SEX" in subj.columns:
+            table["sex"] = subj["SEX"].astype(str).to_numpy()
+        for cd, col in (("EASI", "easi0"), ("IGA", "iga0"), ("BSA", "affected_pct"), ("ITCHNRS", "nrs0")):
+            values = pd.Series(ids).map(bl[cd])
+            if len(bl[cd]) and values.notna().all():
+                table[col] = values.to_numpy(dtype=float)
+        pop = _cohort(table, population, child_generator(seed, 0x4144, len(out)), n_pool)
+        obs: dict[tuple[str, float], tuple[float, str, str]] = {}
+        if visit is not None:
+            for cd, ep in _ADAM_RESPONDERS.items():
+                m = (eff["PARAMCD"] == cd) & eff["USUBJID"].isin(ids) & visit.notna()
+                if ep not in endpoints or not m.any():
+                    continue
+                for wk, grp in eff[m].groupby(visit[m]):
+                    obs[(ep, float(wk))] = (100.0 * float(grp["AVAL"].mean()), "observed", name)
+        out.append(VpcArm("adam", name, str(label), _arm_strength(str(label), name), len(ids), pop,
+                          (0.0, 8.0), obs))
     return out
 
 

@@ -87,8 +87,9 @@ def validate_cmd(
     seed: int = typer.Option(SHIPPED_SEED, "--seed", help="seed of the predictive simulations"),
     vpc_draws: int = typer.Option(20, "--vpc-draws", help="posterior draws of the visual predictive check "
                                   "(vpc.csv, vpc.png; 0: no VPC)"),
-    vpc_data: Path = typer.Option(None, "--vpc-data", help="NONMEM dataset (dermsim trial simulate --format "
-                                  "nonmem) to check instead of the published TRuE-AD1/2 results"),
+    vpc_data: Path = typer.Option(None, "--vpc-data", help="NONMEM dataset .csv (dermsim trial simulate "
+                                  "--format nonmem) or ADaM folder (ADSL + ADEFF) to check instead of the "
+                                  "published TRuE-AD1/2 results"),
 ) -> None:
     """Validation ladder: cross-prediction AD1<->AD2, held-out TRuE-AD3, pediatric PK plausibility;
     with a second-version posterior, the visual predictive check by visit."""

@@ -13,7 +13,7 @@ import pandas as pd
 from dermsim import __version__
 from dermsim._atomic import atomic_path
 from dermsim.calibration.posterior import Posterior
-from dermsim.calibration.vpc import compute_vpc, nonmem_arms, published_arms
+from dermsim.calibration.vpc import adam_arms, compute_vpc, nonmem_arms, published_arms
 from dermsim.report.figures import save_figure
 from dermsim.report.pmx_figures import plot_vpc
 
@@ -29,10 +29,20 @@ class VpcRun:
 def write_vpc(post: Posterior, out: str | Path, *, data: str | Path | None = None,
               population: str = "true-ad3", n_draws: int = 20, n_pool: int = 300, n_replicates: int = 500,
               seed: int = 1, posterior_sha256: str | None = None) -> VpcRun:
-    """The VPC of the published TRuE-AD1/2 results (``data`` None) or of a NONMEM dataset (its
-    subjects, drawn around from ``population`` where it lacks covariates), into folder ``out``."""
-    arms = (published_arms(n_pool=n_pool, seed=seed) if data is None
-            else nonmem_arms(data, population=population, seed=seed))
+    """The VPC of the published TRuE-AD1/2 results (``data`` None), of a NONMEM dataset (a .csv
+    file) or of a sponsor ADaM folder (ADSL + ADEFF) (their subjects, drawn around from
+    ``population`` where they lack covariates), into folder ``out``."""
+    if data is None:
+        arms = published_arms(n_pool=n_pool, seed=seed)
+    elif Path(data).is_dir():
+        # a sponsor ADaM folder (adsl and adeff in any format dermsim reads)
+        from dermsim.io import read_adam_dir
+
+        ds = read_adam_dir(data, ["adsl", "adeff"])
+        arms = adam_arms(ds["adsl"].data, ds["adeff"].data, name=Path(data).name, population=population,
+                         seed=seed, n_pool=n_pool)
+    else:
+        arms = nonmem_arms(data, population=population, seed=seed, n_pool=n_pool)
     table = compute_vpc(post, arms, n_draws=n_draws, n_replicates=n_replicates, seed=seed)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,7 +50,7 @@ def write_vpc(post: Posterior, out: str | Path, *, data: str | Path | None = Non
         table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.4g")
     paths = save_figure(plot_vpc(table), folder, "vpc")
     meta = {**table.attrs, "observed": "published TRuE-AD1/2 arm results (calibration targets; weeks <= 8)"
-            if data is None else f"NONMEM dataset {Path(data).name}", "n_pool": n_pool,
+            if data is None else f"user dataset {Path(data).name}", "n_pool": n_pool,
             "posterior_sha256": posterior_sha256, "dermsim_version": __version__,
             "bands": "5-95 % of simulated trials (posterior draw, between-trial logit effect, binomial "
                      "sampling at the arm size)"}

@@ -69,3 +69,41 @@ def test_a_dataset_arm_simulates_its_own_subjects(shipped):
     # three subjects: every simulated rate is a multiple of 1/3
     thirds = vpc["pred_median"].to_numpy() * 3 / 100
     assert np.allclose(thirds, np.round(thirds))
+
+
+def _rec(u: str, cd: str, aval: float, visit: str, ablfl: str = "", dtype: str = "") -> dict:
+    return {"USUBJID": u, "PARAMCD": cd, "AVAL": aval, "ABLFL": ablfl, "AVISIT": visit, "DTYPE": dtype}
+
+
+def _adam():
+    adsl = pd.DataFrame({"USUBJID": ["A1", "A2", "B1", "B2"], "AGE": [6, 9, 7, 4],
+                         "SEX": ["F", "M", "M", "F"],
+                         "TRT01P": ["Ruxolitinib cream 1.5% BID"] * 2 + ["Vehicle cream BID"] * 2})
+    rows = []
+    for u, e0, i0 in (("A1", 10.0, 3), ("A2", 6.0, 2), ("B1", 8.0, 3), ("B2", 5.0, 2)):
+        rows += [_rec(u, "EASI", e0, "Baseline", "Y"), _rec(u, "IGA", float(i0), "Baseline", "Y")]
+    rows += [_rec("A1", "IGATS", 1.0, "Week 8"), _rec("A2", "IGATS", 0.0, "Week 8"),
+             _rec("B1", "IGATS", 0.0, "Week 8"),
+             _rec("B2", "IGATS", 0.0, "Week 8", dtype="NRI"),  # an imputed record is not an observation
+             _rec("B2", "IGATS", 1.0, "Week 4")]
+    return adsl, pd.DataFrame(rows)
+
+
+def test_adam_arms_take_strength_subjects_and_observed_rates():
+    from dermsim.calibration.vpc import adam_arms
+    from dermsim.errors import DataValidationError
+
+    adsl, adeff = _adam()
+    arms = adam_arms(adsl, adeff, name="mine", n_pool=20)
+    by = {a.arm: a for a in arms}
+    rux, veh = by["Ruxolitinib cream 1.5% BID"], by["Vehicle cream BID"]
+    assert (rux.strength_pct, veh.strength_pct, rux.n_arm) == (1.5, 0.0, 2)
+    assert rux.observed == {("IGA-TS", 8.0): (50.0, "observed", "mine")}
+    assert veh.observed == {("IGA-TS", 8.0): (0.0, "observed", "mine"),
+                            ("IGA-TS", 4.0): (100.0, "observed", "mine")}
+    np.testing.assert_array_equal(rux.population.age_y[:2], [6.5, 9.5])
+    np.testing.assert_array_equal(rux.population.easi0[:2], [10.0, 6.0])
+    np.testing.assert_array_equal(rux.population.iga0[:4], [3, 2, 3, 2])
+    bad = adsl.assign(TRT01P="Drug X")
+    with pytest.raises(DataValidationError, match="names no cream strength"):
+        adam_arms(bad, adeff, name="mine", n_pool=4)

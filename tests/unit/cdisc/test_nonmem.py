@@ -131,12 +131,16 @@ def test_vpc_of_the_nonmem_dataset_simulates_its_subjects(run_dir, tmp_path):
     first = data.groupby("ID").first()
     for a in arms:
         ids = first.index[(first["ARMN"] == int(a.arm.split()[-1])) & (first["EPOCH"] == 1)]
-        np.testing.assert_array_equal(a.population.age_y, first.loc[ids, "AGE"].to_numpy())
-        np.testing.assert_array_equal(a.population.affected_pct, first.loc[ids, "AFFPCT"].to_numpy())
+        # the cohort repeats the arm's subjects (at least n_pool virtual patients)
+        k = len(ids)
+        assert a.population.n >= 300 and a.n_arm == k
+        np.testing.assert_array_equal(a.population.age_y[:k], first.loc[ids, "AGE"].to_numpy())
+        np.testing.assert_array_equal(a.population.age_y[k:2 * k], first.loc[ids, "AGE"].to_numpy())
+        np.testing.assert_array_equal(a.population.affected_pct[:k], first.loc[ids, "AFFPCT"].to_numpy())
         assert {w for (_, w) in a.observed} >= {8.0}
     model = resolve_model("shipped")
     if model.posterior is None:
         pytest.skip("no usable shipped posterior")
-    run = write_vpc(model.posterior, tmp_path / "vpc", data=path, n_draws=1, n_replicates=50)
+    run = write_vpc(model.posterior, tmp_path / "vpc", data=path, n_draws=1, n_replicates=50, n_pool=40)
     assert {p.name for p in run.files} == {"vpc.csv", "vpc.png", "vpc.svg", "vpc.json"}
     assert run.table["observed"].notna().any()
