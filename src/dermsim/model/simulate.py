@@ -428,6 +428,20 @@ def _onset_days(plan: DayPlan, drug_before: bool) -> np.ndarray:
     return drug & ~np.concatenate([[drug_before], drug[:-1]])
 
 
+def _record_states(rec: Mapping[str, np.ndarray], i: int, y: np.ndarray, x: np.ndarray,
+                   p: pk.PatientPK) -> None:
+    """Row ``i`` of the disease states, severity D, plasma and local exposure that ``rec`` holds."""
+    for k, name in enumerate(disease.STATES):
+        if name in rec:
+            rec[name][i] = y[k]
+    if "D" in rec:
+        rec["D"][i] = disease.compute_severity(y)
+    if "cp_nM" in rec:
+        rec["cp_nM"][i] = pk.compute_plasma_nM(x, p)
+    if "u" in rec:
+        rec["u"][i] = pk.compute_local_exposure(x, p)
+
+
 def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
                n_nodes: int, keep: Iterable[str] = STATE_RECORDS,
                start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False,
@@ -473,15 +487,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     applied = state["applications"].copy()
 
     def record(d: int) -> None:
-        for i, name in enumerate(disease.STATES):
-            if name in rec:
-                rec[name][d] = y[i]
-        if "D" in rec:
-            rec["D"][d] = disease.compute_severity(y)
-        if "cp_nM" in rec:
-            rec["cp_nM"][d] = pk.compute_plasma_nM(x, p)
-        if "u" in rec:
-            rec["u"][d] = pk.compute_local_exposure(x, p)
+        _record_states(rec, d, y, x, p)
         if "occupancy" in rec:
             rec["occupancy"][d] = occ_day
         if "emollient" in rec:
@@ -506,15 +512,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             else:
                 xt = x0
             yt = y0 + (dt / h) * (y - y0) if h > 0 else y
-            for i, name in enumerate(disease.STATES):
-                if name in hours_out:
-                    hours_out[name][h_next] = yt[i]
-            if "D" in hours_out:
-                hours_out["D"][h_next] = disease.compute_severity(yt)
-            if "cp_nM" in hours_out:
-                hours_out["cp_nM"][h_next] = pk.compute_plasma_nM(xt, p)
-            if "u" in hours_out:
-                hours_out["u"][h_next] = pk.compute_local_exposure(xt, p)
+            _record_states(hours_out, h_next, yt, xt, p)
             h_next += 1
 
     if hours is not None:

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from dermsim._rng import child_generator
-from dermsim.calibration.posterior import resolve_model
 from dermsim.calibration.sensitivity import (
     _IIV_STREAM,
     ISHIGAMI_PROBLEM,
@@ -36,14 +35,6 @@ def test_sobol_reproduces_the_ishigami_indices():
     assert np.all(np.abs(res["ST"] - exact["ST"]) <= 2 * res["ST_conf"] + 1e-3)
     with pytest.raises(InvalidInputError, match="power of 2"):
         sobol(ishigami, ISHIGAMI_PROBLEM, 1000)
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    model = resolve_model("shipped")
-    if model.posterior is None:
-        pytest.skip(f"no usable shipped posterior ({model.fallback})")
-    return model.posterior
 
 
 def test_batched_css_equals_the_parameter_set_route(shipped):

@@ -7,19 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dermsim.calibration.posterior import resolve_model
 from dermsim.calibration.vpc import COLUMNS, VpcArm, _observed_rates, compute_vpc, published_arms
 from dermsim.errors import InvalidInputError
 from dermsim.model.population import sample_population
 from dermsim.report.pmx_figures import plot_vpc
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    model = resolve_model("shipped")
-    if model.posterior is None:
-        pytest.skip(f"no usable shipped posterior ({model.fallback})")
-    return model.posterior
 
 
 @pytest.mark.slow  # two population laws are solved (~4 s on a quiet machine)
