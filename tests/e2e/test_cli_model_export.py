@@ -50,9 +50,10 @@ def test_export_a_schedule_as_events(tmp_path):
     assert main(["model", "export", "--format", "antimony", "--out", str(out), "--regimen", str(regimen),
                  "--posterior", "prior"]) == 0
     text = out.read_text()
-    # 28 + 21 days of two applications; the holiday has none, and the emollient drive changes twice
-    assert text.count("A_surf = A_surf + absorbed_mg_p") == 2 * (28 + 21)
-    assert text.count(": at (time >= 672), t0=false: drive = 0.0") == 1
+    # one self-rescheduling dose event per period and daily time, bounded by the period's days
+    assert "dose_p1_0: at (time >= next_p1_0 && next_p1_0 < 672.0)" in text
+    assert "dose_p3_1: at (time >= next_p3_1 && next_p3_1 < 1344.0)" in text
+    assert "next_p3_0 = 840.0" in text and "dose_p2" not in text          # the holiday has none
     assert "model default parameters" in text
 
 

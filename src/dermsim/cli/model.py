@@ -24,8 +24,8 @@ from dermsim.workflows import (
 
 GRAMS_HELP = "cream per application in g (default: fingertip-unit rule on the treated area)"
 PARAMS_HELP = "directory of annotated parameter TOML files (default: the package's own)"
-REGIMEN_HELP = ("regimen TOML file (examples/regimens/: periods, holidays, weekdays) instead of twice daily "
-                "at --strength; as-needed rules are not exported")
+REGIMEN_HELP = ("regimen TOML file (examples/regimens/: periods, holidays, weekdays, as-needed rules) "
+                "instead of twice daily at --strength")
 
 model_app = typer.Typer(help="The virtual-patient model: parameters, posterior, SBML/Antimony export.",
                         no_args_is_help=True)
@@ -75,8 +75,6 @@ def export_cmd(
     strength: float = typer.Option(1.5, "--strength", help="cream strength in percent (0 = vehicle)"),
     interval_h: float = typer.Option(8.0, "--interval-h", help="hours between the two daily applications"),
     regimen_file: Path | None = typer.Option(None, "--regimen", help=REGIMEN_HELP),
-    days: int | None = typer.Option(None, "--days", help="days a --regimen schedule is written out for "
-                                    "(default: its length, else 56)"),
     seed: int = typer.Option(1, "--seed", help="seed of the patient's parameter draw"),
     typical: bool = typer.Option(False, "--typical", help="typical parameter values (no IIV draw)"),
     age_y: float = typer.Option(6.5, "--age", help="age in years"),
@@ -96,7 +94,7 @@ def export_cmd(
                                   typical=typical, age_y=age_y, weight_kg=weight_kg, height_cm=height_cm,
                                   affected_pct=affected_pct, easi0=easi0, iga0=iga0, nrs0=nrs0, grams=grams,
                                   params_dir=params_dir, posterior=posterior, regimen_file=regimen_file,
-                                  days=days, overwrite=overwrite)
+                                  overwrite=overwrite)
     _say_fallback(result.model)
     who = "typical" if typical else f"seed {seed}"
     what = result.regimen.name or f"{strength:g} % cream"

@@ -15,9 +15,10 @@ baseline steady state and regimen:
 * the regimen as events: each application adds its absorbed amount (``pk.compute_absorbed_mg`` at the
   patient's baseline barrier damage, as the engine applies it) to ``A_surf``. A regimen of one daily
   pattern is one self-rescheduling event per daily time (``next_dose_k += 24``), so the file runs for
-  any duration; a schedule with periods (strengths, holidays, weekdays) is written out application by
-  application for ``days`` days, with the emollient drive changed at the day boundaries where it
-  changes. As-needed rules are not exported (they read each patient's state once a day).
+  any duration; a schedule with periods (strengths, holidays, weekdays, as-needed rules) is one
+  self-rescheduling event per period and daily time, running over the period's days, plus a daily
+  ``day_tick`` that sets the emollient drive and decides an as-needed rule (``treating``) on the
+  patient's own noise-free latent IGA grade (or D/D0) with the rule's hysteresis, as the engine does.
 
 Residual observation noise (EASI, IGA visit, NRS) is not part of the file: it is the error model,
 as in an NLME model file.
@@ -55,7 +56,6 @@ DISPLAY_NAMES = {
     "IGA_z": "latent IGA (with the patient's rater offset, without visit noise)",
     "IGA": "IGA grade of the latent IGA (0-4)", "NRS": "daily itch NRS without residual noise",
 }
-DEFAULT_SCHEDULE_DAYS = 56  # a schedule without an end is written out for 8 weeks unless told
 
 
 def _fmt(v: float) -> str:
@@ -75,9 +75,25 @@ def _patient_values(prep: PreparedPatients, i: int) -> dict[str, float]:
     return values
 
 
-def _dosing(prep: PreparedPatients, i: int, regimen: Regimen, days: int | None
-            ) -> tuple[float, list[str], list[str]]:
-    """(initial emollient drive, parameter lines, event lines) of patient ``i``'s regimen."""
+def _weekday_gate(weekdays: tuple[int, ...] | None, start_weekday: int, day: str) -> str:
+    """1 on the period's weekdays, else 0, for the day index expression ``day`` (0 = Monday)."""
+    if weekdays is None:
+        return "1"
+    w = f"(({day} + {start_weekday}) - 7*floor(({day} + {start_weekday})/7))"
+    pairs = ", ".join(f"1, {w} == {k}" for k in weekdays)
+    return f"piecewise({pairs}, 0)"
+
+
+def _dosing(prep: PreparedPatients, i: int, regimen: Regimen) -> tuple[float, list[str], list[str]]:
+    """(initial emollient drive, parameter lines, event lines) of patient ``i``'s regimen.
+
+    A schedule is a few self-rescheduling events, not one event per application (libRoadRunner
+    compiles every event: a year of daily events took minutes): per period and daily time one dose
+    event that runs from the period's first day to its end; and one ``day_tick`` at each day's start
+    (before that day's applications: priority 10 over 0, and the doses read ``treating`` when they
+    execute) that sets the day's emollient drive and, under an as-needed rule, decides ``treating``
+    on the patient's own state as the engine does (simulate._integrate: noise-free latent IGA grade
+    or D/D0, with the rule's hysteresis)."""
     vp = {k: v[i] for k, v in prep.vehicle.items()}
     one = prep.pk.select(slice(i, i + 1))
     damage0 = 1.0 - prep.y0[disease.B, i:i + 1]
@@ -96,48 +112,71 @@ def _dosing(prep: PreparedPatients, i: int, regimen: Regimen, days: int | None
                 events.append(f"  dose_{k}: at (time >= next_dose_{k}), t0=false: "
                               f"A_surf = A_surf + absorbed_mg, next_dose_{k} = next_dose_{k} + 24")
         return drive, params, events
-    for k, per in enumerate(regimen.resolved_periods()):
-        if per.as_needed is not None:
-            raise InvalidInputError(f"regimen period {k + 1} has an as-needed rule, which the SBML export "
-                                    "does not write (it reads each patient's state once a day); export a "
-                                    "fixed schedule instead.")
-    if days is None:
-        days = regimen.total_days or DEFAULT_SCHEDULE_DAYS
-    plan = regimen.compile(days)
+    plan = regimen.compile(1)
+    periods = plan.periods
     grams = [g[i:i + 1] for g in _grams_by_period(prep, regimen, plan)]
-    for k, per in enumerate(plan.periods):
-        if per.strength_pct > 0:
-            absorbed = float(pk.compute_absorbed_mg(one, grams[k], per.strength_pct, damage0)[0])
-            params.append(f"  absorbed_mg_p{k + 1} = {_fmt(absorbed)}  // period {k + 1}: "
-                          f"{per.strength_pct:g} %, {grams[k][0]:.4g} g per application")
-    n_app = plan.n_applications
-    drives = disease.compute_emollient_drive(n_app, regimen.adherence, vp)
-    for d in range(days):
-        if d > 0 and drives[d] != drives[d - 1]:
-            events.append(f"  drive_day{d}: at (time >= {24 * d}), t0=false: drive = {_fmt(drives[d])}")
-        pi = int(plan.period[d])
-        if pi < 0 or plan.periods[pi].strength_pct <= 0:
+    has_rule = any(per.as_needed is not None for per in periods)
+    day = "(next_day/24)"  # the day index while day_tick executes (next_day not yet advanced)
+    drive_chain, treat_chain = [], []
+    for k, per in enumerate(periods):
+        n = k + 1
+        end = per.end_day
+        times = per.application_times_h
+        full = float(disease.compute_emollient_drive(len(times), regimen.adherence, vp))
+        gate = _weekday_gate(per.weekdays, regimen.start_weekday, day) if times else "0"
+        what = (f"{per.strength_pct:g} %, {grams[k][0]:.4g} g at {', '.join(f'{t:g}' for t in times)} h"
+                if times else "no application")
+        params.append(f"  // period {n}: days {per.start_day}-{'' if end is None else end - 1}: {what}"
+                      + (f" on weekdays {list(per.weekdays)}" if per.weekdays is not None else ""))
+        if per.as_needed is not None:
+            rule = per.as_needed
+            metric = "IGA" if rule.metric == "iga" else "(D/severity0)"
+            decide = (f"piecewise(piecewise(1, {metric} > {_fmt(rule.stop_at)}, 0), treating > 0.5, "
+                      f"piecewise(1, {metric} >= {_fmt(rule.start_at)}, 0))")
+            treat, drive = decide, f"{decide}*{gate}*{_fmt(full)}"
+        else:
+            treat, drive = gate, f"{gate}*{_fmt(full)}"
+        cond = "" if end is None else f"{day} < {end}"
+        drive_chain.append((drive, cond))
+        treat_chain.append((treat, cond))
+        if per.strength_pct <= 0 or not times:
             continue
-        for e, t in enumerate(plan.event_times_h):
-            if plan.applies[d, e]:
-                events.append(f"  dose_day{d}_{e}: at (time >= {_fmt(24.0 * d + t)}), t0=false: "
-                              f"A_surf = A_surf + absorbed_mg_p{pi + 1}")
-    params.insert(0, f"  // schedule written out for {days} days ({int(n_app.sum())} applications)")
-    return float(drives[0]), params, events
+        absorbed = float(pk.compute_absorbed_mg(one, grams[k], per.strength_pct, damage0)[0])
+        params.append(f"  absorbed_mg_p{n} = {_fmt(absorbed)}")
+        for e, t in enumerate(times):
+            nxt = f"next_p{n}_{e}"
+            params.append(f"  {nxt} = {_fmt(24.0 * per.start_day + t)}")
+            until = "" if end is None else f" && {nxt} < {_fmt(24.0 * end)}"
+            dose_gate = _weekday_gate(per.weekdays, regimen.start_weekday, f"floor({nxt}/24)")
+            if per.as_needed is not None:
+                dose_gate += "*treating"
+            events.append(f"  dose_p{n}_{e}: at (time >= {nxt}{until}), priority=0, t0=false, "
+                          f"fromTrigger=false: A_surf = A_surf + absorbed_mg_p{n}*{dose_gate}, "
+                          f"{nxt} = {nxt} + 24")
+
+    def chain(parts: list[tuple[str, str]]) -> str:
+        body = ", ".join(f"{v}, {c}" if c else v for v, c in parts)
+        return f"piecewise({body}{', 0' if parts[-1][1] else ''})"
+
+    params.append("  next_day = 0")
+    tick = f"next_day = next_day + 24, drive = {chain(drive_chain)}"
+    if has_rule:
+        params.append("  treating = 0  // as-needed rule: on (1) or off (0), decided at each day's start")
+        tick += f", treating = {chain(treat_chain)}"
+    events.insert(0, f"  day_tick: at (time >= next_day), priority=10, t0=false, fromTrigger=false: {tick}")
+    return 0.0, params, events
 
 
 def build_patient_antimony(prep: PreparedPatients, regimen: Regimen, patient: int = 0,
-                           parameters_label: str = "package parameter files", *,
-                           days: int | None = None) -> str:
+                           parameters_label: str = "package parameter files") -> str:
     """Antimony text of patient ``patient`` (row of ``prep``); ``parameters_label`` names the
-    parameter set in a comment of the file; ``days``: how long a schedule with periods is written
-    out (default: the schedule's length, else 8 weeks; a single daily pattern runs for any time)."""
+    parameter set in the file (the SBML model's name)."""
     if not 0 <= patient < prep.n:
         raise InvalidInputError(f"patient must be within 0-{prep.n - 1}; got {patient}.")
     i = patient
     eq = model_equations(tuple(prep.disease), tuple(prep.itch), tuple(prep.vehicle))
     values = _patient_values(prep, i)
-    drive, dose_params, events = _dosing(prep, i, regimen, days)
+    drive, dose_params, events = _dosing(prep, i, regimen)
     values["drive"] = drive
     missing = [name for name in eq.parameters if name not in values]
     if missing:  # a new symbol in the engine's equations that no patient value names
@@ -158,6 +197,10 @@ def build_patient_antimony(prep: PreparedPatients, regimen: Regimen, patient: in
     lines += [f"  {name} = {_fmt(values[name])}" for name in eq.parameters]
     lines.append("  // ---- regimen ----")
     lines += dose_params + events
+    # A_surf empties fast (k_a ~ 0.3/h); after weeks without cream it nears the smallest double and
+    # CVODE stops with CV_TOO_MUCH_ACC (seen on an as-needed patient after 80 days off). 1e-200 mg is
+    # no drug: set it to 0 once it falls below (the engine's exact PK has no such limit).
+    lines.append("  underflow_guard: at (A_surf > 0 && A_surf < 1e-200), t0=false: A_surf = 0")
     lines.append("  // ---- names ----")
     lines += [f'  {name} is "{label}"' for name, label in DISPLAY_NAMES.items()]
     lines.append("end")
@@ -182,8 +225,7 @@ def antimony_to_sbml(text: str) -> str:
 
 def build_patients_antimony(population: Any, regimen: Regimen, seed: SeedLike, *,
                             patients: Any = None, params: ParameterSet | None = None,
-                            blocked: Blocked = None, parameters_label: str | None = None,
-                            days: int | None = None) -> list[str]:
+                            blocked: Blocked = None, parameters_label: str | None = None) -> list[str]:
     """Antimony text of ``patients`` (indices; default all) of ``population`` with the parameters
     simulate_patients gives them under ``params`` (default: the package's parameter files) and
     ``seed``."""
@@ -196,15 +238,15 @@ def build_patients_antimony(population: Any, regimen: Regimen, seed: SeedLike, *
     lo, hi = int(idx.min()), int(idx.max()) + 1
     prep = prepare_patients(cols, regimen, default_parameters() if params is None else params,
                             as_seed_sequence(seed), lo, hi, blocked)
-    return [build_patient_antimony(prep, regimen, int(i) - lo, label, days=days) for i in idx]
+    return [build_patient_antimony(prep, regimen, int(i) - lo, label) for i in idx]
 
 
 def build_patient_sbml(population: Any, regimen: Regimen, seed: SeedLike, *, patient: int = 0,
                        params: ParameterSet | None = None, blocked: Blocked = None,
-                       parameters_label: str | None = None, days: int | None = None) -> str:
+                       parameters_label: str | None = None) -> str:
     """SBML of one patient of ``population`` (see :func:`build_patients_antimony`)."""
     text = build_patients_antimony(population, regimen, seed, patients=patient, params=params,
-                                   blocked=blocked, parameters_label=parameters_label, days=days)[0]
+                                   blocked=blocked, parameters_label=parameters_label)[0]
     return antimony_to_sbml(text)
 
 

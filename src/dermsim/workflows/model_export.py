@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from dermsim._validate import check_choice, check_int, check_positive
+from dermsim._validate import check_choice, check_positive
 from dermsim.calibration.posterior import ResolvedModel
 from dermsim.model.parameters import GROUPS, ParameterSet
 from dermsim.model.regimen import Regimen
@@ -111,13 +111,12 @@ def export_patient_model(
     params_dir: str | Path | None = None,
     posterior: str | Path = "shipped",
     regimen_file: str | Path | None = None,
-    days: int | None = None,
     overwrite: bool = False,
 ) -> PatientExport:
     """One virtual patient (parameters under ``posterior``, baseline steady state, the regimen as
     events; EASI, latent IGA, IGA and NRS as assignment rules) as SBML or Antimony. The regimen is
-    twice daily at ``strength`` or the schedule of ``regimen_file`` (written out for ``days`` days,
-    default its length)."""
+    twice daily at ``strength`` or the schedule of ``regimen_file`` (periods, holidays, weekdays,
+    as-needed rules)."""
     from dermsim.model.sbml import antimony_to_sbml, build_patients_antimony
     from dermsim.model.simulate import make_patient
 
@@ -129,8 +128,6 @@ def export_patient_model(
             regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
     else:
         regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
-    if days is not None:
-        days = check_int("--days", days, minimum=1)
     check_out(out, overwrite=overwrite, kind="file")
     patient = make_patient(age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct,
                            easi0=easi0, iga0=iga0, nrs0=nrs0)
@@ -142,7 +139,7 @@ def export_patient_model(
         label += "; typical patient (no IIV draw)"
     else:
         label += f"; IIV draw of seed {seed}"
-    text = build_patients_antimony(patient, regimen, seed, params=ps, parameters_label=label, days=days)[0]
+    text = build_patients_antimony(patient, regimen, seed, params=ps, parameters_label=label)[0]
     if fmt == "sbml":
         text = antimony_to_sbml(text)
     with output_file(out, overwrite=overwrite) as tmp:

@@ -12,7 +12,6 @@ import pytest
 
 sympy = pytest.importorskip("sympy", reason="sympy (extra 'sbml') is not installed")
 
-from dermsim.errors import InvalidInputError  # noqa: E402
 from dermsim.model import disease, pk  # noqa: E402
 from dermsim.model.equations import EMOLLIENT, PK_STATES, antimony_expr, model_equations  # noqa: E402
 from dermsim.model.itch import compute_itch_placebo  # noqa: E402
@@ -121,7 +120,7 @@ def test_antimony_text_uses_sbml_functions_only():
     assert "piecewise(" in text and "^" in text
 
 
-def test_export_refuses_an_as_needed_rule_with_one_line():
+def test_export_writes_an_as_needed_rule_as_a_daily_decision():
     from pathlib import Path
 
     from _vp import make_population
@@ -130,5 +129,8 @@ def test_export_refuses_an_as_needed_rule_with_one_line():
     from dermsim.model.sbml import build_patients_antimony
 
     reg = Regimen.from_toml(Path(__file__).parents[3] / "examples" / "regimens" / "as_needed_52wk.toml")
-    with pytest.raises(InvalidInputError, match="as-needed rule"):
-        build_patients_antimony(make_population(1, seed=1), reg, 1)
+    text = build_patients_antimony(make_population(1, seed=1), reg, 1)[0]
+    # one decision per day (not one event per day): start at IGA >= 2, stop at 0, gating the doses
+    assert text.count("day_tick:") == 1 and "IGA >= 2.0" in text and "IGA > 0.0" in text
+    assert text.count("*treating") == 2 and "next_p2_1 < 8736.0" in text
+    assert len([ln for ln in text.splitlines() if ": at (" in ln]) == 1 + 2 + 2 + 1  # tick, doses, guard
