@@ -30,6 +30,7 @@ __all__ = [
     "RECORDABLE",
     "ResolvedModel",
     "TrajectoryRun",
+    "course_regimen",
     "parameters_from",
     "resolve_model",
     "simulate_course",
@@ -40,6 +41,18 @@ __all__ = [
 def parameters_from(directory: str | Path | None) -> ParameterSet:
     """The package's parameters, or those in ``directory`` (validated: unit and source required)."""
     return default_parameters() if directory is None else load_parameters(directory)
+
+
+def course_regimen(strength: float, *, interval_h: float = 8.0, grams: float | None = None,
+                   regimen_file: str | Path | None = None) -> Regimen:
+    """The regimen of ``--strength/--interval-h/--grams`` (twice daily) or of a ``--regimen`` file
+    (``--grams`` then overrides the file's amount)."""
+    if regimen_file is not None:
+        regimen = Regimen.from_toml(regimen_file)
+        if grams is not None:
+            regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
+        return regimen
+    return Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
 
 
 def resolve_model(choice: str | Path = "shipped", *, params_dir: str | Path | None = None,
@@ -244,12 +257,7 @@ def simulate_course(
     output grid in hours instead of days ("0:168:1"; :func:`parse_hours`), for the variables in
     ``HOURLY_RECORDS`` among ``record``."""
     check_int("--n", n, minimum=1)
-    if regimen_file is not None:
-        regimen = Regimen.from_toml(regimen_file)
-        if grams is not None:
-            regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
-    else:
-        regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
+    regimen = course_regimen(strength, interval_h=interval_h, grams=grams, regimen_file=regimen_file)
     if weeks is None:
         weeks = regimen.total_days / 7.0 if regimen.total_days is not None else 8.0
     check_positive("--weeks", weeks)

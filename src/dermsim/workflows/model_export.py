@@ -10,11 +10,11 @@ from typing import Any
 
 import pandas as pd
 
-from dermsim._validate import check_choice, check_positive
+from dermsim._validate import check_choice
 from dermsim.calibration.posterior import ResolvedModel
 from dermsim.model.parameters import GROUPS, ParameterSet
 from dermsim.model.regimen import Regimen
-from dermsim.workflows.model import parameters_from, resolve_model
+from dermsim.workflows.model import course_regimen, parameters_from, resolve_model
 from dermsim.workflows.outputs import check_out, output_file
 
 __all__ = ["ParameterTable", "PatientExport", "export_patient_model", "model_parameters", "parameters_label"]
@@ -122,12 +122,7 @@ def export_patient_model(
 
     check_choice("--format", fmt, ("sbml", "antimony"))
     out = Path(out)
-    if regimen_file is not None:
-        regimen = Regimen.from_toml(regimen_file)
-        if grams is not None:
-            regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
-    else:
-        regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
+    regimen = course_regimen(strength, interval_h=interval_h, grams=grams, regimen_file=regimen_file)
     check_out(out, overwrite=overwrite, kind="file")
     patient = make_patient(age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct,
                            easi0=easi0, iga0=iga0, nrs0=nrs0)
