@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from dermsim._atomic import atomic_path
+from dermsim._validate import check_int
 from dermsim.calibration.posterior import Posterior, default_posterior, load_posterior
 from dermsim.errors import InvalidInputError
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
@@ -202,12 +203,14 @@ def validate_model(out: str | Path | None, posterior: str | Path | None = None,
     post = _posterior(posterior)
     if post.meta.get("method") == "laplace-is":
         from dermsim.calibration import preregister_v2 as p2
+        from dermsim.workflows.vpc import vpc_arms, vpc_summary_lines, write_vpc
 
+        check_int("--vpc-draws", vpc_draws, minimum=0)
+        # the VPC's data are read and checked first: a bad --vpc-data fails before anything is written
+        arms = vpc_arms(vpc_data, seed=seed) if vpc_draws > 0 else None
         text = p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
-        if vpc_draws > 0:
-            from dermsim.workflows.vpc import vpc_summary_lines, write_vpc
-
-            run = write_vpc(post, out, data=vpc_data, n_draws=vpc_draws, seed=seed)
+        if arms is not None:
+            run = write_vpc(post, out, data=vpc_data, n_draws=vpc_draws, seed=seed, arms=arms)
             what = (f"Visual predictive check, {Path(vpc_data).name}" if vpc_data is not None else
                     "Visual predictive check, TRuE-AD1/2 (calibration targets: a check of the fit, not a "
                     "validation)")

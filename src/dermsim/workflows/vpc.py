@@ -13,11 +13,12 @@ import pandas as pd
 from dermsim import __version__
 from dermsim._atomic import atomic_path
 from dermsim.calibration.posterior import Posterior
-from dermsim.calibration.vpc import adam_arms, compute_vpc, nonmem_arms, published_arms
+from dermsim.calibration.vpc import VpcArm, adam_arms, compute_vpc, nonmem_arms, published_arms
+from dermsim.errors import DataValidationError
 from dermsim.report.figures import save_figure
 from dermsim.report.pmx_figures import plot_vpc
 
-__all__ = ["VpcRun", "vpc_summary_lines", "write_vpc"]
+__all__ = ["VpcRun", "vpc_arms", "vpc_summary_lines", "write_vpc"]
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,14 @@ class VpcRun:
     files: tuple[Path, ...]
 
 
-def write_vpc(post: Posterior, out: str | Path, *, data: str | Path | None = None,
-              population: str = "true-ad3", n_draws: int = 20, n_pool: int = 300, n_replicates: int = 500,
-              seed: int = 1, posterior_sha256: str | None = None) -> VpcRun:
-    """The VPC of the published TRuE-AD1/2 results (``data`` None), of a NONMEM dataset (a .csv
-    file) or of a sponsor ADaM folder (ADSL + ADEFF) (their subjects, drawn around from
-    ``population`` where they lack covariates), into folder ``out``."""
+def vpc_arms(data: str | Path | None = None, *, population: str = "true-ad3", n_pool: int = 300,
+             seed: int = 1) -> list[VpcArm]:
+    """The arms to check (read and validated here, before anything is simulated): the published
+    TRuE-AD1/2 results (``data`` None), a NONMEM dataset (a .csv file) or a sponsor ADaM folder
+    (ADSL + ADEFF), whose subjects are drawn around from ``population`` where they lack covariates."""
+    if data is not None and not Path(data).exists():
+        raise DataValidationError(f"--vpc-data {data}: no such file or folder (expected a NONMEM .csv or an "
+                                  "ADaM folder).")
     if data is None:
         arms = published_arms(n_pool=n_pool, seed=seed)
     elif Path(data).is_dir():
@@ -43,6 +46,16 @@ def write_vpc(post: Posterior, out: str | Path, *, data: str | Path | None = Non
                          seed=seed, n_pool=n_pool)
     else:
         arms = nonmem_arms(data, population=population, seed=seed, n_pool=n_pool)
+    return arms
+
+
+def write_vpc(post: Posterior, out: str | Path, *, data: str | Path | None = None,
+              population: str = "true-ad3", n_draws: int = 20, n_pool: int = 300, n_replicates: int = 500,
+              seed: int = 1, posterior_sha256: str | None = None,
+              arms: list[VpcArm] | None = None) -> VpcRun:
+    """The VPC of ``arms`` (default: :func:`vpc_arms` of ``data``) into folder ``out``."""
+    if arms is None:
+        arms = vpc_arms(data, population=population, n_pool=n_pool, seed=seed)
     table = compute_vpc(post, arms, n_draws=n_draws, n_replicates=n_replicates, seed=seed)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
