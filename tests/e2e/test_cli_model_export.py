@@ -86,3 +86,18 @@ def test_posterior_summary_json_and_table(tmp_path, capsys):
     shutil.copy(default_posterior_path(), copy)
     assert main(["model", "posterior", "--posterior", str(copy)]) == 0
     assert "no diagnostics file" in capsys.readouterr().out
+
+
+def test_posterior_fitted_on_other_parameter_files_is_summarized_as_unusable(capsys):
+    from dermsim.calibration.posterior import POSTERIOR_DIR
+
+    old = POSTERIOR_DIR / "adult-trials-1-s20261125.json"   # the first version's ABC-SMC posterior
+    if not old.exists():
+        pytest.skip("the first version's posterior is no longer shipped")
+    assert main(["model", "posterior", "--posterior", str(old), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    usable = data["checks"][0]
+    assert usable["ok"] is False and "fitted on other parameter files" in usable["note"]
+    assert any(c["check"] == "ABC-SMC generations" for c in data["checks"])
+    # simulations refuse it (the one rule)
+    assert main(["model", "params", "--posterior", str(old)]) == 2

@@ -123,7 +123,7 @@ def posterior_cmd(
                 "verdict"):
         table.add_column(col, overflow="fold")
     for r in s.parameters:
-        model = r["model_parameter"] + ("" if r["field"] == "value" else f" ({r['field']})")
+        model = r["model_parameter"] + ("" if r["field"] in ("value", "trial") else f" ({r['field']})")
         # significant digits: the parameters span six orders of magnitude
         table.add_row(r["parameter"], model, r["unit"], f"{r['prior_median']:.4g}", f"{r['median']:.4g}",
                       f"{r['q05']:.4g} to {r['q95']:.4g}", f"{r['shrinkage_ratio']:.2f}", r["verdict"])

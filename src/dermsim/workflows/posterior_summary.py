@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from dermsim.calibration.diagnostics import compute_correlations, compute_identifiability, diagnostics_path
-from dermsim.errors import InvalidInputError
+from dermsim.calibration.posterior import load_posterior
+from dermsim.calibration.targets import hash_file
+from dermsim.errors import DataValidationError, InvalidInputError
 from dermsim.workflows.model import ResolvedModel, resolve_model
 from dermsim.workflows.model_export import parameters_label
 
@@ -112,7 +114,17 @@ def summarize_posterior(posterior: str | Path = "shipped") -> PosteriorSummary:
         raise InvalidInputError("--posterior must be 'shipped' or a posterior file; 'prior' has no "
                                 "posterior to summarize (dermsim model params --posterior prior lists the "
                                 "prior values).")
-    model = resolve_model(posterior)
+    unusable = ""
+    try:
+        model = resolve_model(posterior)
+    except DataValidationError as exc:
+        # a posterior FILE fitted on other parameter files cannot drive a simulation, but it can
+        # still be read and summarized (the reason is shown as a failed check)
+        if "fitted on other parameter files" not in str(exc):
+            raise
+        path = Path(posterior)
+        model = ResolvedModel(str(path), None, load_posterior(path), path, hash_file(path))
+        unusable = str(exc).rstrip(".")
     post = model.posterior
     if post is None:
         raise InvalidInputError(f"--posterior shipped: no calibrated posterior is in use ({model.fallback}).")
@@ -137,10 +149,13 @@ def summarize_posterior(posterior: str | Path = "shipped") -> PosteriorSummary:
         rows.append({"parameter": name, "model_parameter": p.model_name or "(trial level)", "field": p.field,
                      "unit": p.unit, "prior_median": p.prior_mean, "median": r["median"], "q05": r["q05"],
                      "q95": r["q95"], "shrinkage_ratio": r["shrinkage_ratio"], "verdict": r["verdict"]})
+    checks = _checks(diag, float(post.ess), post.n)
+    checks.insert(0, _check("usable by simulations (fits the current model parameter files)",
+                            not unusable, not unusable, unusable))
     notes = [str(n) for n in diag.get("identifiability_notes", [])]
     if not diag:
         notes.append("no diagnostics file beside the posterior: convergence and predictive checks not shown")
     return PosteriorSummary(model=model, version=post.version, method=str(post.meta.get("method", "abc-smc")),
                             n_draws=post.n, ess=float(post.ess), parameters=rows, correlations=corr,
-                            strong_pairs=_strong_pairs(corr), checks=_checks(diag, float(post.ess), post.n),
+                            strong_pairs=_strong_pairs(corr), checks=checks,
                             notes=notes, diagnostics_file=dpath.name if diag and dpath is not None else None)
