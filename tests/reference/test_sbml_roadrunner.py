@@ -71,6 +71,10 @@ def test_exported_sbml_is_valid_sbml():
               | roadrunner.VALIDATE_OVERDETERMINED)
     assert roadrunner.validateSBML(sbml, checks) == ""
     assert roadrunner.validateSBML(sbml.replace("<listOfParameters>", "<listOfParameterz>"), checks) != ""
+    # a schedule with weekdays and an as-needed rule (priorities, execution-time values) is valid too
+    for name in ("weekend_maintenance.toml", "as_needed_52wk.toml"):
+        sched = build_patient_sbml(pop, Regimen.from_toml(REGIMENS / name), 1)
+        assert roadrunner.validateSBML(sched, checks) == ""
 
 
 def test_roadrunner_matches_engine_on_a_few_patients():
