@@ -78,11 +78,16 @@ def test_emollient_ode_is_what_the_engines_exact_step_solves():
     eq = _equations()
     rate, tau_rule = eq.rates[EMOLLIENT], dict(eq.rules)["tau_E"]
     vp = {"tau_v": np.array([0.7]), "tau_v_off": np.array([2.5])}
+    args = sympy.symbols(f"{EMOLLIENT} drive tau_v tau_v_off")
+    by_name = {a.name: a for a in args}
+    # same names, assumption-free symbols: lambdify matches by name
+    tau_f = sympy.lambdify(args, tau_rule.xreplace({x: by_name[x.name] for x in tau_rule.free_symbols}))
+    plain = {x: by_name.get(x.name, sympy.Symbol(x.name)) for x in rate.free_symbols}
+    rate_f = sympy.lambdify([*args, sympy.Symbol("tau_E")], rate.xreplace(plain))
     for e0, drive in [(0.0, 1.0), (0.9, 0.0), (0.3, 0.5), (0.8, 0.5)]:
         def f(t, e, drive=drive):
-            env = {EMOLLIENT: e[0], "drive": drive, "tau_v": 0.7, "tau_v_off": 2.5}
-            env["tau_E"] = float(tau_rule.subs({s: env[s.name] for s in tau_rule.free_symbols}))
-            return [float(rate.subs({s: env[s.name] for s in rate.free_symbols}))]
+            tau = tau_f(e[0], drive, 0.7, 2.5)
+            return [float(rate_f(e[0], drive, 0.7, 2.5, tau))]
         h_hours = 30.0
         sol = solve_ivp(f, (0, h_hours), [e0], rtol=1e-10, atol=1e-12)
         end, _ = disease.step_emollient(np.array([e0]), drive, h_hours / HOURS_PER_WEEK, vp)
@@ -94,7 +99,7 @@ def test_observation_rules_equal_the_score_functions():
     rules = dict(eq.rules)
     rng = np.random.default_rng(7)
     obs = {"p_easi": 1.4, "iga_lambda": 0.6, "iga_c1": 1.0, "iga_c2": 3.0, "iga_c3": 8.0, "iga_c4": 25.0}
-    for _ in range(20):
+    for _ in range(8):
         easi0, d0, d = rng.uniform(2, 70), rng.uniform(0.5, 1.5), rng.uniform(0.01, 2.5)
         nrs0, q0, q, t_h = rng.uniform(0, 10), rng.uniform(0.5, 5), rng.uniform(0, 8), rng.uniform(0, 3000)
         offset = rng.normal(0, 0.5)
@@ -134,3 +139,21 @@ def test_export_writes_an_as_needed_rule_as_a_daily_decision():
     assert text.count("day_tick:") == 1 and "IGA >= 2.0" in text and "IGA > 0.0" in text
     assert text.count("*treating") == 2 and "next_p2_1 < 8736.0" in text
     assert len([ln for ln in text.splitlines() if ": at (" in ln]) == 1 + 2 + 2 + 1  # tick, doses, guard
+
+
+def test_the_export_follows_the_engines_code(monkeypatch):
+    """The equations are generated from the engine's functions, not a copy: change the engine's
+    right-hand side and the traced rate changes with it."""
+    ps = default_parameters()
+    keys = ((*ps.group("disease"), "severity0"), tuple(ps.group("itch")), tuple(ps.group("vehicle")))
+    before = model_equations.__wrapped__(*keys).rates["B"]
+    engine_rhs = disease.compute_rhs
+
+    def changed(y, dp, ip, inhib, kveh):
+        out = engine_rhs(y, dp, ip, inhib, kveh)
+        out[disease.B] = out[disease.B] * 2
+        return out
+
+    monkeypatch.setattr(disease, "compute_rhs", changed)
+    after = model_equations.__wrapped__(*keys).rates["B"]
+    assert sympy.simplify(after - 2 * before) == 0
