@@ -59,3 +59,8 @@ def simulate_cmd(
     grid = f"{run.days + 1} days" if traj.hours is None else f"{traj.hours.size} times in hours"
     shown = ", ".join(run.record if traj.hours is None else list(traj.at_hours))
     typer.echo(f"wrote {out}: {traj.n} patients x {grid} ({shown})")
+    hourly = traj.at_hours if traj.hours is not None else None
+    daily_only = [r for r in run.record if hourly is not None and r not in hourly and r != "params"]
+    if daily_only:
+        typer.echo(f"note: no hourly grid for {', '.join(daily_only)} (scores are visit observations); "
+                   "simulate without --hours for them", err=True)
