@@ -184,7 +184,9 @@ def test_study_records_exposure_with_the_run_parameters_and_skips_the_extension(
     design = load_design("true-ad3")
     study = simulate_trial(design, 5, n=24, params=None)
     exp = study.exposure
-    assert list(exp.columns) == ["arm", "strength_pct", "adherence", "css_nM"]
+    assert list(exp.columns) == ["arm", "strength_pct", "adherence", "css_nM", "grams_per_application",
+                                 "patient"]
+    assert sorted(exp["patient"]) == list(range(study.n_subjects))  # each patient once (NONMEM dataset)
     assert len(exp) == study.n_subjects  # one row per patient: extension calls not recorded
     assert len(seen) > exp.groupby(["arm", "adherence"]).ngroups  # the extension did call the model
     labels = [a.label for a in design.arms]

@@ -251,6 +251,32 @@ case("report:ard-wrong-columns", lambda d, t, c: ((d / "ard.csv").write_text("a,
                                                   ["report", str(d / "ard.csv"), "--out", "o"]))
 
 
+
+# ---- pharmacometric options (issue 18) ------------------------------------------------------------------
+def _cov(name: str, data: str | bytes) -> Builder:
+    def build(d: Path, t: Path, c: Path) -> list[str]:
+        (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+        return ["simulate", "--covariates", str(d / name), "--seed", "1", "--out", "s.parquet", "--weeks", "1"]
+    return build
+
+
+_bad({"--hours": ["0:4:x", "0:9999:1", "5,2", "x", "4:0:1"]},
+     ["simulate", "--out", "s.parquet", "--seed", "1", "--n", "3", "--weeks", "1", "--record", "cp_nM"], "simulate-hours")
+case("simulate-hours-only-scores", ["simulate", "--out", "s.parquet", "--seed", "1", "--n", "3", "--weeks", "1", "--record", "easi", "--hours", "0:24:1"])
+case("simulate:covariates-missing-file", ["simulate", "--covariates", "nowhere.csv", "--seed", "1", "--out", "s.parquet"])
+case("simulate:covariates-empty", _cov("cov.csv", ""))
+case("simulate:covariates-no-age", _cov("cov.csv", "SEX\nF\n"))
+case("simulate:covariates-bad-sex", _cov("cov.csv", "AGE,SEX\n5,Q\n"))
+case("simulate:covariates-age-1", _cov("cov.csv", "AGE\n1\n"))
+case("simulate:covariates-text-weight", _cov("cov.csv", "AGE,WT\n5,heavy\n"))
+case("simulate:covariates-garbage-parquet", _cov("cov.parquet", b"PAR1xxPAR1"))
+case("simulate:covariates-xlsx", _cov("cov.xlsx", "AGE\n5\n"))
+_bad({"--n": ["100", "0", "-4", "x"], "--output": ["bogus"], "--method": ["bogus"], "--params": ["nope"],
+      "--posterior": ["prior", "missing.json"], "--patients": ["1", "0"]},
+     ["model", "sensitivity", "--out", "o", "--output", "css"], "sensitivity")
+case("validate-vpc-data-missing", ["validate", "--out", "v", "--vpc-data", "nowhere.csv"])
+case("validate-vpc-draws-negative", ["validate", "--out", "v", "--vpc-draws", "-1"])
+
 # ---- design TOML damage --------------------------------------------------------------------------------
 def _design_toml(text: str, cmd: str) -> Builder:
     def build(d: Path, t: Path, c: Path) -> list[str]:

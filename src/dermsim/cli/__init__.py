@@ -52,6 +52,7 @@ from dermsim.cli import evidence as _evidence  # noqa: E402,F401
 from dermsim.cli import model as _model  # noqa: E402,F401
 from dermsim.cli import population as _population  # noqa: E402,F401
 from dermsim.cli import run as _run  # noqa: E402,F401
+from dermsim.cli import sensitivity as _sensitivity  # noqa: E402,F401  (registers `model sensitivity`)
 from dermsim.cli import simulate as _simulate  # noqa: E402,F401
 from dermsim.cli import trial as _trial  # noqa: E402,F401
 from dermsim.cli import webapp as _webapp  # noqa: E402,F401

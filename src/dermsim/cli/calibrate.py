@@ -87,11 +87,17 @@ def validate_cmd(
                                      "validation/preregistered/true-ad3.csv under the current folder; to "
                                      "compare, the committed one shipped with the package)"),
     seed: int = typer.Option(SHIPPED_SEED, "--seed", help="seed of the predictive simulations"),
+    vpc_draws: int = typer.Option(20, "--vpc-draws", help="posterior draws of the visual predictive check "
+                                  "(vpc.csv, vpc.png; 0: no VPC)"),
+    vpc_data: Path = typer.Option(None, "--vpc-data", help="NONMEM dataset .csv (dermsim trial simulate "
+                                  "--format nonmem) or ADaM folder (ADSL + ADEFF) to check instead of the "
+                                  "published TRuE-AD1/2 results"),
 ) -> None:
-    """Validation ladder: cross-prediction AD1<->AD2, held-out TRuE-AD3, pediatric PK plausibility."""
+    """Validation ladder: cross-prediction AD1<->AD2, held-out TRuE-AD3, pediatric PK plausibility;
+    with a second-version posterior, the visual predictive check by visit."""
     if preregister_:
         path = preregister(posterior, prereg_file, seed=seed)
         typer.echo(f"pre-registered predictions written to {path}; commit it alone before any comparison "
                    "(`dermsim validate --out DIR`).")
         return
-    typer.echo(validate_model(out, posterior, prereg_file, seed=seed))
+    typer.echo(validate_model(out, posterior, prereg_file, seed=seed, vpc_draws=vpc_draws, vpc_data=vpc_data))

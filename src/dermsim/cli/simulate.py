@@ -29,7 +29,8 @@ def simulate_cmd(
     blocked: str = typer.Option("jak1/2", "--blocked",
                                 help="pathways blocked: jak1/2, all, or names such as IL13 or IL4+IL13"),
     record: str = typer.Option(",".join(DEFAULT_RECORD), "--record",
-                               help=f"comma-separated variables from {', '.join(RECORDABLE)}"),
+                               help=f"comma-separated variables from {', '.join(RECORDABLE)}; "
+                                    "params: each patient's parameter values"),
     workers: int = typer.Option(2, "--workers", help="threads (results do not depend on it)"),
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
@@ -37,12 +38,29 @@ def simulate_cmd(
     regimen_file: Path | None = typer.Option(None, "--regimen",
                                              help="regimen TOML file (schedule over days, as-needed rule); "
                                                   "replaces --strength and --interval-h"),
+    covariates: Path | None = typer.Option(
+        None, "--covariates", help="your patients: CSV or Parquet, one row per patient (age_y, sex, "
+        "weight_kg, height_cm, affected_pct, region_pct_<region>, iga0, easi0, nrs0; only age_y "
+        "required, the rest is drawn from --population); replaces --n"),
+    hours: str | None = typer.Option(
+        None, "--hours", help="output grid in hours instead of days, START:STOP:STEP (0:168:1) or a comma "
+        "list, for B, P, Th1, Th2, Th17, Th22, Q, M, D, cp_nM, u, easi_mean (scores stay daily)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
-    """Simulate a virtual population on a cream regimen and write daily trajectories."""
+    """Simulate a virtual population on a cream regimen and write daily trajectories, each
+    patient's covariates and Css, and the run's provenance (Parquet metadata key "dermsim")."""
     with RichProgress(disable=n < 5000) as progress:
         run = simulate_course(out, seed=seed, population=population, strength=strength, n=n, weeks=weeks,
                               interval_h=interval_h, blocked=blocked, record=record, workers=workers,
                               grams=grams, params_dir=params_dir, posterior=posterior,
-                              regimen_file=regimen_file, overwrite=overwrite, progress=progress)
-    typer.echo(f"wrote {out}: {run.trajectories.n} patients x {run.days + 1} days ({', '.join(run.record)})")
+                              regimen_file=regimen_file, overwrite=overwrite, progress=progress,
+                              covariates=covariates, hours=hours)
+    traj = run.trajectories
+    grid = f"{run.days + 1} days" if traj.hours is None else f"{traj.hours.size} times in hours"
+    shown = ", ".join(run.record if traj.hours is None else list(traj.at_hours))
+    typer.echo(f"wrote {out}: {traj.n} patients x {grid} ({shown})")
+    hourly = traj.at_hours if traj.hours is not None else None
+    daily_only = [r for r in run.record if hourly is not None and r not in hourly and r != "params"]
+    if daily_only:
+        typer.echo(f"note: no hourly grid for {', '.join(daily_only)} (scores are visit observations); "
+                   "simulate without --hours for them", err=True)

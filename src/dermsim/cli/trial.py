@@ -26,7 +26,9 @@ def simulate_cmd(
     ),
     seed: int = typer.Option(..., "--seed", help="Random seed (integer >= 0)."),
     out: Path = typer.Option(..., "--out", help="Output folder (new or empty; see --overwrite)."),
-    fmt: str = typer.Option("xpt,json,parquet", "--format", help="comma-separated: xpt, json, parquet"),
+    fmt: str = typer.Option(
+        "xpt,json,parquet", "--format",
+        help="comma-separated: xpt, json, parquet, nonmem (DIR/nonmem/nonmem.csv with a data dictionary)"),
     n: int | None = typer.Option(None, "--n", help="Number of subjects (default: the design's n_total)."),
     extension: bool = typer.Option(
         True,
@@ -42,11 +44,14 @@ def simulate_cmd(
     """Simulate a virtual trial and write its SDTM-like and ADaM datasets."""
     run = simulate_study(design, seed, out, formats=fmt, n=n, extension=extension, chunk_size=chunk_size,
                          posterior=posterior, overwrite=overwrite)
+    data = [f for f in run.formats if f != "nonmem"]
+    wrote = [f"{out}/sdtm", f"{out}/adam", f"{out}/define.json ({', '.join(data)})"] if data else []
+    if "nonmem" in run.formats:
+        wrote.append(f"{out}/nonmem/nonmem.csv")
     typer.echo(
         f"{run.design.id}: {run.study.n_subjects} subjects ("
         + ", ".join(f"{k} {v}" for k, v in run.arm_counts().items())
-        + f"); wrote {out}/sdtm, {out}/adam, "
-        f"{out}/define.json ({', '.join(run.formats)})"
+        + f"); wrote {', '.join(wrote)}"
     )
     if run.model.fallback:
         typer.echo(f"note: model default parameters were used ({run.model.fallback}).", err=True)

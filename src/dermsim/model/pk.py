@@ -220,7 +220,9 @@ def compute_bioavailability(p: PatientPK, grams: np.ndarray | float, strength_pc
 def compute_rate_matrix(p: PatientPK) -> np.ndarray:
     """Rate matrix K (5, 5, n) of dA/dt = K A, in 1/h."""
     n = p.n
-    K = np.zeros((N_PK, N_PK, n))
+    # dtype follows the inputs: float arrays in the engine, sympy objects when model.equations
+    # traces these equations for the SBML export
+    K = np.zeros((N_PK, N_PK, n), dtype=np.result_type(p.k_a, p.CL_L_h))
     K[SURF, SURF] = -p.k_a
     K[SC, SURF] = (1.0 - p.f_fast) * p.k_a
     K[SC, SC] = -p.k_sv

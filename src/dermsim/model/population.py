@@ -8,7 +8,7 @@ n x 4). ``sample_population`` (below) draws one for a :class:`PopulationSpec`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,24 @@ class Population:
         return pd.DataFrame(data)
 
     @staticmethod
+    def from_frame(frame: Any, name: str = "user", seed: dict[str, Any] | None = None) -> Population:
+        """A complete population from a table with every column :meth:`to_frame` writes (a frame,
+        or a CSV/Parquet path), checked as a user covariate table (:mod:`dermsim.model.covariates`).
+        A table with some columns only: ``sample_population(spec, None, seed, covariates=table)``
+        draws the rest."""
+        from dermsim.model.covariates import read_covariate_table
+
+        cols = read_covariate_table(frame)
+        need = (*_FLOAT_COLUMNS, "sex", "iga0", "region_pct", "easi_region_pct")
+        missing = [c for c in need if c not in cols]
+        if missing:
+            raise InvalidInputError(f"population table must have every column of Population.to_frame(); "
+                                    f"missing {', '.join(missing)} (or use sample_population(..., "
+                                    "covariates=table) to draw them).")
+        return Population(name=name, seed=seed or {}, regions=body.region_names(),
+                          **{c: cols[c] for c in need}, extra={"source": "table"})
+
+    @staticmethod
     def concat(pops: Sequence[Population]) -> Population:
         """Patients of ``pops`` one after another (same name and regions required)."""
         pops = list(pops)
@@ -189,8 +207,13 @@ def _lesion_gammas(laws: MarginalLaws, seq: np.random.SeedSequence, start: int, 
     out = np.empty((stop - start, len(body.region_names())))
     for b in range(start // bs, (stop - 1) // bs + 1):
         lo, hi = b * bs, (b + 1) * bs
-        ages = (age[lo - start:hi - start] if start <= lo and hi <= stop
-                else _ages(laws, block_uniforms(seq, _S_DEMOG, lo, hi, 3)))
+        if start <= lo and hi <= stop:
+            ages = age[lo - start:hi - start]
+        else:
+            ages = _ages(laws, block_uniforms(seq, _S_DEMOG, lo, hi, 3))
+            # the patients inside [start, stop) at their own (possibly user-given) ages
+            a, z = max(start, lo), min(stop, hi)
+            ages[a - lo:z - lo] = age[a - start:z - start]
         shape = laws.concentration * _lesion_prior(ages)[1]
         block = child_generator(seq, _S_LESION, b).standard_gamma(shape)
         a, z = max(start, lo), min(stop, hi)
@@ -199,24 +222,36 @@ def _lesion_gammas(laws: MarginalLaws, seq: np.random.SeedSequence, start: int, 
 
 
 def _draw_base(spec: PopulationSpec, laws: MarginalLaws, seq: np.random.SeedSequence,
-               start: int, stop: int) -> dict[str, np.ndarray]:
-    """Everything of patients [start, stop) but EASI and itch, plus the latent normals they need."""
+               start: int, stop: int, given: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Everything of patients [start, stop) but EASI and itch, plus the latent normals they need.
+
+    ``given``: user covariates of these patients (model.covariates); each given column replaces the
+    drawn one before anything that depends on it is computed, so the rest follows the given values."""
+    g_in = {} if given is None else given
+
+    def pick(name: str, drawn: np.ndarray) -> np.ndarray:
+        return np.asarray(g_in[name]) if name in g_in else drawn
+
     u = block_uniforms(seq, _S_DEMOG, start, stop, 3)
     z = block_normals(seq, _S_LATENT, start, stop, 6)
-    age = _ages(laws, u)
-    sex = np.where(u[:, 2] < laws.female_p, "F", "M")
+    age = pick("age_y", _ages(laws, u))
+    sex = pick("sex", np.where(u[:, 2] < laws.female_p, "F", "M"))
 
     # Height and weight: correlated SDS through the CDC LMS curves.
     z_w = laws.rho_hw * z[:, 0] + math.sqrt(1 - laws.rho_hw**2) * z[:, 1]
     height, weight = growth.compute_height_weight(age, sex, z[:, 0], z_w)
-    bsa = body.compute_bsa_m2(height, weight, spec.bsa_formula)
+    height, weight = pick("height_cm", height), pick("weight_kg", weight)
+    bsa = pick("bsa_m2", body.compute_bsa_m2(height, weight, spec.bsa_formula))
 
     # IGA and %BSA: the first links of the chained Gaussian copula.
     r1, r2, _ = laws.rho
     z_aff = r1 * z[:, 2] + math.sqrt(1 - r1**2) * z[:, 3]
-    iga3 = special.ndtr(z[:, 2]) > 1.0 - laws.iga3_p
+    iga0 = pick("iga0", np.where(special.ndtr(z[:, 2]) > 1.0 - laws.iga3_p, 3, 2).astype(np.int8))
     lo, hi = laws.affected_lo, laws.affected_hi
     affected = np.clip(_scaled_beta(special.ndtr(z_aff), *laws.affected_ab, lo, hi), lo, hi)
+    if "region_pct" in g_in:
+        affected = np.asarray(g_in["region_pct"]).sum(axis=1)
+    affected = pick("affected_pct", affected)
 
     # Lesion map: Dirichlet(concentration * prior share) as normalised gammas, water-filled into
     # the regions, specks below MIN_LESION_PCT handed to the involved regions.
@@ -224,23 +259,30 @@ def _draw_base(spec: PopulationSpec, laws: MarginalLaws, seq: np.random.SeedSequ
     g = _lesion_gammas(laws, seq, start, stop, age)
     total = g.sum(axis=1, keepdims=True)
     props = np.where(total > 0, g / np.where(total > 0, total, 1.0), prior)
-    region_pct = body.drop_specks(body.compute_lesion_map(affected, props, sizes), sizes, MIN_LESION_PCT)
-    easi_region_pct = body.compute_easi_region_pct(region_pct, age)
+    region_pct = pick("region_pct", body.drop_specks(body.compute_lesion_map(affected, props, sizes), sizes,
+                                                     MIN_LESION_PCT))
+    easi_region_pct = pick("easi_region_pct", body.compute_easi_region_pct(region_pct, age))
     return {"age_y": age, "sex": sex, "weight_kg": weight, "height_cm": height, "bsa_m2": bsa,
             "region_pct": region_pct, "affected_pct": affected, "easi_region_pct": easi_region_pct,
-            "iga0": np.where(iga3, 3, 2).astype(np.int8),
+            "iga0": np.asarray(iga0, dtype=np.int8),
             "area_term": body.compute_easi_area_term(easi_region_pct, age),
             "z_severity": r2 * z_aff + math.sqrt(1 - r2**2) * z[:, 4], "z_itch": z[:, 5]}
 
 
-def _finish(laws: MarginalLaws, severity: SeverityLaw, base: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """EASI from sign severity and the lesion map's area term; itch from its copula link."""
+def _finish(laws: MarginalLaws, severity: SeverityLaw, base: dict[str, np.ndarray],
+            given: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """EASI from sign severity and the lesion map's area term; itch from its copula link (each
+    replaced by the user's value where ``given`` holds it)."""
+    g_in = {} if given is None else given
     cols = dict(base)
     z_sev, z_itch, area = cols.pop("z_severity"), cols.pop("z_itch"), cols.pop("area_term")
-    cols["easi0"] = severity.compute_severity(z_sev, cols["iga0"] == 3) * area
+    cols["easi0"] = severity.compute_severity(z_sev, cols["iga0"] >= 3) * area
     r3 = laws.rho[2]
     z_nrs = r3 * z_sev + math.sqrt(1 - r3**2) * z_itch
     cols["nrs0"] = np.clip(_scaled_beta(special.ndtr(z_nrs), *laws.nrs_ab, 0.0, 10.0), 0.0, 10.0)
+    for name in ("easi0", "nrs0"):
+        if name in g_in:
+            cols[name] = np.asarray(g_in[name], dtype=np.float64)
     return cols
 
 
@@ -269,16 +311,23 @@ def check_enrollment(pop: Population, spec: PopulationSpec) -> np.ndarray:
             & (pop.affected_pct >= el.affected_min_pct) & (pop.affected_pct <= el.affected_max_pct))
 
 
-def sample_population(spec: PopulationSpec | str | Path, n: int, seed: SeedLike, *,
-                      chunk_size: int | None = None) -> Population:
+def sample_population(spec: PopulationSpec | str | Path, n: int | None, seed: SeedLike, *,
+                      chunk_size: int | None = None, covariates: Any = None) -> Population:
     """Sample ``n`` enrolled virtual patients of ``spec`` (a PopulationSpec, a built-in name such
     as ``"true-ad3"``, or a TOML path).
 
     Patient i's draws depend only on ``seed`` and i (streams keyed by absolute patient block), so
     any ``chunk_size`` gives the same patients as one call; chunks bound memory.
+
+    ``covariates``: a user covariate table (CSV/Parquet path or DataFrame; columns and checks in
+    :mod:`dermsim.model.covariates`), one patient per row: every given value is kept exactly and the
+    rest is drawn as for a patient of ``spec`` at the given values; ``n`` is then the table's row
+    count (None, or equal to it), and the spec's entry criteria are not applied.
     """
     if not isinstance(spec, PopulationSpec):
         spec = load_population_spec(spec)
+    if covariates is not None:
+        return _population_from_table(spec, n, seed, covariates)
     n = check_int("n", n, minimum=1, maximum=LIMITS["patients"])
     step = n if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1,
                                                   maximum=LIMITS["chunk"])
@@ -294,6 +343,27 @@ def sample_population(spec: PopulationSpec | str | Path, n: int, seed: SeedLike,
     if not np.all(ok):  # pragma: no cover - the laws live inside the window; this guards regressions
         raise SolverError(f"{int((~ok).sum())} sampled patients break the entry criteria of {spec.name}.")
     return pop
+
+
+def _population_from_table(spec: PopulationSpec, n: int | None, seed: SeedLike,
+                           covariates: Any) -> Population:
+    from dermsim.model.covariates import read_covariate_table
+
+    given = read_covariate_table(covariates)
+    rows = int(given["age_y"].shape[0])
+    if n is not None and check_int("n", n, minimum=1) != rows:
+        raise InvalidInputError(f"n must equal the covariate table's {rows} rows (or be omitted); got {n}.")
+    check_int("covariate table rows", rows, minimum=1, maximum=LIMITS["patients"])
+    cal = calibrate_population(spec)
+    seq = child_sequence(seed, POPULATION_STREAM_KEY)
+    # one chunk: the lesion draws of a patient block take the block's ages, here the table's
+    cols = _finish(cal.marginals, cal.severity, _draw_base(spec, cal.marginals, seq, 0, rows, given), given)
+    source = "(data frame)" if not isinstance(covariates, (str, Path)) else str(covariates)
+    named = sorted(k for k in given if k not in ("region_pct", "easi_region_pct"))
+    named += [k for k in ("region_pct", "easi_region_pct") if k in given]
+    return Population(name=spec.name, seed=seed_record(seed), regions=body.region_names(), **cols,
+                      extra={"bsa_formula": spec.bsa_formula, "growth_reference": spec.growth_reference,
+                             "covariate_table": source, "covariates_given": named})
 
 
 def compute_population_summary(pop: Population) -> dict[str, float]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -243,11 +243,54 @@ def builtin_populations() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in SPEC_DIR.glob("*.toml")))
 
 
+_VALUE_KEYS = ("status", "source", "note", "moments_status")
+
+
+def _demote(user: Any, ref: Any, where: str, path: str, changed: list[str]) -> Any:
+    """``user`` (a spec's plain data) with the status of every number that differs from ``ref``
+    (the built-in spec's data at the same place) set to U: a confirmed (C) or derived (D) label
+    belongs to the published number, not to an edited one."""
+    if isinstance(user, dict) and isinstance(ref, dict):
+        out = {k: _demote(v, ref.get(k), where, f"{path}.{k}" if path else k, changed)
+               for k, v in user.items()}
+        if "status" in out:
+            diff = [k for k in out if k not in _VALUE_KEYS and out[k] != ref.get(k)]
+            if diff and out["status"] in ("C", "D"):
+                shown = ", ".join(f"{k} {ref.get(k)!r} -> {out[k]!r}" for k in diff)
+                out["note"] = (f"changed in {where} ({shown}); was {out['status']} "
+                               f"({out.get('source', '')})")
+                out["status"] = "U"
+                if out.get("moments_status") in ("C", "D"):
+                    out["moments_status"] = "U"
+                changed.append(path)
+        return out
+    if isinstance(user, list) and isinstance(ref, list) and len(user) == len(ref):
+        return [_demote(u, r, where, f"{path}[{i}]", changed)
+                for i, (u, r) in enumerate(zip(user, ref, strict=True))]
+    return user
+
+
+def mark_user_changes(spec: PopulationSpec, where: str) -> tuple[PopulationSpec, tuple[str, ...]]:
+    """A user population file against the built-in spec of its trial (same ``trial`` name among
+    the built-ins): every number it changes loses its C/D status (becomes U, with the built-in value
+    in ``note``). Returns the spec and the changed fields; a trial without a built-in is unchanged."""
+    if spec.trial not in builtin_populations():
+        return spec, ()
+    ref = PopulationSpec.from_toml(SPEC_DIR / f"{spec.trial}.toml").to_dict()
+    changed: list[str] = []
+    data = _demote(spec.to_dict(), ref, where, "", changed)
+    return (PopulationSpec.from_dict(data, file=where) if changed else spec), tuple(changed)
+
+
 def load_population_spec(name_or_path: str | Path) -> PopulationSpec:
-    """A built-in spec by name (``true-ad3``) or a spec file by path."""
+    """A built-in spec by name (``true-ad3``) or a spec file by path (a user file: the numbers it
+    changes from the built-in spec of its trial lose their C/D status, see :func:`mark_user_changes`)."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
-        return PopulationSpec.from_toml(p)
+        spec = PopulationSpec.from_toml(p)
+        if p.resolve().parent == SPEC_DIR.resolve():
+            return spec
+        return mark_user_changes(spec, str(p))[0]
     name = str(name_or_path).lower()
     if name not in builtin_populations():
         raise InvalidInputError(f"population must be one of {', '.join(builtin_populations())} or a "

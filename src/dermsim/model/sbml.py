@@ -1,21 +1,32 @@
-"""SBML export of one virtual patient (via Antimony), for libRoadRunner, COPASI or Tellurium.
+"""SBML/Antimony export of virtual patients, for libRoadRunner, COPASI, Tellurium or any SBML tool.
 
-The exported model is the same ODE system the engine integrates, written out in hours with the
-patient's own parameter values, baseline steady state and dosing schedule: PK amounts (mg), the
-local exposure index u, JAK inhibition per pathway, quasi-steady cytokines, the slow disease
-states and the itch state. Each daily application time is one self-rescheduling event
-(``next_dose_k += 24``), so the file runs for any duration. Each event adds the absorbed input of
-that application (the saturable flux of pk.compute_absorbed_mg, written out as an assignment rule
-``absorbed`` at the patient's baseline barrier damage, capped at the applied dose).
-Observables: ``D`` (severity index; EASI = EASI0 (D/D0)^p), ``cp_nM`` (plasma), ``u``, ``Q``.
+One patient is one model, in hours, with that patient's own parameter values (as ``simulate_patients``
+draws them under the chosen parameter set: the shipped posterior, the prior or a posterior file),
+baseline steady state and regimen:
 
-Parameter values come from the ParameterSet passed in (default: the package's files), so a
-calibrated posterior (e.g. its median, ``Posterior.parameter_set``) exports the same way; the
-file notes which set it was.
+* the equations come from :mod:`dermsim.model.equations`, which traces the engine's own functions (PK,
+  JAK occupancy, disease core, itch, memory) into sympy, so the export cannot drift from the engine;
+* states: PK amounts (mg) ``A_surf, A_sc, A_vs, A_p, A_e``, the disease states ``B, P, Th1, Th2,
+  Th17, Th22, Q, M`` and the emollient state ``E_emol``;
+* observables (assignment rules): plasma ``cp_nM``, local exposure ``u``, occupancy ``occ``, severity
+  ``D``, ``EASI`` (noise-free), the latent IGA ``IGA_z`` (with the patient's own rater offset
+  ``iga_u``, without visit noise) and its grade ``IGA``, the itch ``NRS`` (noise-free daily value;
+  dermsim reports it missing below the self-report age);
+* the regimen as events: each application adds its absorbed amount (``pk.compute_absorbed_mg`` at the
+  patient's baseline barrier damage, as the engine applies it) to ``A_surf``. A regimen of one daily
+  pattern is one self-rescheduling event per daily time (``next_dose_k += 24``), so the file runs for
+  any duration; a schedule with periods (strengths, holidays, weekdays, as-needed rules) is one
+  self-rescheduling event per period and daily time, running over the period's days, plus a daily
+  ``day_tick`` that sets the emollient drive and decides an as-needed rule (``treating``) on the
+  patient's own noise-free latent IGA grade (or D/D0) with the rule's hysteresis, as the engine does.
+
+Residual observation noise (EASI, IGA visit, NRS) is not part of the file: it is the error model,
+as in an NLME model file.
 """
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -23,117 +34,179 @@ import numpy as np
 from dermsim._rng import SeedLike, as_seed_sequence
 from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model import disease, pk
+from dermsim.model.equations import EMOLLIENT, OBSERVABLES, PK_STATES, antimony_expr, model_equations
 from dermsim.model.jak import PATHWAYS, Blocked
 from dermsim.model.parameters import ParameterSet, default_parameters
 from dermsim.model.regimen import Regimen
-from dermsim.model.simulate import HOURS_PER_WEEK, PreparedPatients, _population_columns, prepare_patients
+from dermsim.model.simulate import (
+    PreparedPatients,
+    _grams_by_period,
+    _population_columns,
+    prepare_patients,
+)
 
-_EQUATIONS = """
-  // ---- topical PK (amounts in mg, time in h) ----
-  // absorbed input of one application (mg): saturable flux through the treated skin
-  load := grams*1000/area_cm2
-  flux_ref := area_cm2*Jmax_mg_cm2*(strength/s_ref)^gamma_s*load/(load + L50)
-  flux_abs := flux_ref*(damage/damage_ref)^theta_damage*age_term
-  absorbed := piecewise(flux_abs, flux_abs < dose_mg, dose_mg)
-  A_surf' = -k_a*A_surf
-  A_sc' = (1 - f_fast)*k_a*A_surf - k_sv*A_sc
-  A_vs' = f_fast*k_a*A_surf + k_sv*A_sc - k_vs*A_vs
-  A_p' = k_vs*A_vs - ke*A_p
-  A_e' = k_e0*(A_vs - A_e)
-  cp_nM := nM_per_mg*A_p
-  u := u_vs*A_e
-  occ := u^hill/(1 + u^hill)
-  I_IL4 := Imax_IL4*occ
-  I_IL13 := Imax_IL13*occ
-  I_IL31 := Imax_IL31*occ
-  I_IL22 := Imax_IL22*occ
-  I_TSLP := Imax_TSLP*occ
-  I_IFNg := Imax_IFNg*occ
-  // ---- quasi-steady cytokines (fold-change) and JAK-blocked signalling ----
-  memory := (1 - m_mem) + m_mem*M
-  IL4 := memory*(k11*Th2 + k12)/d10
-  IL13 := memory*(k13*Th2 + k14)/d11
-  IL31 := memory*(k19*Th2 + k20)/d14
-  IL22 := memory*(k17*Th22 + k18)/d13
-  IL17 := memory*(k15*Th17 + k16)/d12
-  IFNg := memory*(k21*Th1 + k22)/d15
-  TSLP := memory*(k23*P + k24)/d16
-  IL4e := (1 - I_IL4)*IL4
-  IL13e := (1 - I_IL13)*IL13
-  IL31e := (1 - I_IL31)*IL31
-  IL22e := (1 - I_IL22)*IL22
-  TSLPe := (1 - I_TSLP)*TSLP
-  IFNge := (1 - I_IFNg)*IFNg
-  OX40L := (k25*TSLPe + k26)/d17
-  // ---- vehicle (all arms): the emollient state under the same daily applications ----
-  k_veh := k_v*drive*(1 - exp(-(time/168)/tau_v))
-  // ---- disease core (rates per week, divided by 168 for hours) ----
-  R_B := (k1 + k2*IL22e + k_veh)/((1 + b1*IL4e)*(1 + b2*IL13e)*(1 + b3*IL17)*(1 + b4*IL22e)*(1 + b5*IL31e))
-  B' = (R_B*(1 - B) - B*(d1*(1 + d3*P + d_scr*Q) + d2*IL31e))/168
-  L_P := (1 + d4*P)*(1 + d5*IL17)*(1 + d6*IL22e)*(1 + d7*IFNge)/((1 + b7*IL4e)*(1 + b8*IL13e)) + d8
-  P' = (d8/(1 + b6*B) - P*L_P)/168
-  Den := 4 + k9*IFNge + k10*IL4e
-  Surv := d9/(1 + b9*OX40L)
-  Th1' = (k5*P*(1 + k9*IFNge)/Den - Surv*Th1)/168
-  Th2' = (k6*P*(1 + k10*IL4e)/Den - Surv*Th2)/168
-  Th17' = (k7*P/Den - Surv*Th17)/168
-  Th22' = (k8*P/Den - Surv*Th22)/168
-  // ---- itch and the itch-scratch loop ----
-  IL413e := 0.5*(IL4e + IL13e)
-  S0 := q0 + q31*IL31e/(IL31e + x50_IL31) + q2*IL413e/(IL413e + x50_IL413) + qT*TSLPe/(TSLPe + x50_TSLP)
-  S := S0*(1 + qB*(1 - B))*(1 - psi*I_IL31)
-  Q' = k_Q*(S - Q)/168
-  D := P + 1 - B
-  // ---- disease memory (weeks) ----
-  M' = (D/severity0 - M)/tau_mem/168
-"""
+DISPLAY_NAMES = {
+    "A_surf": "absorbable drug on/in the outer skin (mg)", "A_sc": "stratum corneum reservoir (mg)",
+    "A_vs": "viable skin (mg)", "A_p": "plasma compartment (mg)",
+    "A_e": "effect-site equivalent of A_vs (mg)",
+    "cp_nM": "plasma ruxolitinib (nM)", "u": "local exposure index (unbound skin conc / IC50)",
+    "occ": "JAK occupancy u^h/(1+u^h)", "B": "barrier integrity (0-1)", "P": "pathogen load",
+    "Q": "itch state", "M": "disease memory (1 = untreated)", "D": "severity index P + 1 - B",
+    "E_emol": "emollient state (0-1)", "EASI": "EASI without residual noise",
+    "IGA_z": "latent IGA (with the patient's rater offset, without visit noise)",
+    "IGA": "IGA grade of the latent IGA (0-4)", "NRS": "daily itch NRS without residual noise",
+}
 
 
 def _fmt(v: float) -> str:
     return repr(float(v))
 
 
+def _patient_values(prep: PreparedPatients, i: int) -> dict[str, float]:
+    """Every number patient ``i`` gives the equations' parameters."""
+    values: dict[str, float] = {f.name: float(getattr(prep.pk, f.name)[i]) for f in fields(pk.PatientPK)}
+    for group in (prep.disease, prep.itch, prep.vehicle):
+        values.update({k: float(v[i]) for k, v in group.items()})
+    values.update({k: float(v) for k, v in prep.observation.items()})
+    values.update({f"Imax_{name}": float(prep.imax[j]) for j, name in enumerate(PATHWAYS)})
+    values.update(hill=prep.hill, EASI0=float(prep.covariates["easi0"][i]),
+                  NRS0=float(prep.covariates["nrs0"][i]), Q0=float(prep.y0[disease.Q, i]),
+                  iga_u=float(prep.iga_offset[i]))
+    return values
+
+
+def _weekday_gate(weekdays: tuple[int, ...] | None, start_weekday: int, day: str) -> str:
+    """1 on the period's weekdays, else 0, for the day index expression ``day`` (0 = Monday)."""
+    if weekdays is None:
+        return "1"
+    w = f"(({day} + {start_weekday}) - 7*floor(({day} + {start_weekday})/7))"
+    pairs = ", ".join(f"1, {w} == {k}" for k in weekdays)
+    return f"piecewise({pairs}, 0)"
+
+
+def _dosing(prep: PreparedPatients, i: int, regimen: Regimen) -> tuple[float, list[str], list[str]]:
+    """(initial emollient drive, parameter lines, event lines) of patient ``i``'s regimen.
+
+    A schedule is a few self-rescheduling events, not one event per application (libRoadRunner
+    compiles every event: a year of daily events took minutes): per period and daily time one dose
+    event that runs from the period's first day to its end; and one ``day_tick`` at each day's start
+    (before that day's applications: priority 10 over 0, and the doses read ``treating`` when they
+    execute) that sets the day's emollient drive and, under an as-needed rule, decides ``treating``
+    on the patient's own state as the engine does (simulate._integrate: noise-free latent IGA grade
+    or D/D0, with the rule's hysteresis)."""
+    vp = {k: v[i] for k, v in prep.vehicle.items()}
+    one = prep.pk.select(slice(i, i + 1))
+    damage0 = 1.0 - prep.y0[disease.B, i:i + 1]
+    params: list[str] = []
+    events: list[str] = []
+    if regimen.is_continuous:
+        drive = float(disease.compute_emollient_drive(regimen.applications_per_day, regimen.adherence, vp))
+        times = ", ".join(f"{t:g}" for t in regimen.application_times_h)
+        params.append(f"  // {regimen.strength_pct:g} % cream, {one.grams[0]:.4g} g at {times} h every day")
+        if regimen.strength_pct > 0:
+            absorbed = float(pk.compute_absorbed_mg(one, one.grams, regimen.strength_pct, damage0)[0])
+            dose = float(pk.compute_dose_mg(one.grams, regimen.strength_pct)[0])
+            params += [f"  dose_mg = {_fmt(dose)}", f"  absorbed_mg = {_fmt(absorbed)}"]
+            for k, t in enumerate(regimen.application_times_h):
+                params.append(f"  next_dose_{k} = {_fmt(t)}")
+                events.append(f"  dose_{k}: at (time >= next_dose_{k}), t0=false: "
+                              f"A_surf = A_surf + absorbed_mg, next_dose_{k} = next_dose_{k} + 24")
+        return drive, params, events
+    plan = regimen.compile(1)
+    periods = plan.periods
+    grams = [g[i:i + 1] for g in _grams_by_period(prep, regimen, plan)]
+    has_rule = any(per.as_needed is not None for per in periods)
+    day = "(next_day/24)"  # the day index while day_tick executes (next_day not yet advanced)
+    drive_chain, treat_chain = [], []
+    for k, per in enumerate(periods):
+        n = k + 1
+        end = per.end_day
+        times = per.application_times_h
+        full = float(disease.compute_emollient_drive(len(times), regimen.adherence, vp))
+        gate = _weekday_gate(per.weekdays, regimen.start_weekday, day) if times else "0"
+        what = (f"{per.strength_pct:g} %, {grams[k][0]:.4g} g at {', '.join(f'{t:g}' for t in times)} h"
+                if times else "no application")
+        params.append(f"  // period {n}: days {per.start_day}-{'' if end is None else end - 1}: {what}"
+                      + (f" on weekdays {list(per.weekdays)}" if per.weekdays is not None else ""))
+        if per.as_needed is not None:
+            rule = per.as_needed
+            metric = "IGA" if rule.metric == "iga" else "(D/severity0)"
+            decide = (f"piecewise(piecewise(1, {metric} > {_fmt(rule.stop_at)}, 0), treating > 0.5, "
+                      f"piecewise(1, {metric} >= {_fmt(rule.start_at)}, 0))")
+            treat, drive = decide, f"{decide}*{gate}*{_fmt(full)}"
+        else:
+            treat, drive = gate, f"{gate}*{_fmt(full)}"
+        cond = "" if end is None else f"{day} < {end}"
+        drive_chain.append((drive, cond))
+        treat_chain.append((treat, cond))
+        if per.strength_pct <= 0 or not times:
+            continue
+        absorbed = float(pk.compute_absorbed_mg(one, grams[k], per.strength_pct, damage0)[0])
+        params.append(f"  absorbed_mg_p{n} = {_fmt(absorbed)}")
+        for e, t in enumerate(times):
+            nxt = f"next_p{n}_{e}"
+            params.append(f"  {nxt} = {_fmt(24.0 * per.start_day + t)}")
+            until = "" if end is None else f" && {nxt} < {_fmt(24.0 * end)}"
+            dose_gate = _weekday_gate(per.weekdays, regimen.start_weekday, f"floor({nxt}/24)")
+            if per.as_needed is not None:
+                dose_gate += "*treating"
+            events.append(f"  dose_p{n}_{e}: at (time >= {nxt}{until}), priority=0, t0=false, "
+                          f"fromTrigger=false: A_surf = A_surf + absorbed_mg_p{n}*{dose_gate}, "
+                          f"{nxt} = {nxt} + 24")
+
+    def chain(parts: list[tuple[str, str]]) -> str:
+        body = ", ".join(f"{v}, {c}" if c else v for v, c in parts)
+        return f"piecewise({body}{', 0' if parts[-1][1] else ''})"
+
+    params.append("  next_day = 0")
+    tick = f"next_day = next_day + 24, drive = {chain(drive_chain)}"
+    if has_rule:
+        params.append("  treating = 0  // as-needed rule: on (1) or off (0), decided at each day's start")
+        tick += f", treating = {chain(treat_chain)}"
+    events.insert(0, f"  day_tick: at (time >= next_day), priority=10, t0=false, fromTrigger=false: {tick}")
+    return 0.0, params, events
+
+
 def build_patient_antimony(prep: PreparedPatients, regimen: Regimen, patient: int = 0,
                            parameters_label: str = "package parameter files") -> str:
     """Antimony text of patient ``patient`` (row of ``prep``); ``parameters_label`` names the
-    parameter set in a comment of the file."""
+    parameter set in the file (the SBML model's name)."""
     if not 0 <= patient < prep.n:
         raise InvalidInputError(f"patient must be within 0-{prep.n - 1}; got {patient}.")
     i = patient
-    p = prep.pk
-    values: dict[str, float] = {
-        "k_a": p.k_a[i], "f_fast": p.f_fast[i], "k_sv": p.k_sv[i], "k_vs": p.k_vs[i], "k_e0": p.k_e0[i],
-        "ke": p.CL_L_h[i] / p.V_L[i], "nM_per_mg": p.nM_per_mg_p[i], "u_vs": p.u_per_mg_vs[i],
-        "hill": prep.hill, "grams": p.grams[i], "strength": regimen.strength_pct,
-        "dose_mg": float(pk.compute_dose_mg(p.grams[i], regimen.strength_pct)),
-        "area_cm2": p.area_cm2[i], "Jmax_mg_cm2": p.Jmax_mg_cm2[i], "s_ref": p.s_ref[i],
-        "gamma_s": p.gamma[i], "L50": p.L50_mg_cm2[i], "damage_ref": p.damage_ref[i],
-        "theta_damage": p.theta_damage[i], "age_term": p.age_term[i],
-        "damage": float(np.clip(1.0 - prep.y0[disease.B, i], pk.MIN_DAMAGE, 1.0)),
-    }
-    values.update({f"Imax_{name}": prep.imax[j] for j, name in enumerate(PATHWAYS)})
-    for group in (prep.disease, prep.itch):
-        values.update({k: v[i] for k, v in group.items()})
-    vehicle = {k: v[i] for k, v in prep.vehicle.items()}
-    values.update({k: vehicle[k] for k in ("k_v", "tau_v")})
-    values["drive"] = float(disease.compute_emollient_drive(regimen.applications_per_day, regimen.adherence,
-                                                            vehicle))
-    if not regimen.is_continuous:
-        raise InvalidInputError("regimen must be one daily pattern (no periods) for the SBML export; "
-                                f"got {len(regimen.periods)} periods.")
-    lines = [f"model dermsim_patient_{prep.start + i}", f"  // parameters: {parameters_label}", _EQUATIONS,
-             "  // ---- initial state: untreated steady state ----"]
-    lines += ["  A_surf = 0; A_sc = 0; A_vs = 0; A_p = 0; A_e = 0"]
+    eq = model_equations(tuple(prep.disease), tuple(prep.itch), tuple(prep.vehicle))
+    values = _patient_values(prep, i)
+    drive, dose_params, events = _dosing(prep, i, regimen)
+    values["drive"] = drive
+    missing = [name for name in eq.parameters if name not in values]
+    if missing:  # a new symbol in the engine's equations that no patient value names
+        raise SolverError(f"the model's equations use {', '.join(missing)}, which the export has no "
+                          "value for.")
+    lines = [f"model dermsim_patient_{prep.start + i}",
+             f"  // dermsim virtual patient {prep.start + i}; parameters: {parameters_label}",
+             "  // time in hours; equations traced from the engine (dermsim.model.equations); "
+             "observables without residual noise",
+             "  // ---- rates ----"]
+    lines += [f"  {name}' = {antimony_expr(expr)}" for name, expr in eq.rates.items()]
+    lines.append("  // ---- assignment rules (w*: shared terms of the traced rates) ----")
+    lines += [f"  {name} := {antimony_expr(expr)}" for name, expr in eq.rules]
+    lines.append("  // ---- initial state: untreated steady state, no drug, no emollient ----")
+    lines += [f"  {name} = 0" for name in (*PK_STATES, EMOLLIENT)]
     lines += [f"  {name} = {_fmt(prep.y0[k, i])}" for k, name in enumerate(disease.STATES)]
     lines.append("  // ---- parameters ----")
-    lines += [f"  {k} = {_fmt(v)}" for k, v in values.items()]
-    times = ", ".join(f"{t:g}" for t in regimen.application_times_h)
-    lines.append(f"  // ---- dosing: {regimen.strength_pct:g} % cream at {times} h each day ----")
-    for k, t in enumerate(regimen.application_times_h):
-        lines.append(f"  next_dose_{k} = {_fmt(t)}")
-        lines.append(f"  dose_{k}: at (time >= next_dose_{k}), t0=false: A_surf = A_surf + absorbed, "
-                     f"next_dose_{k} = next_dose_{k} + 24")
+    lines += [f"  {name} = {_fmt(values[name])}" for name in eq.parameters]
+    lines.append("  // ---- regimen ----")
+    lines += dose_params + events
+    # A_surf empties fast (k_a ~ 0.3/h); after weeks without cream it nears the smallest double and
+    # CVODE stops with CV_TOO_MUCH_ACC (seen on an as-needed patient after 80 days off). 1e-200 mg is
+    # no drug: set it to 0 once it falls below (the engine's exact PK has no such limit).
+    lines.append("  underflow_guard: at (A_surf > 0 && A_surf < 1e-200), t0=false: A_surf = 0")
+    lines.append("  // ---- names ----")
+    lines += [f'  {name} is "{label}"' for name, label in DISPLAY_NAMES.items()]
     lines.append("end")
+    # the model's SBML name says which patient and parameters (Antimony comments do not reach SBML)
+    title = f"dermsim virtual patient {prep.start + i}; parameters: {parameters_label}".replace('"', "'")
+    lines.append(f'dermsim_patient_{prep.start + i} is "{title}"')
     return "\n".join(lines) + "\n"
 
 
@@ -150,33 +223,42 @@ def antimony_to_sbml(text: str) -> str:
     return sbml
 
 
+def build_patients_antimony(population: Any, regimen: Regimen, seed: SeedLike, *,
+                            patients: Any = None, params: ParameterSet | None = None,
+                            blocked: Blocked = None, parameters_label: str | None = None) -> list[str]:
+    """Antimony text of ``patients`` (indices; default all) of ``population`` with the parameters
+    simulate_patients gives them under ``params`` (default: the package's parameter files) and
+    ``seed``."""
+    cols = _population_columns(population)
+    n = cols["age_y"].shape[0]
+    idx = np.arange(n) if patients is None else np.atleast_1d(np.asarray(patients, int))
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= n:
+        raise InvalidInputError(f"patient must be within 0-{n - 1}; got {idx.tolist()}.")
+    label = parameters_label or ("package parameter files" if params is None else "parameter set passed in")
+    lo, hi = int(idx.min()), int(idx.max()) + 1
+    prep = prepare_patients(cols, regimen, default_parameters() if params is None else params,
+                            as_seed_sequence(seed), lo, hi, blocked)
+    return [build_patient_antimony(prep, regimen, int(i) - lo, label) for i in idx]
+
+
 def build_patient_sbml(population: Any, regimen: Regimen, seed: SeedLike, *, patient: int = 0,
                        params: ParameterSet | None = None, blocked: Blocked = None,
                        parameters_label: str | None = None) -> str:
-    """SBML of one patient of ``population`` with the parameters simulate_patients would give it
-    under ``params`` (default: the package's parameter files; pass a posterior's ParameterSet to
-    export calibrated values, and ``parameters_label`` to say which in the file)."""
-    cols = _population_columns(population)
-    n = cols["age_y"].shape[0]
-    if not 0 <= patient < n:
-        raise InvalidInputError(f"patient must be within 0-{n - 1}; got {patient}.")
-    label = parameters_label or ("package parameter files" if params is None else "parameter set passed in")
-    prep = prepare_patients(cols, regimen, default_parameters() if params is None else params,
-                            as_seed_sequence(seed), patient, patient + 1, blocked)
-    return antimony_to_sbml(build_patient_antimony(prep, regimen, 0, label))
+    """SBML of one patient of ``population`` (see :func:`build_patients_antimony`)."""
+    text = build_patients_antimony(population, regimen, seed, patients=patient, params=params,
+                                   blocked=blocked, parameters_label=parameters_label)[0]
+    return antimony_to_sbml(text)
 
 
 def simulate_roadrunner(sbml: str, days: int, *, rtol: float = 1e-10,
                         atol: float = 1e-12) -> dict[str, np.ndarray]:
-    """Run an exported patient in libRoadRunner; daily D, Q, cp_nM, u (shape (days + 1,))."""
+    """Run an exported patient in libRoadRunner; daily states and observables (shape (days + 1,))."""
     import roadrunner
 
     rr = roadrunner.RoadRunner(sbml)
     rr.integrator.relative_tolerance = rtol
     rr.integrator.absolute_tolerance = atol
-    rr.timeCourseSelections = ["time", "D", "Q", "cp_nM", "u", "B", "P"]
+    names = [*OBSERVABLES, "B", "P", "Q", "M"]
+    rr.timeCourseSelections = ["time", *names]
     res = rr.simulate(0.0, 24.0 * days, days + 1)
-    return {name: np.asarray(res[:, k + 1]) for k, name in enumerate(["D", "Q", "cp_nM", "u", "B", "P"])}
-
-
-assert HOURS_PER_WEEK == 168.0  # the Antimony text divides weekly rates by 168
+    return {name: np.asarray(res[:, k + 1]) for k, name in enumerate(names)}

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,7 @@ from dermsim.engine import (
     step_production_loss,
 )
 from dermsim.errors import InvalidInputError
-from dermsim.model import disease, pk
+from dermsim.model import body, disease, pk
 from dermsim.model.itch import compute_itch_placebo
 from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
@@ -75,6 +76,10 @@ STATE_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "M", "D", "cp_nM",
 # easi_regional: region-by-region EASI (needs the population's easi_region_pct)
 SCORE_RECORDS = ("easi", "easi_mean", "easi_regional", "iga", "nrs", "nrs_weekly")
 RECORDABLE = STATE_RECORDS + SCORE_RECORDS
+# what an output grid in hours (output_hours) can hold: PK exactly (matrix exponential from the step
+# start), disease states linearly interpolated between step boundaries (8 h, 2 h on onset days), and
+# the noise-free EASI from the interpolated severity; noisy scores are visit observations (daily)
+HOURLY_RECORDS = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "M", "D", "cp_nM", "u", "easi_mean")
 DEFAULT_RECORD = ("easi", "iga", "nrs_weekly", "cp_nM", "u", "B", "P", "Q", "D")
 # random stream ids below the seed (engine.streams)
 # namespaced below the user's seed, so the population sampler (0x504F50) or a trial layer that
@@ -154,6 +159,11 @@ class Trajectories:
     blocked: str = "jak1/2"
     extra: Mapping[str, Any] = field(default_factory=dict)
     final_state: SimulationState | None = None
+    # record_params=True: each patient's value of every parameter with IIV (name -> (n,))
+    parameters: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # output_hours: the hours of the run (from day[0]) and the HOURLY_RECORDS there (name -> (n, H))
+    hours: np.ndarray | None = None
+    at_hours: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -196,17 +206,27 @@ class Trajectories:
         occ = self.values["occupancy"]
         return {name: imax * occ for name, imax in self.extra["pathway_imax"].items()}
 
-    def to_frame(self, layout: str = "wide"):
-        """pandas frame: ``wide`` (patient, day, one column per variable) or ``long``."""
+    def to_frame(self, layout: str = "wide", grid: str = "day"):
+        """pandas frame: ``wide`` (patient, day, one column per variable) or ``long``; ``grid``
+        "hours": the output grid in hours (patient, time_h from the start of day 0, the variables
+        recorded there) of a run with ``output_hours``."""
         import pandas as pd
 
-        n, t = self.n, self.day.shape[0]
-        base = {"patient": np.repeat(np.arange(n), t), "day": np.tile(self.day, n)}
+        if grid not in ("day", "hours"):
+            raise InvalidInputError(f"grid must be one of day, hours; got {grid!r}.")
+        if grid == "hours":
+            if self.hours is None:
+                raise InvalidInputError("grid 'hours' needs a run with output_hours.")
+            values, times, time_name = self.at_hours, float(self.day[0]) * 24.0 + self.hours, "time_h"
+        else:
+            values, times, time_name = self.values, self.day, "day"
+        n, t = self.n, times.shape[0]
+        base = {"patient": np.repeat(np.arange(n), t), time_name: np.tile(times, n)}
         if layout == "wide":
-            return pd.DataFrame({**base, **{k: v.reshape(-1) for k, v in self.values.items()}})
+            return pd.DataFrame({**base, **{k: v.reshape(-1) for k, v in values.items()}})
         if layout == "long":
             frames = [pd.DataFrame({**base, "variable": k, "value": v.reshape(-1).astype(float)})
-                      for k, v in self.values.items()]
+                      for k, v in values.items()]
             return pd.concat(frames, ignore_index=True)
         raise InvalidInputError(f"layout must be one of wide, long; got {layout!r}.")
 
@@ -234,6 +254,8 @@ class PreparedPatients:
     iga_offset: np.ndarray        # (n,) patient/rater offset u_i of the latent IGA
     iga_e0: np.ndarray            # (n,) baseline visit noise (IGA(0) = the population's iga0)
     g_per_cm2_default: float      # FTU rule of pk.toml, for periods that give no amount
+    # each patient's value of every parameter with inter-individual variability (name -> (n,))
+    individual: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def d0(self) -> np.ndarray:
@@ -246,6 +268,24 @@ class PreparedPatients:
 
 
 def _population_columns(population: Any) -> dict[str, np.ndarray]:
+    if isinstance(population, (str, Path)) or type(population).__name__ == "DataFrame":
+        # a user table (CSV, Parquet, DataFrame) with every column the model reads
+        from dermsim.model.covariates import read_covariate_table
+
+        table = read_covariate_table(population)
+        if "bsa_m2" not in table and {"height_cm", "weight_kg"} <= set(table):
+            table["bsa_m2"] = body.compute_bsa_m2(table["height_cm"], table["weight_kg"],
+                                                  body.default_bsa_formula())
+        missing = [c for c in _POP_FIELDS if c not in table]
+        if missing:
+            raise InvalidInputError(f"population table must have the columns {', '.join(_POP_FIELDS)} "
+                                    f"(bsa_m2 or height_cm and weight_kg); missing {', '.join(missing)} "
+                                    "(sample_population(spec, None, seed, covariates=table) draws them).")
+        population = PatientColumns(**{c: table[c] for c in _POP_FIELDS}, name="user table")
+        if "easi_region_pct" in table:
+            cols = _population_columns(population)
+            cols["easi_region_pct"] = table["easi_region_pct"]
+            return cols
     cols = {}
     for name in _POP_FIELDS:
         if not hasattr(population, name):
@@ -283,6 +323,8 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
     z = {name: z_all[:, i] for i, name in enumerate(names)}
     n = stop - start
     ind = {g: compute_individual_values(params, g, z, n) for g in params.groups}
+    varying = {name: ind[g][name] for g in params.groups for name, par in params.group(g).items()
+               if par.omega > 0}
     y0 = disease.solve_baseline(ind["disease"], ind["itch"])
     ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
     sl = slice(start, stop)
@@ -298,7 +340,7 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
     return PreparedPatients(start=start, disease=ind["disease"], itch=ind["itch"], vehicle=ind["vehicle"],
                             observation=obs, pk=patient_pk, y0=y0, imax=imax, hill=float(jak["hill"]),
                             covariates=cov, iga_offset=offset, iga_e0=e0,
-                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]))
+                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]), individual=varying)
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
@@ -391,13 +433,30 @@ def _refined_days(plan: DayPlan, drug_before: bool) -> np.ndarray:
     return onset | (drug & (plan.n_applications == 1))
 
 
+def _record_states(rec: Mapping[str, np.ndarray], i: int, y: np.ndarray, x: np.ndarray,
+                   p: pk.PatientPK) -> None:
+    """Row ``i`` of the disease states, severity D, plasma and local exposure that ``rec`` holds."""
+    for k, name in enumerate(disease.STATES):
+        if name in rec:
+            rec[name][i] = y[k]
+    if "D" in rec:
+        rec["D"][i] = disease.compute_severity(y)
+    if "cp_nM" in rec:
+        rec["cp_nM"][i] = pk.compute_plasma_nM(x, p)
+    if "u" in rec:
+        rec["u"][i] = pk.compute_local_exposure(x, p)
+
+
 def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
                n_nodes: int, keep: Iterable[str] = STATE_RECORDS,
-               start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False
+               start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False,
+               hours: np.ndarray | None = None, hours_out: dict[str, np.ndarray] | None = None,
                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Advance prepared patients ``days`` days from ``start`` (None: baseline); (states at day
     boundaries, each (days + 1, n); the state after the last day). ``drug_before``: some patient of
-    the run had drug on board at the start (then day 0 is not an onset day)."""
+    the run had drug on board at the start (then day 0 is not an onset day). ``hours`` (sorted, in
+    [0, 24 days]) with ``hours_out`` (name -> (len(hours), n), names from HOURLY_RECORDS but
+    easi_mean): also record there at those hours of the run (a time on a dose is before the dose)."""
     n = prep.n
     plan = regimen.compile(days)
     coarse = build_day_grid(plan.event_times_h, max_step_h=max_step_h)
@@ -433,15 +492,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     applied = state["applications"].copy()
 
     def record(d: int) -> None:
-        for i, name in enumerate(disease.STATES):
-            if name in rec:
-                rec[name][d] = y[i]
-        if "D" in rec:
-            rec["D"][d] = disease.compute_severity(y)
-        if "cp_nM" in rec:
-            rec["cp_nM"][d] = pk.compute_plasma_nM(x, p)
-        if "u" in rec:
-            rec["u"][d] = pk.compute_local_exposure(x, p)
+        _record_states(rec, d, y, x, p)
         if "occupancy" in rec:
             rec["occupancy"][d] = occ_day
         if "emollient" in rec:
@@ -450,6 +501,27 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             rec["applications"][d] = applied
 
     record(0)
+    hour_phis: dict[float, np.ndarray] = {}
+    h_next = 0
+
+    def record_hours(t0: float, h: float, x0: np.ndarray, y0: np.ndarray) -> None:
+        """Outputs at the requested hours in (t0, t0 + h] from the step's start (x0 after its dose)."""
+        nonlocal h_next
+        while h_next < hours.size and hours[h_next] <= t0 + h + 1e-9:
+            dt = float(hours[h_next]) - t0
+            if track_pk and dt > 0:
+                key = round(dt, 9)
+                if key not in hour_phis:
+                    hour_phis[key] = compute_transition(K, dt)
+                xt = propagate(hour_phis[key], x0)
+            else:
+                xt = x0
+            yt = y0 + (dt / h) * (y - y0) if h > 0 else y
+            _record_states(hours_out, h_next, yt, xt, p)
+            h_next += 1
+
+    if hours is not None:
+        record_hours(0.0, 0.0, x, y)  # requested hour 0: the starting state
     for d in range(days):
         pi = int(plan.period[d])
         events = plan.applies[d]
@@ -479,6 +551,8 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             if dosing and e >= 0 and events[e]:
                 # absorbed input of this application at the baseline barrier damage (pk.py docstring)
                 x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
+            if hours is not None:
+                x_start, y_start = x.copy(), y.copy()
             emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
             kveh = vp["k_v"] * emol_mean
             if has_drug:
@@ -510,6 +584,8 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
             if track_pk:
                 x = propagate(phis[h], x)
+            if hours is not None:
+                record_hours(d * grid.period_h + grid.starts_h[s], h, x_start, y_start)
         occ_day /= grid.period_h
         record(d + 1)
     end = {"y": y, "x": x, "emollient": emol, "treating": treating, "occupancy": occ_day,
@@ -522,11 +598,15 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       params: ParameterSet | None = None, blocked: Blocked = None,
                       max_step_h: float = 8.0, quadrature_nodes: int = 6,
                       progress: Callable[[int, int], None] | None = None, workers: int = 1,
-                      initial_state: SimulationState | None = None) -> Trajectories:
+                      initial_state: SimulationState | None = None,
+                      record_params: bool = False,
+                      output_hours: Iterable[float] | None = None) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
     ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
-    bsa_m2, affected_pct, easi0, iga0, nrs0). ``record``: names from RECORDABLE or "all".
+    bsa_m2, affected_pct, easi0, iga0, nrs0), or a user table with those columns (CSV/Parquet path
+    or DataFrame, checked by :mod:`dermsim.model.covariates`; bsa_m2 may come from height_cm).
+    ``record``: names from RECORDABLE or "all".
     ``blocked``: which pathways the drug blocks (None = the JAK1/2 map; see jak.derive_pathway_imax).
     ``progress(done, total)`` is called after each chunk. ``workers`` threads run chunks in
     parallel (results are identical for any number of workers and any chunk size).
@@ -534,7 +614,12 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     of an earlier run with the same population, seed and parameters) instead of the untreated
     baseline; the regimen's schedule starts on that day, and the result's days are absolute
     (``day[0]`` = the state's day). The result's ``final_state`` is where every patient stands after
-    the last day.
+    the last day. ``record_params``: keep each patient's value of every parameter with
+    inter-individual variability (``Trajectories.parameters``). ``output_hours``: hours of the run
+    (0 to 24 x days, any grid) at which the recorded HOURLY_RECORDS are also kept
+    (``Trajectories.hours``/``at_hours``, ``to_frame(grid="hours")``): plasma and local exposure
+    exactly (matrix exponential from the step start), disease states interpolated linearly within a
+    step; a time on a dose is before it.
     """
     if not isinstance(regimen, Regimen):
         raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
@@ -552,6 +637,19 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
             raise InvalidInputError(f"record must hold names from {', '.join(RECORDABLE)}; got {name!r}.")
     if record == "all" and getattr(population, "easi_region_pct", None) is None:
         names = tuple(nm for nm in names if nm != "easi_regional")
+    hours = None
+    hourly: tuple[str, ...] = ()
+    if output_hours is not None:
+        hours = np.asarray(list(output_hours), dtype=float).reshape(-1)
+        if hours.size == 0 or not np.all(np.isfinite(hours)) or np.any(np.diff(hours) <= 0) \
+                or hours[0] < 0 or hours[-1] > 24.0 * days:
+            shown = f"{hours.min():g} to {hours.max():g}" if hours.size else "none"
+            raise InvalidInputError(f"output_hours must be increasing hours within 0-{24 * days:g} (the "
+                                    f"run's {days} days); got {len(hours)} values, {shown}.")
+        hourly = tuple(nm for nm in names if nm in HOURLY_RECORDS)
+        if not hourly:
+            raise InvalidInputError(f"record must name a variable from {', '.join(HOURLY_RECORDS)} to keep "
+                                    f"it at output_hours; got {', '.join(names)}.")
     seq = as_seed_sequence(seed)
     params = default_parameters() if params is None else params
     cols = _population_columns(population)
@@ -586,13 +684,28 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
            "nrs_tail": np.empty((n, NRS_TAIL))}
     lock = threading.Lock()
     done = [0]
+    at_hours = {name: np.empty((n, hours.size)) for name in hourly} if hours is not None else {}
+    individual: dict[str, np.ndarray] = {}
+    if record_params:
+        individual = {name: np.empty(n) for g in params.groups for name, par in params.group(g).items()
+                      if par.omega > 0}
 
     def run(sl: slice) -> None:
         prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
         wanted = {name for name in names if name in STATE_RECORDS} | {"D", "Q"}
         start = None if initial_state is None else initial_state.chunk(sl)
+        h_out = None
+        if hours is not None:
+            h_out = {nm: np.empty((hours.size, prep.n)) for nm in {*hourly, "D"} if nm != "easi_mean"}
         states_tn, last = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted,
-                                     start=start, drug_before=drug_before)
+                                     start=start, drug_before=drug_before, hours=hours, hours_out=h_out)
+        if h_out is not None:
+            for nm in hourly:
+                if nm == "easi_mean":
+                    at_hours[nm][sl] = compute_easi_trajectory(prep.covariates["easi0"], h_out["D"].T,
+                                                               prep.observation["p_easi"], severity0=prep.d0)
+                else:
+                    at_hours[nm][sl] = h_out[nm].T
         states = {name: states_tn[name].T for name in wanted}
         scores = observe_patients(prep, states, seq, days, regional="easi_regional" in names, day0=day0,
                                   nrs_tail=None if start is None else start["nrs_tail"])
@@ -617,6 +730,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         for k in ("emollient", "treating", "occupancy", "applications"):
             end[k][sl] = last[k]
         end["nrs_tail"][sl] = scores["nrs_tail_end"]
+        for name, arr in individual.items():
+            arr[sl] = prep.individual[name]
         with lock:
             done[0] += sl.stop - sl.start
             if progress is not None:
@@ -647,7 +762,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                         seed=seed_record(seq), blocked=blocked_label,
                         extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes,
                                "pathway_imax": dict(zip(PATHWAYS, map(float, imax), strict=True))},
-                        final_state=final)
+                        final_state=final, parameters=individual, hours=hours, at_hours=at_hours)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ from dermsim.trial.study_data import StudyData
 # child streams of the trial seed, one per step
 _S_POP, _S_RAND, _S_ADH, _S_MODEL, _S_VISIT, _S_DROP, _S_AE, _S_RERAND, _S_DEMOG = range(9)
 _RECORD = ("easi", "iga", "nrs_weekly")
+# plasma is asked for too and kept where the provider gives it (the NONMEM dataset's plasma samples);
+# recording a state changes no number of the run
+_PLASMA = "cp_nM"
+_ASKED = (*_RECORD, _PLASMA)
 EASI_COMPONENTS = (
     ("EASIHN", "EASI Head and Neck Score"),
     ("EASITR", "EASI Trunk Score"),
@@ -96,9 +100,11 @@ def _simulate_groups(
     n = pop.n
     total_days = vc_days + lts_days
     out = {k: np.empty((n, total_days), dtype=np.int8 if k == "iga" else float) for k in _RECORD}
+    out[_PLASMA] = np.full((n, total_days), np.nan)
     ext = (
         {
-            b: {k: np.zeros((n, lts_days), dtype=out[k].dtype) for k in _RECORD}
+            b: {k: np.full((n, lts_days), np.nan) if k == _PLASMA
+                else np.zeros((n, lts_days), dtype=out[k].dtype) for k in _ASKED}
             for targets in switch_to.values()
             for b in targets
         }
@@ -117,45 +123,64 @@ def _simulate_groups(
         stream = child_sequence(seed, gi)
         targets = switch_to.get(int(a), []) if lts_days else []
         if not targets:
-            traj = provider(sub, regimen, total_days - 1, stream, record=_RECORD, chunk_size=chunk_size)
-            for k in _RECORD:
+            traj = provider(sub, regimen, total_days - 1, stream, record=_ASKED, chunk_size=chunk_size)
+            for k in _kept(traj):
                 out[k][idx] = np.asarray(traj[k])[:, :total_days]
-            exposure.append(_exposure_part(traj, regimen, idx.size))
+            exposure.append(_exposure_part(traj, regimen, idx))
             continue
         # re-randomized arm: the VC period, then from each patient's own state at its end (model day
         # vc_days - 1; latent column j is model day j) the same arm (for those who leave before
         # re-randomization) and each new arm
-        vc = provider(sub, regimen, vc_days - 1, stream, record=_RECORD, chunk_size=chunk_size)
-        exposure.append(_exposure_part(vc, regimen, idx.size))
+        vc = provider(sub, regimen, vc_days - 1, stream, record=_ASKED, chunk_size=chunk_size)
+        exposure.append(_exposure_part(vc, regimen, idx))
         state = vc.final_state
-        rest = provider(sub, regimen, lts_days, stream, record=_RECORD, chunk_size=chunk_size,
+        rest = provider(sub, regimen, lts_days, stream, record=_ASKED, chunk_size=chunk_size,
                         initial_state=state)
-        for k in _RECORD:
+        for k in _kept(vc):
             out[k][idx, :vc_days] = np.asarray(vc[k])[:, :vc_days]
             out[k][idx, vc_days:] = np.asarray(rest[k])[:, 1 : lts_days + 1]
         for b in targets:
             traj = provider(sub, _arm_regimen(design, arm_ids[b], adherence), lts_days, stream,
-                            record=_RECORD, chunk_size=chunk_size, initial_state=state)
-            for k in _RECORD:
+                            record=_ASKED, chunk_size=chunk_size, initial_state=state)
+            for k in _kept(traj):
                 ext[b][k][idx] = np.asarray(traj[k])[:, 1 : lts_days + 1]
     return out, ext, _exposure_frame(exposure, [arm.label for arm in design.arms])
 
 
-def _exposure_part(traj: Any, regimen: Regimen, n: int) -> pd.DataFrame:
-    """The trial keeps no plasma samples (no PC domain): the model's steady-state level of each
-    patient of the vehicle-controlled period is kept as data (extension calls are not); a stand-in
-    provider without baseline outputs gives NaN (no exposure known)."""
+def _kept(traj: Any) -> tuple[str, ...]:
+    """The records to copy from a model call: always _RECORD, plasma where the provider has it."""
+    try:
+        traj[_PLASMA]
+    except (KeyError, InvalidInputError):
+        return _RECORD
+    return _ASKED
+
+
+def _exposure_part(traj: Any, regimen: Regimen, idx: np.ndarray) -> pd.DataFrame:
+    """The trial keeps no PC domain: the model's steady-state level of each patient of the
+    vehicle-controlled period is kept as data (extension calls are not), with the cream per
+    application the model applied (FTU rule x the group's adherence; the NONMEM dataset's dose) and
+    the patient's row in the population; a stand-in provider without baseline outputs gives NaN."""
+    n = idx.size
     baseline = getattr(traj, "baseline", None)
-    css = (np.asarray(baseline["css_nM"], dtype=float) if baseline is not None and "css_nM" in baseline
-           else np.full(n, np.nan))
+
+    def base(name: str) -> np.ndarray:
+        if baseline is not None and name in baseline:
+            return np.asarray(baseline[name], dtype=float)
+        return np.full(n, np.nan)
+
+    per_day = max(regimen.applications_per_day, 1)
     return pd.DataFrame({"arm": regimen.name, "strength_pct": regimen.strength_pct,
-                         "adherence": regimen.adherence, "css_nM": css})
+                         "adherence": regimen.adherence, "css_nM": base("css_nM"),
+                         "grams_per_application": base("grams_per_week") / (7.0 * per_day),
+                         "patient": idx.astype(np.int64)})
 
 
 def _exposure_frame(parts: list[pd.DataFrame], arm_order: list[str]) -> pd.DataFrame:
     """Per-patient Css rows in the design's arm order, then by adherence."""
     if not parts:
-        return pd.DataFrame(columns=["arm", "strength_pct", "adherence", "css_nM"])
+        return pd.DataFrame(columns=["arm", "strength_pct", "adherence", "css_nM", "grams_per_application",
+                                     "patient"])
     df = pd.concat(parts, ignore_index=True)
     df["_o"] = df["arm"].map({a: i for i, a in enumerate(arm_order)})
     return df.sort_values(["_o", "adherence"], kind="stable").drop(columns="_o").reset_index(drop=True)
@@ -294,7 +319,7 @@ def simulate_trial(
         ext_arm_idx[rerand] = to_idx_arr[new]
         for b_arm, rec in ext_latent.items():
             sel = np.flatnonzero(rerand & (ext_arm_idx == b_arm))
-            for k in _RECORD:
+            for k in _ASKED:
                 latent[k][sel, vc_end:] = rec[k][sel]
         # VC-period decisions are unchanged: they read VC days only and the same uniforms
         has, drop_day, _, nonresp_at = _first_dropout(
@@ -449,6 +474,16 @@ def simulate_trial(
     # ---- DS ---------------------------------------------------------------------------------
     ds = _build_ds(studyid, usubjid, start, has, drop_day, reason, last_day, rerand & lts_on, vc_end)
 
+    # ---- plasma at visits and covariates, for the NONMEM dataset (cdisc/nonmem.py) -------------
+    pk_samples = _pk_samples(latent[_PLASMA], visits, vday, done, usubjid)
+    covariates = pop.to_frame().drop(columns="patient")
+    covariates.insert(0, "USUBJID", usubjid)
+    per_patient = exposure.set_index("patient") if "patient" in exposure else None
+    if per_patient is not None and len(per_patient) == n:
+        rows = np.arange(n)
+        covariates["grams_per_application"] = per_patient["grams_per_application"].reindex(rows).to_numpy()
+        covariates["model_adherence"] = per_patient["adherence"].reindex(rows).to_numpy()
+
     meta = {
         "n": n,
         "arms": list(arm_ids),
@@ -468,7 +503,27 @@ def simulate_trial(
         extension=ext is not None,
         metadata=meta,
         exposure=exposure,
+        pk_samples=pk_samples,
+        covariates=covariates,
     )
+
+
+def _pk_samples(plasma: np.ndarray, visits: list, vday: np.ndarray, done: np.ndarray,
+                usubjid: np.ndarray) -> pd.DataFrame | None:
+    """Model plasma level (nM) at every visit a subject attended, taken at the start of the visit's
+    study day, before that day's first application (a trough); None without plasma (a stand-in
+    provider)."""
+    if not np.isfinite(plasma).any():
+        return None
+    subj, vis = np.nonzero(done)
+    day = vday[subj, vis]
+    return pd.DataFrame({
+        "USUBJID": usubjid[subj],
+        "VISITNUM": np.array([v.visitnum for v in visits], dtype=float)[vis],
+        "VISIT": np.array([v.name for v in visits], dtype=object)[vis],
+        "DAY": day.astype(np.int64),
+        "CP_NM": plasma[subj, day - 1],
+    })
 
 
 def _build_qs(

@@ -113,6 +113,12 @@ class StudyData:
     # the model's per-patient average steady-state plasma level (columns arm, strength_pct,
     # adherence, css_nM), one row per patient of the vehicle-controlled period, in arm order
     exposure: pd.DataFrame | None = None
+    # the model's plasma level at each attended visit (USUBJID, VISITNUM, VISIT, DAY, CP_NM: the
+    # level at the start of that study day, before its first application); None without a model
+    pk_samples: pd.DataFrame | None = None
+    # each subject's baseline covariates (USUBJID + Population.to_frame() columns, the cream per
+    # application the model applied and the adherence it used)
+    covariates: pd.DataFrame | None = None
 
     def domains(self) -> dict[str, pd.DataFrame]:
         """Domain name -> frame (copies), in the SDTM order DM, EX, QS, AE, DS."""

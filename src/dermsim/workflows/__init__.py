@@ -9,7 +9,8 @@ cancelled. Everything a user interface needs is importable from here (the import
 ======================  ========================================================================
 task                    workflow (module)
 ======================  ========================================================================
-model parameters        :func:`resolve_model`, :func:`model_parameters`, :func:`export_patient_model`
+model parameters        :func:`resolve_model`, :func:`model_parameters`, :func:`export_patient_model`,
+                        :func:`summarize_posterior`
 population / course     :func:`check_population`, :func:`simulate_course`
 virtual trial           :func:`simulate_study`, :func:`run_virtual_trial`, :func:`rerender_report`
 analysis of ADaM        :func:`analyze_adam`, :func:`check_adam`, :func:`convert_adam`
@@ -77,17 +78,21 @@ from dermsim.workflows.model import (
     GROUPS,
     POSTERIOR_CHOICE_HELP,
     RECORDABLE,
-    PatientExport,
     ResolvedModel,
     TrajectoryRun,
-    export_patient_model,
-    model_parameters,
     resolve_model,
     simulate_course,
     simulate_regimen,
 )
+from dermsim.workflows.model_export import (
+    ParameterTable,
+    PatientExport,
+    export_patient_model,
+    model_parameters,
+)
 from dermsim.workflows.outputs import OVERWRITE_HELP
 from dermsim.workflows.population import PopulationCheck, builtin_populations, check_population
+from dermsim.workflows.posterior_summary import PosteriorSummary, summarize_posterior
 from dermsim.workflows.progress import NO_PROGRESS, Cancelled, CancelToken, NullProgress, Progress
 from dermsim.workflows.report import SUMMARY_COLUMNS, ReportRun, rerender_report
 from dermsim.workflows.trial import RUN_FORMATS, StudyRun, TrialRun, run_virtual_trial, simulate_study
@@ -118,8 +123,10 @@ __all__ = [
     "FamilySheetRun",
     "LikelihoodFitOptions",
     "NullProgress",
+    "ParameterTable",
     "PatientExport",
     "PopulationCheck",
+    "PosteriorSummary",
     "Progress",
     "ReportRun",
     "ResolvedModel",
@@ -163,5 +170,6 @@ __all__ = [
     "simulate_course",
     "simulate_regimen",
     "simulate_study",
+    "summarize_posterior",
     "validate_model",
 ]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dermsim._atomic import atomic_path
+from dermsim._validate import check_int
 from dermsim.calibration.posterior import Posterior, default_posterior, load_posterior
 from dermsim.errors import InvalidInputError
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
@@ -201,9 +203,12 @@ def preregister(posterior: str | Path | None = None, out: str | Path | None = No
 
 
 def validate_model(out: str | Path | None, posterior: str | Path | None = None,
-                   prereg_file: str | Path | None = None, seed: int = SHIPPED_SEED) -> str:
+                   prereg_file: str | Path | None = None, seed: int = SHIPPED_SEED, *,
+                   vpc_draws: int = 20, vpc_data: str | Path | None = None) -> str:
     """Run the validation ladder into ``out``, comparing with the committed pre-registration
-    (default: the one shipped with the package); returns the summary text."""
+    (default: the one shipped with the package); returns the summary text. A second-version
+    posterior also gets the visual predictive check (``vpc.csv``, ``vpc.png``; TRuE-AD1/2 published
+    results, or the NONMEM dataset ``vpc_data``) with ``vpc_draws`` posterior draws (0: none)."""
     from dermsim.calibration import validate as v
 
     if out is None:
@@ -211,6 +216,20 @@ def validate_model(out: str | Path | None, posterior: str | Path | None = None,
     post = _posterior(posterior)
     if post.meta.get("method") == "laplace-is":
         from dermsim.calibration import preregister_v2 as p2
+        from dermsim.workflows.vpc import vpc_arms, vpc_summary_lines, write_vpc
 
-        return p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
+        check_int("--vpc-draws", vpc_draws, minimum=0)
+        # the VPC's data are read and checked first: a bad --vpc-data fails before anything is written
+        arms = vpc_arms(vpc_data, seed=seed) if vpc_draws > 0 else None
+        text = p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
+        if arms is not None:
+            run = write_vpc(post, out, data=vpc_data, n_draws=vpc_draws, seed=seed, arms=arms)
+            what = (f"Visual predictive check, {Path(vpc_data).name}" if vpc_data is not None else
+                    "Visual predictive check, TRuE-AD1/2 (calibration targets: a check of the fit, not a "
+                    "validation)")
+            text += "\n" + "\n".join([*vpc_summary_lines(run.table, what), "",
+                                       f"Figure: {Path(out) / 'vpc.png'}; bands by week in vpc.csv."]) + "\n"
+            with atomic_path(Path(out) / "summary.md") as tmp:
+                tmp.write_text(text)
+        return text
     return v.run_validation(post, out, prereg_file or v.default_prereg_path(), seed=seed)

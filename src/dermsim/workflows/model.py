@@ -1,6 +1,7 @@
-"""The model behind every simulation: which parameters (:func:`resolve_model`), the annotated
-parameter table, one virtual patient exported as SBML/Antimony, and daily trajectories of a
-virtual population on a cream regimen."""
+"""The model behind every simulation: which parameters (:func:`resolve_model`) and daily
+trajectories of a virtual population on a cream regimen. The parameter table and the SBML export
+are in :mod:`dermsim.workflows.model_export`, the posterior summary in
+:mod:`dermsim.workflows.posterior_summary`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from dermsim._validate import check_choice, check_int, check_positive
+from dermsim._validate import check_int, check_positive
 from dermsim.calibration.posterior import POSTERIOR_CHOICE_HELP, ResolvedModel
 from dermsim.calibration.posterior import resolve_model as _resolve_model
 from dermsim.errors import InvalidInputError
@@ -27,11 +28,9 @@ __all__ = [
     "GROUPS",
     "POSTERIOR_CHOICE_HELP",
     "RECORDABLE",
-    "PatientExport",
     "ResolvedModel",
     "TrajectoryRun",
-    "export_patient_model",
-    "model_parameters",
+    "course_regimen",
     "parameters_from",
     "resolve_model",
     "simulate_course",
@@ -42,6 +41,18 @@ __all__ = [
 def parameters_from(directory: str | Path | None) -> ParameterSet:
     """The package's parameters, or those in ``directory`` (validated: unit and source required)."""
     return default_parameters() if directory is None else load_parameters(directory)
+
+
+def course_regimen(strength: float, *, interval_h: float = 8.0, grams: float | None = None,
+                   regimen_file: str | Path | None = None) -> Regimen:
+    """The regimen of ``--strength/--interval-h/--grams`` (twice daily) or of a ``--regimen`` file
+    (``--grams`` then overrides the file's amount)."""
+    if regimen_file is not None:
+        regimen = Regimen.from_toml(regimen_file)
+        if grams is not None:
+            regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
+        return regimen
+    return Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
 
 
 def resolve_model(choice: str | Path = "shipped", *, params_dir: str | Path | None = None,
@@ -55,63 +66,6 @@ def resolve_model(choice: str | Path = "shipped", *, params_dir: str | Path | No
     return _resolve_model(choice, base)
 
 
-def model_parameters(group: str = "all", params_dir: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
-    """(table, nested dict) of the annotated parameters of ``group`` (``all`` or one of GROUPS)."""
-    check_choice("--group", group, ("all", *GROUPS))
-    ps = parameters_from(params_dir)
-    frame = ps.to_frame()
-    data = ps.to_dict()
-    if group != "all":
-        frame = frame[frame["group"] == group]
-        data = {group: data[group]}
-    return frame, data
-
-
-@dataclass(frozen=True)
-class PatientExport:
-    out: Path
-    fmt: str
-    text: str
-
-
-def export_patient_model(
-    out: str | Path,
-    *,
-    fmt: str = "sbml",
-    strength: float = 1.5,
-    interval_h: float = 8.0,
-    seed: int = 1,
-    typical: bool = False,
-    age_y: float = 6.5,
-    weight_kg: float = 22.0,
-    height_cm: float = 118.0,
-    affected_pct: float = 10.5,
-    grams: float | None = None,
-    params_dir: str | Path | None = None,
-    overwrite: bool = False,
-) -> PatientExport:
-    """One virtual patient (parameters, baseline steady state, BID dosing) as SBML or Antimony."""
-    from dermsim.model.sbml import antimony_to_sbml, build_patient_antimony
-    from dermsim.model.simulate import make_patient, prepare_patients
-
-    check_choice("--format", fmt, ("sbml", "antimony"))
-    out = Path(out)
-    regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
-    patient = make_patient(age_y=age_y, weight_kg=weight_kg, height_cm=height_cm, affected_pct=affected_pct)
-    ps = parameters_from(params_dir)
-    if typical:
-        ps = ps.replace_omegas(**{name: 0.0 for name in ps.names()})
-    prep = prepare_patients({k: getattr(patient, k) for k in
-                             ("age_y", "weight_kg", "bsa_m2", "affected_pct", "easi0", "iga0", "nrs0")},
-                            regimen, ps, seed, 0, 1)
-    text = build_patient_antimony(prep, regimen, 0)
-    if fmt == "sbml":
-        text = antimony_to_sbml(text)
-    with output_file(out, overwrite=overwrite) as tmp:
-        tmp.write_text(text)
-    return PatientExport(out, fmt, text)
-
-
 @dataclass(frozen=True)
 class TrajectoryRun:
     """Daily trajectories of a virtual population, written to ``out`` (Parquet)."""
@@ -123,25 +77,87 @@ class TrajectoryRun:
     model: ResolvedModel
 
 
-def _sample(population: str, n: int, seed: int) -> Any:
+def _sample(population: str, n: int, seed: int, covariates: Any = None) -> Any:
     try:
         module = importlib.import_module("dermsim.model.population")
         sample = module.sample_population
     except (ImportError, AttributeError):
         raise InvalidInputError("--population: population sampling (dermsim.model.population."
                                 "sample_population) is not available in this build.") from None
+    if covariates is not None:
+        return sample(population, n=None, seed=seed, covariates=covariates)
     return sample(population, n=n, seed=seed)
 
 
-def _write_parquet(traj: Trajectories, out: Path, overwrite: bool) -> None:
+# per-patient model constants written beside the covariates (Trajectories.baseline)
+PATIENT_OUTPUTS = {"css_nM": "average steady-state plasma level of the regimen's daily pattern, nM",
+                   "F": "fraction of applied drug absorbed (bioavailability)",
+                   "dose_mg": "drug applied per application, mg", "grams_per_week": "cream per week, g",
+                   "D0": "baseline severity index", "B0": "baseline barrier integrity"}
+
+
+def parse_hours(text: str | None) -> Any:
+    """``--hours``: "START:STOP:STEP" (inclusive of STOP when on the grid) or a comma list, in hours
+    from the start of the course; None for daily output."""
+    import numpy as np
+
+    if text is None or not str(text).strip():
+        return None
+    raw = str(text).strip()
+    try:
+        if ":" in raw:
+            a, b, c = (float(v) for v in raw.split(":"))
+            if not c > 0 or b < a:
+                raise ValueError
+            return a + c * np.arange(int(np.floor((b - a) / c + 1e-9)) + 1)
+        return np.array([float(v) for v in raw.split(",") if v.strip()])
+    except ValueError:
+        raise InvalidInputError(f"--hours must be START:STOP:STEP (e.g. 0:168:1) or a comma list of hours; "
+                                f"got {raw!r}.") from None
+
+
+def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel | None = None):
+    """(wide frame, metadata): one row per patient and day (or hour, with ``at_hours``): the recorded
+    variables, then the patient's covariates, Css and other per-patient constants, and the parameters
+    with inter-individual variability (``param_<name>``) when recorded; the metadata carries the
+    provenance (posterior version and SHA-256, seed record, dermsim version)."""
+    frame = traj.to_frame("wide", grid="day" if traj.hours is None else "hours")
+    per = population.to_frame().drop(columns="patient") if hasattr(population, "to_frame") else pd.DataFrame()
+    for name in PATIENT_OUTPUTS:
+        per[name] = traj.baseline[name]
+    for name, values in traj.parameters.items():
+        per[f"param_{name}"] = values
+    per = per.loc[:, [c for c in per.columns if c not in frame.columns]]
+    frame = frame.join(per.reset_index(drop=True), on="patient")
+    meta = traj.metadata()
+    if traj.hours is not None:
+        meta["grid"] = {"unit": "h", "n": int(traj.hours.size), "first": float(traj.hours[0]),
+                        "last": float(traj.hours[-1]), "variables": list(traj.at_hours),
+                        "method": "plasma and local exposure exact (matrix exponential from the step "
+                                  "start); disease states linear between step boundaries; a time on a dose "
+                                  "is before it"}
+    meta["provenance"] = {"dermsim_version": traj.version, "seed": traj.seed,
+                          **(model.provenance() if model is not None else {}),
+                          "posterior_choice": model.choice if model is not None else None}
+    extra = getattr(population, "extra", {}) or {}
+    if "covariate_table" in extra:
+        meta["covariate_table"] = {"source": extra["covariate_table"], "given": extra["covariates_given"]}
+    meta["patient_columns"] = {**PATIENT_OUTPUTS,
+                               **({"param_*": "the patient's value of a parameter with IIV "
+                                   "(typical values: dermsim model params)"} if traj.parameters else {})}
+    return frame, meta
+
+
+def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: Any = None,
+                   model: ResolvedModel | None = None) -> None:
     # dermsim.io has no trajectory writer yet (trajectories are not a CDISC dataset), hence here
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = traj.to_frame("wide")
+    frame, meta_doc = trajectory_table(traj, population, model)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     meta = dict(table.schema.metadata or {})
-    meta[b"dermsim"] = json.dumps(traj.metadata(), default=str).encode()
+    meta[b"dermsim"] = json.dumps(meta_doc, default=str).encode()
     table = table.replace_schema_metadata(meta)
     with output_file(out, overwrite=overwrite) as tmp:
         pq.write_table(table, tmp)
@@ -149,6 +165,13 @@ def _write_parquet(traj: Trajectories, out: Path, overwrite: bool) -> None:
 
 def _record_names(record: str | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(r.strip() for r in (record.split(",") if isinstance(record, str) else record) if r.strip())
+
+
+def _split_record(record: str | tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+    """(model records, record the parameters?): ``params`` is not a model variable but asks for
+    every patient's parameter values."""
+    names = _record_names(record)
+    return tuple(n for n in names if n != "params"), "params" in names
 
 
 def simulate_regimen(
@@ -165,14 +188,22 @@ def simulate_regimen(
     posterior: str | Path = "shipped",
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
+    covariates: Any = None,
+    with_population: bool = False,
+    hours: Any = None,
 ) -> tuple[Trajectories, ResolvedModel]:
     """Daily trajectories of ``n`` patients of ``population`` on ``regimen`` for ``days`` days, in
     memory (the model explorer draws them; :func:`simulate_course` writes them). ``blocked``:
-    "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13"."""
+    "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13". ``covariates``: a user
+    covariate table (CSV/Parquet/DataFrame; its patients replace the ``n`` sampled ones, columns it
+    lacks are drawn from ``population``). ``record`` may name ``params`` (each patient's parameter
+    values). ``with_population``: return (trajectories, model, population). ``hours``: an output grid
+    in hours (array, or text for :func:`parse_hours`) for the variables that have one."""
     check_int("--n", n, minimum=1)
     model = resolve_model(posterior, base=parameters_from(params_dir))
-    names = _record_names(record)
-    pop = _sample(population, n, seed)
+    names, with_params = _split_record(record)
+    pop = _sample(population, n, seed) if covariates is None else _sample(population, n, seed, covariates)
+    n = pop.n
     check_cancel(cancel)
     progress.start(n, "simulating")
     seen = 0
@@ -184,9 +215,12 @@ def simulate_regimen(
         seen = done
 
     traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
-                             params=model.parameters,
+                             params=model.parameters, record_params=with_params,
+                             output_hours=parse_hours(hours) if isinstance(hours, str) else hours,
                              blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance)
     progress.done(f"{traj.n} patients")
+    if with_population:
+        return traj, model, pop  # type: ignore[return-value]
     return traj, model
 
 
@@ -209,19 +243,21 @@ def simulate_course(
     overwrite: bool = False,
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
+    covariates: str | Path | pd.DataFrame | None = None,
+    hours: str | None = None,
 ) -> TrajectoryRun:
     """Sample a virtual population, simulate it on a cream regimen (twice daily at ``strength``, or
     the schedule over days of ``regimen_file``: periods, holidays, weekend maintenance, as-needed
     rules; examples/regimens/) and write one wide Parquet table (patient, day, one column per
-    recorded variable) with the run's metadata (population, regimen, seed record, version) under the
-    key ``dermsim``. ``weeks`` defaults to the regimen file's length, else 8."""
+    recorded variable, then each patient's covariates, Css and per-patient constants, and with
+    ``params`` in ``record`` the parameters with IIV) with the run's metadata (population, regimen,
+    seed record, version, and ``provenance``: posterior version and SHA-256) under the key
+    ``dermsim``. ``weeks`` defaults to the regimen file's length, else 8. ``covariates``: a user
+    covariate table whose patients are simulated (see :func:`simulate_regimen`). ``hours``: write the
+    output grid in hours instead of days ("0:168:1"; :func:`parse_hours`), for the variables in
+    ``HOURLY_RECORDS`` among ``record``."""
     check_int("--n", n, minimum=1)
-    if regimen_file is not None:
-        regimen = Regimen.from_toml(regimen_file)
-        if grams is not None:
-            regimen = regimen.replace(grams_per_application=check_positive("--grams", grams))
-    else:
-        regimen = Regimen.bid(strength, interval_h=interval_h, grams_per_application=grams)
+    regimen = course_regimen(strength, interval_h=interval_h, grams=grams, regimen_file=regimen_file)
     if weeks is None:
         weeks = regimen.total_days / 7.0 if regimen.total_days is not None else 8.0
     check_positive("--weeks", weeks)
@@ -230,8 +266,9 @@ def simulate_course(
         raise InvalidInputError(f"--weeks must give at least one day; got {weeks}.")
     out = Path(out)
     check_out(out, overwrite=overwrite, kind="file")
-    traj, model = simulate_regimen(regimen, days, seed=seed, population=population, n=n, blocked=blocked,
-                                   record=record, workers=workers, params_dir=params_dir, posterior=posterior,
-                                   progress=progress, cancel=cancel)
-    _write_parquet(traj, out, overwrite)
+    traj, model, pop = simulate_regimen(  # type: ignore[misc]
+        regimen, days, seed=seed, population=population, n=n, blocked=blocked, record=record,
+        workers=workers, params_dir=params_dir, posterior=posterior, progress=progress, cancel=cancel,
+        covariates=covariates, with_population=True, hours=hours)
+    _write_parquet(traj, out, overwrite, pop, model)
     return TrajectoryRun(out, traj, days, _record_names(record), model)

@@ -31,7 +31,7 @@ from dermsim.io import read_adam_dir
 from dermsim.io.ard import write_ard
 from dermsim.io.ars import write_ars
 from dermsim.io.cards import write_cards
-from dermsim.io.study import STUDY_FORMATS, write_trial_dir
+from dermsim.io.study import STUDY_FORMATS, TRIAL_FORMATS, write_trial_dir
 from dermsim.report.listings import build_listings
 from dermsim.trial import StudyData, TrialDesign, load_design, simulate_trial
 from dermsim.trial.scenarios import list_scenarios
@@ -97,8 +97,10 @@ def simulate_study(
     posterior: str | Path = "shipped",
     overwrite: bool = False,
 ) -> StudyRun:
-    """Simulate a virtual trial and write ``out/sdtm``, ``out/adam`` and ``out/define.json``."""
-    fmts = parse_formats(formats)
+    """Simulate a virtual trial and write ``out/sdtm``, ``out/adam`` and ``out/define.json`` in the
+    dataset formats among ``formats``; ``nonmem`` among them adds ``out/nonmem/`` (NONMEM/Monolix
+    dataset with its data dictionary, :mod:`dermsim.cdisc.nonmem`)."""
+    fmts = parse_formats(formats, TRIAL_FORMATS)
     out = Path(out)
     if n is not None:
         check_int("--n", n, minimum=1, maximum=LIMITS["subjects"])

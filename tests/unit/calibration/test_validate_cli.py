@@ -14,7 +14,7 @@ from dermsim.cli import main
 def test_validate_shows_the_ppc_of_every_target(tmp_path, capsys):
     prereg = default_prereg_v2_path()
     before = hashlib.sha256(prereg.read_bytes()).hexdigest() if prereg.exists() else None
-    assert main(["validate", "--out", str(tmp_path)]) == 0
+    assert main(["validate", "--out", str(tmp_path), "--vpc-draws", "2"]) == 0
     with (tmp_path / "validation.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     targets = load_targets(V2_TARGETS)
@@ -25,6 +25,13 @@ def test_validate_shows_the_ppc_of_every_target(tmp_path, capsys):
     assert f"{inside}/{len(rows)} targets inside their 90% interval" in out
     assert "importance sampling" in out or "MCMC on the emulated posterior" in out
     assert "Identifiability" in out
+    # the visual predictive check of TRuE-AD1/2 (issue 18): table in the summary, figure and bands
+    assert "Visual predictive check, TRuE-AD1/2" in out and (tmp_path / "vpc.png").exists()
+    assert "Visual predictive check" in (tmp_path / "summary.md").read_text()
+    with (tmp_path / "vpc.csv").open() as fh:
+        vpc = list(csv.DictReader(fh))
+    assert {r["trial"] for r in vpc} == {"true-ad1", "true-ad2"}
+    assert sum(r["observed"] != "" for r in vpc) == 12
     assert (hashlib.sha256(prereg.read_bytes()).hexdigest() if prereg.exists() else None) == before
 
 
