@@ -244,6 +244,25 @@ class LabelCheck:
 
 
 @dataclass(frozen=True)
+class OralComparison:
+    """The exposure from the cream against the exposure from ruxolitinib pills, in the same patient.
+
+    Reaching the blood per day from the pills = the lowest labelled starting dose (mg twice a day)
+    x 2 x the oral bioavailability (both confirmed evidence entries); from the cream = the model's
+    absorbed amount per day for this plan. Elimination is linear (the same clearance for both
+    routes), so the ratio of these amounts is the ratio of the average blood levels.
+    """
+
+    oral_dose_mg_bid: float
+    oral_bioavailability_pct: float
+    oral_mg_day: float                     # reaching the blood per day from the pills
+    ratio_median: float                    # cream / pills
+    ratio_p05: float
+    ratio_p95: float
+    keys: tuple[str, ...]                  # evidence keys of the dose and the bioavailability
+
+
+@dataclass(frozen=True)
 class Exposure:
     """Predicted average steady-state plasma concentration over between-patient variability."""
 
@@ -265,6 +284,14 @@ class Exposure:
     p_above_p05: float | None = None
     p_above_p95: float | None = None
     n_particles: int = 1
+    posterior_version: str | None = None   # the calibrated posterior the parameters come from
+    # Cream vs pill, in the same patient: drug reaching the blood per day from the cream (model,
+    # median and 90% range over the copies) and from the lowest labelled oral dose (evidence: dose x
+    # oral bioavailability). With linear elimination the blood-level ratio equals their ratio.
+    absorbed_mg_day_median: float = float("nan")
+    absorbed_mg_day_p05: float = float("nan")
+    absorbed_mg_day_p95: float = float("nan")
+    oral: OralComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -388,6 +415,28 @@ def _parameter_source() -> ParameterSource:
                            f"particles; targets {post.targets_sha256[:12]})", post)
 
 
+def posterior_parameter_sets(age_y: float, n_sets: int, rng: np.random.Generator,
+                             source: ParameterSource | None = None
+                             ) -> tuple[list[ParameterSet], ParameterSource]:
+    """``n_sets`` parameter sets for a patient aged ``age_y``: resampled by weight from the shipped
+    calibrated posterior (the one rule, :func:`_parameter_source`), each with the child penetration
+    multiplier (pk.toml ``age_pen_child``, never calibrated) drawn from its prior below its age
+    limit; with no usable posterior, the one prior set. Shared by the exposure and the scenarios,
+    so every clinic number carries the same parameter uncertainty."""
+    src = source or _parameter_source()
+    base = default_parameters()
+    if src.posterior is None:
+        return [base], src
+    sets = []
+    for i in src.posterior.sample_indices(n_sets, rng):
+        ps = src.posterior.parameter_set(int(i), base)
+        if float(age_y) < ps.value("age_pen_max_y"):
+            ps = ps.replace_values(age_pen_child=ps.value("age_pen_child")
+                                   * float(np.exp(AGE_PEN_LOG_SD * rng.standard_normal())))
+        sets.append(ps)
+    return sets, src
+
+
 def _draw_individual_values(sets: list[ParameterSet], particle: np.ndarray, z: np.ndarray,
                             groups: tuple[str, ...]) -> dict[str, dict[str, np.ndarray]]:
     """Per-draw parameter values (n,) when draw i comes from parameter set ``sets[particle[i]]``:
@@ -439,20 +488,34 @@ def _label_checks(ev: Evidence, age_y: float, treated_pct: float, g_week: float)
     return tuple(checks)
 
 
-def _oral(ev: Evidence) -> tuple[bool, str, str | None]:
-    """Typical oral exposure, only from confirmed facts; otherwise say it is not available."""
-    oral = ev.pharmacology.oral
-    conc = {k: f for k, f in oral.items() if f.unit == "nM" or "css" in k or "cmax" in k or "auc" in k}
-    confirmed = {k: f for k, f in conc.items() if f.status in ("C", "D") and f.number is not None}
-    if confirmed:
-        k, f = next(iter(confirmed.items()))
-        return True, f"typical oral exposure: {f.number:g} {f.unit} ({k})", f"pharmacology.toml:oral.{k}"
-    if conc:
-        k, f = next(iter(conc.items()))
-        word = "unconfirmed" if f.status == "U" else "not found in the sources"
-        return (False, f"typical oral ruxolitinib concentrations are {word} (evidence {k}, status "
-                       f"{f.status}); only the threshold is shown", f"pharmacology.toml:oral.{k}")
-    return False, "no oral concentration in the evidence library; only the threshold is shown", None
+ORAL_DOSE_KEY = "pharmacology.toml:oral.dose_mf_start_min_mg_bid"
+ORAL_F_KEY = "pharmacology.toml:oral.bioavailability_pct"
+
+
+def _oral_comparison(ev: Evidence, absorbed_mg_day: np.ndarray) -> OralComparison | None:
+    """Cream vs the lowest labelled pill dose in the same patient (see :class:`OralComparison`);
+    None unless both evidence entries are confirmed. The lowest dose is the comparison that does
+    not flatter the cream."""
+    dose = ev.pharmacology.oral.get(ORAL_DOSE_KEY.rsplit(".", 1)[1])
+    f = ev.pharmacology.oral.get(ORAL_F_KEY.rsplit(".", 1)[1])
+    if (dose is None or f is None or dose.status not in ("C", "D") or f.status not in ("C", "D")
+            or dose.number is None or f.number is None):
+        return None
+    oral_day = 2.0 * float(dose.number) * float(f.number) / 100.0
+    r05, r50, r95 = np.quantile(np.asarray(absorbed_mg_day) / oral_day, [INTERVAL[0], 0.5, INTERVAL[1]])
+    return OralComparison(float(dose.number), float(f.number), oral_day, float(r50), float(r05), float(r95),
+                          (ORAL_DOSE_KEY, ORAL_F_KEY))
+
+
+def _oral(ev: Evidence, oral: OralComparison | None) -> tuple[bool, str, str | None]:
+    """A plain sentence on the pill comparison (no evidence keys: those are in ``oral.keys``)."""
+    if oral is None:
+        return (False, "no confirmed oral dose and bioavailability in the evidence library: "
+                       "pills not compared", None)
+    return (True, f"drug reaching the blood each day: from the cream about {oral.ratio_median:.2g} times the "
+                  f"amount from the lowest ruxolitinib pill dose ({oral.oral_dose_mg_bid:g} mg twice a day, "
+                  f"{oral.oral_bioavailability_pct:g}% absorbed: {oral.oral_mg_day:.3g} mg a day); 90% range "
+                  f"{oral.ratio_p05:.2g} to {oral.ratio_p95:.2g}", ORAL_DOSE_KEY)
 
 
 def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, treated_pct: float,
@@ -481,19 +544,10 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     ss = as_seed_sequence(seed)
     rng = np.random.default_rng(ss)
     base = default_parameters()
-    if src.posterior is None:
-        sets, n_part, per = [base], 1, n_draws
-    else:
-        n_part = max(1, min(POSTERIOR_PARTICLES, n_draws // MIN_DRAWS_PER_PARTICLE))
-        per = n_draws // n_part
-        idx = src.posterior.sample_indices(n_part, rng)
-        sets = []
-        for i in idx:
-            ps = src.posterior.parameter_set(int(i), base)
-            if float(inp.age_y) < ps.value("age_pen_max_y"):
-                ps = ps.replace_values(age_pen_child=ps.value("age_pen_child")
-                                       * float(np.exp(AGE_PEN_LOG_SD * rng.standard_normal())))
-            sets.append(ps)
+    n_part = (1 if src.posterior is None
+              else max(1, min(POSTERIOR_PARTICLES, n_draws // MIN_DRAWS_PER_PARTICLE)))
+    per = n_draws // n_part
+    sets, _ = posterior_parameter_sets(float(inp.age_y), n_part, rng, src)
     n = n_part * per
     particle = np.repeat(np.arange(n_part), per)
     z = rng.standard_normal((n, len(base.names())))
@@ -506,7 +560,8 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     # plan starts from), with the cream of the plan spread over the treated area
     damage = 1.0 - y0[disease.B]
     apps = regimen.applications_per_day
-    css = pk.compute_css_nM(patient, patient.grams, regimen.strength_pct, apps, damage)
+    absorbed_day = pk.compute_absorbed_mg(patient, patient.grams, regimen.strength_pct, damage) * apps
+    css = pk.compute_css_from_absorbed_nM(patient, absorbed_day)
     thr = ev.pharmacology.topical["myelosuppression_threshold_nM"]
     thr_nM = float(thr.number or 0.0)
     p_draw = _p_above_given_rest(patient, regimen, damage, thr_nM, sets, particle, z, base)
@@ -514,12 +569,17 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     q05, q50, q95 = np.quantile(css, [INTERVAL[0], 0.5, INTERVAL[1]])
     lo, hi = ((None, None) if n_part == 1 else
               (float(np.quantile(p_particle, INTERVAL[0])), float(np.quantile(p_particle, INTERVAL[1]))))
-    avail, msg, okey = _oral(ev)
+    oral = _oral_comparison(ev, absorbed_day)
+    avail, msg, okey = _oral(ev, oral)
+    a05, a50, a95 = np.quantile(absorbed_day, [INTERVAL[0], 0.5, INTERVAL[1]])
     return Exposure(css_median_nM=float(q50), css_p05_nM=float(q05), css_p95_nM=float(q95),
                     p_above_threshold=float(np.mean(p_draw)), threshold_nM=thr_nM,
                     threshold_key="pharmacology.toml:topical.myelosuppression_threshold_nM", n_draws=n,
                     parameters=src.kind, parameters_note=src.note, oral_available=avail, oral_message=msg,
-                    oral_key=okey, seed=seed_record(ss), p_above_p05=lo, p_above_p95=hi, n_particles=n_part)
+                    oral_key=okey, seed=seed_record(ss), p_above_p05=lo, p_above_p95=hi, n_particles=n_part,
+                    posterior_version=None if src.posterior is None else src.posterior.version,
+                    absorbed_mg_day_median=float(a50), absorbed_mg_day_p05=float(a05),
+                    absorbed_mg_day_p95=float(a95), oral=oral)
 
 
 def _p_above_given_rest(patient: pk.PatientPK, regimen: Regimen, damage: np.ndarray, thr_nM: float,
@@ -608,5 +668,6 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
         exposure=exposure, notes=tuple(notes))
 
 
-EXPOSURE_MODEL_KEYS = {f"{MODEL_PREFIX}{k}" for k in ("css_median_nM", "css_p05_nM", "css_p95_nM",
-                                                      "p_above_threshold", "p_above_p05", "p_above_p95")}
+EXPOSURE_MODEL_KEYS = {f"{MODEL_PREFIX}{k}" for k in (
+    "css_median_nM", "css_p05_nM", "css_p95_nM", "p_above_threshold", "p_above_p05", "p_above_p95",
+    "oral_ratio_median", "oral_ratio_p05", "oral_ratio_p95")}

@@ -22,7 +22,7 @@ from dermsim.clinic.dose import DEFAULT_DRAWS
 from dermsim.clinic.scenarios import ScenarioSet, parse_compare, run_scenarios
 from dermsim.clinic.words import words
 from dermsim.errors import InvalidInputError
-from dermsim.report.dose_card import dose_plan_record, export_dose_card, render_dose_card_html
+from dermsim.report.dose_card import card_context, dose_plan_record, export_dose_card, render_dose_card_html
 from dermsim.report.family_sheet import export_family_sheet, render_family_sheet_html
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "check_language",
     "compare_plans",
     "compute_benefit_risk",
+    "dose_card_context",
     "dose_input",
     "dose_plan_record",
     "export_dose_card",
@@ -48,6 +49,11 @@ __all__ = [
     "render_family_sheet_html",
     "run_scenarios",
 ]
+
+
+def dose_card_context(plan: DosePlan, lang: str = "en") -> dict:
+    """The dose card's words and rounded numbers (what the printed card shows), for a terminal."""
+    return card_context(plan, lang)
 
 
 def page_size(paper: str) -> str:

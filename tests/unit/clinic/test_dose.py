@@ -194,9 +194,25 @@ def test_exposure_against_threshold_and_oral() -> None:
     assert e.threshold_nM == EV.pharmacology.topical["myelosuppression_threshold_nM"].number
     assert e.css_p05_nM < e.css_median_nM < e.css_p95_nM
     assert 0.0 <= e.p_above_threshold <= 1.0
-    # No confirmed oral concentration in the evidence: say so, never invent one.
-    assert not e.oral_available and "only the threshold is shown" in e.oral_message
     assert e.parameters in ("prior", "calibrated posterior") and e.parameters_note.startswith("PK parameters")
+    assert (e.posterior_version is None) == (e.parameters == "prior")
+    # Cream vs pills in the same patient: the model's absorbed amount per day against the lowest
+    # labelled oral dose x the oral bioavailability (both confirmed evidence, never typed here).
+    o = e.oral
+    oral = EV.pharmacology.oral
+    assert o is not None and e.oral_available
+    assert o.oral_mg_day == pytest.approx(2 * oral["dose_mf_start_min_mg_bid"].number
+                                          * oral["bioavailability_pct"].number / 100)
+    assert o.ratio_p05 < o.ratio_median < o.ratio_p95
+    assert o.ratio_median == pytest.approx(e.absorbed_mg_day_median / o.oral_mg_day, rel=0.05)
+    assert ".toml" not in e.oral_message and all(k.startswith("pharmacology.toml:oral.") for k in o.keys)
+
+
+def test_more_cream_more_exposure_against_the_pill() -> None:
+    """The comparison can fail: twice the grams on the same area never lowers the ratio."""
+    a = _plan(area_pct=10.0, grams_per_day=2.0).exposure.oral
+    b = _plan(area_pct=10.0, grams_per_day=4.0).exposure.oral
+    assert b.ratio_median > a.ratio_median
 
 
 def test_same_seed_same_plan_different_seed_differs() -> None:

@@ -103,6 +103,36 @@ def test_body_outline_marks_the_treated_regions(plan) -> None:
         assert f"{fmt_num(r.treated_cm2, 0)} cm²" in text and fmt_num(r.ftu_per_application, 1) in text
 
 
+def test_body_outline_follows_the_lund_browder_proportions_of_the_age() -> None:
+    """A toddler's outline has a bigger head and shorter legs than an adult's (the chart's region
+    shares at the age, not one fixed drawing)."""
+    from dermsim.report.dose_card import outline_scales
+
+    def drawn(age: float) -> tuple[float, float]:
+        p = plan_dose(DosePlanInput(age_y=age, regions={"face": 50.0}), seed=1, n_draws=100)
+        svg = re.search(r'<svg class="body".*?</svg>', render_dose_card_html(p), flags=re.S).group(0)
+        head = float(re.search(r'<ellipse [^>]*ry="([0-9.]+)"[^>]*data-region="head"', svg).group(1))
+        thigh = float(re.search(r'<rect [^>]*height="([0-9.]+)"[^>]*data-region="thighs"', svg).group(1))
+        assert f'data-age="{age:g}"' in svg
+        return head, thigh
+
+    (h2, t2), (h30, t30) = drawn(2.0), drawn(30.0)
+    assert h2 > 1.3 * h30 and t2 < 0.9 * t30
+    s2, s30 = outline_scales(2.0), outline_scales(30.0)
+    assert s30 == pytest.approx({"head": 1.0, "thighs": 1.0, "lower_legs": 1.0})
+    assert s2["head"] > 1.0 > s2["thighs"]
+
+
+def test_cream_vs_pill_on_the_card_with_sources(plan) -> None:
+    text = _text(render_dose_card_html(plan))
+    o = plan.exposure.oral
+    assert "lowest oral dose" in text and f"{o.oral_dose_mg_bid:g} mg two times a day" in text
+    for key in o.keys:
+        for c in cite(key).citations:
+            assert c in text
+    assert plan.exposure.posterior_version is None or plan.exposure.posterior_version in text
+
+
 def test_printable_page_size(plan) -> None:
     assert "@page{size:A4" in render_dose_card_html(plan, page_size="A4")
     assert "@page{size:Letter" in render_dose_card_html(plan, page_size="Letter")
@@ -113,8 +143,11 @@ def test_json_record_validates_and_can_fail(plan, given) -> None:
     for p in (plan, given):
         rec = dose_plan_record(p)
         jsonschema.validate(rec, sch)
-        assert rec["schema_version"] == "1.0" and "inp" not in rec
+        assert rec["schema_version"] == "1.1" and "inp" not in rec
         refs = {s["ref"] for s in rec["sources"]}
+        e = rec["exposure"]
+        assert e["posterior_version"] == p.exposure.posterior_version
+        assert set(e["cream_vs_oral"]["source_refs"]) <= refs and e["cream_vs_oral"]["source_refs"]
         for c in rec["label_checks"]:
             assert set(c["source_refs"]) <= refs and c["source_refs"]
     bad = dose_plan_record(plan)
