@@ -432,10 +432,12 @@ def _use_block(plan: DosePlan, ev: Evidence, week: Value, w: Words) -> Block:
 
 
 # Comparator rows of the option grid: (comparator id, result endpoint, outcome word key, name key).
-# Numbers only from a label or a journal paper (Paller 2016 JAAD for crisaborole); roflumilast's
-# study numbers come from a news page and tacrolimus's are unconfirmed, so their cells say so.
+# Numbers only from a label or a journal paper (Paller 2016 JAAD for crisaborole); roflumilast's and
+# tapinarof's study numbers come from news or press pages and tacrolimus's are unconfirmed, so their
+# cells say so. Delgocitinib (Japan) is left out: its result is a mean change, not a chance.
 OPTION_ROWS = (("crisaborole", "ISGA clear or almost clear", "opt_clear", "opt_crisaborole"),
                ("roflumilast-0.15", "vIGA-AD success", "opt_clear", "opt_roflumilast"),
+               ("tapinarof", "vIGA-AD success", "opt_clear", "opt_tapinarof"),
                ("tacrolimus", ">= 90% improvement", "opt_much", "opt_tacrolimus"))
 # Times a day in a comparator's regimen text ("BID ...", "QD ..."): words, not numbers.
 _TIMES = (("BID", "times_2"), ("QD", "times_1"))

@@ -33,6 +33,8 @@ from dermsim.report.format import fmt_num
 
 SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = "dose_plan.schema.json"
+LUND_BROWDER_KEY = "charts.toml:lund_browder.regions.head.per_unit"   # the chart's source (region sizes)
+PACK_KEY = "label.toml:facts.pack_sizes_g"
 MEASURED_KEYS = {"css075": "pharmacology.toml:topical.css_rux075_nM",
                  "css150": "pharmacology.toml:topical.css_rux150_nM",
                  "maxuse": "pk_maxuse_adult.toml:groups.overall.css_nM"}
@@ -247,6 +249,7 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
              "grams": _n(plan.ftu_per_application * ftu_g, 2),
              "week": _n(plan.ftu_per_application * ftu_g * inp.applications_per_day * 7)}
     ftu_refs = src.ref(*plan.ftu_keys)
+    chart_refs = src.ref(LUND_BROWDER_KEY)
     if plan.grams_source == "fingertip units":
         amount = w("card", "amount_ftu", g=_n(plan.grams_per_application, 2),
                    ftu=_n(plan.ftu_per_application), g_day=_n(plan.grams_per_day),
@@ -268,9 +271,9 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
     age12 = f"{float(ev.trials['true-ad1'].eligibility.age_min_y.number):g}"
     exposure = [
         {"text": w("card", "exposure_typical", median=_n(e.css_median_nM), lo=_n(e.css_p05_nM),
-                   hi=_n(e.css_p95_nM)), "refs": []},
+                   hi=_n(e.css_p95_nM)), "refs": [], "model": True},
         {"text": w("card", "exposure_chance", thr=thr, p=_n(100 * e.p_above_threshold), interval=interval),
-         "refs": []},
+         "refs": src.ref(e.threshold_key), "model": True},
         {"text": w("card", "threshold_what", thr=thr), "refs": src.ref(e.threshold_key)},
         {"text": w("card", "measured", age12=age12, css075=_n(measured["css075"]),
                    css150=_n(measured["css150"]), maxuse=_n(measured["maxuse"], 0), **strengths),
@@ -282,7 +285,7 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
                                    rlo=_pct2(100 * o.ratio_p05), rhi=_pct2(100 * o.ratio_p95),
                                    dose=f"{o.oral_dose_mg_bid:g}", f=f"{o.oral_bioavailability_pct:g}",
                                    oral=_n(o.oral_mg_day), mg=_n(e.absorbed_mg_day_median, 2)),
-                         "refs": src.ref(*o.keys)})
+                         "refs": src.ref(*o.keys), "model": True})
     sex = w("card", {"F": "sex_F", "M": "sex_M"}.get(inp.sex or "", "sex_none"))
     patient = w("card", "patient", age=fmt_num(inp.age_y, 1).removesuffix(".0"), sex=sex,
                 weight=_n(plan.weight_kg), height=_n(plan.height_cm),
@@ -301,6 +304,7 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
                                                     times=_times(w, inp.applications_per_day)),
         patient=patient, body_svg=Markup(body_outline_svg(plan, w)),
         body_caption=w("card", "body_caption", age=fmt_num(inp.age_y, 1).removesuffix(".0")),
+        chart_refs=chart_refs, tube_refs=src.ref(PACK_KEY),
         regions=regions, total=total,
         regions_none=None if plan.regions else w("card", "regions_none", pct=_n(plan.treated_pct),
                                                  cm2=_n(plan.treated_cm2, 0)),

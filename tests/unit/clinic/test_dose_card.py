@@ -5,6 +5,7 @@ and the measured study levels, a body outline, a printable page; and the JSON re
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import jsonschema
 import pytest
@@ -131,6 +132,82 @@ def test_cream_vs_pill_on_the_card_with_sources(plan) -> None:
         for c in cite(key).citations:
             assert c in text
     assert plan.exposure.posterior_version is None or plan.exposure.posterior_version in text
+
+
+class _Blocks(HTMLParser):
+    """Text blocks of the card (p, li, h1, figcaption, th, td) with: the block's text outside
+    footnote marks, whether it carries a footnote (sup), whether it or an ancestor is marked as an
+    input or a model result (data-src), and for table cells the column index."""
+
+    BLOCK = frozenset({"p", "li", "h1", "figcaption", "th", "td"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict]] = []
+        self.blocks: list[dict] = []
+        self.col = 0
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag in ("svg", "head", "ol"):   # drawings (own text alternative), title and CSS, the sources
+            self.skip += 1
+        if tag == "tr":
+            self.col = 0
+        self.stack.append((tag, a))
+        if tag in self.BLOCK and not self.skip:
+            marked = any("data-src" in x for _, x in self.stack)
+            self.blocks.append({"tag": tag, "text": "", "sup": False, "src": marked,
+                                "col": self.col if tag in ("th", "td") else None})
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            t, _ = self.stack.pop()
+            if t == tag:
+                break
+        if tag in ("th", "td"):
+            self.col += 1
+        if tag in ("svg", "head", "ol"):
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.skip or not self.blocks or not any(t in self.BLOCK for t, _ in self.stack):
+            if not self.skip and re.search(r"\d", data):
+                self.blocks.append({"tag": "loose", "text": data, "sup": False, "col": None,
+                                    "src": any("data-src" in x for _, x in self.stack)})
+            return
+        if any(t == "sup" for t, _ in self.stack):
+            self.blocks[-1]["sup"] = True
+        else:
+            self.blocks[-1]["text"] += data
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_number_on_the_card_has_a_source_or_a_model_provenance_line(plan, given, lang: str) -> None:
+    """Done-means of issue 17: a number on the card is an input, carries a numbered source (a
+    footnote to a citation of its evidence entry; in a table, on its column header), or is a model
+    result, and then the page has the model's provenance (parameter source and posterior version)."""
+    for p in (plan, given):
+        page = render_dose_card_html(p, lang)
+        parser = _Blocks()
+        parser.feed(page)
+        header = {b["col"]: b for b in parser.blocks if b["tag"] == "th"}
+        untraced = []
+        for b in parser.blocks:
+            if not re.search(r"\d", b["text"]):
+                continue
+            head = header.get(b["col"]) if b["tag"] == "td" else None
+            if not (b["sup"] or b["src"] or (head is not None and (head["sup"] or head["src"]))):
+                untraced.append(b["text"].strip())
+        assert not untraced, untraced
+        assert 'data-src="model"' in page and 'id="provenance"' in page
+        prov = re.search(r'<ul class="note" id="provenance".*?</ul>', page, flags=re.S).group(0)
+        version = p.exposure.posterior_version
+        assert (version in prov) if version else ("prior" in prov or "inicial" in prov)
+    # the check can fail: a number typed into a plain paragraph is caught
+    parser = _Blocks()
+    parser.feed("<p>Typical level 12 nM</p>")
+    assert re.search(r"\d", parser.blocks[0]["text"]) and not parser.blocks[0]["sup"]
 
 
 def test_printable_page_size(plan) -> None:

@@ -12,7 +12,7 @@ import pytest
 from dermsim.clinic import DosePlanInput, build_family_sheet, compute_benefit_risk, plan_dose
 from dermsim.clinic.benefit_risk import typical_area_pct
 from dermsim.clinic.scenarios import run_scenarios
-from dermsim.report.family_sheet import HARM, MARKED, render_family_sheet_html
+from dermsim.report.family_sheet import HARM, MARKED, body_text, render_family_sheet_html
 from dermsim.report.format import round_half_away
 
 
@@ -132,6 +132,17 @@ def test_alternatives_are_an_option_grid_with_the_same_outcomes(made) -> None:
     assert table.count('<th scope="col">') == len(g.columns)
     assert table.count('<th scope="row">') == len(g.rows)
     assert "PhysiciansWeekly" not in {k for k, _ in sheet.sources}
+
+
+def test_the_whole_sheet_reads_easily(made, fk_grade, es_readability) -> None:
+    """The main text with the scenario block and the option grid's intro: Flesch-Kincaid grade <= 6
+    (English), Fernandez-Huerta and Szigriszt-Pazos >= 80 (Spanish, about 6th grade)."""
+    _, _, sheet, _ = made
+    text = body_text(sheet)
+    if sheet.words.lang == "en":
+        assert fk_grade(text) <= 6.0
+    else:
+        assert min(es_readability(text)) >= 80
 
 
 def test_stop_numbers_carry_the_posterior_uncertainty(made) -> None:
