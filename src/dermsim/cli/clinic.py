@@ -128,9 +128,10 @@ def _compare(text: str, age: float, sex: str | None, weight: float | None, heigh
         ci = row["chance_above_threshold_interval_90"]
         chance = f"{fmt_num(100 * row['chance_above_threshold'], 1)}%" + (
             "" if ci is None else f" ({fmt_num(100 * ci[0], 1)}-{fmt_num(100 * ci[1], 1)}%)")
+        days_iv, end_iv = row["expected_days_clear_interval_90"], row["clear_at_week_12_interval_90"]
         t.add_row(f"{row['strength_percent']:g}%", f"{row['grams_per_day']:g}", fmt_num(row["typical_nM"], 1),
-                  chance, fmt_num(row["expected_days_clear_12_weeks"], 0),
-                  f"{fmt_num(100 * row['clear_at_week_12'], 0)}%")
+                  chance, fmt_num(row["expected_days_clear_12_weeks"], 0) + _iv(days_iv, 1.0, ""),
+                  f"{fmt_num(100 * row['clear_at_week_12'], 0)}%" + _iv(end_iv))
     Console().print(t)
     typer.echo(rows[0]["provenance"])
 

@@ -128,6 +128,11 @@ def compare_plans(text: str, age: float, *, sex: str | None = None, weight: floa
                      "chance_above_threshold": e.p_above_threshold,
                      "chance_above_threshold_interval_90": (None if e.p_above_p05 is None
                                                             else [e.p_above_p05, e.p_above_p95]),
-                     "expected_days_clear_12_weeks": r.days_clear, "clear_at_week_12": r.clear_at_end,
-                     "provenance": sc.provenance})
+                     "expected_days_clear_12_weeks": r.days_clear,
+                     "expected_days_clear_interval_90": None if r.days_clear_interval is None
+                     else list(r.days_clear_interval),
+                     "clear_at_week_12": r.clear_at_end,
+                     "clear_at_week_12_interval_90": None if r.clear_at_end_interval is None
+                     else list(r.clear_at_end_interval),
+                     "posterior_version": e.posterior_version, "provenance": sc.provenance})
     return rows
