@@ -154,6 +154,7 @@ def test_scenarios_every_day_vs_as_needed(capsys: pytest.CaptureFixture[str]) ->
     (["--age", "6", "--area-pct", "120"], "area_pct"),
     (["--age", "6", "--regions", "wings:10"], "regions: region must be one of"),
     (["--age", "6", "--area-pct", "10", "--compare", "1.5-3g"], "--compare items must be"),
+    (["--age", "6", "--regions", "arms:50:1g,legs:30"], "give grams a day for every region or for none"),
 ])
 def test_bad_input_one_line_exit_2(args: list[str], expect: str, capsys: pytest.CaptureFixture[str]) -> None:
     for cmd in (["dose"], ["family-sheet", "--out", "x.html"]):

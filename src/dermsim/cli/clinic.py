@@ -37,7 +37,8 @@ _SEX = typer.Option(None, "--sex", help="F or M (used for age-typical weight and
 _WEIGHT = typer.Option(None, "--weight", help="weight in kg (default: CDC median for age)")
 _HEIGHT = typer.Option(None, "--height", help="height in cm (default: CDC median for age)")
 _REGIONS = typer.Option(None, "--regions", help='affected regions with the percent of each affected, '
-                                                'e.g. "arms:50,legs:30,trunk:10"')
+                                                'e.g. "arms:50,legs:30,trunk:10"; add the grams a day '
+                                                'really used on each, e.g. "arms:50:1.2g,legs:30:1.5g"')
 _AREA = typer.Option(None, "--area-pct", help="treated area as % of body surface (instead of --regions)")
 _STRENGTH = typer.Option(1.5, "--strength", help="cream strength in % (label: 1.5; trials also 0.75)")
 _GRAMS = typer.Option(None, "--grams-per-day", help="grams actually used per day (replaces the FTU estimate)")

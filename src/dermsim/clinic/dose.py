@@ -86,13 +86,50 @@ def region_choices() -> tuple[str, ...]:
     return (*region_names(), *REGION_GROUPS)
 
 
+def _region_parts(text: str) -> list[tuple[str, str, str, str]]:
+    """(part, name, percent text, grams text or "") of each "region:percent[:grams g]" item."""
+    out = []
+    for part in (p.strip() for p in str(text).split(",")):
+        if not part:
+            continue
+        name, sep, rest = part.partition(":")
+        value, _, grams = rest.partition(":")
+        out.append((part, name.strip().lower() if sep else "", value, grams.strip()))
+    return out
+
+
+def parse_region_grams(text: str) -> dict[str, float] | None:
+    """The grams a day actually used per region, from ``"arms:50:1.2g,legs:30:1.5g"`` (None when no
+    item gives grams; every region must then give them, so the total is the amount really used)."""
+    parts = _region_parts(text)
+    given = [p for p in parts if p[3]]
+    if not given:
+        return None
+    if len(given) != len(parts):
+        missing = ", ".join(p[1] or p[0] for p in parts if not p[3])
+        raise InvalidInputError(f"regions: give grams a day for every region or for none (like "
+                                f"'arms:50:1.2g'); missing for {missing}.")
+    out: dict[str, float] = {}
+    for part, name, _, grams in parts:
+        try:
+            if not grams.lower().endswith("g"):
+                raise ValueError
+            out[name] = float(grams[:-1])
+        except ValueError:
+            raise InvalidInputError(f"regions.{name} grams must be a number of grams a day like '1.2g'; "
+                                    f"got {part!r}.") from None
+    return out
+
+
 def parse_regions(text: str) -> dict[str, float]:
-    """``"arms:50,legs:30,trunk:10"`` -> ``{"arms": 50.0, ...}`` (percent of each region affected)."""
+    """``"arms:50,legs:30,trunk:10"`` -> ``{"arms": 50.0, ...}`` (percent of each region affected);
+    an item may add the grams a day used there (``"arms:50:1.2g"``, see :func:`parse_region_grams`)."""
     out: dict[str, float] = {}
     for part in (p.strip() for p in str(text).split(",")):
         if not part:
             continue
         name, sep, value = part.partition(":")
+        value = value.partition(":")[0]
         name = name.strip().lower()
         if not sep:
             raise InvalidInputError(
@@ -135,6 +172,9 @@ class DosePlanInput:
     strength_pct: float = 1.5
     applications_per_day: int = 2
     grams_per_day: float | None = None
+    # grams a day actually used per region (keys = the names in ``regions``); replaces the FTU
+    # estimate like ``grams_per_day`` (their sum), and the card shows them region by region
+    region_grams_per_day: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         ev = load_evidence()
@@ -164,6 +204,19 @@ class DosePlanInput:
                                     f"got {self.applications_per_day}.")
         if self.grams_per_day is not None:
             check_positive("grams_per_day", self.grams_per_day)
+        if self.region_grams_per_day is not None:
+            if self.grams_per_day is not None:
+                raise InvalidInputError("grams_per_day or grams per region must be given, not both; "
+                                        "got both.")
+            if self.regions is None:
+                raise InvalidInputError("grams per region need regions (like 'arms:50:1.2g'); got area_pct.")
+            grams = {str(k).strip().lower(): v for k, v in self.region_grams_per_day.items()}
+            if set(grams) != set(self.regions):
+                raise InvalidInputError(f"grams per region must name the same regions as regions "
+                                        f"({', '.join(self.regions)}); got {', '.join(grams)}.")
+            for name, g in grams.items():
+                check_positive(f"regions.{name} grams a day", g)
+            object.__setattr__(self, "region_grams_per_day", {k: float(v) for k, v in grams.items()})
 
     def _check_plausible(self, name: str, value: float) -> None:
         measurement = "weight" if name == "weight_kg" else "height"
@@ -211,6 +264,8 @@ class DosePlanInput:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["regions"] = None if self.regions is None else dict(self.regions)
+        d["region_grams_per_day"] = (None if self.region_grams_per_day is None
+                                     else dict(self.region_grams_per_day))
         return d
 
     @classmethod
@@ -227,6 +282,7 @@ class RegionDose:
     ftu_per_application: float
     grams_per_application: float
     grams_per_week: float
+    grams_per_day_entered: float | None = None    # the grams a day really used there, when given
 
 
 @dataclass(frozen=True)
@@ -623,8 +679,9 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
         for name, vec in _treated_by_region(inp, sizes).items():
             pct = float(vec.sum())
             ftu = float(vec @ rate)
+            entered = None if inp.region_grams_per_day is None else float(inp.region_grams_per_day[name])
             regions.append(RegionDose(name, float(inp.regions[name]), pct, bsa * 1e4 * pct / 100.0, ftu,
-                                      ftu * ftu_g, ftu * ftu_g * per_day * 7.0))
+                                      ftu * ftu_g, ftu * ftu_g * per_day * 7.0, entered))
         treated = float(sum(r.treated_pct for r in regions))
         ftu_app = float(sum(r.ftu_per_application for r in regions))
     else:
@@ -635,7 +692,13 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
     treated_cm2 = bsa * 1e4 * treated / 100.0
     g_app_ftu = ftu_app * ftu_g
     notes: list[str] = []
-    if inp.grams_per_day is not None:
+    if inp.region_grams_per_day is not None:
+        g_day = float(sum(inp.region_grams_per_day.values()))
+        g_app = g_day / per_day
+        source = "grams per region given"
+        notes.append(f"exposure uses the {g_day:g} g/day given region by region (the FTU estimate was "
+                     f"{g_app_ftu * per_day:.1f} g/day)")
+    elif inp.grams_per_day is not None:
         g_day = float(inp.grams_per_day)
         g_app = g_day / per_day
         source = "grams_per_day given"

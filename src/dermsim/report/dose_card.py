@@ -243,11 +243,14 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
     regions = [{"name": names.get(r.name, r.name), "affected": f"{_n(r.share_pct, 0)}%",
                 "area": f"{_n(r.treated_cm2, 0)} cm²", "pct": f"{_n(r.treated_pct)}%",
                 "ftu": _n(r.ftu_per_application), "grams": _n(r.grams_per_application, 2),
-                "week": _n(r.grams_per_week)} for r in plan.regions]
+                "week": _n(r.grams_per_week),
+                "entered": None if r.grams_per_day_entered is None else _n(r.grams_per_day_entered)}
+               for r in plan.regions]
     total = {"area": f"{_n(plan.treated_cm2, 0)} cm²", "pct": f"{_n(plan.treated_pct)}%",
              "ftu": _n(plan.ftu_per_application),
              "grams": _n(plan.ftu_per_application * ftu_g, 2),
-             "week": _n(plan.ftu_per_application * ftu_g * inp.applications_per_day * 7)}
+             "week": _n(plan.ftu_per_application * ftu_g * inp.applications_per_day * 7),
+             "entered": _n(plan.grams_per_day) if inp.region_grams_per_day is not None else None}
     ftu_refs = src.ref(*plan.ftu_keys)
     chart_refs = src.ref(LUND_BROWDER_KEY)
     if plan.grams_source == "fingertip units":
@@ -381,7 +384,9 @@ def dose_plan_record(plan: DosePlan) -> dict[str, Any]:
                                       "percent_body_surface": r.treated_pct, "area_cm2": r.treated_cm2,
                                       "fingertip_units_per_application": r.ftu_per_application,
                                       "grams_per_application": r.grams_per_application,
-                                      "grams_per_week": r.grams_per_week} for r in plan.regions]},
+                                      "grams_per_week": r.grams_per_week,
+                                      "grams_per_day_entered": r.grams_per_day_entered}
+                                     for r in plan.regions]},
         "cream": {"strength_percent": inp.strength_pct, "applications_per_day": inp.applications_per_day,
                   "grams_per_application": plan.grams_per_application, "grams_per_day": plan.grams_per_day,
                   "grams_per_week": plan.grams_per_week,

@@ -18,7 +18,7 @@ from dermsim.clinic import (
     plan_dose,
 )
 from dermsim.clinic.benefit_risk import typical_area_pct
-from dermsim.clinic.dose import DEFAULT_DRAWS
+from dermsim.clinic.dose import DEFAULT_DRAWS, parse_region_grams
 from dermsim.clinic.scenarios import ScenarioSet, parse_compare, run_scenarios
 from dermsim.clinic.words import words
 from dermsim.errors import InvalidInputError
@@ -73,10 +73,12 @@ def check_language(lang: str) -> str:
 def dose_input(age: float, *, sex: str | None = None, weight: float | None = None,
                height: float | None = None, regions: str | None = None, area_pct: float | None = None,
                strength: float = 1.5, per_day: int = 2, grams_per_day: float | None = None) -> DosePlanInput:
-    """A :class:`DosePlanInput` from command-line style values (``regions`` "arms:50,legs:30")."""
+    """A :class:`DosePlanInput` from command-line style values (``regions`` "arms:50,legs:30", or with
+    the grams a day really used per region "arms:50:1.2g,legs:30:1.5g")."""
     return DosePlanInput(age_y=age, sex=sex.upper() if sex else None, weight_kg=weight, height_cm=height,
                          regions=parse_regions(regions) if regions is not None else None, area_pct=area_pct,
-                         strength_pct=strength, applications_per_day=per_day, grams_per_day=grams_per_day)
+                         strength_pct=strength, applications_per_day=per_day, grams_per_day=grams_per_day,
+                         region_grams_per_day=parse_region_grams(regions) if regions is not None else None)
 
 
 @dataclass(frozen=True)

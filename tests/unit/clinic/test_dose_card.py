@@ -210,6 +210,21 @@ def test_every_number_on_the_card_has_a_source_or_a_model_provenance_line(plan, 
     assert re.search(r"\d", parser.blocks[0]["text"]) and not parser.blocks[0]["sup"]
 
 
+def test_grams_entered_per_region_beside_the_fingertip_estimate() -> None:
+    p = plan_dose(DosePlanInput(age_y=6.0, regions=REGIONS, region_grams_per_day={"arms": 1.0, "legs": 1.5,
+                                                                                   "trunk": 0.5}),
+                  seed=3, n_draws=200)
+    page = render_dose_card_html(p)
+    text = _text(page)
+    assert "Grams a day really used (entered)" in text and "Amount entered: 3.0 g a day" in text
+    rec = dose_plan_record(p)
+    jsonschema.validate(rec, schema())
+    assert [r["grams_per_day_entered"] for r in rec["treated_area"]["regions"]] == [1.0, 1.5, 0.5]
+    assert rec["cream"]["amount_source"] == "entered"
+    assert "Grams a day really used" not in _text(render_dose_card_html(plan_dose(
+        DosePlanInput(age_y=6.0, regions=REGIONS), seed=3, n_draws=200)))
+
+
 def test_printable_page_size(plan) -> None:
     assert "@page{size:A4" in render_dose_card_html(plan, page_size="A4")
     assert "@page{size:Letter" in render_dose_card_html(plan, page_size="Letter")
