@@ -485,7 +485,7 @@ def _option_grid(br: BenefitRisk, ev: Evidence, words: dict[str, str], w: Words)
         c = cite(key, ev) if res is not None else None
         if (res is None or c is None or res.status not in ("C", "D") or res.visit_week is None
                 or set(c.source_keys) & WEAK_SOURCES):
-            rows.append((name, (how, unchecked, unchecked, none)))
+            rows.append((name, (how, unchecked, unchecked, unchecked)))
             continue
         a = SheetNumber(float(res.active_value), "%", key, c.status, c.citations)
         v = SheetNumber(float(res.control_value), "%", key, c.status, c.citations)
