@@ -18,14 +18,18 @@ ISSUE = ["dose", "--age", "6", "--weight", "21", "--height", "116", "--regions",
 
 
 def test_the_issue_command_prints_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    """The terminal shows the card's plain words; evidence keys, file names and parameter files stay
+    in --json (sources are numbered footnotes)."""
     assert main(ISSUE) == 0
     out = capsys.readouterr().out
-    for text in ("dose and exposure plan", "treated: 17.8% BSA", "arms", "legs", "trunk", "label checks",
-                 "Within the label: 17.8% of the body is under the 20% limit",
-                 "The label gives no gram limit",
-                 "predicted steady-state plasma concentration", "90% interval", "threshold 281 nM",
-                 "P(above threshold)", "oral comparison", "g tube lasts about"):
+    for text in ("dose and blood-level plan", "Body proportions at age 6", "17.8%", "Arms", "Legs",
+                 "Label checks", "Within the label: 17.8% of the body is under the 20% limit",
+                 "The label gives no gram limit", "Typical steady-state blood level",
+                 "Chance of passing 281 nM",
+                 "281 nM is the level at which", "lowest oral dose", "g tube lasts about", "Sources", "1. "):
         assert text in out, text
+    for internal in (".toml", "max_bsa", "p_above", "css_", "pk.toml", "P(above", "FTU:", "oral_"):
+        assert internal not in out, internal
 
 
 def test_json_gives_the_numbers(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -33,7 +37,8 @@ def test_json_gives_the_numbers(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert main([*ISSUE, "--json", "--html", str(card), "--draws", "1000"]) == 0
     plan = json.loads(capsys.readouterr().out)
     jsonschema.validate(plan, schema())
-    assert plan["schema_version"] == "1.0" and "inp" not in plan
+    assert plan["schema_version"] == "1.1" and "inp" not in plan
+    assert plan["exposure"]["cream_vs_oral"]["ratio_typical"] > 0
     assert plan["treated_area"]["percent_body_surface"] == pytest.approx(17.82, abs=0.01)
     assert {r["region"] for r in plan["treated_area"]["regions"]} == {"arms", "legs", "trunk"}
     assert plan["exposure"]["threshold_nM"] == 281.0
@@ -116,6 +121,11 @@ def test_compare_strengths_at_the_same_amount(capsys: pytest.CaptureFixture[str]
     assert [(r["strength_percent"], r["grams_per_day"]) for r in rows] == [(1.5, 3.0), (0.75, 3.0)]
     # more drug in the same amount of cream never lowers the level (PKPD's property, seen here end to end)
     assert rows[0]["typical_nM"] >= rows[1]["typical_nM"]
+    assert rows[0]["posterior_version"] == rows[1]["posterior_version"]
+    if rows[0]["posterior_version"] is not None:
+        lo, hi = rows[0]["clear_at_week_12_interval_90"]
+        assert lo <= rows[0]["clear_at_week_12"] <= hi
+        assert rows[0]["posterior_version"] in rows[0]["provenance"]
     assert main(["dose", "--age", "6", "--area-pct", "10", "--compare", "1.5:3g,0.75:3g",
                  "--draws", "200"]) == 0
     out = capsys.readouterr().out
@@ -124,10 +134,18 @@ def test_compare_strengths_at_the_same_amount(capsys: pytest.CaptureFixture[str]
 
 def test_scenarios_every_day_vs_as_needed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dose", "--age", "6", "--area-pct", "10", "--scenarios", "--draws", "200", "--json"]) == 0
-    sc = {r["name"]: r for r in json.loads(capsys.readouterr().out)["scenarios"]["scenarios"]}
+    rec = json.loads(capsys.readouterr().out)
+    jsonschema.validate(rec, schema())
+    sc = {r["name"]: r for r in rec["scenarios"]["scenarios"]}
     assert set(sc) == {"every_day", "stop_week_8", "as_needed"}
     assert sc["as_needed"]["grams_used"] <= sc["every_day"]["grams_used"]
     assert sc["every_day"]["days_treated"] == 84
+    # the scenarios use the same parameter rule as the exposure (the shipped posterior when it fits)
+    assert rec["scenarios"]["posterior_version"] == rec["exposure"]["posterior_version"]
+    if rec["scenarios"]["posterior_version"] is not None:
+        assert rec["scenarios"]["parameter_sets"] > 1
+        assert rec["scenarios"]["posterior_version"] in rec["scenarios"]["provenance"]
+        assert all(r["clear_at_end_interval"] is not None for r in sc.values())
 
 
 @pytest.mark.parametrize(("args", "expect"), [
@@ -136,6 +154,7 @@ def test_scenarios_every_day_vs_as_needed(capsys: pytest.CaptureFixture[str]) ->
     (["--age", "6", "--area-pct", "120"], "area_pct"),
     (["--age", "6", "--regions", "wings:10"], "regions: region must be one of"),
     (["--age", "6", "--area-pct", "10", "--compare", "1.5-3g"], "--compare items must be"),
+    (["--age", "6", "--regions", "arms:50:1g,legs:30"], "give grams a day for every region or for none"),
 ])
 def test_bad_input_one_line_exit_2(args: list[str], expect: str, capsys: pytest.CaptureFixture[str]) -> None:
     for cmd in (["dose"], ["family-sheet", "--out", "x.html"]):

@@ -20,6 +20,7 @@ from dermsim.workflows import (
     ScenarioSet,
     check_language,
     compare_plans,
+    dose_card_context,
     dose_input,
     dose_plan_record,
     export_dose_card,
@@ -36,7 +37,8 @@ _SEX = typer.Option(None, "--sex", help="F or M (used for age-typical weight and
 _WEIGHT = typer.Option(None, "--weight", help="weight in kg (default: CDC median for age)")
 _HEIGHT = typer.Option(None, "--height", help="height in cm (default: CDC median for age)")
 _REGIONS = typer.Option(None, "--regions", help='affected regions with the percent of each affected, '
-                                                'e.g. "arms:50,legs:30,trunk:10"')
+                                                'e.g. "arms:50,legs:30,trunk:10"; add the grams a day '
+                                                'really used on each, e.g. "arms:50:1.2g,legs:30:1.5g"')
 _AREA = typer.Option(None, "--area-pct", help="treated area as % of body surface (instead of --regions)")
 _STRENGTH = typer.Option(1.5, "--strength", help="cream strength in % (label: 1.5; trials also 0.75)")
 _GRAMS = typer.Option(None, "--grams-per-day", help="grams actually used per day (replaces the FTU estimate)")
@@ -44,61 +46,70 @@ _PAPER = typer.Option("letter", "--paper", help="printed page size: letter or a4
 _SEED = typer.Option(1, "--seed", help="random seed for the between-patient variability (int >= 0)")
 
 
-def _print_plan(plan: DosePlan, console: Console) -> None:
-    inp, e = plan.inp, plan.exposure
-    console.print(f"[bold]Ruxolitinib cream {inp.strength_pct:g}%, {inp.applications_per_day}x daily: "
-                  f"dose and exposure plan[/bold]")
-    console.print(f"age {inp.age_y:g} y, {fmt_num(plan.weight_kg, 1)} kg, {fmt_num(plan.height_cm, 1)} cm "
-                  f"({plan.body_source}); BSA {fmt_num(plan.bsa_m2, 2)} m2 ({plan.bsa_formula})")
-    console.print(f"treated: {fmt_num(plan.treated_pct, 1)}% BSA = {fmt_num(plan.treated_cm2, 0)} cm2")
-    if plan.regions:
-        t = Table(title=f"cream by region (FTU: {plan.ftu_method})")
-        for c in ("region", "% of region", "%BSA", "cm2", "FTU/appl.", "g/appl.", "g/week"):
-            t.add_column(c, justify="left" if c == "region" else "right")
-        for r in plan.regions:
-            t.add_row(r.name, fmt_num(r.share_pct, 0), fmt_num(r.treated_pct, 1), fmt_num(r.treated_cm2, 0),
-                      fmt_num(r.ftu_per_application, 1), fmt_num(r.grams_per_application, 2),
-                      fmt_num(r.grams_per_week, 1))
+def _refs(r: list[int]) -> str:
+    return f" [{','.join(str(x) for x in r)}]" if r else ""
+
+
+def _print_plan(plan: DosePlan, console: Console, lang: str = "en") -> None:
+    """The card's words for the terminal: plain labels and units, sources as numbered footnotes
+    (evidence keys, file names and parameter files stay in --json)."""
+    c = dose_card_context(plan, lang)
+    w = c["w"]
+    console.print(f"[bold]{c['title']}[/bold]", highlight=False)
+    console.print(c["patient"], highlight=False)
+    console.print(f"[bold]{w('card', 'where_heading')}[/bold]", highlight=False)
+    console.print(c["body_caption"], highlight=False)
+    if c["regions"]:
+        t = Table()
+        cols = ("col_region", "col_affected", "col_area", "col_pct", "col_ftu", "col_grams", "col_week")
+        for k in cols:
+            t.add_column(w("card", k) + (_refs(c["ftu_refs"]) if k == "col_ftu" else ""),
+                         justify="left" if k == "col_region" else "right")
+        for r in c["regions"]:
+            t.add_row(r["name"], r["affected"], r["area"], r["pct"], r["ftu"], r["grams"], r["week"])
+        tot = c["total"]
+        t.add_row(w("card", "total"), "", tot["area"], tot["pct"], tot["ftu"], tot["grams"], tot["week"],
+                  style="bold")
         console.print(t)
     else:
-        console.print(f"FTU method: {plan.ftu_method}")
-    rec = dose_plan_record(plan)
-    cream = rec["cream"]
-    amount = (f"{fmt_num(plan.grams_per_day, 1)} g/day entered (fingertip-unit estimate "
-              f"{fmt_num(cream['fingertip_unit_estimate_grams_per_day'], 1)} g/day)"
-              if cream["amount_source"] == "entered" else "fingertip-unit estimate")
-    console.print(f"cream ({amount}): {fmt_num(plan.grams_per_application, 2)} g per application "
-                  f"({fmt_num(plan.ftu_per_application, 1)} fingertip units by the chart), "
-                  f"{fmt_num(plan.grams_per_day, 1)} g/day, {fmt_num(plan.grams_per_week, 1)} g/week")
-    for t in cream["tube_days"]:
-        console.print(f"one {t['tube_grams']:g} g tube lasts about {fmt_num(t['days'], 0)} days")
-    console.print("label checks:")
-    for c in rec["label_checks"]:
-        console.print(f"  {c['sentence']}")
-    console.print(f"predicted steady-state plasma concentration: median {fmt_num(e.css_median_nM, 1)} nM, "
-                  f"90% interval {fmt_num(e.css_p05_nM, 1)}-{fmt_num(e.css_p95_nM, 1)} nM "
-                  f"({e.n_draws} virtual copies, between-patient variability)")
-    console.print(f"threshold {e.threshold_nM:g} nM ({e.threshold_key}); P(above threshold) = "
-                  f"{fmt_num(100 * e.p_above_threshold, 1)}%" + (
-                      "" if e.p_above_p05 is None else f" (90% interval over parameter uncertainty "
-                      f"{fmt_num(100 * e.p_above_p05, 1)}-{fmt_num(100 * e.p_above_p95, 1)}%)"))
-    console.print(f"oral comparison: {e.oral_message}")
-    console.print(e.parameters_note)
-    for n in plan.notes:
-        console.print(f"note: {n}")
+        console.print(c["regions_none"], highlight=False)
+    console.print(f"[bold]{w('card', 'amount_heading')}[/bold]", highlight=False)
+    console.print(f"{c['amount']} {c['ftu_note']}{_refs(c['ftu_refs'])}", highlight=False)
+    for tube in c["tubes"]:
+        console.print(f"  {tube}", highlight=False)
+    console.print(f"[bold]{w('card', 'label_heading')}[/bold]", highlight=False)
+    for chk in c["checks"]:
+        mark = "?" if chk["ok"] is None else ("ok" if chk["ok"] else "OVER")
+        console.print(f"  [{mark}] {chk['text']}{_refs(chk['refs'])}", highlight=False, markup=False)
+    console.print(f"[bold]{w('card', 'exposure_heading')}[/bold]", highlight=False)
+    for p in c["exposure"]:
+        console.print(f"{p['text']}{_refs(p['refs'])}", highlight=False)
+    console.print(f"[bold]{w('card', 'model_heading')}[/bold]", highlight=False)
+    for n in c["model_notes"]:
+        console.print(f"  {n}", highlight=False)
+    console.print(f"[bold]{w('card', 'sources_heading')}[/bold]", highlight=False)
+    for i, cit in enumerate(c["sources"], start=1):
+        console.print(f"  {i}. {cit}", highlight=False, markup=False)
+
+
+def _iv(iv: tuple[float, float] | None, scale: float = 100.0, unit: str = "%") -> str:
+    return "" if iv is None else f" ({fmt_num(scale * iv[0], 0)}-{fmt_num(scale * iv[1], 0)}{unit})"
 
 
 def _print_scenarios(sc: ScenarioSet, console: Console) -> None:
-    t = Table(title=f"ways of using the cream over {sc.days // 7} weeks ({sc.provenance})")
+    t = Table(title=f"ways of using the cream over {sc.days // 7} weeks (model; 90% interval over the "
+                    f"parameter sets in brackets)")
     for c in ("way", "cream used (g)", "days on cream", "expected days clear", "clear at the end",
               "highest level, median (nM)", f"share ever above {sc.threshold_nM:g} nM"):
         t.add_column(c, justify="left" if c == "way" else "right")
     for r in sc.results:
         t.add_row(r.description, fmt_num(r.grams_used, 0), fmt_num(r.days_treated, 0),
-                  fmt_num(r.days_clear, 0),
-                  f"{fmt_num(100 * r.clear_at_end, 0)}%", fmt_num(r.level_median_nM, 1),
-                  f"{fmt_num(100 * r.share_above_threshold, 1)}%")
+                  fmt_num(r.days_clear, 0) + _iv(r.days_clear_interval, 1.0, ""),
+                  f"{fmt_num(100 * r.clear_at_end, 0)}%" + _iv(r.clear_at_end_interval),
+                  fmt_num(r.level_median_nM, 1),
+                  f"{fmt_num(100 * r.share_above_threshold, 1)}%" + _iv(r.share_above_interval))
     console.print(t)
+    console.print(sc.provenance, highlight=False)
 
 
 def _compare(text: str, age: float, sex: str | None, weight: float | None, height: float | None,
@@ -118,9 +129,10 @@ def _compare(text: str, age: float, sex: str | None, weight: float | None, heigh
         ci = row["chance_above_threshold_interval_90"]
         chance = f"{fmt_num(100 * row['chance_above_threshold'], 1)}%" + (
             "" if ci is None else f" ({fmt_num(100 * ci[0], 1)}-{fmt_num(100 * ci[1], 1)}%)")
+        days_iv, end_iv = row["expected_days_clear_interval_90"], row["clear_at_week_12_interval_90"]
         t.add_row(f"{row['strength_percent']:g}%", f"{row['grams_per_day']:g}", fmt_num(row["typical_nM"], 1),
-                  chance, fmt_num(row["expected_days_clear_12_weeks"], 0),
-                  f"{fmt_num(100 * row['clear_at_week_12'], 0)}%")
+                  chance, fmt_num(row["expected_days_clear_12_weeks"], 0) + _iv(days_iv, 1.0, ""),
+                  f"{fmt_num(100 * row['clear_at_week_12'], 0)}%" + _iv(end_iv))
     Console().print(t)
     typer.echo(rows[0]["provenance"])
 
@@ -166,7 +178,7 @@ def dose_cmd(
     if sc is not None:
         _print_scenarios(sc, Console())
     else:
-        _print_plan(plan, Console())
+        _print_plan(plan, Console(), lang)
         if html_out is not None:
             typer.echo(f"wrote {html_out}")
 

@@ -53,9 +53,11 @@ def _evidence_number(value: float, unit: str, key: str, ev: Evidence) -> SheetNu
     return SheetNumber(float(value), unit, key, c.status, c.citations)
 
 
-def _model_number(value: float, unit: str, name: str, parameters: str) -> SheetNumber:
+def _model_number(value: float, unit: str, name: str, parameters: str,
+                  version: str | None = None) -> SheetNumber:
+    which = f"calibrated posterior {version}" if version else f"{parameters} parameters"
     return SheetNumber(float(value), unit, f"{MODEL_PREFIX}{name}", "model",
-                       (f"dermsim PK model, {parameters} parameters (model/data/parameters/pk.toml)",))
+                       (f"dermsim PK model, {which} (model/data/parameters/pk.toml)",))
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,12 @@ class BenefitRisk:
     # 90% interval of p_above across posterior particles (None with the prior: no such interval)
     p_above_p05: SheetNumber | None = None
     p_above_p95: SheetNumber | None = None
+    # cream vs the lowest adult pill dose: parts reaching the blood per 100 from the pill (model for
+    # the cream, evidence for the pill; None when the evidence lacks a confirmed dose or uptake)
+    oral_ratio: SheetNumber | None = None
+    oral_ratio_p05: SheetNumber | None = None
+    oral_ratio_p95: SheetNumber | None = None
+    oral_keys: tuple[str, ...] = ()
 
     def numbers(self) -> list[SheetNumber]:
         """Every number the sheet may show (for tracing each to its key)."""
@@ -128,7 +136,8 @@ class BenefitRisk:
             if se.vehicle is not None:
                 out.append(se.vehicle)
         out += [self.threshold, self.css_median, self.css_p05, self.css_p95, self.p_above]
-        out += [x for x in (self.p_above_p05, self.p_above_p95) if x is not None]
+        out += [x for x in (self.p_above_p05, self.p_above_p95, self.oral_ratio, self.oral_ratio_p05,
+                            self.oral_ratio_p95) if x is not None]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -235,6 +244,14 @@ def compute_benefit_risk(plan: DosePlan, ev: Evidence | None = None) -> BenefitR
     bw = ev.label.boxed_warning
     topics = tuple((t.id, t.title, key_of(t, ev)) for t in bw.topics if t.confirmed)
     exp = plan.exposure
+    oral = exp.oral
+    ver = exp.posterior_version
+
+    def ratio(value: float, name: str) -> SheetNumber:
+        n = _model_number(100.0 * value, "in 100", name, exp.parameters, ver)
+        cites = tuple(dict.fromkeys((*n.citations, *(c for k in oral.keys for c in cite(k, ev).citations))))
+        return SheetNumber(n.value, n.unit, n.key, n.status, cites)
+
     thr = _evidence_number(exp.threshold_nM, "nM", exp.threshold_key, ev)
     pk_key = None
     for t in trials:
@@ -246,15 +263,20 @@ def compute_benefit_risk(plan: DosePlan, ev: Evidence | None = None) -> BenefitR
         itch_from_own_age_group=own, itch_source_name=pooled.name, itch_early_key=early_key, itch=tuple(itch),
         side_effect_source=se_source, active_arm=active, side_effects=tuple(effects), stopped=tuple(stopped),
         boxed_topics=topics, boxed_basis_key=key_of(bw.basis, ev), threshold=thr,
-        css_median=_model_number(exp.css_median_nM, "nM", "css_median_nM", exp.parameters),
-        css_p05=_model_number(exp.css_p05_nM, "nM", "css_p05_nM", exp.parameters),
-        css_p95=_model_number(exp.css_p95_nM, "nM", "css_p95_nM", exp.parameters),
-        p_above=_model_number(100.0 * exp.p_above_threshold, "in 100", "p_above_threshold", exp.parameters),
+        css_median=_model_number(exp.css_median_nM, "nM", "css_median_nM", exp.parameters, ver),
+        css_p05=_model_number(exp.css_p05_nM, "nM", "css_p05_nM", exp.parameters, ver),
+        css_p95=_model_number(exp.css_p95_nM, "nM", "css_p95_nM", exp.parameters, ver),
+        p_above=_model_number(100.0 * exp.p_above_threshold, "in 100", "p_above_threshold", exp.parameters,
+                              ver),
         parameters=exp.parameters, trial_pk_statement_key=pk_key, strength_pct=float(plan.inp.strength_pct),
         p_above_p05=(None if exp.p_above_p05 is None else
-                     _model_number(100.0 * exp.p_above_p05, "in 100", "p_above_p05", exp.parameters)),
+                     _model_number(100.0 * exp.p_above_p05, "in 100", "p_above_p05", exp.parameters, ver)),
         p_above_p95=(None if exp.p_above_p95 is None else
-                     _model_number(100.0 * exp.p_above_p95, "in 100", "p_above_p95", exp.parameters)))
+                     _model_number(100.0 * exp.p_above_p95, "in 100", "p_above_p95", exp.parameters, ver)),
+        oral_ratio=None if oral is None else ratio(oral.ratio_median, "oral_ratio_median"),
+        oral_ratio_p05=None if oral is None else ratio(oral.ratio_p05, "oral_ratio_p05"),
+        oral_ratio_p95=None if oral is None else ratio(oral.ratio_p95, "oral_ratio_p95"),
+        oral_keys=() if oral is None else oral.keys)
 
 
 def typical_area_pct(age_y: float, ev: Evidence | None = None) -> tuple[float, str]:

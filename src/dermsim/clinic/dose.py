@@ -86,13 +86,50 @@ def region_choices() -> tuple[str, ...]:
     return (*region_names(), *REGION_GROUPS)
 
 
+def _region_parts(text: str) -> list[tuple[str, str, str, str]]:
+    """(part, name, percent text, grams text or "") of each "region:percent[:grams g]" item."""
+    out = []
+    for part in (p.strip() for p in str(text).split(",")):
+        if not part:
+            continue
+        name, sep, rest = part.partition(":")
+        value, _, grams = rest.partition(":")
+        out.append((part, name.strip().lower() if sep else "", value, grams.strip()))
+    return out
+
+
+def parse_region_grams(text: str) -> dict[str, float] | None:
+    """The grams a day actually used per region, from ``"arms:50:1.2g,legs:30:1.5g"`` (None when no
+    item gives grams; every region must then give them, so the total is the amount really used)."""
+    parts = _region_parts(text)
+    given = [p for p in parts if p[3]]
+    if not given:
+        return None
+    if len(given) != len(parts):
+        missing = ", ".join(p[1] or p[0] for p in parts if not p[3])
+        raise InvalidInputError(f"regions: give grams a day for every region or for none (like "
+                                f"'arms:50:1.2g'); missing for {missing}.")
+    out: dict[str, float] = {}
+    for part, name, _, grams in parts:
+        try:
+            if not grams.lower().endswith("g"):
+                raise ValueError
+            out[name] = float(grams[:-1])
+        except ValueError:
+            raise InvalidInputError(f"regions.{name} grams must be a number of grams a day like '1.2g'; "
+                                    f"got {part!r}.") from None
+    return out
+
+
 def parse_regions(text: str) -> dict[str, float]:
-    """``"arms:50,legs:30,trunk:10"`` -> ``{"arms": 50.0, ...}`` (percent of each region affected)."""
+    """``"arms:50,legs:30,trunk:10"`` -> ``{"arms": 50.0, ...}`` (percent of each region affected);
+    an item may add the grams a day used there (``"arms:50:1.2g"``, see :func:`parse_region_grams`)."""
     out: dict[str, float] = {}
     for part in (p.strip() for p in str(text).split(",")):
         if not part:
             continue
         name, sep, value = part.partition(":")
+        value = value.partition(":")[0]
         name = name.strip().lower()
         if not sep:
             raise InvalidInputError(
@@ -135,6 +172,9 @@ class DosePlanInput:
     strength_pct: float = 1.5
     applications_per_day: int = 2
     grams_per_day: float | None = None
+    # grams a day actually used per region (keys = the names in ``regions``); replaces the FTU
+    # estimate like ``grams_per_day`` (their sum), and the card shows them region by region
+    region_grams_per_day: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         ev = load_evidence()
@@ -164,6 +204,19 @@ class DosePlanInput:
                                     f"got {self.applications_per_day}.")
         if self.grams_per_day is not None:
             check_positive("grams_per_day", self.grams_per_day)
+        if self.region_grams_per_day is not None:
+            if self.grams_per_day is not None:
+                raise InvalidInputError("grams_per_day or grams per region must be given, not both; "
+                                        "got both.")
+            if self.regions is None:
+                raise InvalidInputError("grams per region need regions (like 'arms:50:1.2g'); got area_pct.")
+            grams = {str(k).strip().lower(): v for k, v in self.region_grams_per_day.items()}
+            if set(grams) != set(self.regions):
+                raise InvalidInputError(f"grams per region must name the same regions as regions "
+                                        f"({', '.join(self.regions)}); got {', '.join(grams)}.")
+            for name, g in grams.items():
+                check_positive(f"regions.{name} grams a day", g)
+            object.__setattr__(self, "region_grams_per_day", {k: float(v) for k, v in grams.items()})
 
     def _check_plausible(self, name: str, value: float) -> None:
         measurement = "weight" if name == "weight_kg" else "height"
@@ -211,6 +264,8 @@ class DosePlanInput:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["regions"] = None if self.regions is None else dict(self.regions)
+        d["region_grams_per_day"] = (None if self.region_grams_per_day is None
+                                     else dict(self.region_grams_per_day))
         return d
 
     @classmethod
@@ -227,6 +282,7 @@ class RegionDose:
     ftu_per_application: float
     grams_per_application: float
     grams_per_week: float
+    grams_per_day_entered: float | None = None    # the grams a day really used there, when given
 
 
 @dataclass(frozen=True)
@@ -241,6 +297,25 @@ class LabelCheck:
     evidence_key: str
     status: str
     message: str
+
+
+@dataclass(frozen=True)
+class OralComparison:
+    """The exposure from the cream against the exposure from ruxolitinib pills, in the same patient.
+
+    Reaching the blood per day from the pills = the lowest labelled starting dose (mg twice a day)
+    x 2 x the oral bioavailability (both confirmed evidence entries); from the cream = the model's
+    absorbed amount per day for this plan. Elimination is linear (the same clearance for both
+    routes), so the ratio of these amounts is the ratio of the average blood levels.
+    """
+
+    oral_dose_mg_bid: float
+    oral_bioavailability_pct: float
+    oral_mg_day: float                     # reaching the blood per day from the pills
+    ratio_median: float                    # cream / pills
+    ratio_p05: float
+    ratio_p95: float
+    keys: tuple[str, ...]                  # evidence keys of the dose and the bioavailability
 
 
 @dataclass(frozen=True)
@@ -265,6 +340,14 @@ class Exposure:
     p_above_p05: float | None = None
     p_above_p95: float | None = None
     n_particles: int = 1
+    posterior_version: str | None = None   # the calibrated posterior the parameters come from
+    # Cream vs pill, in the same patient: drug reaching the blood per day from the cream (model,
+    # median and 90% range over the copies) and from the lowest labelled oral dose (evidence: dose x
+    # oral bioavailability). With linear elimination the blood-level ratio equals their ratio.
+    absorbed_mg_day_median: float = float("nan")
+    absorbed_mg_day_p05: float = float("nan")
+    absorbed_mg_day_p95: float = float("nan")
+    oral: OralComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -388,6 +471,28 @@ def _parameter_source() -> ParameterSource:
                            f"particles; targets {post.targets_sha256[:12]})", post)
 
 
+def posterior_parameter_sets(age_y: float, n_sets: int, rng: np.random.Generator,
+                             source: ParameterSource | None = None
+                             ) -> tuple[list[ParameterSet], ParameterSource]:
+    """``n_sets`` parameter sets for a patient aged ``age_y``: resampled by weight from the shipped
+    calibrated posterior (the one rule, :func:`_parameter_source`), each with the child penetration
+    multiplier (pk.toml ``age_pen_child``, never calibrated) drawn from its prior below its age
+    limit; with no usable posterior, the one prior set. Shared by the exposure and the scenarios,
+    so every clinic number carries the same parameter uncertainty."""
+    src = source or _parameter_source()
+    base = default_parameters()
+    if src.posterior is None:
+        return [base], src
+    sets = []
+    for i in src.posterior.sample_indices(n_sets, rng):
+        ps = src.posterior.parameter_set(int(i), base)
+        if float(age_y) < ps.value("age_pen_max_y"):
+            ps = ps.replace_values(age_pen_child=ps.value("age_pen_child")
+                                   * float(np.exp(AGE_PEN_LOG_SD * rng.standard_normal())))
+        sets.append(ps)
+    return sets, src
+
+
 def _draw_individual_values(sets: list[ParameterSet], particle: np.ndarray, z: np.ndarray,
                             groups: tuple[str, ...]) -> dict[str, dict[str, np.ndarray]]:
     """Per-draw parameter values (n,) when draw i comes from parameter set ``sets[particle[i]]``:
@@ -439,20 +544,34 @@ def _label_checks(ev: Evidence, age_y: float, treated_pct: float, g_week: float)
     return tuple(checks)
 
 
-def _oral(ev: Evidence) -> tuple[bool, str, str | None]:
-    """Typical oral exposure, only from confirmed facts; otherwise say it is not available."""
-    oral = ev.pharmacology.oral
-    conc = {k: f for k, f in oral.items() if f.unit == "nM" or "css" in k or "cmax" in k or "auc" in k}
-    confirmed = {k: f for k, f in conc.items() if f.status in ("C", "D") and f.number is not None}
-    if confirmed:
-        k, f = next(iter(confirmed.items()))
-        return True, f"typical oral exposure: {f.number:g} {f.unit} ({k})", f"pharmacology.toml:oral.{k}"
-    if conc:
-        k, f = next(iter(conc.items()))
-        word = "unconfirmed" if f.status == "U" else "not found in the sources"
-        return (False, f"typical oral ruxolitinib concentrations are {word} (evidence {k}, status "
-                       f"{f.status}); only the threshold is shown", f"pharmacology.toml:oral.{k}")
-    return False, "no oral concentration in the evidence library; only the threshold is shown", None
+ORAL_DOSE_KEY = "pharmacology.toml:oral.dose_mf_start_min_mg_bid"
+ORAL_F_KEY = "pharmacology.toml:oral.bioavailability_pct"
+
+
+def _oral_comparison(ev: Evidence, absorbed_mg_day: np.ndarray) -> OralComparison | None:
+    """Cream vs the lowest labelled pill dose in the same patient (see :class:`OralComparison`);
+    None unless both evidence entries are confirmed. The lowest dose is the comparison that does
+    not flatter the cream."""
+    dose = ev.pharmacology.oral.get(ORAL_DOSE_KEY.rsplit(".", 1)[1])
+    f = ev.pharmacology.oral.get(ORAL_F_KEY.rsplit(".", 1)[1])
+    if (dose is None or f is None or dose.status not in ("C", "D") or f.status not in ("C", "D")
+            or dose.number is None or f.number is None):
+        return None
+    oral_day = 2.0 * float(dose.number) * float(f.number) / 100.0
+    r05, r50, r95 = np.quantile(np.asarray(absorbed_mg_day) / oral_day, [INTERVAL[0], 0.5, INTERVAL[1]])
+    return OralComparison(float(dose.number), float(f.number), oral_day, float(r50), float(r05), float(r95),
+                          (ORAL_DOSE_KEY, ORAL_F_KEY))
+
+
+def _oral(ev: Evidence, oral: OralComparison | None) -> tuple[bool, str, str | None]:
+    """A plain sentence on the pill comparison (no evidence keys: those are in ``oral.keys``)."""
+    if oral is None:
+        return (False, "no confirmed oral dose and bioavailability in the evidence library: "
+                       "pills not compared", None)
+    return (True, f"drug reaching the blood each day: from the cream about {oral.ratio_median:.2g} times the "
+                  f"amount from the lowest ruxolitinib pill dose ({oral.oral_dose_mg_bid:g} mg twice a day, "
+                  f"{oral.oral_bioavailability_pct:g}% absorbed: {oral.oral_mg_day:.3g} mg a day); 90% range "
+                  f"{oral.ratio_p05:.2g} to {oral.ratio_p95:.2g}", ORAL_DOSE_KEY)
 
 
 def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, treated_pct: float,
@@ -481,19 +600,10 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     ss = as_seed_sequence(seed)
     rng = np.random.default_rng(ss)
     base = default_parameters()
-    if src.posterior is None:
-        sets, n_part, per = [base], 1, n_draws
-    else:
-        n_part = max(1, min(POSTERIOR_PARTICLES, n_draws // MIN_DRAWS_PER_PARTICLE))
-        per = n_draws // n_part
-        idx = src.posterior.sample_indices(n_part, rng)
-        sets = []
-        for i in idx:
-            ps = src.posterior.parameter_set(int(i), base)
-            if float(inp.age_y) < ps.value("age_pen_max_y"):
-                ps = ps.replace_values(age_pen_child=ps.value("age_pen_child")
-                                       * float(np.exp(AGE_PEN_LOG_SD * rng.standard_normal())))
-            sets.append(ps)
+    n_part = (1 if src.posterior is None
+              else max(1, min(POSTERIOR_PARTICLES, n_draws // MIN_DRAWS_PER_PARTICLE)))
+    per = n_draws // n_part
+    sets, _ = posterior_parameter_sets(float(inp.age_y), n_part, rng, src)
     n = n_part * per
     particle = np.repeat(np.arange(n_part), per)
     z = rng.standard_normal((n, len(base.names())))
@@ -506,7 +616,8 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     # plan starts from), with the cream of the plan spread over the treated area
     damage = 1.0 - y0[disease.B]
     apps = regimen.applications_per_day
-    css = pk.compute_css_nM(patient, patient.grams, regimen.strength_pct, apps, damage)
+    absorbed_day = pk.compute_absorbed_mg(patient, patient.grams, regimen.strength_pct, damage) * apps
+    css = pk.compute_css_from_absorbed_nM(patient, absorbed_day)
     thr = ev.pharmacology.topical["myelosuppression_threshold_nM"]
     thr_nM = float(thr.number or 0.0)
     p_draw = _p_above_given_rest(patient, regimen, damage, thr_nM, sets, particle, z, base)
@@ -514,12 +625,17 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     q05, q50, q95 = np.quantile(css, [INTERVAL[0], 0.5, INTERVAL[1]])
     lo, hi = ((None, None) if n_part == 1 else
               (float(np.quantile(p_particle, INTERVAL[0])), float(np.quantile(p_particle, INTERVAL[1]))))
-    avail, msg, okey = _oral(ev)
+    oral = _oral_comparison(ev, absorbed_day)
+    avail, msg, okey = _oral(ev, oral)
+    a05, a50, a95 = np.quantile(absorbed_day, [INTERVAL[0], 0.5, INTERVAL[1]])
     return Exposure(css_median_nM=float(q50), css_p05_nM=float(q05), css_p95_nM=float(q95),
                     p_above_threshold=float(np.mean(p_draw)), threshold_nM=thr_nM,
                     threshold_key="pharmacology.toml:topical.myelosuppression_threshold_nM", n_draws=n,
                     parameters=src.kind, parameters_note=src.note, oral_available=avail, oral_message=msg,
-                    oral_key=okey, seed=seed_record(ss), p_above_p05=lo, p_above_p95=hi, n_particles=n_part)
+                    oral_key=okey, seed=seed_record(ss), p_above_p05=lo, p_above_p95=hi, n_particles=n_part,
+                    posterior_version=None if src.posterior is None else src.posterior.version,
+                    absorbed_mg_day_median=float(a50), absorbed_mg_day_p05=float(a05),
+                    absorbed_mg_day_p95=float(a95), oral=oral)
 
 
 def _p_above_given_rest(patient: pk.PatientPK, regimen: Regimen, damage: np.ndarray, thr_nM: float,
@@ -563,8 +679,9 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
         for name, vec in _treated_by_region(inp, sizes).items():
             pct = float(vec.sum())
             ftu = float(vec @ rate)
+            entered = None if inp.region_grams_per_day is None else float(inp.region_grams_per_day[name])
             regions.append(RegionDose(name, float(inp.regions[name]), pct, bsa * 1e4 * pct / 100.0, ftu,
-                                      ftu * ftu_g, ftu * ftu_g * per_day * 7.0))
+                                      ftu * ftu_g, ftu * ftu_g * per_day * 7.0, entered))
         treated = float(sum(r.treated_pct for r in regions))
         ftu_app = float(sum(r.ftu_per_application for r in regions))
     else:
@@ -575,7 +692,13 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
     treated_cm2 = bsa * 1e4 * treated / 100.0
     g_app_ftu = ftu_app * ftu_g
     notes: list[str] = []
-    if inp.grams_per_day is not None:
+    if inp.region_grams_per_day is not None:
+        g_day = float(sum(inp.region_grams_per_day.values()))
+        g_app = g_day / per_day
+        source = "grams per region given"
+        notes.append(f"exposure uses the {g_day:g} g/day given region by region (the FTU estimate was "
+                     f"{g_app_ftu * per_day:.1f} g/day)")
+    elif inp.grams_per_day is not None:
         g_day = float(inp.grams_per_day)
         g_app = g_day / per_day
         source = "grams_per_day given"
@@ -608,5 +731,6 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
         exposure=exposure, notes=tuple(notes))
 
 
-EXPOSURE_MODEL_KEYS = {f"{MODEL_PREFIX}{k}" for k in ("css_median_nM", "css_p05_nM", "css_p95_nM",
-                                                      "p_above_threshold", "p_above_p05", "p_above_p95")}
+EXPOSURE_MODEL_KEYS = {f"{MODEL_PREFIX}{k}" for k in (
+    "css_median_nM", "css_p05_nM", "css_p95_nM", "p_above_threshold", "p_above_p05", "p_above_p95",
+    "oral_ratio_median", "oral_ratio_p05", "oral_ratio_p95")}

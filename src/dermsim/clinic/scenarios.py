@@ -1,12 +1,16 @@
 """Regimen scenarios for one patient over 12 weeks: every day vs stopping at week 8 vs using the
 cream only when the skin flares (the model's as-needed rule), and strength/amount comparisons.
 
-A small seeded cohort of copies of the patient (the model's between-patient variability; the
-shipped parameter set) is simulated with :func:`dermsim.model.simulate.simulate_patients` for each
-regimen with common random numbers (same seed, same patients), so differences come from the
+A seeded cohort of copies of the patient is simulated with
+:func:`dermsim.model.simulate.simulate_patients` for each regimen, spread over parameter sets drawn
+from the shipped calibrated posterior by the same rule as the dose planner's exposure
+(:func:`dermsim.clinic.dose.posterior_parameter_sets`; the prior when no posterior fits the model):
+``n // sets`` copies per set. Each set's copies have their own random numbers (child seed per set),
+the same under every regimen (common random numbers), so differences between regimens come from the
 regimen. Reported per regimen: grams of cream used, expected days with clear or almost clear skin
-(latent-free observed IGA 0-1), the share clear at the end, and the blood level (mean over days on
-treatment of the daily plasma concentration record) against the threshold.
+(observed IGA 0-1), the share clear at the end, and the blood level (each copy's highest daily
+plasma level) against the threshold; each with its 90% interval across the parameter sets (the
+model's uncertainty about the average), and the posterior version in the provenance.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from dermsim.clinic.dose import DosePlan
+from dermsim._rng import as_generator, child_sequence
+from dermsim.clinic.dose import DosePlan, posterior_parameter_sets
 from dermsim.errors import InvalidInputError
 from dermsim.model.regimen import AsNeeded, Period, Regimen
 from dermsim.model.simulate import PatientColumns, simulate_patients
@@ -25,6 +30,11 @@ DAYS = 84
 WEEK_STOP = 8
 COHORT = 100
 BID = (0.0, 8.0)
+# Parameter sets drawn from the posterior for the scenarios: one simulate_patients call per set and
+# regimen (a call takes a single parameter set; about 0.25 s each), so 10 sets keep the family sheet
+# within seconds while the 90% interval across sets still shows the parameter uncertainty.
+SCENARIO_SETS = 10
+_KEY_SETS, _KEY_PATIENTS = 1, 2
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,10 @@ class ScenarioResult:
     days_treated: float            # mean days with at least one application
     level_median_nM: float         # median over patients of their highest daily plasma level
     share_above_threshold: float   # share of patients whose daily level ever passed the threshold
+    # 90% interval across parameter sets of each set's average (None with one set: the prior)
+    days_clear_interval: tuple[float, float] | None = None
+    clear_at_end_interval: tuple[float, float] | None = None
+    share_above_interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,11 +61,17 @@ class ScenarioSet:
     seed: int
     threshold_nM: float
     provenance: str
+    parameters: str = "prior"                 # "prior" or "calibrated posterior"
+    posterior_version: str | None = None
+    parameter_sets: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {"days": self.days, "n_patients": self.n_patients, "seed": self.seed,
                 "threshold_nM": self.threshold_nM, "provenance": self.provenance,
-                "scenarios": [asdict(r) for r in self.results]}
+                "parameters": self.parameters, "posterior_version": self.posterior_version,
+                "parameter_sets": self.parameter_sets,
+                "scenarios": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(r).items()}
+                              for r in self.results]}
 
 
 def _cohort(plan: DosePlan, n: int) -> PatientColumns:
@@ -77,31 +97,56 @@ def regimens(plan: DosePlan, days: int = DAYS) -> dict[str, tuple[str, Regimen]]
     }
 
 
+def _interval(per_set: np.ndarray) -> tuple[float, float] | None:
+    if per_set.size < 2:
+        return None
+    lo, hi = np.quantile(per_set, [0.05, 0.95])
+    return float(lo), float(hi)
+
+
 def run_scenarios(plan: DosePlan, *, seed: int = 1, n: int = COHORT, days: int = DAYS,
-                  only: tuple[str, ...] | None = None) -> ScenarioSet:
+                  only: tuple[str, ...] | None = None, sets: int = SCENARIO_SETS) -> ScenarioSet:
     if n < 1:
         raise InvalidInputError(f"n must be >= 1; got {n}.")
-    cohort = _cohort(plan, n)
+    if sets < 1:
+        raise InvalidInputError(f"sets must be >= 1; got {sets}.")
+    params, src = posterior_parameter_sets(float(plan.inp.age_y), min(sets, n),
+                                           as_generator(child_sequence(seed, _KEY_SETS)))
+    k = len(params)
+    per = max(1, n // k)
+    cohort = _cohort(plan, per)
     thr = plan.exposure.threshold_nM
     out = []
     for name, (desc, reg) in regimens(plan, days).items():
         if only and name not in only:
             continue
-        tr = simulate_patients(cohort, reg, days, seed, record=("iga", "cp_nM", "applications"))
-        iga, cp, apps = tr["iga"][:, 1:], tr["cp_nM"][:, 1:], tr["applications"][:, 1:]
-        clear = iga <= 1
-        peak = cp.max(axis=1)
+        grams, clear_days, end, treated, peaks = [], [], [], [], []
+        for j, ps in enumerate(params):
+            # the same child seed per set under every regimen: common random numbers
+            tr = simulate_patients(cohort, reg, days, child_sequence(seed, _KEY_PATIENTS, j),
+                                   record=("iga", "cp_nM", "applications"), params=ps)
+            iga, cp, apps = tr["iga"][:, 1:], tr["cp_nM"][:, 1:], tr["applications"][:, 1:]
+            clear = iga <= 1
+            grams.append(apps.sum(axis=1) * plan.grams_per_application)
+            clear_days.append(clear.sum(axis=1))
+            end.append(clear[:, -1])
+            treated.append((apps > 0).sum(axis=1))
+            peaks.append(cp.max(axis=1))
+        g, c, e, t, pk = (np.stack(x) for x in (grams, clear_days, end, treated, peaks))  # (sets, per)
+        above = pk > thr
         out.append(ScenarioResult(
-            name=name, description=desc,
-            grams_used=float(np.mean(apps.sum(axis=1)) * plan.grams_per_application),
-            days_clear=float(np.mean(clear.sum(axis=1))), clear_at_end=float(np.mean(clear[:, -1])),
-            days_treated=float(np.mean((apps > 0).sum(axis=1))),
-            level_median_nM=float(np.median(peak)), share_above_threshold=float(np.mean(peak > thr))))
-    # simulate_patients without params uses the model's default parameter set (between-patient
-    # variability only), not the dose planner's posterior particles: say so.
-    prov = (f"dermsim model, {n} simulated copies of this patient per regimen, seed {seed}, {days} days, "
-            f"default parameter set")
-    return ScenarioSet(tuple(out), days, n, seed, thr, prov)
+            name=name, description=desc, grams_used=float(g.mean()), days_clear=float(c.mean()),
+            clear_at_end=float(e.mean()), days_treated=float(t.mean()),
+            level_median_nM=float(np.median(pk)), share_above_threshold=float(above.mean()),
+            days_clear_interval=_interval(c.mean(axis=1)), clear_at_end_interval=_interval(e.mean(axis=1)),
+            share_above_interval=_interval(above.mean(axis=1))))
+    version = None if src.posterior is None else src.posterior.version
+    params_text = (f"calibrated posterior {version}, {k} parameter sets" if version is not None
+                   else "prior parameters (no calibrated posterior fits the model)")
+    prov = (f"dermsim model, {per * k} simulated copies of this patient per regimen, seed {seed}, "
+            f"{days} days, "
+            f"{params_text}")
+    return ScenarioSet(tuple(out), days, per * k, seed, thr, prov, src.kind, version, k)
 
 
 def parse_compare(text: str) -> list[tuple[float, float]]:

@@ -26,7 +26,7 @@ PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
 # Sources below label or peer-reviewed quality (copies or summaries of the label).
 WEAK_SOURCES = frozenset({"pillsync", "HCP-peds", "PhysiciansWeekly", "ADORING-PD", "ADORING-Roivant",
-                          "ADORING-MIMS", "PEDS-topline", "INTEGUMENT-PED"})
+                          "ADORING-MIMS", "PEDS-topline", "INTEGUMENT-PED", "Medscape", "Skyscape"})
 
 # Plain names of label terms and option names now live in the translation files (clinic/i18n).
 
@@ -86,6 +86,20 @@ class IconArray:
 
 
 @dataclass(frozen=True)
+class OptionGrid:
+    """The alternatives as an option grid: one row per option, the same columns (outcomes) for
+    each; a cell without a published, confirmed number says so in words."""
+
+    heading: str
+    intro: Text
+    columns: tuple[str, ...]                       # the first names the option
+    rows: tuple[tuple[str, tuple[Text, ...]], ...]  # (option name, one cell per further column)
+
+    def texts(self) -> list[Text]:
+        return [self.intro, *(c for _, cells in self.rows for c in cells)]
+
+
+@dataclass(frozen=True)
 class FamilySheet:
     title: str
     subtitle: Text
@@ -104,14 +118,20 @@ class FamilySheet:
     stop_chart: tuple[tuple[str, Value], ...] = ()
     stop_chart_title: str = ""
     stop_provenance: str = ""
+    # the 90% interval across parameter sets of each bar (None with the prior: one set)
+    stop_chart_intervals: tuple[tuple[Value, Value] | None, ...] = ()
+    options: OptionGrid | None = None
 
-    def texts(self) -> list[Text]:
-        """Every text of the body (not the sources), for readability and tracing."""
+    def texts(self, *, grid: bool = True) -> list[Text]:
+        """Every text of the body (not the sources), for tracing; ``grid=False`` leaves out the
+        option grid's cells (table fragments, not sentences: not for the readability formula)."""
         out = [self.subtitle]
         for _, arrays in (*self.arrays, *self.harms):
             out += [a.caption for a in arrays]
         for b in self.blocks:
             out += [*b.paragraphs, *b.bullets]
+        if self.options is not None:
+            out += self.options.texts() if grid else [self.options.intro]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,33 +216,36 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
              + "".join(w("sheet", "choices_weaker", other=o) for o in others), {}),
         Text(w("sheet", "groups", who=who), {"w": week}),
     )))
-    options = _options_block(ev, w)
-    if options is not None:
-        blocks.append(options)
+    grid = _option_grid(br, ev, words, w)
     blocks.append(_itch_block(br, ev, words, w))
     blocks.append(_side_effect_block(br, children, week, words, w))
     blocks.append(_warning_block(plan, br, ev, words, w))
     blocks.append(_use_block(plan, ev, week, w))
     chart: tuple[tuple[str, Value], ...] = ()
+    intervals: tuple[tuple[Value, Value] | None, ...] = ()
     provenance = ""
     if scenarios is not None:
-        block, chart = _stop_block(scenarios, w)
+        block, chart, intervals = _stop_block(scenarios, w)
         blocks.append(block)
+        params = (w("sheet", "stop_params_posterior", version=scenarios.posterior_version,
+                    sets=str(scenarios.parameter_sets)) if scenarios.posterior_version
+                  else w("sheet", "stop_params_prior"))
         provenance = w("sheet", "stop_provenance", n=str(scenarios.n_patients), seed=str(scenarios.seed),
-                       days=str(scenarios.days))
+                       days=str(scenarios.days), params=params)
     blocks.append(Block("questions", w("sheet", "questions_heading"), bullets=tuple(
         Text(w("sheet", k), {}) for k in ("q_other", "q_amount", "q_long", "q_blood", "q_call"))))
 
     numbers: list[SheetNumber] = []
     seen_keys: list[str] = []
     captions = [a.caption for _, r in (*arrays, *harms) for a in r]
-    for t in [*captions, *[x for b in blocks for x in (*b.paragraphs, *b.bullets)]]:
+    for t in [*captions, *[x for b in blocks for x in (*b.paragraphs, *b.bullets)], *grid.texts()]:
         for v in t.values.values():
             numbers.append(v.number)
+    numbers += [v.number for pair in intervals if pair is not None for v in pair]
     for n in numbers:
         if not n.key.startswith(("model:", "plan:")):
             seen_keys.append(n.key)
-    for key in (*(k for _, _, k in br.boxed_topics), br.boxed_basis_key):
+    for key in (*(k for _, _, k in br.boxed_topics), br.boxed_basis_key, *br.oral_keys):
         seen_keys.append(key)
     sources: dict[str, str] = {}
     for key in seen_keys:
@@ -248,20 +271,32 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
         sources=tuple(sources.items()),
         footer=w("sheet", "footer"),
         plan=plan, words=w, numbers=tuple(numbers), harms_heading=w("sheet", "harms_heading"), harms=harms,
-        stop_chart=chart, stop_chart_title=w("sheet", "stop_chart_title"), stop_provenance=provenance)
+        stop_chart=chart, stop_chart_title=w("sheet", "stop_chart_title"), stop_provenance=provenance,
+        stop_chart_intervals=intervals, options=grid)
 
 
 def _model_number(value: float, name: str, unit: str, sc: ScenarioSet) -> SheetNumber:
     return SheetNumber(float(value), unit, f"model:scenario.{name}", "model", (sc.provenance,))
 
 
-def _stop_block(sc: ScenarioSet, w: Words) -> tuple[Block, tuple[tuple[str, Value], ...]]:
-    """What happens if we stop, and using it only when the skin flares (model, per 100 children)."""
+StopChart = tuple[tuple[str, Value], ...]
+
+
+def _stop_block(sc: ScenarioSet, w: Words) -> tuple[Block, StopChart, tuple[tuple[Value, Value] | None, ...]]:
+    """What happens if we stop, and using it only when the skin flares (model, per 100 children),
+    with how sure the model is (90% interval across the posterior's parameter sets)."""
     r = {x.name: x for x in sc.results}
+    names = ("every_day", "stop_week_8", "as_needed")
     per100 = {k: Value(_model_number(100 * r[k].clear_at_end, f"{k}.clear_at_end", "per 100", sc), "per100")
-              for k in ("every_day", "stop_week_8", "as_needed")}
+              for k in names}
+    ranges: dict[str, tuple[Value, Value] | None] = {}
+    for k in names:
+        iv = r[k].clear_at_end_interval
+        ranges[k] = None if iv is None else (
+            Value(_model_number(100 * iv[0], f"{k}.clear_at_end_p05", "per 100", sc), "per100"),
+            Value(_model_number(100 * iv[1], f"{k}.clear_at_end_p95", "per 100", sc), "per100"))
     w8 = Value(_model_number(WEEK_STOP, "stop_week", "weeks", sc))
-    paras = (
+    paras = [
         Text(w("sheet", "stop_intro"), {"wk": Value(_model_number(sc.days / 7, "weeks", "weeks", sc))}),
         Text(w("sheet", "stop_every"), {"a": per100["every_day"]}),
         Text(w("sheet", "stop_stop"), {"w8": w8, "b": per100["stop_week_8"]}),
@@ -269,11 +304,15 @@ def _stop_block(sc: ScenarioSet, w: Words) -> tuple[Block, tuple[tuple[str, Valu
                                          "d": Value(_model_number(r["as_needed"].days_treated,
                                                                   "as_needed.days_treated", "days", sc)),
                                          "days": Value(_model_number(sc.days, "days", "days", sc))}),
-    )
+    ]
+    every = ranges["every_day"]
+    if every is not None:
+        paras.append(Text(w("sheet", "stop_unsure"), {"lo": every[0], "hi": every[1]}))
     chart = ((w("sheet", "stop_bar_every"), per100["every_day"]),
              (w("sheet", "stop_bar_stop", w=f"{WEEK_STOP}"), per100["stop_week_8"]),
              (w("sheet", "stop_bar_flare"), per100["as_needed"]))
-    return Block("stop", w("sheet", "stop_heading"), paragraphs=paras), chart
+    block = Block("stop", w("sheet", "stop_heading"), paragraphs=tuple(paras))
+    return block, chart, tuple(ranges[k] for k in names)
 
 
 def _trial_file(trial_id: str, ev: Evidence) -> str:
@@ -342,18 +381,23 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
               if len(topics) > 1 else topics[0])
     age50 = _num_in_text(br.boxed_basis_key, r">= (\d+) y", ev)
     # Typical blood levels from JAK pills are shown only when the evidence confirms them.
-    oral = "" if plan.exposure.oral_available else w("sheet", "warning_no_oral")
+    oral = "" if br.oral_ratio is not None else w("sheet", "warning_no_oral")
     paras = [
         Text(w("sheet", "warning_lists", listed=listed), {}),
         Text(w("sheet", "warning_pills"), {"a50": Value(age50)}),
         Text(w("sheet", "warning_fraction", cream=words["rux150"]),
              {"f": Value(_ev_number("pharmacology.toml:topical.bioavailability_rux150_pct", ev), "per100")}),
-        # Cream vs pills as the share of each dose that reaches the blood (both confirmed evidence).
         Text(w("sheet", "warning_pill_fraction"),
              {"o": Value(_ev_number("pharmacology.toml:oral.bioavailability_pct", ev), "per100")}),
         # The threshold is named in words, not in nanomolar: families read "the safety line".
         Text(w("sheet", "warning_line") + oral, {}),
     ]
+    if br.oral_ratio is not None and br.oral_ratio_p05 is not None and br.oral_ratio_p95 is not None:
+        # The exposure from the cream against the pill's, in the same child (model for the cream, the
+        # pill's dose and uptake from the evidence; linear elimination, so amounts compare levels).
+        paras.append(Text(w("sheet", "warning_pill_compare"),
+                          {"r": Value(br.oral_ratio, "per100"), "rlo": Value(br.oral_ratio_p05, "per100"),
+                           "rhi": Value(br.oral_ratio_p95, "per100")}))
     if br.trial_pk_statement_key:
         paras.append(Text(w("sheet", "warning_trial_pk"), {}))
     paras.append(Text(w("sheet", "warning_model"), {"p": Value(br.p_above, "per100")}))
@@ -387,38 +431,70 @@ def _use_block(plan: DosePlan, ev: Evidence, week: Value, w: Words) -> Block:
     return Block("use", w("sheet", "use_heading"), paragraphs=tuple(paras), bullets=bullets)
 
 
-# Comparator rows shown to families: (comparator id, result index, phrase, name key). Only entries
-# with a peer-reviewed source (Paller 2016 JAAD, Simpson 2024 JAMA Dermatol, Paller 2001 JAAD);
-# tapinarof's numbers come from press pages, delgocitinib's are a mean change (not a chance).
+# Comparator rows of the option grid: (comparator id, result endpoint, outcome word key, name key).
+# Numbers only from a label or a journal paper (Paller 2016 JAAD for crisaborole); roflumilast's and
+# tapinarof's study numbers come from news or press pages and tacrolimus's are unconfirmed, so their
+# cells say so. Delgocitinib (Japan) is left out: its result is a mean change, not a chance.
 OPTION_ROWS = (("crisaborole", "ISGA clear or almost clear", "opt_clear", "opt_crisaborole"),
                ("roflumilast-0.15", "vIGA-AD success", "opt_clear", "opt_roflumilast"),
+               ("tapinarof", "vIGA-AD success", "opt_clear", "opt_tapinarof"),
                ("tacrolimus", ">= 90% improvement", "opt_much", "opt_tacrolimus"))
+# Times a day in a comparator's regimen text ("BID ...", "QD ..."): words, not numbers.
+_TIMES = (("BID", "times_2"), ("QD", "times_1"))
 
 
-def _options_block(ev: Evidence, w: Words) -> Block | None:
-    """Alternatives as an option list with the same kind of outcome where published (per 100,
-    against the plain base of each study); moisturisers and steroid creams named without numbers."""
+def _how_often(regimen: str, w: Words) -> Text:
+    for code, key in _TIMES:
+        if re.match(rf"{code}\b", regimen):
+            return Text(w("sheet", "grid_per_day", times=w("sheet", key)), {})
+    return Text(w("sheet", "grid_none"), {})
+
+
+def _option_grid(br: BenefitRisk, ev: Evidence, words: dict[str, str], w: Words) -> OptionGrid:
+    """The alternatives in an option grid, the same outcomes in every row (IPDAS): how often it
+    is used, clear or almost clear skin per 100 with it and with the plain base of its own study,
+    and when that was measured. The ruxolitinib row is the child's own study (the numbers of the
+    pictures above); moisturisers and steroid creams have no numbers in the library."""
+    none = Text(w("sheet", "grid_none"), {})
+    unchecked = Text(w("sheet", "grid_unchecked"), {})
+    rows: list[tuple[str, tuple[Text, ...]]] = []
+    study = br.efficacy[0]
+    arms = {a.arm: a for a in study.arms}
+    active, plain = arms.get(br.active_arm), arms.get("vehicle")
+    label_times = int(ev.label.facts["dose_frequency_per_day"].number or 2)
+    if active is not None and active.clear is not None and plain is not None and plain.clear is not None:
+        wk_key = active.clear.key
+        wk = SheetNumber(float(item(wk_key, ev).visit_week), "weeks", wk_key, active.clear.status,
+                         active.clear.citations)
+        rows.append((w("sheet", "opt_rux", cream=words[br.active_arm]), (
+            Text(w("sheet", "grid_per_day", times=w("sheet", f"times_{label_times}")), {}),
+            Text(w("sheet", "grid_in100"), {"n": Value(active.clear, "per100")}),
+            Text(w("sheet", "grid_in100"), {"n": Value(plain.clear, "per100")}),
+            Text(w("sheet", "grid_weeks"), {"n": Value(wk)}))))
+    rows.append((w("sheet", "opt_moist"), (Text(w("sheet", "grid_as_told"), {}), none, none, none)))
     comps = {c.id: (i, c) for i, c in enumerate(ev.comparators.comparators)}
-    bullets = [Text(w("sheet", "opt_moist"), {})]
-    for cid, endpoint, phrase, name_key in OPTION_ROWS:
+    for cid, endpoint, outcome_key, name_key in OPTION_ROWS:
         if cid not in comps:
             continue
         i, comp = comps[cid]
         j, res = next(((j, r) for j, r in enumerate(comp.results) if r.endpoint == endpoint
                        and r.active_value is not None and r.control_value is not None), (None, None))
-        age = re.search(r">= (\d+) y", comp.population or "")
-        name = w("sheet", name_key, age=age.group(1) if age else "")
+        name = w("sheet", name_key)
+        how = _how_often(comp.regimen, w)
         key = f"comparators.toml:comparators.{i}.results.{j}"
         c = cite(key, ev) if res is not None else None
         if (res is None or c is None or res.status not in ("C", "D") or res.visit_week is None
                 or set(c.source_keys) & WEAK_SOURCES):
-            # named, but no number unless confirmed by a label or a journal paper
-            bullets.append(Text(w("sheet", "opt_none", name=name), {}))
+            rows.append((name, (how, unchecked, unchecked, unchecked)))
             continue
         a = SheetNumber(float(res.active_value), "%", key, c.status, c.citations)
         v = SheetNumber(float(res.control_value), "%", key, c.status, c.citations)
         wk = SheetNumber(float(res.visit_week), "weeks", key, c.status, c.citations)
-        values = {"a": Value(a, "per100"), "v": Value(v, "per100"), "wk": Value(wk)}
-        bullets.append(Text(w("sheet", phrase, name=name), values))
-    intro = (Text(w("sheet", "options_intro"), {}),)
-    return Block("options", w("sheet", "options_heading"), paragraphs=intro, bullets=tuple(bullets))
+        cell = "grid_in100" if outcome_key == "opt_clear" else "grid_in100_much"
+        rows.append((name, (how, Text(w("sheet", cell), {"n": Value(a, "per100")}),
+                            Text(w("sheet", cell), {"n": Value(v, "per100")}),
+                            Text(w("sheet", "grid_weeks"), {"n": Value(wk)}))))
+    columns = tuple(w("sheet", k) for k in ("grid_col_option", "grid_col_often", "grid_col_with",
+                                            "grid_col_plain", "grid_col_when"))
+    return OptionGrid(w("sheet", "options_heading"), Text(w("sheet", "options_intro"), {}), columns,
+                      tuple(rows))

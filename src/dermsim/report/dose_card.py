@@ -27,11 +27,14 @@ from dermsim.clinic.dose import INTERVAL, REGION_GROUPS, DosePlan, LabelCheck
 from dermsim.clinic.evidence_keys import cite, item
 from dermsim.clinic.words import Words
 from dermsim.evidence import Evidence, load_evidence
+from dermsim.model.body import compute_region_sizes_pct, region_names
 from dermsim.report.clinic_templates import render
 from dermsim.report.format import fmt_num
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_FILE = "dose_plan.schema.json"
+LUND_BROWDER_KEY = "charts.toml:lund_browder.regions.head.per_unit"   # the chart's source (region sizes)
+PACK_KEY = "label.toml:facts.pack_sizes_g"
 MEASURED_KEYS = {"css075": "pharmacology.toml:topical.css_rux075_nM",
                  "css150": "pharmacology.toml:topical.css_rux150_nM",
                  "maxuse": "pk_maxuse_adult.toml:groups.overall.css_nM"}
@@ -62,6 +65,11 @@ class _Sources:
 
 def _n(x: float, d: int = 1) -> str:
     return fmt_num(x, d)
+
+
+def _pct2(x: float) -> str:
+    """A percentage to two significant figures (ratios span 1% to over 100%)."""
+    return _n(x, max(0, 1 - math.floor(math.log10(abs(x)))) if x else 0)
 
 
 def _times(w: Words, per_day: int) -> str:
@@ -95,55 +103,85 @@ def _age_group(ev: Evidence, age_y: float) -> str:
     return f"{e.age_min_y:g}+"
 
 
-# A simple body outline (front and back, 2 x 90 wide, 200 high) as shapes per Lund-Browder region,
-# drawn by hand: no library draws a labelled body map, and the shapes only need to be recognisable.
-def _limbs(x0: float, back: bool) -> dict[str, list[str]]:
+# A simple body outline (front and back, 2 x 90 wide) as shapes per Lund-Browder region, drawn by
+# hand: no library draws a labelled body map, and the shapes only need to be recognisable. The
+# proportions follow the Lund-Browder chart at the patient's age: each region's drawn size is scaled
+# by its share of the body at that age against the adult share (head area by the ratio, so its
+# radii by the square root; thigh and lower-leg lengths by the ratio), so a toddler's outline has
+# the large head and short legs the chart gives it.
+ADULT_AGE_Y = 100.0   # beyond the chart's last column: the adult sizes (the chart clamps)
+
+
+def outline_scales(age_y: float) -> dict[str, float]:
+    """Drawn-size multipliers of the head (radii), thighs and lower legs (lengths) at ``age_y``."""
+    names = list(region_names())
+    at_age = compute_region_sizes_pct(float(age_y))[0]
+    adult = compute_region_sizes_pct(ADULT_AGE_Y)[0]
+    ratio = {r: float(at_age[names.index(r)] / adult[names.index(r)])
+             for r in ("head", "thighs", "lower_legs")}
+    return {"head": math.sqrt(ratio["head"]), "thighs": ratio["thighs"], "lower_legs": ratio["lower_legs"]}
+
+
+def _limbs(x0: float, back: bool, sc: dict[str, float]) -> tuple[dict[str, list[str]], float]:
+    """The shapes of one outline and the outline's height."""
     cx = x0 + 45
+    rx, ry = 11 * sc["head"], 13 * sc["head"]
+    top = 3 + 2 * ry                       # bottom of the head = top of the neck
+    t = top + 8                            # top of the trunk
+    thigh_h = 38 * sc["thighs"]
+    shin_h = 38 * sc["lower_legs"]
+    knee = t + 72 + thigh_h
+    ankle = knee + 1 + shin_h
     s: dict[str, list[str]] = {
-        "head": [f'<ellipse cx="{cx}" cy="16" rx="11" ry="13"/>'],
-        "neck": [f'<rect x="{cx - 5}" y="28" width="10" height="8"/>'],
-        "upper_arms": [f'<rect x="{cx - 31}" y="38" width="9" height="34" rx="4"/>',
-                       f'<rect x="{cx + 22}" y="38" width="9" height="34" rx="4"/>'],
-        "forearms": [f'<rect x="{cx - 33}" y="73" width="8" height="30" rx="4"/>',
-                     f'<rect x="{cx + 25}" y="73" width="8" height="30" rx="4"/>'],
-        "hands": [f'<ellipse cx="{cx - 29}" cy="110" rx="5" ry="7"/>', f'<ellipse cx="{cx + 29}" cy="110" '
-                                                                          f'rx="5" ry="7"/>'],
-        "thighs": [f'<rect x="{cx - 16}" y="{112 if back else 108}" width="14" height="{34 if back else 38}" '
-                   f'rx="5"/>', f'<rect x="{cx + 2}" y="{112 if back else 108}" width="14" '
-                                f'height="{34 if back else 38}" rx="5"/>'],
-        "lower_legs": [f'<rect x="{cx - 15}" y="147" width="12" height="38" rx="5"/>',
-                       f'<rect x="{cx + 3}" y="147" width="12" height="38" rx="5"/>'],
-        "feet": [f'<ellipse cx="{cx - 10}" cy="192" rx="8" ry="5"/>', f'<ellipse cx="{cx + 10}" cy="192" '
-                                                                         f'rx="8" ry="5"/>'],
+        "head": [f'<ellipse cx="{cx}" cy="{3 + ry:.1f}" rx="{rx:.1f}" ry="{ry:.1f}"/>'],
+        "neck": [f'<rect x="{cx - 5}" y="{top - 1:.1f}" width="10" height="9"/>'],
+        "upper_arms": [f'<rect x="{cx - 31}" y="{t + 2:.1f}" width="9" height="34" rx="4"/>',
+                       f'<rect x="{cx + 22}" y="{t + 2:.1f}" width="9" height="34" rx="4"/>'],
+        "forearms": [f'<rect x="{cx - 33}" y="{t + 37:.1f}" width="8" height="30" rx="4"/>',
+                     f'<rect x="{cx + 25}" y="{t + 37:.1f}" width="8" height="30" rx="4"/>'],
+        "hands": [f'<ellipse cx="{cx - 29}" cy="{t + 74:.1f}" rx="5" ry="7"/>',
+                  f'<ellipse cx="{cx + 29}" cy="{t + 74:.1f}" rx="5" ry="7"/>'],
+        "thighs": [f'<rect x="{cx - 16}" y="{t + 72:.1f}" width="14" height="{thigh_h:.1f}" rx="5"/>',
+                   f'<rect x="{cx + 2}" y="{t + 72:.1f}" width="14" height="{thigh_h:.1f}" rx="5"/>'],
+        "lower_legs": [f'<rect x="{cx - 15}" y="{knee + 1:.1f}" width="12" height="{shin_h:.1f}" rx="5"/>',
+                       f'<rect x="{cx + 3}" y="{knee + 1:.1f}" width="12" height="{shin_h:.1f}" rx="5"/>'],
+        "feet": [f'<ellipse cx="{cx - 10}" cy="{ankle + 5:.1f}" rx="8" ry="5"/>',
+                 f'<ellipse cx="{cx + 10}" cy="{ankle + 5:.1f}" rx="8" ry="5"/>'],
     }
     if back:
-        s["posterior_trunk"] = [f'<rect x="{cx - 20}" y="36" width="40" height="64" rx="6"/>']
-        s["buttocks"] = [f'<rect x="{cx - 18}" y="100" width="36" height="12" rx="5"/>']
+        s["posterior_trunk"] = [f'<rect x="{cx - 20}" y="{t:.1f}" width="40" height="64" rx="6"/>']
+        s["buttocks"] = [f'<rect x="{cx - 18}" y="{t + 64:.1f}" width="36" height="12" rx="5"/>']
     else:
-        s["anterior_trunk"] = [f'<rect x="{cx - 20}" y="36" width="40" height="70" rx="6"/>']
-        s["genitalia"] = [f'<rect x="{cx - 5}" y="100" width="10" height="8" rx="3"/>']
-    return s
+        s["anterior_trunk"] = [f'<rect x="{cx - 20}" y="{t:.1f}" width="40" height="70" rx="6"/>']
+        s["genitalia"] = [f'<rect x="{cx - 5}" y="{t + 64:.1f}" width="10" height="8" rx="3"/>']
+    return s, ankle + 12
 
 
 def body_outline_svg(plan: DosePlan, w: Words) -> str:
-    """Front and back outline; treated regions filled blue with a hatch (not colour alone)."""
+    """Front and back outline in the Lund-Browder proportions of the patient's age; treated regions
+    filled blue with a hatch (not colour alone)."""
     treated: set[str] = set()
     for r in plan.regions:
         treated.update(REGION_GROUPS.get(r.name, (r.name,)))
     if "face" in treated:
         treated.add("head")
+    sc = outline_scales(float(plan.inp.age_y))
     shapes = []
+    height = 0.0
     for x0, back in ((0.0, False), (100.0, True)):
-        for region, parts in _limbs(x0, back).items():
+        parts_by_region, height = _limbs(x0, back, sc)
+        for region, parts in parts_by_region.items():
             on = region in treated
             style = ('fill="url(#hatch)" stroke="#0072B2" stroke-width="1.5"' if on
                      else 'fill="#f4f4f4" stroke="#777" stroke-width="0.8"')
             shapes += [p.replace("/>", f' {style} data-region="{region}"/>') for p in parts]
     names = w.table("regions")
-    alt = (w("card", "body_alt", regions=", ".join(names.get(r.name, r.name) for r in plan.regions))
-           if plan.regions else w("card", "body_alt_none"))
-    return (f'<svg class="body" role="img" aria-labelledby="body-t" viewBox="0 0 200 200" '
-            f'xmlns="http://www.w3.org/2000/svg"><title id="body-t">{Markup.escape(alt)}</title>'
+    age = fmt_num(plan.inp.age_y, 1).removesuffix(".0")
+    alt = (w("card", "body_alt", regions=", ".join(names.get(r.name, r.name) for r in plan.regions), age=age)
+           if plan.regions else w("card", "body_alt_none", age=age))
+    return (f'<svg class="body" role="img" aria-labelledby="body-t" viewBox="0 0 200 {height:.0f}" '
+            f'data-age="{age}" xmlns="http://www.w3.org/2000/svg">'
+            f'<title id="body-t">{Markup.escape(alt)}</title>'
             '<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" '
             'patternTransform="rotate(45)"><rect width="4" height="4" fill="#9fd0f0"/>'
             '<line x1="0" y1="0" x2="0" y2="4" stroke="#0072B2" stroke-width="1.2"/></pattern></defs>'
@@ -205,12 +243,16 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
     regions = [{"name": names.get(r.name, r.name), "affected": f"{_n(r.share_pct, 0)}%",
                 "area": f"{_n(r.treated_cm2, 0)} cm²", "pct": f"{_n(r.treated_pct)}%",
                 "ftu": _n(r.ftu_per_application), "grams": _n(r.grams_per_application, 2),
-                "week": _n(r.grams_per_week)} for r in plan.regions]
+                "week": _n(r.grams_per_week),
+                "entered": None if r.grams_per_day_entered is None else _n(r.grams_per_day_entered)}
+               for r in plan.regions]
     total = {"area": f"{_n(plan.treated_cm2, 0)} cm²", "pct": f"{_n(plan.treated_pct)}%",
              "ftu": _n(plan.ftu_per_application),
              "grams": _n(plan.ftu_per_application * ftu_g, 2),
-             "week": _n(plan.ftu_per_application * ftu_g * inp.applications_per_day * 7)}
+             "week": _n(plan.ftu_per_application * ftu_g * inp.applications_per_day * 7),
+             "entered": _n(plan.grams_per_day) if inp.region_grams_per_day is not None else None}
     ftu_refs = src.ref(*plan.ftu_keys)
+    chart_refs = src.ref(LUND_BROWDER_KEY)
     if plan.grams_source == "fingertip units":
         amount = w("card", "amount_ftu", g=_n(plan.grams_per_application, 2),
                    ftu=_n(plan.ftu_per_application), g_day=_n(plan.grams_per_day),
@@ -232,14 +274,21 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
     age12 = f"{float(ev.trials['true-ad1'].eligibility.age_min_y.number):g}"
     exposure = [
         {"text": w("card", "exposure_typical", median=_n(e.css_median_nM), lo=_n(e.css_p05_nM),
-                   hi=_n(e.css_p95_nM)), "refs": []},
+                   hi=_n(e.css_p95_nM)), "refs": [], "model": True},
         {"text": w("card", "exposure_chance", thr=thr, p=_n(100 * e.p_above_threshold), interval=interval),
-         "refs": []},
+         "refs": src.ref(e.threshold_key), "model": True},
         {"text": w("card", "threshold_what", thr=thr), "refs": src.ref(e.threshold_key)},
         {"text": w("card", "measured", age12=age12, css075=_n(measured["css075"]),
                    css150=_n(measured["css150"]), maxuse=_n(measured["maxuse"], 0), **strengths),
          "refs": src.ref(*MEASURED_KEYS.values())},
     ]
+    if e.oral is not None:
+        o = e.oral
+        exposure.append({"text": w("card", "oral_compare", r=_pct2(100 * o.ratio_median),
+                                   rlo=_pct2(100 * o.ratio_p05), rhi=_pct2(100 * o.ratio_p95),
+                                   dose=f"{o.oral_dose_mg_bid:g}", f=f"{o.oral_bioavailability_pct:g}",
+                                   oral=_n(o.oral_mg_day), mg=_n(e.absorbed_mg_day_median, 2)),
+                         "refs": src.ref(*o.keys), "model": True})
     sex = w("card", {"F": "sex_F", "M": "sex_M"}.get(inp.sex or "", "sex_none"))
     patient = w("card", "patient", age=fmt_num(inp.age_y, 1).removesuffix(".0"), sex=sex,
                 weight=_n(plan.weight_kg), height=_n(plan.height_cm),
@@ -249,12 +298,17 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
     model_notes = [*plan.notes,
                    w("card", "model_prior") if e.parameters == "prior"
                    else w("card", "model_posterior", n=str(e.n_particles))]
-    if not e.oral_available:
+    if e.oral is None:
         model_notes.append(w("card", "oral_none"))
+    if e.posterior_version:
+        model_notes.append(w("card", "posterior_version", version=e.posterior_version))
     return dict(
         lang=lang, page_size=page_size, w=w, title=w("card", "title", strength=strength,
                                                     times=_times(w, inp.applications_per_day)),
-        patient=patient, body_svg=Markup(body_outline_svg(plan, w)), regions=regions, total=total,
+        patient=patient, body_svg=Markup(body_outline_svg(plan, w)),
+        body_caption=w("card", "body_caption", age=fmt_num(inp.age_y, 1).removesuffix(".0")),
+        chart_refs=chart_refs, tube_refs=src.ref(PACK_KEY),
+        regions=regions, total=total,
         regions_none=None if plan.regions else w("card", "regions_none", pct=_n(plan.treated_pct),
                                                  cm2=_n(plan.treated_cm2, 0)),
         amount=amount, ftu_note=w("card", "ftu_note", ftu_g=_n(ftu_g, 1)), ftu_refs=ftu_refs, tubes=tubes,
@@ -330,7 +384,9 @@ def dose_plan_record(plan: DosePlan) -> dict[str, Any]:
                                       "percent_body_surface": r.treated_pct, "area_cm2": r.treated_cm2,
                                       "fingertip_units_per_application": r.ftu_per_application,
                                       "grams_per_application": r.grams_per_application,
-                                      "grams_per_week": r.grams_per_week} for r in plan.regions]},
+                                      "grams_per_week": r.grams_per_week,
+                                      "grams_per_day_entered": r.grams_per_day_entered}
+                                     for r in plan.regions]},
         "cream": {"strength_percent": inp.strength_pct, "applications_per_day": inp.applications_per_day,
                   "grams_per_application": plan.grams_per_application, "grams_per_day": plan.grams_per_day,
                   "grams_per_week": plan.grams_per_week,
@@ -357,6 +413,16 @@ def dose_plan_record(plan: DosePlan) -> dict[str, Any]:
                 {"study": "maximum-use trial, 1.5% cream, >= 25% of body (age 12+), mean",
                  "value": measured["maxuse"]}],
             "measured_source_refs": measured_refs,
+            "posterior_version": e.posterior_version,
+            "absorbed_mg_per_day": {"typical": e.absorbed_mg_day_median,
+                                    "range_90": [e.absorbed_mg_day_p05, e.absorbed_mg_day_p95]},
+            "cream_vs_oral": None if e.oral is None else {
+                "oral_dose_mg_twice_daily": e.oral.oral_dose_mg_bid,
+                "oral_bioavailability_percent": e.oral.oral_bioavailability_pct,
+                "oral_mg_per_day_reaching_blood": e.oral.oral_mg_day,
+                "ratio_typical": e.oral.ratio_median, "ratio_range_90": [e.oral.ratio_p05, e.oral.ratio_p95],
+                "source_refs": src.ref(*e.oral.keys),
+                "meaning": "cream / lowest oral dose: drug reaching the blood per day in the same patient"},
             "seed": e.seed},
         "notes": [*plan.notes, e.oral_message],
         "sources": [{"ref": i + 1, "citation": c} for i, c in enumerate(src.cites)],

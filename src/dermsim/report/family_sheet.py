@@ -56,7 +56,7 @@ def fill(text: Text, words: Words | None = None) -> str:
 
 def body_text(sheet: FamilySheet) -> str:
     """All body text of the sheet (headings and sources excluded), for readability checks."""
-    return " ".join(fill(t, sheet.words) for t in sheet.texts())
+    return " ".join(fill(t, sheet.words) for t in sheet.texts(grid=False))
 
 
 def icon_array_svg(count: int, label: str, uid: str, *, total: int = 100, per_row: int = PER_ROW,
@@ -82,7 +82,7 @@ def icon_array_svg(count: int, label: str, uid: str, *, total: int = 100, per_ro
             f'<desc id="{uid}-d">{desc}</desc>{"".join(shapes)}</svg>')
 
 
-_LEFT = ("choices", "itch", "side_effects", "stop", "options")
+_LEFT = ("choices", "itch", "side_effects", "stop")
 _RIGHT = ("warning", "use", "questions")
 
 
@@ -120,6 +120,11 @@ def render_family_sheet_html(sheet: FamilySheet, *, page_size: str = "Letter") -
                    "unmarked_svg": legend["unmarked_svg"],
                    "marked": w("sheet", "legend_harm"), "unmarked": w("sheet", "legend_noharm")}
     chart = Markup(stop_chart_svg(sheet)) if sheet.stop_chart else None
+    grid = None
+    if sheet.options is not None:
+        g = sheet.options
+        grid = {"heading": g.heading, "intro": fill(g.intro, w), "columns": list(g.columns),
+                "rows": [{"name": name, "cells": [fill(c, w) for c in cells]} for name, cells in g.rows]}
     blocks = {b.id: b for b in sheet.blocks}
     rest = [b for k, b in blocks.items() if k not in {*_LEFT, *_RIGHT}]
     return render(
@@ -129,25 +134,36 @@ def render_family_sheet_html(sheet: FamilySheet, *, page_size: str = "Letter") -
         right=[_block(blocks[k], w) for k in _RIGHT if k in blocks] + [_block(b, w) for b in rest],
         footer=sheet.footer, sources_heading=w("sheet", "sources"), sources=[c for _, c in sheet.sources],
         harms_heading=sheet.harms_heading, harms=harms, harm_legend=harm_legend, stop_chart=chart,
-        stop_provenance=sheet.stop_provenance)
+        stop_provenance=sheet.stop_provenance, grid=grid)
 
 
 def stop_chart_svg(sheet: FamilySheet) -> str:
     """Horizontal bars, one per way of using the cream: children clear at the end, out of 100.
     Each bar carries its number as text, so the picture does not rely on reading lengths."""
     rows = sheet.stop_chart
+    intervals = sheet.stop_chart_intervals or (None,) * len(rows)
     w_bar, left, h = 140.0, 122.0, 16.0
     parts = []
-    for i, (label, v) in enumerate(rows):
+
+    def x_of(value: float) -> float:
+        return left + w_bar * max(min(value, 100.0), 0.0) / 100.0
+
+    for i, ((label, v), iv) in enumerate(zip(rows, intervals, strict=True)):
         y = 4 + i * h
         n = format_value(v, sheet.words)
-        width = w_bar * max(min(v.number.value, 100.0), 0.0) / 100.0
         parts.append(f'<text x="{left - 4}" y="{y + 10}" font-size="9" text-anchor="end">'
                      f'{html.escape(label)}</text><rect x="{left}" y="{y}" width="{w_bar}" height="11" '
                      f'fill="#ffffff" stroke="#6b6b6b" stroke-width="0.6"/><rect x="{left}" y="{y}" '
-                     f'width="{width:.1f}" height="11" fill="{MARKED}"/>'
+                     f'width="{x_of(v.number.value) - left:.1f}" height="11" fill="{MARKED}"/>'
                      f'<text x="{left + w_bar + 4}" y="{y + 10}" font-size="9">{html.escape(n)}</text>')
-    desc = "; ".join(f"{label}: {format_value(v, sheet.words)}" for label, v in rows)
+        if iv is not None:
+            # the model's uncertainty as a black whisker with end caps (shape, not colour)
+            lo, hi = x_of(iv[0].number.value), x_of(iv[1].number.value)
+            parts.append(f'<path class="unsure" d="M{lo:.1f} {y + 5.5}H{hi:.1f}M{lo:.1f} {y + 2}V{y + 9}'
+                         f'M{hi:.1f} {y + 2}V{y + 9}" stroke="#1a1a1a" stroke-width="1.2" fill="none"/>')
+    desc = "; ".join(f"{label}: {format_value(v, sheet.words)}" + (
+        "" if iv is None else f" ({format_value(iv[0], sheet.words)}-{format_value(iv[1], sheet.words)})")
+        for (label, v), iv in zip(rows, intervals, strict=True))
     return (f'<svg class="stopchart" role="img" aria-labelledby="sc-t sc-d" '
             f'viewBox="0 0 290 {8 + h * len(rows):g}" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="sc-t">{html.escape(sheet.stop_chart_title)}</title>'

@@ -18,11 +18,11 @@ from dermsim.clinic import (
     plan_dose,
 )
 from dermsim.clinic.benefit_risk import typical_area_pct
-from dermsim.clinic.dose import DEFAULT_DRAWS
+from dermsim.clinic.dose import DEFAULT_DRAWS, parse_region_grams
 from dermsim.clinic.scenarios import ScenarioSet, parse_compare, run_scenarios
 from dermsim.clinic.words import words
 from dermsim.errors import InvalidInputError
-from dermsim.report.dose_card import dose_plan_record, export_dose_card, render_dose_card_html
+from dermsim.report.dose_card import card_context, dose_plan_record, export_dose_card, render_dose_card_html
 from dermsim.report.family_sheet import export_family_sheet, render_family_sheet_html
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "check_language",
     "compare_plans",
     "compute_benefit_risk",
+    "dose_card_context",
     "dose_input",
     "dose_plan_record",
     "export_dose_card",
@@ -48,6 +49,11 @@ __all__ = [
     "render_family_sheet_html",
     "run_scenarios",
 ]
+
+
+def dose_card_context(plan: DosePlan, lang: str = "en") -> dict:
+    """The dose card's words and rounded numbers (what the printed card shows), for a terminal."""
+    return card_context(plan, lang)
 
 
 def page_size(paper: str) -> str:
@@ -67,10 +73,12 @@ def check_language(lang: str) -> str:
 def dose_input(age: float, *, sex: str | None = None, weight: float | None = None,
                height: float | None = None, regions: str | None = None, area_pct: float | None = None,
                strength: float = 1.5, per_day: int = 2, grams_per_day: float | None = None) -> DosePlanInput:
-    """A :class:`DosePlanInput` from command-line style values (``regions`` "arms:50,legs:30")."""
+    """A :class:`DosePlanInput` from command-line style values (``regions`` "arms:50,legs:30", or with
+    the grams a day really used per region "arms:50:1.2g,legs:30:1.5g")."""
     return DosePlanInput(age_y=age, sex=sex.upper() if sex else None, weight_kg=weight, height_cm=height,
                          regions=parse_regions(regions) if regions is not None else None, area_pct=area_pct,
-                         strength_pct=strength, applications_per_day=per_day, grams_per_day=grams_per_day)
+                         strength_pct=strength, applications_per_day=per_day, grams_per_day=grams_per_day,
+                         region_grams_per_day=parse_region_grams(regions) if regions is not None else None)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,11 @@ def compare_plans(text: str, age: float, *, sex: str | None = None, weight: floa
                      "chance_above_threshold": e.p_above_threshold,
                      "chance_above_threshold_interval_90": (None if e.p_above_p05 is None
                                                             else [e.p_above_p05, e.p_above_p95]),
-                     "expected_days_clear_12_weeks": r.days_clear, "clear_at_week_12": r.clear_at_end,
-                     "provenance": sc.provenance})
+                     "expected_days_clear_12_weeks": r.days_clear,
+                     "expected_days_clear_interval_90": None if r.days_clear_interval is None
+                     else list(r.days_clear_interval),
+                     "clear_at_week_12": r.clear_at_end,
+                     "clear_at_week_12_interval_90": None if r.clear_at_end_interval is None
+                     else list(r.clear_at_end_interval),
+                     "posterior_version": e.posterior_version, "provenance": sc.provenance})
     return rows

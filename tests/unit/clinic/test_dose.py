@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dermsim.clinic import DosePlanInput, parse_regions, plan_dose
+from dermsim.clinic.dose import parse_region_grams
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import load_evidence
 from dermsim.model.body import compute_region_sizes_pct, region_names
@@ -46,6 +47,11 @@ def _plan(draws: int = FAST, seed: int = 3, **kw):
     ({"area_pct": 10, "applications_per_day": 3}, "applications_per_day must be 1 or 2"),
     ({"area_pct": 10, "grams_per_day": -1.0}, "grams_per_day must be > 0"),
     ({"area_pct": 10, "sex": "X"}, "sex must be one of F, M; got 'X'"),
+    ({"area_pct": 10, "region_grams_per_day": {"arms": 1.0}}, "grams per region need regions"),
+    ({"regions": {"arms": 10}, "region_grams_per_day": {"legs": 1.0}}, "must name the same regions"),
+    ({"regions": {"arms": 10}, "region_grams_per_day": {"arms": 0.0}},
+     "regions.arms grams a day must be > 0"),
+    ({"regions": {"arms": 10}, "region_grams_per_day": {"arms": 1.0}, "grams_per_day": 2.0}, "not both"),
 ])
 def test_impossible_input_names_the_field(kw: dict, expect: str) -> None:
     base = {"age_y": 6.0, "weight_kg": 21.0, "height_cm": 116.0}
@@ -69,8 +75,30 @@ def test_parse_regions_refuses(text: str, expect: str) -> None:
         parse_regions(text)
 
 
+def test_grams_used_per_region() -> None:
+    """The grams really used, region by region ("arms:50:1.2g"): their sum replaces the FTU estimate for
+    the exposure, exactly like --grams-per-day of the same total; all regions or none."""
+    text = "arms:50:1.2g,legs:30:1.5g"
+    assert parse_regions(text) == {"arms": 50.0, "legs": 30.0}
+    assert parse_region_grams(text) == {"arms": 1.2, "legs": 1.5}
+    assert parse_region_grams("arms:50,legs:30") is None
+    with pytest.raises(InvalidInputError, match="missing for legs"):
+        parse_region_grams("arms:50:1.2g,legs:30")
+    with pytest.raises(InvalidInputError, match=r"like '1\.2g'"):
+        parse_region_grams("arms:50:1.2")
+    per_region = _plan(regions={"arms": 50, "legs": 30}, region_grams_per_day={"arms": 1.2, "legs": 1.5})
+    total = _plan(regions={"arms": 50, "legs": 30}, grams_per_day=2.7)
+    assert per_region.grams_per_day == pytest.approx(2.7)
+    assert per_region.grams_source == "grams per region given"
+    assert per_region.exposure.css_median_nM == pytest.approx(total.exposure.css_median_nM)
+    assert [r.grams_per_day_entered for r in per_region.regions] == [1.2, 1.5]
+    assert any("given region by region" in n for n in per_region.notes)
+
+
 def test_input_round_trip() -> None:
     inp = DosePlanInput(age_y=6, sex="F", regions={"arms": 50}, grams_per_day=3.0)
+    assert DosePlanInput.from_dict(inp.to_dict()) == inp
+    inp = DosePlanInput(age_y=6, regions={"arms": 50}, region_grams_per_day={"arms": 1.0})
     assert DosePlanInput.from_dict(inp.to_dict()) == inp
     with pytest.raises(AttributeError):
         inp.age_y = 7  # type: ignore[misc]
@@ -194,9 +222,25 @@ def test_exposure_against_threshold_and_oral() -> None:
     assert e.threshold_nM == EV.pharmacology.topical["myelosuppression_threshold_nM"].number
     assert e.css_p05_nM < e.css_median_nM < e.css_p95_nM
     assert 0.0 <= e.p_above_threshold <= 1.0
-    # No confirmed oral concentration in the evidence: say so, never invent one.
-    assert not e.oral_available and "only the threshold is shown" in e.oral_message
     assert e.parameters in ("prior", "calibrated posterior") and e.parameters_note.startswith("PK parameters")
+    assert (e.posterior_version is None) == (e.parameters == "prior")
+    # Cream vs pills in the same patient: the model's absorbed amount per day against the lowest
+    # labelled oral dose x the oral bioavailability (both confirmed evidence, never typed here).
+    o = e.oral
+    oral = EV.pharmacology.oral
+    assert o is not None and e.oral_available
+    assert o.oral_mg_day == pytest.approx(2 * oral["dose_mf_start_min_mg_bid"].number
+                                          * oral["bioavailability_pct"].number / 100)
+    assert o.ratio_p05 < o.ratio_median < o.ratio_p95
+    assert o.ratio_median == pytest.approx(e.absorbed_mg_day_median / o.oral_mg_day, rel=0.05)
+    assert ".toml" not in e.oral_message and all(k.startswith("pharmacology.toml:oral.") for k in o.keys)
+
+
+def test_more_cream_more_exposure_against_the_pill() -> None:
+    """The comparison can fail: twice the grams on the same area never lowers the ratio."""
+    a = _plan(area_pct=10.0, grams_per_day=2.0).exposure.oral
+    b = _plan(area_pct=10.0, grams_per_day=4.0).exposure.oral
+    assert b.ratio_median > a.ratio_median
 
 
 def test_same_seed_same_plan_different_seed_differs() -> None:

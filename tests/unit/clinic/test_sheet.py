@@ -25,7 +25,7 @@ from dermsim.report.family_sheet import (
 
 EV = load_evidence()
 MODEL_KEYS = EXPOSURE_MODEL_KEYS | {"model:interval_90"}
-DENOMINATOR = re.compile(r"\bin 100?\b|\b100 (?=children|people)")
+DENOMINATOR = re.compile(r"\b(in|every) 100?\b|\b100 (?=children|people)")
 
 
 def _sheet(age: float, **kw):

@@ -12,7 +12,7 @@ import pytest
 from dermsim.clinic import DosePlanInput, build_family_sheet, compute_benefit_risk, plan_dose
 from dermsim.clinic.benefit_risk import typical_area_pct
 from dermsim.clinic.scenarios import run_scenarios
-from dermsim.report.family_sheet import HARM, MARKED, render_family_sheet_html
+from dermsim.report.family_sheet import HARM, MARKED, body_text, render_family_sheet_html
 from dermsim.report.format import round_half_away
 
 
@@ -20,7 +20,7 @@ from dermsim.report.format import round_half_away
 def made(request: pytest.FixtureRequest):
     age, lang = request.param
     plan = plan_dose(DosePlanInput(age_y=age, area_pct=typical_area_pct(age)[0]), seed=5, n_draws=300)
-    sc = run_scenarios(plan, seed=2, n=60)
+    sc = run_scenarios(plan, seed=2, n=60, sets=4)
     sheet = build_family_sheet(plan, compute_benefit_risk(plan), lang=lang, scenarios=sc)
     return plan, sc, sheet, render_family_sheet_html(sheet)
 
@@ -97,17 +97,66 @@ def test_boxed_warning_in_context_cream_vs_pills(made) -> None:
     block = next(b for b in sheet.blocks if b.id == "warning")
     keys = {v.number.key for t in block.paragraphs for v in t.values.values()}
     assert {"pharmacology.toml:topical.bioavailability_rux150_pct",
-            "pharmacology.toml:oral.bioavailability_pct", "label.toml:boxed_warning.basis"} <= keys
+            "pharmacology.toml:oral.bioavailability_pct", "label.toml:boxed_warning.basis",
+            "model:oral_ratio_median", "model:oral_ratio_p05", "model:oral_ratio_p95"} <= keys
+    # the exposure from the cream against the pill's: the model's ratio, with the pill's sources
+    plan = made[0]
+    ratio = next(v.number for t in block.paragraphs for v in t.values.values()
+                 if v.number.key == "model:oral_ratio_median")
+    assert ratio.value == pytest.approx(100 * plan.exposure.oral.ratio_median)
+    assert any("Appeldoorn" in c for c in ratio.citations)
 
 
-def test_alternatives_are_listed_with_the_same_outcome_where_published(made) -> None:
-    """Moisturisers/steroid creams, a calcineurin inhibitor and other non-steroid creams are named;
-    numbers only from confirmed (C/D) comparator results, each against its study's plain base."""
+def test_alternatives_are_an_option_grid_with_the_same_outcomes(made) -> None:
+    """IPDAS option grid: ruxolitinib, moisturisers/steroid creams, a calcineurin inhibitor and other
+    non-steroid creams as rows with the same columns (how often, clear with it, clear with its own
+    study's plain base, when); numbers only from confirmed (C/D) results of a label or journal, and
+    the ruxolitinib row equals the pictures above."""
+    _, _, sheet, page = made
+    g = sheet.options
+    assert g is not None and len(g.rows) >= 5
+    assert {len(cells) for _, cells in g.rows} == {len(g.columns) - 1}
+    pictured = {a.count.number.key for _, r in sheet.arrays for a in r}
+    for _, cells in g.rows:
+        for t in cells:
+            for v in t.values.values():
+                assert v.number.status in ("C", "D"), v.number.key
+                assert v.number.key.startswith("comparators.toml:comparators.") or v.number.key in pictured
+    assert sum(bool(t.values) for _, cells in g.rows for t in cells) >= 6  # published numbers shown
+    rux = g.rows[0][1]
+    study = sheet.arrays[0][1]
+    active = next(a for a in study if a.count.number.key == rux[1].values["n"].number.key)
+    assert rux[1].values["n"].number.value == active.count.number.value
+    # rendered as a table with one header cell per column and one row per option
+    table = re.search(r'<table class="grid">.*?</table>', page, flags=re.S).group(0)
+    assert table.count('<th scope="col">') == len(g.columns)
+    assert table.count('<th scope="row">') == len(g.rows)
+    assert "PhysiciansWeekly" not in {k for k, _ in sheet.sources}
+
+
+def test_the_whole_sheet_reads_easily(made, fk_grade, es_readability) -> None:
+    """The main text with the scenario block and the option grid's intro: Flesch-Kincaid grade <= 6
+    (English), Fernandez-Huerta and Szigriszt-Pazos >= 80 (Spanish, about 6th grade)."""
     _, _, sheet, _ = made
-    block = next(b for b in sheet.blocks if b.id == "options")
-    assert len(block.bullets) >= 3
-    for t in block.bullets:
-        for v in t.values.values():
-            assert v.number.key.startswith("comparators.toml:comparators.") and v.number.status in ("C", "D")
-    keys = {k for k, _ in sheet.sources}
-    assert "PhysiciansWeekly" not in keys
+    text = body_text(sheet)
+    if sheet.words.lang == "en":
+        assert fk_grade(text) <= 6.0
+    else:
+        assert min(es_readability(text)) >= 80
+
+
+def test_stop_numbers_carry_the_posterior_uncertainty(made) -> None:
+    """With the shipped posterior the scenarios run over several parameter sets: each bar has a 90%
+    interval, the words say how unsure the model is, and the provenance names the posterior."""
+    plan, sc, sheet, page = made
+    if sc.posterior_version is None:
+        pytest.skip("no calibrated posterior fits the model (prior fallback)")
+    assert sc.parameter_sets > 1 and sc.posterior_version in sheet.stop_provenance
+    assert sc.posterior_version == plan.exposure.posterior_version
+    for r in sc.results:
+        lo, hi = r.clear_at_end_interval
+        assert lo <= r.clear_at_end <= hi
+    assert all(iv is not None for iv in sheet.stop_chart_intervals)
+    assert page.count('class="unsure"') == 3
+    block = next(b for b in sheet.blocks if b.id == "stop")
+    assert any("p05" in v.number.key for t in block.paragraphs for v in t.values.values())

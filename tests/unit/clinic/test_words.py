@@ -53,9 +53,10 @@ def test_every_language_has_the_same_phrases_and_slots() -> None:
 
 def test_no_digit_is_typed_into_a_translation() -> None:
     """Numbers reach the page only through traced placeholders, in every language (the natural-frequency
-    denominator "in 100" / "de cada 100" (and the card's "9 in 10" for a 90% range) is the format, not data;
-    "phase 3" is a study name)."""
-    denominator = re.compile(r"\b(in|de cada|out of) 100\b|\b100 (?=\[\[who\]\]|children|niños)"
+    denominator "in 100" / "de cada 100" / "every 100" (and the card's "9 in 10" for a 90% range) is the
+    format, not data; "phase 3" is a study name)."""
+    denominator = re.compile(r"\b(in|de cada|out of|every|por cada|Por cada) 100\b"
+                             r"|\b100 (?=\[\[who\]\]|children|niños)"
                              r"|\b9 (in|de cada) 10\b|\b(phase|fase) 3\b")
     for lang in LANGS:
         for k, v in _flat(_file(lang)).items():
