@@ -109,6 +109,42 @@ def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_pa
     assert {"n_total", "curve", "power", "mcse"} <= set(summary.columns) and summary["n_total"].nunique() >= 2
 
 
+def test_design_options_are_the_design_layers_and_equal_the_cli(page: object, tmp_path: Path) -> None:
+    """Strata offered are the scenario's factors and their subsets; a design with one stratum factor,
+    a primary day and a level gives the numbers of dermsim design power with the same options."""
+    open_page(page, "Design")
+    page.select_option("#design-scenario", "true-ad1")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelectorAll('#design-strata option').length === 3")
+    page.select_option("#design-scenario", "true-ad3")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelectorAll('#design-strata option').length === 5")
+    values = page.eval_on_selector_all("#design-strata option", "els => els.map(e => e.value)")  # type: ignore[attr-defined]
+    assert values == ["", "none", "IGASTR", "AGESTR", "IGASTR+AGESTR"]
+    page.select_option("#design-strata", "AGESTR")  # type: ignore[attr-defined]
+    page.fill("#design-sizes", "40")  # type: ignore[attr-defined]
+    page.fill("#design-replicates", "10")  # type: ignore[attr-defined]
+    page.fill("#design-primary_day", "29")  # type: ignore[attr-defined]
+    page.fill("#design-alpha", "0.1")  # type: ignore[attr-defined]
+    page.click("#design-run")  # type: ignore[attr-defined]
+    assert wait_status(page, "design", ("done", "error"), timeout_s=120) == "done"
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#design-dl_summary")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "app.csv")
+    app = pd.read_csv(tmp_path / "app.csv")
+    _cli("design", "power", "true-ad3", "--n", "40", "--replicates", "10", "--seed", "1",
+         "--strata", "AGESTR", "--primary-day", "29", "--alpha", "0.1", "--quiet",
+         "--out", str(tmp_path / "cli"))
+    cli = pd.read_csv(tmp_path / "cli" / "summary.csv")
+    cli = cli[~cli["null"]]
+    assert app["design_id"].unique().tolist() == cli["design_id"].unique().tolist()
+    rows = app.set_index("curve")
+    for _, r in cli.iterrows():  # the mean risk difference pins the design (strata, day) down
+        row = rows.loc[f"{r['endpoint']} {r['treatment']} vs {r['control']}"]
+        expected = (r["rejection_rate"], r["mean_estimate"])
+        assert (row["power"], row["mean_estimate"]) == pytest.approx(expected)
+
+
 def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) -> None:
     open_page(page, "Clinic")
     page.fill("#clinic-age", "6")  # type: ignore[attr-defined]
@@ -146,12 +182,66 @@ def test_explorer_draws_bands(page: object, artifacts: Path) -> None:
     assert wait_status(page, "explorer", ("done", "error"), timeout_s=120) == "done"
     page.wait_for_selector(".explorer-plot .js-plotly-plot")  # type: ignore[attr-defined]
     assert "281 nM" in page.inner_text("#explorer-summary")  # type: ignore[attr-defined]
-    page.screenshot(path=str(artifacts / "explorer.png"), full_page=True)  # type: ignore[attr-defined]
-    # a calendar the model cannot run yet: one clear message, nothing else changes
-    page.select_option("#explorer-plan", "onoff")  # type: ignore[attr-defined]
+    assert "cream applied on 100.0% of patient-days" in page.inner_text("#explorer-summary")  # type: ignore[attr-defined]
+
+
+def _explorer_run(page: object) -> str:
     page.click("#explorer-run")  # type: ignore[attr-defined]
-    assert wait_status(page, "explorer", ("error",), timeout_s=30) == "error"
-    assert page.locator("#explorer-status .alert-danger").count() == 1  # type: ignore[attr-defined]
+    assert wait_status(page, "explorer", ("done", "error"), timeout_s=120) == "done"
+    page.wait_for_selector(".explorer-plot .js-plotly-plot")  # type: ignore[attr-defined]
+    return str(page.inner_text("#explorer-summary"))  # type: ignore[attr-defined]
+
+
+def test_explorer_calendar_periods_and_regimen_files(page: object, artifacts: Path) -> None:
+    """The calendar built on the page (8 weeks twice daily, then as needed on the patient's IGA) and
+    a regimen file of examples/regimens/ run on the model's schedules; the page's numbers equal the
+    workflow's on the same schedule; a calendar that cannot be run is one clear message."""
+    from dermsim.workflows.app_support import explore_course, read_regimen_file
+
+    open_page(page, "Model explorer")
+    page.fill("#explorer-n", "40")  # type: ignore[attr-defined]
+    page.fill("#explorer-weeks", "12")  # type: ignore[attr-defined]
+    page.select_option("#explorer-plan", "periods")  # type: ignore[attr-defined]
+    page.select_option("#explorer-p2_use", "asneeded")  # type: ignore[attr-defined]
+    summary = _explorer_run(page)
+    calendar = page.inner_text("#explorer-course")  # type: ignore[attr-defined]
+    assert "days 56-83" in calendar and "as needed: start at IGA >= 2, stop at <= 0" in calendar
+    run = explore_course(n=40, weeks=12, seed=1, schedule={"start_weekday": "mon", "periods": [
+        {"days": 56}, {"days": None, "as_needed": {"metric": "iga", "start_at": 2.0, "stop_at": 0.0}}]})
+    f = run.trajectories.to_frame("wide")
+    applied = 100 * float((f.loc[f["day"] >= 1, "applications"] > 0).mean())
+    assert applied < 100 and f"cream applied on {applied:.1f}% of patient-days" in summary
+    page.screenshot(path=str(artifacts / "explorer.png"), full_page=True)  # type: ignore[attr-defined]
+
+    # weekend maintenance, from the page: Saturday and Sunday only in period 2
+    page.select_option("#explorer-p2_use", "weekdays")  # type: ignore[attr-defined]
+    _explorer_run(page)
+    assert "on Sat, Sun" in page.inner_text("#explorer-course")  # type: ignore[attr-defined]
+
+    # a regimen file of the examples, run for its own length (weeks empty)
+    example = ROOT / "examples" / "regimens" / "holiday_1wk.toml"
+    page.select_option("#explorer-plan", "file")  # type: ignore[attr-defined]
+    _upload(page, "explorer-regimen_file", [example])
+    page.fill("#explorer-weeks", "")  # type: ignore[attr-defined]
+    summary = _explorer_run(page)
+    assert "days 28-34: holiday, no cream" in page.inner_text("#explorer-course")  # type: ignore[attr-defined]
+    run = explore_course(n=40, weeks=None, seed=1, schedule=read_regimen_file(example))
+    f = run.trajectories.to_frame("wide")
+    above = 100 * float((f.groupby("patient")["cp_nM"].max() > 281).mean())
+    applied = 100 * float((f.loc[f["day"] >= 1, "applications"] > 0).mean())
+    assert f"{run.trajectories.n} patients, {run.days} days" in summary
+    assert f"(daily): {above:.1f}%" in summary and f"applied on {applied:.1f}%" in summary
+
+    # a calendar the model refuses: one clear message, the session keeps working
+    page.select_option("#explorer-plan", "periods")  # type: ignore[attr-defined]
+    page.select_option("#explorer-p2_use", "asneeded")  # type: ignore[attr-defined]
+    page.fill("#explorer-p2_stop", "3")  # type: ignore[attr-defined]
+    page.click("#explorer-run")  # type: ignore[attr-defined]
+    alert = page.locator("#explorer-status .alert-danger")  # type: ignore[attr-defined]
+    alert.wait_for()
+    assert alert.count() == 1 and "stop_at must be below start_at" in alert.inner_text()
+    assert "\n" not in alert.inner_text().strip()
+    assert page.evaluate("() => Shiny.shinyapp.isConnected()")  # type: ignore[attr-defined]
 
 
 def test_bad_upload_one_message_nothing_breaks(page: object, artifacts: Path, tmp_path: Path) -> None:
