@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,8 @@ def _upload(pg: object, input_id: str, paths: list[Path]) -> None:
 
 
 def test_small_trial_runs_and_report_downloads(page: object, artifacts: Path, tmp_path: Path) -> None:
+    """A 40-subject trial runs; its report, ADaM, RTF tables and ARD download and equal `dermsim run`'s
+    files for the same scenario, N and seed, byte for byte."""
     open_page(page, "Trial")
     page.fill("#trial-n", "40")  # type: ignore[attr-defined]
     page.click("#trial-run")  # type: ignore[attr-defined]
@@ -56,10 +59,28 @@ def test_small_trial_runs_and_report_downloads(page: object, artifacts: Path, tm
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#trial-dl_adam")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "adam.zip")
-    import zipfile
-
-    assert "adsl.xpt" in zipfile.ZipFile(tmp_path / "adam.zip").namelist()
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#trial-dl_rtf")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "rtf.zip")
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#trial-dl_ard")  # type: ignore[attr-defined]
+    dl.value.save_as(tmp_path / "ard.csv")
     page.screenshot(path=str(artifacts / "trial.png"))  # type: ignore[attr-defined]
+    # the same trial from the command line: the same files, byte for byte
+    _cli("run", "true-ad3", "--n", "40", "--seed", "1", "--out", str(tmp_path / "cli"))
+    cli = tmp_path / "cli"
+    assert (tmp_path / "ard.csv").read_bytes() == (cli / "ard.csv").read_bytes()
+    assert report.read_bytes() == (cli / "report.html").read_bytes()
+    for name, folder in (("adam.zip", "adam"), ("rtf.zip", "tlf")):
+        with zipfile.ZipFile(tmp_path / name) as z:
+            members = sorted(m for m in z.namelist() if not m.endswith("/"))
+            assert members == sorted(p.name for p in (cli / folder).iterdir())
+            for m in members:
+                data = z.read(m)
+                assert data == (cli / folder / m).read_bytes(), m
+                if m.endswith(".rtf"):  # RTF is 7-bit text: anything else is a \uN? escape
+                    assert max(data) < 128, m
+    assert "adsl.xpt" in zipfile.ZipFile(tmp_path / "adam.zip").namelist()
 
 
 def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path: Path) -> None:
