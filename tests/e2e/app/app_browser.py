@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "out" / "test-artifacts" / "app"
@@ -22,3 +25,23 @@ def wait_status(pg: object, scope: str, statuses: tuple[str, ...] = ("done",), t
     sel = ", ".join(f"#{scope}-status .job-status[data-status='{s}']" for s in statuses)
     el = pg.wait_for_selector(sel, timeout=timeout_s * 1000)  # type: ignore[attr-defined]
     return str(el.get_attribute("data-status"))
+
+
+def axe_violations(pg: object, scope: str) -> list[dict]:
+    """Serious and critical axe-core violations inside the visible page panel."""
+    if not AXE_JS.is_file():
+        pytest.skip(f"axe-core not vendored at {AXE_JS} (scripts/install-external.sh does it with npm)")
+    if not pg.evaluate("() => typeof axe !== 'undefined'"):  # type: ignore[attr-defined]
+        pg.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    res = pg.evaluate(  # type: ignore[attr-defined]
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
+    )
+    return [v for v in res if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(pg: object, scope: str) -> None:
+    """No serious or critical axe-core violation on the page as it is now (with its results)."""
+    bad = axe_violations(pg, scope)
+    assert not bad, json.dumps(bad, indent=1)

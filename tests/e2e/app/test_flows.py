@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from e2e.app.app_browser import PILOT, ROOT, open_page, wait_status
+from e2e.app.app_browser import PILOT, ROOT, assert_accessible, open_page, wait_status
 
 pytestmark = pytest.mark.external
 
@@ -66,6 +66,7 @@ def test_small_trial_runs_and_report_downloads(page: object, artifacts: Path, tm
         page.click("#trial-dl_ard")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "ard.csv")
     page.screenshot(path=str(artifacts / "trial.png"))  # type: ignore[attr-defined]
+    assert_accessible(page, "trial")
     # the same trial from the command line: the same files, byte for byte
     _cli("run", "true-ad3", "--n", "40", "--seed", "1", "--out", str(tmp_path / "cli"))
     cli = tmp_path / "cli"
@@ -106,6 +107,7 @@ def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path:
     page.select_option("#analysis-table_id", "t14-3-01")  # type: ignore[attr-defined]
     page.wait_for_selector("#analysis-table h3:has-text('ADAS-Cog')")  # type: ignore[attr-defined]
     page.screenshot(path=str(artifacts / "analysis.png"))  # type: ignore[attr-defined]
+    assert_accessible(page, "analysis")
 
 
 def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_path: Path) -> None:
@@ -118,6 +120,7 @@ def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_pa
     first = page.locator("#design-table tbody tr").count()  # type: ignore[attr-defined]
     assert first >= 2  # probability of success and at least one endpoint at the first N
     page.screenshot(path=str(artifacts / "design.png"))  # type: ignore[attr-defined]
+    assert_accessible(page, "design")
     page.click("#design-cancel")  # type: ignore[attr-defined]
     assert wait_status(page, "design", ("cancelled", "done", "error"), timeout_s=120) == "cancelled"
     # the finished points stay; the rest were not run
@@ -186,12 +189,14 @@ def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) 
     shown = page.inner_text("[data-value='css_median_nM']")  # type: ignore[attr-defined]
     assert shown.startswith(f"{cli_plan['exposure']['typical_nM']:.1f}"[:3])
     page.screenshot(path=str(artifacts / "clinic.png"), full_page=True)  # type: ignore[attr-defined]
+    assert_accessible(page, "clinic")
     page.click("#clinic-sheet")  # type: ignore[attr-defined]
     assert wait_status(page, "clinic", ("done", "error"), timeout_s=120) == "done"
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#clinic-dl_sheet")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "sheet.pdf")
     page.screenshot(path=str(artifacts / "clinic-family-sheet.png"))  # type: ignore[attr-defined]
+    assert_accessible(page, "clinic")
     assert (tmp_path / "sheet.pdf").read_bytes()[:5] == b"%PDF-"
 
 
@@ -233,6 +238,7 @@ def test_explorer_calendar_periods_and_regimen_files(page: object, artifacts: Pa
     applied = 100 * float((f.loc[f["day"] >= 1, "applications"] > 0).mean())
     assert applied < 100 and f"cream applied on {applied:.1f}% of patient-days" in summary
     page.screenshot(path=str(artifacts / "explorer.png"), full_page=True)  # type: ignore[attr-defined]
+    assert_accessible(page, "explorer")
 
     # weekend maintenance, from the page: Saturday and Sunday only in period 2
     page.select_option("#explorer-p2_use", "weekdays")  # type: ignore[attr-defined]
@@ -285,6 +291,7 @@ def test_bad_upload_one_message_nothing_breaks(page: object, artifacts: Path, tm
     assert "adsl" in text.lower() and "internal error" not in text and "\n" not in text.strip()
     assert "dermsim-app-" not in text and "/tmp" not in text  # the server's private folders stay private
     page.screenshot(path=str(artifacts / "analysis-bad-upload.png"))  # type: ignore[attr-defined]
+    assert_accessible(page, "analysis")
     # the session still works: another page runs
     open_page(page, "Clinic")
     page.click("svg.body-map [data-region='hands'] rect >> nth=0")  # type: ignore[attr-defined]
