@@ -164,7 +164,7 @@ def explorer_server(input: object, output: object, session: object, files: Sessi
             schedule=schedule,
             repeat=input.plan() == "periods" and bool(input.repeat()),
         )
-        if kw["weeks"] is None and schedule is not None and input.plan() == "periods" and kw["repeat"]:
+        if kw["weeks"] is None and kw["repeat"]:
             raise InvalidInputError("weeks must be given to repeat the periods; got nothing.")
         return (lambda job: explore_course(**kw, progress=job, cancel=job.token)), "simulation"
 

@@ -68,7 +68,7 @@ def strata_choices(scenario: str) -> dict[str, str]:
     :func:`~dermsim.workflows.design.base_design` text) -> a label: the scenario's own factors (""),
     none, and every non-empty subset of its stratification factors."""
     factors = [f.name for f in load_design(scenario).stratification.factors]
-    out = {"": f"the scenario's ({' + '.join(factors) or 'none'})", "none": "none (unstratified)"}
+    out = {"": f"all ({'+'.join(factors) or 'none'})", "none": "none (unstratified)"}
     for k in range(1, len(factors) + 1):
         for combo in itertools.combinations(factors, k):
             out.setdefault("+".join(combo), " + ".join(combo))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from e2e.app.app_browser import PILOT, ROOT, assert_accessible, open_page, wait_status
 
-pytestmark = pytest.mark.external
+pytestmark = [pytest.mark.external, pytest.mark.slow]
 
 PILOT_FILES = ("adsl.xpt", "adadas.csv.gz", "adae.xpt", "adcibc.xpt", "adtte.xpt")
 PILOT_PLAN = ROOT / "examples" / "cdisc_pilot" / "plan.toml"
@@ -50,6 +51,8 @@ def test_small_trial_runs_and_report_downloads(page: object, artifacts: Path, tm
     page.get_by_role("heading", name="Figures").wait_for()  # type: ignore[attr-defined]
     table = page.locator("#trial-results table").first  # type: ignore[attr-defined]
     assert "Published, %" in table.inner_text()
+    page.screenshot(path=str(artifacts / "trial.png"))  # type: ignore[attr-defined]
+    assert_accessible(page, "trial")
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#trial-dl_report")  # type: ignore[attr-defined]
     report = tmp_path / "report.html"
@@ -65,8 +68,6 @@ def test_small_trial_runs_and_report_downloads(page: object, artifacts: Path, tm
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#trial-dl_ard")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "ard.csv")
-    page.screenshot(path=str(artifacts / "trial.png"))  # type: ignore[attr-defined]
-    assert_accessible(page, "trial")
     # the same trial from the command line: the same files, byte for byte
     _cli("run", "true-ad3", "--n", "40", "--seed", "1", "--out", str(tmp_path / "cli"))
     cli = tmp_path / "cli"
@@ -119,6 +120,7 @@ def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_pa
     page.wait_for_selector(".power-curve[data-points='2'] .js-plotly-plot", timeout=120_000)  # type: ignore[attr-defined]
     first = page.locator("#design-table tbody tr").count()  # type: ignore[attr-defined]
     assert first >= 2  # probability of success and at least one endpoint at the first N
+    page.evaluate("() => window.scrollTo(0, 0)")  # type: ignore[attr-defined]
     page.screenshot(path=str(artifacts / "design.png"))  # type: ignore[attr-defined]
     assert_accessible(page, "design")
     page.click("#design-cancel")  # type: ignore[attr-defined]
@@ -313,7 +315,12 @@ def test_sessions_are_private_and_cleaned_up(browser: object, app_url: str, app_
 
     before = {p.name for p in app_tmp.glob("dermsim-app-*")}
     (ctx_a, pg_a), (ctx_b, _) = open_session(), open_session()
-    mine = {p.name for p in app_tmp.glob("dermsim-app-*")} - before
+    mine: set[str] = set()
+    for _ in range(100):  # a session's folder is made when its server function runs (just after connect)
+        mine = {p.name for p in app_tmp.glob("dermsim-app-*")} - before
+        if len(mine) >= 2:
+            break
+        time.sleep(0.1)
     assert len(mine) == 2
     for p in mine:
         assert (app_tmp / p).stat().st_mode & 0o777 == 0o700
@@ -332,8 +339,6 @@ def test_sessions_are_private_and_cleaned_up(browser: object, app_url: str, app_
     )
     ctx_a.close()  # type: ignore[attr-defined]
     ctx_b.close()  # type: ignore[attr-defined]
-    import time
-
     for _ in range(100):
         if not any((app_tmp / p).exists() for p in mine):
             break
