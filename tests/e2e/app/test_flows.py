@@ -247,6 +247,19 @@ def test_explorer_calendar_periods_and_regimen_files(page: object, artifacts: Pa
     _explorer_run(page)
     assert "on Sat, Sun" in page.inner_text("#explorer-course")  # type: ignore[attr-defined]
 
+    # days on / days off: 2 weeks once daily, 1 week off, repeated over 6 weeks
+    page.fill("#explorer-p1_days", "14")  # type: ignore[attr-defined]
+    page.select_option("#explorer-p1_per_day", "1")  # type: ignore[attr-defined]
+    page.fill("#explorer-p2_days", "7")  # type: ignore[attr-defined]
+    page.select_option("#explorer-p2_use", "holiday")  # type: ignore[attr-defined]
+    page.check("#explorer-repeat")  # type: ignore[attr-defined]
+    page.fill("#explorer-weeks", "6")  # type: ignore[attr-defined]
+    summary = _explorer_run(page)
+    course = page.inner_text("#explorer-course")  # type: ignore[attr-defined]
+    assert "days 21-34: 1.5% cream once daily (0 h)" in course and "days 35-41: holiday, no cream" in course
+    assert "cream applied on 66.7% of patient-days" in summary  # days 0-13 and 21-34: 28 of 42
+    page.uncheck("#explorer-repeat")  # type: ignore[attr-defined]
+
     # a regimen file of the examples, run for its own length (weeks empty)
     example = ROOT / "examples" / "regimens" / "holiday_1wk.toml"
     page.select_option("#explorer-plan", "file")  # type: ignore[attr-defined]
