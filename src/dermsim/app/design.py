@@ -1,4 +1,7 @@
-"""Design page: the power curve of a scenario over a range of total N with Monte-Carlo bands. One
+"""Design page: the power curve of a scenario over a range of total N with Monte-Carlo bands, for a
+design varied as the design layer allows (:func:`dermsim.workflows.power_designs`): allocation
+ratio, strata (any subset of the scenario's stratification factors, or none), primary visit day,
+significance level, the null design (type I error), prior or posterior parameters. One
 :func:`dermsim.workflows.run_design_study` per N, in order, in a worker thread: each finished N is
 published to the page at once, so the curve fills in while the rest runs; Cancel stops at the next
 committed chunk."""
@@ -17,25 +20,42 @@ from dermsim.app._safety import SessionFiles
 from dermsim.app._ui import JobView, frame_table, job_sidebar, plotly_view, whole
 from dermsim.errors import InvalidInputError
 from dermsim.workflows import DesignOptions, power_designs, run_design_study
-from dermsim.workflows.app_support import list_scenarios
+from dermsim.workflows.app_support import list_scenarios, strata_choices
 
 MAX_SIZES = 12
 MAX_REPLICATES = 2000
 Z95 = 1.959963984540054
-STRATA = {"": "the scenario's", "none": "none (unstratified)"}
+DEFAULT_SCENARIO = "true-ad3"
 
 
 @module.ui
 def design_ui() -> TagChild:
     return ui.layout_sidebar(
         job_sidebar(
-            ui.input_select("scenario", "Scenario", {s: s for s in list_scenarios()}, selected="true-ad3"),
+            ui.input_select(
+                "scenario", "Scenario", {s: s for s in list_scenarios()}, selected=DEFAULT_SCENARIO
+            ),
             ui.input_text("sizes", "Total N (START:STOP:STEP or a list)", "100:300:100"),
             ui.input_numeric("replicates", "Replicates per N", 100, min=10, max=MAX_REPLICATES),
             ui.input_text(
                 "ratio", "Allocation ratio (empty: the scenario's)", placeholder="rux150=1,vehicle=1"
             ),
-            ui.input_select("strata", "Strata", STRATA),
+            ui.input_select(
+                "strata", "Strata (randomization and analysis)", strata_choices(DEFAULT_SCENARIO)
+            ),
+            ui.input_numeric(
+                "primary_day", "Primary visit, study day (empty: end of the vehicle period)", None, min=2
+            ),
+            ui.input_numeric("alpha", "Significance level (two-sided)", 0.05, min=0.001, max=0.5, step=0.01),
+            ui.input_checkbox("null", "Null design: every arm at vehicle strength (type I error)"),
+            ui.input_select(
+                "parameters",
+                "Model parameters",
+                {
+                    "posterior": "posterior (shipped)",
+                    "prior": "prior (package values)",
+                },
+            ),
             ui.input_numeric("seed", "Seed", 1, min=0),
             run_label="Run design",
         ),
@@ -56,17 +76,30 @@ def design_ui() -> TagChild:
 def design_server(input: object, output: object, session: object, files: SessionFiles) -> None:
     view = JobView(files.scrub)
 
+    @reactive.effect
+    @reactive.event(input.scenario)
+    def _strata() -> None:  # the strata a design can take are the scenario's factors
+        ui.update_select("strata", choices=strata_choices(input.scenario()), selected="")
+
     def prepare() -> tuple[object, str]:
         reps = whole(input.replicates(), "replicates", 10, MAX_REPLICATES)
         seed = whole(input.seed(), "seed", 0, 2**63 - 1)
+        alpha = input.alpha()
+        if alpha is None or not 0 < float(alpha) < 1:
+            raise InvalidInputError(f"significance level must be above 0 and below 1; got {alpha!r}.")
         designs = power_designs(
-            input.sizes(), ratio=input.ratio().strip() or None, strata=input.strata() or None
+            input.sizes(),
+            ratio=input.ratio().strip() or None,
+            strata=input.strata() or None,
+            primary_day=whole(input.primary_day(), "primary visit day", 2, 3650, empty_ok=True),
+            alpha=float(alpha),
+            null=bool(input.null()),
         )
         if len(designs) > MAX_SIZES:
             raise InvalidInputError(f"at most {MAX_SIZES} sample sizes per run; got {len(designs)}.")
         folder = files.new_dir("design")
         # in this process (workers=None): a local Dask cluster per N would cost seconds to start
-        opts = DesignOptions(replicates=reps, seed=seed, workers=None, parameters="posterior")
+        opts = DesignOptions(replicates=reps, seed=seed, workers=None, parameters=input.parameters())
         scenario = input.scenario()
         return (lambda job: _curve(job, scenario, designs, folder, opts)), "design study"
 
@@ -109,7 +142,7 @@ def design_server(input: object, output: object, session: object, files: Session
         shown = p.assign(power=p["power"].round(3), mcse=p["mcse"].round(3))
         return frame_table(
             shown[["n_total", "curve", "power", "mcse", "replicates"]],
-            "Power by total N (Monte-Carlo standard error)",
+            "Power by total N (Monte-Carlo standard error); designs " + ", ".join(p["design_id"].unique()),
         )
 
     @render.download(filename="design-summary.csv")
@@ -150,6 +183,7 @@ def _rows(study: object) -> pd.DataFrame:
     des = study.designs.iloc[0]  # type: ignore[attr-defined]
     rows = [
         {
+            "design_id": str(des["design_id"]),
             "n_total": int(des["n_total"]),
             "curve": "probability of success",
             "power": float(des["probability_of_success"]),
@@ -161,11 +195,13 @@ def _rows(study: object) -> pd.DataFrame:
     for _, r in s[~s["null"]].iterrows():
         rows.append(
             {
+                "design_id": str(des["design_id"]),
                 "n_total": int(des["n_total"]),
                 "curve": f"{r['endpoint']} {r['treatment']} vs {r['control']}",
                 "power": float(r["rejection_rate"]),
                 "mcse": float(r["rejection_rate_mcse"]),
                 "replicates": int(r["n_replicates"]),
+                "mean_estimate": float(r["mean_estimate"]),
             }
         )
     return pd.DataFrame(rows)

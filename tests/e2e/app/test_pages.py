@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from e2e.app.app_browser import AXE_JS, open_page
+from e2e.app.app_browser import axe_violations, open_page
 
 pytestmark = pytest.mark.external
 
@@ -18,20 +18,6 @@ PAGES = [
     ("explorer", "Model explorer", "Model explorer"),
     ("clinic", "Clinic", "Dose planner"),
 ]
-
-
-def axe_violations(pg: object, scope: str) -> list[dict]:
-    """Serious and critical axe-core violations inside the visible page panel."""
-    if not AXE_JS.is_file():
-        pytest.skip(f"axe-core not vendored at {AXE_JS} (scripts/install-external.sh does it with npm)")
-    if not pg.evaluate("() => typeof axe !== 'undefined'"):  # type: ignore[attr-defined]
-        pg.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
-    res = pg.evaluate(  # type: ignore[attr-defined]
-        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
-    )
-    return [v for v in res if v["impact"] in ("serious", "critical")]
 
 
 def test_every_page_loads_and_is_accessible(page: object, artifacts: object) -> None:

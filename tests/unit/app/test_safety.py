@@ -5,6 +5,7 @@ escaping, worker jobs that cancel, and the command's localhost default."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import threading
 import time
@@ -21,6 +22,13 @@ from dermsim.app._safety import SessionFiles, UploadLimit, clean_name
 from dermsim.app._ui import html_table, message
 from dermsim.errors import InvalidInputError
 from dermsim.workflows import Cancelled
+
+
+def _run(coro: object) -> None:
+    """``asyncio.run`` in a thread of its own: in a pytest process that also ran the browser tests,
+    Playwright's sync API keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
 
 
 def _upload(tmp: Path, name: str, data: bytes) -> dict[str, str]:
@@ -117,7 +125,7 @@ def test_upload_limit_refuses_large_bodies() -> None:
             return next(it)
 
         scope = {"type": "http", "method": "POST", "path": "/session/abc/upload/def", "headers": headers}
-        asyncio.run(UploadLimit(app, max_bytes=10)(scope, receive, send))
+        _run(UploadLimit(app, max_bytes=10)(scope, receive, send))
 
     run([(b"content-length", b"11")], [])
     assert sent[0]["status"] == 413
@@ -210,6 +218,6 @@ def test_the_app_mounts_in_an_existing_asgi_server() -> None:
         "client": ("127.0.0.1", 1),
         "http_version": "1.1",
     }
-    asyncio.run(host(scope, receive, send))
+    _run(host(scope, receive, send))
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert sent[0]["status"] == 200 and b"Model explorer" in body and b"dermsim-static/plotly.min.js" in body
