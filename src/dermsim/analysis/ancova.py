@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -31,7 +31,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from dermsim.analysis.results import StatPairs, ard_pairs
+from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError, NotEstimableError
 
 __all__ = [
@@ -54,17 +54,8 @@ Weights = Literal["equal", "observed"]
 # --------------------------------------------------------------------------------------------
 # result classes
 
-class _Frozen:
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**data)
-
-
 @dataclass(frozen=True)
-class OneWayAnovaResult(_Frozen):
+class OneWayAnovaResult(_Result):
     """One-way ANOVA F test of equal group means (SAS ``PROC GLM; CLASS g; MODEL y = g;``)."""
 
     statistic: float
@@ -81,7 +72,7 @@ class OneWayAnovaResult(_Frozen):
 
 
 @dataclass(frozen=True)
-class Type3Test(_Frozen):
+class Type3Test(_Result):
     """The Type III F test of one model term."""
 
     term: str
@@ -96,7 +87,7 @@ class Type3Test(_Frozen):
 
 
 @dataclass(frozen=True)
-class Coefficient(_Frozen):
+class Coefficient(_Result):
     """A single linear function of the parameters (slope, contrast) with its t test and CI."""
 
     term: str
@@ -114,7 +105,7 @@ class Coefficient(_Frozen):
 
 
 @dataclass(frozen=True)
-class LSMean(_Frozen):
+class LSMean(_Result):
     """LS mean of one level of the group variable, with SE and t-based CI."""
 
     level: str
@@ -132,7 +123,7 @@ class LSMean(_Frozen):
 
 
 @dataclass(frozen=True)
-class LSMeanDifference(_Frozen):
+class LSMeanDifference(_Result):
     """LS mean of ``level`` minus LS mean of ``reference``: SE, t-based CI, t and two-sided p."""
 
     level: str
@@ -151,7 +142,7 @@ class LSMeanDifference(_Frozen):
 
 
 @dataclass(frozen=True)
-class AncovaResult(_Frozen):
+class AncovaResult(_Result):
     """A fitted ANCOVA (or ANOVA) with the overall model test, Type III tests, covariate slopes,
     LS means of the group variable and their differences.
 

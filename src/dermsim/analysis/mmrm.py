@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from dermsim.analysis.ancova import _Design, _Frozen, _t_inference
-from dermsim.analysis.results import StatPairs, ard_pairs
+from dermsim.analysis.ancova import _Design, _t_inference
+from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError
 
 __all__ = [
@@ -69,7 +69,7 @@ Information = Literal["observed", "expected"]
 # results
 
 @dataclass(frozen=True)
-class MmrmLSMean(_Frozen):
+class MmrmLSMean(_Result):
     """LS mean of one group at one visit (``visit == "Overall"``: averaged over the visits)."""
 
     visit: str
@@ -88,7 +88,7 @@ class MmrmLSMean(_Frozen):
 
 
 @dataclass(frozen=True)
-class MmrmDifference(_Frozen):
+class MmrmDifference(_Result):
     """LS mean of ``level`` minus that of ``reference`` at ``visit``: SE, df, t, p, CI."""
 
     visit: str
@@ -108,7 +108,7 @@ class MmrmDifference(_Frozen):
 
 
 @dataclass(frozen=True)
-class MmrmType3(_Frozen):
+class MmrmType3(_Result):
     """The Type III F test of one fixed-effect term (SAS "Type 3 Tests of Fixed Effects"):
     Kenward-Roger scaled F with its df, Satterthwaite, or residual df."""
 
@@ -123,7 +123,7 @@ class MmrmType3(_Frozen):
 
 
 @dataclass(frozen=True)
-class MmrmResult(_Frozen):
+class MmrmResult(_Result):
     """A fitted MMRM: covariance estimates, REML fit, LS means by visit and differences.
 
     ``theta`` are the covariance parameters in SAS's parameterisation (names in ``theta_names``,
