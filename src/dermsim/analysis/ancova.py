@@ -185,7 +185,7 @@ class AncovaResult(_Result):
             if (d.level, d.reference) == (level, reference):
                 return d
         return self.contrast(_pair_vector(self.levels, level, reference), f"{level} - {reference}",
-                             as_difference=(level, reference))  # type: ignore[return-value]
+                             as_difference=(level, reference))  # type: ignore[return-value]  # with as_difference= contrast returns an LSMeanDifference
 
     def type3_test(self, term: str) -> Type3Test:
         for t in self.type3:
@@ -284,7 +284,7 @@ def test_anova_oneway(values: Sequence[float] | np.ndarray,
     return OneWayAnovaResult(float(f), k - 1, n - k, ss_between, ss_within, p, int(n))
 
 
-test_anova_oneway.__test__ = False  # type: ignore[attr-defined]  # a statistic, not a pytest test
+test_anova_oneway.__test__ = False  # a statistic, not a pytest test
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,10 +538,11 @@ def _lsmean_matrix(df: pd.DataFrame, design: _Design, group: str, weights: Weigh
     """Rows L_a with LS mean_a = L_a b: the design row averaged over the reference grid of the
     other class variables (equal or observed weights), numeric covariates at their mean."""
     others = [c for c in design.classes if c != group]
-    combos = list(itertools.product(*(design.classes[c] for c in others))) if others else [()]
+    combos: list[tuple[str, ...]] = (list(itertools.product(*(design.classes[c] for c in others)))
+                                     if others else [()])
     if weights == "observed" and others:
         freq = df.groupby(others, observed=True).size()
-        w = np.array([float(freq.get(c if len(c) > 1 else c[0], 0)) for c in combos])
+        w = np.array([float(freq.get(c[0] if len(c) == 1 else c, 0)) for c in combos])
     else:
         w = np.ones(len(combos))
     w = w / w.sum()

@@ -213,8 +213,8 @@ def compute_batched_common_odds_ratio(responders: np.ndarray, totals: np.ndarray
                            "mantel_haenszel")
 
 
-test_batched_cmh.__test__ = False  # type: ignore[attr-defined]  # statistics, not pytest tests
-test_batched_mantel_haenszel.__test__ = False  # type: ignore[attr-defined]
+test_batched_cmh.__test__ = False  # statistics, not pytest tests
+test_batched_mantel_haenszel.__test__ = False
 
 
 def compute_batched_marginal_risk_difference(response: np.ndarray, treated: np.ndarray,

@@ -239,7 +239,7 @@ def estimate_counts_by_group(values: Sequence[object] | np.ndarray | pd.Series,
         elif rule == "nonmissing":
             den = nrec - nmiss
         else:
-            den = int(fixed)  # type: ignore[arg-type]
+            den = int(fixed)
             if np.any(counts > den):
                 raise InvalidInputError(f"denominator of group {label!r} ({den}) is smaller than a count "
                                         f"({int(counts.max())}); each record must be one subject.")
@@ -247,7 +247,7 @@ def estimate_counts_by_group(values: Sequence[object] | np.ndarray | pd.Series,
         return CategoricalSummary(label, int(den), int(nmiss), tuple(all_levels),
                                   tuple(int(c) for c in counts), tuple(float(p) for p in pct), rule)
 
-    fixed = {x: int(denominator[x]) for x in glv} if rule == "fixed" else {}  # type: ignore[index]
+    fixed = {x: int(denominator[x]) for x in glv} if rule == "fixed" else {}
     out = [one(x, table[i], int(n_rec[i]), int(n_miss[i]), fixed.get(x)) for i, x in enumerate(glv)]
     if total:
         out.append(one("", table.sum(0), int(n_rec.sum()), int(n_miss.sum()),

@@ -761,7 +761,7 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
         est = float(l_vec @ beta)
         se = float(np.sqrt(max(float(l_vec @ phi_a @ l_vec), 0.0)))
         dof = float(len(df) - p) if df_method == "residual" else _df_satterthwaite(l_vec, phi, pc["P"], w)
-        return (est, se, dof, *_t_inference(est, se, dof, conf_level))  # type: ignore[arg-type]
+        return (est, se, dof, *_t_inference(est, se, dof, conf_level))
 
     lsmeans: list[MmrmLSMean] = []
     diffs: list[MmrmDifference] = []
@@ -818,10 +818,11 @@ def _lsmean_rows(df: pd.DataFrame, design: _Design, group: str, visit: str, glev
     """Design rows L with LS mean = L b for each (visit, group): averaged over the grid of the
     other class variables (equal weights, or observed margins), numeric covariates at their mean."""
     others = [c for c in design.classes if c not in (group, visit)]
-    combos = list(itertools.product(*(design.classes[c] for c in others))) if others else [()]
+    combos: list[tuple[str, ...]] = (list(itertools.product(*(design.classes[c] for c in others)))
+                                     if others else [()])
     if weights == "observed" and others:
         freq = df.groupby(others).size()
-        w = np.array([float(freq.get(c if len(c) > 1 else c[0], 0)) for c in combos])
+        w = np.array([float(freq.get(c[0] if len(c) == 1 else c, 0)) for c in combos])
     else:
         w = np.ones(len(combos))
     w = w / w.sum()

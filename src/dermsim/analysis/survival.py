@@ -213,7 +213,7 @@ class KaplanMeierResult(_Result):
                              "ci_lower": self.ci_lower, "ci_upper": self.ci_upper})
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v.tolist() for k, v in self.to_frame().items()}
+        d: dict[str, Any] = {str(k): v.tolist() for k, v in self.to_frame().items()}
         d.update(conf_type=self.conf_type, conf_level=self.conf_level, group_level=self.group_level,
                  log_var=self._log_var.tolist())
         return d
@@ -412,7 +412,7 @@ def test_logrank(time: Sequence[float] | np.ndarray, event: Sequence[float] | np
                          method="logrank" if weights == "logrank" else f"logrank_{weights}")
 
 
-test_logrank.__test__ = False  # type: ignore[attr-defined]  # a statistic, not a pytest test
+test_logrank.__test__ = False  # a statistic, not a pytest test
 
 
 # --------------------------------------------------------------------------------------------

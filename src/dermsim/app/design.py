@@ -147,7 +147,7 @@ class _Named:
 
 
 def _rows(study: object) -> pd.DataFrame:
-    des = study.designs.iloc[0]  # type: ignore[attr-defined]
+    des = study.designs.iloc[0]
     rows = [
         {
             "n_total": int(des["n_total"]),
@@ -157,7 +157,7 @@ def _rows(study: object) -> pd.DataFrame:
             "replicates": int(des["n_replicates"]),
         }
     ]
-    s = study.summary  # type: ignore[attr-defined]
+    s = study.summary
     for _, r in s[~s["null"]].iterrows():
         rows.append(
             {

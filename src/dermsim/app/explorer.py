@@ -128,11 +128,11 @@ def explorer_server(input: object, output: object, session: object, files: Sessi
 def _schedule(input: object) -> dict[str, object] | None:
     """The calendar beyond every-day use (None for every day). Where the model's schedules land, this
     mapping becomes their spec."""
-    plan = input.plan()  # type: ignore[attr-defined]
+    plan = input.plan()
     if plan == "every":
         return None
     if plan == "onoff":
-        return {"kind": "days_on_off", "on": input.days_on(), "off": input.days_off()}  # type: ignore[attr-defined]
+        return {"kind": "days_on_off", "on": input.days_on(), "off": input.days_off()}
     return {"kind": plan}
 
 

@@ -80,7 +80,8 @@ def _print_plan(plan: DosePlan, console: Console) -> None:
                   f"({e.n_draws} virtual copies, between-patient variability)")
     console.print(f"threshold {e.threshold_nM:g} nM ({e.threshold_key}); P(above threshold) = "
                   f"{fmt_num(100 * e.p_above_threshold, 1)}%" + (
-                      "" if e.p_above_p05 is None else f" (90% interval over parameter uncertainty "
+                      "" if e.p_above_p05 is None or e.p_above_p95 is None
+                      else f" (90% interval over parameter uncertainty "
                       f"{fmt_num(100 * e.p_above_p05, 1)}-{fmt_num(100 * e.p_above_p95, 1)}%)"))
     console.print(f"oral comparison: {e.oral_message}")
     console.print(e.parameters_note)

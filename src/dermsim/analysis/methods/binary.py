@@ -81,7 +81,7 @@ def _proportion_rd_cmh(inp: AnalysisInput) -> Rows:
     var = _variable(inp)
     ci_method = str(spec.options.get("ci_method", "wilson"))
     rd_method = str(spec.options.get("rd_method", "mh_sato"))
-    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    alpha = float(spec.options.get("alpha", 0.05))
     rows: Rows = []
     for visit in _visits(inp):
         df = _records(inp, visit)
@@ -174,9 +174,9 @@ def _tipping_point(inp: AnalysisInput) -> Rows:
     comparator on every completed set, Rubin's rules, and the tipping delta."""
     spec = inp.spec
     var = _variable(inp)
-    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    alpha = float(spec.options.get("alpha", 0.05))
     deltas = _as_float_list(spec.options.get("deltas")) or list(DEFAULT_DELTAS)
-    m = int(spec.options.get("mi_m", 50))  # type: ignore[arg-type]
+    m = int(spec.options.get("mi_m", 50))
     shifted = _as_list(spec.options.get("shifted")) or None
     ice = spec.options.get("ice_flag")
     rows: Rows = []

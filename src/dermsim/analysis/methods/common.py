@@ -78,7 +78,7 @@ def _levels_text(s: pd.Series) -> list[str]:
 
 
 def _num_text(v: object) -> str:
-    f = float(v)  # type: ignore[arg-type]
+    f = float(v)
     return str(int(f)) if f.is_integer() else repr(f)
 
 

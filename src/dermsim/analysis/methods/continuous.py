@@ -62,7 +62,7 @@ def _ancova(inp: AnalysisInput) -> Rows:
     pairs with ``pairs = "all"``), Type III tests and slopes; optional dose-response test."""
     spec, ctx = inp.spec, inp.ctx
     y = _variable(inp)
-    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    alpha = float(spec.options.get("alpha", 0.05))
     rows: Rows = []
     for visit in _visits(inp):
         if spec.estimand == "mi":
@@ -97,7 +97,7 @@ def _ancova_mi(inp: AnalysisInput, visit: str, y: str, alpha: float) -> Rows:
     """Hypothetical strategy: regression MI by arm (predictors: the numeric covariates, or option
     ``mi_predictors``), ANCOVA on every completed set, Rubin's rules with Barnard-Rubin df."""
     spec, ctx, df = inp.spec, inp.ctx, inp.data
-    m = int(spec.options.get("mi_m", 20))  # type: ignore[arg-type]
+    m = int(spec.options.get("mi_m", 20))
     _, numeric = _ancova_terms(inp)
     preds = _as_list(spec.options.get("mi_predictors")) or list(numeric)
     svars = [c for c in dict.fromkeys([_KEY, spec.group, *spec.covariates, *preds]) if c in df.columns]
@@ -143,7 +143,7 @@ def _mmrm(inp: AnalysisInput) -> Rows:
     tests (``variable_level`` = the term, visit blank)."""
     spec = inp.spec
     y = _variable(inp)
-    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
+    alpha = float(spec.options.get("alpha", 0.05))
     visits = list(spec.visit)
     df = apply_estimand("observed", inp.data, variable=y, visits=visits, dataset=inp.dataset_label)
     arms = _ordered_arms(inp, df)
@@ -154,7 +154,7 @@ def _mmrm(inp: AnalysisInput) -> Rows:
         visit_interactions=_as_list(spec.options.get("visit_interactions")), levels=arms, visits=visits,
         reference=spec.comparator or arms[0], covariance=str(spec.options.get("covariance", "us")),
         df_method=str(spec.options.get("df_method", "kenward_roger")),
-        information=str(spec.options.get("information", "observed")),  # type: ignore[arg-type]
+        information=str(spec.options.get("information", "observed")),
         weights=str(spec.options.get("weights", "equal")), overall=bool(spec.options.get("overall", False)),
         conf_level=1 - alpha, dataset=inp.dataset_label)
     return _blocks(inp.ctx, res.ard_blocks(type3=bool(spec.options.get("type3", False))))

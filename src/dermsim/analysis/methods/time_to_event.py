@@ -25,9 +25,9 @@ def _km(inp: AnalysisInput) -> Rows:
     for v in (y, cnsr):
         if v not in df.columns:
             raise DataValidationError(f"{inp.dataset_label}: variable {v} is missing (analysis {spec.id}).")
-    alpha = float(spec.options.get("alpha", 0.05))  # type: ignore[arg-type]
-    step = float(spec.options.get("at_risk_every", 0) or 0)  # type: ignore[arg-type]
-    upto = float(spec.options.get("at_risk_to", df[y].max()))  # type: ignore[arg-type]
+    alpha = float(spec.options.get("alpha", 0.05))
+    step = float(spec.options.get("at_risk_every", 0) or 0)
+    upto = float(spec.options.get("at_risk_to", df[y].max()))
     times = sorted(set(_as_float_list(spec.options.get("times")) +
                        (list(np.arange(0, upto + step / 2, step)) if step > 0 else [])))
     t = df[y].to_numpy(float)
