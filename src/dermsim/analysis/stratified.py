@@ -78,7 +78,9 @@ def _mh_sato(x1, n1, x2, n2, z):
     w = _div(n1 * n2, big_n)
     d_h = _div(x1, n1) - _div(x2, n2)
     sw = w.sum(axis=-1)
-    est = (w * d_h).sum(axis=-1) / sw
+    # no stratum holds both groups (sw = 0): the estimate is NaN, reported as not estimable
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = (w * d_h).sum(axis=-1) / sw
     p = _div(n1 ** 2 * x2 - n2 ** 2 * x1 + n1 * n2 * (n2 - n1) / 2.0, big_n ** 2)
     q = _div(x1 * (n2 - x2) + x2 * (n1 - x1), 2.0 * big_n)
     var = (est * p.sum(axis=-1) + q.sum(axis=-1)) / sw ** 2
