@@ -35,10 +35,11 @@ test: $(STAMP) lint external
 	$(BIN)/python -m pytest -n 2 -q --durations=25 --cov --cov-report=
 	$(BIN)/python scripts/coverage_floor.py
 
-# The edit loop (under 2 minutes on 2 cores): ruff and every test not marked slow or external.
+# The edit loop (under 2 minutes on 2 cores): ruff and the unit tests not marked slow or external
+# (tests/e2e, tests/reference and tests/robustness run in `make test`).
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/python -m pytest -n 2 -q -m "not slow and not external" --durations=10
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not external" --durations=10 tests/unit
 
 test-fast: check
 
