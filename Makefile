@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test test-fast lint bench external clean
+.PHONY: demo test check test-fast lint bench external clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,20 +17,31 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/dermsim run true-ad3 --out out/true-ad3
 
+# ruff, the layer contract and the type check (pyright on src/, settings in pyproject.toml); the same
+# three run before each commit with `.venv/bin/pre-commit install` (.pre-commit-config.yaml).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports
+	$(BIN)/pyright
 
 # External tools (R, Chromium, LibreOffice) for reference and browser tests are installed by the
 # project's own script; on a machine where that cannot be done the tests that need them skip and say so.
 external:
 	@bash scripts/install-external.sh
 
+# The whole suite (CI runs this on a fresh clone): prints the 25 slowest tests and checks the
+# coverage floors of the core packages (scripts/coverage_floor.py, floors in pyproject.toml).
 test: $(STAMP) lint external
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q --durations=25 --cov --cov-report=
+	$(BIN)/python scripts/coverage_floor.py
 
-test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not slow and not external"
+# The edit loop (under 2 minutes on 2 cores): ruff and the unit tests not marked slow or external
+# (tests/e2e, tests/reference and tests/robustness run in `make test`).
+check: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not external" --durations=10 tests/unit
+
+test-fast: check
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -31,7 +31,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from dermsim.analysis.results import StatPairs, ard_pairs
+from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError, NotEstimableError
 
 __all__ = [
@@ -54,17 +54,8 @@ Weights = Literal["equal", "observed"]
 # --------------------------------------------------------------------------------------------
 # result classes
 
-class _Frozen:
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**data)
-
-
 @dataclass(frozen=True)
-class OneWayAnovaResult(_Frozen):
+class OneWayAnovaResult(_Result):
     """One-way ANOVA F test of equal group means (SAS ``PROC GLM; CLASS g; MODEL y = g;``)."""
 
     statistic: float
@@ -81,7 +72,7 @@ class OneWayAnovaResult(_Frozen):
 
 
 @dataclass(frozen=True)
-class Type3Test(_Frozen):
+class Type3Test(_Result):
     """The Type III F test of one model term."""
 
     term: str
@@ -96,7 +87,7 @@ class Type3Test(_Frozen):
 
 
 @dataclass(frozen=True)
-class Coefficient(_Frozen):
+class Coefficient(_Result):
     """A single linear function of the parameters (slope, contrast) with its t test and CI."""
 
     term: str
@@ -114,7 +105,7 @@ class Coefficient(_Frozen):
 
 
 @dataclass(frozen=True)
-class LSMean(_Frozen):
+class LSMean(_Result):
     """LS mean of one level of the group variable, with SE and t-based CI."""
 
     level: str
@@ -132,7 +123,7 @@ class LSMean(_Frozen):
 
 
 @dataclass(frozen=True)
-class LSMeanDifference(_Frozen):
+class LSMeanDifference(_Result):
     """LS mean of ``level`` minus LS mean of ``reference``: SE, t-based CI, t and two-sided p."""
 
     level: str
@@ -151,7 +142,7 @@ class LSMeanDifference(_Frozen):
 
 
 @dataclass(frozen=True)
-class AncovaResult(_Frozen):
+class AncovaResult(_Result):
     """A fitted ANCOVA (or ANOVA) with the overall model test, Type III tests, covariate slopes,
     LS means of the group variable and their differences.
 
@@ -194,7 +185,7 @@ class AncovaResult(_Frozen):
             if (d.level, d.reference) == (level, reference):
                 return d
         return self.contrast(_pair_vector(self.levels, level, reference), f"{level} - {reference}",
-                             as_difference=(level, reference))  # type: ignore[return-value]
+                             as_difference=(level, reference))  # type: ignore[return-value]  # with as_difference= contrast returns an LSMeanDifference
 
     def type3_test(self, term: str) -> Type3Test:
         for t in self.type3:
@@ -293,7 +284,7 @@ def test_anova_oneway(values: Sequence[float] | np.ndarray,
     return OneWayAnovaResult(float(f), k - 1, n - k, ss_between, ss_within, p, int(n))
 
 
-test_anova_oneway.__test__ = False  # type: ignore[attr-defined]  # a statistic, not a pytest test
+test_anova_oneway.__test__ = False  # a statistic, not a pytest test
 
 
 # --------------------------------------------------------------------------------------------
@@ -547,10 +538,11 @@ def _lsmean_matrix(df: pd.DataFrame, design: _Design, group: str, weights: Weigh
     """Rows L_a with LS mean_a = L_a b: the design row averaged over the reference grid of the
     other class variables (equal or observed weights), numeric covariates at their mean."""
     others = [c for c in design.classes if c != group]
-    combos = list(itertools.product(*(design.classes[c] for c in others))) if others else [()]
+    combos: list[tuple[str, ...]] = (list(itertools.product(*(design.classes[c] for c in others)))
+                                     if others else [()])
     if weights == "observed" and others:
         freq = df.groupby(others, observed=True).size()
-        w = np.array([float(freq.get(c if len(c) > 1 else c[0], 0)) for c in combos])
+        w = np.array([float(freq.get(c[0] if len(c) == 1 else c, 0)) for c in combos])
     else:
         w = np.ones(len(combos))
     w = w / w.sum()

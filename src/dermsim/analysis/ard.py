@@ -184,7 +184,7 @@ def _number(v: object, name: str, aid: str) -> float:
     if v is None:
         return float("nan")
     try:
-        return float(v)  # type: ignore[arg-type]
+        return float(v)
     except (TypeError, ValueError):
         raise InvalidInputError(f"stat_value of {name!r} must be a number; got {v!r} "
                                 f"(analysis {aid}).") from None

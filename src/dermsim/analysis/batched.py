@@ -17,6 +17,7 @@ from scipy import special, stats
 
 from dermsim._validate import check_int
 from dermsim.analysis.proportions import _z, compute_proportion_ci, compute_risk_difference_ci
+from dermsim.analysis.results import _Result
 from dermsim.analysis.stratified import compute_common_risk_difference
 from dermsim.errors import InvalidInputError
 
@@ -34,7 +35,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class BatchedEstimate:
+class BatchedEstimate(_Result):
     """Per-trial estimates (arrays of shape ``(trials,)``); ``se``/``statistic``/``p_value`` are NaN
     where the method defines none."""
 
@@ -46,25 +47,19 @@ class BatchedEstimate:
     p_value: np.ndarray
     method: str
 
-    def to_dict(self) -> dict[str, object]:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
-
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> BatchedEstimate:
         return cls(**{k: (v if k == "method" else np.asarray(v, dtype=float)) for k, v in data.items()})
 
 
 @dataclass(frozen=True)
-class BatchedTest:
+class BatchedTest(_Result):
     """Per-trial test results (arrays of shape ``(trials,)``)."""
 
     statistic: np.ndarray
     df: np.ndarray
     p_value: np.ndarray
     method: str
-
-    def to_dict(self) -> dict[str, object]:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> BatchedTest:
@@ -218,8 +213,8 @@ def compute_batched_common_odds_ratio(responders: np.ndarray, totals: np.ndarray
                            "mantel_haenszel")
 
 
-test_batched_cmh.__test__ = False  # type: ignore[attr-defined]  # statistics, not pytest tests
-test_batched_mantel_haenszel.__test__ = False  # type: ignore[attr-defined]
+test_batched_cmh.__test__ = False  # statistics, not pytest tests
+test_batched_mantel_haenszel.__test__ = False
 
 
 def compute_batched_marginal_risk_difference(response: np.ndarray, treated: np.ndarray,

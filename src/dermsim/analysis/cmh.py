@@ -22,6 +22,7 @@ module reuses it. Written here because statsmodels' ``StratifiedTable`` covers 2
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -161,10 +162,10 @@ def test_cmh(tables: np.ndarray, *, row_scores: Sequence[float] | None = None,
     return CMHResult(n_strata_used=int(np.sum(t.sum(axis=(1, 2)) > 1)), **tests)
 
 
-test_cmh.__test__ = False  # type: ignore[attr-defined]  # a statistic, not a pytest test
+test_cmh.__test__ = False  # a statistic, not a pytest test
 
 
-def _sorted_levels(s: pd.Series) -> list[object]:
+def _sorted_levels(s: pd.Series) -> list[Any]:
     vals = s.dropna().unique()
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return sorted(vals.tolist())
@@ -172,7 +173,7 @@ def _sorted_levels(s: pd.Series) -> list[object]:
 
 
 def crosstab_strata(df: pd.DataFrame, *, row: str, col: str, strata: str | Sequence[str] | None = None,
-                    dataset: str = "data") -> tuple[np.ndarray, list[object], list[object], list[object]]:
+                    dataset: str = "data") -> tuple[np.ndarray, list[Any], list[Any], list[str]]:
     """Counts array ``(strata, rows, columns)`` from subject records, with the sorted row, column and
     stratum levels (SAS ``ORDER=INTERNAL``: numeric by value, text alphabetically). Records with a
     missing row, column or stratum value are left out, as SAS does."""
@@ -189,7 +190,7 @@ def crosstab_strata(df: pd.DataFrame, *, row: str, col: str, strata: str | Seque
     key_c = d[col] if pd.api.types.is_numeric_dtype(d[col]) else d[col].astype(str)
     if strata_cols:
         skey = d[strata_cols].astype(str).agg(" / ".join, axis=1)
-        slevels = sorted(skey.unique())
+        slevels: list[str] = sorted(skey.unique())
     else:
         skey = pd.Series("", index=d.index)
         slevels = [""]
@@ -215,4 +216,4 @@ def test_cmh_frame(df: pd.DataFrame, *, row: str, col: str, strata: str | Sequen
                     col_scores=rank_scores(t.sum(axis=1), scores))
 
 
-test_cmh_frame.__test__ = False  # type: ignore[attr-defined]
+test_cmh_frame.__test__ = False

@@ -18,13 +18,13 @@ Groups are few (arms), so each is summarised with NumPy on its slice; nothing lo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 
-from dermsim.analysis.results import StatPairs, ard_pairs
+from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.errors import InvalidInputError
 
 __all__ = [
@@ -43,7 +43,7 @@ QNTLDEF_METHODS: dict[int, str] = {1: "interpolated_inverted_cdf", 2: "closest_o
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(_Result):
     """Summary statistics of one numeric variable in one group (``group_level`` "" = all)."""
 
     group_level: str
@@ -60,16 +60,13 @@ class Summary:
     def to_ard_rows(self) -> StatPairs:
         return ard_pairs(self, "n", "mean", "sd", "median", "q1", "q3", "min", "max")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         return cls(**data)
 
 
 @dataclass(frozen=True)
-class CategoricalSummary:
+class CategoricalSummary(_Result):
     """Counts and percents (0-100) of the levels of one variable in one group."""
 
     group_level: str
@@ -103,9 +100,6 @@ class CategoricalSummary:
             out.append(({"group_level": self.group_level, "variable_level": lv},
                         [("count", float(k)), ("pct", p)]))
         return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -245,7 +239,7 @@ def estimate_counts_by_group(values: Sequence[object] | np.ndarray | pd.Series,
         elif rule == "nonmissing":
             den = nrec - nmiss
         else:
-            den = int(fixed)  # type: ignore[arg-type]
+            den = int(fixed)
             if np.any(counts > den):
                 raise InvalidInputError(f"denominator of group {label!r} ({den}) is smaller than a count "
                                         f"({int(counts.max())}); each record must be one subject.")
@@ -253,7 +247,7 @@ def estimate_counts_by_group(values: Sequence[object] | np.ndarray | pd.Series,
         return CategoricalSummary(label, int(den), int(nmiss), tuple(all_levels),
                                   tuple(int(c) for c in counts), tuple(float(p) for p in pct), rule)
 
-    fixed = {x: int(denominator[x]) for x in glv} if rule == "fixed" else {}  # type: ignore[index]
+    fixed = {x: int(denominator[x]) for x in glv} if rule == "fixed" else {}
     out = [one(x, table[i], int(n_rec[i]), int(n_miss[i]), fixed.get(x)) for i, x in enumerate(glv)]
     if total:
         out.append(one("", table.sum(0), int(n_rec.sum()), int(n_miss.sum()),

@@ -19,7 +19,7 @@ vectorized over subjects; loops run only over visits, arms or imputations.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from scipy import stats
 
 from dermsim._rng import SeedLike, as_generator
 from dermsim._validate import check_int, check_range
+from dermsim.analysis.results import _Result
 from dermsim.errors import DataValidationError, InvalidInputError
 
 __all__ = [
@@ -205,7 +206,7 @@ def sample_mi_regression(y: np.ndarray, predictors: np.ndarray, group: np.ndarra
 
 
 @dataclass(frozen=True)
-class RubinPooled:
+class RubinPooled(_Result):
     """Rubin's rules for ``k`` parameters from ``m`` imputations (arrays of shape (k,))."""
 
     estimate: np.ndarray
@@ -222,9 +223,6 @@ class RubinPooled:
     lambda_: np.ndarray
     fmi: np.ndarray
     m: int
-
-    def to_dict(self) -> dict[str, object]:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in asdict(self).items()}
 
 
 def pool_rubin(estimates: np.ndarray, variances: np.ndarray, *, df_complete: float = np.inf,

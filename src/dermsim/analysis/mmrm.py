@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from dermsim.analysis.ancova import _Design, _Frozen, _t_inference
-from dermsim.analysis.results import StatPairs, ard_pairs
+from dermsim.analysis.ancova import _Design, _t_inference
+from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError
 
 __all__ = [
@@ -69,7 +69,7 @@ Information = Literal["observed", "expected"]
 # results
 
 @dataclass(frozen=True)
-class MmrmLSMean(_Frozen):
+class MmrmLSMean(_Result):
     """LS mean of one group at one visit (``visit == "Overall"``: averaged over the visits)."""
 
     visit: str
@@ -88,7 +88,7 @@ class MmrmLSMean(_Frozen):
 
 
 @dataclass(frozen=True)
-class MmrmDifference(_Frozen):
+class MmrmDifference(_Result):
     """LS mean of ``level`` minus that of ``reference`` at ``visit``: SE, df, t, p, CI."""
 
     visit: str
@@ -108,7 +108,7 @@ class MmrmDifference(_Frozen):
 
 
 @dataclass(frozen=True)
-class MmrmType3(_Frozen):
+class MmrmType3(_Result):
     """The Type III F test of one fixed-effect term (SAS "Type 3 Tests of Fixed Effects"):
     Kenward-Roger scaled F with its df, Satterthwaite, or residual df."""
 
@@ -123,7 +123,7 @@ class MmrmType3(_Frozen):
 
 
 @dataclass(frozen=True)
-class MmrmResult(_Frozen):
+class MmrmResult(_Result):
     """A fitted MMRM: covariance estimates, REML fit, LS means by visit and differences.
 
     ``theta`` are the covariance parameters in SAS's parameterisation (names in ``theta_names``,
@@ -761,7 +761,7 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
         est = float(l_vec @ beta)
         se = float(np.sqrt(max(float(l_vec @ phi_a @ l_vec), 0.0)))
         dof = float(len(df) - p) if df_method == "residual" else _df_satterthwaite(l_vec, phi, pc["P"], w)
-        return (est, se, dof, *_t_inference(est, se, dof, conf_level))  # type: ignore[arg-type]
+        return (est, se, dof, *_t_inference(est, se, dof, conf_level))
 
     lsmeans: list[MmrmLSMean] = []
     diffs: list[MmrmDifference] = []
@@ -818,10 +818,11 @@ def _lsmean_rows(df: pd.DataFrame, design: _Design, group: str, visit: str, glev
     """Design rows L with LS mean = L b for each (visit, group): averaged over the grid of the
     other class variables (equal weights, or observed margins), numeric covariates at their mean."""
     others = [c for c in design.classes if c not in (group, visit)]
-    combos = list(itertools.product(*(design.classes[c] for c in others))) if others else [()]
+    combos: list[tuple[str, ...]] = (list(itertools.product(*(design.classes[c] for c in others)))
+                                     if others else [()])
     if weights == "observed" and others:
         freq = df.groupby(others).size()
-        w = np.array([float(freq.get(c if len(c) > 1 else c[0], 0)) for c in combos])
+        w = np.array([float(freq.get(c[0] if len(c) == 1 else c, 0)) for c in combos])
     else:
         w = np.ones(len(combos))
     w = w / w.sum()

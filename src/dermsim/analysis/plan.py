@@ -229,8 +229,9 @@ def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = str(err["msg"]).removeprefix("Value error, ")
-    if isinstance(err.get("ctx", {}).get("error"), InvalidInputError):
-        msg = str(err["ctx"]["error"])
+    ctx = err.get("ctx", {})
+    if isinstance(ctx.get("error"), InvalidInputError):
+        msg = str(ctx["error"])
     if msg.startswith("field "):
         return msg + "."
     got = err.get("input")

@@ -3,14 +3,17 @@
 Every result holds full-precision numbers (rounding belongs to the formatting layer) and offers
 ``to_ard_rows()``: ``(stat_name, stat_value)`` pairs from the ARD vocabulary
 (:data:`dermsim.analysis.ard.STAT_NAMES`), ready for :func:`dermsim.analysis.ard.make_rows`, and
-``to_dict``/``from_dict`` for storage. Other statistics modules keep their own result classes.
+``to_dict``/``from_dict`` for storage. :class:`_Result` is the base of every statistic's result class.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Self
+
+import numpy as np
 
 __all__ = [
     "CMHResult",
@@ -31,19 +34,18 @@ def ard_pairs(result: Any, *names: str) -> StatPairs:
 
 
 class _Result:
-    """Shared ``to_dict``/``from_dict``/``replace`` of the frozen result dataclasses."""
+    """The one base of every statistic's frozen result dataclass (this module's, ANCOVA, MMRM,
+    descriptive, survival, sensitivity, batched, Rubin pooling): ``to_dict`` (nested results,
+    tuples of results and arrays become plain values), ``from_dict`` (a result with nested results
+    overrides it or names them in ``_NESTED``) and ``replace``."""
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):  # type: ignore[arg-type]
-            v = getattr(self, f.name)
-            out[f.name] = v.to_dict() if isinstance(v, _Result) else v
-        return out
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         kwargs = {}
-        for f in fields(cls):  # type: ignore[arg-type]
+        for f in fields(cls):
             if f.name not in data:
                 continue
             v = data[f.name]
@@ -53,7 +55,18 @@ class _Result:
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Self:
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        return dataclasses.replace(self, **changes)
+
+
+def _plain(v: Any) -> Any:
+    """A field value as plain data: nested results as dicts, arrays as lists, tuples kept."""
+    if isinstance(v, _Result):
+        return v.to_dict()
+    if isinstance(v, tuple | list):
+        return type(v)(_plain(x) for x in v)
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return v
 
 
 @dataclass(frozen=True)

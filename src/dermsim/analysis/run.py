@@ -8,7 +8,6 @@ analysis through the method registry of :mod:`dermsim.analysis.methods`. A data 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from dermsim.analysis.ard import ArdContext, frame_from_rows, make_rows, validat
 from dermsim.analysis.method_base import ORDER_VARS, AnalysisInput, group_levels
 from dermsim.analysis.methods import INTERACTIONS, KNOWN_LEVELS, REGISTRY
 from dermsim.analysis.plan import AnalysisPlan, AnalysisSpec
+from dermsim.cdisc.schemas import SCHEMAS, check_dataset
 from dermsim.errors import DataValidationError, NotEstimableError
 
 # AnalysisInput and group_levels live in method_base (below methods); re-exported here
@@ -29,15 +29,9 @@ _KEY = "USUBJID"
 
 def _validate_schemas(datasets: Mapping[str, pd.DataFrame]) -> None:
     """The cdisc layer's schema checks, where a schema for the dataset exists."""
-    try:
-        schemas = importlib.import_module("dermsim.cdisc.schemas")
-    except ImportError:  # pragma: no cover - the cdisc layer is built in parallel
-        schemas = None
-    check = getattr(schemas, "check_dataset", None) if schemas is not None else None
-    known = getattr(schemas, "SCHEMAS", None) if schemas is not None else None
     for name, df in datasets.items():
-        if check is not None and (known is None or name.upper() in known or name in known):
-            check(name.upper(), df)
+        if name.upper() in SCHEMAS or name in SCHEMAS:
+            check_dataset(name.upper(), df)
     adsl = datasets.get("adsl")
     if adsl is not None and _KEY in adsl.columns:
         dup = adsl[_KEY].duplicated(keep=False)

@@ -31,7 +31,7 @@ imputations are computed at once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
@@ -41,7 +41,7 @@ from scipy import special
 from dermsim._rng import SeedLike, as_generator
 from dermsim._validate import check_int, check_range
 from dermsim.analysis.estimands import pool_rubin
-from dermsim.analysis.results import StatPairs, ard_pairs
+from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.analysis.stratified import compute_common_risk_difference
 from dermsim.errors import DataValidationError, InvalidInputError
 
@@ -56,7 +56,7 @@ def delta_label(delta: float) -> str:
 
 
 @dataclass(frozen=True)
-class DeltaResult:
+class DeltaResult(_Result):
     """Pooled risk difference (``level`` minus ``reference``) at one delta."""
 
     delta: float
@@ -75,7 +75,7 @@ class DeltaResult:
 
 
 @dataclass(frozen=True)
-class TippingPointResult:
+class TippingPointResult(_Result):
     """Delta-adjusted MI over a grid of deltas, per compared arm, and the tipping points.
 
     ``tipping`` maps each compared arm to the delta where significance at ``alpha`` flips (NaN
@@ -99,9 +99,6 @@ class TippingPointResult:
             if r.level == level and np.isclose(r.delta, delta):
                 return r
         raise InvalidInputError(f"(level, delta) must be among the results; got ({level!r}, {delta!r}).")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:

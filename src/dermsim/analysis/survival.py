@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dermsim.analysis.results import StatPairs, ard_pairs
+from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.errors import DataValidationError, InvalidInputError, NotEstimableError, SolverError
 
 __all__ = [
@@ -78,7 +78,7 @@ def _time_event(time: Sequence[float] | np.ndarray, event: Sequence[float] | np.
 # Kaplan-Meier
 
 @dataclass(frozen=True)
-class SurvivalAtTime:
+class SurvivalAtTime(_Result):
     """Kaplan-Meier survival at one time with Greenwood SE and CI, and the number at risk."""
 
     time: float
@@ -91,12 +91,9 @@ class SurvivalAtTime:
     def to_ard_rows(self) -> StatPairs:
         return ard_pairs(self, "estimate", "se", "ci_lower", "ci_upper")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class SurvivalQuantile:
+class SurvivalQuantile(_Result):
     """A survival-time quantile (``prob`` 0.5: the median) with its CI; NaN where not reached
     (SAS prints "NE")."""
 
@@ -108,12 +105,9 @@ class SurvivalQuantile:
     def to_ard_rows(self) -> StatPairs:
         return ard_pairs(self, "estimate", "ci_lower", "ci_upper")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True, eq=False)
-class KaplanMeierResult:
+class KaplanMeierResult(_Result):
     """The Kaplan-Meier estimate of one group: the table at every distinct time (events and
     censorings) with survival, Greenwood SE of S and pointwise CI of the chosen transform."""
 
@@ -219,7 +213,7 @@ class KaplanMeierResult:
                              "ci_lower": self.ci_lower, "ci_upper": self.ci_upper})
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v.tolist() for k, v in self.to_frame().items()}
+        d: dict[str, Any] = {str(k): v.tolist() for k, v in self.to_frame().items()}
         d.update(conf_type=self.conf_type, conf_level=self.conf_level, group_level=self.group_level,
                  log_var=self._log_var.tolist())
         return d
@@ -331,7 +325,7 @@ def _group_levels(g: np.ndarray, levels: Sequence[str] | None) -> list[str]:
 # log-rank
 
 @dataclass(frozen=True)
-class LogRankResult:
+class LogRankResult(_Result):
     """The (weighted, optionally stratified) log-rank chi-square test of equal survival."""
 
     statistic: float
@@ -346,9 +340,6 @@ class LogRankResult:
 
     def to_ard_rows(self) -> StatPairs:
         return ard_pairs(self, "statistic", "df", "p_value")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -421,14 +412,14 @@ def test_logrank(time: Sequence[float] | np.ndarray, event: Sequence[float] | np
                          method="logrank" if weights == "logrank" else f"logrank_{weights}")
 
 
-test_logrank.__test__ = False  # type: ignore[attr-defined]  # a statistic, not a pytest test
+test_logrank.__test__ = False  # a statistic, not a pytest test
 
 
 # --------------------------------------------------------------------------------------------
 # Cox proportional hazards
 
 @dataclass(frozen=True)
-class HazardRatio:
+class HazardRatio(_Result):
     """One Cox model term: log hazard ratio and SE, hazard ratio with Wald CI, z and p."""
 
     term: str
@@ -448,12 +439,9 @@ class HazardRatio:
         return [("estimate", self.hazard_ratio), ("se", self.se), ("ci_lower", self.ci_lower),
                 ("ci_upper", self.ci_upper), ("statistic", self.statistic), ("p_value", self.p_value)]
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class CoxResult:
+class CoxResult(_Result):
     """A fitted Cox model: per-term hazard ratios and the three global tests of SAS PHREG
     "Testing Global Null Hypothesis: BETA=0" (likelihood ratio, score, Wald; df = number of
     terms). ``to_ard_rows`` reports the likelihood-ratio test."""
@@ -492,9 +480,6 @@ class CoxResult:
                 cols.update(group_level=t.level, comparator=t.reference)
             out.append((cols, t.to_ard_rows()))
         return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:

@@ -91,7 +91,7 @@ def whole(value: object, what: str, low: int, high: int, *, empty_ok: bool = Fal
             return None
         raise InvalidInputError(f"{what} must be a whole number from {low} to {high}; got nothing.")
     try:
-        v = float(value)  # type: ignore[arg-type]
+        v = float(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{what} must be a whole number; got {value!r}.") from None
     if v != int(v) or not low <= v <= high:

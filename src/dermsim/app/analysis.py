@@ -148,18 +148,18 @@ def analysis_server(input: object, output: object, session: object, files: Sessi
 
 
 def _plan(input: object, files: SessionFiles) -> object:
-    if input.plan_choice() == UPLOADED:  # type: ignore[attr-defined]
-        up = input.plan_file()  # type: ignore[attr-defined]
+    if input.plan_choice() == UPLOADED:
+        up = input.plan_file()
         if not up:
             raise InvalidInputError("upload a plan TOML first (or choose the built-in plan).")
         plan = load_analysis_plan(next(files.take_uploads(up[:1], (".toml",), "plan").glob("*.toml")))
     else:
         plan = load_analysis_plan(None)
-    return restrict_population(plan, input.population() or "")  # type: ignore[attr-defined]
+    return restrict_population(plan, input.population() or "")
 
 
 def _analyse(job: object, adam: Path, out: Path, plan: object, seed: int) -> AnalysisRun:
-    job.start(None, "reading the datasets and running the plan")  # type: ignore[attr-defined]
-    run = analyze_adam(adam, out, plan=plan, seed=seed)  # type: ignore[arg-type]
-    job.done(f"{len(run.ard)} ARD rows")  # type: ignore[attr-defined]
+    job.start(None, "reading the datasets and running the plan")
+    run = analyze_adam(adam, out, plan=plan, seed=seed)
+    job.done(f"{len(run.ard)} ARD rows")
     return run

@@ -153,6 +153,7 @@ def clinic_server(input: object, output: object, session: object, files: Session
 
     @reactive.calc
     def chosen() -> list[str]:
+        # Shiny passes its Inputs object; the server signature types it `object` like every app page
         raw = input.regions() if "regions" in input else []  # type: ignore[operator]
         return [r for r in (raw or []) if r in _SHAPES]  # only names of the region table
 
@@ -275,14 +276,14 @@ def clinic_server(input: object, output: object, session: object, files: Session
 def _dose(job: Job, kw: dict[str, object], per_day: int) -> DosePlan:
     job.start(None, "planning the dose and simulating the blood level")
     seed = kw.pop("seed")
-    plan = plan_dose(dose_input(per_day=per_day, **kw), seed=seed)  # type: ignore[arg-type]
+    plan = plan_dose(dose_input(per_day=per_day, **kw), seed=seed)
     job.done("")
     return plan
 
 
 def _family(job: Job, kw: dict[str, object], pdf: Path) -> tuple[object, Path]:
     job.start(None, "building the family sheet (PDF)")
-    run = make_family_sheet(kw.pop("age"), out=pdf, **kw)  # type: ignore[arg-type]
+    run = make_family_sheet(kw.pop("age"), out=pdf, **kw)
     job.done("")
     return run, pdf
 

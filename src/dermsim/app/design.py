@@ -180,7 +180,7 @@ class _Named:
 
 
 def _rows(study: object) -> pd.DataFrame:
-    des = study.designs.iloc[0]  # type: ignore[attr-defined]
+    des = study.designs.iloc[0]
     rows = [
         {
             "design_id": str(des["design_id"]),
@@ -191,7 +191,7 @@ def _rows(study: object) -> pd.DataFrame:
             "replicates": int(des["n_replicates"]),
         }
     ]
-    s = study.summary  # type: ignore[attr-defined]
+    s = study.summary
     for _, r in s[~s["null"]].iterrows():
         rows.append(
             {

@@ -163,10 +163,10 @@ def trial_server(input: object, output: object, session: object, files: SessionF
 
 
 def _scenario_source(input: object, files: SessionFiles) -> str | Path:
-    choice = input.scenario()  # type: ignore[attr-defined]
+    choice = input.scenario()
     if choice != UPLOAD:
         return str(choice)
-    up = input.design_file()  # type: ignore[attr-defined]
+    up = input.design_file()
     if not up:
         raise InvalidInputError("upload a design TOML first (or choose a built-in scenario).")
     folder = files.take_uploads(up[:1], (".toml",), "design")

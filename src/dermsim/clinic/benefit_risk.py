@@ -193,8 +193,8 @@ def _side_effects(rows: list[AERow], active: str, ev: Evidence) -> tuple[list[Si
             continue
         a, v = arms[active], arms.get("vehicle")
         se = SideEffect(
-            term, _evidence_number(_ae_pct(a), "%", key_of(a, ev), ev),  # type: ignore[arg-type]
-            None if v is None else _evidence_number(_ae_pct(v), "%", key_of(v, ev), ev),  # type: ignore[arg-type]
+            term, _evidence_number(_ae_pct(a), "%", key_of(a, ev), ev),
+            None if v is None else _evidence_number(_ae_pct(v), "%", key_of(v, ev), ev),
             a.denominator, None if v is None else v.denominator)
         (stopped if term in _NOT_SIDE_EFFECTS else effects).append(se)
     effects.sort(key=lambda s: -s.active.value)

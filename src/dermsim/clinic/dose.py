@@ -685,7 +685,7 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
         treated = float(sum(r.treated_pct for r in regions))
         ftu_app = float(sum(r.ftu_per_application for r in regions))
     else:
-        treated = float(inp.area_pct)  # type: ignore[arg-type]
+        treated = float(inp.area_pct)
         # Without a region breakdown, FTUs per %BSA averaged over the whole body at this age.
         ftu_app = treated * float(np.sum(rate * sizes) / np.sum(sizes))
         method += "; whole-body average (no regions given)"

@@ -205,7 +205,7 @@ def build_family_sheet(plan: DosePlan, br: BenefitRisk, ev: Evidence | None = No
     if common is not None:
         term = terms.get(common.term, common.term.lower())
         for arm, num in ((br.active_arm, common.active), ("vehicle", common.vehicle)):
-            v = Value(num, "per100")  # type: ignore[arg-type]
+            v = Value(num, "per100")
             name = words[arm]
             harm_rows.append(IconArray(name[0].upper() + name[1:],
                                        Text(w("sheet", "harm_caption", term=term), {"n": v}), v))

@@ -128,8 +128,8 @@ def open_executor(
         finally:
             client.close()
         return
-    n = check_int("workers", workers, minimum=1)  # type: ignore[arg-type]
-    import dask
+    n = check_int("workers", workers, minimum=1)
+    import dask.config
 
     # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in workers, which turns off glibc's adaptive
     # mmap threshold: every temporary array above 128 KiB is then mmapped and unmapped, page

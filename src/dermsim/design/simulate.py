@@ -419,14 +419,14 @@ def simulate_chunk(
     from threadpoolctl import threadpool_limits
 
     seq = as_seed_sequence(seed)
-    rd = None if isinstance(design, BinomialDesign) else resolve_design(scenario, design)  # type: ignore[arg-type]
+    rd = None if isinstance(design, BinomialDesign) else resolve_design(scenario, design)
     frames = []
     with threadpool_limits(limits=1):
         for b in range(start // replicate_block, (stop - 1) // replicate_block + 1):
             bseq = child_sequence(seq, design.key, b)
             r_first = b * replicate_block
             if rd is None:
-                bc = _binomial_block(design, bseq, replicate_block)  # type: ignore[arg-type]
+                bc = _binomial_block(design, bseq, replicate_block)
             else:
                 try:
                     bc = _model_block(rd, bseq, replicate_block, posterior, chunk_patients)

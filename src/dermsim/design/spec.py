@@ -28,7 +28,7 @@ from dermsim.errors import DataValidationError, InvalidInputError
 Endpoint = Literal["iga_ts", "easi50", "easi75", "easi90", "nrs4"]
 ENDPOINTS: tuple[str, ...] = ("iga_ts", "easi50", "easi75", "easi90", "nrs4")
 # the primary and the two key secondaries of the TRuE-AD programme
-DEFAULT_ENDPOINTS: tuple[str, ...] = ("iga_ts", "easi75", "nrs4")
+DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = ("iga_ts", "easi75", "nrs4")
 
 
 class _Frozen(BaseModel):
@@ -53,7 +53,7 @@ class _Frozen(BaseModel):
     @property
     def key(self) -> int:
         """Stable 32-bit key of the spec's id: the design's random stream below the run seed."""
-        return int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big")  # type: ignore[attr-defined]
+        return int.from_bytes(hashlib.sha256(self.id.encode()).digest()[:4], "big")
 
 
 class Hypothesis(_Frozen):

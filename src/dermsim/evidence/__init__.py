@@ -132,7 +132,7 @@ def load_evidence(data_dir: str | Path | None = None) -> Evidence:
     return _load(Path(data_dir).resolve() if data_dir is not None else DATA_DIR.resolve())
 
 
-load_evidence.cache_clear = _load.cache_clear  # type: ignore[attr-defined]
+load_evidence.cache_clear = _load.cache_clear
 
 
 def get_trial(trial_id: str, data_dir: str | Path | None = None) -> Trial:

@@ -171,7 +171,7 @@ def iter_cited(obj: Any, loc: tuple[Any, ...] = ()) -> Iterator[tuple[str, Any]]
 
 def count_by_status(obj: Any) -> dict[str, int]:
     """Number of cited values below ``obj`` per status code (C, D, U, NF)."""
-    counts = dict.fromkeys(("C", "D", "U", "NF"), 0)
+    counts: dict[str, int] = dict.fromkeys(("C", "D", "U", "NF"), 0)
     for _, item in iter_cited(obj):
         counts[item.status] += 1
     return counts

@@ -189,9 +189,9 @@ def check_arm_set(arms: list[Arm], n_total: Fact, results: list[EndpointResult],
     ns = [a.n for a in arms]
     total = n_total.number
     if n_total.confirmed and total is not None and all(n is not None for n in ns):
-        if sum(ns) != int(total):  # type: ignore[arg-type]
+        if sum(ns) != int(total):
             parts = " + ".join(str(n) for n in ns)
-            raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "  # type: ignore[arg-type]
+            raise ValueError(at("arms", f"arms n_randomized ({parts} = {sum(ns)}) must equal "
                                         f"n_total ({int(total)})"))
     check_results({a.id: a.n for a in arms}, results, ae, strict_arms=True)
 

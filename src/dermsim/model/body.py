@@ -121,7 +121,7 @@ def compute_easi_weights(age_y: np.ndarray | float, *, charts: Charts | None = N
     """EASI region weights (n, 4) in :data:`EASI_REGIONS` order: the under-8 set below the cut."""
     ch = _charts(charts)
     ages = _as_1d("age_y", age_y)
-    cut = float(ch.easi.age_cut_y.value)  # type: ignore[arg-type]
+    cut = float(ch.easi.age_cut_y.value)
     young, old = np.asarray(ch.easi.weights(True)), np.asarray(ch.easi.weights(False))
     return np.where((ages < cut)[:, None], young[None, :], old[None, :])
 

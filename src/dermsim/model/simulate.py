@@ -575,7 +575,8 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
 
                 blocks = ((0.5, inh_lo), (0.5, inh_hi))
 
-                def rates(yy: np.ndarray, blocks=blocks, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
+                # one `rates` per branch (pyright reads the second def as a redeclaration)
+                def rates(yy: np.ndarray, blocks=blocks, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:  # pyright: ignore[reportRedeclaration]
                     return disease.compute_rates_mixture(yy, dp, ip, blocks, kveh)
             else:
                 def rates(yy: np.ndarray, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:

@@ -68,7 +68,8 @@ def plot_power_curve(
             alpha=0.2,
             linewidth=0,
         )
-        ax.plot(n, p, marker="o", ms=3, color=colour, label=f"H{hyp + 1} {label}")
+        # pandas-stubs types a group key as Hashable; grouped by two columns it is (hypothesis number, label)
+        ax.plot(n, p, marker="o", ms=3, color=colour, label=f"H{hyp + 1} {label}")  # pyright: ignore[reportOperatorIssue]
     if fitted is not None and len(summary):
         grid = np.linspace(summary["n_total"].min(), summary["n_total"].max(), 200)
         ax.plot(grid, fitted.power(grid), color="grey", linestyle="--", label="probit fit (H1)")

@@ -209,7 +209,8 @@ def plot_forest(
         if part.empty:
             continue
         tab = _pivot(part, ["population", "group_level"])
-        for (pop, arm), r in tab.iterrows():
+        # pandas-stubs types a row label as Hashable; this pivot's index is (population, group_level)
+        for (pop, arm), r in tab.iterrows():  # pyright: ignore[reportGeneralTypeIssues]
             label = (
                 "Overall"
                 if overall
@@ -398,7 +399,7 @@ def plot_consort(ard: pd.DataFrame) -> Figure:
             lines = [
                 f"{str(r.variable_level).capitalize()}: {fmt_num(r.stat_value, 0)}"
                 for r in reasons.itertuples()
-                if r.stat_value > 0
+                if r.stat_value > 0  # pyright: ignore[reportOperatorIssue]  # itertuples fields are typed Scalar; ARD stat_value is float
             ]
             arrow(xc, 0.675, xc, 0.6)
             box(

@@ -34,7 +34,7 @@ def _is_missing(x: object) -> bool:
     if x is None:
         return True
     try:
-        return math.isnan(float(x))  # type: ignore[arg-type]
+        return math.isnan(float(x))
     except (TypeError, ValueError):
         raise InvalidInputError(f"value to format must be a number or None; got {x!r}.") from None
 
@@ -100,7 +100,7 @@ def round_half_away(x, digits: int = 0):
     if np.ndim(x) == 0:
         if _is_missing(x):
             return float("nan")
-        return _round_scalar(float(x), digits)  # type: ignore[arg-type]
+        return _round_scalar(float(x), digits)
     return _round_array(np.asarray(x, dtype=float), digits)
 
 
@@ -113,7 +113,7 @@ def fmt_num(x: float | None, digits: int = 1, *, missing: str = "", signed_zero:
     digits = _check_digits(digits)
     if _is_missing(x):
         return missing
-    v = float(x)  # type: ignore[arg-type]
+    v = float(x)
     if math.isinf(v):
         return "NE"
     d = _to_decimal(v, max(digits, 0))
@@ -140,7 +140,7 @@ def fmt_n_pct(count: int | None, denominator: int | None = None, *, pct: float |
     """
     if _is_missing(count):
         return missing
-    n = float(count)  # type: ignore[arg-type]
+    n = float(count)
     if not n.is_integer() or n < 0:
         raise InvalidInputError(f"count must be a whole number >= 0; got {count!r}.")
     if pct is None:
@@ -168,7 +168,7 @@ def fmt_ci(lower: float | None, upper: float | None, digits: int = 2, *, missing
         raise InvalidInputError(f"brackets must be two characters such as '()'; got {brackets!r}.")
 
     def one(v: float | None) -> str:
-        if _is_missing(v) or math.isinf(float(v)):  # type: ignore[arg-type]
+        if _is_missing(v) or math.isinf(float(v)):
             return missing
         return fmt_num(v, digits)
 
@@ -187,7 +187,7 @@ def fmt_p(p: float | None, digits: int = 3, *, style: str = "lt", missing: str =
         raise InvalidInputError(f"style must be one of lt, sas; got {style!r}.")
     if _is_missing(p):
         return missing
-    v = float(p)  # type: ignore[arg-type]
+    v = float(p)
     if not 0.0 <= v <= 1.0:
         raise InvalidInputError(f"p must be within [0, 1]; got {p!r}.")
     if style == "sas":

@@ -300,7 +300,8 @@ def _ae_layouts(summary_id: str, soc_id: str, numbers: tuple[str, str], period: 
     return overview, by_term
 
 
-AD_LAYOUTS: tuple[TableLayout, ...] = (
+# the tables of one trial; AD_LAYOUTS below adds the replicate-trials table
+_TRIAL_LAYOUTS: tuple[TableLayout, ...] = (
     TableLayout(
         name="t14-1-1-disposition",
         number="14.1.1",
@@ -540,8 +541,8 @@ _REPLICATE_ROWS = (
     Row("Trials with p < 0.05 vs vehicle, %", "mean", {"variable": "p_lt_005_pct"}, scope="vs_control"),
 )
 
-AD_LAYOUTS = (
-    *AD_LAYOUTS,
+AD_LAYOUTS: tuple[TableLayout, ...] = (
+    *_TRIAL_LAYOUTS,
     TableLayout(
         name="t14-2-8-replicates",
         number="14.2.8",

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,11 +40,11 @@ import pandas as pd
 from dermsim._rng import SeedLike, as_seed_sequence, child_generator, child_sequence, seed_record
 from dermsim._validate import LIMITS, check_int, check_range
 from dermsim.errors import InvalidInputError
-from dermsim.model import body
 from dermsim.model.population import Population, sample_population
 from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
-from dermsim.trial.design import AESEV_LEVELS, TrialDesign
+from dermsim.trial.design import Extension, TrialDesign, Visit
+from dermsim.trial.domains import Subjects, build_ae, build_dm, build_ds, build_ex, build_qs
 from dermsim.trial.randomization import compute_strata, sample_block_allocation
 from dermsim.trial.study_data import StudyData
 
@@ -54,20 +55,7 @@ _RECORD = ("easi", "iga", "nrs_weekly")
 # recording a state changes no number of the run
 _PLASMA = "cp_nM"
 _ASKED = (*_RECORD, _PLASMA)
-EASI_COMPONENTS = (
-    ("EASIHN", "EASI Head and Neck Score"),
-    ("EASITR", "EASI Trunk Score"),
-    ("EASIUL", "EASI Upper Limbs Score"),
-    ("EASILL", "EASI Lower Limbs Score"),
-)
-
 TrajectoryProvider = Callable[..., Any]
-
-
-def _ad_dates(start: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """ISO dates of study ``day`` (SDTM: day 1 is the reference start, no day 0)."""
-    off = np.where(day >= 1, day - 1, day).astype("timedelta64[D]")
-    return np.datetime_as_string(start + off, unit="D")
 
 
 def _arm_regimen(design: TrialDesign, arm_id: str, adherence: float) -> Regimen:
@@ -215,6 +203,19 @@ def _first_dropout(
     return has, np.where(has, day, 0), wk, nonresp[np.arange(n), wk]
 
 
+@dataclass(frozen=True)
+class _Course:
+    """Each subject's way through the study: the dropout decision (``dropped``, study ``drop_day``,
+    ``reason``), the extension arm (``ext_arm_idx``; the randomized arm where not re-randomized)
+    and who was re-randomized (``rerand``)."""
+
+    dropped: np.ndarray
+    drop_day: np.ndarray
+    reason: np.ndarray
+    ext_arm_idx: np.ndarray
+    rerand: np.ndarray
+
+
 def simulate_trial(
     design: TrialDesign,
     seed: SeedLike,
@@ -247,237 +248,40 @@ def simulate_trial(
     vc_end = sched.vc_end_day
     end_day = sched.study_end_day if ext is not None else vc_end
     visits = [v for v in sched.visits if v.day <= end_day]
-
-    # ---- enrolment and randomization --------------------------------------------------------
-    pop = sample_population(design.population, n, child_sequence(seq, _S_POP), chunk_size=chunk_size)
-    factors = design.stratification.factors
-    stratum, levels = compute_strata(factors, {"iga0": pop.iga0, "age_y": pop.age_y})
-    arm_idx = sample_block_allocation(
-        stratum,
-        design.ratio,
-        design.stratification.block_size,
-        child_sequence(seq, _S_RAND),
-        n_strata=design.stratification.n_strata,
-    )
-    # ---- adherence ---------------------------------------------------------------------------
-    adh = design.adherence
-    rng = child_generator(seq, _S_ADH)
-    if adh.sd == 0:
-        adherence = np.full(n, adh.mean)
-    else:
-        k = adh.mean * (1 - adh.mean) / adh.sd**2 - 1
-        adherence = rng.beta(adh.mean * k, (1 - adh.mean) * k, size=n)
-    # bins of width adherence_step; each group runs at its members' mean adherence
-    adh_group = np.minimum(np.floor(adherence / adherence_step), np.floor(1.0 / adherence_step) - 1).astype(
-        np.int64
-    )
-
-    # ---- model ------------------------------------------------------------------------------
     lts_days = end_day - vc_end if ext is not None else 0
-    ids = design.arm_ids
-    switch_to: dict[int, list[int]] = {}
-    if ext is not None and ext.rerandomize_from:
-        to_idx = [ids.index(a) for a in ext.rerandomize_to]
-        switch_to = {ids.index(a): to_idx for a in ext.rerandomize_from}
+
+    pop, strata_levels, arm_idx = _enrol_and_randomize(design, n, seq, chunk_size)
+    adherence, adh_group = _draw_adherence(design, n, seq, adherence_step)
+    switch_to = _extension_switches(design, ext)
     latent, ext_latent, exposure = _simulate_groups(
-        design,
-        pop,
-        arm_idx,
-        adh_group,
-        adherence,
-        switch_to,
-        vc_end,
-        lts_days,
-        child_sequence(seq, _S_MODEL),
-        chunk_size,
-        provider,
+        design, pop, arm_idx, adh_group, adherence, switch_to, vc_end, lts_days,
+        child_sequence(seq, _S_MODEL), chunk_size, provider,
     )
-
-    # ---- dropout (weekly grid), then re-randomization of those on study at the VC end -------
-    drop = design.dropout
-    n_weeks = -(-end_day // 7)
-    rng = child_generator(seq, _S_DROP)
-    u_event = rng.random((n, n_weeks))
-    u_day = rng.random(n)
-    u_reason = rng.random(n)
-    u_reason2 = rng.random(n)
-    last_visit_target = visits[-1].day - visits[-1].window_before_d
-    has, drop_day, _, _ = _first_dropout(latent["easi"], u_event, u_day, drop, vc_end, last_visit_target)
-    ext_arm_idx = arm_idx.copy()
-    rerand = np.zeros(n, dtype=bool)
-    if switch_to:
-        # in enrolment order, among those still on study after the VC period (1:1 blocks)
-        rerand = np.isin(arm_idx, list(switch_to)) & ~(has & (drop_day <= vc_end))
-        to_idx_arr = np.array(next(iter(switch_to.values())))
-        new = sample_block_allocation(
-            np.zeros(int(rerand.sum()), dtype=np.int64),
-            [1] * to_idx_arr.size,
-            ext.block_size,
-            child_sequence(seq, _S_RERAND),
-            n_strata=1,
-        )
-        ext_arm_idx[rerand] = to_idx_arr[new]
-        for b_arm, rec in ext_latent.items():
-            sel = np.flatnonzero(rerand & (ext_arm_idx == b_arm))
-            for k in _ASKED:
-                latent[k][sel, vc_end:] = rec[k][sel]
-        # VC-period decisions are unchanged: they read VC days only and the same uniforms
-        has, drop_day, _, nonresp_at = _first_dropout(
-            latent["easi"], u_event, u_day, drop, vc_end, last_visit_target
-        )
-    else:
-        has, drop_day, _, nonresp_at = _first_dropout(
-            latent["easi"], u_event, u_day, drop, vc_end, last_visit_target
-        )
-    easi, iga, nrs = latent["easi"], latent["iga"], latent["nrs_weekly"]
-    excess = np.where(nonresp_at, 1.0 - 1.0 / drop.nonresponse_hr, 0.0)
-    reasons = np.array([r.reason for r in drop.reasons], dtype=object)
-    w = np.array([r.weight for r in drop.reasons], dtype=float)
-    pick = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u_reason, side="right"), w.size - 1)
-    reason = np.where(u_reason2 < excess, "LACK OF EFFICACY", reasons[pick]).astype(object)
-
-    # ---- visits -----------------------------------------------------------------------------
-    rng = child_generator(seq, _S_VISIT)
-    vday_target = np.array([v.day for v in visits])
-    lo = np.array([v.window_before_d for v in visits])
-    hi = np.array([v.window_after_d for v in visits])
-    u_win = rng.random((n, len(visits)))
-    vday = vday_target[None, :] - lo[None, :] + np.floor(u_win * (lo + hi + 1)[None, :]).astype(np.int64)
-    vday[:, 0] = 1
+    course = _dropout_and_rerandomize(design, ext, latent, ext_latent, arm_idx, switch_to, visits, vc_end,
+                                      end_day, seq)
+    vday = _visit_days(visits, n, seq)
     # completers end at their last visit; dropouts at the dropout day
-    last_day = np.where(has, drop_day, vday[:, -1])
+    last_day = np.where(course.dropped, course.drop_day, vday[:, -1])
     done = vday <= last_day[:, None]
-
-    # ---- demography, sites, dates -----------------------------------------------------------
-    rng = child_generator(seq, _S_DEMOG)
-    enrol_off = np.sort(rng.integers(0, design.enrollment_days, size=n))
-    start = np.datetime64(design.study_start, "D") + enrol_off.astype("timedelta64[D]")
-    site = rng.integers(1, design.n_sites + 1, size=n)
-    races = np.array(list(design.race_pct), dtype=object)
-    rp = np.array(list(design.race_pct.values()), dtype=float)
-    race = races[
-        np.minimum(np.searchsorted(np.cumsum(rp) / rp.sum(), rng.random(n), side="right"), rp.size - 1)
-    ]
-    ethnic = np.where(rng.random(n) < 0.15, "HISPANIC OR LATINO", "NOT HISPANIC OR LATINO")
-
-    studyid = design.studyid
-    siteid = np.char.zfill(site.astype(str), 3)
-    subjid = np.char.add(siteid, np.char.zfill((np.arange(n) + 1).astype(str), 4))
-    usubjid = np.char.add(f"{studyid}-", subjid).astype(object)
-    arm_ids = design.arm_ids
-    armcd = np.array([a.armcd for a in design.arms], dtype=object)
-    armlab = np.array([a.label for a in design.arms], dtype=object)
+    subjects = _draw_demography(design, n, seq)
     age = np.floor(pop.age_y).astype(np.int64)
-
-    dm = pd.DataFrame(
-        {
-            "STUDYID": studyid,
-            "DOMAIN": "DM",
-            "USUBJID": usubjid,
-            "SUBJID": subjid.astype(object),
-            "RFSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
-            "RFENDTC": _ad_dates(start, last_day),
-            "RFXSTDTC": _ad_dates(start, np.ones(n, dtype=np.int64)),
-            "RFXENDTC": _ad_dates(start, last_day),
-            "SITEID": siteid.astype(object),
-            "AGE": age.astype(float),
-            "AGEU": "YEARS",
-            "SEX": pop.sex.astype(object),
-            "RACE": race,
-            "ETHNIC": ethnic.astype(object),
-            "ARMCD": armcd[arm_idx],
-            "ARM": armlab[arm_idx],
-            "ACTARMCD": armcd[arm_idx],
-            "ACTARM": armlab[arm_idx],
-            "COUNTRY": np.where(site <= max(1, round(0.85 * design.n_sites)), "USA", "CAN").astype(object),
-        }
-    )
-    for j, f in enumerate(factors):
-        dm[f.name] = np.array(f.labels, dtype=object)[levels[:, j]]
     lts_on = (last_day > vc_end) & (ext is not None)
-    dm["ARMCD2"] = np.where(lts_on, armcd[ext_arm_idx], "").astype(object)
-    dm["ARM2"] = np.where(lts_on, armlab[ext_arm_idx], "").astype(object)
 
-    # ---- EX: one record per subject and period ----------------------------------------------
-    p1_end = np.minimum(last_day, vc_end)
-    ex_parts = [
-        pd.DataFrame(
-            {
-                "USUBJID": usubjid,
-                "_arm": arm_idx,
-                "EXSTDY": 1,
-                "EXENDY": p1_end,
-                "EPOCH": "VEHICLE-CONTROLLED",
-                "_s": start,
-            }
-        )
-    ]
-    if ext is not None:
-        sel = np.flatnonzero(lts_on)
-        ex_parts.append(
-            pd.DataFrame(
-                {
-                    "USUBJID": usubjid[sel],
-                    "_arm": ext_arm_idx[sel],
-                    "EXSTDY": vc_end + 1,
-                    "EXENDY": last_day[sel],
-                    "EPOCH": "LONG-TERM SAFETY",
-                    "_s": start[sel],
-                }
-            )
-        )
-    ex = pd.concat(ex_parts, ignore_index=True)
-    ex["_subj"] = ex["USUBJID"].map(dict(zip(usubjid, range(n), strict=True)))
-    ex = ex.sort_values(["_subj", "EXSTDY"], kind="stable").reset_index(drop=True)
-    strength = np.array([a.strength_pct for a in design.arms])
-    trt = np.array(["VEHICLE" if a.strength_pct == 0 else "RUXOLITINIB" for a in design.arms], dtype=object)
-    freq = np.array([a.regimen for a in design.arms], dtype=object)
-    s_ex = ex["_s"].to_numpy().astype("datetime64[D]")
-    ex = pd.DataFrame(
-        {
-            "STUDYID": studyid,
-            "DOMAIN": "EX",
-            "USUBJID": ex["USUBJID"].to_numpy(),
-            "EXSEQ": (ex.groupby("_subj").cumcount() + 1).to_numpy().astype(float),
-            "EXTRT": trt[ex["_arm"]],
-            "EXDOSE": strength[ex["_arm"]],
-            "EXDOSU": "%",
-            "EXDOSFRM": "CREAM",
-            "EXDOSFRQ": freq[ex["_arm"]],
-            "EXROUTE": "TOPICAL",
-            "EXSTDTC": _ad_dates(s_ex, ex["EXSTDY"].to_numpy()),
-            "EXENDTC": _ad_dates(s_ex, ex["EXENDY"].to_numpy()),
-            "EXSTDY": ex["EXSTDY"].to_numpy().astype(float),
-            "EXENDY": ex["EXENDY"].to_numpy().astype(float),
-            "EPOCH": ex["EPOCH"].to_numpy(),
-            "ADHPCT": np.round(100.0 * adherence[ex["_subj"].to_numpy()], 1),
-        }
-    )
-
-    # ---- QS ---------------------------------------------------------------------------------
-    qs = _build_qs(design, visits, vday, done, start, usubjid, pop, easi, iga, nrs, age, vc_end)
-
-    # ---- AE ---------------------------------------------------------------------------------
-    ae = _build_ae(
-        design,
-        child_generator(seq, _S_AE),
-        usubjid,
-        start,
-        arm_idx,
-        ext_arm_idx,
-        last_day,
-        vc_end,
-        ext is not None,
-        has & (reason == "ADVERSE EVENT"),
-    )
-
-    # ---- DS ---------------------------------------------------------------------------------
-    ds = _build_ds(studyid, usubjid, start, has, drop_day, reason, last_day, rerand & lts_on, vc_end)
+    dm = build_dm(design, subjects, pop, age, arm_idx, course.ext_arm_idx, strata_levels, last_day, lts_on)
+    ex = build_ex(design, subjects.usubjid, subjects.start, arm_idx, course.ext_arm_idx, adherence, last_day,
+                  lts_on, vc_end, ext is not None)
+    qs = build_qs(design, visits, vday, done, subjects.start, subjects.usubjid, pop, latent["easi"],
+                  latent["iga"], latent["nrs_weekly"], age, vc_end)
+    ae = build_ae(design, child_generator(seq, _S_AE), subjects.usubjid, subjects.start, arm_idx,
+                  course.ext_arm_idx, last_day, vc_end, ext is not None,
+                  course.dropped & (course.reason == "ADVERSE EVENT"))
+    ds = build_ds(design.studyid, subjects.usubjid, subjects.start, course.dropped, course.drop_day,
+                  course.reason, last_day, course.rerand & lts_on, vc_end)
 
     # ---- plasma at visits and covariates, for the NONMEM dataset (cdisc/nonmem.py) -------------
-    pk_samples = _pk_samples(latent[_PLASMA], visits, vday, done, usubjid)
+    pk_samples = _pk_samples(latent[_PLASMA], visits, vday, done, subjects.usubjid)
     covariates = pop.to_frame().drop(columns="patient")
-    covariates.insert(0, "USUBJID", usubjid)
+    covariates.insert(0, "USUBJID", subjects.usubjid)
     per_patient = exposure.set_index("patient") if "patient" in exposure else None
     if per_patient is not None and len(per_patient) == n:
         rows = np.arange(n)
@@ -486,7 +290,7 @@ def simulate_trial(
 
     meta = {
         "n": n,
-        "arms": list(arm_ids),
+        "arms": list(design.arm_ids),
         "seed": seed_record(seq),
         "adherence_step": adherence_step,
         "population": design.population,
@@ -526,297 +330,133 @@ def _pk_samples(plasma: np.ndarray, visits: list, vday: np.ndarray, done: np.nda
     })
 
 
-def _build_qs(
-    design: TrialDesign,
-    visits: list,
-    vday: np.ndarray,
-    done: np.ndarray,
-    start: np.ndarray,
-    usubjid: np.ndarray,
-    pop: Population,
-    easi: np.ndarray,
-    iga: np.ndarray,
-    nrs: np.ndarray,
-    age: np.ndarray,
-    vc_end: int,
-) -> pd.DataFrame:
-    n, _nv = vday.shape
-    col = vday - 1
-    rows = np.arange(n)[:, None]
-    e = easi[rows, col]
-    e0 = easi[:, [0]]
-    ratio = np.where(e0 > 0, np.clip(e / np.where(e0 > 0, e0, 1.0), 0.0, None), 0.0)
-    bsa = np.clip(pop.affected_pct[:, None] * np.sqrt(ratio), 0.0, 100.0)
-    wts = body.compute_easi_weights(pop.age_y)
-    share = wts * body.compute_easi_area_score(pop.easi_region_pct)
-    tot = share.sum(axis=1, keepdims=True)
-    share = np.where(tot > 0, share / np.where(tot > 0, tot, 1.0), 0.25)
-    itch_ok = age >= design.itch_min_age_y
-    tests: list[tuple[str, str, str, np.ndarray, np.ndarray]] = []
-    has = {t: np.array([t in v.assessments for v in visits]) for t in ("IGA", "EASI", "BSA", "NRS")}
-    tests.append(
-        (
-            "IGA",
-            "Investigator's Global Assessment",
-            "IGA",
-            iga[rows, col].astype(float),
-            done & has["IGA"][None, :],
-        )
+def _enrol_and_randomize(
+    design: TrialDesign, n: int, seq: np.random.SeedSequence, chunk_size: int
+) -> tuple[Population, np.ndarray, np.ndarray]:
+    """The enrolled population, each subject's stratification levels and randomized arm index."""
+    pop = sample_population(design.population, n, child_sequence(seq, _S_POP), chunk_size=chunk_size)
+    factors = design.stratification.factors
+    stratum, levels = compute_strata(factors, {"iga0": pop.iga0, "age_y": pop.age_y})
+    arm_idx = sample_block_allocation(
+        stratum,
+        design.ratio,
+        design.stratification.block_size,
+        child_sequence(seq, _S_RAND),
+        n_strata=design.stratification.n_strata,
     )
-    tests.append(("EASI", "EASI Total Score", "EASI", np.round(e, 1), done & has["EASI"][None, :]))
-    for k, (cd, label) in enumerate(EASI_COMPONENTS):
-        tests.append((cd, label, "EASI", np.round(e * share[:, [k]], 2), done & has["EASI"][None, :]))
-    tests.append(
-        ("BSA", "Affected Body Surface Area (%)", "BSA", np.round(bsa, 1), done & has["BSA"][None, :])
-    )
-    tests.append(
-        (
-            "ITCHNRS",
-            "Itch NRS Weekly Mean Score",
-            "ITCH NRS",
-            np.round(nrs[rows, col], 2),
-            done & has["NRS"][None, :] & itch_ok[:, None],
-        )
-    )
-    subj = np.concatenate([np.nonzero(m)[0] for *_, m in tests])
-    vis = np.concatenate([np.nonzero(m)[1] for *_, m in tests])
-    val = np.concatenate([v[m] for *_, v, m in tests])
-    order_t = np.concatenate([np.full(int(m.sum()), i) for i, (*_, m) in enumerate(tests)])
-    # sort by subject, visit, test order
-    o = np.lexsort((order_t, vis, subj))
-    subj, vis, val, order_t = subj[o], vis[o], val[o], order_t[o]
-    cds = np.array([t[0] for t in tests], dtype=object)
-    names = np.array([t[1] for t in tests], dtype=object)
-    cats = np.array([t[2] for t in tests], dtype=object)
-    dy = vday[subj, vis]
-    txt = np.where(cds[order_t] == "IGA", val.astype(np.int64).astype(str), np.char.mod("%g", val)).astype(
-        object
-    )
-    vnum = np.array([v.visitnum for v in visits], dtype=float)
-    vname = np.array([v.name for v in visits], dtype=object)
-    epoch = np.array(
-        [
-            "SCREENING" if i == 0 else ("VEHICLE-CONTROLLED" if v.day <= vc_end else "LONG-TERM SAFETY")
-            for i, v in enumerate(visits)
-        ],
-        dtype=object,
-    )
-    seqn = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
-    return pd.DataFrame(
-        {
-            "STUDYID": design.studyid,
-            "DOMAIN": "QS",
-            "USUBJID": usubjid[subj],
-            "QSSEQ": seqn.astype(float),
-            "QSTESTCD": cds[order_t],
-            "QSTEST": names[order_t],
-            "QSCAT": cats[order_t],
-            "QSORRES": txt,
-            "QSSTRESC": txt,
-            "QSSTRESN": val.astype(float),
-            "QSBLFL": np.where(vis == 0, "Y", "").astype(object),
-            "VISITNUM": vnum[vis],
-            "VISIT": vname[vis],
-            "EPOCH": epoch[vis],
-            "QSDTC": _ad_dates(start[subj], dy),
-            "QSDY": dy.astype(float),
-        }
-    )
+    return pop, levels, arm_idx
 
 
-def _build_ae(
-    design: TrialDesign,
-    rng: np.random.Generator,
-    usubjid: np.ndarray,
-    start: np.ndarray,
-    arm_idx: np.ndarray,
-    ext_arm_idx: np.ndarray,
-    last_day: np.ndarray,
-    vc_end: int,
-    with_ext: bool,
-    withdrawn_by_ae: np.ndarray,
-) -> pd.DataFrame:
-    """One record per event; subjects who left for an ADVERSE EVENT get the event that made them
-    leave (onset on the last day, MODERATE, AEACN DRUG WITHDRAWN), its term drawn in proportion
-    to the term hazards of the cream they were on."""
-    terms = design.adverse_events.terms
-    n, k = usubjid.shape[0], len(terms)
-    cols = [
-        "STUDYID",
-        "DOMAIN",
-        "USUBJID",
-        "AESEQ",
-        "AETERM",
-        "AEDECOD",
-        "AEBODSYS",
-        "AESOC",
-        "AESEV",
-        "AESER",
-        "AEACN",
-        "AEOUT",
-        "EPOCH",
-        "AESTDTC",
-        "AEENDTC",
-        "AESTDY",
-        "AEENDY",
-    ]
-    if k == 0:
-        return pd.DataFrame(
-            {c: pd.Series(dtype=float if c.endswith(("DY", "SEQ")) else object) for c in cols}
-        )
+def _draw_adherence(
+    design: TrialDesign, n: int, seq: np.random.SeedSequence, adherence_step: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each subject's share of applied doses, and its adherence bin (width ``adherence_step``; each
+    group runs at its members' mean adherence)."""
+    adh = design.adherence
+    rng = child_generator(seq, _S_ADH)
+    if adh.sd == 0:
+        adherence = np.full(n, adh.mean)
+    else:
+        k = adh.mean * (1 - adh.mean) / adh.sd**2 - 1
+        adherence = rng.beta(adh.mean * k, (1 - adh.mean) * k, size=n)
+    adh_group = np.minimum(np.floor(adherence / adherence_step), np.floor(1.0 / adherence_step) - 1).astype(
+        np.int64
+    )
+    return adherence, adh_group
+
+
+def _extension_switches(design: TrialDesign, ext: Extension | None) -> dict[int, list[int]]:
+    """Arm index re-randomized at the end of the VC period -> the arm indices it is re-randomized to."""
     ids = design.arm_ids
-    h_vc = np.array([[t.hazard_per_day(a) for t in terms] for a in ids])  # (arms, k)
-    h_lts = np.array(
-        [
-            [t.lts_hazard_per_day() if t.lts_pct is not None else t.hazard_per_day(a) for t in terms]
-            for a in ids
-        ]
-    )
-    # both periods drawn whatever happens, so one subject's events never shift another's
-    u = rng.random((8, n, k))
-    periods = [
-        (h_vc[arm_idx], np.ones(n, dtype=np.int64), np.minimum(last_day, vc_end), "VEHICLE-CONTROLLED")
-    ]
-    if with_ext:
-        periods.append((h_lts[ext_arm_idx], np.full(n, vc_end + 1), last_day, "LONG-TERM SAFETY"))
-    parts = []
-    for p, (h, s, e, epoch) in enumerate(periods):
-        span = (e - s + 1).astype(float)
-        with np.errstate(divide="ignore"):
-            t = -np.log1p(-u[4 * p]) / h  # days to event
-        hit = (t < span[:, None]) & (span[:, None] > 0)
-        subj, term = np.nonzero(hit)
-        onset = s[subj] + np.floor(t[subj, term]).astype(np.int64)
-        parts.append((subj, term, onset, u[4 * p + 1 : 4 * p + 4][:, subj, term], epoch))
-    # the event behind each withdrawal for an adverse event (uniforms drawn for every subject)
-    uw = rng.random((3, n))
-    wd = np.flatnonzero(withdrawn_by_ae)
-    in_lts = last_day[wd] > vc_end
-    h_now = np.where(in_lts[:, None], h_lts[ext_arm_idx[wd]], h_vc[arm_idx[wd]])
-    h_now = np.where(h_now.sum(axis=1, keepdims=True) > 0, h_now, 1.0)
-    cum = np.cumsum(h_now, axis=1) / h_now.sum(axis=1, keepdims=True)
-    term_w = np.minimum((uw[0, wd][:, None] > cum).sum(axis=1), k - 1)
-    parts.append((wd, term_w, last_day[wd], np.stack([uw[1, wd], np.zeros(wd.size), uw[2, wd]]), "WITHDRAWN"))
-    withdrawn = np.concatenate([np.full(q[0].size, q[4] == "WITHDRAWN") for q in parts])
-    for i, q in enumerate(parts):
-        if q[4] == "WITHDRAWN":
-            ep = np.where(in_lts, "LONG-TERM SAFETY", "VEHICLE-CONTROLLED").astype(object)
-            parts[i] = (*q[:4], ep)
-    subj = np.concatenate([q[0] for q in parts])
-    term = np.concatenate([q[1] for q in parts])
-    onset = np.concatenate([q[2] for q in parts])
-    u2 = np.concatenate([q[3] for q in parts], axis=1)
-    epoch = np.concatenate([np.broadcast_to(np.asarray(q[4], dtype=object), q[0].shape) for q in parts])
-    m = subj.size
-    u_pt, u_sev, u_dur = u2
-    decod = np.empty(m, dtype=object)
-    bodsys = np.empty(m, dtype=object)
-    sev = np.empty(m, dtype=object)
-    dur = np.empty(m, dtype=np.int64)
-    for j, tm in enumerate(terms):  # loop over terms (a handful), vectorized over events
-        sel = term == j
-        if not sel.any():
-            continue
-        w = np.array([pt.weight for pt in tm.preferred_terms])
-        c = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u_pt[sel], side="right"), w.size - 1)
-        decod[sel] = np.array([pt.decod for pt in tm.preferred_terms], dtype=object)[c]
-        bodsys[sel] = np.array([pt.bodsys for pt in tm.preferred_terms], dtype=object)[c]
-        sp = np.array(tm.severity_pct)
-        sc = np.minimum(np.searchsorted(np.cumsum(sp) / sp.sum(), u_sev[sel], side="right"), 2)
-        sev[sel] = np.array(AESEV_LEVELS, dtype=object)[sc]
-        dur[sel] = 1 + np.floor(-np.log1p(-u_dur[sel]) * tm.mean_duration_d).astype(np.int64)
-    sev[withdrawn] = "MODERATE"
-    end = onset + dur - 1
-    ongoing = end > last_day[subj]
-    o = np.lexsort((withdrawn, term, onset, subj))
-    subj, term, onset, end, ongoing, withdrawn = subj[o], term[o], onset[o], end[o], ongoing[o], withdrawn[o]
-    decod, bodsys, sev, epoch = decod[o], bodsys[o], sev[o], epoch[o]
-    seqn = pd.Series(subj).groupby(subj).cumcount().to_numpy() + 1
-    end_txt = np.where(ongoing, "", _ad_dates(start[subj], end)).astype(object)
-    return pd.DataFrame(
-        {
-            "STUDYID": design.studyid,
-            "DOMAIN": "AE",
-            "USUBJID": usubjid[subj],
-            "AESEQ": seqn.astype(float),
-            "AETERM": np.char.lower(decod.astype(str)).astype(object),
-            "AEDECOD": decod,
-            "AEBODSYS": bodsys,
-            "AESOC": bodsys,
-            "AESEV": sev,
-            "AESER": "N",
-            "AEACN": np.where(withdrawn, "DRUG WITHDRAWN", "DOSE NOT CHANGED").astype(object),
-            "AEOUT": np.where(ongoing, "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED").astype(object),
-            "EPOCH": epoch,
-            "AESTDTC": _ad_dates(start[subj], onset),
-            "AEENDTC": end_txt,
-            "AESTDY": onset.astype(float),
-            "AEENDY": np.where(ongoing, np.nan, end.astype(float)),
-        }
-    )[cols]
+    switch_to: dict[int, list[int]] = {}
+    if ext is not None and ext.rerandomize_from:
+        to_idx = [ids.index(a) for a in ext.rerandomize_to]
+        switch_to = {ids.index(a): to_idx for a in ext.rerandomize_from}
+    return switch_to
 
 
-def _build_ds(
-    studyid: str,
-    usubjid: np.ndarray,
-    start: np.ndarray,
-    dropped: np.ndarray,
-    drop_day: np.ndarray,
-    reason: np.ndarray,
-    last_day: np.ndarray,
-    rerand: np.ndarray,
+def _dropout_and_rerandomize(
+    design: TrialDesign,
+    ext: Extension | None,
+    latent: dict[str, np.ndarray],
+    ext_latent: dict[int, dict[str, np.ndarray]],
+    arm_idx: np.ndarray,
+    switch_to: dict[int, list[int]],
+    visits: list[Visit],
     vc_end: int,
-) -> pd.DataFrame:
-    n = usubjid.shape[0]
-    one = np.ones(n, dtype=np.int64)
-    end_day = np.where(dropped, drop_day, last_day)
-    dec = np.where(dropped, reason, "COMPLETED").astype(object)
-    parts = [
-        pd.DataFrame(
-            {
-                "_i": np.arange(n),
-                "_o": 0,
-                "DSDECOD": "RANDOMIZED",
-                "DSCAT": "PROTOCOL MILESTONE",
-                "DSSTDY": one,
-                "EPOCH": "SCREENING",
-            }
-        ),
-        pd.DataFrame(
-            {
-                "_i": np.flatnonzero(rerand),
-                "_o": 1,
-                "DSDECOD": "RE-RANDOMIZED",
-                "DSCAT": "PROTOCOL MILESTONE",
-                "DSSTDY": vc_end + 1,
-                "EPOCH": "LONG-TERM SAFETY",
-            }
-        ),
-        pd.DataFrame(
-            {
-                "_i": np.arange(n),
-                "_o": 2,
-                "DSDECOD": dec,
-                "DSCAT": "DISPOSITION EVENT",
-                "DSSTDY": end_day,
-                "EPOCH": np.where(end_day > vc_end, "LONG-TERM SAFETY", "VEHICLE-CONTROLLED"),
-            }
-        ),
+    end_day: int,
+    seq: np.random.SeedSequence,
+) -> _Course:
+    """Dropout on the weekly grid, then re-randomization of those on study at the VC end (their
+    extension records replace the latent records in place), and the reason for each dropout."""
+    n = arm_idx.shape[0]
+    drop = design.dropout
+    n_weeks = -(-end_day // 7)
+    rng = child_generator(seq, _S_DROP)
+    u_event = rng.random((n, n_weeks))
+    u_day = rng.random(n)
+    u_reason = rng.random(n)
+    u_reason2 = rng.random(n)
+    last_visit_target = visits[-1].day - visits[-1].window_before_d
+    has, drop_day, _, _ = _first_dropout(latent["easi"], u_event, u_day, drop, vc_end, last_visit_target)
+    ext_arm_idx = arm_idx.copy()
+    rerand = np.zeros(n, dtype=bool)
+    if switch_to:
+        assert ext is not None  # switch_to is empty without an extension
+        # in enrolment order, among those still on study after the VC period (1:1 blocks)
+        rerand = np.isin(arm_idx, list(switch_to)) & ~(has & (drop_day <= vc_end))
+        to_idx_arr = np.array(next(iter(switch_to.values())))
+        new = sample_block_allocation(
+            np.zeros(int(rerand.sum()), dtype=np.int64),
+            [1] * to_idx_arr.size,
+            ext.block_size,
+            child_sequence(seq, _S_RERAND),
+            n_strata=1,
+        )
+        ext_arm_idx[rerand] = to_idx_arr[new]
+        for b_arm, rec in ext_latent.items():
+            sel = np.flatnonzero(rerand & (ext_arm_idx == b_arm))
+            for k in _ASKED:
+                latent[k][sel, vc_end:] = rec[k][sel]
+        # VC-period decisions are unchanged: they read VC days only and the same uniforms
+        has, drop_day, _, nonresp_at = _first_dropout(
+            latent["easi"], u_event, u_day, drop, vc_end, last_visit_target
+        )
+    else:
+        has, drop_day, _, nonresp_at = _first_dropout(
+            latent["easi"], u_event, u_day, drop, vc_end, last_visit_target
+        )
+    excess = np.where(nonresp_at, 1.0 - 1.0 / drop.nonresponse_hr, 0.0)
+    reasons = np.array([r.reason for r in drop.reasons], dtype=object)
+    w = np.array([r.weight for r in drop.reasons], dtype=float)
+    pick = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u_reason, side="right"), w.size - 1)
+    reason = np.where(u_reason2 < excess, "LACK OF EFFICACY", reasons[pick]).astype(object)
+    return _Course(has, drop_day, reason, ext_arm_idx, rerand)
+
+
+def _visit_days(visits: list[Visit], n: int, seq: np.random.SeedSequence) -> np.ndarray:
+    """Each subject's study day of each scheduled visit, uniform within its window (day 1 at
+    baseline)."""
+    rng = child_generator(seq, _S_VISIT)
+    vday_target = np.array([v.day for v in visits])
+    lo = np.array([v.window_before_d for v in visits])
+    hi = np.array([v.window_after_d for v in visits])
+    u_win = rng.random((n, len(visits)))
+    vday = vday_target[None, :] - lo[None, :] + np.floor(u_win * (lo + hi + 1)[None, :]).astype(np.int64)
+    vday[:, 0] = 1
+    return vday
+
+
+def _draw_demography(design: TrialDesign, n: int, seq: np.random.SeedSequence) -> Subjects:
+    """Enrolment dates, sites, race and ethnicity."""
+    rng = child_generator(seq, _S_DEMOG)
+    enrol_off = np.sort(rng.integers(0, design.enrollment_days, size=n))
+    start = np.datetime64(design.study_start, "D") + enrol_off.astype("timedelta64[D]")
+    site = rng.integers(1, design.n_sites + 1, size=n)
+    races = np.array(list(design.race_pct), dtype=object)
+    rp = np.array(list(design.race_pct.values()), dtype=float)
+    race = races[
+        np.minimum(np.searchsorted(np.cumsum(rp) / rp.sum(), rng.random(n), side="right"), rp.size - 1)
     ]
-    ds = pd.concat(parts, ignore_index=True).sort_values(["_i", "_o"], kind="stable").reset_index(drop=True)
-    i = ds["_i"].to_numpy()
-    dy = ds["DSSTDY"].to_numpy().astype(np.int64)
-    return pd.DataFrame(
-        {
-            "STUDYID": studyid,
-            "DOMAIN": "DS",
-            "USUBJID": usubjid[i],
-            "DSSEQ": (ds.groupby("_i").cumcount() + 1).to_numpy().astype(float),
-            "DSTERM": ds["DSDECOD"].to_numpy(),
-            "DSDECOD": ds["DSDECOD"].to_numpy(),
-            "DSCAT": ds["DSCAT"].to_numpy(),
-            "EPOCH": ds["EPOCH"].to_numpy(),
-            "DSSTDTC": _ad_dates(start[i], dy),
-            "DSSTDY": dy.astype(float),
-        }
-    )
+    ethnic = np.where(rng.random(n) < 0.15, "HISPANIC OR LATINO", "NOT HISPANIC OR LATINO")
+    return Subjects.numbered(design, start, site, race, ethnic)

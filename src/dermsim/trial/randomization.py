@@ -50,7 +50,7 @@ def compute_strata(
             cols.append(np.searchsorted(np.asarray(f.cutpoints_y, dtype=float), np.floor(x), side="right"))
     levels = np.stack(cols, axis=1).astype(np.int64)
     sizes = np.array([f.n_levels for f in factors], dtype=np.int64)
-    stratum = np.ravel_multi_index(tuple(levels.T), tuple(sizes))
+    stratum = np.asarray(np.ravel_multi_index(tuple(levels.T), tuple(sizes)))
     return stratum.astype(np.int64), levels
 
 

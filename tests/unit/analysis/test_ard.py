@@ -77,6 +77,7 @@ def test_default_plan_subject_level_and_safety_analyses_on_fixture() -> None:
     assert set(ard.loc[fisher, "comparator"]) == {VEH}
 
 
+@pytest.mark.slow  # tens of seconds on a busy 2-core machine (make test --durations)
 def test_default_plan_mi_ancova_is_reproducible_and_seed_dependent() -> None:
     data = make_ad_adam()
     plan = _plan("easi-pchg")

@@ -36,6 +36,7 @@ def trials(draw):
     return np.floor(frac * n).astype(float), n.astype(float)
 
 
+@pytest.mark.slow  # tens of seconds on a busy 2-core machine (make test --durations)
 @settings(max_examples=60, deadline=None)
 @given(trials())
 def test_batched_common_rd_equals_single(xn) -> None:

@@ -27,7 +27,10 @@ def test_2x2xk_equals_statsmodels_mantel_haenszel(cells) -> None:
     t = np.array(cells, dtype=float).reshape(-1, 2, 2)
     res = test_cmh(t)
     st_ = StratifiedTable(np.moveaxis(t, 0, -1))
-    ref = st_.test_null_odds(correction=False).statistic
+    # hypothesis draws degenerate tables (empty strata, no variance): statsmodels then divides 0 by 0
+    # and warns; its NaN is expected there and is left out of the comparison below
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = st_.test_null_odds(correction=False).statistic
     got = res.general_association.statistic
     if np.isfinite(ref) and np.isfinite(got):
         assert got == pytest.approx(ref, rel=1e-9)

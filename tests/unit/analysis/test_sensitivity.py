@@ -115,6 +115,7 @@ def test_ad_plan_runs_the_tipping_point_analysis():
     assert miss.stat_value.sum() > 0 and isinstance(ard, pd.DataFrame)
 
 
+@pytest.mark.slow  # tens of seconds on a busy 2-core machine (make test --durations)
 def test_tipping_point_figure_reads_the_ard(tmp_path):
     from dermsim.analysis.ard import ArdContext, frame_from_rows, make_rows
     from dermsim.report.figures import plot_tipping_point, save_figure

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dermsim.calibration.mechanism import SCENARIOS, simulate_pathway_blocks
 
 
+@pytest.mark.slow  # tens of seconds on a busy 2-core machine (make test --durations)
 def test_pathway_blocks_share_patients_and_exposure_and_rank_sensibly():
     res = simulate_pathway_blocks(n_vp=150, n_draws=1, seed=3)
     assert set(res.table) == set(SCENARIOS)

@@ -24,6 +24,7 @@ EXPECTED_ROWS = [
 ]
 
 
+@pytest.mark.slow  # tens of seconds on a busy 2-core machine (make test --durations)
 def test_population_specs_follow_the_design_facts():
     peds = load_population_spec(p2.PEDS_SPEC)
     assert (peds.age.min_y, peds.age.max_y) == (2.0, 12.0)

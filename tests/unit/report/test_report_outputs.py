@@ -115,6 +115,7 @@ def _external_refs(text: str) -> list[str]:
     return re.findall(r"""(?:src|href)=['"](https?:|//)[^'"]*""", text)
 
 
+@pytest.mark.slow  # tens of seconds on a busy 2-core machine (make test --durations)
 def test_report_is_self_contained_with_and_without_model(tiny_ard: pd.DataFrame, tmp_path: Path) -> None:
     cmp = compare_with_published(tiny_ard, "true-ad3", STRENGTHS)
     model = ModelSection(

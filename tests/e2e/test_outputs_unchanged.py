@@ -1,0 +1,53 @@
+"""No behaviour change: a small ``dermsim run`` (the code path of ``make demo``, on 40 subjects)
+writes byte-identical files to the ones recorded in ``golden/run-true-ad3-n40-s7.json``.
+
+The record holds the SHA-256 of every output file after the version fields are replaced by a
+placeholder (the package version and ``code_version``'s commit change with every release and
+commit, nothing else may). It was first recorded from ``main`` before the module moves of issue 19
+(analysis/methods/, trial/domains/, one result base), so those moves are checked to be pure.
+
+A change that is meant to change outputs (a model, analysis or layout change) records the file
+again, and says so in its commit: ``DERMSIM_UPDATE_GOLDEN=1 pytest tests/e2e/test_outputs_unchanged.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dermsim import __version__
+from dermsim.calibration.posterior import code_version
+from dermsim.cli import main
+
+GOLDEN = Path(__file__).parent / "golden" / "run-true-ad3-n40-s7.json"
+ARGS = ["run", "true-ad3", "--n", "40", "--seed", "7"]
+
+
+def _digests(root: Path) -> dict[str, str]:
+    versions = [v.encode() for v in dict.fromkeys([code_version(), __version__]) if v]
+    out: dict[str, str] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for v in versions:  # the longer code_version first: it starts with the package version
+            data = data.replace(v, b"<VERSION>")
+        out[path.relative_to(root).as_posix()] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+@pytest.mark.slow
+def test_small_run_outputs_are_byte_identical_to_the_record(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main([*ARGS, "--out", str(out)]) == 0
+    got = _digests(out)
+    if os.environ.get("DERMSIM_UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps({"command": ["dermsim", *ARGS], "sha256": got}, indent=1) + "\n")
+        pytest.skip(f"recorded {GOLDEN.name} again ({len(got)} files)")
+    want = json.loads(GOLDEN.read_text())["sha256"]
+    assert sorted(got) == sorted(want), "files written differ from the record"
+    changed = sorted(k for k in want if got[k] != want[k])
+    assert not changed, f"outputs changed (bytes differ): {changed}"
