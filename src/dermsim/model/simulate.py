@@ -48,8 +48,9 @@ from dermsim.engine import (
     propagate,
     step_production_loss,
 )
+from dermsim.engine.compiled import resolve_backend
 from dermsim.errors import InvalidInputError
-from dermsim.model import disease, pk
+from dermsim.model import disease, kernel, pk
 from dermsim.model.itch import compute_itch_placebo
 from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
@@ -388,11 +389,13 @@ def _onset_days(plan: DayPlan, drug_before: bool) -> np.ndarray:
 
 def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: float,
                n_nodes: int, keep: Iterable[str] = STATE_RECORDS,
-               start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False
+               start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False,
+               backend: str = "numpy", threads: int | None = None
                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Advance prepared patients ``days`` days from ``start`` (None: baseline); (states at day
     boundaries, each (days + 1, n); the state after the last day). ``drug_before``: some patient of
-    the run had drug on board at the start (then day 0 is not an onset day)."""
+    the run had drug on board at the start (then day 0 is not an onset day). ``backend`` "numba":
+    each day's steps run in the compiled kernel (model.kernel, same arithmetic) on ``threads``."""
     n = prep.n
     plan = regimen.compile(days)
     coarse = build_day_grid(plan.event_times_h, max_step_h=max_step_h)
@@ -411,8 +414,17 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     K = pk.compute_rate_matrix(p)
     nodes, weights = gauss_legendre_unit(n_nodes)
     phis, node_rows = {}, {}
-    if track_pk:
-        for h in sorted({*coarse.distinct_steps_h(), *(fine.distinct_steps_h() if onset.any() else ())}):
+    steps_h = sorted({*coarse.distinct_steps_h(), *(fine.distinct_steps_h() if onset.any() else ())})
+    kern = None
+    if backend == "numba":
+        kern = kernel.DayKernel(K, steps_h if track_pk else [], nodes, weights, p.u_per_mg_vs, pk.EFF,
+                                prep.disease, prep.itch, prep.vehicle, prep.imax, prep.hill, has_drug,
+                                track_pk, threads)
+        # patient-major state that the kernel updates in place; y and x stay (states, n) views of it
+        Y, X = np.ascontiguousarray(y.T), np.ascontiguousarray(x.T)
+        y, x, emol = Y.T, X.T, np.ascontiguousarray(emol, dtype=float)
+    elif track_pk:
+        for h in steps_h:
             phis[h] = compute_transition(K, h)
             rows = []
             for c in nodes:
@@ -466,45 +478,49 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         dosing = n_app > 0 and strengths[pi] > 0
         if dosing:
             g_today = grams[pi] if on is None else np.where(on, grams[pi], 0.0)
-        occ_day = np.zeros(n)
         grid = fine if onset[d] else coarse
-        for s in range(grid.n_steps):
-            h = grid.steps_h[s]
-            e = grid.event_at_start[s]
-            if dosing and e >= 0 and events[e]:
-                # absorbed input of this application at the baseline barrier damage (pk.py docstring)
-                x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
-            emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
-            kveh = vp["k_v"] * emol_mean
-            if has_drug:
-                occs = []
-                for row in node_rows[h]:
-                    u = row[0] * x[0]
-                    for j in range(1, pk.N_PK):  # every PK state (pk.py: 5 with the effect site)
-                        u += row[j] * x[j]
-                    occs.append(compute_occupancy(u, prep.hill))
-                mean = sum(w * o for w, o in zip(weights, occs, strict=True))
-                sd = np.sqrt(sum(w * (o - mean) ** 2 for w, o in zip(weights, occs, strict=True)))
-                occ_day += h * mean
-                # The block enters the rates non-linearly and swings within hours of a dose, so the
-                # step-mean rate is not the rate at the step-mean block (Jensen). Two sigma points
-                # with the mean and variance of the block over the step's quadrature nodes give the
-                # step-mean rates to second order in the swing, at two rate evaluations instead of
-                # one per node.
-                inh_lo = prep.imax[:, None] * np.clip(mean - sd, 0.0, 1.0)[None, :]
-                inh_hi = prep.imax[:, None] * np.clip(mean + sd, 0.0, 1.0)[None, :]
+        if kern is not None:
+            absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0) if dosing else None
+            occ_day = kern.advance(grid, Y, X, emol, drive, absorbed, events, HOURS_PER_WEEK)
+        else:
+            occ_day = np.zeros(n)
+            for s in range(grid.n_steps):
+                h = grid.steps_h[s]
+                e = grid.event_at_start[s]
+                if dosing and e >= 0 and events[e]:
+                    # absorbed input of this application at the baseline barrier damage (pk.py docstring)
+                    x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
+                emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
+                kveh = vp["k_v"] * emol_mean
+                if has_drug:
+                    occs = []
+                    for row in node_rows[h]:
+                        u = row[0] * x[0]
+                        for j in range(1, pk.N_PK):  # every PK state (pk.py: 5 with the effect site)
+                            u += row[j] * x[j]
+                        occs.append(compute_occupancy(u, prep.hill))
+                    mean = sum(w * o for w, o in zip(weights, occs, strict=True))
+                    sd = np.sqrt(sum(w * (o - mean) ** 2 for w, o in zip(weights, occs, strict=True)))
+                    occ_day += h * mean
+                    # The block enters the rates non-linearly and swings within hours of a dose, so the
+                    # step-mean rate is not the rate at the step-mean block (Jensen). Two sigma points
+                    # with the mean and variance of the block over the step's quadrature nodes give the
+                    # step-mean rates to second order in the swing, at two rate evaluations instead of
+                    # one per node.
+                    inh_lo = prep.imax[:, None] * np.clip(mean - sd, 0.0, 1.0)[None, :]
+                    inh_hi = prep.imax[:, None] * np.clip(mean + sd, 0.0, 1.0)[None, :]
 
-                blocks = ((0.5, inh_lo), (0.5, inh_hi))
+                    blocks = ((0.5, inh_lo), (0.5, inh_hi))
 
-                def rates(yy: np.ndarray, blocks=blocks, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
-                    return disease.compute_rates_mixture(yy, dp, ip, blocks, kveh)
-            else:
-                def rates(yy: np.ndarray, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
-                    return disease.compute_rates(yy, dp, ip, None, kveh)
+                    def rates(yy: np.ndarray, blocks=blocks, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
+                        return disease.compute_rates_mixture(yy, dp, ip, blocks, kveh)
+                else:
+                    def rates(yy: np.ndarray, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
+                        return disease.compute_rates(yy, dp, ip, None, kveh)
 
-            y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
-            if track_pk:
-                x = propagate(phis[h], x)
+                y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
+                if track_pk:
+                    x = propagate(phis[h], x)
         occ_day /= grid.period_h
         record(d + 1)
     end = {"y": y, "x": x, "emollient": emol, "treating": treating, "occupancy": occ_day,
@@ -517,7 +533,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       params: ParameterSet | None = None, blocked: Blocked = None,
                       max_step_h: float = 8.0, quadrature_nodes: int = 6,
                       progress: Callable[[int, int], None] | None = None, workers: int = 1,
-                      initial_state: SimulationState | None = None) -> Trajectories:
+                      initial_state: SimulationState | None = None, engine: str = "auto",
+                      threads: int | None = None) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
     ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
@@ -529,8 +546,13 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     of an earlier run with the same population, seed and parameters) instead of the untreated
     baseline; the regimen's schedule starts on that day, and the result's days are absolute
     (``day[0]`` = the state's day). The result's ``final_state`` is where every patient stands after
-    the last day.
+    the last day. ``engine``: "numba" (the compiled kernel, model.kernel), "numpy" (the reference
+    path) or "auto" (numba if installed; env DERMSIM_ENGINE overrides); ``threads``: threads of the
+    compiled kernel (None: all cores). Neither changes the numbers beyond rounding.
     """
+    backend = resolve_backend(engine)
+    if threads is not None:
+        threads = check_int("threads", threads, minimum=1)
     if not isinstance(regimen, Regimen):
         raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
     days = check_int("days", days, minimum=1, maximum=LIMITS["days"])
@@ -587,7 +609,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         wanted = {name for name in names if name in STATE_RECORDS} | {"D", "Q"}
         start = None if initial_state is None else initial_state.chunk(sl)
         states_tn, last = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted,
-                                     start=start, drug_before=drug_before)
+                                     start=start, drug_before=drug_before, backend=backend,
+                                     threads=threads)
         states = {name: states_tn[name].T for name in wanted}
         scores = observe_patients(prep, states, seq, days, regional="easi_regional" in names, day0=day0,
                                   nrs_tail=None if start is None else start["nrs_tail"])
