@@ -31,6 +31,9 @@ def simulate_cmd(
     record: str = typer.Option(",".join(DEFAULT_RECORD), "--record",
                                help=f"comma-separated variables from {', '.join(RECORDABLE)}"),
     workers: int = typer.Option(2, "--workers", help="threads (results do not depend on it)"),
+    threads: int | None = typer.Option(
+        None, "--threads", help="threads of the compiled engine kernel (default: all cores; results do not "
+        "depend on it)"),
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
     posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
@@ -44,5 +47,6 @@ def simulate_cmd(
         run = simulate_course(out, seed=seed, population=population, strength=strength, n=n, weeks=weeks,
                               interval_h=interval_h, blocked=blocked, record=record, workers=workers,
                               grams=grams, params_dir=params_dir, posterior=posterior,
-                              regimen_file=regimen_file, overwrite=overwrite, progress=progress)
+                              regimen_file=regimen_file, overwrite=overwrite, progress=progress,
+                              threads=threads)
     typer.echo(f"wrote {out}: {run.trajectories.n} patients x {run.days + 1} days ({', '.join(run.record)})")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -74,14 +75,33 @@ def max_threads() -> int:
     return os.cpu_count() or 1
 
 
+def in_dask_worker() -> bool:
+    """True inside a Dask worker's task (then the kernel runs single-threaded: one worker per core)."""
+    if "distributed" not in sys.modules:  # never import Dask just to ask
+        return False
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def default_threads() -> int:
+    """Threads of a kernel call that names none: all, or 1 inside a Dask worker."""
+    return 1 if in_dask_worker() else max_threads()
+
+
 @contextlib.contextmanager
 def kernel_threads(threads: int | None = None) -> Iterator[None]:
-    """Run the compiled kernels of the block on ``threads`` threads (None: all), one call at a time."""
+    """Run the compiled kernels of the block on ``threads`` threads (None: :func:`default_threads`),
+    one call at a time."""
     with _LOCK:
         if not HAVE_NUMBA:
             yield
             return
-        want = max_threads() if threads is None else max(1, min(int(threads), max_threads()))
+        want = default_threads() if threads is None else max(1, min(int(threads), max_threads()))
         before = numba.get_num_threads()
         numba.set_num_threads(want)
         try:
@@ -99,30 +119,38 @@ _TAYLOR_DEGREE = 13
 
 
 @njit(cache=True, error_model="numpy")
-def _expm_one(a, out):
-    """expm(a) of one k x k matrix into ``out``: linear.expm_batched's method for one matrix."""
-    k = a.shape[0]
+def _expm_one(K, t, x, e, tmp, out):
+    """expm(K t) of one k x k matrix into ``out`` (linear.expm_batched's method for one matrix);
+    ``x``, ``e``, ``tmp`` are k x k workspaces. Products skip the zero upper triangle of a lower
+    triangular K (compartment chains): those terms add exact zeros, so the numbers do not change."""
+    k = K.shape[0]
+    lower = True
+    for i in range(k):
+        for j in range(i + 1, k):
+            if K[i, j] != 0.0:
+                lower = False
     norm = 0.0
     for j in range(k):
         col = 0.0
         for i in range(k):
-            col += abs(a[i, j])
+            col += abs(K[i, j] * t)
         norm = max(norm, col)
     s = 0
     if norm > 0.5:
         s = int(np.ceil(np.log2(max(norm, 0.5) / 0.5)))
     scale = 2.0 ** s
-    x = a / scale
-    e = np.empty((k, k))
-    tmp = np.empty((k, k))
     for i in range(k):
         for j in range(k):
+            x[i, j] = K[i, j] * t / scale
             e[i, j] = (1.0 if i == j else 0.0) + x[i, j] / _TAYLOR_DEGREE
     for m in range(_TAYLOR_DEGREE - 1, 0, -1):
         for i in range(k):
             for j in range(k):
                 acc = 0.0
-                for r in range(k):
+                if lower and j > i:
+                    tmp[i, j] = 0.0
+                    continue
+                for r in range(j if lower else 0, i + 1 if lower else k):
                     acc += x[i, r] * e[r, j]
                 tmp[i, j] = (1.0 if i == j else 0.0) + acc / m
         e[:, :] = tmp
@@ -130,7 +158,10 @@ def _expm_one(a, out):
         for i in range(k):
             for j in range(k):
                 acc = 0.0
-                for r in range(k):
+                if lower and j > i:
+                    tmp[i, j] = 0.0
+                    continue
+                for r in range(j if lower else 0, i + 1 if lower else k):
                     acc += e[i, r] * e[r, j]
                 tmp[i, j] = acc
         e[:, :] = tmp
@@ -139,12 +170,17 @@ def _expm_one(a, out):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def _transitions(K, hs, nodes, phi, rows_full):
-    n = K.shape[0]
-    for i in prange(n):
-        for a in range(hs.shape[0]):
-            _expm_one(K[i] * hs[a], phi[i, a])
-            for m in range(nodes.shape[0]):
-                _expm_one(K[i] * (nodes[m] * hs[a]), rows_full[i, a, m])
+    n, k, _ = K.shape
+    n_blocks = (n + 255) // 256
+    for blk in prange(n_blocks):
+        x = np.empty((k, k))
+        e = np.empty((k, k))
+        tmp = np.empty((k, k))
+        for i in range(blk * 256, min(n, (blk + 1) * 256)):
+            for a in range(hs.shape[0]):
+                _expm_one(K[i], hs[a], x, e, tmp, phi[i, a])
+                for m in range(nodes.shape[0]):
+                    _expm_one(K[i], nodes[m] * hs[a], x, e, tmp, rows_full[i, a, m])
 
 
 def transitions(K: np.ndarray, hs: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

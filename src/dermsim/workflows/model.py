@@ -165,10 +165,12 @@ def simulate_regimen(
     posterior: str | Path = "shipped",
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
+    threads: int | None = None,
 ) -> tuple[Trajectories, ResolvedModel]:
     """Daily trajectories of ``n`` patients of ``population`` on ``regimen`` for ``days`` days, in
     memory (the model explorer draws them; :func:`simulate_course` writes them). ``blocked``:
-    "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13"."""
+    "jak1/2" (the drug), "all", or pathway names such as "IL13" or "IL4+IL13". ``threads``: threads
+    of the compiled engine kernel (None: all cores; the numbers do not depend on it)."""
     check_int("--n", n, minimum=1)
     model = resolve_model(posterior, base=parameters_from(params_dir))
     names = _record_names(record)
@@ -185,7 +187,8 @@ def simulate_regimen(
 
     traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
                              params=model.parameters,
-                             blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance)
+                             blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance,
+                             threads=threads)
     progress.done(f"{traj.n} patients")
     return traj, model
 
@@ -209,6 +212,7 @@ def simulate_course(
     overwrite: bool = False,
     progress: Progress = NO_PROGRESS,
     cancel: CancelToken | None = None,
+    threads: int | None = None,
 ) -> TrajectoryRun:
     """Sample a virtual population, simulate it on a cream regimen (twice daily at ``strength``, or
     the schedule over days of ``regimen_file``: periods, holidays, weekend maintenance, as-needed
@@ -232,6 +236,6 @@ def simulate_course(
     check_out(out, overwrite=overwrite, kind="file")
     traj, model = simulate_regimen(regimen, days, seed=seed, population=population, n=n, blocked=blocked,
                                    record=record, workers=workers, params_dir=params_dir, posterior=posterior,
-                                   progress=progress, cancel=cancel)
+                                   progress=progress, cancel=cancel, threads=threads)
     _write_parquet(traj, out, overwrite)
     return TrajectoryRun(out, traj, days, _record_names(record), model)
