@@ -144,28 +144,27 @@ def _expm_one(K, t, x, e, tmp, out):
             x[i, j] = K[i, j] * t / scale
             e[i, j] = (1.0 if i == j else 0.0) + x[i, j] / _TAYLOR_DEGREE
     for m in range(_TAYLOR_DEGREE - 1, 0, -1):
+        _matmul(x, e, lower, tmp)
         for i in range(k):
             for j in range(k):
-                acc = 0.0
-                if lower and j > i:
-                    tmp[i, j] = 0.0
-                    continue
-                for r in range(j if lower else 0, i + 1 if lower else k):
-                    acc += x[i, r] * e[r, j]
-                tmp[i, j] = (1.0 if i == j else 0.0) + acc / m
-        e[:, :] = tmp
+                e[i, j] = (1.0 if i == j else 0.0) + tmp[i, j] / m
     for _ in range(s):
-        for i in range(k):
-            for j in range(k):
-                acc = 0.0
-                if lower and j > i:
-                    tmp[i, j] = 0.0
-                    continue
-                for r in range(j if lower else 0, i + 1 if lower else k):
-                    acc += e[i, r] * e[r, j]
-                tmp[i, j] = acc
+        _matmul(e, e, lower, tmp)
         e[:, :] = tmp
     out[:, :] = e
+
+
+@njit(cache=True, error_model="numpy")
+def _matmul(a, b, lower, out):
+    """out = a b for k x k matrices; with ``lower`` both are lower triangular (skip exact zeros)."""
+    k = a.shape[0]
+    for i in range(k):
+        for j in range(k):
+            acc = 0.0
+            if not (lower and j > i):
+                for r in range(j if lower else 0, i + 1 if lower else k):
+                    acc += a[i, r] * b[r, j]
+            out[i, j] = acc
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
