@@ -86,7 +86,8 @@ def _profile(pop) -> None:
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
     (RESULTS / "engine_profile.txt").write_text(
-        "20,000 patients x 56 days, compiled engine, 1 thread, 1 worker (tottime = own time)\n" + buf.getvalue())
+        "20,000 patients x 56 days, compiled engine, 1 thread, 1 worker (tottime = own time)\n"
+        + buf.getvalue())
 
 
 def main():
@@ -99,8 +100,8 @@ def main():
     record = ["easi_mean", "cp_nM"]
     simulate_patients(pop.take(np.arange(50)), reg, 3, SEED)  # load the compiled kernel (cached on disk)
     rss0 = _peak_rss_mib()
-    fast, t_fast, c_fast = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=2, chunk_size=12_500,
-                                                            record=record))
+    fast, t_fast, c_fast = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=2,
+                                                            chunk_size=12_500, record=record))
     rss_fast = _peak_rss_mib()
     one, t_one, c_one = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=1, threads=1,
                                                          chunk_size=12_500, record=record))
@@ -143,8 +144,9 @@ def main():
         t_warm, out_warm = _process([sys.executable, "-c", START_SCRIPT], env={"NUMBA_CACHE_DIR": cache})
     # what a user runs, end to end
     with tempfile.TemporaryDirectory() as tmp:
-        t_cli, _ = _process([str(BIN / "dermsim"), "simulate", "--population", "true-ad3", "--strength", "1.5",
-                             "--n", str(N), "--weeks", "8", "--seed", "1", "--out", "t.parquet"], cwd=tmp)
+        t_cli, _ = _process([str(BIN / "dermsim"), "simulate", "--population", "true-ad3", "--strength",
+                             "1.5", "--n", str(N), "--weeks", "8", "--seed", "1", "--out", "t.parquet"],
+                            cwd=tmp)
         rss_cli = _peak_rss_mib(resource.RUSAGE_CHILDREN)
         t_design, _ = _process([str(BIN / "dermsim"), "design", "power", "true-ad3", "--n", "330",
                                 "--replicates", str(REPLICATES), "--seed", "1", "--out", "dp"], cwd=tmp)
@@ -162,7 +164,8 @@ def main():
                      "ratio_engine_over_this": round(rate_fast / rate, 1),
                      "max_abs_easi_diff_vs_lsoda": d, "notes": note})
 
-    row("engine, compiled kernel, all cores (draw + steady state + 8 wk)", N, t_fast, diff(fast["easi_mean"][base]),
+    row("engine, compiled kernel, all cores (draw + steady state + 8 wk)", N, t_fast,
+        diff(fast["easi_mean"][base]),
         f"peak RSS {rss_fast:.0f} MiB (before {rss0:.0f}); CPU {c_fast:.1f} s; plasma max rel. diff vs LSODA "
         f"{cp_rel:.1e}; {load_note}")
     row("engine, compiled kernel, 1 thread, 1 worker", N, t_one, diff(one["easi_mean"][base]),
@@ -172,7 +175,8 @@ def main():
     row("scipy solve_ivp LSODA rtol 1e-9, per patient", N_BASE, t_ref, "0.0e+00", "accuracy reference")
     row("libRoadRunner, exported SBML, per patient: simulate only", N_BASE, t_rr_sim, diff(rr_easi),
         "CVODE rtol 1e-10")
-    row("libRoadRunner, exported SBML, per patient: load + simulate", N_BASE, t_rr_load + t_rr_sim, diff(rr_easi),
+    row("libRoadRunner, exported SBML, per patient: load + simulate", N_BASE, t_rr_load + t_rr_sim,
+        diff(rr_easi),
         "includes SBML parse and JIT")
     row("cold start: new process, empty numba cache, 2,000 patients x 8 wk", 2000, t_cold, "",
         f"process wall (import + compile + run); in-process {float(out_cold.split()[-1]):.1f} s")
