@@ -41,8 +41,9 @@ from dermsim.model.sbml import build_patient_sbml
 from dermsim.model.scores import compute_easi_trajectory
 from dermsim.model.simulate import simulate_patients
 
-N = 100_000
-N_BASE = 10
+# DERMSIM_BENCH_N / DERMSIM_BENCH_BASE shrink the run for a smoke test of this script
+N = int(os.environ.get("DERMSIM_BENCH_N", "100000"))
+N_BASE = int(os.environ.get("DERMSIM_BENCH_BASE", "10"))
 DAYS = 56
 SEED = 2026
 REPLICATES = int(os.environ.get("DERMSIM_BENCH_REPLICATES", "1000"))
@@ -80,13 +81,13 @@ def _process(args: list[str], env: dict[str, str] | None = None, cwd: str | None
 
 def _profile(pop) -> None:
     prof = cProfile.Profile()
-    sub = pop.take(np.arange(20_000)) if hasattr(pop, "take") else pop
+    sub = pop.take(np.arange(min(20_000, N)))
     prof.runcall(simulate_patients, sub, Regimen(strength_pct=1.5), DAYS, SEED, workers=1, threads=1,
                  record=["easi_mean", "cp_nM"])
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
     (RESULTS / "engine_profile.txt").write_text(
-        "20,000 patients x 56 days, compiled engine, 1 thread, 1 worker (tottime = own time)\n"
+        f"{min(20_000, N):,} patients x 56 days, compiled engine, 1 thread, 1 worker (tottime = own time)\n"
         + buf.getvalue())
 
 
@@ -182,12 +183,12 @@ def main():
         f"process wall (import + compile + run); in-process {float(out_cold.split()[-1]):.1f} s")
     row("warm start: new process, filled numba cache, 2,000 patients x 8 wk", 2000, t_warm, "",
         f"process wall; in-process {float(out_warm.split()[-1]):.1f} s")
-    row("dermsim simulate --n 100000 --weeks 8 -> Parquet, end to end", N, t_cli, "",
+    row(f"dermsim simulate --n {N} --weeks 8 -> Parquet, end to end", N, t_cli, "",
         f"process start to file closed; peak RSS of children so far {rss_cli:.0f} MiB")
     row(f"dermsim design power true-ad3 --n 330 --replicates {REPLICATES}, end to end", 330 * REPLICATES,
         t_design, "", f"{t_design * 10_000 / REPLICATES:.0f} s per 10,000 replicates (scaled); "
         f"peak RSS of children so far {rss_design:.0f} MiB")
-    print(f"100k patients draw -> week 8 in {t_fast:.2f} s ({rate_fast:,.0f} patient-days/s); {load_note}")
+    print(f"{N:,} patients draw -> week 8 in {t_fast:.2f} s ({rate_fast:,.0f} patient-days/s); {load_note}")
     return pd.DataFrame(rows)
 
 
