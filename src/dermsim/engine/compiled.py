@@ -118,7 +118,7 @@ def serial_kernel_calls() -> threading.RLock:
 _TAYLOR_DEGREE = 13
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _expm_one(K, t, x, e, tmp, out):
     """expm(K t) of one k x k matrix into ``out`` (linear.expm_batched's method for one matrix);
     ``x``, ``e``, ``tmp`` are k x k workspaces. Products skip the zero upper triangle of a lower
@@ -154,7 +154,7 @@ def _expm_one(K, t, x, e, tmp, out):
     out[:, :] = e
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _matmul(a, b, lower, out):
     """out = a b for k x k matrices; with ``lower`` both are lower triangular (skip exact zeros)."""
     k = a.shape[0]
@@ -167,7 +167,7 @@ def _matmul(a, b, lower, out):
             out[i, j] = acc
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _transitions(K, hs, nodes, phi, rows_full):
     n, k, _ = K.shape
     n_blocks = (n + 255) // 256

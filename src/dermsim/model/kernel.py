@@ -29,6 +29,8 @@ import math
 import numpy as np
 
 from dermsim.engine.compiled import kernel_threads, njit, prange, transitions
+from dermsim.engine.steady import solve_steady_state
+from dermsim.model import disease
 
 # parameter columns of the per-patient table (order of the kernel's reads)
 DISEASE_NAMES = ("k1", "k2", "b1", "b2", "b3", "b4", "b5", "d1", "d2", "d3", "d_scr", "b6", "d4", "d5",
@@ -54,7 +56,7 @@ def parameter_table(dp: dict, ip: dict, vp: dict, n: int) -> tuple[np.ndarray, b
     ``tau_mem``/``severity0`` the memory state stays where it is; ``tau_v_off`` defaults to
     ``tau_v`` as in ``disease.step_emollient``.
     """
-    vp = {**vp, "tau_v_off": vp.get("tau_v_off", vp["tau_v"])}
+    vp = {**vp, "tau_v_off": vp.get("tau_v_off", vp.get("tau_v", 0.0))}
     src = {**dp, **ip, **vp}
     table = np.zeros((n, len(COLUMNS)))
     for j, name in enumerate(COLUMNS):
@@ -65,19 +67,19 @@ def parameter_table(dp: dict, ip: dict, vp: dict, n: int) -> tuple[np.ndarray, b
     return table, use_mem, mem_moves
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _phi1(x):
     # engine.stepper.phi1: (1 - exp(-x)) / x with the limit 1 at 0
     x = max(x, 1e-300)
     return -math.expm1(-x) / x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _g(x, x50):
     return x / (x + x50)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rates(y, c, kveh, imax, levels, weights, nb, use_mem, mem_moves, prod, loss):
     """disease.compute_rates_mixture for one patient: ``nb`` block levels (occupancy x imax)."""
     b, p, q = y[0], y[1], y[6]
@@ -149,7 +151,7 @@ def _rates(y, c, kveh, imax, levels, weights, nb, use_mem, mem_moves, prod, loss
         loss[7] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _occupancy(u, hill):
     # jak.compute_occupancy: u^h / (1 + u^h) = 1 / (1 + exp(-h log u)), 0 at u <= 0
     if u <= 0.0:
@@ -159,7 +161,7 @@ def _occupancy(u, hill):
     return 1.0 / (1.0 + math.exp(-hill * math.log(u)))
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def advance_day(Y, X, E, drive, absorbed, table, imax, hill, weights, phi, rows,
                 step_h, step_hw, step_k, step_dose, has_drug, track_pk, use_mem, mem_moves, occ_out):
     """Advance every patient one day in place; ``occ_out`` gets sum over steps of h x mean occupancy.
@@ -176,13 +178,8 @@ def advance_day(Y, X, E, drive, absorbed, table, imax, hill, weights, phi, rows,
     n_nodes = weights.shape[0]
     n_blocks = (n + PATIENT_BLOCK - 1) // PATIENT_BLOCK
     for blk in prange(n_blocks):
-        y = np.empty(8)
-        y1 = np.empty(8)
-        p0 = np.empty(8)
-        l0 = np.empty(8)
-        p1 = np.empty(8)
-        fac0 = np.empty(8)
-        l1 = np.empty(8)
+        rows8 = np.empty((7, 8))  # per-thread scratch: states, predictor, rates, step factors
+        y, y1, p0, l0, p1, l1, fac0 = rows8[0], rows8[1], rows8[2], rows8[3], rows8[4], rows8[5], rows8[6]
         xs = np.empty(n_pk)
         occs = np.empty(n_nodes)
         levels = np.empty(2)
@@ -328,3 +325,40 @@ class DayKernel:
                         self.rows, h, hw, k, dose, self.has_drug, self.track_pk, self.use_mem,
                         self.mem_moves, occ)
         return occ
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _core_rhs(Y, idx, table, out):
+    """disease.compute_rhs(y, dp, ip, None, 0.0) of the seven core rows (no memory, no drug, no
+    vehicle) for the patients ``idx`` (columns of Y, rows of ``table``). Serial and without the
+    GIL: it is called ~100 times per solve, too briefly for a parallel launch to pay (chunk
+    worker threads run solves side by side instead)."""
+    rows8 = np.empty((3, 8))
+    y, prod, loss = rows8[0], rows8[1], rows8[2]
+    levels = np.zeros(1)
+    weights = np.ones(1)
+    imax = np.zeros(6)
+    for a in range(Y.shape[1]):
+        for r in range(7):
+            y[r] = Y[r, a]
+        y[7] = 1.0
+        _rates(y, table[idx[a]], 0.0, imax, levels, weights, 1, False, False, prod, loss)
+        for r in range(7):
+            out[r, a] = prod[r] - loss[r] * y[r]
+
+
+def solve_baseline(dp: dict, ip: dict) -> np.ndarray:
+    """disease.solve_baseline (the same solver from the same start, its steps below) with the
+    right-hand side evaluated in compiled code; (8, n) with M = 1. The NumPy path's rhs allocates
+    ~60 temporaries and subsets every parameter per call, the solver's main cost."""
+    n = next(iter(dp.values())).shape[0]
+    table, _, _ = parameter_table(dp, ip, {}, n)
+
+    def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        out = np.empty(y.shape)
+        _core_rhs(np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(idx, dtype=np.int64), table, out)
+        return out
+
+    y0 = np.repeat(disease.MIYANO_SEED[:, None], n, axis=1)
+    core = solve_steady_state(rhs, y0, lower=disease.LOWER, upper=disease.UPPER)
+    return np.vstack([core, np.ones((1, n))])

@@ -273,15 +273,20 @@ def _population_columns(population: Any) -> dict[str, np.ndarray]:
 
 
 def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: ParameterSet,
-                     seed: SeedLike, start: int, stop: int, blocked: Blocked = None) -> PreparedPatients:
-    """Parameters, baseline steady state and PK of patients [start, stop) (absolute indices)."""
+                     seed: SeedLike, start: int, stop: int, blocked: Blocked = None,
+                     backend: str = "numpy") -> PreparedPatients:
+    """Parameters, baseline steady state and PK of patients [start, stop) (absolute indices);
+    ``backend`` "numba" evaluates the steady-state solver's right-hand side in compiled code."""
     names = params.names()
     seed = child_sequence(seed, MODEL_STREAM_KEY)
     z_all = block_normals(seed, _S_PARAMS, start, stop, len(names))
     z = {name: z_all[:, i] for i, name in enumerate(names)}
     n = stop - start
     ind = {g: compute_individual_values(params, g, z, n) for g in params.groups}
-    y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    if backend == "numba":
+        y0 = kernel.solve_baseline(ind["disease"], ind["itch"])
+    else:
+        y0 = disease.solve_baseline(ind["disease"], ind["itch"])
     ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
     sl = slice(start, stop)
     cov = {k: np.asarray(v[sl], float) for k, v in cols.items()}
@@ -605,7 +610,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     done = [0]
 
     def run(sl: slice) -> None:
-        prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
+        prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked, backend)
         wanted = {name for name in names if name in STATE_RECORDS} | {"D", "Q"}
         start = None if initial_state is None else initial_state.chunk(sl)
         states_tn, last = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted,
