@@ -161,14 +161,27 @@ def _occupancy(u, hill):
     return 1.0 / (1.0 + math.exp(-hill * math.log(u)))
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _emollient_factors(table, hws, out):
+    """Per patient, step length k and time constant (0 rising: tau_v, 1 falling: tau_v_off) the two
+    factors of disease.step_emollient: exp(-h/tau) and the step mean (1 - exp(-h/tau)) / (h/tau)."""
+    for i in range(table.shape[0]):
+        for k in range(hws.shape[0]):
+            for v in range(2):
+                xe = hws[k] / (table[i, TAU_V] if v == 0 else table[i, TAU_V_OFF])
+                out[i, k, v, 0] = math.exp(-xe)
+                out[i, k, v, 1] = -math.expm1(-xe) / xe
+
+
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def advance_day(Y, X, E, drive, absorbed, table, imax, hill, weights, phi, rows,
+def advance_day(Y, X, E, drive, absorbed, table, emo, imax, hill, weights, phi, rows,
                 step_h, step_hw, step_k, step_dose, has_drug, track_pk, use_mem, mem_moves, occ_out):
     """Advance every patient one day in place; ``occ_out`` gets sum over steps of h x mean occupancy.
 
     Y (n, 8) disease states, X (n, 5) PK amounts, E (n,) emollient state (patient-major);
     ``drive`` (n,) emollient drive; ``absorbed`` (n,) mg added at each dosing step; ``table``
-    (n, len(COLUMNS)); ``phi`` (n, n_h, 5, 5) and ``rows`` (n, n_h, nodes, 5) the transition
+    (n, len(COLUMNS)); ``emo`` (n, n_h, 2, 2) the emollient step factors (:func:`_emollient_factors`);
+    ``phi`` (n, n_h, 5, 5) and ``rows`` (n, n_h, nodes, 5) the transition
     matrices and exposure rows per distinct step length; per step s: hours ``step_h[s]``, weeks
     ``step_hw[s]``, index ``step_k[s]`` into the distinct lengths, ``step_dose[s]`` 1 if an
     application starts it.
@@ -202,12 +215,12 @@ def advance_day(Y, X, E, drive, absorbed, table, imax, hill, weights, phi, rows,
                 k = step_k[s]
                 if step_dose[s]:
                     xs[0] += absorbed[i]
-                # disease.step_emollient (exact for a drive constant over the step)
-                tau = c[TAU_V] if dr >= e else c[TAU_V_OFF]
-                xe = hw / tau
+                # disease.step_emollient (exact for a drive constant over the step); its two
+                # factors depend only on the patient, the step length and the direction
+                v = 0 if dr >= e else 1
                 gap = e - dr
-                e_mean = dr + gap * (-math.expm1(-xe) / xe)
-                e = dr + gap * math.exp(-xe)
+                e_mean = dr + gap * emo[i, k, v, 1]
+                e = dr + gap * emo[i, k, v, 0]
                 kveh = c[K_V] * e_mean
                 if has_drug:
                     mean = 0.0
@@ -275,13 +288,16 @@ class DayKernel:
 
     def __init__(self, K: np.ndarray, steps_h: list[float], nodes: np.ndarray, weights: np.ndarray,
                  exposure_per_mg: np.ndarray, eff_row: int, dp: dict, ip: dict, vp: dict,
-                 imax: np.ndarray, hill: float, has_drug: bool, track_pk: bool,
+                 imax: np.ndarray, hill: float, has_drug: bool, track_pk: bool, hours_per_week: float,
                  threads: int | None = None) -> None:
         n_pk, _, n = K.shape
         self.threads = threads
+        self.hours_per_week = hours_per_week
         self.table, self.use_mem, self.mem_moves = parameter_table(dp, ip, vp, n)
-        self.index = {h: i for i, h in enumerate(steps_h)}
-        if steps_h:
+        self.index = {h: i for i, h in enumerate(steps_h)}  # every step length of the run's grids
+        self.emo = np.empty((n, len(steps_h), 2, 2))
+        _emollient_factors(self.table, np.array([h / hours_per_week for h in steps_h]), self.emo)
+        if track_pk:
             with kernel_threads(threads):
                 self.phi, at_nodes = transitions(np.moveaxis(K, -1, 0), np.asarray(steps_h), nodes)
             # exposure rows (pk.compute_exposure_rows): u = u_per_mg_vs x row EFF of expm(K c h)
@@ -296,21 +312,21 @@ class DayKernel:
         self.has_drug, self.track_pk = bool(has_drug), bool(track_pk)
         self._grids: dict[int, tuple[np.ndarray, ...]] = {}
 
-    def _grid(self, grid, hours_per_week: float) -> tuple[np.ndarray, ...]:
+    def _grid(self, grid) -> tuple[np.ndarray, ...]:
         key = id(grid)
         if key not in self._grids:
             h = np.array(grid.steps_h, dtype=float)
-            self._grids[key] = (h, np.array([x / hours_per_week for x in grid.steps_h]),
-                                np.array([self.index.get(x, 0) for x in grid.steps_h], dtype=np.int64),
+            self._grids[key] = (h, np.array([x / self.hours_per_week for x in grid.steps_h]),
+                                np.array([self.index[x] for x in grid.steps_h], dtype=np.int64),
                                 np.array(grid.event_at_start, dtype=np.int64), grid)
         return self._grids[key]
 
     def advance(self, grid, Y: np.ndarray, X: np.ndarray, E: np.ndarray, drive, absorbed: np.ndarray | None,
-                events: np.ndarray, hours_per_week: float) -> np.ndarray:
+                events: np.ndarray) -> np.ndarray:
         """Advance Y (n, 8), X (n, 5), E (n,) in place over ``grid``'s steps; sum of h x mean occupancy
         (n,). ``absorbed`` (n,) is added at each step that starts with an application in ``events``
         (None: no drug applied today)."""
-        h, hw, k, ev, _ = self._grid(grid, hours_per_week)
+        h, hw, k, ev, _ = self._grid(grid)
         n = Y.shape[0]
         if absorbed is None:
             dose = np.zeros(h.size, dtype=np.uint8)
@@ -321,8 +337,8 @@ class DayKernel:
         drive = np.ascontiguousarray(np.broadcast_to(np.asarray(drive, float), (n,)))
         occ = np.empty(n)
         with kernel_threads(self.threads):
-            advance_day(Y, X, E, drive, absorbed, self.table, self.imax, self.hill, self.weights, self.phi,
-                        self.rows, h, hw, k, dose, self.has_drug, self.track_pk, self.use_mem,
+            advance_day(Y, X, E, drive, absorbed, self.table, self.emo, self.imax, self.hill, self.weights,
+                        self.phi, self.rows, h, hw, k, dose, self.has_drug, self.track_pk, self.use_mem,
                         self.mem_moves, occ)
         return occ
 

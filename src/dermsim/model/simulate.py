@@ -422,9 +422,9 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     steps_h = sorted({*coarse.distinct_steps_h(), *(fine.distinct_steps_h() if onset.any() else ())})
     kern = None
     if backend == "numba":
-        kern = kernel.DayKernel(K, steps_h if track_pk else [], nodes, weights, p.u_per_mg_vs, pk.EFF,
-                                prep.disease, prep.itch, prep.vehicle, prep.imax, prep.hill, has_drug,
-                                track_pk, threads)
+        kern = kernel.DayKernel(K, steps_h, nodes, weights, p.u_per_mg_vs, pk.EFF, prep.disease,
+                                prep.itch, prep.vehicle, prep.imax, prep.hill, has_drug, track_pk,
+                                HOURS_PER_WEEK, threads)
         # patient-major state that the kernel updates in place; y and x stay (states, n) views of it
         Y, X = np.ascontiguousarray(y.T), np.ascontiguousarray(x.T)
         y, x, emol = Y.T, X.T, np.ascontiguousarray(emol, dtype=float)
@@ -486,7 +486,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         grid = fine if onset[d] else coarse
         if kern is not None:
             absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0) if dosing else None
-            occ_day = kern.advance(grid, Y, X, emol, drive, absorbed, events, HOURS_PER_WEEK)
+            occ_day = kern.advance(grid, Y, X, emol, drive, absorbed, events)
         else:
             occ_day = np.zeros(n)
             for s in range(grid.n_steps):
