@@ -483,49 +483,48 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         dosing = n_app > 0 and strengths[pi] > 0
         if dosing:
             g_today = grams[pi] if on is None else np.where(on, grams[pi], 0.0)
+        occ_day = np.zeros(n)
         grid = fine if onset[d] else coarse
-        if kern is not None:
+        if kern is not None:  # the compiled kernel takes the whole day: the NumPy loop runs no step
             absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0) if dosing else None
             occ_day = kern.advance(grid, Y, X, emol, drive, absorbed, events)
-        else:
-            occ_day = np.zeros(n)
-            for s in range(grid.n_steps):
-                h = grid.steps_h[s]
-                e = grid.event_at_start[s]
-                if dosing and e >= 0 and events[e]:
-                    # absorbed input of this application at the baseline barrier damage (pk.py docstring)
-                    x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
-                emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
-                kveh = vp["k_v"] * emol_mean
-                if has_drug:
-                    occs = []
-                    for row in node_rows[h]:
-                        u = row[0] * x[0]
-                        for j in range(1, pk.N_PK):  # every PK state (pk.py: 5 with the effect site)
-                            u += row[j] * x[j]
-                        occs.append(compute_occupancy(u, prep.hill))
-                    mean = sum(w * o for w, o in zip(weights, occs, strict=True))
-                    sd = np.sqrt(sum(w * (o - mean) ** 2 for w, o in zip(weights, occs, strict=True)))
-                    occ_day += h * mean
-                    # The block enters the rates non-linearly and swings within hours of a dose, so the
-                    # step-mean rate is not the rate at the step-mean block (Jensen). Two sigma points
-                    # with the mean and variance of the block over the step's quadrature nodes give the
-                    # step-mean rates to second order in the swing, at two rate evaluations instead of
-                    # one per node.
-                    inh_lo = prep.imax[:, None] * np.clip(mean - sd, 0.0, 1.0)[None, :]
-                    inh_hi = prep.imax[:, None] * np.clip(mean + sd, 0.0, 1.0)[None, :]
+        for s in range(grid.n_steps if kern is None else 0):
+            h = grid.steps_h[s]
+            e = grid.event_at_start[s]
+            if dosing and e >= 0 and events[e]:
+                # absorbed input of this application at the baseline barrier damage (pk.py docstring)
+                x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
+            emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
+            kveh = vp["k_v"] * emol_mean
+            if has_drug:
+                occs = []
+                for row in node_rows[h]:
+                    u = row[0] * x[0]
+                    for j in range(1, pk.N_PK):  # every PK state (pk.py: 5 with the effect site)
+                        u += row[j] * x[j]
+                    occs.append(compute_occupancy(u, prep.hill))
+                mean = sum(w * o for w, o in zip(weights, occs, strict=True))
+                sd = np.sqrt(sum(w * (o - mean) ** 2 for w, o in zip(weights, occs, strict=True)))
+                occ_day += h * mean
+                # The block enters the rates non-linearly and swings within hours of a dose, so the
+                # step-mean rate is not the rate at the step-mean block (Jensen). Two sigma points
+                # with the mean and variance of the block over the step's quadrature nodes give the
+                # step-mean rates to second order in the swing, at two rate evaluations instead of
+                # one per node.
+                inh_lo = prep.imax[:, None] * np.clip(mean - sd, 0.0, 1.0)[None, :]
+                inh_hi = prep.imax[:, None] * np.clip(mean + sd, 0.0, 1.0)[None, :]
 
-                    blocks = ((0.5, inh_lo), (0.5, inh_hi))
+                blocks = ((0.5, inh_lo), (0.5, inh_hi))
 
-                    def rates(yy: np.ndarray, blocks=blocks, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
-                        return disease.compute_rates_mixture(yy, dp, ip, blocks, kveh)
-                else:
-                    def rates(yy: np.ndarray, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
-                        return disease.compute_rates(yy, dp, ip, None, kveh)
+                def rates(yy: np.ndarray, blocks=blocks, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
+                    return disease.compute_rates_mixture(yy, dp, ip, blocks, kveh)
+            else:
+                def rates(yy: np.ndarray, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
+                    return disease.compute_rates(yy, dp, ip, None, kveh)
 
-                y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
-                if track_pk:
-                    x = propagate(phis[h], x)
+            y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
+            if track_pk:
+                x = propagate(phis[h], x)
         occ_day /= grid.period_h
         record(d + 1)
     end = {"y": y, "x": x, "emollient": emol, "treating": treating, "occupancy": occ_day,
