@@ -1,82 +1,122 @@
-"""Engine benchmark: 100,000 virtual children, 1.5 % cream BID 8 h apart, 8 weeks, daily outputs.
+"""Engine benchmark (issue 16's table): 100,000 TRuE-AD3 virtual children, 1.5 % cream BID 8 h
+apart, 8 weeks, daily outputs, second-version model.
 
-Rows: the batched engine (parameter draw + steady state + 56 days, NumPy, 1 and 2 threads), and
-on the first ``N_BASE`` of the same patients, patient by patient: scipy solve_ivp (LSODA, rtol
-1e-9; the accuracy reference) and libRoadRunner running each patient's exported SBML (load +
-simulate; CVODE rtol 1e-10). Ratios are engine patient-days/s over each row's patient-days/s;
-"max |dEASI|" is the largest noise-free EASI difference from LSODA at any daily output.
+Rows, all in one run so that ratios compare like with like:
+
+* the compiled engine (numba kernel, all cores and one thread) and the NumPy reference path on the
+  same patients, from parameter draw to week 8 (draw + steady state + 56 days + scores);
+* patient by patient on the first ``N_BASE`` of them: scipy solve_ivp (LSODA rtol 1e-9, the
+  accuracy reference) and libRoadRunner on each patient's exported SBML;
+* cold and warm start: a fresh process simulating 2,000 patients for 8 weeks with an empty numba
+  cache directory (compiles) and again with the filled one;
+* ``dermsim simulate ... --n 100000 --weeks 8 --out t.parquet`` end to end (process start to file
+  closed) and ``dermsim design power true-ad3 --n 330 --replicates R`` end to end (R from
+  ``DERMSIM_BENCH_REPLICATES``, default 1,000; the per-10,000 time is R's time scaled).
+
+The profile of a 20,000-patient engine run (where the time goes) is written to
+``bench/results/engine_profile.txt``. "max |dEASI|" is the largest noise-free EASI difference
+from LSODA at any daily output.
 """
 
 from __future__ import annotations
 
+import cProfile
+import io
 import os
+import pstats
 import resource
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from dermsim.engine.compiled import HAVE_NUMBA, max_threads
 from dermsim.model.reference import simulate_reference
 from dermsim.model.regimen import Regimen
 from dermsim.model.sbml import build_patient_sbml
 from dermsim.model.scores import compute_easi_trajectory
-from dermsim.model.simulate import PatientColumns, simulate_patients
+from dermsim.model.simulate import simulate_patients
 
-N = 100_000
-N_BASE = 20
+# DERMSIM_BENCH_N / DERMSIM_BENCH_BASE shrink the run for a smoke test of this script
+N = int(os.environ.get("DERMSIM_BENCH_N", "100000"))
+N_BASE = int(os.environ.get("DERMSIM_BENCH_BASE", "10"))
 DAYS = 56
 SEED = 2026
+REPLICATES = int(os.environ.get("DERMSIM_BENCH_REPLICATES", "1000"))
+RESULTS = Path(__file__).parent / "results"
+BIN = Path(sys.executable).parent
+START_SCRIPT = ("import time; t = time.perf_counter(); "
+                "from dermsim.model.population import sample_population; "
+                "from dermsim.model.regimen import Regimen; "
+                "from dermsim.model.simulate import simulate_patients; "
+                "pop = sample_population('true-ad3', 2000, 1); "
+                "simulate_patients(pop, Regimen(strength_pct=1.5), 56, 1, record=('easi',)); "
+                "print(time.perf_counter() - t)")
 
 
-def _children(n: int, seed: int) -> PatientColumns:
-    """Stand-in TRuE-AD3-like children 2-11 y, used only when the population sampler is absent."""
-    rng = np.random.default_rng(seed)
-    age = rng.uniform(2, 12, n)
-    height = 80 + 6.0 * age + rng.normal(0, 5, n)
-    weight = np.clip(2.3 * age + 8 + rng.normal(0, 2, n), 9, 60)
-    iga0 = np.where(rng.random(n) < 0.7, 3, 2).astype(np.int8)
-    return PatientColumns(age_y=age, weight_kg=weight, bsa_m2=np.sqrt(height * weight / 3600),
-                          affected_pct=rng.uniform(3, 20, n),
-                          easi0=np.where(iga0 == 3, rng.uniform(6, 18, n), rng.uniform(2, 7, n)),
-                          iga0=iga0, nrs0=rng.uniform(2, 8, n), name="bench children")
+def _peak_rss_mib(who=resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024.0
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _timed(fn):
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t0, time.process_time() - c0
 
 
-def _population(n: int, seed: int):
-    """TRuE-AD3 virtual children from the population sampler, or the stand-in if it is absent."""
-    try:
-        from dermsim.model.population import sample_population
-    except ImportError:
-        return _children(n, seed), "stand-in children"
+def _process(args: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> tuple[float, str]:
+    """Wall time of a child process from start to exit, and its stdout; fails loudly."""
     t0 = time.perf_counter()
-    pop = sample_population("true-ad3", n, seed)
-    return pop, f"sample_population('true-ad3') {time.perf_counter() - t0:.1f} s (not in the engine time)"
+    done = subprocess.run(args, env={**os.environ, **(env or {})}, cwd=cwd, capture_output=True, text=True,
+                          timeout=1800)
+    secs = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+    return secs, done.stdout
+
+
+def _profile(pop) -> None:
+    prof = cProfile.Profile()
+    sub = pop.take(np.arange(min(20_000, N)))
+    prof.runcall(simulate_patients, sub, Regimen(strength_pct=1.5), DAYS, SEED, workers=1, threads=1,
+                 record=["easi_mean", "cp_nM"])
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
+    (RESULTS / "engine_profile.txt").write_text(
+        f"{min(20_000, N):,} patients x 56 days, compiled engine, 1 thread, 1 worker (tottime = own time)\n"
+        + buf.getvalue())
 
 
 def main():
-    pop, pop_note = _population(N, SEED)
+    from dermsim.model.population import sample_population
+
+    RESULTS.mkdir(exist_ok=True)
+    load = os.getloadavg()
+    pop = sample_population("true-ad3", N, SEED)
     reg = Regimen(strength_pct=1.5)
-    rows = []
-    rss0 = _peak_rss_mib()
-    load = os.getloadavg()[0]
-    t0, c0 = time.perf_counter(), time.process_time()
     record = ["easi_mean", "cp_nM"]
-    eng2 = simulate_patients(pop, reg, DAYS, SEED, workers=2, chunk_size=12_500, record=record)
-    t_eng2, c_eng2 = time.perf_counter() - t0, time.process_time() - c0
-    rss_eng = _peak_rss_mib()
-    t0, c0 = time.perf_counter(), time.process_time()
-    eng1 = simulate_patients(pop, reg, DAYS, SEED, workers=1, chunk_size=12_500, record=record)
-    t_eng1, c_eng1 = time.perf_counter() - t0, time.process_time() - c0
-    assert np.array_equal(eng1["easi_mean"], eng2["easi_mean"])  # threads never change the numbers
-    rate_eng = N * DAYS / t_eng2
+    simulate_patients(pop.take(np.arange(50)), reg, 3, SEED)  # load the compiled kernel (cached on disk)
+    rss0 = _peak_rss_mib()
+    fast, t_fast, c_fast = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=2,
+                                                            chunk_size=12_500, record=record))
+    rss_fast = _peak_rss_mib()
+    one, t_one, c_one = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=1, threads=1,
+                                                         chunk_size=12_500, record=record))
+    ref_np, t_np, c_np = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=2, chunk_size=12_500,
+                                                          record=record, engine="numpy"))
+    assert np.array_equal(fast["easi_mean"], one["easi_mean"])  # threads never change the numbers
+    np_easi = float(np.max(np.abs(fast["easi_mean"] - ref_np["easi_mean"])))
+    pos = ref_np["cp_nM"] > 0
+    np_cp = float(np.max(np.abs(fast["cp_nM"][pos] - ref_np["cp_nM"][pos]) / ref_np["cp_nM"][pos]))
+    rate_fast = N * DAYS / t_fast
 
     base = np.arange(N_BASE)
-    t0 = time.perf_counter()
-    ref = simulate_reference(pop, reg, DAYS, SEED, patients=base, method="LSODA", rtol=1e-9, atol=1e-12)
-    t_ref = time.perf_counter() - t0
+    ref, t_ref, _ = _timed(lambda: simulate_reference(pop, reg, DAYS, SEED, patients=base, method="LSODA",
+                                                      rtol=1e-9, atol=1e-12))
     import roadrunner
 
     rr_easi, t_rr_load, t_rr_sim = [], 0.0, 0.0
@@ -95,27 +135,60 @@ def main():
     rr_easi = np.array(rr_easi)
 
     def diff(easi):
-        return float(np.max(np.abs(easi - ref["easi_mean"])))
+        return f"{float(np.max(np.abs(easi - ref['easi_mean']))):.1e}"
 
-    cp_rel = float(np.max(np.abs(eng2["cp_nM"][base, 1:] - ref["cp_nM"][:, 1:]) / ref["cp_nM"][:, 1:]))
-    notes = (f"peak RSS {rss_eng:.0f} MiB; plasma max rel. diff vs LSODA {cp_rel:.1e}; {pop_note}; "
-             f"1-min load average at start {load:.1f} on {os.cpu_count()} CPUs")
-    for label, n, secs, d, note in [
-        ("dermsim engine, NumPy, 2 threads (draw + steady state + 8 wk)", N, t_eng2,
-         diff(eng2["easi_mean"][base]), notes + f"; CPU {c_eng2:.1f} s"),
-        ("dermsim engine, NumPy, 1 thread", N, t_eng1, diff(eng1["easi_mean"][base]),
-         f"CPU {c_eng1:.1f} s = {N * DAYS / c_eng1:.0f} patient-days per CPU-second"),
-        ("scipy solve_ivp LSODA rtol 1e-9, per patient", N_BASE, t_ref, 0.0, "accuracy reference"),
-        ("libRoadRunner, exported SBML, per patient: simulate only", N_BASE, t_rr_sim, diff(rr_easi),
-         "CVODE rtol 1e-10"),
-        ("libRoadRunner, exported SBML, per patient: load + simulate", N_BASE, t_rr_load + t_rr_sim,
-         diff(rr_easi), "includes SBML parse and JIT"),
-    ]:
-        rate = n * DAYS / secs
+    cp_rel = float(np.max(np.abs(fast["cp_nM"][base, 1:] - ref["cp_nM"][:, 1:]) / ref["cp_nM"][:, 1:]))
+
+    # cold (empty numba cache: compiles) and warm start of a fresh process
+    with tempfile.TemporaryDirectory() as cache:
+        t_cold, out_cold = _process([sys.executable, "-c", START_SCRIPT], env={"NUMBA_CACHE_DIR": cache})
+        t_warm, out_warm = _process([sys.executable, "-c", START_SCRIPT], env={"NUMBA_CACHE_DIR": cache})
+    # what a user runs, end to end
+    with tempfile.TemporaryDirectory() as tmp:
+        t_cli, _ = _process([str(BIN / "dermsim"), "simulate", "--population", "true-ad3", "--strength",
+                             "1.5", "--n", str(N), "--weeks", "8", "--seed", "1", "--out", "t.parquet"],
+                            cwd=tmp)
+        rss_cli = _peak_rss_mib(resource.RUSAGE_CHILDREN)
+        t_design, _ = _process([str(BIN / "dermsim"), "design", "power", "true-ad3", "--n", "330",
+                                "--replicates", str(REPLICATES), "--seed", "1", "--out", "dp"], cwd=tmp)
+        rss_design = _peak_rss_mib(resource.RUSAGE_CHILDREN)
+    _profile(pop)
+
+    load_note = (f"load average {load[0]:.1f}/{load[1]:.1f} (1/5 min) at start on {os.cpu_count()} CPUs; "
+                 f"numba {'yes' if HAVE_NUMBA else 'NO'}, kernel threads {max_threads()}")
+    rows = []
+
+    def row(label, n, secs, d, note, unit_days=DAYS):
+        rate = n * unit_days / secs
         rows.append({"implementation": label, "patients": n, "seconds": round(secs, 2),
-                     "patient_days_per_s": round(rate), "ratio_engine_over_this": round(rate_eng / rate, 1),
-                     "max_abs_easi_diff_vs_lsoda": f"{d:.1e}", "notes": note})
-    print(f"100k patients draw -> week 8 in {t_eng2:.2f} s; {notes} (before the engine run {rss0:.0f} MiB)")
+                     "patient_days_per_s": round(rate),
+                     "ratio_engine_over_this": round(rate_fast / rate, 1),
+                     "max_abs_easi_diff_vs_lsoda": d, "notes": note})
+
+    row("engine, compiled kernel, all cores (draw + steady state + 8 wk)", N, t_fast,
+        diff(fast["easi_mean"][base]),
+        f"peak RSS {rss_fast:.0f} MiB (before {rss0:.0f}); CPU {c_fast:.1f} s; plasma max rel. diff vs LSODA "
+        f"{cp_rel:.1e}; {load_note}")
+    row("engine, compiled kernel, 1 thread, 1 worker", N, t_one, diff(one["easi_mean"][base]),
+        f"CPU {c_one:.1f} s; same numbers as all cores (asserted)")
+    row("engine, NumPy reference path, 2 worker threads", N, t_np, diff(ref_np["easi_mean"][base]),
+        f"CPU {c_np:.1f} s; compiled vs NumPy: max |dEASI| {np_easi:.1e}, plasma max rel. diff {np_cp:.1e}")
+    row("scipy solve_ivp LSODA rtol 1e-9, per patient", N_BASE, t_ref, "0.0e+00", "accuracy reference")
+    row("libRoadRunner, exported SBML, per patient: simulate only", N_BASE, t_rr_sim, diff(rr_easi),
+        "CVODE rtol 1e-10")
+    row("libRoadRunner, exported SBML, per patient: load + simulate", N_BASE, t_rr_load + t_rr_sim,
+        diff(rr_easi),
+        "includes SBML parse and JIT")
+    row("cold start: new process, empty numba cache, 2,000 patients x 8 wk", 2000, t_cold, "",
+        f"process wall (import + compile + run); in-process {float(out_cold.split()[-1]):.1f} s")
+    row("warm start: new process, filled numba cache, 2,000 patients x 8 wk", 2000, t_warm, "",
+        f"process wall; in-process {float(out_warm.split()[-1]):.1f} s")
+    row(f"dermsim simulate --n {N} --weeks 8 -> Parquet, end to end", N, t_cli, "",
+        f"process start to file closed; peak RSS of children so far {rss_cli:.0f} MiB")
+    row(f"dermsim design power true-ad3 --n 330 --replicates {REPLICATES}, end to end", 330 * REPLICATES,
+        t_design, "", f"{t_design * 10_000 / REPLICATES:.0f} s per 10,000 replicates (scaled); "
+        f"peak RSS of children so far {rss_design:.0f} MiB")
+    print(f"{N:,} patients draw -> week 8 in {t_fast:.2f} s ({rate_fast:,.0f} patient-days/s); {load_note}")
     return pd.DataFrame(rows)
 
 

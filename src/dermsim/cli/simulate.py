@@ -32,6 +32,9 @@ def simulate_cmd(
                                help=f"comma-separated variables from {', '.join(RECORDABLE)}; "
                                     "params: each patient's parameter values"),
     workers: int = typer.Option(2, "--workers", help="threads (results do not depend on it)"),
+    threads: int | None = typer.Option(
+        None, "--threads", help="threads of the compiled engine kernel (default: all cores; results do not "
+        "depend on it)"),
     grams: float | None = typer.Option(None, "--grams", help=GRAMS_HELP),
     params_dir: Path | None = typer.Option(None, "--params", help=PARAMS_HELP),
     posterior: str = typer.Option("shipped", "--posterior", help=POSTERIOR_CHOICE_HELP),
@@ -54,7 +57,7 @@ def simulate_cmd(
                               interval_h=interval_h, blocked=blocked, record=record, workers=workers,
                               grams=grams, params_dir=params_dir, posterior=posterior,
                               regimen_file=regimen_file, overwrite=overwrite, progress=progress,
-                              covariates=covariates, hours=hours)
+                              covariates=covariates, hours=hours, threads=threads)
     traj = run.trajectories
     grid = f"{run.days + 1} days" if traj.hours is None else f"{traj.hours.size} times in hours"
     shown = ", ".join(run.record if traj.hours is None else list(traj.at_hours))

@@ -140,7 +140,9 @@ def open_executor(
         for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
         if not k.startswith("MALLOC_")
     }
-    environ.update({"OMP_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1, "MKL_NUM_THREADS": 1})
+    # NUMBA_NUM_THREADS: each worker runs the compiled engine kernel single-threaded (one worker per core)
+    environ.update({"OMP_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1, "MKL_NUM_THREADS": 1,
+                    "NUMBA_NUM_THREADS": 1})
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         cluster = _local_cluster(n, dashboard)
     client = Client(cluster)

@@ -49,8 +49,9 @@ from dermsim.engine import (
     propagate,
     step_production_loss,
 )
+from dermsim.engine.compiled import resolve_backend
 from dermsim.errors import InvalidInputError
-from dermsim.model import body, disease, pk
+from dermsim.model import body, disease, kernel, pk
 from dermsim.model.itch import compute_itch_placebo
 from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
@@ -315,8 +316,10 @@ def _population_columns(population: Any) -> dict[str, np.ndarray]:
 
 
 def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: ParameterSet,
-                     seed: SeedLike, start: int, stop: int, blocked: Blocked = None) -> PreparedPatients:
-    """Parameters, baseline steady state and PK of patients [start, stop) (absolute indices)."""
+                     seed: SeedLike, start: int, stop: int, blocked: Blocked = None,
+                     backend: str = "numpy") -> PreparedPatients:
+    """Parameters, baseline steady state and PK of patients [start, stop) (absolute indices);
+    ``backend`` "numba" evaluates the steady-state solver's right-hand side in compiled code."""
     names = params.names()
     seed = child_sequence(seed, MODEL_STREAM_KEY)
     z_all = block_normals(seed, _S_PARAMS, start, stop, len(names))
@@ -325,7 +328,10 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
     ind = {g: compute_individual_values(params, g, z, n) for g in params.groups}
     varying = {name: ind[g][name] for g in params.groups for name, par in params.group(g).items()
                if par.omega > 0}
-    y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    if backend == "numba":
+        y0 = kernel.solve_baseline(ind["disease"], ind["itch"])
+    else:
+        y0 = disease.solve_baseline(ind["disease"], ind["itch"])
     ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
     sl = slice(start, stop)
     cov = {k: np.asarray(v[sl], float) for k, v in cols.items()}
@@ -451,12 +457,15 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
                n_nodes: int, keep: Iterable[str] = STATE_RECORDS,
                start: Mapping[str, np.ndarray] | None = None, drug_before: bool = False,
                hours: np.ndarray | None = None, hours_out: dict[str, np.ndarray] | None = None,
+               backend: str = "numpy", threads: int | None = None
                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Advance prepared patients ``days`` days from ``start`` (None: baseline); (states at day
     boundaries, each (days + 1, n); the state after the last day). ``drug_before``: some patient of
     the run had drug on board at the start (then day 0 is not an onset day). ``hours`` (sorted, in
     [0, 24 days]) with ``hours_out`` (name -> (len(hours), n), names from HOURLY_RECORDS but
-    easi_mean): also record there at those hours of the run (a time on a dose is before the dose)."""
+    easi_mean): also record there at those hours of the run (a time on a dose is before the dose).
+    ``backend`` "numba": each day's steps run in the compiled kernel (model.kernel, same
+    arithmetic) on ``threads``; hourly outputs need the NumPy loop's per-step states."""
     n = prep.n
     plan = regimen.compile(days)
     coarse = build_day_grid(plan.event_times_h, max_step_h=max_step_h)
@@ -475,8 +484,17 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     K = pk.compute_rate_matrix(p)
     nodes, weights = gauss_legendre_unit(n_nodes)
     phis, node_rows = {}, {}
-    if track_pk:
-        for h in sorted({*coarse.distinct_steps_h(), *(fine.distinct_steps_h() if onset.any() else ())}):
+    steps_h = sorted({*coarse.distinct_steps_h(), *(fine.distinct_steps_h() if onset.any() else ())})
+    kern = None
+    if backend == "numba" and hours is None:   # hourly outputs need the NumPy loop's per-step states
+        kern = kernel.DayKernel(K, steps_h, nodes, weights, p.u_per_mg_vs, pk.EFF, prep.disease,
+                                prep.itch, prep.vehicle, prep.imax, prep.hill, has_drug, track_pk,
+                                HOURS_PER_WEEK, threads)
+        # patient-major state that the kernel updates in place; y and x stay (states, n) views of it
+        Y, X = np.ascontiguousarray(y.T), np.ascontiguousarray(x.T)
+        y, x, emol = Y.T, X.T, np.ascontiguousarray(emol, dtype=float)
+    elif track_pk:
+        for h in steps_h:
             phis[h] = compute_transition(K, h)
             rows = []
             for c in nodes:
@@ -545,7 +563,10 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
             g_today = grams[pi] if on is None else np.where(on, grams[pi], 0.0)
         occ_day = np.zeros(n)
         grid = fine if onset[d] else coarse
-        for s in range(grid.n_steps):
+        if kern is not None:  # the compiled kernel takes the whole day: the NumPy loop runs no step
+            absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0) if dosing else None
+            occ_day = kern.advance(grid, Y, X, emol, drive, absorbed, events)
+        for s in range(grid.n_steps if kern is None else 0):
             h = grid.steps_h[s]
             e = grid.event_at_start[s]
             if dosing and e >= 0 and events[e]:
@@ -601,7 +622,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       progress: Callable[[int, int], None] | None = None, workers: int = 1,
                       initial_state: SimulationState | None = None,
                       record_params: bool = False,
-                      output_hours: Iterable[float] | None = None) -> Trajectories:
+                      output_hours: Iterable[float] | None = None, engine: str = "auto",
+                      threads: int | None = None) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
     ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
@@ -621,7 +643,13 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     (``Trajectories.hours``/``at_hours``, ``to_frame(grid="hours")``): plasma and local exposure
     exactly (matrix exponential from the step start), disease states interpolated linearly within a
     step; a time on a dose is before it.
+    ``engine``: "numba" (the compiled kernel, model.kernel), "numpy" (the reference
+    path) or "auto" (numba if installed; env DERMSIM_ENGINE overrides); ``threads``: threads of the
+    compiled kernel (None: all cores). Neither changes the numbers beyond rounding.
     """
+    backend = resolve_backend(engine)
+    if threads is not None:
+        threads = check_int("threads", threads, minimum=1)
     if not isinstance(regimen, Regimen):
         raise InvalidInputError(f"regimen must be a Regimen; got {type(regimen).__name__}.")
     days = check_int("days", days, minimum=1, maximum=LIMITS["days"])
@@ -692,14 +720,15 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       if par.omega > 0}
 
     def run(sl: slice) -> None:
-        prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked)
+        prep = prepare_patients(cols, regimen, params, seq, sl.start, sl.stop, blocked, backend)
         wanted = {name for name in names if name in STATE_RECORDS} | {"D", "Q"}
         start = None if initial_state is None else initial_state.chunk(sl)
         h_out = None
         if hours is not None:
             h_out = {nm: np.empty((hours.size, prep.n)) for nm in {*hourly, "D"} if nm != "easi_mean"}
         states_tn, last = _integrate(prep, regimen, days, max_step_h, quadrature_nodes, keep=wanted,
-                                     start=start, drug_before=drug_before, hours=hours, hours_out=h_out)
+                                     start=start, drug_before=drug_before, hours=hours, hours_out=h_out,
+                                     backend=backend, threads=threads)
         if h_out is not None:
             for nm in hourly:
                 if nm == "easi_mean":

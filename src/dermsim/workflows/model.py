@@ -191,6 +191,7 @@ def simulate_regimen(
     covariates: Any = None,
     with_population: bool = False,
     hours: Any = None,
+    threads: int | None = None,
 ) -> tuple[Trajectories, ResolvedModel]:
     """Daily trajectories of ``n`` patients of ``population`` on ``regimen`` for ``days`` days, in
     memory (the model explorer draws them; :func:`simulate_course` writes them). ``blocked``:
@@ -198,7 +199,8 @@ def simulate_regimen(
     covariate table (CSV/Parquet/DataFrame; its patients replace the ``n`` sampled ones, columns it
     lacks are drawn from ``population``). ``record`` may name ``params`` (each patient's parameter
     values). ``with_population``: return (trajectories, model, population). ``hours``: an output grid
-    in hours (array, or text for :func:`parse_hours`) for the variables that have one."""
+    in hours (array, or text for :func:`parse_hours`) for the variables that have one. ``threads``:
+    threads of the compiled engine kernel (None: all cores; the numbers do not depend on it)."""
     check_int("--n", n, minimum=1)
     model = resolve_model(posterior, base=parameters_from(params_dir))
     names, with_params = _split_record(record)
@@ -217,7 +219,8 @@ def simulate_regimen(
     traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
                              params=model.parameters, record_params=with_params,
                              output_hours=parse_hours(hours) if isinstance(hours, str) else hours,
-                             blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance)
+                             blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance,
+                             threads=threads)
     progress.done(f"{traj.n} patients")
     if with_population:
         return traj, model, pop  # type: ignore[return-value]
@@ -245,6 +248,7 @@ def simulate_course(
     cancel: CancelToken | None = None,
     covariates: str | Path | pd.DataFrame | None = None,
     hours: str | None = None,
+    threads: int | None = None,
 ) -> TrajectoryRun:
     """Sample a virtual population, simulate it on a cream regimen (twice daily at ``strength``, or
     the schedule over days of ``regimen_file``: periods, holidays, weekend maintenance, as-needed
@@ -269,6 +273,6 @@ def simulate_course(
     traj, model, pop = simulate_regimen(  # type: ignore[misc]
         regimen, days, seed=seed, population=population, n=n, blocked=blocked, record=record,
         workers=workers, params_dir=params_dir, posterior=posterior, progress=progress, cancel=cancel,
-        covariates=covariates, with_population=True, hours=hours)
+        covariates=covariates, with_population=True, hours=hours, threads=threads)
     _write_parquet(traj, out, overwrite, pop, model)
     return TrajectoryRun(out, traj, days, _record_names(record), model)

@@ -1,0 +1,200 @@
+"""The compiled backend: numba where it is installed, the NumPy reference path where it is not.
+
+* :func:`resolve_backend` chooses "numba" or "numpy": an explicit choice wins, then the
+  environment variable ``DERMSIM_ENGINE`` (numba/numpy), then numba if it imports;
+* :func:`kernel_threads` runs compiled kernels on a given number of threads (default: all cores
+  numba sees) and serialises kernel calls across Python threads: numba's default "workqueue"
+  threading layer must not be entered from two threads at once, and chunk workers are threads;
+* :func:`transitions` computes the exact transition matrices expm(K h) of every patient for several
+  step lengths in compiled code (the same scaling-and-squaring Taylor method as
+  :func:`dermsim.engine.linear.expm_batched`, one 5 x 5 matrix at a time instead of a stack of
+  NumPy matmuls, which is where the NumPy path spent its set-up time).
+
+``njit``/``prange`` fall back to the plain Python function/``range`` without numba, so modules that
+define kernels import everywhere; callers use the kernels only when the backend is "numba".
+Compiled functions use ``cache=True``: the machine code goes to ``__pycache__`` beside the source
+(or numba's per-user cache directory when the package directory is read-only), so only the first
+call after installation compiles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
+import numpy as np
+
+from dermsim.errors import InvalidInputError
+
+try:  # numba is a dependency, but the NumPy path must work where it cannot be installed
+    import numba
+    from numba import njit, prange
+except ImportError:  # pragma: no cover - exercised only on platforms without numba
+    numba = None
+
+    def njit(*args, **kwargs):
+        if args and callable(args[0]):
+            return args[0]
+        return lambda fn: fn
+
+    prange = range
+
+HAVE_NUMBA = numba is not None
+BACKENDS = ("auto", "numba", "numpy")
+ENV_BACKEND = "DERMSIM_ENGINE"
+_LOCK = threading.RLock()
+
+
+def resolve_backend(backend: str | None = "auto") -> str:
+    """"numba" or "numpy" for a requested backend (module docstring)."""
+    choice = "auto" if backend is None else str(backend).strip().lower()
+    if choice not in BACKENDS:
+        raise InvalidInputError(f"engine backend must be one of {', '.join(BACKENDS)}; got {backend!r}.")
+    if choice == "auto":
+        env = os.environ.get(ENV_BACKEND, "").strip().lower()
+        if env:
+            if env not in BACKENDS:
+                raise InvalidInputError(f"{ENV_BACKEND} must be one of {', '.join(BACKENDS)}; got {env!r}.")
+            choice = env
+    if choice == "numba" and not HAVE_NUMBA:
+        if backend not in (None, "auto"):
+            raise InvalidInputError("engine backend 'numba' needs the numba package; it is not installed.")
+        return "numpy"
+    if choice == "auto":
+        return "numba" if HAVE_NUMBA else "numpy"
+    return choice
+
+
+def max_threads() -> int:
+    """Threads a compiled kernel may use in this process (numba's pool size, else the CPU count)."""
+    if HAVE_NUMBA:
+        return int(numba.config.NUMBA_NUM_THREADS)
+    return os.cpu_count() or 1
+
+
+def in_dask_worker() -> bool:
+    """True inside a Dask worker's task (then the kernel runs single-threaded: one worker per core)."""
+    if "distributed" not in sys.modules:  # never import Dask just to ask
+        return False
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def default_threads() -> int:
+    """Threads of a kernel call that names none: all, or 1 inside a Dask worker."""
+    return 1 if in_dask_worker() else max_threads()
+
+
+@contextlib.contextmanager
+def kernel_threads(threads: int | None = None) -> Iterator[None]:
+    """Run the compiled kernels of the block on ``threads`` threads (None: :func:`default_threads`),
+    one call at a time."""
+    with _LOCK:
+        if not HAVE_NUMBA:
+            yield
+            return
+        want = default_threads() if threads is None else max(1, min(int(threads), max_threads()))
+        before = numba.get_num_threads()
+        numba.set_num_threads(want)
+        try:
+            yield
+        finally:
+            numba.set_num_threads(before)
+
+
+def serial_kernel_calls() -> threading.RLock:
+    """The lock that keeps compiled kernel calls of this process one at a time."""
+    return _LOCK
+
+
+_TAYLOR_DEGREE = 13
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _expm_one(K, t, x, e, tmp, out):
+    """expm(K t) of one k x k matrix into ``out`` (linear.expm_batched's method for one matrix);
+    ``x``, ``e``, ``tmp`` are k x k workspaces. Products skip the zero upper triangle of a lower
+    triangular K (compartment chains): those terms add exact zeros, so the numbers do not change."""
+    k = K.shape[0]
+    lower = True
+    for i in range(k):
+        for j in range(i + 1, k):
+            if K[i, j] != 0.0:
+                lower = False
+    norm = 0.0
+    for j in range(k):
+        col = 0.0
+        for i in range(k):
+            col += abs(K[i, j] * t)
+        norm = max(norm, col)
+    s = 0
+    if norm > 0.5:
+        s = int(np.ceil(np.log2(max(norm, 0.5) / 0.5)))
+    scale = 2.0 ** s
+    for i in range(k):
+        for j in range(k):
+            x[i, j] = K[i, j] * t / scale
+            e[i, j] = (1.0 if i == j else 0.0) + x[i, j] / _TAYLOR_DEGREE
+    for m in range(_TAYLOR_DEGREE - 1, 0, -1):
+        _matmul(x, e, lower, tmp)
+        for i in range(k):
+            for j in range(k):
+                e[i, j] = (1.0 if i == j else 0.0) + tmp[i, j] / m
+    for _ in range(s):
+        _matmul(e, e, lower, tmp)
+        e[:, :] = tmp
+    out[:, :] = e
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _matmul(a, b, lower, out):
+    """out = a b for k x k matrices; with ``lower`` both are lower triangular (skip exact zeros)."""
+    k = a.shape[0]
+    for i in range(k):
+        for j in range(k):
+            acc = 0.0
+            if not (lower and j > i):
+                for r in range(j if lower else 0, i + 1 if lower else k):
+                    acc += a[i, r] * b[r, j]
+            out[i, j] = acc
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def _transitions(K, hs, nodes, phi, rows_full):
+    n, k, _ = K.shape
+    n_blocks = (n + 255) // 256
+    for blk in prange(n_blocks):
+        x = np.empty((k, k))
+        e = np.empty((k, k))
+        tmp = np.empty((k, k))
+        for i in range(blk * 256, min(n, (blk + 1) * 256)):
+            for a in range(hs.shape[0]):
+                _expm_one(K[i], hs[a], x, e, tmp, phi[i, a])
+                for m in range(nodes.shape[0]):
+                    _expm_one(K[i], nodes[m] * hs[a], x, e, tmp, rows_full[i, a, m])
+
+
+def transitions(K: np.ndarray, hs: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transition matrices of patient-major rate matrices ``K`` (n, k, k), compiled:
+    (expm(K h) (n, len(hs), k, k), expm(K c h) (n, len(hs), len(nodes), k, k)) for each step length
+    h in ``hs`` and quadrature node c in ``nodes``."""
+    K = np.ascontiguousarray(K, dtype=float)
+    hs = np.ascontiguousarray(hs, dtype=float)
+    nodes = np.ascontiguousarray(nodes, dtype=float)
+    n, k, _ = K.shape
+    phi = np.empty((n, hs.size, k, k))
+    at_nodes = np.empty((n, hs.size, nodes.size, k, k))
+    _transitions(K, hs, nodes, phi, at_nodes)
+    if not (np.all(np.isfinite(phi)) and np.all(np.isfinite(at_nodes))):
+        from dermsim.errors import SolverError
+
+        raise SolverError("transition matrix is not finite; check the rate constants.")
+    return phi, at_nodes
