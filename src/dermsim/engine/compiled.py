@@ -71,7 +71,7 @@ def resolve_backend(backend: str | None = "auto") -> str:
 def max_threads() -> int:
     """Threads a compiled kernel may use in this process (numba's pool size, else the CPU count)."""
     if HAVE_NUMBA:
-        return int(numba.config.NUMBA_NUM_THREADS)
+        return int(numba.config.NUMBA_NUM_THREADS)  # pyright: ignore[reportPrivateImportUsage]  # numba.config is public API but not re-exported in its stubs
     return os.cpu_count() or 1
 
 
