@@ -400,6 +400,10 @@ def _mmrm(inp: AnalysisInput) -> Rows:
     visits = list(spec.visit)
     df = apply_estimand("observed", inp.data, variable=y, visits=visits, dataset=inp.dataset_label)
     arms = _ordered_arms(inp, df)
+    if spec.comparator and spec.comparator not in arms and spec.comparator in _all_levels(inp):
+        # the comparator arm exists but has no record here (a small trial): nothing to compare with
+        raise NotEstimableError(f"{inp.dataset_label}: the comparator {spec.comparator!r} of analysis "
+                                f"{spec.id} has no {y} record at the visits (an empty arm).")
     classes, numeric = _ancova_terms(inp)
     res = estimate_mmrm(
         df.assign(**{spec.group: df[spec.group].astype(str)}), y, spec.group, "AVISIT",

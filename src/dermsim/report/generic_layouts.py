@@ -282,7 +282,7 @@ def _cmh(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
                     f"CMH {t}: p-value vs {control}" if control else f"CMH {t}: p-value",
                     "p",
                     {"variable_level": t, **where},
-                    scope="vs_control",
+                    scope="vs_control" if control else "arm",
                     extra="p",
                 )
             )

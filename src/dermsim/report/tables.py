@@ -232,6 +232,11 @@ def _row_cells(
     for col in columns:
         level = "" if (total and col == TOTAL) else col
         if row.scope == "vs_control":
+            if not ref and level:
+                # the layout compares with a control the ARD has no comparison with (its arm has no
+                # subject in a small trial): the cell cannot be computed and says so
+                cells.append("NE")
+                continue
             if level in ("", ref):
                 cells.append("")
                 continue
