@@ -127,6 +127,13 @@ class AnalysisSpec(BaseModel):
             value = self.options.get(opt)
             if value is not None and value not in choices:
                 raise ValueError(f"field 'options.{opt}' must be one of {', '.join(choices)}; got {value!r}")
+        labels = self.options.get("level_labels")
+        if labels is not None:
+            levels = self.options.get("levels")
+            n_lev = len(levels) if isinstance(levels, list) else 0
+            if not isinstance(labels, list) or len(labels) != n_lev:
+                raise ValueError(f"field 'options.level_labels' must be a list with one label per entry of "
+                                 f"'options.levels' ({n_lev}); got {labels!r}")
         den_pop = self.options.get("denominator_population")
         if den_pop is not None:
             try:
