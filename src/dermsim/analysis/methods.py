@@ -190,13 +190,6 @@ def _categorical_rows(inp: AnalysisInput, df: pd.DataFrame, var: str, arms: Sequ
     for summary in res:
         rows += _blocks(inp.ctx, [({**cols, "variable": var}, pairs) for cols, pairs in summary.ard_blocks()],
                         visit=visit)
-    # option level_labels names the coded levels (CIBIC+ 1-7: "Marked improvement", ...): the ARD
-    # level is the label, as cards keeps a factor's label; the counts are by code, in code order
-    names = dict(zip(map(str, _as_list(inp.spec.options.get("levels"))),
-                     map(str, _as_list(inp.spec.options.get("level_labels"))), strict=False))
-    for r in rows:
-        if r["variable"] == var and r["variable_level"] in names:
-            r["variable_level"] = names[str(r["variable_level"])]
     return rows
 
 
@@ -407,10 +400,6 @@ def _mmrm(inp: AnalysisInput) -> Rows:
     visits = list(spec.visit)
     df = apply_estimand("observed", inp.data, variable=y, visits=visits, dataset=inp.dataset_label)
     arms = _ordered_arms(inp, df)
-    if spec.comparator and spec.comparator not in arms and spec.comparator in _all_levels(inp):
-        # the comparator arm exists but has no record here (a small trial): nothing to compare with
-        raise NotEstimableError(f"{inp.dataset_label}: the comparator {spec.comparator!r} of analysis "
-                                f"{spec.id} has no {y} record at the visits (an empty arm).")
     classes, numeric = _ancova_terms(inp)
     res = estimate_mmrm(
         df.assign(**{spec.group: df[spec.group].astype(str)}), y, spec.group, "AVISIT",
@@ -815,11 +804,10 @@ METHODS: dict[str, Method] = {
                                 ("observed", "locf", "mi")), _ancova),
     "descriptive": Method(MethodSpec("continuous", ("group",), ("test",), ("observed", "locf")),
                           _descriptive),
-    "categorical": Method(MethodSpec("categorical", ("group",), ("test", "levels", "level_labels"),
-                                     ("observed", "locf")),
+    "categorical": Method(MethodSpec("categorical", ("group",), ("test", "levels"), ("observed", "locf")),
                           _categorical),
     "demographics": Method(MethodSpec("subject", ("variables", "group"), ("categorical",)), _demographics),
-    "cmh": Method(MethodSpec("categorical", ("variable", "visit", "group"), ("levels", "level_labels"),
+    "cmh": Method(MethodSpec("categorical", ("variable", "visit", "group"), ("levels",),
                              ("observed", "locf")), _cmh),
     # AE tables: subjects per arm of the denominator dataset (every AE subject must be in its
     # column); exposure_start/exposure_end (ADSL period dates) add exposure-adjusted rates

@@ -715,10 +715,11 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
         raise NotEstimableError(f"{dataset}: {group} must have at least 2 levels with records; got "
                                 f"{', '.join(glevels) or 'none'}.")
     ref = glevels[0] if reference is None else str(reference)
-    if ref not in glevels and levels is not None and ref in {str(x) for x in levels}:
-        raise NotEstimableError(f"{dataset}: the reference {group} {ref!r} has no records (an empty arm).")
     if ref not in glevels:
-        raise InvalidInputError(f"reference must be one of {', '.join(glevels)}; got {reference!r}.")
+        # a reference without records (an empty arm of a small trial; a plan's comparator is checked
+        # to be a level of the group before any statistic): nothing to compare with
+        raise NotEstimableError(f"reference must be one of {', '.join(glevels)} (the levels with records); "
+                                f"got {reference!r}.")
     cells = df.groupby([group, visit]).size()
     for g, v in itertools.product(glevels, vis_levels):
         if cells.get((g, v), 0) == 0:

@@ -111,9 +111,11 @@ class AnalysisSpec(BaseModel):
         for name in spec.required:
             if not getattr(self, name):
                 raise ValueError(f"field {name!r} is required by method {self.method!r}")
-        unknown = sorted(set(self.options) - set(spec.options))
+        # level_labels goes with levels (any method with that option): run_plan names the codes
+        allowed = {*spec.options, *(("level_labels",) if "levels" in spec.options else ())}
+        unknown = sorted(set(self.options) - allowed)
         if unknown:
-            allowed = ", ".join(spec.options) or "none"
+            allowed = ", ".join(sorted(allowed, key=[*spec.options, "level_labels"].index)) or "none"
             raise ValueError(f"field 'options': {unknown[0]!r} is not an option of method "
                              f"{self.method!r} (allowed: {allowed})")
         if self.estimand is not None:

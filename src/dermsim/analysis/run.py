@@ -124,6 +124,7 @@ def _select(spec: AnalysisSpec, datasets: Mapping[str, pd.DataFrame], *,
         if var not in df.columns:
             raise DataValidationError(f"{label}: variable {var} is missing (field {field!r} of "
                                       f"analysis {spec.id}).")
+    _check_comparator(spec, df, datasets)
     if spec.parameter:
         if spec.parameter not in set(df["PARAMCD"].dropna().astype(str)):
             found = ", ".join(sorted(df["PARAMCD"].dropna().astype(str).unique())[:12])
@@ -157,6 +158,36 @@ def _select(spec: AnalysisSpec, datasets: Mapping[str, pd.DataFrame], *,
                 f"{label}: {s} (field {field!r} of analysis {spec.id}) is empty for USUBJID {keys}; "
                 "every analysed subject needs a stratum and a group.")
     return df
+
+
+def _level_texts(values: pd.Series) -> set[str]:
+    """The text forms a level can be named by in a plan: "1" and "1.0" for a numeric 1."""
+    vals = values.dropna().unique()
+    out = {str(v) for v in vals}
+    out |= {str(int(v)) for v in vals if isinstance(v, int | float | np.number) and float(v).is_integer()}
+    return out
+
+
+def _check_comparator(spec: AnalysisSpec, df: pd.DataFrame, datasets: Mapping[str, pd.DataFrame]) -> None:
+    """The comparator must be a level of the group: in the analysis dataset or ADSL before any
+    filter, or a level the caller declared (a simulated trial's arm, possibly without subjects)."""
+    if not spec.comparator or not spec.group or spec.group not in df.columns:
+        return
+    known = set(KNOWN_LEVELS.get()) | _level_texts(df[spec.group])
+    adsl = datasets.get("adsl")
+    if adsl is not None and spec.group in adsl.columns:
+        known |= _level_texts(adsl[spec.group])
+    if spec.method in METHODS and METHODS[spec.method].spec.kind == "ae":
+        # an AE table's columns are the denominator's groups (TRT01A of ADSL for TRTA of ADAE)
+        den = datasets.get(str(spec.options.get("denominator_dataset", "adsl")).lower())
+        gvar = str(spec.options.get("denominator_group", "TRT01A"))
+        if den is not None and gvar in den.columns:
+            known |= _level_texts(den[gvar])
+    if spec.comparator not in known:
+        levels = ", ".join(sorted(v for v in known if v.strip())[:12]) or "none"
+        raise DataValidationError(f"{spec.dataset.upper()}: comparator {spec.comparator!r} (field "
+                                  f"'comparator' of analysis {spec.id}) is not a level of {spec.group}; "
+                                  f"levels are {levels}.")
 
 
 def run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed: SeedLike = 0,
@@ -205,7 +236,8 @@ def _run_plan(plan: AnalysisPlan, datasets: Mapping[str, pd.DataFrame], *, seed:
         for sub_spec, df in runs:
             ctx = _context(spec, sub_spec)
             inp = AnalysisInput(sub_spec, df, data, ctx, child_sequence(root, i))
-            rows += _computed(functools.partial(methods[spec.method], inp), ctx, sub_spec, df)
+            run = functools.partial(methods[spec.method], inp)
+            rows += _labelled(spec, _computed(run, ctx, sub_spec, df))
         if spec.subgroups and spec.method in INTERACTIONS:
             ctx = _context(spec, spec)
             try:
@@ -239,6 +271,22 @@ def _computed(compute: Callable[[], list[dict[str, object]]], ctx: ArdContext, s
         except NotEstimableError as exc:
             rows = _not_estimable_rows(ctx, spec, df, str(exc))
     return _with_warnings(rows, caught)
+
+
+def _labelled(spec: AnalysisSpec, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Option ``level_labels`` names the coded ``levels`` of the analysed variable (the CDISC
+    pilot's CIBIC+ score, AVAL 1-7 without AVALC: "Marked improvement", ...): the ARD level is the
+    label, as ``cards`` keeps a factor's label; the method counted by code, in code order."""
+    labels = spec.options.get("level_labels")
+    if not isinstance(labels, list):
+        return rows
+    codes = spec.options.get("levels")
+    names = dict(zip(map(str, codes if isinstance(codes, list) else []), map(str, labels), strict=False))
+    analysed = {v for v in (spec.variable, *spec.variables) if v}
+    for r in rows:
+        if r["variable"] in analysed and r["variable_level"] in names:
+            r["variable_level"] = names[str(r["variable_level"])]
+    return rows
 
 
 def _with_warnings(rows: list[dict[str, object]], caught: Sequence[warnings.WarningMessage]

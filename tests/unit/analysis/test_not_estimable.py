@@ -116,3 +116,17 @@ def test_mmrm_with_too_few_records_is_not_estimable_not_an_error() -> None:
     ard = run_plan(_plan("easi-pchg-mmrm"), data, seed=1, absent_not_estimable=True)
     assert ard["error"].str.contains("MMRM|records").all()
     assert np.isnan(ard.loc[ard["stat_name"] == "p_value", "stat_value"]).all()
+
+
+def test_a_comparator_that_is_no_level_is_an_error_and_an_empty_one_not_estimable() -> None:
+    data = make_ad_adam()
+    spec = _plan("easi-pchg-mmrm").analyses[0]
+    typo = type(_plan())(analyses=(spec.replace(comparator="Vehicle creme"),))
+    with pytest.raises(DataValidationError, match=r"comparator 'Vehicle creme' \(field 'comparator' of "
+                                                  r"analysis easi-pchg-mmrm\) is not a level of TRT01P"):
+        run_plan(typo, data, seed=1, absent_not_estimable=True)
+    # the vehicle arm exists (a simulated trial's arm) but none of its subjects is left
+    veh = data["adsl"].loc[data["adsl"]["TRT01P"] == "Vehicle cream BID", "USUBJID"]
+    small = {k: v[~v["USUBJID"].isin(veh)] for k, v in data.items()}
+    ard = run_plan(_plan("easi-pchg-mmrm"), small, seed=1, group_levels=["Vehicle cream BID"])
+    assert ard["error"].str.contains("reference must be one of").all()
