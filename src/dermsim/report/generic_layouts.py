@@ -34,7 +34,7 @@ method names its parts. Nothing is computed here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -254,20 +254,24 @@ def _overall_label(level: str, labels: Mapping[str, str]) -> str:
     return _label(level, labels)
 
 
-def _binary(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
-    control = _control(part)
+def _per_visit(part: pd.DataFrame,
+               block: Callable[[pd.DataFrame, dict[str, str]], list[LayoutItem]]) -> list[LayoutItem]:
+    """``block(rows of the visit, visit filter)`` under a heading per visit (none without visits)."""
     items: list[LayoutItem] = []
     for v in _uniq(part["visit"]) or [""]:
-        where = {"visit": v} if v else {}
         if v:
             items.append(Section(v))
-        items += [
-            Row("Responders, n/N (%)", "resp_n_pct", where),
-            Row("Response rate, % (95% CI)", "prop_ci_pct", where),
-        ]
-        at = part if not v else part[part["visit"] == v]
-        items += _comparisons(at, control, where, estimate="pct")
+        items += block(part if not v else part[part["visit"] == v], {"visit": v} if v else {})
     return items
+
+
+def _binary(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
+    control = _control(part)
+    return _per_visit(part, lambda at, where: [
+        Row("Responders, n/N (%)", "resp_n_pct", where),
+        Row("Response rate, % (95% CI)", "prop_ci_pct", where),
+        *_comparisons(at, control, where, estimate="pct"),
+    ])
 
 
 def _cmh(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
@@ -372,27 +376,21 @@ def _tipping(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
     deltas = _uniq(part.loc[part["variable_level"].str.startswith("delta="), "variable_level"])
     names = {d: _delta_label(d) for d in deltas}
     vs = f" vs {control}" if control else ""
-    items: list[LayoutItem] = []
-    for v in _uniq(part["visit"]) or [""]:
-        where = {"visit": v} if v else {}
-        if v:
-            items.append(Section(v))
-        items += [
-            Row("Subjects", "n", {"variable_level": "missing", **where}, digits=0),
-            Row("Missing outcome (imputed)", "count", {"variable_level": "missing", **where}),
-            Section(f"Difference{vs}, % (95% CI); p-value"),
-            Split(
-                "variable_level",
-                (Row("", "diff_ci_pct_p", scope="vs_control"),),
-                where={"variable_level": tuple(deltas), "stat_name": "estimate", **where},
-                header=False,
-                indent=1,
-                labels=names,
-            ),
-            Row("Tipping point (delta, log-odds)", "estimate", {"variable_level": "tipping point", **where},
-                digits=2, scope="vs_control", indent=0),
-        ]
-    return items
+    return _per_visit(part, lambda _at, where: [
+        Row("Subjects", "n", {"variable_level": "missing", **where}, digits=0),
+        Row("Missing outcome (imputed)", "count", {"variable_level": "missing", **where}),
+        Section(f"Difference{vs}, % (95% CI); p-value"),
+        Split(
+            "variable_level",
+            (Row("", "diff_ci_pct_p", scope="vs_control"),),
+            where={"variable_level": tuple(deltas), "stat_name": "estimate", **where},
+            header=False,
+            indent=1,
+            labels=names,
+        ),
+        Row("Tipping point (delta, log-odds)", "estimate", {"variable_level": "tipping point", **where},
+            digits=2, scope="vs_control", indent=0),
+    ])
 
 
 def _delta_label(level: str) -> str:
