@@ -54,8 +54,14 @@ def pilot_ard(shared_dir: Path) -> pd.DataFrame:
 
 def _to_current_vocabulary(exp: pd.DataFrame) -> pd.DataFrame:
     """The R file keeps the first ARD vocabulary (time points in ``visit``, PT rows as "SOC / PT");
-    the ARD now has ``timepoint`` and the SOC in ``group2_level``: move the keys, not the numbers."""
+    the ARD now has ``timepoint`` and the SOC in ``group2_level``, and the CIBIC+ categories as the
+    plan's labels (``level_labels``) where the R file has the codes 1-7: move the keys, not the
+    numbers."""
     exp = exp.copy()
+    cibic = {s.id: s for s in load_plan(PLAN).analyses}["t14-3-13"].options
+    names = dict(zip(cibic["levels"], cibic["level_labels"], strict=True))
+    code = (exp["analysis_id"] == "t14-3-13") & exp["variable_level"].isin(list(names))
+    exp.loc[code, "variable_level"] = exp.loc[code, "variable_level"].map(names)
     km = exp["analysis_id"] == "f14-ttde"
     exp["timepoint"] = np.where(km, exp["visit"], "")
     exp.loc[km, "visit"] = ""

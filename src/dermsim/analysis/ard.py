@@ -23,6 +23,10 @@ Conventions for the descriptive columns:
   ("p-value (Fisher's exact test)"); ``fmt``: the number of decimals a table shows by default
   (``"p"`` for p-values, shown with 4 decimals and "<0.0001").
 * ``method``: the plan method of the analysis, one name for every row of it.
+* ``warning``/``error``: what the computation of the statistic reported, as the R ``cards``
+  package keeps them per statistic: ``warning`` the warnings raised while the analysis ran (one
+  line each, joined by "; "), ``error`` why a statistic is missing when it could not be estimated
+  (too few subjects, an empty arm, a parameter no subject has); blank when there was none.
 """
 
 from __future__ import annotations
@@ -66,12 +70,12 @@ STAT_NAMES: dict[str, str] = {
 ARD_COLUMNS: tuple[str, ...] = (
     "analysis_id", "dataset", "population", "parameter", "variable", "variable_level", "group2",
     "group2_level", "visit", "timepoint", "group", "group_level", "comparator", "stat_name",
-    "stat_label", "stat_value", "fmt", "method",
+    "stat_label", "stat_value", "fmt", "method", "warning", "error",
 )
 
 _TEXT_COLUMNS = tuple(c for c in ARD_COLUMNS if c != "stat_value")
 # columns that describe a value but do not identify it (a statistic appears once per the others)
-_DESCRIPTIVE = ("stat_value", "stat_label", "fmt", "method")
+_DESCRIPTIVE = ("stat_value", "stat_label", "fmt", "method", "warning", "error")
 
 # reader's label of each statistic
 STAT_LABELS: dict[str, str] = {
@@ -145,13 +149,16 @@ def stat_label(name: str, detail: str = "") -> str:
 def make_rows(ctx: ArdContext, stats: Mapping[str, object], *, variable_level: str = "",
               visit: str = "", group_level: str = "", comparator: str = "",
               variable: str | None = None, method: str | None = None, timepoint: str = "",
-              group2: str = "", group2_level: str = "") -> list[dict[str, object]]:
+              group2: str = "", group2_level: str = "", warning: str = "",
+              error: str = "") -> list[dict[str, object]]:
     """Rows for one cell: every (stat_name, value) of ``stats`` with the shared columns.
 
     Values must be numbers (``None`` and NaN are kept as missing: a statistic that could not be
     estimated is reported as missing, not left out). ``method`` names the test or estimator
     within the analysis (``fisher_exact``); it goes into ``stat_label``, while the ``method``
-    column keeps the analysis' plan method.
+    column keeps the analysis' plan method. ``warning``/``error``: what the computation reported
+    (see the module docstring); :func:`dermsim.analysis.run.run_plan` fills them for a whole
+    analysis.
     """
     detail = "" if method is None or method == ctx.method else str(method)
     rows = []
@@ -167,7 +174,7 @@ def make_rows(ctx: ArdContext, stats: Mapping[str, object], *, variable_level: s
             "group": ctx.group, "group_level": _text(group_level), "comparator": _text(comparator),
             "stat_name": name, "stat_label": stat_label(name, detail),
             "stat_value": _number(value, name, ctx.analysis_id), "fmt": STAT_FMT.get(name, ""),
-            "method": ctx.method,
+            "method": ctx.method, "warning": _text(warning), "error": _text(error),
         })
     return rows
 

@@ -46,7 +46,7 @@ from scipy import optimize, stats
 
 from dermsim.analysis.ancova import _Design, _t_inference
 from dermsim.analysis.results import StatPairs, _Result, ard_pairs
-from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim.errors import DataValidationError, InvalidInputError, NotEstimableError
 
 __all__ = [
     "COVARIANCES",
@@ -459,7 +459,7 @@ class _Reml:
         Q_kl = X'S^-1 S_k S^-1 S_l S^-1 X and R_kl = X'S^-1 S_kl S^-1 X."""
         f, beta, phi = self.neg2ll(theta)
         if beta is None or phi is None:
-            raise DataValidationError("the MMRM covariance matrix is not positive definite at the estimate.")
+            raise NotEstimableError("the MMRM covariance matrix is not positive definite at the estimate.")
         blocks = self._blocks(theta)
         assert blocks is not None
         ds = self.struct.d_sigma(theta)
@@ -697,8 +697,8 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
         sorted(df[visit].unique(), key=_visit_key))
     df = df[df[visit].isin(vis_levels)]
     if df.empty:
-        raise DataValidationError(f"{dataset}: no complete records for the MMRM of {response} by {group} and "
-                                  f"{visit}.")
+        raise NotEstimableError(f"{dataset}: no complete records for the MMRM of {response} by {group} and "
+                                f"{visit}.")
     vis_levels = tuple(v for v in vis_levels if v in set(df[visit]))
     dup = df.duplicated([subject, visit])
     if dup.any():
@@ -712,15 +712,18 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
         raise InvalidInputError(f"levels of {group} must include every value in the data; {missing[0]!r} is "
                                 f"not among {', '.join(glevels)}.")
     if len(glevels) < 2:
-        raise DataValidationError(f"{dataset}: {group} must have at least 2 levels with records; got "
-                                  f"{', '.join(glevels) or 'none'}.")
+        raise NotEstimableError(f"{dataset}: {group} must have at least 2 levels with records; got "
+                                f"{', '.join(glevels) or 'none'}.")
     ref = glevels[0] if reference is None else str(reference)
     if ref not in glevels:
-        raise InvalidInputError(f"reference must be one of {', '.join(glevels)}; got {reference!r}.")
+        # a reference without records (an empty arm of a small trial; a plan's comparator is checked
+        # to be a level of the group before any statistic): nothing to compare with
+        raise NotEstimableError(f"reference must be one of {', '.join(glevels)} (the levels with records); "
+                                f"got {reference!r}.")
     cells = df.groupby([group, visit]).size()
     for g, v in itertools.product(glevels, vis_levels):
         if cells.get((g, v), 0) == 0:
-            raise DataValidationError(f"{dataset}: no {response} record for {group} {g!r} at {visit} {v!r}; "
+            raise NotEstimableError(f"{dataset}: no {response} record for {group} {g!r} at {visit} {v!r}; "
                                       "every group needs records at every visit of the MMRM.")
 
     class_levels = {c: (glevels if c == group else vis_levels if c == visit
@@ -731,7 +734,7 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
     x, slices = design.matrix(frame, len(df))
     p = x.shape[1]
     if np.linalg.matrix_rank(x) < p:
-        raise DataValidationError(f"{dataset}: the MMRM fixed effects are not of full rank on the {len(df)} "
+        raise NotEstimableError(f"{dataset}: the MMRM fixed effects are not of full rank on the {len(df)} "
                                   "records (an interaction cell is empty or a covariate is collinear).")
     y = df[response].to_numpy(float)
     subj_codes, subj_uniq = pd.factorize(df[subject])
@@ -741,8 +744,8 @@ def estimate_mmrm(data: pd.DataFrame, response: str, group: str, visit: str, sub
     pats = _patterns(x, y, subj_codes, vis_codes, t)
     reml = _Reml(pats, struct, len(df), p)
     if len(df) - p < len(struct.names):
-        raise DataValidationError(f"{dataset}: {len(df)} records cannot support {p} fixed effects and the "
-                                  f"{len(struct.names)} covariance parameters of {covariance}.")
+        raise NotEstimableError(f"{dataset}: {len(df)} records cannot support {p} fixed effects and the "
+                                f"{len(struct.names)} covariance parameters of {covariance}.")
 
     start = _start_covariance(x, y, subj_codes, vis_codes, t)
     theta, iters = _fit_theta(reml, struct.phi_start(start))

@@ -111,9 +111,11 @@ class AnalysisSpec(BaseModel):
         for name in spec.required:
             if not getattr(self, name):
                 raise ValueError(f"field {name!r} is required by method {self.method!r}")
-        unknown = sorted(set(self.options) - set(spec.options))
+        # level_labels goes with levels (any method with that option): run_plan names the codes
+        allowed = {*spec.options, *(("level_labels",) if "levels" in spec.options else ())}
+        unknown = sorted(set(self.options) - allowed)
         if unknown:
-            allowed = ", ".join(spec.options) or "none"
+            allowed = ", ".join(sorted(allowed, key=[*spec.options, "level_labels"].index)) or "none"
             raise ValueError(f"field 'options': {unknown[0]!r} is not an option of method "
                              f"{self.method!r} (allowed: {allowed})")
         if self.estimand is not None:
@@ -127,6 +129,13 @@ class AnalysisSpec(BaseModel):
             value = self.options.get(opt)
             if value is not None and value not in choices:
                 raise ValueError(f"field 'options.{opt}' must be one of {', '.join(choices)}; got {value!r}")
+        labels = self.options.get("level_labels")
+        if labels is not None:
+            levels = self.options.get("levels")
+            n_lev = len(levels) if isinstance(levels, list) else 0
+            if not isinstance(labels, list) or len(labels) != n_lev:
+                raise ValueError(f"field 'options.level_labels' must be a list with one label per entry of "
+                                 f"'options.levels' ({n_lev}); got {labels!r}")
         den_pop = self.options.get("denominator_population")
         if den_pop is not None:
             try:

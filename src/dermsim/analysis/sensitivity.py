@@ -43,7 +43,7 @@ from dermsim._validate import check_int, check_range
 from dermsim.analysis.estimands import pool_rubin
 from dermsim.analysis.results import StatPairs, _Result, ard_pairs
 from dermsim.analysis.stratified import compute_common_risk_difference
-from dermsim.errors import DataValidationError, InvalidInputError
+from dermsim.errors import InvalidInputError, NotEstimableError
 
 __all__ = ["DeltaResult", "TippingPointResult", "estimate_tipping_point"]
 
@@ -168,7 +168,7 @@ def estimate_tipping_point(y: np.ndarray | Sequence[float], group: np.ndarray | 
     hit = (yv == response).to_numpy() & ~missing
     levels = tuple(dict.fromkeys([str(reference), *(str(a) for a in sorted(set(g)))]))
     if reference not in set(g):
-        raise DataValidationError(f"reference arm {reference!r} has no subjects; arms are "
+        raise NotEstimableError(f"reference arm {reference!r} has no subjects; arms are "
                                   f"{', '.join(sorted(set(g)))}.")
     shift = tuple(a for a in levels if a != reference) if shifted is None else tuple(str(a) for a in shifted)
     unknown = [a for a in shift if a not in levels]
@@ -190,8 +190,8 @@ def estimate_tipping_point(y: np.ndarray | Sequence[float], group: np.ndarray | 
     mis_cells = np.unique(cell[missing])
     if np.any(obs_n[mis_cells] == 0):
         c = int(mis_cells[obs_n[mis_cells] == 0][0])
-        raise DataValidationError(f"arm {levels[c // n_strata]!r} has missing outcomes but no observed one "
-                                  "to impute them from.")
+        raise NotEstimableError(f"arm {levels[c // n_strata]!r} has missing outcomes but no observed one "
+                                "to impute them from.")
 
     rng = as_generator(seed)
     p_cell = rng.beta(obs_k + 0.5, obs_n - obs_k + 0.5, size=(m, n_cells))     # (m, cells)

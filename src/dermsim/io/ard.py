@@ -63,16 +63,17 @@ def read_ard(path: str | Path) -> pd.DataFrame:
         raise DataValidationError(f"{p}: {exc}") from None
 
 
-_ADDED = ("group2", "group2_level", "timepoint", "stat_label", "fmt")
+_ADDED = ("group2", "group2_level", "timepoint", "stat_label", "fmt", "warning", "error")
 
 
 def _upgrade(df: pd.DataFrame) -> pd.DataFrame:
     """An ARD written before the columns of :data:`_ADDED` existed reads with them filled (blank
-    groupings, the default label and format of each statistic), so old runs still render."""
+    groupings, the default label and format of each statistic, no warning or error), so old runs
+    still render."""
     if all(c in df.columns for c in _ADDED) or "stat_name" not in df.columns:
         return df
     df = df.copy()
-    for c in ("group2", "group2_level", "timepoint"):
+    for c in ("group2", "group2_level", "timepoint", "warning", "error"):
         if c not in df.columns:
             df[c] = ""
     if "stat_label" not in df.columns:

@@ -16,7 +16,9 @@ called ``fmt_fun`` from cards 0.6; we write the name the issue asks for and R us
   ``variable`` as ``PARAMCD.VARIABLE`` when the analysis selects a parameter);
 * ``context``: the plan method (cards' name for the kind of computation);
 * ``stat``: the unrounded value; ``fmt_fn``: the decimals a table shows (an integer, as cards
-  accepts; p-values 4); ``warning``/``error``: blank (dermsim raises instead of recording).
+  accepts; p-values 4); ``warning``/``error``: the ARD's ``warning`` and ``error`` of the
+statistic (what its computation reported; blank when nothing), text here where ``cards`` holds
+them as list columns (``NULL`` when empty).
 
 Blank levels are written as empty fields (``NA`` when read by ``readr::read_csv``).
 Each column is text except ``stat`` (double) and ``fmt_fn`` (integer).
@@ -70,8 +72,8 @@ def ard_to_cards(ard: pd.DataFrame) -> pd.DataFrame:
             "stat_label": ard["stat_label"],
             "stat": ard["stat_value"].astype(float),
             "fmt_fn": ard["fmt"].replace({"p": "4", "": "1"}).astype(int),
-            "warning": "",
-            "error": "",
+            "warning": ard["warning"],
+            "error": ard["error"],
         }
     )
     return out[list(CARDS_COLUMNS)]

@@ -16,7 +16,15 @@ tables:
 * ``teae_soc_pt``/``teae_summary``: SOC and PT rows, column N from the analysis' denominator, the
   pairwise Fisher p-values as extra columns (t14-5-01); exposure-adjusted rates when present;
 * ``km``: events, median with CI, numbers at risk and survival with CI at each time point, log-rank
-  p (the table beside the Kaplan-Meier figure of f14-ttde).
+  p (the table beside the Kaplan-Meier figure of f14-ttde);
+* ``tipping_point``: subjects and imputed (missing) outcomes per arm, the pooled difference vs the
+  control with CI and p at every delta of the grid, and the tipping delta (the table beside the
+  tipping-point figure, :func:`dermsim.report.figures.plot_tipping_point`).
+
+p-values print with the decimals of the pilot table of the same kind (3 in the ANCOVA 14-3.01, MMRM
+14-3.11 and AE 14-5.01 tables, 4 in demographics 14-2.01 and CMH 14-3.13; :data:`P_DIGITS`), 4 for
+kinds the pilot has no table of. Table numbers follow the pilot's own: "Table 14-2.01" for the
+analysis id ``t14-2-01`` (the pilot's titles print "Table 14-2.01", section 14-2, table 01).
 
 Everything is bound to ARD filters on ``stat_name``, ``variable``, ``variable_level``, ``visit``
 and ``comparator``, never to the statistic's sub-method, so the layouts survive changes in how a
@@ -26,13 +34,13 @@ method names its parts. Nothing is computed here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
 from dermsim.report.layouts import LayoutItem, Row, Section, Split, TableLayout
 
-__all__ = ["LABELS", "analysis_method", "covered_analyses", "generic_layout", "generic_layouts"]
+__all__ = ["LABELS", "P_DIGITS", "analysis_method", "covered_analyses", "generic_layout", "generic_layouts"]
 
 # display labels of common ADaM variables (others print as their name)
 LABELS: dict[str, str] = {
@@ -67,6 +75,13 @@ LABELS: dict[str, str] = {
     "AEACN": "Leading to discontinuation",
 }
 _P_COLUMN = (("p-value", {"group_level": "", "comparator": ""}),)
+# decimals of p-values by method, as the CDISC Pilot 01 tables print them (the 2020 R replication of
+# the pilot's RTF outputs, atorus-research/CDISC_pilot_replication, outputs/14-*.rtf): 14-2.01
+# "0.5934", 14-3.01 "0.245", 14-3.11 "0.965", 14-3.13 "0.2727", 14-5.01 "0.007"
+P_DIGITS: dict[str, int] = {
+    "populations": 4, "demographics": 4, "descriptive": 4, "categorical": 4, "disposition": 4,
+    "ancova": 3, "mmrm": 3, "cmh": 4, "teae_soc_pt": 3, "teae_summary": 3,
+}
 _CONT = (
     ("n", "n", 0),
     ("Mean (SD)", "mean_sd", 1),
@@ -239,20 +254,24 @@ def _overall_label(level: str, labels: Mapping[str, str]) -> str:
     return _label(level, labels)
 
 
-def _binary(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
-    control = _control(part)
+def _per_visit(part: pd.DataFrame,
+               block: Callable[[pd.DataFrame, dict[str, str]], list[LayoutItem]]) -> list[LayoutItem]:
+    """``block(rows of the visit, visit filter)`` under a heading per visit (none without visits)."""
     items: list[LayoutItem] = []
     for v in _uniq(part["visit"]) or [""]:
-        where = {"visit": v} if v else {}
         if v:
             items.append(Section(v))
-        items += [
-            Row("Responders, n/N (%)", "resp_n_pct", where),
-            Row("Response rate, % (95% CI)", "prop_ci_pct", where),
-        ]
-        at = part if not v else part[part["visit"] == v]
-        items += _comparisons(at, control, where, estimate="pct")
+        items += block(part if not v else part[part["visit"] == v], {"visit": v} if v else {})
     return items
+
+
+def _binary(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
+    control = _control(part)
+    return _per_visit(part, lambda at, where: [
+        Row("Responders, n/N (%)", "resp_n_pct", where),
+        Row("Response rate, % (95% CI)", "prop_ci_pct", where),
+        *_comparisons(at, control, where, estimate="pct"),
+    ])
 
 
 def _cmh(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
@@ -282,7 +301,7 @@ def _cmh(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
                     f"CMH {t}: p-value vs {control}" if control else f"CMH {t}: p-value",
                     "p",
                     {"variable_level": t, **where},
-                    scope="vs_control",
+                    scope="vs_control" if control else "arm",
                     extra="p",
                 )
             )
@@ -352,6 +371,34 @@ def _km(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
     return items
 
 
+def _tipping(part: pd.DataFrame, labels: Mapping[str, str]) -> list[LayoutItem]:
+    control = _control(part)
+    deltas = _uniq(part.loc[part["variable_level"].str.startswith("delta="), "variable_level"])
+    names = {d: _delta_label(d) for d in deltas}
+    vs = f" vs {control}" if control else ""
+    return _per_visit(part, lambda _at, where: [
+        Row("Subjects", "n", {"variable_level": "missing", **where}, digits=0),
+        Row("Missing outcome (imputed)", "count", {"variable_level": "missing", **where}),
+        Section(f"Difference{vs}, % (95% CI); p-value"),
+        Split(
+            "variable_level",
+            (Row("", "diff_ci_pct_p", scope="vs_control"),),
+            where={"variable_level": tuple(deltas), "stat_name": "estimate", **where},
+            header=False,
+            indent=1,
+            labels=names,
+        ),
+        Row("Tipping point (delta, log-odds)", "estimate", {"variable_level": "tipping point", **where},
+            digits=2, scope="vs_control", indent=0),
+    ])
+
+
+def _delta_label(level: str) -> str:
+    """ "delta=-1.5" -> "delta -1.5" and "delta=0" -> "delta 0 (missing at random)"."""
+    d = level.split("=", 1)[1]
+    return f"delta {d} (missing at random)" if float(d) == 0 else f"delta {d}"
+
+
 _BUILDERS = {
     "populations": _populations,
     "demographics": _descriptive,
@@ -365,6 +412,7 @@ _BUILDERS = {
     "teae_soc_pt": _ae,
     "teae_summary": _ae,
     "km": _km,
+    "tipping_point": _tipping,
 }
 _FOOTNOTES = {
     "populations": "Percentages are of the subjects in each group.",
@@ -382,6 +430,11 @@ _FOOTNOTES = {
     "km": "Kaplan-Meier estimates with log-log confidence intervals; numbers at risk at each time point.",
     "proportion_rd_cmh": "Response rate CI: the plan's interval method; difference: common risk difference "
     "across strata with the CMH test.",
+    "tipping_point": "Delta-adjusted multiple imputation: missing outcomes imputed within arm and stratum "
+    "(missing at random at delta 0), shifted by delta on the log-odds scale in the active arms; each "
+    "completed data set analysed as the primary (common risk difference, Mantel-Haenszel weights), pooled "
+    "by Rubin's rules. Tipping point: the delta at which the conclusion at the plan's alpha changes "
+    "(NE: it does not change within the grid).",
 }
 
 
@@ -415,6 +468,8 @@ def generic_layout(
     big_n = (
         {"analysis_id": analysis_id, "variable": "", "stat_name": "n"}
         if has_n
+        else {"analysis_id": analysis_id, "variable_level": "missing", "stat_name": "n"}
+        if method == "tipping_point"
         else {
             "analysis_id": analysis_id,
             "stat_name": "n",
@@ -437,6 +492,7 @@ def generic_layout(
         footnotes=(_FOOTNOTES.get(method, ""),) if method in _FOOTNOTES else (),
         stub_label="System organ class\n  Preferred term" if method == "teae_soc_pt" else "",
         extra_columns=extra,
+        p_digits=P_DIGITS.get(method, 4),
     )
 
 

@@ -43,7 +43,9 @@ CELL_FORMATS: dict[str, tuple[str, ...]] = {
     "resp_n_pct": ("count", "n", "pct"),
     "prop_ci_pct": ("estimate", "ci_lower", "ci_upper"),
     "diff_ci_pct": ("estimate", "ci_lower", "ci_upper"),
+    "diff_ci_pct_p": ("estimate", "ci_lower", "ci_upper", "p_value"),
     "est_ci": ("estimate", "ci_lower", "ci_upper"),
+    "estimate": ("estimate",),
     "est_se": ("estimate", "se"),
     "ci": ("ci_lower", "ci_upper"),
     "lsmean_se": ("lsmean", "lsmean_se"),
@@ -163,6 +165,10 @@ class TableLayout:
     # comparator blank; a pairwise test: group_level and comparator set); rows fill them with
     # their ``extra`` format
     extra_columns: tuple[tuple[str, Filter], ...] = ()
+    # decimals of the p-values (cells of format "p"): 4 by default; a layout in the shape of a
+    # published table follows its convention (the CDISC pilot prints 3 in its ANCOVA, MMRM and AE
+    # tables, 4 in demographics and the CMH table)
+    p_digits: int = 4
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -177,6 +183,7 @@ class TableLayout:
             "footnotes": list(self.footnotes),
             "stub_label": self.stub_label,
             "extra_columns": [[label, dict(f)] for label, f in self.extra_columns],
+            "p_digits": self.p_digits,
         }
 
 

@@ -104,9 +104,10 @@ def _int(v: float | None) -> str:
     return fmt_num(v, 0)
 
 
-def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
+def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1, *, p_digits: int = 4) -> str:
     """The text of one cell from its statistics (stat_name -> value). A statistic the ARD lacks
-    gives a blank cell; one the ARD holds as missing (not estimable) prints "NE"."""
+    gives a blank cell; one the ARD holds as missing (not estimable) prints "NE". ``p_digits``:
+    decimals of a p-value (below 10**-p_digits it prints "<0.001" for 3)."""
     if fmt not in CELL_FORMATS:
         raise InvalidInputError(f"fmt must be one of {', '.join(CELL_FORMATS)}; got {fmt!r}.")
     if not any(k in stats for k in CELL_FORMATS[fmt]):
@@ -145,6 +146,12 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
     if fmt in ("prop_ci_pct", "diff_ci_pct"):
         est = fmt_num(_pct(_v(stats, "estimate")), digits, missing="NE")
         return f"{est} {fmt_ci(_pct(_v(stats, 'ci_lower')), _pct(_v(stats, 'ci_upper')), digits)}"
+    if fmt == "estimate":
+        return num("estimate")
+    if fmt == "diff_ci_pct_p":  # one line per delta of a sensitivity grid: "20.9 (1.5, 40.3); p 0.035"
+        p = _v(stats, "p_value")
+        p_text = "NE" if p is None or not math.isfinite(p) else fmt_p(p, p_digits)
+        return f"{format_cell('diff_ci_pct', stats, digits)}; p {p_text}"
     if fmt == "est_ci":
         est = fmt_num(_v(stats, "estimate"), digits, missing="NE")
         return f"{est} {fmt_ci(_v(stats, 'ci_lower'), _v(stats, 'ci_upper'), digits)}"
@@ -156,7 +163,7 @@ def format_cell(fmt: str, stats: Mapping[str, float], digits: int = 1) -> str:
         return f"{num('lsmean')} ({num('lsmean_se', digits + 1)})"
     # fmt == "p"
     p = _v(stats, "p_value")
-    return "NE" if p is None or not math.isfinite(p) else fmt_p(p, 4)
+    return "NE" if p is None or not math.isfinite(p) else fmt_p(p, p_digits)
 
 
 # ---- selecting ARD rows -------------------------------------------------------------------------
@@ -221,6 +228,7 @@ def _row_cells(
     control: str,
     total: bool,
     extra: Sequence[tuple[str, Mapping[str, object]]] = (),
+    p_digits: int = 4,
 ) -> tuple[str, ...]:
     where = {**base, **row.where}
     where.pop("stat_name", None)  # a split's stat_name filter chooses levels, not a cell's statistics
@@ -232,6 +240,11 @@ def _row_cells(
     for col in columns:
         level = "" if (total and col == TOTAL) else col
         if row.scope == "vs_control":
+            if not ref and level:
+                # the layout compares with a control the ARD has no comparison with (its arm has no
+                # subject in a small trial): the cell cannot be computed and says so
+                cells.append("NE")
+                continue
             if level in ("", ref):
                 cells.append("")
                 continue
@@ -239,7 +252,8 @@ def _row_cells(
         else:
             sel = part[(part["group_level"] == level) & (part["comparator"] == "")]
         cells.append(
-            format_cell(row.fmt, _stats(sel, f"{row.label!r} x {col!r}"), row.digits) if len(sel) else ""
+            format_cell(row.fmt, _stats(sel, f"{row.label!r} x {col!r}"), row.digits, p_digits=p_digits)
+            if len(sel) else ""
         )
     for label, filt in extra:
         if not row.extra:
@@ -248,7 +262,8 @@ def _row_cells(
         where_x = {k: v for k, v in {**base, **row.where, **filt}.items() if k != "stat_name"}
         mx = _mask(ard, where_x) & ard["stat_name"].isin(CELL_FORMATS[row.extra]).to_numpy()
         sel = ard.loc[mx]
-        cells.append(format_cell(row.extra, _stats(sel, f"{row.label!r} x {label!r}")) if len(sel) else "")
+        cells.append(format_cell(row.extra, _stats(sel, f"{row.label!r} x {label!r}"), p_digits=p_digits)
+                     if len(sel) else "")
     return tuple(cells)
 
 
@@ -281,10 +296,12 @@ def build_table(layout: TableLayout, ard: pd.DataFrame, *, source: str = "") -> 
         if isinstance(item, Section):
             rows.append(BodyRow(item.label, item.indent, tuple("" for _ in all_columns), heading=True))
         elif isinstance(item, Row):
-            cells = _row_cells(ard, item, base, columns, control, layout.total, layout.extra_columns)
+            cells = _row_cells(ard, item, base, columns, control, layout.total, layout.extra_columns,
+                               layout.p_digits)
             rows.append(BodyRow(item.label, item.indent, cells))
         else:
-            rows += _split_rows(ard, item, base, columns, control, layout.total, layout.extra_columns)
+            rows += _split_rows(ard, item, base, columns, control, layout.total, layout.extra_columns,
+                                layout.p_digits)
     rows = _prune(rows)
     return TableData(
         name=layout.name,
@@ -333,6 +350,7 @@ def _split_rows(
     control: str,
     total: bool,
     extra_columns: Sequence[tuple[str, Mapping[str, object]]] = (),
+    p_digits: int = 4,
 ) -> list[BodyRow]:
     where = {**base, **split.where}
     ncol = len(columns) + len(extra_columns)
@@ -363,7 +381,7 @@ def _split_rows(
                 row.indent,
                 row.extra,
             )
-            cells = _row_cells(ard, sub, base, columns, control, total, extra_columns)
+            cells = _row_cells(ard, sub, base, columns, control, total, extra_columns, p_digits)
             indent = split.indent + extra + (row.indent if split.header else 0)
             out.append(BodyRow(sub.label if (split.header or row.label) else label, indent, cells))
     return out

@@ -76,6 +76,17 @@ def _check_parent(out: Path, option: str) -> None:
             return
 
 
+def _check_writable(out: Path, option: str) -> None:
+    """An existing output folder (to overwrite or resume) and its subfolders must be writable: a
+    read-only one (permissions, a read-only file system) is refused before anything runs, rather
+    than failing after the run or leaving the old output half-replaced."""
+    for folder in [out, *(Path(d) for d, _dirs, _files in os.walk(out) if Path(d) != out)]:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            what = "" if folder == out else f" (its folder {folder.relative_to(out).as_posix()})"
+            raise InvalidInputError(f"{option} {out}{what} is read-only; dermsim cannot replace its files "
+                                    "there; make it writable or choose a new folder.")
+
+
 def check_out(out: str | os.PathLike[str], *, overwrite: bool = False, resume: bool = False,
               kind: str = "dir", option: str = "--out", resumable: bool = False) -> Path:
     """Check ``out`` against the policy (module docstring) without creating anything; returns it.
@@ -101,6 +112,8 @@ def check_out(out: str | os.PathLike[str], *, overwrite: bool = False, resume: b
                     raise InvalidInputError(
                         f"{option} {p} is not a dermsim output folder (no {MANIFEST}); --overwrite "
                         "replaces only what dermsim wrote; choose a new or empty folder.")
+            if (overwrite or resume) and entries:
+                _check_writable(p, option)
         else:
             if p.is_dir():
                 raise InvalidInputError(f"{option} {p} is a folder; expected a file name.")
@@ -134,7 +147,11 @@ def _publish(staging: Path, target: Path) -> None:
         # only dermsim's files there: swap the folders (atomic), then drop the old one
         old = target.with_name(f"{STAGING_PREFIX}{target.name}-{os.getpid()}-old")
         os.replace(target, old)
-        os.replace(staging, target)
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            os.replace(old, target)  # the earlier output stays as it was
+            raise
         shutil.rmtree(old, ignore_errors=True)
         return
     clash = sorted(set(user) & (set(files) | {MANIFEST}))

@@ -162,7 +162,7 @@ def _replicates(design: TrialDesign, seed: int, n_replicates: int, plan: Analysi
         study = simulate_trial(design, seq, n=n, extension=False, params=params)
         _, adam = build_trial_datasets(study)
         ard = run_plan(sub, frames(adam), seed=child_sequence(seq, 1),
-                       group_levels=[a.label for a in design.arms])
+                       group_levels=[a.label for a in design.arms], absent_not_estimable=True)
         ard.insert(0, "replicate", r)
         parts.append(ard)
         progress.advance(1)
@@ -269,7 +269,8 @@ def run_virtual_trial(
         progress.start(1, f"analysis ({plan.name}, {len(plan.analyses)} analyses)")
         names = sorted({a.dataset for a in plan.analyses} | {"adsl"})
         datasets = frames(read_adam_dir(tmp / "adam", names))  # the datasets as written
-        ard = run_plan(plan, datasets, seed=seed, group_levels=[a.label for a in design.arms])
+        ard = run_plan(plan, datasets, seed=seed, group_levels=[a.label for a in design.arms],
+                       absent_not_estimable=True)
         write_ard(ard, tmp, tables=False)
         titles = {a.id: a.title for a in plan.analyses if a.title}
         write_ars(ard, tmp / "ard_ars.json", name=plan.name, titles=titles, description=plan.description)

@@ -23,7 +23,7 @@ def test_vocabulary_is_the_issue_list() -> None:
     assert ARD_COLUMNS == ("analysis_id", "dataset", "population", "parameter", "variable",
                            "variable_level", "group2", "group2_level", "visit", "timepoint", "group",
                            "group_level", "comparator", "stat_name", "stat_label", "stat_value", "fmt",
-                           "method")
+                           "method", "warning", "error")
 
 
 def test_make_rows_fills_columns_and_rejects_unknown_stats() -> None:
