@@ -3,6 +3,8 @@ when the session ends, and its running jobs are cancelled then."""
 
 from __future__ import annotations
 
+import os
+
 from htmltools import TagChild, tags
 from shiny import App, Inputs, Outputs, Session, ui
 
@@ -64,7 +66,15 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
 
 def create_app(max_upload_bytes: int = MAX_UPLOAD_BYTES) -> App:
-    """The Shiny app (an ASGI application) with the upload size limit in front of it."""
+    """The Shiny app (an ASGI application) with the upload size limit in front of it.
+
+    The app simulates on the NumPy engine unless DERMSIM_ENGINE says otherwise. Why: a design run
+    on the compiled kernel (numba, parallel) hung inside the app's job thread while the server's
+    event loop and other sessions' threads ran (tests/e2e/app test_design_curve: no progress in
+    120 s; 13 s on NumPy); the same run in a plain thread finishes. Same numbers either way
+    (tests/unit/model/test_kernel.py); the cause is not found yet."""
+    # engine.compiled.ENV_BACKEND by name: the app imports workflows only
+    os.environ.setdefault("DERMSIM_ENGINE", "numpy")
     app = App(app_ui, server, static_assets={"/dermsim-static": PLOTLY_JS_DIR})
     app.starlette_app = UploadLimit(app.starlette_app, max_upload_bytes)  # App.__call__ delegates to it
     return app
