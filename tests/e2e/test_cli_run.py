@@ -62,7 +62,8 @@ def test_run_writes_every_output(run_dir: Path) -> None:
         manifest
     )
     exposure = (run_dir / "model" / "exposure.csv").read_text().splitlines()
-    assert exposure[0] == "arm,strength_pct,adherence,css_nM,grams_per_application,patient" and len(exposure) == 101
+    assert exposure[0] == "arm,strength_pct,adherence,css_nM,grams_per_application,patient"
+    assert len(exposure) == 101
     html = (run_dir / "report.html").read_text()
     assert "Model and calibration provenance" in html and "How this compares with the published trial" in html
     assert "href='adam/adsl.xpt'" in html and "href='ard.csv'" in html
