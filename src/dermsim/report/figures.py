@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -46,6 +47,13 @@ _RC = {
     "axes.spines.right": False,
     "svg.fonttype": "none",
 }
+
+
+def _legend(ax: Any, **kw: Any) -> None:
+    """A legend where the axes have labelled artists (a tiny trial may draw none: matplotlib would
+    warn, and the test suite treats warnings as errors)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
 
 
 def _arms(ard: pd.DataFrame) -> list[str]:
@@ -134,7 +142,7 @@ def plot_responders_over_time(
         ax.set_xticks([x[v] for v in visits], visits)
         ax.set_ylabel(ylabel)
         ax.set_ylim(0, 100)
-        ax.legend(frameon=False, loc="upper left")
+        _legend(ax, frameon=False, loc="upper left")
         ax.grid(axis="y", alpha=0.3)
     return fig
 
@@ -184,7 +192,7 @@ def plot_change_by_visit(ard: pd.DataFrame, panels: Mapping[str, str] | None = N
             ax.set_xticks(xs, visits)
             ax.set_title(label, fontsize=9)
             ax.grid(axis="y", alpha=0.3)
-        axes[0].legend(frameon=False, loc="lower left", fontsize=8)
+        _legend(axes[0], frameon=False, loc="lower left", fontsize=8)
     return fig
 
 
@@ -248,7 +256,7 @@ def plot_forest(
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
-        ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1, fontsize=8)
+        _legend(ax, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1, fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -294,7 +302,7 @@ def plot_simulated_vs_published(points: pd.DataFrame) -> Figure:
         ax.set_ylim(0, hi)
         ax.set_xlabel("Published, %")
         ax.set_ylabel("Simulated, % (interval)")
-        ax.legend(frameon=False, loc="upper left", fontsize=8)
+        _legend(ax, frameon=False, loc="upper left", fontsize=8)
         ax.grid(alpha=0.3)
     return fig
 
@@ -336,7 +344,7 @@ def plot_css_distribution(
         ticks = np.arange(-2, 4)
         ax.set_xticks(ticks, [f"{10.0**t:g}" for t in ticks])
         ax.set_xlabel("Steady-state plasma concentration, nM (log scale)")
-        ax.legend(frameon=False, loc="lower right", fontsize=8)
+        _legend(ax, frameon=False, loc="lower right", fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -473,7 +481,7 @@ def plot_km(
             ax.step(np.append(t, xmax), np.append(s, s[-1]), where="post", color=colours[arm], label=arm)
         ax.set_ylim(0, 1.02)
         ax.set_ylabel(ylabel)
-        ax.legend(frameon=False, loc="lower left")
+        _legend(ax, frameon=False, loc="lower left")
         ax.grid(alpha=0.3)
         tab.set_ylim(-0.5, len(arms) - 0.5)
         tab.set_yticks(range(len(arms)), arms[::-1])
@@ -533,7 +541,7 @@ def plot_tipping_point(
         top.axhline(0, color="black", lw=0.8)
         top.axvline(0, color="grey", lw=0.6, ls=":")
         top.set_ylabel(ylabel)
-        top.legend(frameon=False, loc="upper left", fontsize=8)
+        _legend(top, frameon=False, loc="upper left", fontsize=8)
         top.grid(alpha=0.3)
         bottom.set_yscale("log")
         bottom.axhline(alpha, color="black", lw=0.8, ls="--")
