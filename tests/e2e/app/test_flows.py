@@ -117,7 +117,11 @@ def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_pa
     fill(page, "design-replicates", "10")
     page.click("#design-run")  # type: ignore[attr-defined]
     page.wait_for_selector("#design-status .progress")  # type: ignore[attr-defined]
-    page.wait_for_selector(".power-curve[data-points='2'] .js-plotly-plot", timeout=120_000)  # type: ignore[attr-defined]
+    # at least two points (Shiny may render 1 -> 3 when N's finish quickly: never wait for exactly 2)
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => { const c = document.querySelector('.power-curve');"
+        " return c && Number(c.getAttribute('data-points')) >= 2 && c.querySelector('.js-plotly-plot'); }",
+        timeout=120_000)
     first = page.locator("#design-table tbody tr").count()  # type: ignore[attr-defined]
     assert first >= 2  # probability of success and at least one endpoint at the first N
     page.evaluate("() => window.scrollTo(0, 0)")  # type: ignore[attr-defined]
@@ -125,7 +129,8 @@ def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_pa
     page.click("#design-cancel")  # type: ignore[attr-defined]
     assert wait_status(page, "design", ("cancelled", "done", "error"), timeout_s=120) == "cancelled"
     # the finished points stay; the rest were not run
-    assert page.locator(".power-curve").get_attribute("data-points") in ("2", "3", "4")  # type: ignore[attr-defined]
+    points = int(page.locator(".power-curve").get_attribute("data-points"))  # type: ignore[attr-defined]
+    assert 2 <= points < 8
     assert_accessible(page, "design")
     assert page.evaluate("() => Shiny.shinyapp.isConnected()")  # type: ignore[attr-defined]
     with page.expect_download() as dl:  # type: ignore[attr-defined]
