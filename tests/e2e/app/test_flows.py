@@ -114,7 +114,7 @@ def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path:
 def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_path: Path) -> None:
     open_page(page, "Design")
     fill(page, "design-sizes", "40,60,80,100,120,140,160,180")  # long enough to cancel half-way
-    fill(page, "design-replicates", "10")
+    fill(page, "design-replicates", "40")  # enough work per size that the cancel lands mid-run
     page.click("#design-run")  # type: ignore[attr-defined]
     page.wait_for_selector("#design-status .progress")  # type: ignore[attr-defined]
     # at least two points (Shiny may render 1 -> 3 when N's finish quickly: never wait for exactly 2)
