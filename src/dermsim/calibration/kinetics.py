@@ -17,10 +17,15 @@ from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import _population_columns, prepare_patients
 
 
+def patient_pk(population: Any, regimen: Regimen, params: Any, seed: Any) -> pk.PatientPK:
+    """The PK quantities of every patient, as the simulation of the same population, regimen,
+    parameters and seed draws them."""
+    cols = _population_columns(population)
+    return prepare_patients(cols, regimen, params, seed, 0, cols["age_y"].shape[0]).pk
+
+
 def compute_steady_state_kinetics(population: Any, regimen: Regimen, params: Any,
                                   seed: Any) -> dict[str, np.ndarray]:
     """Per patient: ``t_half_h``, ``cmax_cmin`` and ``tmax_h`` at steady state under ``regimen``."""
-    cols = _population_columns(population)
-    n = cols["age_y"].shape[0]
-    prep = prepare_patients(cols, regimen, params, seed, 0, n)
-    return pk.compute_kinetic_summaries(prep.pk, regimen.application_times_h)
+    return pk.compute_kinetic_summaries(patient_pk(population, regimen, params, seed),
+                                        regimen.application_times_h)

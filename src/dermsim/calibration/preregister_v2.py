@@ -151,11 +151,10 @@ def _share_above_at_samples(pop: Any, reg: Regimen, params: Any, seed: int, css:
     applications is not in the design facts; clinic visits in the day after a morning application
     would sample nearer the peak). The model's absorption follows the baseline barrier damage, so
     the daily mean level is Css from week 2 on (t1/2 ~116 h: >= 88 % of steady state by day 14)."""
-    from dermsim.model.simulate import _population_columns, prepare_patients
+    from dermsim.calibration.kinetics import patient_pk
 
-    cols = _population_columns(pop)
-    prep = prepare_patients(cols, reg, params, seed, 0, css.shape[0])
-    shape = pk.compute_steady_state_day_shape(prep.pk, reg.application_times_h, dt_h=0.5)
+    shape = pk.compute_steady_state_day_shape(patient_pk(pop, reg, params, seed), reg.application_times_h,
+                                              dt_h=0.5)
     k = rng.integers(0, shape.shape[0], (2, css.shape[0]))
     levels = css[None, :] * shape[k, np.arange(css.shape[0])[None, :]]
     return float(np.mean(np.any(levels > THRESHOLD_NM, axis=0)))

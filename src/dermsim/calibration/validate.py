@@ -101,6 +101,14 @@ def shipped_comparison(study: str, arm: str, quantity: str,
     return None
 
 
+def pediatric_tail_check(version: str | None = None) -> dict[str, str] | None:
+    """The committed TRuE-AD3 "children above 281 nM" comparison if the model's pre-registered
+    interval lay ABOVE the published count (the tail is over-predicted), else None. The dose card
+    and the family sheet say so beside the chance they print."""
+    check = shipped_comparison("true-ad3", "active", "n_above_281nM", version)
+    return check if check is not None and float(check["observed"]) < float(check["pi90_low"]) else None
+
+
 def _posterior_sha(post: Posterior) -> str:
     return hashlib.sha256(json.dumps(post.to_dict(), sort_keys=True).encode()).hexdigest()
 

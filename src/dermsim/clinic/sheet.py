@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dermsim.calibration.validate import shipped_comparison
+from dermsim.calibration.validate import pediatric_tail_check
 from dermsim.clinic.benefit_risk import BenefitRisk, SheetNumber
 from dermsim.clinic.dose import DosePlan
 from dermsim.clinic.evidence_keys import cite, item
@@ -405,8 +405,7 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
     if br.p_above_p05 is not None and br.p_above_p95 is not None:
         paras.append(Text(w("sheet", "warning_model_range"),
                           {"plo": Value(br.p_above_p05, "per100"), "phi": Value(br.p_above_p95, "per100")}))
-    check = shipped_comparison("true-ad3", "active", "n_above_281nM") if br.parameters != "prior" else None
-    if check is not None and float(check["observed"]) < float(check["pi90_low"]):
+    if br.parameters != "prior" and pediatric_tail_check() is not None:
         # the model expected some children above the line in the children's study; none were reported
         paras.append(Text(w("sheet", "warning_model_checked_high"), {}))
     if br.parameters == "prior":

@@ -23,7 +23,7 @@ from typing import Any
 from markupsafe import Markup
 
 from dermsim._atomic import atomic_path
-from dermsim.calibration.validate import shipped_comparison
+from dermsim.calibration.validate import pediatric_tail_check
 from dermsim.clinic.dose import INTERVAL, REGION_GROUPS, DosePlan, LabelCheck
 from dermsim.clinic.evidence_keys import cite, item
 from dermsim.clinic.words import Words
@@ -303,8 +303,8 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
         model_notes.append(w("card", "oral_none"))
     if e.posterior_version:
         model_notes.append(w("card", "posterior_version", version=e.posterior_version))
-        check = shipped_comparison("true-ad3", "active", "n_above_281nM", e.posterior_version)
-        if check is not None and float(check["observed"]) < float(check["pi90_low"]):
+        check = pediatric_tail_check(e.posterior_version)
+        if check is not None:
             # the model's pediatric exposure tail failed its pre-registered check: say so beside it
             model_notes.append(w("card", "model_check_281", pred=_n(float(check["pred_median"]), 0),
                                  lo=_n(float(check["pi90_low"]), 0), hi=_n(float(check["pi90_high"]), 0),
