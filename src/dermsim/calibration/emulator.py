@@ -95,10 +95,10 @@ class QuadraticEmulator:
         return _from_link(_features(u) @ self.coef, self.kinds)
 
 
-def _ridge_fit(X: np.ndarray, Y: np.ndarray, ridge: float, w: np.ndarray) -> np.ndarray:
-    # weighted least squares; ridge only on the quadratic terms (not the intercept and linear ones)
+def _ridge_fit(X: np.ndarray, Y: np.ndarray, ridge: float, w: np.ndarray, d: int) -> np.ndarray:
+    # weighted least squares; ridge only on the quadratic terms (not the intercept and d linear ones)
     pen = np.full(X.shape[1], ridge)
-    pen[: 1 + (int(np.sqrt(8 * X.shape[1] + 1) - 3) // 2)] = 0.0
+    pen[: 1 + d] = 0.0
     Xw = X * w[:, None]
     A = Xw.T @ X + np.diag(pen) * float(w.sum())
     return np.linalg.solve(A, Xw.T @ Y)
@@ -124,10 +124,10 @@ def fit_emulator(z: np.ndarray, y: np.ndarray, centre: np.ndarray, chol: np.ndar
     pred = np.empty_like(y)
     for f in range(folds):
         tr = fold != f
-        pred[~tr] = _from_link(X[~tr] @ _ridge_fit(X[tr], Y[tr], ridge, w[tr]), kinds)
+        pred[~tr] = _from_link(X[~tr] @ _ridge_fit(X[tr], Y[tr], ridge, w[tr], u.shape[1]), kinds)
     inner = radius <= np.median(radius)
     cv_sd = np.sqrt(np.mean((pred[inner] - y[inner]) ** 2, axis=0))
-    return QuadraticEmulator(centre=centre, chol=chol, coef=_ridge_fit(X, Y, ridge, w), kinds=kinds,
+    return QuadraticEmulator(centre=centre, chol=chol, coef=_ridge_fit(X, Y, ridge, w, u.shape[1]), kinds=kinds,
                              cv_sd=cv_sd, ridge=ridge)
 
 
