@@ -127,8 +127,8 @@ def fit_emulator(z: np.ndarray, y: np.ndarray, centre: np.ndarray, chol: np.ndar
         pred[~tr] = _from_link(X[~tr] @ _ridge_fit(X[tr], Y[tr], ridge, w[tr], u.shape[1]), kinds)
     inner = radius <= np.median(radius)
     cv_sd = np.sqrt(np.mean((pred[inner] - y[inner]) ** 2, axis=0))
-    return QuadraticEmulator(centre=centre, chol=chol, coef=_ridge_fit(X, Y, ridge, w, u.shape[1]), kinds=kinds,
-                             cv_sd=cv_sd, ridge=ridge)
+    coef = _ridge_fit(X, Y, ridge, w, u.shape[1])
+    return QuadraticEmulator(centre=centre, chol=chol, coef=coef, kinds=kinds, cv_sd=cv_sd, ridge=ridge)
 
 
 class EmulatedPosterior:
