@@ -43,6 +43,7 @@ class Snapshot:
     message: str = ""
     stages: tuple[str, ...] = ()
     version: int = 0  # changes whenever anything above or the partial results change
+    run: int = 0  # how many runs this job has started; lets a page (and its tests) tell runs apart
 
     @property
     def running(self) -> bool:
@@ -132,13 +133,15 @@ class Job:
                     "error",
                     message="the server is busy with other runs; try again in a minute.",
                     version=self._snap.version + 1,
+                    run=self._snap.run + 1,
                 )
             return False
         self._token = CancelToken()
         with self._lock:
             self._result = None
             self._partial = []
-            self._snap = Snapshot("running", label=label, version=self._snap.version + 1)
+            s = self._snap
+            self._snap = Snapshot("running", label=label, version=s.version + 1, run=s.run + 1)
         self._thread = threading.Thread(target=self._work, args=(fn,), daemon=True, name="dermsim-app-job")
         self._thread.start()
         return True

@@ -139,7 +139,7 @@ def progress_view(s: Snapshot, what: str) -> TagChild:
         parts.append(message(s.message))
     if s.stages:
         parts.append(tags.ul(*[tags.li(x) for x in s.stages], class_="small text-muted mb-0"))
-    return tags.div(*parts, class_="job-status", data_status=s.status)
+    return tags.div(*parts, class_="job-status", data_status=s.status, data_run=str(s.run))
 
 
 def html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = "") -> Tag:

@@ -35,9 +35,25 @@ def fill(pg: object, input_id: str, text: str) -> None:
     )
 
 
-def wait_status(pg: object, scope: str, statuses: tuple[str, ...] = ("done",), timeout_s: float = 120) -> str:
-    """Wait until the job status block of page ``scope`` shows one of ``statuses``; return it."""
-    sel = ", ".join(f"#{scope}-status .job-status[data-status='{s}']" for s in statuses)
+def click_run(pg: object, scope: str, button: str = "run") -> int:
+    """Click button ``#{scope}-{button}`` and return how many runs the page's job had started
+    before it, for ``wait_status(after=...)``: a status block still showing the previous run's
+    "done" must not be taken for this run's."""
+    before = pg.evaluate(  # type: ignore[attr-defined]
+        "(sel) => { const e = document.querySelector(sel); return e ? Number(e.dataset.run || 0) : 0; }",
+        f"#{scope}-status .job-status",
+    )
+    pg.click(f"#{scope}-{button}")  # type: ignore[attr-defined]
+    return int(before)
+
+
+def wait_status(
+    pg: object, scope: str, statuses: tuple[str, ...] = ("done",), timeout_s: float = 120, after: int | None = None
+) -> str:
+    """Wait until the job status block of page ``scope`` shows one of ``statuses`` (for the run
+    started after ``after`` runs, when given); return it."""
+    run = "" if after is None else f"[data-run='{after + 1}']"
+    sel = ", ".join(f"#{scope}-status .job-status[data-status='{s}']{run}" for s in statuses)
     el = pg.wait_for_selector(sel, timeout=timeout_s * 1000)  # type: ignore[attr-defined]
     return str(el.get_attribute("data-status"))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from e2e.app.app_browser import PILOT, ROOT, assert_accessible, fill, open_page, wait_status
+from e2e.app.app_browser import PILOT, ROOT, assert_accessible, click_run, fill, open_page, wait_status
 
 pytestmark = [pytest.mark.external, pytest.mark.slow]
 
@@ -99,8 +99,8 @@ def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path:
     _upload(page, "analysis-data", files)
     page.check("#analysis-plan_choice input[value='upload']")  # type: ignore[attr-defined]
     _upload(page, "analysis-plan_file", [PILOT_PLAN])
-    page.click("#analysis-run")  # type: ignore[attr-defined]
-    assert wait_status(page, "analysis", ("done", "error"), timeout_s=120) == "done"
+    before = click_run(page, "analysis")
+    assert wait_status(page, "analysis", ("done", "error"), timeout_s=120, after=before) == "done"
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#analysis-dl_ard")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "app-ard.csv")
@@ -157,8 +157,8 @@ def test_design_options_are_the_design_layers_and_equal_the_cli(page: object, tm
     fill(page, "design-replicates", "10")
     fill(page, "design-primary_day", "29")
     fill(page, "design-alpha", "0.1")
-    page.click("#design-run")  # type: ignore[attr-defined]
-    assert wait_status(page, "design", ("done", "error"), timeout_s=120) == "done"
+    before = click_run(page, "design")
+    assert wait_status(page, "design", ("done", "error"), timeout_s=120, after=before) == "done"
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#design-dl_summary")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "app.csv")
@@ -183,8 +183,8 @@ def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) 
     page.focus("svg.body-map [data-region='anterior_trunk']")  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     page.wait_for_selector("#clinic-chosen_text:has-text('anterior trunk, thighs')")  # type: ignore[attr-defined]
-    page.click("#clinic-plan")  # type: ignore[attr-defined]
-    assert wait_status(page, "clinic", ("done", "error"), timeout_s=90) == "done"
+    before = click_run(page, "clinic", "plan")
+    assert wait_status(page, "clinic", ("done", "error"), timeout_s=90, after=before) == "done"
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#clinic-dl_json")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "plan.json")
@@ -197,8 +197,8 @@ def test_dose_planner_equals_cli(page: object, artifacts: Path, tmp_path: Path) 
     assert shown.startswith(f"{cli_plan['exposure']['typical_nM']:.1f}"[:3])
     page.screenshot(path=str(artifacts / "clinic.png"), full_page=True)  # type: ignore[attr-defined]
     assert_accessible(page, "clinic")
-    page.click("#clinic-sheet")  # type: ignore[attr-defined]
-    assert wait_status(page, "clinic", ("done", "error"), timeout_s=120) == "done"
+    before = click_run(page, "clinic", "sheet")
+    assert wait_status(page, "clinic", ("done", "error"), timeout_s=120, after=before) == "done"
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#clinic-dl_sheet")  # type: ignore[attr-defined]
     dl.value.save_as(tmp_path / "sheet.pdf")
@@ -211,16 +211,16 @@ def test_explorer_draws_bands(page: object, artifacts: Path) -> None:
     open_page(page, "Model explorer")
     fill(page, "explorer-n", "60")
     fill(page, "explorer-weeks", "4")
-    page.click("#explorer-run")  # type: ignore[attr-defined]
-    assert wait_status(page, "explorer", ("done", "error"), timeout_s=120) == "done"
+    before = click_run(page, "explorer")
+    assert wait_status(page, "explorer", ("done", "error"), timeout_s=120, after=before) == "done"
     page.wait_for_selector(".explorer-plot .js-plotly-plot")  # type: ignore[attr-defined]
     assert "281 nM" in page.inner_text("#explorer-summary")  # type: ignore[attr-defined]
     assert "cream applied on 100.0% of patient-days" in page.inner_text("#explorer-summary")  # type: ignore[attr-defined]
 
 
 def _explorer_run(page: object) -> str:
-    page.click("#explorer-run")  # type: ignore[attr-defined]
-    assert wait_status(page, "explorer", ("done", "error"), timeout_s=120) == "done"
+    before = click_run(page, "explorer")
+    assert wait_status(page, "explorer", ("done", "error"), timeout_s=120, after=before) == "done"
     page.wait_for_selector(".explorer-plot .js-plotly-plot")  # type: ignore[attr-defined]
     return str(page.inner_text("#explorer-summary"))  # type: ignore[attr-defined]
 
@@ -303,8 +303,8 @@ def test_bad_upload_one_message_nothing_breaks(page: object, artifacts: Path, tm
     broken = tmp_path / "adsl.xpt"
     broken.write_bytes(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + b"\0" * 100)
     _upload(page, "analysis-data", [broken])
-    page.click("#analysis-run")  # type: ignore[attr-defined]
-    assert wait_status(page, "analysis", ("error", "done"), timeout_s=60) == "error"
+    before = click_run(page, "analysis")
+    assert wait_status(page, "analysis", ("error", "done"), timeout_s=60, after=before) == "error"
     alert = page.locator("#analysis-status .alert-danger")  # type: ignore[attr-defined]
     assert alert.count() == 1
     text = alert.inner_text()
@@ -315,8 +315,8 @@ def test_bad_upload_one_message_nothing_breaks(page: object, artifacts: Path, tm
     # the session still works: another page runs
     open_page(page, "Clinic")
     page.click("svg.body-map [data-region='hands'] rect >> nth=0")  # type: ignore[attr-defined]
-    page.click("#clinic-plan")  # type: ignore[attr-defined]
-    assert wait_status(page, "clinic", ("done", "error"), timeout_s=90) == "done"
+    before = click_run(page, "clinic", "plan")
+    assert wait_status(page, "clinic", ("done", "error"), timeout_s=90, after=before) == "done"
     assert pd.notna(page.inner_text("[data-value='css_median_nM']"))  # type: ignore[attr-defined]
 
 
@@ -347,8 +347,8 @@ def test_sessions_are_private_and_cleaned_up(browser: object, app_url: str, app_
     open_page(pg_a, "Trial")
     pg_a.select_option("#trial-scenario", "upload")  # type: ignore[attr-defined]
     _upload(pg_a, "trial-design_file", [bad])
-    pg_a.click("#trial-run")  # type: ignore[attr-defined]
-    assert wait_status(pg_a, "trial", ("error", "done"), timeout_s=60) == "error"
+    before = click_run(pg_a, "trial")
+    assert wait_status(pg_a, "trial", ("error", "done"), timeout_s=60, after=before) == "error"
     alert = pg_a.locator("#trial-status .alert-danger")  # type: ignore[attr-defined]
     assert (
         alert.count() == 1
