@@ -48,7 +48,11 @@ def click_run(pg: object, scope: str, button: str = "run") -> int:
 
 
 def wait_status(
-    pg: object, scope: str, statuses: tuple[str, ...] = ("done",), timeout_s: float = 120, after: int | None = None
+    pg: object,
+    scope: str,
+    statuses: tuple[str, ...] = ("done",),
+    timeout_s: float = 120,
+    after: int | None = None,
 ) -> str:
     """Wait until the job status block of page ``scope`` shows one of ``statuses`` (for the run
     started after ``after`` runs, when given); return it."""
