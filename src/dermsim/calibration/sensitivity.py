@@ -12,21 +12,19 @@
 * Global (``sobol``): Saltelli/Sobol' sampling and Jansen estimators by SALib (first-order S1 and
   total ST with bootstrap confidence intervals). Cost: N (D + 2) model evaluations without second
   order (N (2D + 2) with). ``css`` is analytic (no time stepping) and evaluated for thousands of
-  parameter rows per array call; the week-8 scores need one 56-day simulation per row (about
-  0.35 s for 100 patients on one core), so ``--n 4096`` is practical for ``css`` and a few hundred
-  rows are for the scores.
+  parameter rows per array call; the week-8 scores stack many rows of the fixed population into
+  one engine call (model.parameter_rows), so a row costs its patients' 56 days in the compiled
+  kernel and little else (``python bench/run.py sensitivity`` measures it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from dermsim._rng import SeedLike, child_generator
 from dermsim._validate import check_choice, check_int
@@ -34,10 +32,11 @@ from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.priors import apply_parameters
 from dermsim.errors import InvalidInputError
 from dermsim.model import disease, pk
+from dermsim.model.parameter_rows import endpoints_by_row
 from dermsim.model.parameters import ParameterSet
 from dermsim.model.population import sample_population
 from dermsim.model.regimen import Regimen
-from dermsim.model.simulate import prepare_patients, simulate_patients
+from dermsim.model.simulate import prepare_patients
 
 OUTPUTS: dict[str, str] = {
     "css": "mean average steady-state plasma level, nM",
@@ -160,24 +159,13 @@ class ModelOutputs:
                 self.progress(k)
         return out
 
-    # -- week-8 scores: one simulation per row ---------------------------------------------------
+    # -- week-8 scores: many rows per engine call ------------------------------------------------
     def _week8(self, X: np.ndarray, output: str) -> np.ndarray:
         key = {"iga_ts_w8": "iga_ts", "easi75_w8": "easi75"}[output]
-
-        def one(x: np.ndarray) -> float:
-            traj = simulate_patients(self._pop, self.regimen, WEEK8_DAY, self.seed, record=("easi", "iga"),
-                                     params=self.parameter_set(x))
-            value = 100.0 * float(np.nanmean(traj.endpoints(WEEK8_DAY)[key]))
-            if self.progress is not None:
-                self.progress(1)
-            return value
-
-        # rows in threads (NumPy releases the GIL in the array loops; BLAS pinned to one thread)
-        with threadpool_limits(limits=1):
-            if self.workers == 1:
-                return np.array([one(x) for x in X])
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                return np.array(list(pool.map(one, X)))
+        rows = [self.parameter_set(x) for x in X]
+        ends = endpoints_by_row(self._pop, self.regimen, WEEK8_DAY, self.seed, rows, day=WEEK8_DAY,
+                                threads=self.workers, progress=self.progress)
+        return 100.0 * np.nanmean(ends[key], axis=1)
 
 
 def sobol(func: Callable[[np.ndarray], np.ndarray], problem: Problem | dict[str, Any], n: int,

@@ -92,11 +92,12 @@ def derive_pathway_imax(imax: float, phi_partial: float, blocked: Blocked = None
     return imax * weights
 
 
-def compute_occupancy(u: np.ndarray, hill: float) -> np.ndarray:
+def compute_occupancy(u: np.ndarray, hill: float | np.ndarray) -> np.ndarray:
     """u^h / (1 + u^h), the fraction of maximal block at local exposure u (>= 0); ``hill`` is the
-    calibrated Hill coefficient h of jak.toml (second version; the first fixed h = 1)."""
+    calibrated Hill coefficient h of jak.toml (second version; the first fixed h = 1), a scalar or
+    one per patient (stacked parameter rows)."""
     u = np.maximum(u, 0.0)
-    if hill == 1.0:
+    if np.ndim(hill) == 0 and hill == 1.0:
         return u / (1.0 + u)
     # 1 / (1 + u^-h) via one log and one exp: NumPy vectorizes exp/log but not pow, and this is
     # the integrator's hot path (evaluated at every quadrature node of every step)

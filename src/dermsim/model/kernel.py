@@ -180,7 +180,8 @@ def advance_day(Y, X, E, drive, absorbed, table, emo, imax, hill, weights, phi, 
 
     Y (n, 8) disease states, X (n, 5) PK amounts, E (n,) emollient state (patient-major);
     ``drive`` (n,) emollient drive; ``absorbed`` (n,) mg added at each dosing step; ``table``
-    (n, len(COLUMNS)); ``emo`` (n, n_h, 2, 2) the emollient step factors (:func:`_emollient_factors`);
+    (n, len(COLUMNS)); ``imax`` (n, 6) and ``hill`` (n,) per patient; ``emo`` (n, n_h, 2, 2) the
+    emollient step factors (:func:`_emollient_factors`);
     ``phi`` (n, n_h, 5, 5) and ``rows`` (n, n_h, nodes, 5) the transition
     matrices and exposure rows per distinct step length; per step s: hours ``step_h[s]``, weeks
     ``step_hw[s]``, index ``step_k[s]`` into the distinct lengths, ``step_dose[s]`` 1 if an
@@ -228,7 +229,7 @@ def advance_day(Y, X, E, drive, absorbed, table, emo, imax, hill, weights, phi, 
                         u = rows[i, k, m, 0] * xs[0]
                         for j in range(1, n_pk):
                             u += rows[i, k, m, j] * xs[j]
-                        occs[m] = _occupancy(u, hill)
+                        occs[m] = _occupancy(u, hill[i])
                         mean += weights[m] * occs[m]
                     var = 0.0
                     for m in range(n_nodes):
@@ -246,7 +247,7 @@ def advance_day(Y, X, E, drive, absorbed, table, emo, imax, hill, weights, phi, 
                 # engine.stepper.step_production_loss: predictor, then trapezoidal-mean corrector
                 # equal loss rates give equal factors h phi1(l h): the four T-cell pools share one
                 # loss, itch and memory have constant losses; reusing the factor changes no number
-                _rates(y, c, kveh, imax, levels, w, nb, use_mem, mem_moves, p0, l0)
+                _rates(y, c, kveh, imax[i], levels, w, nb, use_mem, mem_moves, p0, l0)
                 last = -1.0
                 fac = 0.0
                 for r in range(8):
@@ -255,7 +256,7 @@ def advance_day(Y, X, E, drive, absorbed, table, emo, imax, hill, weights, phi, 
                         fac = hw * _phi1(last * hw)
                     fac0[r] = fac
                     y1[r] = y[r] + (p0[r] - l0[r] * y[r]) * fac
-                _rates(y1, c, kveh, imax, levels, w, nb, use_mem, mem_moves, p1, l1)
+                _rates(y1, c, kveh, imax[i], levels, w, nb, use_mem, mem_moves, p1, l1)
                 last = -1.0
                 for r in range(8):
                     pm = 0.5 * (p0[r] + p1[r])
@@ -288,8 +289,8 @@ class DayKernel:
 
     def __init__(self, K: np.ndarray, steps_h: list[float], nodes: np.ndarray, weights: np.ndarray,
                  exposure_per_mg: np.ndarray, eff_row: int, dp: dict, ip: dict, vp: dict,
-                 imax: np.ndarray, hill: float, has_drug: bool, track_pk: bool, hours_per_week: float,
-                 threads: int | None = None) -> None:
+                 imax: np.ndarray, hill: float | np.ndarray, has_drug: bool, track_pk: bool,
+                 hours_per_week: float, threads: int | None = None) -> None:
         n_pk, _, n = K.shape
         self.threads = threads
         self.hours_per_week = hours_per_week
@@ -306,8 +307,9 @@ class DayKernel:
         else:  # no drug anywhere: the kernel reads neither
             self.phi = np.zeros((n, 1, n_pk, n_pk))
             self.rows = np.zeros((n, 1, weights.size, n_pk))
-        self.imax = np.ascontiguousarray(imax, dtype=float)
-        self.hill = float(hill)
+        # per patient: (6,) or (6, n) pathways, scalar or (n,) Hill (stacked parameter rows)
+        self.imax = np.ascontiguousarray(np.broadcast_to(np.asarray(imax, float).reshape(6, -1), (6, n)).T)
+        self.hill = np.ascontiguousarray(np.broadcast_to(np.asarray(hill, float), (n,)))
         self.weights = np.ascontiguousarray(weights, dtype=float)
         self.has_drug, self.track_pk = bool(has_drug), bool(track_pk)
         self._grids: dict[int, tuple[np.ndarray, ...]] = {}

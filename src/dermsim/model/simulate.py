@@ -249,8 +249,8 @@ class PreparedPatients:
     observation: dict[str, float]
     pk: pk.PatientPK
     y0: np.ndarray                # (8, n) baseline steady state (untreated; M = 1)
-    imax: np.ndarray              # (6,) per pathway
-    hill: float
+    imax: np.ndarray              # (6,) per pathway, or (6, n) per patient (stacked parameter rows)
+    hill: float | np.ndarray      # or (n,) per patient (stacked parameter rows)
     covariates: dict[str, np.ndarray]
     iga_offset: np.ndarray        # (n,) patient/rater offset u_i of the latent IGA
     iga_e0: np.ndarray            # (n,) baseline visit noise (IGA(0) = the population's iga0)
@@ -320,59 +320,94 @@ def prepare_patients(cols: Mapping[str, np.ndarray], regimen: Regimen, params: P
                      backend: str = "numpy") -> PreparedPatients:
     """Parameters, baseline steady state and PK of patients [start, stop) (absolute indices);
     ``backend`` "numba" evaluates the steady-state solver's right-hand side in compiled code."""
-    names = params.names()
     seed = child_sequence(seed, MODEL_STREAM_KEY)
-    z_all = block_normals(seed, _S_PARAMS, start, stop, len(names))
-    z = {name: z_all[:, i] for i, name in enumerate(names)}
-    n = stop - start
-    ind = {g: compute_individual_values(params, g, z, n) for g in params.groups}
+    ind = individual_values(params, seed, start, stop)
+    jak = {k: v[0] for k, v in ind["jak"].items()}
+    obs = {k: float(v[0]) for k, v in ind["observation"].items()}
+    cov = {k: np.asarray(v[start:stop], float) for k, v in cols.items()}
+    imax = derive_pathway_imax(jak["Imax"], jak["phi_partial"], blocked)
+    offset, e0 = draw_iga_offsets(cov, obs, seed, start, stop)
     varying = {name: ind[g][name] for g in params.groups for name, par in params.group(g).items()
                if par.omega > 0}
-    if backend == "numba":
-        y0 = kernel.solve_baseline(ind["disease"], ind["itch"])
-    else:
-        y0 = disease.solve_baseline(ind["disease"], ind["itch"])
-    ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
-    sl = slice(start, stop)
-    cov = {k: np.asarray(v[sl], float) for k, v in cols.items()}
-    patient_pk = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=cov["weight_kg"], bsa_m2=cov["bsa_m2"],
-                                      affected_pct=cov["affected_pct"], age_y=cov["age_y"])
-    jak = {k: v[0] for k, v in ind["jak"].items()}
-    imax = derive_pathway_imax(jak["Imax"], jak["phi_partial"], blocked)
-    obs = {k: float(v[0]) for k, v in ind["observation"].items()}
+    return assemble_patients(ind, cov, regimen, start, imax=imax, hill=float(jak["hill"]), observation=obs,
+                             iga=(offset, e0), individual=varying, backend=backend)
+
+
+def individual_values(params: ParameterSet, seed: np.random.SeedSequence, start: int,
+                      stop: int) -> dict[str, dict[str, np.ndarray]]:
+    """Every patient's value of every parameter, by group (patients [start, stop); ``seed`` the
+    model's child sequence): the draws are keyed by patient index, not by the parameter values, so
+    two parameter sets give the same patients (common random numbers)."""
+    names = params.names()
+    z_all = block_normals(seed, _S_PARAMS, start, stop, len(names))
+    z = {name: z_all[:, i] for i, name in enumerate(names)}
+    return {g: compute_individual_values(params, g, z, stop - start) for g in params.groups}
+
+
+def draw_iga_offsets(cov: Mapping[str, np.ndarray], obs: Mapping[str, float], seed: np.random.SeedSequence,
+                     start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Patient/rater offsets and baseline visit noise of the latent IGA (given IGA(0) = iga0)."""
     u1 = block_uniforms(seed, _S_IGA_U1, start, stop, 1)[:, 0]
     u2 = block_normals(seed, _S_IGA_U2, start, stop, 1)[:, 0]
-    offset, e0 = sample_iga_offsets(cov["easi0"], cov["iga0"], obs, u1, u2)
+    return sample_iga_offsets(cov["easi0"], cov["iga0"], dict(obs), u1, u2)
+
+
+def assemble_patients(ind: dict[str, dict[str, np.ndarray]], cov: dict[str, np.ndarray], regimen: Regimen,
+                      start: int, *, imax: np.ndarray, hill: float | np.ndarray,
+                      observation: dict[str, float], iga: tuple[np.ndarray, np.ndarray],
+                      individual: dict[str, np.ndarray], backend: str = "numpy") -> PreparedPatients:
+    """The baseline steady state and PK of patients with individual values ``ind`` and covariates
+    ``cov``; ``imax`` (6,) or (6, n) and ``hill`` scalar or (n,) (per patient when parameter sets
+    are stacked, see model.parameter_rows)."""
+    ind = {g: dict(v) for g, v in ind.items()}
+    solve = kernel.solve_baseline if backend == "numba" else disease.solve_baseline
+    y0 = solve(ind["disease"], ind["itch"])
+    ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
+    patient_pk = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=cov["weight_kg"], bsa_m2=cov["bsa_m2"],
+                                      affected_pct=cov["affected_pct"], age_y=cov["age_y"])
+    offset, e0 = iga
     return PreparedPatients(start=start, disease=ind["disease"], itch=ind["itch"], vehicle=ind["vehicle"],
-                            observation=obs, pk=patient_pk, y0=y0, imax=imax, hill=float(jak["hill"]),
+                            observation=observation, pk=patient_pk, y0=y0, imax=imax, hill=hill,
                             covariates=cov, iga_offset=offset, iga_e0=e0,
-                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]), individual=varying)
+                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]), individual=individual)
+
+
+def draw_observation_noise(seed: SeedLike, start: int, stop: int, day0: int,
+                           t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standard-normal EASI, IGA-visit and NRS noise (n, t) of patients [start, stop), days
+    ``day0`` .. ``day0 + t - 1``, keyed by patient and absolute day (``seed`` as observe_patients)."""
+    seed = child_sequence(seed, MODEL_STREAM_KEY)
+    return tuple(block_normals_by_day(seed, stream, start, stop, day0, day0 + t)  # type: ignore[return-value]
+                 for stream in (_S_EASI, _S_IGA_VISIT, _S_NRS))
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
                      days: int, regional: bool = False, *, day0: int = 0,
-                     nrs_tail: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                     nrs_tail: np.ndarray | None = None,
+                     noise: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Scores (n, T) from recorded D and Q: EASI, noise-free EASI, IGA, daily and weekly NRS.
 
     Columns are days ``day0`` .. ``day0 + days``; noise is keyed by patient and absolute day and
     scores are relative to the patient's baseline (D0, Q0), so a restarted run scores exactly as
     an uninterrupted one. ``nrs_tail`` (n, 6): daily NRS of the six days before ``day0`` (None: the
     baseline NRS0, as before day 1). The result also holds ``nrs_tail_end``, the tail a run that
-    continues after the last column needs.
+    continues after the last column needs. ``noise``: the standard-normal draws of
+    :func:`draw_observation_noise` for these patients and days, when the caller already has them
+    (scoring many parameter rows of the same patients).
     """
     start, stop, t = prep.start, prep.start + prep.n, days + 1
-    seed = child_sequence(seed, MODEL_STREAM_KEY)
     obs = prep.observation
     cov = prep.covariates
     sev = states["D"]
     d0 = prep.d0
-    eps = block_normals_by_day(seed, _S_EASI, start, stop, day0, day0 + t) * obs["sigma_easi"]
-    visit = block_normals_by_day(seed, _S_IGA_VISIT, start, stop, day0, day0 + t) * obs["iga_sigma_e"]
-    noise = block_normals_by_day(seed, _S_NRS, start, stop, day0, day0 + t) * obs["sigma_nrs"]
+    z_easi, z_visit, z_nrs = draw_observation_noise(seed, start, stop, day0, t) if noise is None else noise
+    eps = z_easi * obs["sigma_easi"]
+    visit = z_visit * obs["iga_sigma_e"]
+    nrs_noise = z_nrs * obs["sigma_nrs"]
     if day0 == 0:  # the baseline is the population's EASI0, IGA0 and NRS0 exactly
         eps[:, 0] = 0.0
         visit[:, 0] = prep.iga_e0
-        noise[:, 0] = 0.0
+        nrs_noise[:, 0] = 0.0
     easi_mean = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], severity0=d0)
     easi = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], eps, severity0=d0)
     iga = compute_iga(easi, sev, prep.iga_offset, visit, obs, severity0=d0)
@@ -380,7 +415,7 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
     weeks = (day0 + np.arange(t)) / 7.0
     # the itch expectation effect stays a function of trial time (model.md 2.5), not of applications
     placebo = compute_itch_placebo(weeks[None, :], {k: v[:, None] for k, v in prep.vehicle.items()})
-    nrs = compute_nrs_daily(cov["nrs0"], q / prep.y0[disease.Q][:, None], placebo, noise)
+    nrs = compute_nrs_daily(cov["nrs0"], q / prep.y0[disease.Q][:, None], placebo, nrs_noise)
     tail = np.repeat(cov["nrs0"][:, None], NRS_TAIL, axis=1) if nrs_tail is None else np.asarray(nrs_tail)
     nrs_weekly = compute_weekly_mean(nrs, cov["nrs0"], tail=tail)
     if day0 == 0:
@@ -480,6 +515,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     emol, treating = state["emollient"].copy(), state["treating"].copy()
     # occupancy is computed while drug is applied or still in the skin (a restart may carry some)
     has_drug = bool(np.any(prep.imax > 0)) and (drug or bool(np.any(x)))
+    imax_col = prep.imax.reshape(len(PATHWAYS), -1)  # (6, 1) or (6, n): broadcasts over patients
     track_pk = drug or bool(np.any(x))
     K = pk.compute_rate_matrix(p)
     nodes, weights = gauss_legendre_unit(n_nodes)
@@ -591,8 +627,8 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
                 # with the mean and variance of the block over the step's quadrature nodes give the
                 # step-mean rates to second order in the swing, at two rate evaluations instead of
                 # one per node.
-                inh_lo = prep.imax[:, None] * np.clip(mean - sd, 0.0, 1.0)[None, :]
-                inh_hi = prep.imax[:, None] * np.clip(mean + sd, 0.0, 1.0)[None, :]
+                inh_lo = imax_col * np.clip(mean - sd, 0.0, 1.0)[None, :]
+                inh_hi = imax_col * np.clip(mean + sd, 0.0, 1.0)[None, :]
 
                 blocks = ((0.5, inh_lo), (0.5, inh_hi))
 
