@@ -34,12 +34,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.special import expit, logit
 
 from dermsim._rng import child_generator
+from dermsim.calibration.laplace import compute_ess, compute_pareto_k
 from dermsim.calibration.likelihood import Objective, compute_covariance, compute_log_posterior
 
 LOG_STATS = ("css_mean", "css_sd", "F_mean", "F_sd", "t_half_h", "cmax_cmin", "tmax_h")
@@ -217,8 +219,6 @@ def run_emulator_mcmc(objective: Objective, evaluate: Callable[[np.ndarray], tup
                       ",".join(str(s.population.n) for s in objective.setups.values())])
     y_design = None
     if design_cache is not None:
-        from pathlib import Path
-
         if Path(design_cache).exists():
             cached = np.load(design_cache)
             if "stamp" in cached and cached["stamp"].tolist() == stamp.tolist() \
@@ -283,12 +283,11 @@ def run_emulator_mcmc(objective: Objective, evaluate: Callable[[np.ndarray], tup
     log_post[check] = [compute_log_posterior(objective.residuals_from_expected(z, m))
                        for z, m in zip(draws[check], mu_check, strict=True)]
     lw = log_post[check] - post(draws[check])
-    from dermsim.calibration.laplace import _pareto_k, compute_ess
 
     edge = float(np.mean(post.whitened_radius(flat) > 0.9 * post.radius))
     okw = np.isfinite(lw)
     w = np.exp(lw[okw] - lw[okw].max())
-    k_hat = _pareto_k(lw[okw])
+    k_hat = compute_pareto_k(lw[okw])
     info = {"sampler": "emulator-mcmc", "n_design": int(n_design), "design_inflation": inflation,
             "emulator": f"quadratic in whitened design coordinates, ridge {emu.ridge:g}, weights "
                         "exp(-0.1 |u|^2), link logit/log/identity, 5-fold CV on the design's inner half",

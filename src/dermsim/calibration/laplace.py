@@ -174,7 +174,7 @@ def _laplace_draws(objective: Objective, evaluate: Evaluator, config: LaplaceISC
             int(np.unique(draws, axis=0).shape[0]), "simulated_draws": int(n_done),
             "ess": float(draws.shape[0]), "ess_shipped": float(draws.shape[0]),
             "ess_importance_check": float(ess_check), "target_ess": config.target_ess, "converged": False,
-            "pareto_k": _pareto_k(lw[ok]) if ok.any() else float("nan"),
+            "pareto_k": compute_pareto_k(lw[ok]) if ok.any() else float("nan"),
             "max_weight": float(w.max() / w.sum()) if w.size else float("nan"),
             "shipped_weights": "Laplace approximation N(MAP, Gauss-Newton covariance), equal weights "
                                "(provisional: not refined by importance sampling)",
@@ -369,7 +369,7 @@ def run_laplace_is(objective: Objective, config: LaplaceISConfig, seed: int, z0:
     lw_lap = stats.multivariate_normal(z_map, cov, allow_singular=True).logpdf(all_z) - lq
     w_lap = np.exp(lw_lap - np.max(lw_lap))
     w_lap /= w_lap.sum()
-    k_hat = _pareto_k(lw)
+    k_hat = compute_pareto_k(lw)
     # stated rule: ship the importance-sampling posterior only if it converged (ESS >= target and
     # Pareto k <= 0.7, Vehtari et al.); otherwise the Laplace posterior, and say so
     converged = bool(ess >= config.target_ess and np.isfinite(k_hat) and k_hat <= 0.7)
@@ -389,7 +389,7 @@ def run_laplace_is(objective: Objective, config: LaplaceISConfig, seed: int, z0:
                            log_q=lq, is_info=is_info, mc_var=objective.mc_var)
 
 
-def _pareto_k(log_weights: np.ndarray) -> float:
+def compute_pareto_k(log_weights: np.ndarray) -> float:
     """Shape of a generalized Pareto fit to the largest 20 % of the weights (Vehtari et al. 2024,
     PSIS diagnostic: k < 0.7 means the importance-sampling estimates are reliable)."""
     lw = log_weights[np.isfinite(log_weights)]
