@@ -42,7 +42,8 @@ from scipy import optimize, special, stats
 from dermsim._rng import child_generator
 from dermsim._validate import check_int
 from dermsim.calibration.likelihood import Objective, compute_log_posterior
-from dermsim.errors import InvalidInputError
+from dermsim.engine.compiled import fork_is_safe
+from dermsim.errors import DermsimError, InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ class Evaluator:
         self.objective = objective
         self.pool = None
         if workers > 1:
+            if not fork_is_safe():
+                raise DermsimError("calibration workers must be started before the compiled "
+                                       "engine first runs in this process (OpenMP does not survive a "
+                                       "fork); create the Evaluator first, or use --workers 1.")
             _WORKER_OBJECTIVE = objective
             self.pool = mp.get_context("fork").Pool(workers)
         self.count = 0

@@ -110,6 +110,18 @@ def kernel_threads(threads: int | None = None) -> Iterator[None]:
             numba.set_num_threads(before)
 
 
+def fork_is_safe() -> bool:
+    """False once a compiled kernel has run on the GNU OpenMP threading layer in this process: a
+    process forked after that dies ("fork() called from a process already using GNU OpenMP"), so
+    worker pools that fork must be made before the first kernel call."""
+    if not HAVE_NUMBA:
+        return True
+    try:
+        return numba.threading_layer() != "omp"  # pyright: ignore[reportPrivateImportUsage]  # public numba API, not re-exported in its stubs
+    except ValueError:  # no parallel kernel has run yet: the layer is not chosen
+        return True
+
+
 def serial_kernel_calls() -> threading.RLock:
     """The lock that keeps compiled kernel calls of this process one at a time."""
     return _LOCK
