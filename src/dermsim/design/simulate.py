@@ -40,8 +40,8 @@ from dermsim.design.binomial import sample_binomial_counts
 from dermsim.design.columns import RESULT_COLUMNS
 from dermsim.design.spec import AnyDesign, BinomialDesign, DesignSpec, Hypothesis
 from dermsim.errors import InvalidInputError, SolverError
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 from dermsim.trial import TrialDesign, compute_strata, load_design, sample_block_allocation
 
