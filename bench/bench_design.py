@@ -37,7 +37,7 @@ SEED = 20261125
 _BATCHED = """
 import json, resource, sys, time
 from dermsim.design import DesignSpec, simulate_operating_characteristics, summarise_designs
-from dermsim.model.population import sample_population
+from dermsim.model.population.sampling import sample_population
 sample_population("true-ad3", 10, 0)  # population law calibration, cached per process
 d = DesignSpec(id="true-ad3", n_total=330)
 t0 = time.perf_counter()
@@ -55,8 +55,8 @@ import numpy as np, pandas as pd
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.proportion import confint_proportions_2indep
 from dermsim._rng import child_sequence
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
 from dermsim.trial import compute_strata, load_design, sample_block_allocation
 sample_population("true-ad3", 10, 0)
@@ -101,11 +101,11 @@ import json, sys, time
 import numpy as np
 from dermsim.design import DesignSpec, simulate_chunk, simulate_operating_characteristics
 from dermsim.design.storage import ResultStore
-from dermsim.model.population import sample_population
+from dermsim.model.population.sampling import sample_population
 from dermsim.trial import load_design
 
 def warm():
-    from dermsim.model.population import sample_population
+    from dermsim.model.population.sampling import sample_population
     sample_population("true-ad3", 10, 0)
     return 0
 

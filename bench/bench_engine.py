@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from dermsim.engine.compiled import HAVE_NUMBA, max_threads
+from dermsim.model.disease.scores import compute_easi_trajectory
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.reference import simulate_reference
-from dermsim.model.regimen import Regimen
 from dermsim.model.sbml import build_patient_sbml
-from dermsim.model.scores import compute_easi_trajectory
 from dermsim.model.simulate import simulate_patients
 
 # DERMSIM_BENCH_N / DERMSIM_BENCH_BASE shrink the run for a smoke test of this script
@@ -50,8 +50,8 @@ REPLICATES = int(os.environ.get("DERMSIM_BENCH_REPLICATES", "1000"))
 RESULTS = Path(__file__).parent / "results"
 BIN = Path(sys.executable).parent
 START_SCRIPT = ("import time; t = time.perf_counter(); "
-                "from dermsim.model.population import sample_population; "
-                "from dermsim.model.regimen import Regimen; "
+                "from dermsim.model.population.sampling import sample_population; "
+                "from dermsim.model.pharmacology.regimen import Regimen; "
                 "from dermsim.model.simulate import simulate_patients; "
                 "pop = sample_population('true-ad3', 2000, 1); "
                 "simulate_patients(pop, Regimen(strength_pct=1.5), 56, 1, record=('easi',)); "
@@ -92,7 +92,7 @@ def _profile(pop) -> None:
 
 
 def main():
-    from dermsim.model.population import sample_population
+    from dermsim.model.population.sampling import sample_population
 
     RESULTS.mkdir(exist_ok=True)
     load = os.getloadavg()

@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from dermsim.model import growth
-from dermsim.model.population import sample_population
+from dermsim.model.population import growth
+from dermsim.model.population.sampling import sample_population
 
 
 def _best(fn, repeat: int = 3) -> float:
@@ -56,7 +56,7 @@ def main() -> pd.DataFrame:
     rows.append({"case": "height+weight, rcpchgrowth per patient (baseline)", "n": m, "chunk_size": m,
                  "seconds": round(base * m, 3), "us_per_patient": round(1e6 * base, 2),
                  "ratio_vs_baseline": 1.0})
-    rows.append({"case": "height+weight, dermsim.model.growth vectorized", "n": m, "chunk_size": m,
+    rows.append({"case": "height+weight, dermsim.model.population.growth vectorized", "n": m, "chunk_size": m,
                  "seconds": round(ours * m, 4), "us_per_patient": round(1e6 * ours, 3),
                  "ratio_vs_baseline": round(base / ours, 1)})
     return pd.DataFrame(rows)

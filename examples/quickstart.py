@@ -3,8 +3,8 @@
 import numpy as np
 
 from dermsim.analysis import estimate_risk_difference
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 children = sample_population("true-ad3", n=2000, seed=1)        # columnar virtual patients

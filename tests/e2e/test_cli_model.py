@@ -79,9 +79,9 @@ def test_bad_parameter_file_and_negative_grams_exit_2(tmp_path, capsys):
 
 
 def test_simulate_true_ad3_end_to_end(tmp_path):
-    population = pytest.importorskip("dermsim.model.population")
+    population = pytest.importorskip("dermsim.model.population.sampling")
     if not hasattr(population, "sample_population"):
-        pytest.skip("dermsim.model.population.sample_population is not present")
+        pytest.skip("dermsim.model.population.sampling.sample_population is not present")
     out = tmp_path / "traj.parquet"
     assert main(["simulate", "--population", "true-ad3", "--strength", "0.75", "--n", "60", "--weeks", "1",
                  "--seed", "3", "--record", "easi,iga,nrs_weekly,cp_nM", "--out", str(out)]) == 0

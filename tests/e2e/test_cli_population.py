@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dermsim.cli import main
-from dermsim.model.population_spec import SPEC_DIR
+from dermsim.model.population.spec import SPEC_DIR
 
 
 def test_population_summary_beside_published_values(capsys: pytest.CaptureFixture[str]) -> None:

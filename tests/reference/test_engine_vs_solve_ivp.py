@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from _vp import make_population
 
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.reference import simulate_reference
-from dermsim.model.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
 
 

@@ -18,16 +18,16 @@ import pytest
 from _vp import make_population
 
 from dermsim.calibration.posterior import resolve_model
-from dermsim.model.itch import compute_itch_placebo
+from dermsim.model.disease.itch import compute_itch_placebo
+from dermsim.model.disease.scores import compute_nrs_daily
 from dermsim.model.parameters import default_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.sbml import (
     antimony_to_sbml,
     build_patient_sbml,
     build_patients_antimony,
     simulate_roadrunner,
 )
-from dermsim.model.scores import compute_nrs_daily
 from dermsim.model.simulate import prepare_patients, simulate_patients
 
 roadrunner = pytest.importorskip("roadrunner", reason="libroadrunner (extra 'sbml') is not installed")

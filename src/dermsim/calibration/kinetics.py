@@ -2,7 +2,7 @@
 
 The adult maximum-use trial's kinetics (Bissonnette 2022 Table 3: apparent t1/2, Cmax/Cmin, tmax)
 are computed per patient by PKPD's analytic steady state of the linear topical PK
-(:func:`dermsim.model.pk.compute_kinetic_summaries`, matrix exponentials of each patient's rate
+(:func:`dermsim.model.pharmacology.pk.compute_kinetic_summaries`, matrix exponentials of each patient's rate
 matrix), on the same virtual patients and parameter draws as the arm's simulation.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from dermsim.model import pk
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import _population_columns, prepare_patients
 
 

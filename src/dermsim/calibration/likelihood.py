@@ -38,7 +38,7 @@ from dermsim.calibration import kinetics
 from dermsim.calibration.priors import Prior, apply_parameters
 from dermsim.calibration.targets import SimArm, TargetSet
 from dermsim.errors import InvalidInputError, SolverError
-from dermsim.model.population import sample_population
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 _POP_KEY, _SIM_KEY = 1, 2

@@ -19,7 +19,7 @@ from dermsim._validate import check_int
 from dermsim.calibration.posterior import Posterior, default_posterior
 from dermsim.calibration.priors import apply_parameters
 from dermsim.calibration.summaries import make_setup
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
 
 SCENARIOS: dict[str, object] = {

@@ -36,9 +36,9 @@ from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.summaries import shift_logit
 from dermsim.calibration.validate import check_model_unchanged, write_csv
 from dermsim.evidence import get_trial
-from dermsim.model import pk
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import AsNeeded, Period, Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.regimen import AsNeeded, Period, Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 PREREG_V2_COLUMNS = ("study", "arm", "quantity", "visit", "pred_median", "pi90_low", "pi90_high",

@@ -31,11 +31,12 @@ from dermsim._validate import check_choice, check_int
 from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.priors import apply_parameters
 from dermsim.errors import InvalidInputError
-from dermsim.model import disease, pk
+from dermsim.model.disease import dynamics
 from dermsim.model.parameter_rows import endpoints_by_row
 from dermsim.model.parameters import ParameterSet
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import prepare_patients
 
 OUTPUTS: dict[str, str] = {
@@ -125,7 +126,7 @@ class ModelOutputs:
                                                             "easi0", "iga0", "nrs0")}
         base = self.parameter_set(self.problem.median)
         prep = prepare_patients(cols, reg, base, self.seed, 0, pop.n)
-        damage0 = 1.0 - prep.y0[disease.B]  # untreated steady state: no calibrated PK input moves it
+        damage0 = 1.0 - prep.y0[dynamics.B]  # untreated steady state: no calibrated PK input moves it
         names = list(base.group("pk"))
         z = child_generator(self.seed, _IIV_STREAM).standard_normal((len(names), pop.n))
         # per row, every PK parameter's (value, omega) as apply_parameters would set them

@@ -27,8 +27,8 @@ from dermsim._validate import check_int
 from dermsim.calibration.priors import Prior, apply_parameters, trial_effect_name
 from dermsim.calibration.targets import TargetSet
 from dermsim.errors import InvalidInputError, SolverError
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 STRENGTHS_PCT = (0.0, 0.75, 1.5)

@@ -93,7 +93,7 @@ class SimArm:
 
     @property
     def regimen(self):
-        from dermsim.model.regimen import Regimen
+        from dermsim.model.pharmacology.regimen import Regimen
 
         return Regimen(strength_pct=self.strength_pct, application_times_h=self.application_times_h,
                        grams_per_application=self.grams_per_application, g_per_cm2=self.g_per_cm2,

@@ -43,8 +43,8 @@ from dermsim.calibration.summaries import (
 from dermsim.calibration.targets import TARGETS_DIR, Target, TargetSet
 from dermsim.errors import DataValidationError, InvalidInputError
 from dermsim.evidence import get_trial
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 VALIDATION_COLUMNS = ("step", "trial", "arm", "endpoint", "visit", "observed", "pred_median", "pi90_low",

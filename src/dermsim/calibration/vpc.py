@@ -35,8 +35,8 @@ from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.summaries import shift_logit
 from dermsim.errors import DataValidationError, InvalidInputError
 from dermsim.evidence import get_trial
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 # endpoint label -> patient-level key of Trajectories.endpoints

@@ -4,7 +4,7 @@ steady-state blood level that gives against the 281 nM threshold.
 Every number comes from the evidence library (label limits, FTU tables, Lund-Browder chart,
 threshold), the growth reference (age-typical height and weight) or the PK model (copies of the
 patient draw the between-patient variability of the parameter files, across the particles of the
-calibrated posterior when one is shipped; :func:`dermsim.model.pk.compute_css_nM` gives the
+calibrated posterior when one is shipped; :func:`dermsim.model.pharmacology.pk.compute_css_nM` gives the
 average steady state of the flux-based absorption, see :func:`simulate_exposure`).
 
 Amount of cream. The age-specific fingertip-unit table gives FTUs per application for a whole
@@ -32,10 +32,17 @@ from dermsim.clinic.evidence_keys import MODEL_PREFIX
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import Evidence, load_evidence
 from dermsim.evidence.charts import FTU_AREAS
-from dermsim.model import disease, growth, pk
-from dermsim.model.body import compute_bsa_m2, compute_region_sizes_pct, default_bsa_formula, region_names
+from dermsim.model.disease import dynamics
 from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population import growth
+from dermsim.model.population.body import (
+    compute_bsa_m2,
+    compute_region_sizes_pct,
+    default_bsa_formula,
+    region_names,
+)
 
 # Which FTU-table area each Lund-Browder region belongs to (a mapping of names, not a number):
 # genitalia go with the front of the trunk, buttocks with the back, as the table's labels say.
@@ -608,13 +615,13 @@ def simulate_exposure(inp: DosePlanInput, *, weight_kg: float, bsa_m2: float, tr
     particle = np.repeat(np.arange(n_part), per)
     z = rng.standard_normal((n, len(base.names())))
     ind = _draw_individual_values(sets, particle, z, ("pk", "disease", "itch"))
-    y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    y0 = dynamics.solve_baseline(ind["disease"], ind["itch"])
     patient = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=np.full(n, weight_kg),
                                    bsa_m2=np.full(n, bsa_m2), affected_pct=np.full(n, treated_pct),
                                    age_y=np.full(n, float(inp.age_y)))
     # absorbed per application at the patient's untreated barrier damage (the disease state the
     # plan starts from), with the cream of the plan spread over the treated area
-    damage = 1.0 - y0[disease.B]
+    damage = 1.0 - y0[dynamics.B]
     apps = regimen.applications_per_day
     absorbed_day = pk.compute_absorbed_mg(patient, patient.grams, regimen.strength_pct, damage) * apps
     css = pk.compute_css_from_absorbed_nM(patient, absorbed_day)

@@ -23,7 +23,7 @@ import numpy as np
 from dermsim._rng import as_generator, child_sequence
 from dermsim.clinic.dose import DosePlan, posterior_parameter_sets
 from dermsim.errors import InvalidInputError
-from dermsim.model.regimen import AsNeeded, Period, Regimen
+from dermsim.model.pharmacology.regimen import AsNeeded, Period, Regimen
 from dermsim.model.simulate import PatientColumns, simulate_patients
 
 DAYS = 84

@@ -8,19 +8,15 @@ from dermsim.design.binomial import (
     compute_sample_size_two_proportions,
     sample_binomial_counts,
 )
+from dermsim.design.replicate import DEFAULT_REPLICATE_BLOCK, simulate_chunk
+from dermsim.design.resolve import resolve_design
+from dermsim.design.runner import OCRun, simulate_operating_characteristics
 from dermsim.design.search import (
     SampleSizeResult,
     estimate_sample_size,
     fit_power_curve,
     make_power_designs,
     run_sweep,
-)
-from dermsim.design.simulate import (
-    DEFAULT_REPLICATE_BLOCK,
-    OCRun,
-    resolve_design,
-    simulate_chunk,
-    simulate_operating_characteristics,
 )
 from dermsim.design.spec import BinomialDesign, DesignGrid, DesignSpec, Hypothesis, parse_range
 from dermsim.design.storage import ResultStore

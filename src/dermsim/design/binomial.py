@@ -1,6 +1,6 @@
 """The binomial-only design (fixed response rates, no model) and its analytic power.
 
-Counts are drawn per replicate block from one Generator (see :mod:`dermsim.design.simulate` for
+Counts are drawn per replicate block from one Generator (see :mod:`dermsim.design.replicate` for
 the stream layout), and analysed by the same batched statistics as the model-based designs, so
 agreement of simulated and analytic power checks the replicate machinery, the test and the
 summaries together (the simulated test is the MH chi-square, (N-1)/N times the pooled one: at

@@ -1,5 +1,5 @@
 """The columns of a design run's per-replicate results (one row per design, replicate and
-hypothesis) with their DuckDB types: what :mod:`~dermsim.design.simulate` produces and
+hypothesis) with their DuckDB types: what :mod:`~dermsim.design.replicate` produces and
 :mod:`~dermsim.design.storage` stores. Its own module so that neither of those imports the other
 for it (the simulation opens a store; the store never needs the simulation).
 """

@@ -4,10 +4,10 @@
 their results as they complete. Locally that is a loop; on Dask every call is a task, at most
 ``2 x workers`` in flight so a long run holds few results in memory, and results come back to
 this process, which alone writes the store. Results do not depend on where a chunk ran (streams
-are keyed by replicate block, :mod:`dermsim.design.simulate`).
+are keyed by replicate block, :mod:`dermsim.design.replicate`).
 
 Local clusters use processes with one thread each and pin BLAS to one thread inside every task
-(threadpoolctl, in :func:`dermsim.design.simulate.simulate_chunk`): two BLAS pools per core were
+(threadpoolctl, in :func:`dermsim.design.replicate.simulate_chunk`): two BLAS pools per core were
 seen to slow stacked solves more than fivefold on a 2-core machine.
 """
 

@@ -22,7 +22,7 @@ from scipy import stats
 
 from dermsim._rng import SeedLike
 from dermsim._validate import check_range
-from dermsim.design.simulate import OCRun, simulate_operating_characteristics
+from dermsim.design.runner import OCRun, simulate_operating_characteristics
 from dermsim.design.spec import BinomialDesign, DesignGrid, DesignSpec
 from dermsim.design.summaries import summarise_designs
 from dermsim.errors import InvalidInputError
@@ -96,7 +96,7 @@ class SampleSizeResult:
 def _ratio_sum(scenario: Any, base: DesignSpec | BinomialDesign) -> int:
     if isinstance(base, BinomialDesign):
         return sum(base.ratio)
-    from dermsim.design.simulate import resolve_design
+    from dermsim.design.resolve import resolve_design
 
     return sum(resolve_design(scenario, base).ratio)
 

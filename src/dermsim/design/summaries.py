@@ -38,7 +38,7 @@ def summarise_operating_characteristics(
 ) -> pd.DataFrame:
     """One row per (design_id, hypothesis) (module docstring). ``truth``: rows (design_id,
     hypothesis, truth) for designs whose replicates carry none (model-based designs; see
-    :func:`dermsim.design.simulate.estimate_true_effects`)."""
+    :func:`dermsim.design.truth.estimate_true_effects`)."""
     need = {
         "design_id",
         "replicate",

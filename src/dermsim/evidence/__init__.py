@@ -149,6 +149,6 @@ def cytokine_jaks(data_dir: str | Path | None = None) -> dict[str, tuple[str, ..
     """Cytokine id (``IL-4``, ``IL-13``, ``IFN-gamma``, ``TPO`` ...) -> the JAKs its receptor uses.
 
     Data access only; which pathways a JAK1/2 inhibitor blocks, and how much, is the model's
-    business (``dermsim.model.jak``).
+    business (``dermsim.model.pharmacology.jak``).
     """
     return {c.id: tuple(c.jaks) for c in load_evidence(data_dir).mechanism.cytokines}

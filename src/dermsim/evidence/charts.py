@@ -2,7 +2,7 @@
 fingertip-unit (FTU) facts and tables, the handprint rule (``data/charts.toml``).
 
 Only data and its checks live here (L0 computes nothing); the vectorized use of these numbers
-(BSA from height and weight, region sizes interpolated by age) is in :mod:`dermsim.model.body`.
+(BSA from height and weight, region sizes interpolated by age) is in :mod:`dermsim.model.population.body`.
 Validators: every Lund-Browder age column sums to 100% of body surface, each EASI weight set sums
 to 1 over the four EASI regions, every Lund-Browder region maps to one EASI region, every source
 key is in ``[sources]``.

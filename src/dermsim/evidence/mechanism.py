@@ -2,7 +2,7 @@
 JAK1/2 inhibitor (ruxolitinib) blocks.
 
 Data in ``data/mechanism.toml`` (clinical_facts.md section 5). :func:`cytokine_jaks` is data
-access for the model layer (``dermsim.model.jak``), which decides how blocking is computed.
+access for the model layer (``dermsim.model.pharmacology.jak``), which decides how blocking is computed.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The export must not be a second transcription of the model (issue 19), so the ODE system is
 *traced*: the engine's own functions (:func:`pk.compute_rate_matrix`, :func:`pk.compute_plasma_nM`,
-:func:`pk.compute_local_exposure`, :func:`jak.compute_occupancy`, :func:`disease.compute_rhs` with the
-itch drive and the disease memory inside it, :func:`disease.compute_severity`) are called on arrays of
+:func:`pk.compute_local_exposure`, :func:`jak.compute_occupancy`, :func:`dynamics.compute_rhs` with the
+itch drive and the disease memory inside it, :func:`dynamics.compute_severity`) are called on arrays of
 sympy symbols instead of numbers, and what they return is the right-hand side the SBML carries. A
 change to any of those functions changes the export with it.
 
@@ -11,7 +11,7 @@ A few pieces cannot be traced because the engine computes them in a form a trace
 are written once here and each is checked against the engine's function on random inputs by
 ``tests/unit/model/test_equations.py``:
 
-* the emollient state E: the engine advances it by its exact step (:func:`disease.step_emollient`);
+* the emollient state E: the engine advances it by its exact step (:func:`dynamics.step_emollient`);
   here it is the ODE that step solves, dE/dt = (drive - E)/tau, tau = tau_v while E rises and
   tau_v_off while it falls;
 * the signalling left free per pathway F_j = 1 - I_j = 1 - Imax_j occ and the vehicle rate
@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 
 from dermsim.errors import SolverError
-from dermsim.model import disease, pk
-from dermsim.model.jak import PATHWAYS, compute_occupancy
+from dermsim.model.disease import dynamics
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.jak import PATHWAYS, compute_occupancy
 from dermsim.model.simulate import HOURS_PER_WEEK
 
 PK_STATES = ("A_surf", "A_sc", "A_vs", "A_p", "A_e")  # order pk.SURF, SC, VS, PLASMA, EFF
@@ -173,7 +174,7 @@ def model_equations(disease_names: tuple[str, ...], itch_names: tuple[str, ...],
     rules.append(("tau_E", sympy.Piecewise((tau_v, drive >= e), (tau_off, True))))
     rules.append(("k_veh", sympy.Symbol("k_v", positive=True) * e))
     # --- disease core, itch and memory: traced ---------------------------------------------------
-    y = np.stack(list(_symbols(disease.STATES, nonnegative=True).values()))  # (8, 1)
+    y = np.stack(list(_symbols(dynamics.STATES, nonnegative=True).values()))  # (8, 1)
     dp = _symbols(disease_names, positive=True)
     ip = _symbols(itch_names, positive=True)
     # traced with the free fraction F_j = 1 - I_j of each pathway, so that the rates read as the
@@ -181,14 +182,14 @@ def model_equations(disease_names: tuple[str, ...], itch_names: tuple[str, ...],
     free = _symbols([f"F_{p}" for p in PATHWAYS], nonnegative=True)
     inhib = np.stack([1 - free[f"F_{p}"] for p in PATHWAYS])
     kveh = _symbols(["k_veh"], nonnegative=True)["k_veh"]
-    dy = disease.compute_rhs(y, dp, ip, inhib, kveh)
-    rules.append(("D", _expr(disease.compute_severity(y))))
-    raw = [_expr(dy[k]) / sympy.Integer(int(HOURS_PER_WEEK)) for k in range(disease.N_STATES)]
+    dy = dynamics.compute_rhs(y, dp, ip, inhib, kveh)
+    rules.append(("D", _expr(dynamics.compute_severity(y))))
+    raw = [_expr(dy[k]) / sympy.Integer(int(HOURS_PER_WEEK)) for k in range(dynamics.N_STATES)]
     # the traced rates repeat the cytokine terms many times; name each common part once
     shared, reduced = sympy.cse(raw, symbols=sympy.numbered_symbols("w"), optimizations="basic")
     rules += [(str(name), value) for name, value in shared]
     rates = {name: _expr(pk_rates[k]) for k, name in enumerate(PK_STATES)}
-    rates.update({name: reduced[k] for k, name in enumerate(disease.STATES)})
+    rates.update({name: reduced[k] for k, name in enumerate(dynamics.STATES)})
     rates[EMOLLIENT] = (drive - e) / sympy.Symbol("tau_E") / sympy.Integer(int(HOURS_PER_WEEK))
     # --- observation models without residual noise (written here, checked by tests) ------------
     sym = sympy.Symbol
@@ -209,12 +210,12 @@ def model_equations(disease_names: tuple[str, ...], itch_names: tuple[str, ...],
            * (1 - sym("E_pbo")))
     rules.append(("NRS_raw", nrs))
     rules.append(("NRS", sympy.Min(sympy.Max(sym("NRS_raw", real=True), 0), 10)))
-    states = (*PK_STATES, *disease.STATES, EMOLLIENT)
+    states = (*PK_STATES, *dynamics.STATES, EMOLLIENT)
     defined = set(states) | {name for name, _ in rules} | {"time"}
     free = set()
     for expr in [*rates.values(), *(v for _, v in rules)]:
         free |= {s.name for s in expr.free_symbols}
-    traced = frozenset({*PK_STATES, *disease.STATES, "cp_nM", "u", "occ", "D",
+    traced = frozenset({*PK_STATES, *dynamics.STATES, "cp_nM", "u", "occ", "D",
                         *(str(name) for name, _ in shared)})
     return Equations(states=states, rates=rates, rules=tuple(rules),
                      parameters=tuple(sorted(free - defined)), traced=traced)

@@ -6,11 +6,11 @@ fallback where numba is missing): per step,
 
 1. the absorbed input of an application enters the surface compartment (computed once a day by
    ``pk.compute_absorbed_mg``, as the NumPy path does at each application);
-2. the emollient state (``disease.step_emollient``) and its step-mean vehicle rate;
+2. the emollient state (``dynamics.step_emollient``) and its step-mean vehicle rate;
 3. the JAK occupancy at the Gauss-Legendre nodes of the exact PK, its mean and SD, and the two
    sigma-point block levels (``jak.compute_occupancy``);
 4. the disease core, itch and memory by the engine's second-order exponential production-loss step
-   (``engine.stepper.step_production_loss`` on ``disease.compute_rates_mixture``);
+   (``engine.stepper.step_production_loss`` on ``dynamics.compute_rates_mixture``);
 5. exact PK propagation by the patient's transition matrix.
 
 The arithmetic follows the NumPy expressions term by term (same order of operations, no fastmath),
@@ -30,7 +30,7 @@ import numpy as np
 
 from dermsim.engine.compiled import kernel_threads, njit, prange, transitions
 from dermsim.engine.steady import solve_steady_state
-from dermsim.model import disease
+from dermsim.model.disease import dynamics
 
 # parameter columns of the per-patient table (order of the kernel's reads)
 DISEASE_NAMES = ("k1", "k2", "b1", "b2", "b3", "b4", "b5", "d1", "d2", "d3", "d_scr", "b6", "d4", "d5",
@@ -52,9 +52,9 @@ PATIENT_BLOCK = 256
 def parameter_table(dp: dict, ip: dict, vp: dict, n: int) -> tuple[np.ndarray, bool, bool]:
     """(n, len(COLUMNS)) patient-major parameter table; (table, memory scales cytokines, M moves).
 
-    Mirrors ``disease.compute_rates_mixture``: without ``m_mem`` the memory factor is 1, without
+    Mirrors ``dynamics.compute_rates_mixture``: without ``m_mem`` the memory factor is 1, without
     ``tau_mem``/``severity0`` the memory state stays where it is; ``tau_v_off`` defaults to
-    ``tau_v`` as in ``disease.step_emollient``.
+    ``tau_v`` as in ``dynamics.step_emollient``.
     """
     vp = {**vp, "tau_v_off": vp.get("tau_v_off", vp.get("tau_v", 0.0))}
     src = {**dp, **ip, **vp}
@@ -164,7 +164,7 @@ def _occupancy(u, hill):
 @njit(cache=True, nogil=True, error_model="numpy")
 def _emollient_factors(table, hws, out):
     """Per patient, step length k and time constant (0 rising: tau_v, 1 falling: tau_v_off) the two
-    factors of disease.step_emollient: exp(-h/tau) and the step mean (1 - exp(-h/tau)) / (h/tau)."""
+    factors of dynamics.step_emollient: exp(-h/tau) and the step mean (1 - exp(-h/tau)) / (h/tau)."""
     for i in range(table.shape[0]):
         for k in range(hws.shape[0]):
             for v in range(2):
@@ -216,7 +216,7 @@ def advance_day(Y, X, E, drive, absorbed, table, emo, imax, hill, weights, phi, 
                 k = step_k[s]
                 if step_dose[s]:
                     xs[0] += absorbed[i]
-                # disease.step_emollient (exact for a drive constant over the step); its two
+                # dynamics.step_emollient (exact for a drive constant over the step); its two
                 # factors depend only on the patient, the step length and the direction
                 v = 0 if dr >= e else 1
                 gap = e - dr
@@ -377,6 +377,6 @@ def solve_baseline(dp: dict, ip: dict) -> np.ndarray:
         _core_rhs(np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(idx, dtype=np.int64), table, out)
         return out
 
-    y0 = np.repeat(disease.MIYANO_SEED[:, None], n, axis=1)
-    core = solve_steady_state(rhs, y0, lower=disease.LOWER, upper=disease.UPPER)
+    y0 = np.repeat(dynamics.MIYANO_SEED[:, None], n, axis=1)
+    core = solve_steady_state(rhs, y0, lower=dynamics.LOWER, upper=dynamics.UPPER)
     return np.vstack([core, np.ones((1, n))])

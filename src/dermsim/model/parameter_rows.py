@@ -24,10 +24,10 @@ from dermsim._rng import SeedLike, as_seed_sequence, child_sequence
 from dermsim._validate import check_int
 from dermsim.engine.compiled import resolve_backend
 from dermsim.errors import InvalidInputError
-from dermsim.model.jak import Blocked, derive_pathway_imax
+from dermsim.model.disease.scores import compute_patient_endpoints
 from dermsim.model.parameters import ParameterSet
-from dermsim.model.regimen import Regimen
-from dermsim.model.scores import compute_patient_endpoints
+from dermsim.model.pharmacology.jak import Blocked, derive_pathway_imax
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import (
     MODEL_STREAM_KEY,
     PreparedPatients,

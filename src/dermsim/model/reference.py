@@ -1,7 +1,7 @@
 """Patient-by-patient reference solution with scipy's solve_ivp (LSODA), for tests and benchmarks.
 
 The right-hand side is the SAME equation code as the batched engine (pk.compute_pk_rhs,
-pk.compute_local_exposure, jak inhibition, disease.compute_rhs), evaluated on 1-element arrays
+pk.compute_local_exposure, jak inhibition, dynamics.compute_rhs), evaluated on 1-element arrays
 with the instantaneous local exposure and vehicle rate, so a comparison checks the integrator,
 not a second transcription. Slow by design: never use it in a hot path.
 """
@@ -16,10 +16,11 @@ from scipy.integrate import solve_ivp
 
 from dermsim._rng import SeedLike, as_seed_sequence
 from dermsim.errors import InvalidInputError, SolverError
-from dermsim.model import disease, pk
-from dermsim.model.jak import Blocked, compute_occupancy
+from dermsim.model.disease import dynamics
 from dermsim.model.parameters import ParameterSet, default_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.jak import Blocked, compute_occupancy
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import (
     HOURS_PER_WEEK,
     PreparedPatients,
@@ -39,7 +40,7 @@ def _patient_pk(p: pk.PatientPK, i: int) -> pk.PatientPK:
 
 def make_patient_rhs(prep: PreparedPatients, i: int, drive: float = 1.0):
     """f(t_h, z) for patient i of ``prep``; z = 4 PK amounts (mg) then the 8 disease states
-    (disease.STATES); ``drive``: the emollient drive of the daily pattern (1 = BID)."""
+    (dynamics.STATES); ``drive``: the emollient drive of the daily pattern (1 = BID)."""
     dp, ip, vp = _one(prep.disease, i), _one(prep.itch, i), _one(prep.vehicle, i)
     ppk = _patient_pk(prep.pk, i)
     imax = prep.imax[:, None]
@@ -49,9 +50,9 @@ def make_patient_rhs(prep: PreparedPatients, i: int, drive: float = 1.0):
         y = z[pk.N_PK:, None]
         u = pk.compute_local_exposure(x, ppk)
         inhib = imax * compute_occupancy(u, prep.hill)[None, :]
-        kveh = disease.compute_vehicle_rate(t_h / HOURS_PER_WEEK, vp, drive)
+        kveh = dynamics.compute_vehicle_rate(t_h / HOURS_PER_WEEK, vp, drive)
         dx = pk.compute_pk_rhs(x, ppk)
-        dy = disease.compute_rhs(y, dp, ip, inhib, kveh) / HOURS_PER_WEEK
+        dy = dynamics.compute_rhs(y, dp, ip, inhib, kveh) / HOURS_PER_WEEK
         return np.concatenate([dx[:, 0], dy[:, 0]])
 
     return rhs, ppk
@@ -86,7 +87,7 @@ def simulate_reference(population: Any, regimen: Regimen, days: int, seed: SeedL
 
 def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str, rtol: float,
                atol: float) -> dict[str, np.ndarray]:
-    drive = float(disease.compute_emollient_drive(regimen.applications_per_day, regimen.adherence,
+    drive = float(dynamics.compute_emollient_drive(regimen.applications_per_day, regimen.adherence,
                                                   {k: v[0] for k, v in prep.vehicle.items()}))
     rhs, ppk = make_patient_rhs(prep, 0, drive)
     dose_times = {24.0 * d + t for d in range(days) for t in regimen.application_times_h}
@@ -99,7 +100,7 @@ def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str,
             z = z.copy()
             # the same absorbed input as the engine: flux at the baseline barrier damage
             z[pk.SURF] += pk.compute_absorbed_mg(ppk, ppk.grams, regimen.strength_pct,
-                                                 1.0 - prep.y0[disease.B])[0]
+                                                 1.0 - prep.y0[dynamics.B])[0]
         sol = solve_ivp(rhs, (a, b), z, method=method, rtol=rtol, atol=atol, t_eval=[b])
         if not sol.success:
             raise SolverError(f"reference solve_ivp failed: {sol.message}")
@@ -108,8 +109,8 @@ def _solve_one(prep: PreparedPatients, regimen: Regimen, days: int, method: str,
             rec[round(b / 24.0)] = z  # day boundary, before that day's first dose
     x = rec[:, :pk.N_PK].T
     y = rec[:, pk.N_PK:].T
-    states = {name: y[i][None, :] for i, name in enumerate(disease.STATES)}
-    states["D"] = disease.compute_severity(y)[None, :]
+    states = {name: y[i][None, :] for i, name in enumerate(dynamics.STATES)}
+    states["D"] = dynamics.compute_severity(y)[None, :]
     states["cp_nM"] = pk.compute_plasma_nM(x, ppk)[None, :]
     states["u"] = pk.compute_local_exposure(x, ppk)[None, :]
     return states

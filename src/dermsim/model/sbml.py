@@ -33,11 +33,12 @@ import numpy as np
 
 from dermsim._rng import SeedLike, as_seed_sequence
 from dermsim.errors import InvalidInputError, SolverError
-from dermsim.model import disease, pk
+from dermsim.model.disease import dynamics
 from dermsim.model.equations import EMOLLIENT, OBSERVABLES, PK_STATES, antimony_expr, model_equations
-from dermsim.model.jak import PATHWAYS, Blocked
 from dermsim.model.parameters import ParameterSet, default_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.jak import PATHWAYS, Blocked
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import (
     PreparedPatients,
     _grams_by_period,
@@ -70,7 +71,7 @@ def _patient_values(prep: PreparedPatients, i: int) -> dict[str, float]:
     values.update({k: float(v) for k, v in prep.observation.items()})
     values.update({f"Imax_{name}": float(prep.imax[j]) for j, name in enumerate(PATHWAYS)})
     values.update(hill=prep.hill, EASI0=float(prep.covariates["easi0"][i]),
-                  NRS0=float(prep.covariates["nrs0"][i]), Q0=float(prep.y0[disease.Q, i]),
+                  NRS0=float(prep.covariates["nrs0"][i]), Q0=float(prep.y0[dynamics.Q, i]),
                   iga_u=float(prep.iga_offset[i]))
     return values
 
@@ -96,11 +97,11 @@ def _dosing(prep: PreparedPatients, i: int, regimen: Regimen) -> tuple[float, li
     or D/D0, with the rule's hysteresis)."""
     vp = {k: v[i] for k, v in prep.vehicle.items()}
     one = prep.pk.select(slice(i, i + 1))
-    damage0 = 1.0 - prep.y0[disease.B, i:i + 1]
+    damage0 = 1.0 - prep.y0[dynamics.B, i:i + 1]
     params: list[str] = []
     events: list[str] = []
     if regimen.is_continuous:
-        drive = float(disease.compute_emollient_drive(regimen.applications_per_day, regimen.adherence, vp))
+        drive = float(dynamics.compute_emollient_drive(regimen.applications_per_day, regimen.adherence, vp))
         times = ", ".join(f"{t:g}" for t in regimen.application_times_h)
         params.append(f"  // {regimen.strength_pct:g} % cream, {one.grams[0]:.4g} g at {times} h every day")
         if regimen.strength_pct > 0:
@@ -122,7 +123,7 @@ def _dosing(prep: PreparedPatients, i: int, regimen: Regimen) -> tuple[float, li
         n = k + 1
         end = per.end_day
         times = per.application_times_h
-        full = float(disease.compute_emollient_drive(len(times), regimen.adherence, vp))
+        full = float(dynamics.compute_emollient_drive(len(times), regimen.adherence, vp))
         gate = _weekday_gate(per.weekdays, regimen.start_weekday, day) if times else "0"
         what = (f"{per.strength_pct:g} %, {grams[k][0]:.4g} g at {', '.join(f'{t:g}' for t in times)} h"
                 if times else "no application")
@@ -192,7 +193,7 @@ def build_patient_antimony(prep: PreparedPatients, regimen: Regimen, patient: in
     lines += [f"  {name} := {antimony_expr(expr)}" for name, expr in eq.rules]
     lines.append("  // ---- initial state: untreated steady state, no drug, no emollient ----")
     lines += [f"  {name} = 0" for name in (*PK_STATES, EMOLLIENT)]
-    lines += [f"  {name} = {_fmt(prep.y0[k, i])}" for k, name in enumerate(disease.STATES)]
+    lines += [f"  {name} = {_fmt(prep.y0[k, i])}" for k, name in enumerate(dynamics.STATES)]
     lines.append("  // ---- parameters ----")
     lines += [f"  {name} = {_fmt(values[name])}" for name in eq.parameters]
     lines.append("  // ---- regimen ----")

@@ -51,12 +51,10 @@ from dermsim.engine import (
 )
 from dermsim.engine.compiled import resolve_backend
 from dermsim.errors import InvalidInputError
-from dermsim.model import body, disease, kernel, pk
-from dermsim.model.itch import compute_itch_placebo
-from dermsim.model.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
-from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
-from dermsim.model.regimen import DayPlan, Regimen
-from dermsim.model.scores import (
+from dermsim.model import kernel
+from dermsim.model.disease import dynamics
+from dermsim.model.disease.itch import compute_itch_placebo
+from dermsim.model.disease.scores import (
     compute_easi_regional,
     compute_easi_trajectory,
     compute_iga,
@@ -66,6 +64,11 @@ from dermsim.model.scores import (
     compute_weekly_mean,
     sample_iga_offsets,
 )
+from dermsim.model.parameters import ParameterSet, compute_individual_values, default_parameters
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
+from dermsim.model.pharmacology.regimen import DayPlan, Regimen
+from dermsim.model.population import body
 
 HOURS_PER_WEEK = 168.0
 # states recorded from the integration (n, T) and scores derived from them
@@ -261,7 +264,7 @@ class PreparedPatients:
     @property
     def d0(self) -> np.ndarray:
         """Baseline severity index D0 (n,), the reference of EASI, IGA and the as-needed rule."""
-        return disease.compute_severity(self.y0)
+        return dynamics.compute_severity(self.y0)
 
     @property
     def n(self) -> int:
@@ -271,7 +274,7 @@ class PreparedPatients:
 def _population_columns(population: Any) -> dict[str, np.ndarray]:
     if isinstance(population, (str, Path)) or type(population).__name__ == "DataFrame":
         # a user table (CSV, Parquet, DataFrame) with every column the model reads
-        from dermsim.model.covariates import read_covariate_table
+        from dermsim.model.population.covariates import read_covariate_table
 
         table = read_covariate_table(population)
         if "bsa_m2" not in table and {"height_cm", "weight_kg"} <= set(table):
@@ -360,9 +363,9 @@ def assemble_patients(ind: dict[str, dict[str, np.ndarray]], cov: dict[str, np.n
     ``cov``; ``imax`` (6,) or (6, n) and ``hill`` scalar or (n,) (per patient when parameter sets
     are stacked, see model.parameter_rows)."""
     ind = {g: dict(v) for g, v in ind.items()}
-    solve = kernel.solve_baseline if backend == "numba" else disease.solve_baseline
+    solve = kernel.solve_baseline if backend == "numba" else dynamics.solve_baseline
     y0 = solve(ind["disease"], ind["itch"])
-    ind["disease"] = disease.add_memory_reference(ind["disease"], y0)
+    ind["disease"] = dynamics.add_memory_reference(ind["disease"], y0)
     patient_pk = pk.derive_patient_pk(ind["pk"], regimen, weight_kg=cov["weight_kg"], bsa_m2=cov["bsa_m2"],
                                       affected_pct=cov["affected_pct"], age_y=cov["age_y"])
     offset, e0 = iga
@@ -415,7 +418,7 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
     weeks = (day0 + np.arange(t)) / 7.0
     # the itch expectation effect stays a function of trial time (model.md 2.5), not of applications
     placebo = compute_itch_placebo(weeks[None, :], {k: v[:, None] for k, v in prep.vehicle.items()})
-    nrs = compute_nrs_daily(cov["nrs0"], q / prep.y0[disease.Q][:, None], placebo, nrs_noise)
+    nrs = compute_nrs_daily(cov["nrs0"], q / prep.y0[dynamics.Q][:, None], placebo, nrs_noise)
     tail = np.repeat(cov["nrs0"][:, None], NRS_TAIL, axis=1) if nrs_tail is None else np.asarray(nrs_tail)
     nrs_weekly = compute_weekly_mean(nrs, cov["nrs0"], tail=tail)
     if day0 == 0:
@@ -437,7 +440,7 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
 
 def _rule_metric(metric: str, y: np.ndarray, prep: PreparedPatients) -> np.ndarray:
     """What an as-needed rule reads (n,): D/D0, or the noise-free latent IGA grade (0-4)."""
-    ratio = disease.compute_severity(y) / prep.d0
+    ratio = dynamics.compute_severity(y) / prep.d0
     if metric == "severity":
         return ratio
     obs = prep.observation
@@ -477,11 +480,11 @@ def _refined_days(plan: DayPlan, drug_before: bool) -> np.ndarray:
 def _record_states(rec: Mapping[str, np.ndarray], i: int, y: np.ndarray, x: np.ndarray,
                    p: pk.PatientPK) -> None:
     """Row ``i`` of the disease states, severity D, plasma and local exposure that ``rec`` holds."""
-    for k, name in enumerate(disease.STATES):
+    for k, name in enumerate(dynamics.STATES):
         if name in rec:
             rec[name][i] = y[k]
     if "D" in rec:
-        rec["D"][i] = disease.compute_severity(y)
+        rec["D"][i] = dynamics.compute_severity(y)
     if "cp_nM" in rec:
         rec["cp_nM"][i] = pk.compute_plasma_nM(x, p)
     if "u" in rec:
@@ -542,7 +545,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     rec = {name: np.empty((t_out, n)) for name in STATE_RECORDS if name in keep}  # (T, n) rows
     dp, ip, vp = prep.disease, prep.itch, prep.vehicle
     occ_day = state["occupancy"].copy()
-    damage0 = 1.0 - prep.y0[disease.B]
+    damage0 = 1.0 - prep.y0[dynamics.B]
     applied = state["applications"].copy()
 
     def record(d: int) -> None:
@@ -590,7 +593,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         else:
             on = None
             treating = np.full(n, n_app > 0)
-        drive = disease.compute_emollient_drive(n_app, regimen.adherence, vp)
+        drive = dynamics.compute_emollient_drive(n_app, regimen.adherence, vp)
         if on is not None:
             drive = np.where(on, drive, 0.0)
         applied = np.full(n, float(n_app)) if on is None else np.where(on, float(n_app), 0.0)
@@ -610,7 +613,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
                 x[pk.SURF] += pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
             if hours is not None:
                 x_start, y_start = x.copy(), y.copy()
-            emol, emol_mean = disease.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
+            emol, emol_mean = dynamics.step_emollient(emol, drive, h / HOURS_PER_WEEK, vp)
             kveh = vp["k_v"] * emol_mean
             if has_drug:
                 occs = []
@@ -634,10 +637,10 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
 
                 # one `rates` per branch (pyright reads the second def as a redeclaration)
                 def rates(yy: np.ndarray, blocks=blocks, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:  # pyright: ignore[reportRedeclaration]
-                    return disease.compute_rates_mixture(yy, dp, ip, blocks, kveh)
+                    return dynamics.compute_rates_mixture(yy, dp, ip, blocks, kveh)
             else:
                 def rates(yy: np.ndarray, kveh=kveh) -> tuple[np.ndarray, np.ndarray]:
-                    return disease.compute_rates(yy, dp, ip, None, kveh)
+                    return dynamics.compute_rates(yy, dp, ip, None, kveh)
 
             y = step_production_loss(y, h / HOURS_PER_WEEK, rates)
             if track_pk:
@@ -662,9 +665,9 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       threads: int | None = None) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
-    ``population``: a :class:`dermsim.model.population.Population` (columns age_y, weight_kg,
+    ``population``: a :class:`dermsim.model.population.sampling.Population` (columns age_y, weight_kg,
     bsa_m2, affected_pct, easi0, iga0, nrs0), or a user table with those columns (CSV/Parquet path
-    or DataFrame, checked by :mod:`dermsim.model.covariates`; bsa_m2 may come from height_cm).
+    or DataFrame, checked by :mod:`dermsim.model.population.covariates`; bsa_m2 may come from height_cm).
     ``record``: names from RECORDABLE or "all".
     ``blocked``: which pathways the drug blocks (None = the JAK1/2 map; see jak.derive_pathway_imax).
     ``progress(done, total)`` is called after each chunk. ``workers`` threads run chunks in
@@ -744,8 +747,9 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     # of the regimen's top-level daily pattern, at the baseline barrier damage
     base = {k: np.empty(n) for k in ("css_nM", "F", "dose_mg", "grams_per_week", "D0", "B0", "Q0",
                                      "easi0", "iga0", "nrs_weekly0")}
-    end = {"disease": np.empty((disease.N_STATES, n)), "pk": np.empty((pk.N_PK, n)), "emollient": np.empty(n),
-           "treating": np.empty(n, dtype=bool), "occupancy": np.empty(n), "applications": np.empty(n),
+    end = {"disease": np.empty((dynamics.N_STATES, n)), "pk": np.empty((pk.N_PK, n)),
+           "emollient": np.empty(n), "treating": np.empty(n, dtype=bool), "occupancy": np.empty(n),
+           "applications": np.empty(n),
            "nrs_tail": np.empty((n, NRS_TAIL))}
     lock = threading.Lock()
     done = [0]
@@ -778,15 +782,15 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         for name in names:
             out[name][sl] = scores[name] if name in SCORE_RECORDS else states[name]
         # at the baseline barrier damage, as the integrator applies it
-        damage0 = 1.0 - prep.y0[disease.B]
+        damage0 = 1.0 - prep.y0[dynamics.B]
         base["css_nM"][sl] = pk.compute_css_nM(prep.pk, prep.pk.grams, regimen.strength_pct,
                                                regimen.applications_per_day, damage0)
         base["F"][sl] = pk.compute_bioavailability(prep.pk, prep.pk.grams, regimen.strength_pct, damage0)
         base["dose_mg"][sl] = pk.compute_dose_mg(prep.pk.grams, regimen.strength_pct)
         base["grams_per_week"][sl] = prep.pk.grams * regimen.applications_per_day * 7
         base["D0"][sl] = prep.d0
-        base["B0"][sl] = prep.y0[disease.B]
-        base["Q0"][sl] = prep.y0[disease.Q]
+        base["B0"][sl] = prep.y0[dynamics.B]
+        base["Q0"][sl] = prep.y0[dynamics.Q]
         base["easi0"][sl] = prep.covariates["easi0"]
         base["iga0"][sl] = prep.covariates["iga0"]
         young = prep.covariates["age_y"] < prep.observation["nrs_min_age"]

@@ -28,7 +28,7 @@ from dermsim.clinic.dose import INTERVAL, REGION_GROUPS, DosePlan, LabelCheck
 from dermsim.clinic.evidence_keys import cite, item
 from dermsim.clinic.words import Words
 from dermsim.evidence import Evidence, load_evidence
-from dermsim.model.body import compute_region_sizes_pct, region_names
+from dermsim.model.population.body import compute_region_sizes_pct, region_names
 from dermsim.report.clinic_templates import render
 from dermsim.report.format import fmt_num
 

@@ -40,8 +40,8 @@ import pandas as pd
 from dermsim._rng import SeedLike, as_seed_sequence, child_generator, child_sequence, seed_record
 from dermsim._validate import LIMITS, check_int, check_range
 from dermsim.errors import InvalidInputError
-from dermsim.model.population import Population, sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import Population, sample_population
 from dermsim.model.simulate import simulate_patients
 from dermsim.trial.design import Extension, TrialDesign, Visit
 from dermsim.trial.domains import Subjects, build_ae, build_dm, build_ds, build_ex, build_qs

@@ -8,7 +8,7 @@ example a user can copy is ``examples/trial_design_example.toml``.
 
 Every number that comes from a publication carries ``source`` (an evidence key) and ``status``
 (C confirmed, D derived, U unconfirmed, A pre-specified modelling assumption), as in
-:mod:`dermsim.model.population_spec`. A broken design is rejected when loaded, in one line that
+:mod:`dermsim.model.population.spec`. A broken design is rejected when loaded, in one line that
 names the file and the field.
 """
 

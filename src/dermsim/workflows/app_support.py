@@ -3,10 +3,11 @@ body map's Lund-Browder regions at an age, the pathways of the single-pathway wh
 population condition on every analysis of a plan, and a population's course on a regimen kept in
 memory (the model explorer draws it; nothing is written).
 
-The explorer's regimen is the model's :class:`~dermsim.model.regimen.Regimen`: once or twice daily
-every day, or a ``schedule`` over days in the regimen files' own form (``examples/regimens/*.toml``:
-``periods`` with days, strength, application times, weekdays for maintenance, holidays and an
-``as_needed`` rule on the patient's own state), validated by the same spec as those files.
+The explorer's regimen is the model's :class:`~dermsim.model.pharmacology.regimen.Regimen`: once or
+twice daily every day, or a ``schedule`` over days in the regimen files' own form
+(``examples/regimens/*.toml``: ``periods`` with days, strength, application times, weekdays for
+maintenance, holidays and an ``as_needed`` rule on the patient's own state), validated by the same
+spec as those files.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 
 from dermsim.analysis.plan import AnalysisPlan
 from dermsim.errors import InvalidInputError
-from dermsim.model.body import compute_region_sizes_pct, region_names
-from dermsim.model.jak import PATHWAYS
-from dermsim.model.regimen import RULE_METRICS, WEEKDAYS, Regimen, RegimenSpec
+from dermsim.model.pharmacology.jak import PATHWAYS
+from dermsim.model.pharmacology.regimen import RULE_METRICS, WEEKDAYS, Regimen, RegimenSpec
+from dermsim.model.population.body import compute_region_sizes_pct, region_names
 from dermsim.model.simulate import Trajectories
 from dermsim.trial.scenarios import list_scenarios, load_design
 from dermsim.workflows.model import ResolvedModel, simulate_regimen

@@ -133,7 +133,7 @@ def _truth(scenario: Any, designs: Sequence[Any], n_patients: int, seed: int) ->
     """Large-sample true effects (for bias and coverage), once per design content (n aside)."""
     if n_patients <= 0:
         return None
-    from dermsim.design.simulate import estimate_true_effects, truth_key
+    from dermsim.design.truth import estimate_true_effects, truth_key
 
     cache: dict[int, Any] = {}
     frames = []

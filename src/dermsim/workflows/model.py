@@ -18,7 +18,7 @@ from dermsim.calibration.posterior import POSTERIOR_CHOICE_HELP, ResolvedModel
 from dermsim.calibration.posterior import resolve_model as _resolve_model
 from dermsim.errors import InvalidInputError
 from dermsim.model.parameters import GROUPS, ParameterSet, default_parameters, load_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import DEFAULT_RECORD, RECORDABLE, Trajectories, simulate_patients
 from dermsim.workflows.outputs import check_out, output_file
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
@@ -79,10 +79,10 @@ class TrajectoryRun:
 
 def _sample(population: str, n: int, seed: int, covariates: Any = None) -> Any:
     try:
-        module = importlib.import_module("dermsim.model.population")
+        module = importlib.import_module("dermsim.model.population.sampling")
         sample = module.sample_population
     except (ImportError, AttributeError):
-        raise InvalidInputError("--population: population sampling (dermsim.model.population."
+        raise InvalidInputError("--population: population sampling (dermsim.model.population.sampling."
                                 "sample_population) is not available in this build.") from None
     if covariates is not None:
         return sample(population, n=None, seed=seed, covariates=covariates)

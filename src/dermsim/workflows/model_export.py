@@ -13,7 +13,7 @@ import pandas as pd
 from dermsim._validate import check_choice
 from dermsim.calibration.posterior import ResolvedModel
 from dermsim.model.parameters import GROUPS, ParameterSet
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.workflows.model import course_regimen, parameters_from, resolve_model
 from dermsim.workflows.outputs import check_out, output_file
 

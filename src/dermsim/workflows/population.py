@@ -10,8 +10,12 @@ from typing import Any
 import numpy as np
 
 from dermsim._validate import check_int
-from dermsim.model.population import calibrate_population, compute_population_summary, sample_population
-from dermsim.model.population_spec import PopulationSpec, builtin_populations, load_population_spec
+from dermsim.model.population.sampling import (
+    calibrate_population,
+    compute_population_summary,
+    sample_population,
+)
+from dermsim.model.population.spec import PopulationSpec, builtin_populations, load_population_spec
 
 __all__ = ["PopulationCheck", "builtin_populations", "check_population"]
 

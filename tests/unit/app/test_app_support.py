@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dermsim.design.simulate import resolve_design
+from dermsim.design.resolve import resolve_design
 from dermsim.errors import DermsimError, InvalidInputError
 from dermsim.workflows import load_analysis_plan
 from dermsim.workflows.app_support import (

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dermsim.calibration import preregister_v2 as p2
-from dermsim.model.population import compute_population_summary, sample_population
-from dermsim.model.population_spec import load_population_spec
+from dermsim.model.population.sampling import compute_population_summary, sample_population
+from dermsim.model.population.spec import load_population_spec
 
 EXPECTED_ROWS = [
     ("peds-maxuse", "rux150bid", "css_mean_nM", "Weeks 0-4"),

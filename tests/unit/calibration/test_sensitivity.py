@@ -21,8 +21,9 @@ from dermsim.calibration.sensitivity import (
 )
 from dermsim.cli import main
 from dermsim.errors import InvalidInputError
-from dermsim.model import disease, pk
+from dermsim.model.disease import dynamics
 from dermsim.model.parameters import compute_individual_values
+from dermsim.model.pharmacology import pk
 from dermsim.model.simulate import prepare_patients
 
 
@@ -54,7 +55,7 @@ def test_batched_css_equals_the_parameter_set_route(shipped):
         base = prepare_patients(cols, ev.regimen, ev.parameter_set(problem.median), 3, 0, pop.n)
         ppk = pk.derive_patient_pk(ind, ev.regimen, weight_kg=cols["weight_kg"], bsa_m2=cols["bsa_m2"],
                                    affected_pct=cols["affected_pct"], age_y=cols["age_y"])
-        css = pk.compute_css_nM(ppk, ppk.grams, 1.5, 2, 1.0 - base.y0[disease.B])
+        css = pk.compute_css_nM(ppk, ppk.grams, 1.5, 2, 1.0 - base.y0[dynamics.B])
         assert row == pytest.approx(float(css.mean()), rel=1e-12)
 
 

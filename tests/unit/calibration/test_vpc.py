@@ -9,7 +9,7 @@ import pytest
 
 from dermsim.calibration.vpc import COLUMNS, VpcArm, _observed_rates, compute_vpc, published_arms
 from dermsim.errors import InvalidInputError
-from dermsim.model.population import sample_population
+from dermsim.model.population.sampling import sample_population
 from dermsim.report.pmx_figures import plot_vpc
 
 

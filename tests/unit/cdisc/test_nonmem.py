@@ -12,9 +12,9 @@ import pytest
 
 from dermsim.cdisc.nonmem import DICTIONARY, build_nonmem_dataset, expand_doses
 from dermsim.cli import main
-from dermsim.model import pk
 from dermsim.model.parameters import default_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.regimen import Regimen
 
 pytestmark = pytest.mark.slow  # one small simulated trial with its extension (~15 s)
 

@@ -12,8 +12,8 @@ from dermsim.clinic import DosePlanInput, parse_regions, plan_dose
 from dermsim.clinic.dose import parse_region_grams
 from dermsim.errors import InvalidInputError
 from dermsim.evidence import load_evidence
-from dermsim.model.body import compute_region_sizes_pct, region_names
 from dermsim.model.parameters import default_parameters
+from dermsim.model.population.body import compute_region_sizes_pct, region_names
 
 EV = load_evidence()
 LABEL_BSA = float(EV.label.facts["max_bsa_pct"].number)
@@ -303,8 +303,9 @@ def test_p_above_integrates_the_jmax_variability_exactly() -> None:
     """The Rao-Blackwellized P(Css > threshold | all draws but eta_J) equals brute-force Monte Carlo
     over eta_J, with the cap at the applied dose, for copies on both sides of the threshold."""
     from dermsim.clinic.dose import _draw_individual_values, _p_above_given_rest
-    from dermsim.model import disease, pk
-    from dermsim.model.regimen import Regimen
+    from dermsim.model.disease import dynamics
+    from dermsim.model.pharmacology import pk
+    from dermsim.model.pharmacology.regimen import Regimen
 
     base = default_parameters().replace_values(Jmax=12.0)   # centre the copies near the threshold
     n, thr = 40, 281.0
@@ -312,11 +313,11 @@ def test_p_above_integrates_the_jmax_variability_exactly() -> None:
     particle = np.zeros(n, dtype=int)
     z = rng.standard_normal((n, len(base.names())))
     ind = _draw_individual_values([base], particle, z, ("pk", "disease", "itch"))
-    y0 = disease.solve_baseline(ind["disease"], ind["itch"])
+    y0 = dynamics.solve_baseline(ind["disease"], ind["itch"])
     reg = Regimen(strength_pct=1.5, grams_per_application=6.0)
     p = pk.derive_patient_pk(ind["pk"], reg, weight_kg=np.full(n, 25.0), bsa_m2=np.full(n, 0.9),
                              affected_pct=np.full(n, 40.0), age_y=np.full(n, 7.0))
-    damage = 1.0 - y0[disease.B]
+    damage = 1.0 - y0[dynamics.B]
     got = _p_above_given_rest(p, reg, damage, thr, [base], particle, z, base)
     omega = base["Jmax"].omega
     eta_i = z[:, base.names().index("Jmax")]

@@ -13,7 +13,7 @@ from dermsim.design import (
     simulate_chunk,
     simulate_operating_characteristics,
 )
-from dermsim.design.simulate import BlockCounts, analyse_block
+from dermsim.design.replicate import BlockCounts, analyse_block
 from dermsim.errors import InvalidInputError
 
 SMALL = DesignSpec(id="small", n_total=40, endpoints=["iga_ts", "nrs4"])

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from dermsim.design import BinomialDesign, Hypothesis, ResultStore, simulate_operating_characteristics
-from dermsim.design.simulate import plan_chunks
+from dermsim.design.runner import plan_chunks
 from dermsim.errors import InvalidInputError
 
 HYPS = [

@@ -172,7 +172,7 @@ def test_cytokine_map_and_model_copy_agree(ev):
     assert ev.mechanism.cytokine("TPO").blocked_by_ruxolitinib == "yes"
     assert ev.mechanism.cytokine("IL-4").blocked_by_ruxolitinib == "partly"
     # The model reads its six AD pathways from this same map.
-    from dermsim.model.jak import cytokine_jaks as model_jaks
+    from dermsim.model.pharmacology.jak import cytokine_jaks as model_jaks
     names = {"IL4": "IL-4", "IL13": "IL-13", "IL31": "IL-31", "IL22": "IL-22", "TSLP": "TSLP",
              "IFNg": "IFN-gamma"}
     assert model_jaks() == {m: jaks[e] for m, e in names.items()}

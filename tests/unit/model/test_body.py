@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from dermsim.errors import InvalidInputError
-from dermsim.model import body
+from dermsim.model.population import body
 
 AGES = st.floats(min_value=0.0, max_value=100.0, allow_nan=False)
 FORMULAS = ("mosteller", "haycock", "dubois", "gehan_george")

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from dermsim.errors import DataValidationError, InvalidInputError
-from dermsim.model import body
-from dermsim.model.population import Population, sample_population
-from dermsim.model.population_spec import SPEC_DIR, load_population_spec
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population import body
+from dermsim.model.population.sampling import Population, sample_population
+from dermsim.model.population.spec import SPEC_DIR, load_population_spec
 from dermsim.model.simulate import simulate_patients
 
 

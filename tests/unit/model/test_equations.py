@@ -12,12 +12,13 @@ import pytest
 
 sympy = pytest.importorskip("sympy", reason="sympy (extra 'sbml') is not installed")
 
-from dermsim.model import disease, pk  # noqa: E402
+from dermsim.model.disease import dynamics  # noqa: E402
+from dermsim.model.disease.itch import compute_itch_placebo  # noqa: E402
+from dermsim.model.disease.scores import compute_easi_trajectory, compute_iga_grade, compute_nrs_daily  # noqa: E402
 from dermsim.model.equations import EMOLLIENT, PK_STATES, antimony_expr, model_equations  # noqa: E402
-from dermsim.model.itch import compute_itch_placebo  # noqa: E402
-from dermsim.model.jak import PATHWAYS, compute_occupancy  # noqa: E402
 from dermsim.model.parameters import default_parameters  # noqa: E402
-from dermsim.model.scores import compute_easi_trajectory, compute_iga_grade, compute_nrs_daily  # noqa: E402
+from dermsim.model.pharmacology import pk  # noqa: E402
+from dermsim.model.pharmacology.jak import PATHWAYS, compute_occupancy  # noqa: E402
 from dermsim.model.simulate import HOURS_PER_WEEK  # noqa: E402
 
 
@@ -41,7 +42,7 @@ def _random_env(rng: np.random.Generator, eq) -> dict[str, float]:
     env = {name: float(rng.uniform(0.2, 2.0)) for name in eq.parameters}
     env.update({f"Imax_{p}": float(rng.uniform(0, 1)) for p in PATHWAYS})
     env.update(m_mem=float(rng.uniform(0, 1)), psi=float(rng.uniform(0, 1)), f_fast=float(rng.uniform(0, 1)))
-    env.update({name: float(rng.uniform(0.01, 3.0)) for name in (*PK_STATES, *disease.STATES)})
+    env.update({name: float(rng.uniform(0.01, 3.0)) for name in (*PK_STATES, *dynamics.STATES)})
     env["B"] = float(rng.uniform(0.05, 0.95))
     env[EMOLLIENT] = float(rng.uniform(0, 1))
     env["time"] = float(rng.uniform(0, 2000))
@@ -64,12 +65,12 @@ def test_traced_rates_equal_the_engines_functions(seed):
     occ = compute_occupancy(u, env["hill"])
     assert got["occ"] == pytest.approx(occ[0], rel=1e-12)
     imax = np.array([env[f"Imax_{q}"] for q in PATHWAYS])
-    y = np.array([[env[n]] for n in disease.STATES])
+    y = np.array([[env[n]] for n in dynamics.STATES])
     dp = {k: a(k) for k in (*default_parameters().group("disease"), "severity0")}
     ip = {k: a(k) for k in default_parameters().group("itch")}
     kveh = env["k_v"] * env[EMOLLIENT]
-    want = disease.compute_rhs(y, dp, ip, imax[:, None] * occ[None, :], kveh)[:, 0] / HOURS_PER_WEEK
-    np.testing.assert_allclose([got[f"d_{n}"] for n in disease.STATES], want, rtol=1e-10, atol=1e-14)
+    want = dynamics.compute_rhs(y, dp, ip, imax[:, None] * occ[None, :], kveh)[:, 0] / HOURS_PER_WEEK
+    np.testing.assert_allclose([got[f"d_{n}"] for n in dynamics.STATES], want, rtol=1e-10, atol=1e-14)
 
 
 def test_emollient_ode_is_what_the_engines_exact_step_solves():
@@ -90,7 +91,7 @@ def test_emollient_ode_is_what_the_engines_exact_step_solves():
             return [float(rate_f(e[0], drive, 0.7, 2.5, tau))]
         h_hours = 30.0
         sol = solve_ivp(f, (0, h_hours), [e0], rtol=1e-10, atol=1e-12)
-        end, _ = disease.step_emollient(np.array([e0]), drive, h_hours / HOURS_PER_WEEK, vp)
+        end, _ = dynamics.step_emollient(np.array([e0]), drive, h_hours / HOURS_PER_WEEK, vp)
         assert sol.y[0, -1] == pytest.approx(end[0], abs=1e-8)
 
 
@@ -130,7 +131,7 @@ def test_export_writes_an_as_needed_rule_as_a_daily_decision():
 
     from _vp import make_population
 
-    from dermsim.model.regimen import Regimen
+    from dermsim.model.pharmacology.regimen import Regimen
     from dermsim.model.sbml import build_patients_antimony
 
     reg = Regimen.from_toml(Path(__file__).parents[3] / "examples" / "regimens" / "as_needed_52wk.toml")
@@ -147,13 +148,13 @@ def test_the_export_follows_the_engines_code(monkeypatch):
     ps = default_parameters()
     keys = ((*ps.group("disease"), "severity0"), tuple(ps.group("itch")), tuple(ps.group("vehicle")))
     before = model_equations.__wrapped__(*keys).rates["B"]
-    engine_rhs = disease.compute_rhs
+    engine_rhs = dynamics.compute_rhs
 
     def changed(y, dp, ip, inhib, kveh):
         out = engine_rhs(y, dp, ip, inhib, kveh)
-        out[disease.B] = out[disease.B] * 2
+        out[dynamics.B] = out[dynamics.B] * 2
         return out
 
-    monkeypatch.setattr(disease, "compute_rhs", changed)
+    monkeypatch.setattr(dynamics, "compute_rhs", changed)
     after = model_equations.__wrapped__(*keys).rates["B"]
     assert sympy.simplify(after - 2 * before) == 0

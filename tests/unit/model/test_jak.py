@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dermsim.errors import InvalidInputError
-from dermsim.model.jak import (
+from dermsim.model.pharmacology.jak import (
     PATHWAYS,
     compute_inhibition,
     compute_pathway_coverage,
@@ -45,8 +45,8 @@ def test_inhibition_is_monotone_in_exposure_and_bounded_by_imax():
 
 
 def test_occupancy_uses_the_hill_coefficient():
-    from dermsim.model.jak import compute_occupancy
     from dermsim.model.parameters import default_parameters
+    from dermsim.model.pharmacology.jak import compute_occupancy
 
     u = np.array([0.0, 0.25, 1.0, 4.0, 1e12])
     for h in (0.5, 1.0, 1.5, 3.0):

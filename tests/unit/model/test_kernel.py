@@ -10,7 +10,7 @@ from dermsim.engine import compiled
 from dermsim.engine.linear import compute_transition
 from dermsim.errors import InvalidInputError
 from dermsim.model.parameters import default_parameters
-from dermsim.model.regimen import AsNeeded, Period, Regimen
+from dermsim.model.pharmacology.regimen import AsNeeded, Period, Regimen
 from dermsim.model.simulate import simulate_patients
 
 needs_numba = pytest.mark.skipif(not compiled.HAVE_NUMBA, reason="numba is not installed")

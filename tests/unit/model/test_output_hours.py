@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dermsim.errors import InvalidInputError
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 RECORD = ("cp_nM", "u", "D", "B", "easi_mean", "easi")

@@ -8,8 +8,8 @@ import pytest
 from dermsim.errors import InvalidInputError
 from dermsim.model.parameter_rows import endpoints_by_row
 from dermsim.model.parameters import default_parameters
-from dermsim.model.population import sample_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
+from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
 
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from dermsim.engine import compute_transition, propagate
 from dermsim.errors import InvalidInputError
-from dermsim.model import pk
 from dermsim.model.parameters import compute_individual_values, default_parameters
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology import pk
+from dermsim.model.pharmacology.regimen import Regimen
 
 
 def _patient_pk(area_pct=10.0, weight=70.0, bsa=1.8, n=1, z=None, regimen=None, age=30.0, **values):

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dermsim.errors import InvalidInputError
-from dermsim.model import body
-from dermsim.model.population import (
+from dermsim.model.population import body
+from dermsim.model.population.sampling import (
     EASI_REGIONS,
     MIN_LESION_PCT,
     POPULATION_STREAM_KEY,
@@ -18,7 +18,7 @@ from dermsim.model.population import (
     concat,
     sample_population,
 )
-from dermsim.model.population_spec import load_population_spec
+from dermsim.model.population.spec import load_population_spec
 
 COLUMNS = ("age_y", "sex", "weight_kg", "height_cm", "bsa_m2", "region_pct", "affected_pct",
            "easi_region_pct", "iga0", "easi0", "nrs0")

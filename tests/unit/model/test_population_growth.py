@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dermsim.errors import InvalidInputError
-from dermsim.model import growth
+from dermsim.model.population import growth
 
 rcpch = pytest.importorskip("rcpchgrowth.global_functions")
 

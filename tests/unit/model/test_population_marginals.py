@@ -21,8 +21,8 @@ import math
 import numpy as np
 import pytest
 
-from dermsim.model.population import N_CALIBRATION, Population, sample_population
-from dermsim.model.population_spec import load_population_spec
+from dermsim.model.population.sampling import N_CALIBRATION, Population, sample_population
+from dermsim.model.population.spec import load_population_spec
 
 N = 100_000
 K_SE = 4.0

@@ -11,14 +11,14 @@ import pytest
 from scipy import stats
 
 from dermsim.errors import DataValidationError, InvalidInputError
-from dermsim.model.population_laws import (
+from dermsim.model.population.laws import (
     SEVERITY_MAX,
     SEVERITY_MIN,
     beta_for_integer_moments,
     beta_for_moments,
     fit_severity_law,
 )
-from dermsim.model.population_spec import SPEC_DIR, PopulationSpec, builtin_populations, load_population_spec
+from dermsim.model.population.spec import SPEC_DIR, PopulationSpec, builtin_populations, load_population_spec
 
 
 def test_builtin_specs_load_and_round_trip() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dermsim.errors import DataValidationError, InvalidInputError
-from dermsim.model.regimen import AsNeeded, Period, Regimen
+from dermsim.model.pharmacology.regimen import AsNeeded, Period, Regimen
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "regimens"
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from dermsim.errors import InvalidInputError
-from dermsim.model.parameters import default_parameters
-from dermsim.model.scores import (
+from dermsim.model.disease.scores import (
     compute_easi,
     compute_easi_area_score,
     compute_easi_trajectory,
@@ -16,6 +15,7 @@ from dermsim.model.scores import (
     compute_weekly_mean,
     sample_iga_offsets,
 )
+from dermsim.model.parameters import default_parameters
 
 OBS = {k: p.value for k, p in default_parameters().group("observation").items()}
 
@@ -85,13 +85,13 @@ def test_patient_endpoints():
 
 
 def test_regional_easi_starts_at_easi0_and_uses_age_weights():
-    body = pytest.importorskip("dermsim.model.body")
+    body = pytest.importorskip("dermsim.model.population.body")
     age = np.array([5.0, 10.0])
     pct0 = np.array([[20.0, 5.0, 0.0, 40.0]] * 2)
     term = body.compute_easi_area_term(pct0, age)
     easi0 = 6.0 * term                                   # severity sum 6 in every region
     ratio = np.array([[1.0, 0.5, 0.0], [1.0, 0.5, 0.0]])
-    from dermsim.model.scores import compute_easi_regional
+    from dermsim.model.disease.scores import compute_easi_regional
     e = compute_easi_regional(easi0, pct0, age, ratio, 1.0, 0.5)
     np.testing.assert_allclose(e[:, 0], easi0, rtol=1e-12)
     assert e[0, 0] != e[1, 0]                            # under-8 vs 8+ weights

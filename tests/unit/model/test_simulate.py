@@ -13,7 +13,7 @@ from _vp import make_population
 
 from dermsim.errors import DataValidationError, InvalidInputError
 from dermsim.model.parameters import load_parameters, read_parameter_file
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
 
 DAYS = 28
@@ -48,7 +48,7 @@ _RUN = """
 import sys, numpy as np
 sys.path.insert(0, {here!r})
 from _vp import make_population
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
 tr = simulate_patients(make_population(300, seed=11), Regimen(strength_pct=1.5), {days}, seed=9)
 np.savez({out!r}, **tr.values)
@@ -146,7 +146,7 @@ def test_daily_inhibition_per_pathway_and_a_single_pathway_biologic(pop):
 
 
 def test_runs_on_the_population_contract_class(pop):
-    population = pytest.importorskip("dermsim.model.population")
+    population = pytest.importorskip("dermsim.model.population.sampling")
     n = pop.n
     real = population.Population(
         name="contract", seed={"entropy": 0, "spawn_key": []}, age_y=pop.age_y, sex=pop.sex,
@@ -174,7 +174,7 @@ def test_more_treated_area_more_exposure_patient_by_patient():
 
 
 def test_regional_easi_on_the_sampled_population():
-    population = pytest.importorskip("dermsim.model.population")
+    population = pytest.importorskip("dermsim.model.population.sampling")
     if not hasattr(population, "sample_population"):
         pytest.skip("sample_population is not present")
     pop = population.sample_population("true-ad3", 200, 4)

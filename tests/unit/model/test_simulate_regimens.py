@@ -13,9 +13,9 @@ from _vp import make_population
 
 from dermsim.cli import main
 from dermsim.errors import InvalidInputError
+from dermsim.model.disease.scores import compute_iga_grade
 from dermsim.model.parameters import default_parameters
-from dermsim.model.regimen import AsNeeded, Period, Regimen
-from dermsim.model.scores import compute_iga_grade
+from dermsim.model.pharmacology.regimen import AsNeeded, Period, Regimen
 from dermsim.model.simulate import _population_columns, prepare_patients, simulate_patients
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "regimens"
@@ -206,7 +206,7 @@ def test_shorter_steps_on_days_when_drug_starts_or_is_applied_once():
 def test_once_daily_course_within_the_engine_bound():
     """EASI of a once-daily course with the default steps within 0.05 of 0.5 h steps (8 h steps
     were 0.52 off before once-daily days were refined)."""
-    from dermsim.model.population import sample_population
+    from dermsim.model.population.sampling import sample_population
 
     pop = sample_population("true-ad1", 200, seed=8)
     reg = Regimen(strength_pct=1.5, application_times_h=(0.0,))

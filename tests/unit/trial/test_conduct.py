@@ -200,7 +200,7 @@ def test_rerandomized_patients_continue_from_their_own_end_of_period_state(ad3, 
     """The extension of a re-randomized (vehicle) patient starts where that patient stood at the end
     of the vehicle-controlled period, not from baseline; patients who stay on their arm run on."""
     from dermsim._rng import child_sequence
-    from dermsim.model.population import sample_population
+    from dermsim.model.population.sampling import sample_population
     from dermsim.trial.conduct import _arm_regimen, _simulate_groups
 
     calls = []

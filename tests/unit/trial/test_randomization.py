@@ -37,7 +37,7 @@ def test_every_complete_block_is_exact(ratio, m, n, k, seed):
 
 
 def test_ad3_arm_sizes_follow_2_2_1_as_closely_as_blocks_allow(ad3):
-    from dermsim.model.population import sample_population
+    from dermsim.model.population.sampling import sample_population
 
     pop = sample_population(ad3.population, ad3.n_total, 3)
     stratum, _ = compute_strata(ad3.stratification.factors, {"iga0": pop.iga0, "age_y": pop.age_y})

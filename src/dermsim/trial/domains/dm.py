@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dermsim.model.population import Population
+from dermsim.model.population.sampling import Population
 from dermsim.trial.design import TrialDesign
 from dermsim.trial.domains.dates import ad_dates
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dermsim.model import body
-from dermsim.model.population import Population
+from dermsim.model.population import body
+from dermsim.model.population.sampling import Population
 from dermsim.trial.design import TrialDesign
 from dermsim.trial.domains.dates import ad_dates
 

@@ -75,7 +75,7 @@ import numpy as np
 
 from dermsim.engine import compute_transition, propagate
 from dermsim.errors import InvalidInputError
-from dermsim.model.regimen import Regimen
+from dermsim.model.pharmacology.regimen import Regimen
 
 N_PK = 5
 SURF, SC, VS, PLASMA, EFF = range(N_PK)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from dermsim.errors import DataValidationError
-from dermsim.model import body
+from dermsim.model.population import body
 
 EASI_REGIONS: tuple[str, ...] = ("head_neck", "trunk", "upper_limbs", "lower_limbs")
 

@@ -11,7 +11,7 @@ numbers come from :func:`dermsim.evidence.charts.load_charts`.
   (birth, 1, 5, 10, 15 y, adult placed at 18 y) and held constant outside them. A linear mix of
   columns that each sum to 100 sums to 100, so every age gets a complete body.
 * A lesion map puts a patient's affected %BSA on the regions: proportions are drawn elsewhere
-  (see :mod:`dermsim.model.population`); :func:`compute_lesion_map` turns them into areas with
+  (see :mod:`dermsim.model.population.sampling`); :func:`compute_lesion_map` turns them into areas with
   water-filling, so that no region is more than fully affected and the areas sum exactly to the
   affected %BSA.
 """

@@ -20,8 +20,8 @@ from dermsim._rng import SeedLike, child_generator, child_sequence, seed_record
 from dermsim._validate import LIMITS, check_int
 from dermsim.engine.streams import BLOCK_SIZE, block_normals, block_uniforms
 from dermsim.errors import InvalidInputError, SolverError
-from dermsim.model import body, growth
-from dermsim.model.population_laws import (
+from dermsim.model.population import body, growth
+from dermsim.model.population.laws import (
     MarginalLaws,
     PopulationCalibration,
     SeverityLaw,
@@ -29,7 +29,7 @@ from dermsim.model.population_laws import (
     solve_marginal_laws,
     spec_key,
 )
-from dermsim.model.population_spec import PopulationSpec, load_population_spec
+from dermsim.model.population.spec import PopulationSpec, load_population_spec
 
 EASI_REGIONS: tuple[str, ...] = ("head_neck", "trunk", "upper_limbs", "lower_limbs")
 
@@ -120,10 +120,11 @@ class Population:
     @staticmethod
     def from_frame(frame: Any, name: str = "user", seed: dict[str, Any] | None = None) -> Population:
         """A complete population from a table with every column :meth:`to_frame` writes (a frame,
-        or a CSV/Parquet path), checked as a user covariate table (:mod:`dermsim.model.covariates`).
+        or a CSV/Parquet path), checked as a user covariate table
+        (:mod:`dermsim.model.population.covariates`).
         A table with some columns only: ``sample_population(spec, None, seed, covariates=table)``
         draws the rest."""
-        from dermsim.model.covariates import read_covariate_table
+        from dermsim.model.population.covariates import read_covariate_table
 
         cols = read_covariate_table(frame)
         need = (*_FLOAT_COLUMNS, "sex", "iga0", "region_pct", "easi_region_pct")
@@ -157,7 +158,7 @@ def concat(pops: Sequence[Population]) -> Population:
     return Population.concat(pops)
 
 
-# Sampling: how the marginals are matched is told in dermsim.model.population_laws.
+# Sampling: how the marginals are matched is told in dermsim.model.population.laws.
 
 # Population draws live below this key of the caller's seed, so that the same seed given to the
 # sampler and to any other consumer (simulate_patients draws below its own key) never shares a
@@ -225,7 +226,7 @@ def _draw_base(spec: PopulationSpec, laws: MarginalLaws, seq: np.random.SeedSequ
                start: int, stop: int, given: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Everything of patients [start, stop) but EASI and itch, plus the latent normals they need.
 
-    ``given``: user covariates of these patients (model.covariates); each given column replaces the
+    ``given``: user covariates of these patients (model.population.covariates); each given column replaces the
     drawn one before anything that depends on it is computed, so the rest follows the given values."""
     g_in = {} if given is None else given
 
@@ -320,9 +321,9 @@ def sample_population(spec: PopulationSpec | str | Path, n: int | None, seed: Se
     any ``chunk_size`` gives the same patients as one call; chunks bound memory.
 
     ``covariates``: a user covariate table (CSV/Parquet path or DataFrame; columns and checks in
-    :mod:`dermsim.model.covariates`), one patient per row: every given value is kept exactly and the
-    rest is drawn as for a patient of ``spec`` at the given values; ``n`` is then the table's row
-    count (None, or equal to it), and the spec's entry criteria are not applied.
+    :mod:`dermsim.model.population.covariates`), one patient per row: every given value is kept
+    exactly and the rest is drawn as for a patient of ``spec`` at the given values; ``n`` is then
+    the table's row count (None, or equal to it), and the spec's entry criteria are not applied.
     """
     if not isinstance(spec, PopulationSpec):
         spec = load_population_spec(spec)
@@ -347,7 +348,7 @@ def sample_population(spec: PopulationSpec | str | Path, n: int | None, seed: Se
 
 def _population_from_table(spec: PopulationSpec, n: int | None, seed: SeedLike,
                            covariates: Any) -> Population:
-    from dermsim.model.covariates import read_covariate_table
+    from dermsim.model.population.covariates import read_covariate_table
 
     given = read_covariate_table(covariates)
     rows = int(given["age_y"].shape[0])

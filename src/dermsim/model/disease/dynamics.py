@@ -35,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dermsim.model.itch import compute_itch_drive
+from dermsim.model.disease.itch import compute_itch_drive
 
 STATES = ("B", "P", "Th1", "Th2", "Th17", "Th22", "Q", "M")
 N_STATES = len(STATES)

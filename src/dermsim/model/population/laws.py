@@ -35,7 +35,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from dermsim.errors import InvalidInputError
-from dermsim.model.population_spec import PopulationSpec
+from dermsim.model.population.spec import PopulationSpec
 
 
 @dataclass(frozen=True)

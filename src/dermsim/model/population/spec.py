@@ -26,7 +26,8 @@ from dermsim.errors import InvalidInputError
 
 KNOWN_TRIALS: tuple[str, ...] = ("true-ad1", "true-ad2", "true-ad3", "maxuse-adult", "phase2-dose-ranging",
                                  "peds-maxuse", "true-ad-lts")
-SPEC_DIR = Path(__file__).parent / "data" / "populations"
+# the spec files stay in model/data/ beside the parameter files (one data folder for the model)
+SPEC_DIR = Path(__file__).parents[1] / "data" / "populations"
 SpecStatus = Literal["C", "D", "U", "A"]
 
 

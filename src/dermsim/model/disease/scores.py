@@ -68,12 +68,12 @@ def compute_easi_regional(easi0: np.ndarray, easi_region_pct0: np.ndarray, age_y
     """EASI (n, T) scored region by region with the age-specific weights and integer area scores.
 
     The population's EASI0 is (weights x area scores of its lesion map) x a severity sum s0
-    (model.population); here each EASI region's affected percent shrinks as (D/D0)^(p a) and the
+    (model.population.sampling); here each EASI region's affected percent shrinks as (D/D0)^(p a) and the
     severity sum as (D/D0)^(p (1 - a)), a = ``area_share``, and the EASI formula is applied as a
     rater would (area score 0-6 per region, severity 0-12, total clipped to 0-72). Day 0 gives
     EASI0 exactly; later values step when a region crosses an area-score boundary.
     """
-    from dermsim.model import body
+    from dermsim.model.population import body
 
     if not 0.0 <= area_share <= 1.0:
         raise InvalidInputError(f"easi_area_share must be within [0, 1]; got {area_share}.")
