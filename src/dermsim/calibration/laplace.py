@@ -42,7 +42,7 @@ from scipy import optimize, special, stats
 from dermsim._rng import child_generator
 from dermsim._validate import check_int
 from dermsim.calibration.likelihood import Objective, compute_log_posterior
-from dermsim.engine.compiled import fork_is_safe
+from dermsim.engine.compiled import fork_is_safe, pin_default_threads
 from dermsim.errors import DermsimError, InvalidInputError
 
 
@@ -88,6 +88,10 @@ class LaplaceISConfig:
 _WORKER_OBJECTIVE: Objective | None = None
 
 
+def _worker_init() -> None:
+    pin_default_threads(1)  # one process per core: each one's kernels on one thread
+
+
 def _worker_expected(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     assert _WORKER_OBJECTIVE is not None
     return _WORKER_OBJECTIVE.expected(np.atleast_2d(z))
@@ -107,7 +111,7 @@ class Evaluator:
                                        "engine first runs in this process (OpenMP does not survive a "
                                        "fork); create the Evaluator first, or use --workers 1.")
             _WORKER_OBJECTIVE = objective
-            self.pool = mp.get_context("fork").Pool(workers)
+            self.pool = mp.get_context("fork").Pool(workers, initializer=_worker_init)
         self.count = 0
 
     def __call__(self, zs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -88,8 +88,21 @@ def in_dask_worker() -> bool:
     return True
 
 
+_PINNED: list[int] = []  # set by pin_default_threads in worker processes
+
+
+def pin_default_threads(threads: int) -> None:
+    """Make ``threads`` the default of this process's kernel calls: a pool of worker processes,
+    one per core, runs each worker's kernels single-threaded (more threads than cores make the
+    OpenMP threads spin against each other)."""
+    _PINNED[:] = [max(1, int(threads))]
+
+
 def default_threads() -> int:
-    """Threads of a kernel call that names none: all, or 1 inside a Dask worker."""
+    """Threads of a kernel call that names none: all, or 1 inside a Dask worker, or what
+    :func:`pin_default_threads` set."""
+    if _PINNED:
+        return _PINNED[0]
     return 1 if in_dask_worker() else max_threads()
 
 
