@@ -127,8 +127,14 @@ def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel |
         per[name] = traj.baseline[name]
     for name, values in traj.parameters.items():
         per[f"param_{name}"] = values
-    per = per.loc[:, [c for c in per.columns if c not in frame.columns]]
-    frame = frame.join(per.reset_index(drop=True), on="patient")
+    per = per.loc[:, [c for c in per.columns if c not in frame.columns]].reset_index(drop=True)
+    # patient k is row k of ``per``: a positional take per column, not a pandas join (which
+    # copied the whole patients x days frame twice, half the time of `dermsim simulate`)
+    idx = frame["patient"].to_numpy()
+    for name in per.columns:
+        col = per[name]
+        frame[name] = (col.to_numpy()[idx] if not isinstance(col.dtype, pd.CategoricalDtype)
+                       else pd.Categorical.from_codes(col.cat.codes.to_numpy()[idx], dtype=col.dtype))
     meta = traj.metadata()
     if traj.hours is not None:
         meta["grid"] = {"unit": "h", "n": int(traj.hours.size), "first": float(traj.hours[0]),
