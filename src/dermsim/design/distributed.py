@@ -14,6 +14,7 @@ seen to slow stacked solves more than fivefold on a 2-core machine.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -143,8 +144,19 @@ def open_executor(
     # NUMBA_NUM_THREADS: each worker runs the compiled engine kernel single-threaded (one worker per core)
     environ.update({"OMP_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1, "MKL_NUM_THREADS": 1,
                     "NUMBA_NUM_THREADS": 1})
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        cluster = _local_cluster(n, dashboard)
+    # Dask's nanny writes these variables into this process's own environment before it spawns a
+    # worker and leaves them there; numba re-reads NUMBA_NUM_THREADS at every later compile and
+    # raises once its threads run with another count, so they are put back once the workers exist.
+    saved = {k: os.environ.get(k) for k in environ}
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster = _local_cluster(n, dashboard)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     client = Client(cluster)
     try:
         yield _run_dask(client, n)

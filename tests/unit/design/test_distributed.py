@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -34,6 +36,10 @@ def test_executor_arguments_are_checked() -> None:
 
 @pytest.mark.slow
 def test_two_local_dask_workers_equal_one_process() -> None:
+    """... and the workers' one-thread settings stay in the workers: Dask's nanny writes them into
+    the parent's environment, where numba would read NUMBA_NUM_THREADS=1 at its next compile and
+    raise once its threads run with another count."""
+    before = {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")}
     model = DesignSpec(id="m", n_total=40, endpoints=["iga_ts"])
     binom = BinomialDesign(
         id="b",
@@ -47,3 +53,4 @@ def test_two_local_dask_workers_equal_one_process() -> None:
     local = simulate_operating_characteristics("true-ad3", [model, binom], 6, 5, **kw).results
     dask = simulate_operating_characteristics("true-ad3", [model, binom], 6, 5, workers=2, **kw).results
     pd.testing.assert_frame_equal(dask, local)
+    assert {k: os.environ.get(k) for k in before} == before
