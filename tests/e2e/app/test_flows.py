@@ -113,8 +113,11 @@ def test_pilot_upload_gives_the_cli_ard(page: object, artifacts: Path, tmp_path:
 
 def test_design_curve_fills_in_and_cancels(page: object, artifacts: Path, tmp_path: Path) -> None:
     open_page(page, "Design")
-    fill(page, "design-sizes", "40,60,80,100,120,140,160,180")  # long enough to cancel half-way
-    fill(page, "design-replicates", "40")  # enough work per size that the cancel lands mid-run
+    # the page's maximum of 12 sizes, growing: the 10 after the first two points hold about 25 times
+    # their work, so the cancel lands mid-run however fast the engine is (8 sizes up to N=180
+    # finished before it once the kernel got faster)
+    fill(page, "design-sizes", "100:1200:100")
+    fill(page, "design-replicates", "40")
     page.click("#design-run")  # type: ignore[attr-defined]
     page.wait_for_selector("#design-status .progress")  # type: ignore[attr-defined]
     # at least two points (Shiny may render 1 -> 3 when N's finish quickly: never wait for exactly 2)
