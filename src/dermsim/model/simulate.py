@@ -380,8 +380,9 @@ def draw_observation_noise(seed: SeedLike, start: int, stop: int, day0: int,
     """Standard-normal EASI, IGA-visit and NRS noise (n, t) of patients [start, stop), days
     ``day0`` .. ``day0 + t - 1``, keyed by patient and absolute day (``seed`` as observe_patients)."""
     seed = child_sequence(seed, MODEL_STREAM_KEY)
-    return tuple(block_normals_by_day(seed, stream, start, stop, day0, day0 + t)  # type: ignore[return-value]
-                 for stream in (_S_EASI, _S_IGA_VISIT, _S_NRS))
+    easi, visit, nrs = (block_normals_by_day(seed, stream, start, stop, day0, day0 + t)
+                        for stream in (_S_EASI, _S_IGA_VISIT, _S_NRS))
+    return easi, visit, nrs
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
