@@ -30,7 +30,6 @@ objective is a deterministic, nearly smooth function of the parameters. Then:
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -42,8 +41,8 @@ from scipy import optimize, special, stats
 from dermsim._rng import child_generator
 from dermsim._validate import check_int
 from dermsim.calibration.likelihood import Objective, compute_log_posterior
-from dermsim.engine.compiled import fork_is_safe, pin_default_threads
-from dermsim.errors import DermsimError, InvalidInputError
+from dermsim.engine.compiled import fork_worker_pool
+from dermsim.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -88,10 +87,6 @@ class LaplaceISConfig:
 _WORKER_OBJECTIVE: Objective | None = None
 
 
-def _worker_init() -> None:
-    pin_default_threads(1)  # one process per core: each one's kernels on one thread
-
-
 def _worker_expected(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     assert _WORKER_OBJECTIVE is not None
     return _WORKER_OBJECTIVE.expected(np.atleast_2d(z))
@@ -106,12 +101,8 @@ class Evaluator:
         self.objective = objective
         self.pool = None
         if workers > 1:
-            if not fork_is_safe():
-                raise DermsimError("calibration workers must be started before the compiled "
-                                       "engine first runs in this process (OpenMP does not survive a "
-                                       "fork); create the Evaluator first, or use --workers 1.")
-            _WORKER_OBJECTIVE = objective
-            self.pool = mp.get_context("fork").Pool(workers, initializer=_worker_init)
+            _WORKER_OBJECTIVE = objective   # set before the fork: the workers inherit it
+            self.pool = fork_worker_pool(workers, "calibration")
         self.count = 0
 
     def __call__(self, zs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

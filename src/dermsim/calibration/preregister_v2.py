@@ -35,8 +35,7 @@ from dermsim._rng import child_generator
 from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.summaries import shift_logit
 from dermsim.calibration.validate import check_model_unchanged, write_csv
-from dermsim.engine.compiled import fork_is_safe, pin_default_threads
-from dermsim.errors import DermsimError
+from dermsim.engine.compiled import fork_worker_pool
 from dermsim.evidence import get_trial
 from dermsim.model.pharmacology import pk
 from dermsim.model.pharmacology.regimen import AsNeeded, Period, Regimen
@@ -229,13 +228,7 @@ def write_preregistration_v2(post: Posterior, path: str | Path, seed: int, *, n_
 
     jobs = ((predict_peds_maxuse, pools[0]), (predict_true_ad3, pools[1]), (predict_true_ad_lts, pools[2]))
     if workers > 1:   # the three studies in parallel processes (each single-threaded)
-        import multiprocessing as mp
-
-        if not fork_is_safe():
-            raise DermsimError("pre-registration workers must start before the compiled engine first "
-                               "runs in this process (OpenMP does not survive a fork); use --workers 1.")
-        # one process per study, each one's kernels on one thread (no more threads than cores)
-        pool = mp.get_context("fork").Pool(min(workers, 3), initializer=pin_default_threads, initargs=(1,))
+        pool = fork_worker_pool(min(workers, 3), "pre-registration")
         try:
             asyncs = [pool.apply_async(f, (post, seed), {"n_draws": n_draws, "n_replicates": n_replicates,
                                                          "n_pool": n}) for f, n in jobs]

@@ -24,10 +24,11 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from dermsim.errors import InvalidInputError
+from dermsim.errors import DermsimError, InvalidInputError
 
 try:  # numba is a dependency, but the NumPy path must work where it cannot be installed
     import numba
@@ -133,6 +134,18 @@ def fork_is_safe() -> bool:
         return numba.threading_layer() != "omp"  # pyright: ignore[reportPrivateImportUsage]  # public numba API, not re-exported in its stubs
     except ValueError:  # no parallel kernel has run yet: the layer is not chosen
         return True
+
+
+def fork_worker_pool(processes: int, what: str) -> Any:
+    """A pool of ``processes`` forked worker processes (they inherit the caller's prepared state),
+    each running its kernels on one thread; ``what`` names the work in the refusal when a kernel
+    has already run on GNU OpenMP here (see :func:`fork_is_safe`)."""
+    import multiprocessing as mp
+
+    if not fork_is_safe():
+        raise DermsimError(f"{what} workers must start before the compiled engine first runs in this "
+                           "process (OpenMP does not survive a fork); use --workers 1.")
+    return mp.get_context("fork").Pool(processes, initializer=pin_default_threads, initargs=(1,))
 
 
 def serial_kernel_calls() -> threading.RLock:
