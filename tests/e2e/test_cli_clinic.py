@@ -37,7 +37,7 @@ def test_json_gives_the_numbers(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert main([*ISSUE, "--json", "--html", str(card), "--draws", "1000"]) == 0
     plan = json.loads(capsys.readouterr().out)
     jsonschema.validate(plan, schema())
-    assert plan["schema_version"] == "1.1" and "inp" not in plan
+    assert plan["schema_version"] == "1.2" and "inp" not in plan
     assert plan["exposure"]["cream_vs_oral"]["ratio_typical"] > 0
     assert plan["treated_area"]["percent_body_surface"] == pytest.approx(17.82, abs=0.01)
     assert {r["region"] for r in plan["treated_area"]["regions"]} == {"arms", "legs", "trunk"}

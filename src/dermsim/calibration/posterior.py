@@ -24,7 +24,8 @@ from dermsim.errors import DataValidationError, DermsimError, InvalidInputError
 from dermsim.model.parameters import ParameterSet
 
 POSTERIOR_DIR = Path(__file__).parent / "posteriors"
-DEFAULT_VERSION = "v2-s20261125"   # issue 12: emulator-MCMC posterior (see its diagnostics)
+# issue 12: emulator-MCMC posterior on the parameter files with the child cream load (see its diagnostics)
+DEFAULT_VERSION = "v2-s20261203"
 FORMAT = "dermsim-posterior/1"
 _REQUIRED = ("format", "version", "names", "draws", "weights", "prior", "targets_sha256", "code_version",
              "seed", "command")

@@ -80,7 +80,11 @@ def _replicate_plan(post: Posterior, seed: int, n_draws: int,
 
 
 def predict_peds_maxuse(post: Posterior, seed: int, *, n_draws: int = N_DRAWS,
-                        n_replicates: int = N_REPLICATES, n_pool: int = 400) -> dict[str, np.ndarray]:
+                        n_replicates: int = N_REPLICATES, n_pool: int = 400,
+                        design_class: str = "maxuse") -> dict[str, np.ndarray]:
+    """Replicate trials of the pediatric maximum-use design. ``design_class`` "maxuse" (the
+    pre-registered choice) gives absorption that design class's study effect (eta_maxuse); ""
+    gives the phase 3 absorption that the clinic and every other prediction use."""
     pop = sample_population(PEDS_SPEC, n_pool, seed=child_generator(seed, 32))
     area = pk.compute_treated_area_cm2(pop.bsa_m2, pop.affected_pct)
     # cream per cm2 such that the pool's mean use is 8.5 g/day over two applications (larger treated
@@ -93,7 +97,7 @@ def predict_peds_maxuse(post: Posterior, seed: int, *, n_draws: int = N_DRAWS,
     out = {k: np.empty(n_replicates) for k in ("css_mean_nM", "bsa_pct_mean", "iga_ts_pct")}
     for k, i in enumerate(idx):
         # a maximum-use design: absorption of that design class (priors.py, eta_maxuse)
-        params = post.parameter_set(int(i), design_class="maxuse")
+        params = post.parameter_set(int(i), design_class=design_class)
         tr = simulate_patients(pop, reg, PEDS_DAYS, seed, record=("easi", "iga", "B", "D"), params=params)
         # the model's absorption follows the baseline barrier damage (pk.py), so each child's
         # average steady-state level is constant over weeks 0-4: the analytic Css of the simulation
@@ -111,8 +115,10 @@ def predict_peds_maxuse(post: Posterior, seed: int, *, n_draws: int = N_DRAWS,
 
 
 def predict_true_ad3(post: Posterior, seed: int, *, n_draws: int = N_DRAWS, n_replicates: int = N_REPLICATES,
-                     n_pool: int = 1000) -> dict[tuple[str, str], np.ndarray]:
-    """Reads only TRuE-AD3's design (arm sizes, strengths) and baseline population spec."""
+                     n_pool: int = 1000, with_css: bool = False) -> dict[tuple[str, str], np.ndarray]:
+    """Reads only TRuE-AD3's design (arm sizes, strengths) and baseline population spec.
+    ``with_css``: also each active arm's trial mean of the steady-state level ("css_mean_nM", from
+    the same resampled children: no other number changes)."""
     trial = get_trial("true-ad3")
     arms = [(a.id, float(a.strength_pct), int(a.n)) for a in trial.arms]
     pop = sample_population("true-ad3", n_pool, seed=child_generator(seed, 34))
@@ -124,6 +130,8 @@ def predict_true_ad3(post: Posterior, seed: int, *, n_draws: int = N_DRAWS, n_re
         out[(arm, "easi_pchg_mean")] = np.empty(n_replicates)
         out[(arm, "easi75_pct")] = np.empty(n_replicates)
     out[("active", "n_above_281nM")] = np.zeros(n_replicates)
+    if with_css:
+        out.update({(arm, "css_mean_nM"): np.empty(n_replicates) for arm, s, _ in arms if s > 0})
     for k, i in enumerate(idx):
         params = post.parameter_set(int(i))
         reps = np.flatnonzero(which == k)
@@ -141,6 +149,8 @@ def predict_true_ad3(post: Posterior, seed: int, *, n_draws: int = N_DRAWS, n_re
                 out[(arm, "easi75_pct")][r] = 100.0 * rng.binomial(n_arm, shift_logit(p75, delta[r])) / n_arm
                 if above is not None:
                     out[("active", "n_above_281nM")][r] += rng.binomial(n_arm, above)
+                    if with_css:
+                        out[(arm, "css_mean_nM")][r] = float(np.mean(np.asarray(tr["css_nM"], float)[pick]))
     return out
 
 

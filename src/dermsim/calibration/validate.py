@@ -83,32 +83,6 @@ def default_validation_csv() -> Path | None:
     return hits[0] if hits else None
 
 
-def shipped_comparison(study: str, arm: str, quantity: str,
-                       version: str | None = None) -> dict[str, str] | None:
-    """The committed held-out comparison row (pre-registered interval beside the published outcome)
-    of the shipped posterior (or ``version``), or None where there is none or no outcome was found."""
-    import csv
-
-    from dermsim.calibration.posterior import DEFAULT_VERSION
-
-    path = VALIDATION_DATA / "results" / (version or DEFAULT_VERSION) / "comparison.csv"
-    if not path.is_file():
-        return None
-    with path.open(newline="") as fh:
-        for r in csv.DictReader(fh):
-            if (r["study"], r["arm"], r["quantity"]) == (study, arm, quantity) and r["observed"] != "":
-                return r
-    return None
-
-
-def pediatric_tail_check(version: str | None = None) -> dict[str, str] | None:
-    """The committed TRuE-AD3 "children above 281 nM" comparison if the model's pre-registered
-    interval lay ABOVE the published count (the tail is over-predicted), else None. The dose card
-    and the family sheet say so beside the chance they print."""
-    check = shipped_comparison("true-ad3", "active", "n_above_281nM", version)
-    return check if check is not None and float(check["observed"]) < float(check["pi90_low"]) else None
-
-
 def _posterior_sha(post: Posterior) -> str:
     return hashlib.sha256(json.dumps(post.to_dict(), sort_keys=True).encode()).hexdigest()
 

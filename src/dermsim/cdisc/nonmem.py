@@ -7,9 +7,10 @@ meaning, unit and codes; it is written beside the data as ``nonmem_dictionary.cs
   ``II = 24`` h and ``ADDL`` = days - 1 (NONMEM's ADDL/II, mrgsolve's ``ev(amt, ii, addl)``,
   rxode2's ``et()``): expanded, they give exactly the applications of the EX periods (first study
   day to last, each daily application time of the arm), and ``AMT`` is the drug applied per
-  application, mg = grams x strength % x 10 mg/g, with the grams the model applied (fingertip-unit
-  rule on the treated area x the adherence the model ran at). Vehicle periods apply no drug and have
-  no dosing record (NONMEM refuses a dose of 0 mg); their cream is in ``GRAMS``.
+  application, mg = grams x strength % x 10 mg/g, with the grams the model applied (the patient's
+  usual load on the treated area, pk.compute_usual_load_g_per_cm2, x the adherence the model ran
+  at). Vehicle periods apply no drug and have no dosing record (NONMEM refuses a dose of 0 mg);
+  their cream is in ``GRAMS``.
 * observations: plasma ruxolitinib (nM) at each attended visit, at the start of the visit's study
   day before that day's first application (a trough; the trial draws no other samples), and the
   visit's EASI, IGA and weekly-mean itch NRS as in QS (itch only where collected).

@@ -13,7 +13,10 @@ A region's FTUs are that area's FTUs times the share of the area that is treated
 from the Lund-Browder chart at the patient's age, so cream is proportional to treated area within
 an area. Where the table has no band for the age (11-17 y), the area rule applies: one FTU covers
 the chart's ``ftu.area_cm2`` of skin. One FTU weighs ``ftu.weight_g``. ``grams_per_day`` replaces
-this estimate for the exposure prediction.
+this estimate for the exposure prediction. Without entered grams, a child's exposure uses the cream
+children usually apply per cm2 (pk.toml ``g_per_cm2_child``: about half the FTU amount, measured in
+the pediatric maximum-use trial), with the FTU estimate shown beside it; from age 12 on, the FTU
+estimate (adults and adolescents applied 1.3-1.7 mg/cm2, near the FTU rule's 1.75).
 """
 
 from __future__ import annotations
@@ -74,6 +77,9 @@ PLAUSIBLE_SDS = 6.0
 PLAUSIBLE_WEIGHT_RATIO = (0.4, 4.0)
 MAX_AGE_Y = 120.0
 DEFAULT_DRAWS = 4000
+# grams_source of a child's plan without entered grams: the exposure uses the cream children usually
+# apply (pk.toml g_per_cm2_child), the fingertip-unit estimate is shown beside it
+USUAL_SOURCE = "usual use by children"
 # A planned 60 g/week typed as 60/7 g/day comes back as 60.000000000000014 g/week; the label
 # check must not call that an excess. 1e-12 relative is far below any clinically meaningful amount.
 LIMIT_RTOL = 1e-12
@@ -374,7 +380,8 @@ class DosePlan:
     grams_per_application: float
     grams_per_day: float
     grams_per_week: float
-    grams_source: str              # "fingertip units" or "grams_per_day given"
+    # "fingertip units", USUAL_SOURCE, "grams_per_day given" or "grams per region given"
+    grams_source: str
     grams_per_month: float
     tubes_per_month: dict[str, int]
     label_checks: tuple[LabelCheck, ...]
@@ -671,6 +678,13 @@ def _p_above_given_rest(patient: pk.PatientPK, regimen: Regimen, damage: np.ndar
     return np.where(css_dose > thr_nM, tail, 0.0)
 
 
+def _usual_g_per_cm2(age_y: float) -> float | None:
+    """Cream per cm2 per application a child of ``age_y`` usually applies (pk.toml
+    ``g_per_cm2_child`` below ``load_child_max_y``), or None from that age on (the FTU estimate)."""
+    base = default_parameters()
+    return base.value("g_per_cm2_child") if age_y < base.value("load_child_max_y") else None
+
+
 def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAWS) -> DosePlan:
     """The dose and exposure plan for one patient (see the module docstring for the method)."""
     ev = load_evidence()
@@ -711,6 +725,12 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
         source = "grams_per_day given"
         notes.append(f"exposure uses the {g_day:g} g/day given (the FTU estimate was "
                      f"{g_app_ftu * per_day:.1f} g/day)")
+    elif (usual := _usual_g_per_cm2(float(inp.age_y))) is not None:
+        # a child: exposure at the cream children really apply, not at the fingertip-unit amount
+        # (about twice as much per cm2; pk.toml g_per_cm2_child, why there)
+        g_app = usual * treated_cm2
+        g_day = g_app * per_day
+        source = USUAL_SOURCE
     else:
         g_app, g_day, source = g_app_ftu, g_app_ftu * per_day, "fingertip units"
     label_strength = float(ev.label.facts["strength_pct"].number or 0.0)

@@ -14,15 +14,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dermsim.calibration.validate import pediatric_tail_check
+from dermsim.calibration.children_pk import children_check
 from dermsim.clinic.benefit_risk import BenefitRisk, SheetNumber
-from dermsim.clinic.dose import DosePlan
+from dermsim.clinic.dose import USUAL_SOURCE, DosePlan
 from dermsim.clinic.evidence_keys import cite, item
 from dermsim.clinic.scenarios import WEEK_STOP, ScenarioSet
 from dermsim.clinic.words import Words
 from dermsim.evidence import Evidence, load_evidence
 
 Style = Literal["int", "per100", "1dp"]
+# where the fingertip-unit weight and the cream children really use come from
+FTU_WEIGHT_KEY = "charts.toml:ftu.weight_g"
+USUAL_LOAD_KEY = "pharmacology.toml:topical.cream_load_children_mg_per_cm2"
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
 # Sources below label or peer-reviewed quality (copies or summaries of the label).
@@ -405,9 +408,14 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
     if br.p_above_p05 is not None and br.p_above_p95 is not None:
         paras.append(Text(w("sheet", "warning_model_range"),
                           {"plo": Value(br.p_above_p05, "per100"), "phi": Value(br.p_above_p95, "per100")}))
-    if br.parameters != "prior" and pediatric_tail_check() is not None:
-        # the model expected some children above the line in the children's study; none were reported
-        paras.append(Text(w("sheet", "warning_model_checked_high"), {}))
+    check = children_check() if br.parameters != "prior" else None
+    if check is not None:
+        # the model beside the children's studies (post hoc): too many above the line, or close
+        high = float(check["above"]["observed"]) < float(check["above"]["pi90_low"])
+        ok = check["all_consistent"]["value"] == "True"
+        if high or ok:
+            key = "warning_model_checked_high" if high else "warning_model_checked_ok"
+            paras.append(Text(w("sheet", key), {}))
     if br.parameters == "prior":
         paras.append(Text(w("sheet", "warning_prior"), {}))
     elif not br.itch_from_own_age_group:
@@ -425,11 +433,24 @@ def _use_block(plan: DosePlan, ev: Evidence, week: Value, w: Words) -> Block:
     per_day = plan.inp.applications_per_day
     times = w("sheet", f"times_{per_day}") if per_day in (1, 2) else ""
     over_label = any(c.name == "max_bsa_pct" and c.within is False for c in plan.label_checks)
-    paras = [
-        Text(w("sheet", "use_area", times=times) + (w("sheet", "use_over") if over_label else ""),
-             {"area": area, "max": max_bsa}),
-        Text(w("sheet", "use_amount"), {"g": grams, "f": ftu}),
-    ]
+    paras = [Text(w("sheet", "use_area", times=times) + (w("sheet", "use_over") if over_label else ""),
+                  {"area": area, "max": max_bsa})]
+    if plan.grams_source == "fingertip units":
+        paras.append(Text(w("sheet", "use_amount"), {"g": grams, "f": ftu}))
+    else:
+        # the fingertip-unit guide, then the amount the blood numbers use (what children really
+        # apply, or what the family said), so the two are never mixed in one sentence
+        ftu_g = plan.ftu_per_application * float(ev.charts.ftu.weight_g.number or 0.0)
+        guide = Value(_plan_number(ftu_g, "g", "ftu_grams_per_application", (*keys, FTU_WEIGHT_KEY), ev),
+                      "1dp")
+        if plan.grams_source == USUAL_SOURCE:
+            used = Value(_plan_number(plan.grams_per_application, "g", "grams_per_application",
+                                      (USUAL_LOAD_KEY,), ev), "1dp")
+            paras.append(Text(w("sheet", "use_amount_guide") + " " + w("sheet", "use_amount_usual"),
+                              {"g": guide, "f": ftu, "u": used}))
+        else:
+            paras.append(Text(w("sheet", "use_amount_guide") + " " + w("sheet", "use_amount_entered"),
+                              {"g": guide, "f": ftu, "u": grams}))
     bullets = (Text(w("sheet", "use_no_wrap"), {}), Text(w("sheet", "use_stop"), {"w": week}),
                Text(w("sheet", "use_call"), {}))
     return Block("use", w("sheet", "use_heading"), paragraphs=tuple(paras), bullets=bullets)

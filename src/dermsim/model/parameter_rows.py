@@ -93,10 +93,6 @@ def _stack(rows: Sequence[ParameterSet], cov: dict[str, np.ndarray], regimen: Re
     inds = [individual_values(ps, model_seq, 0, n) for ps in rows]
     stacked = {g: {name: np.concatenate([ind[g][name] for ind in inds]) for name in inds[0][g]}
                for g in inds[0]}
-    g_default = {float(ind["pk"]["g_per_cm2"][0]) for ind in inds}
-    if len(g_default) > 1:
-        raise InvalidInputError("parameter rows must share g_per_cm2 (the default cream amount); "
-                                f"got {sorted(g_default)}.")
     observations = [{k: float(v[0]) for k, v in ind["observation"].items()} for ind in inds]
     if any(o != observations[0] for o in observations) and _reads_observation(regimen):
         raise InvalidInputError("an as-needed rule on IGA reads the observation parameters during the "

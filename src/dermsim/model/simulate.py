@@ -257,7 +257,6 @@ class PreparedPatients:
     covariates: dict[str, np.ndarray]
     iga_offset: np.ndarray        # (n,) patient/rater offset u_i of the latent IGA
     iga_e0: np.ndarray            # (n,) baseline visit noise (IGA(0) = the population's iga0)
-    g_per_cm2_default: float      # FTU rule of pk.toml, for periods that give no amount
     # each patient's value of every parameter with inter-individual variability (name -> (n,))
     individual: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -371,8 +370,7 @@ def assemble_patients(ind: dict[str, dict[str, np.ndarray]], cov: dict[str, np.n
     offset, e0 = iga
     return PreparedPatients(start=start, disease=ind["disease"], itch=ind["itch"], vehicle=ind["vehicle"],
                             observation=observation, pk=patient_pk, y0=y0, imax=imax, hill=hill,
-                            covariates=cov, iga_offset=offset, iga_e0=e0,
-                            g_per_cm2_default=float(ind["pk"]["g_per_cm2"][0]), individual=individual)
+                            covariates=cov, iga_offset=offset, iga_e0=e0, individual=individual)
 
 
 def draw_observation_noise(seed: SeedLike, start: int, stop: int, day0: int,
@@ -450,7 +448,8 @@ def _rule_metric(metric: str, y: np.ndarray, prep: PreparedPatients) -> np.ndarr
 
 
 def _grams_by_period(prep: PreparedPatients, regimen: Regimen, plan: DayPlan) -> list[np.ndarray]:
-    """Cream per application (n,) of each period, with the regimen's adherence (pk's FTU rule)."""
+    """Cream per application (n,) of each period, with the regimen's adherence (each patient's usual
+    load where the period gives no amount, pk.compute_usual_load_g_per_cm2)."""
     out = []
     for per in plan.periods:
         if (per.grams_per_application, per.g_per_cm2) == (regimen.grams_per_application, regimen.g_per_cm2):
@@ -458,7 +457,7 @@ def _grams_by_period(prep: PreparedPatients, regimen: Regimen, plan: DayPlan) ->
         else:
             amount = regimen.replace(grams_per_application=per.grams_per_application, g_per_cm2=per.g_per_cm2,
                                      periods=())
-            out.append(pk.compute_grams_per_application(amount, prep.pk.area_cm2, prep.g_per_cm2_default))
+            out.append(pk.compute_grams_per_application(amount, prep.pk.area_cm2, prep.pk.usual_g_per_cm2))
     return out
 
 

@@ -23,8 +23,8 @@ from typing import Any
 from markupsafe import Markup
 
 from dermsim._atomic import atomic_path
-from dermsim.calibration.validate import pediatric_tail_check
-from dermsim.clinic.dose import INTERVAL, REGION_GROUPS, DosePlan, LabelCheck
+from dermsim.calibration.children_pk import children_check
+from dermsim.clinic.dose import INTERVAL, REGION_GROUPS, USUAL_SOURCE, DosePlan, LabelCheck
 from dermsim.clinic.evidence_keys import cite, item
 from dermsim.clinic.words import Words
 from dermsim.evidence import Evidence, load_evidence
@@ -32,13 +32,15 @@ from dermsim.model.population.body import compute_region_sizes_pct, region_names
 from dermsim.report.clinic_templates import render
 from dermsim.report.format import fmt_num
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_FILE = "dose_plan.schema.json"
 LUND_BROWDER_KEY = "charts.toml:lund_browder.regions.head.per_unit"   # the chart's source (region sizes)
 PACK_KEY = "label.toml:facts.pack_sizes_g"
+AMOUNT_SOURCE = {"fingertip units": "fingertip_units", USUAL_SOURCE: "usual_use_children"}
 MEASURED_KEYS = {"css075": "pharmacology.toml:topical.css_rux075_nM",
                  "css150": "pharmacology.toml:topical.css_rux150_nM",
-                 "maxuse": "pk_maxuse_adult.toml:groups.overall.css_nM"}
+                 "maxuse": "pk_maxuse_adult.toml:groups.overall.css_nM",
+                 "peds": "pharmacology.toml:topical.css_children_maxuse_nM"}
 
 
 def schema() -> dict[str, Any]:
@@ -258,6 +260,10 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
         amount = w("card", "amount_ftu", g=_n(plan.grams_per_application, 2),
                    ftu=_n(plan.ftu_per_application), g_day=_n(plan.grams_per_day),
                    g_week=_n(plan.grams_per_week))
+    elif plan.grams_source == USUAL_SOURCE:
+        amount = w("card", "amount_usual", g_day=_n(plan.grams_per_day), g=_n(plan.grams_per_application, 2),
+                   g_ftu_day=_n(plan.ftu_per_application * ftu_g * inp.applications_per_day),
+                   ftu=_n(plan.ftu_per_application))
     else:
         amount = w("card", "amount_given", g_day=_n(plan.grams_per_day), g=_n(plan.grams_per_application, 2),
                    g_ftu_day=_n(plan.ftu_per_application * ftu_g * inp.applications_per_day),
@@ -280,7 +286,8 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
          "refs": src.ref(e.threshold_key), "model": True},
         {"text": w("card", "threshold_what", thr=thr), "refs": src.ref(e.threshold_key)},
         {"text": w("card", "measured", age12=age12, css075=_n(measured["css075"]),
-                   css150=_n(measured["css150"]), maxuse=_n(measured["maxuse"], 0), **strengths),
+                   css150=_n(measured["css150"]), maxuse=_n(measured["maxuse"], 0),
+                   peds=_n(measured["peds"], 0), **strengths),
          "refs": src.ref(*MEASURED_KEYS.values())},
     ]
     if e.oral is not None:
@@ -303,12 +310,17 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
         model_notes.append(w("card", "oral_none"))
     if e.posterior_version:
         model_notes.append(w("card", "posterior_version", version=e.posterior_version))
-        check = pediatric_tail_check(e.posterior_version)
+        check = children_check(e.posterior_version)
         if check is not None:
-            # the model's pediatric exposure tail failed its pre-registered check: say so beside it
-            model_notes.append(w("card", "model_check_281", pred=_n(float(check["pred_median"]), 0),
-                                 lo=_n(float(check["pi90_low"]), 0), hi=_n(float(check["pi90_high"]), 0),
-                                 obs=_n(float(check["observed"]), 0), thr=_n(e.threshold_nM, 0)))
+            # the model beside the children's published blood levels (a post-hoc check)
+            above, peds = check["above"], check["peds"]
+            model_notes.append(w("card", "model_check_children", pred=_n(float(above["pred_median"]), 0),
+                                 lo=_n(float(above["pi90_low"]), 0), hi=_n(float(above["pi90_high"]), 0),
+                                 obs=_n(float(above["observed"]), 0), thr=_n(e.threshold_nM, 0),
+                                 pm=_n(float(peds["pred_median"]), 0), plo=_n(float(peds["pi90_low"]), 0),
+                                 phi=_n(float(peds["pi90_high"]), 0), pobs=_n(float(peds["observed"]), 0)))
+            if check["all_consistent"]["value"] != "True":
+                model_notes.append(w("card", "model_check_children_off", thr=_n(e.threshold_nM, 0)))
     return dict(
         lang=lang, page_size=page_size, w=w, title=w("card", "title", strength=strength,
                                                     times=_times(w, inp.applications_per_day)),
@@ -397,7 +409,7 @@ def dose_plan_record(plan: DosePlan) -> dict[str, Any]:
         "cream": {"strength_percent": inp.strength_pct, "applications_per_day": inp.applications_per_day,
                   "grams_per_application": plan.grams_per_application, "grams_per_day": plan.grams_per_day,
                   "grams_per_week": plan.grams_per_week,
-                  "amount_source": "fingertip_units" if plan.grams_source == "fingertip units" else "entered",
+                  "amount_source": AMOUNT_SOURCE.get(plan.grams_source, "entered"),
                   "fingertip_units_per_application": plan.ftu_per_application,
                   "fingertip_unit_estimate_grams_per_day": plan.ftu_per_application * ftu_g
                   * inp.applications_per_day,
@@ -418,7 +430,9 @@ def dose_plan_record(plan: DosePlan) -> dict[str, Any]:
                 {"study": "phase 3, 0.75% cream (age 12+), mean", "value": measured["css075"]},
                 {"study": "phase 3, 1.5% cream (age 12+), mean", "value": measured["css150"]},
                 {"study": "maximum-use trial, 1.5% cream, >= 25% of body (age 12+), mean",
-                 "value": measured["maxuse"]}],
+                 "value": measured["maxuse"]},
+                {"study": "pediatric maximum-use trial, 1.5% cream, mean 58% of body (age 2-11), mean",
+                 "value": measured["peds"]}],
             "measured_source_refs": measured_refs,
             "posterior_version": e.posterior_version,
             "absorbed_mg_per_day": {"typical": e.absorbed_mg_day_median,

@@ -216,12 +216,19 @@ def validate_model(out: str | Path | None, posterior: str | Path | None = None,
     post = _posterior(posterior)
     if post.meta.get("method") == "laplace-is":
         from dermsim.calibration import preregister_v2 as p2
+        from dermsim.calibration.children_pk import children_pk_lines, compute_children_pk, write_children_pk
         from dermsim.workflows.vpc import vpc_arms, vpc_summary_lines, write_vpc
 
         check_int("--vpc-draws", vpc_draws, minimum=0)
         # the VPC's data are read and checked first: a bad --vpc-data fails before anything is written
         arms = vpc_arms(vpc_data, seed=seed) if vpc_draws > 0 else None
         text = p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
+        # children's blood levels beside the published pediatric PK (post hoc; children_pk.py)
+        rows = compute_children_pk(post, seed)
+        write_children_pk(rows, out)
+        text += "\n" + "\n".join(children_pk_lines(rows)) + "\n"
+        with atomic_path(Path(out) / "summary.md") as tmp:
+            tmp.write_text(text)
         if arms is not None:
             run = write_vpc(post, out, data=vpc_data, n_draws=vpc_draws, seed=seed, arms=arms)
             what = (f"Visual predictive check, {Path(vpc_data).name}" if vpc_data is not None else

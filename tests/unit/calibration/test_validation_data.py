@@ -21,7 +21,10 @@ def test_package_data_paths_exist() -> None:
 
 @pytest.mark.skipif(not REPO_VALIDATION.is_dir(), reason="not a source checkout: no validation/ folder")
 @pytest.mark.parametrize("rel", ["preregistered/true-ad3.csv",
-                                 "results/adult-trials-1-s20261125/validation.csv"])
+                                 "results/adult-trials-1-s20261125/validation.csv",
+                                 "results/v2-s20261203/children_pk.csv",
+                                 "results/v2-s20261203/comparison.csv",
+                                 "results/v2-s20261203/summary.md"])
 def test_package_copies_equal_the_repository_files(rel: str) -> None:
     assert (v.VALIDATION_DATA / rel).read_bytes() == (REPO_VALIDATION / rel).read_bytes()
 

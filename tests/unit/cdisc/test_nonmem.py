@@ -59,7 +59,6 @@ def test_dosing_records_reproduce_the_regimen_exactly(study):
     doses = expand_doses(data)
     design = study.design
     params = default_parameters()
-    g_cm2 = params.value("g_per_cm2")
     cov = study.covariates.set_index("USUBJID")
     ids = {u: i + 1 for i, u in enumerate(study.dm["USUBJID"])}
     dm = study.dm.set_index("USUBJID")
@@ -80,9 +79,13 @@ def test_dosing_records_reproduce_the_regimen_exactly(study):
         times = [(first - 1 + d) * 24 + plan.event_times_h[e] for d in range(last - first + 1)
                  for e in np.flatnonzero(plan.applies[d])]
         np.testing.assert_array_equal(got["TIME"].to_numpy(), np.array(times, dtype=float))
-        # amount: the FTU rule on the treated area x adherence, x strength, recomputed here
+        # amount: the child's usual load (children under 12) on the treated area x adherence, x
+        # strength, recomputed here
         c = cov.loc[row.USUBJID]
         area = pk.compute_treated_area_cm2(np.array([c["bsa_m2"]]), np.array([c["affected_pct"]]))
+        g_cm2 = pk.compute_usual_load_g_per_cm2(np.array([c["age_y"]]), params.value("g_per_cm2"),
+                                                params.value("g_per_cm2_child"),
+                                                params.value("load_child_max_y"))
         grams = pk.compute_grams_per_application(regimen, area, g_cm2)
         np.testing.assert_allclose(got["AMT"].to_numpy(), pk.compute_dose_mg(grams, arm.strength_pct)[0],
                                    rtol=1e-12)
@@ -137,7 +140,9 @@ def test_vpc_of_the_nonmem_dataset_simulates_its_subjects(run_dir, tmp_path):
         np.testing.assert_array_equal(a.population.age_y[:k], first.loc[ids, "AGE"].to_numpy())
         np.testing.assert_array_equal(a.population.age_y[k:2 * k], first.loc[ids, "AGE"].to_numpy())
         np.testing.assert_array_equal(a.population.affected_pct[:k], first.loc[ids, "AFFPCT"].to_numpy())
-        assert {w for (_, w) in a.observed} >= {8.0}
+        assert a.observed
+    # the week-8 visit is read (an arm of 4 children may have none left at week 8)
+    assert any(w == 8.0 for a in arms for (_, w) in a.observed)
     model = resolve_model("shipped")
     if model.posterior is None:
         pytest.skip("no usable shipped posterior")

@@ -13,6 +13,7 @@ import pytest
 from dermsim.clinic import DosePlanInput, cite, plan_dose
 from dermsim.clinic.evidence_keys import item
 from dermsim.evidence import load_evidence
+from dermsim.model.parameters import default_parameters
 from dermsim.report.dose_card import MEASURED_KEYS, dose_plan_record, render_dose_card_html, schema
 from dermsim.report.format import fmt_num
 
@@ -65,13 +66,33 @@ def test_tube_arithmetic_is_days_per_tube(plan) -> None:
 
 def test_grams_used_are_shown_beside_the_fingertip_estimate(plan, given) -> None:
     text = _text(render_dose_card_html(given))
+    ftu_g_day = plan.ftu_per_application * EV.charts.ftu.weight_g.number * 2
     assert "Amount entered: 3.0 g a day" in text
-    assert f"estimate for these regions is {fmt_num(plan.grams_per_day, 1)} g a day" in text
+    assert f"estimate for these regions is {fmt_num(ftu_g_day, 1)} g a day" in text
     rec = dose_plan_record(given)
     assert rec["cream"]["amount_source"] == "entered"
-    assert rec["cream"]["fingertip_unit_estimate_grams_per_day"] == pytest.approx(plan.grams_per_day)
-    # the exposure follows the amount used (less cream here than the fingertip estimate)
-    assert given.exposure.css_median_nM < plan.exposure.css_median_nM
+    assert rec["cream"]["fingertip_unit_estimate_grams_per_day"] == pytest.approx(ftu_g_day)
+    # the exposure follows the amount used
+    less = plan_dose(DosePlanInput(age_y=6.0, regions=REGIONS, grams_per_day=1.0), seed=3, n_draws=400)
+    assert less.exposure.css_median_nM < given.exposure.css_median_nM
+
+
+def test_a_child_without_grams_is_planned_at_the_cream_children_really_use(plan) -> None:
+    """No grams entered at age 6: the exposure uses the usual child load (pk.toml g_per_cm2_child),
+    about half the fingertip-unit amount, and the card shows both."""
+    usual = default_parameters().value("g_per_cm2_child")
+    assert plan.grams_per_application == pytest.approx(usual * plan.treated_cm2, rel=1e-12)
+    ftu_g_day = plan.ftu_per_application * EV.charts.ftu.weight_g.number * 2
+    assert 0.35 < plan.grams_per_day / ftu_g_day < 0.65
+    text = _text(render_dose_card_html(plan))
+    assert f"uses the cream children really put on: {fmt_num(plan.grams_per_day, 1)} g a day" in text
+    assert f"Fingertip-unit guide: {fmt_num(ftu_g_day, 1)} g a day" in text
+    assert dose_plan_record(plan)["cream"]["amount_source"] == "usual_use_children"
+    # from age 12 the fingertip-unit estimate is the amount (adults used about that much)
+    teen = plan_dose(DosePlanInput(age_y=14.0, regions=REGIONS), seed=3, n_draws=400)
+    assert teen.grams_source == "fingertip units"
+    ftu_g = EV.charts.ftu.weight_g.number
+    assert teen.grams_per_application == pytest.approx(teen.ftu_per_application * ftu_g)
 
 
 def test_exposure_explains_the_threshold_and_the_measured_levels(plan) -> None:
@@ -235,7 +256,7 @@ def test_json_record_validates_and_can_fail(plan, given) -> None:
     for p in (plan, given):
         rec = dose_plan_record(p)
         jsonschema.validate(rec, sch)
-        assert rec["schema_version"] == "1.1" and "inp" not in rec
+        assert rec["schema_version"] == "1.2" and "inp" not in rec
         refs = {s["ref"] for s in rec["sources"]}
         e = rec["exposure"]
         assert e["posterior_version"] == p.exposure.posterior_version

@@ -25,6 +25,41 @@ def _patient_pk(area_pct=10.0, weight=70.0, bsa=1.8, n=1, z=None, regimen=None, 
                                 affected_pct=np.full(n, area_pct), age_y=np.full(n, age))
 
 
+def test_children_apply_their_usual_load_where_the_regimen_names_no_amount():
+    """Under load_child_max_y the default cream per cm2 is g_per_cm2_child, from then on the FTU
+    rule; a regimen's own g_per_cm2 or grams win at every age. The skin does not change: at the
+    same grams a child and an adult of the same area absorb the same (age_pen_child = 1)."""
+    params = default_parameters()
+    child_g, adult_g = params.value("g_per_cm2_child"), params.value("g_per_cm2")
+    limit = params.value("load_child_max_y")
+    assert child_g < adult_g
+    ages = np.array([2.0, limit - 1e-9, limit, 40.0])
+    np.testing.assert_array_equal(pk.compute_usual_load_g_per_cm2(ages, adult_g, child_g, limit),
+                                  [child_g, child_g, adult_g, adult_g])
+    for age, load in ((6.0, child_g), (30.0, adult_g)):
+        p = _patient_pk(age=age)
+        np.testing.assert_allclose(p.grams, p.area_cm2 * load, rtol=1e-12)
+        np.testing.assert_allclose(p.usual_g_per_cm2, load, rtol=1e-12)
+        given_load = _patient_pk(age=age, regimen=Regimen(strength_pct=1.5, g_per_cm2=0.002))
+        np.testing.assert_allclose(given_load.grams, given_load.area_cm2 * 0.002, rtol=1e-12)
+    child, adult = _patient_pk(age=6.0), _patient_pk(age=30.0)
+    np.testing.assert_allclose(pk.compute_absorbed_mg(child, 1.0, 1.5, 0.75),
+                               pk.compute_absorbed_mg(adult, 1.0, 1.5, 0.75), rtol=1e-12)
+
+
+def test_the_child_load_is_the_pediatric_maximum_use_trials_amount():
+    """pk.toml g_per_cm2_child equals the evidence's derived load (8.5 g/day, 2 applications, 58 %
+    of a mean 0.90 m2), so the number has one source."""
+    from dermsim.evidence import load_evidence
+
+    topical = load_evidence().pharmacology.topical
+    derived = (topical["cream_use_children_g_per_day"].number / 2
+               / (topical["cream_use_children_bsa_pct"].number / 100 * 0.90e4))
+    assert derived * 1000 == pytest.approx(topical["cream_load_children_mg_per_cm2"].number, abs=0.01)
+    assert default_parameters().value("g_per_cm2_child") * 1000 == pytest.approx(
+        topical["cream_load_children_mg_per_cm2"].number, rel=1e-9)
+
+
 def test_grams_from_fingertip_unit_rule_or_as_given():
     # 1 FTU (0.5 g) per 286 cm2 -> 1000 cm2 gets 1000 * 0.5/286 g; 1.5 % = 15 mg/g
     g = pk.compute_grams_per_application(Regimen(strength_pct=1.5, g_per_cm2=0.5 / 286),

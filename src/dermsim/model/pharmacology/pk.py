@@ -29,6 +29,12 @@ cream is rubbed off, washed off or shed and never reaches the viable skin. So
   regimen that restarts after remission can pass the damage at the restart;
 * ``age_term`` is a penetration multiplier for children (< ``age_pen_max_y``), a prior from
   non-trial skin literature centred on no difference (pk.toml), never fitted to pediatric data;
+* where a regimen gives no amount, each patient applies the usual load of its age
+  (``usual_g_per_cm2``): the fingertip-unit rule (``g_per_cm2``, near the 1.3-1.7 mg/cm2 that
+  adults and adolescents used in their maximum-use trial) from ``load_child_max_y`` years on, and
+  ``g_per_cm2_child`` (0.81 mg/cm2, the amount children 2-11 used in theirs) below. How much cream
+  a patient puts on each cm2 changes the flux (L/(L + L50)), so it is part of the patient, not of
+  the skin: the same skin parameters hold for every age;
 * Jmax_i carries the between-patient variability of absorption (omega calibrated to the
   published SDs of Css and F).
 
@@ -89,7 +95,8 @@ class PatientPK:
     call :func:`compute_absorbed_mg` at each application."""
 
     area_cm2: np.ndarray         # treated area
-    grams: np.ndarray            # default cream per application (regimen grams or the FTU rule)
+    grams: np.ndarray            # default cream per application (regimen grams or the usual load)
+    usual_g_per_cm2: np.ndarray  # cream per cm2 per application where a regimen gives no amount
     Jmax_mg_cm2: np.ndarray      # maximal absorbed drug per cm2 per application at s_ref, damage_ref
     gamma: np.ndarray            # strength exponent of the flux
     s_ref: np.ndarray            # reference strength (%)
@@ -121,10 +128,18 @@ def compute_treated_area_cm2(bsa_m2: np.ndarray, affected_pct: np.ndarray) -> np
     return np.asarray(bsa_m2, float) * 1e4 * np.asarray(affected_pct, float) / 100.0
 
 
+def compute_usual_load_g_per_cm2(age_y: np.ndarray, adult_g_per_cm2: np.ndarray | float,
+                                 child_g_per_cm2: np.ndarray | float,
+                                 child_max_y: np.ndarray | float) -> np.ndarray:
+    """Cream per cm2 per application a patient applies when the regimen gives no amount: the
+    child load below ``child_max_y`` years, the fingertip-unit rule from then on (pk.toml)."""
+    return np.where(np.asarray(age_y, float) < child_max_y, child_g_per_cm2, adult_g_per_cm2).astype(float)
+
+
 def compute_grams_per_application(regimen: Regimen, area_cm2: np.ndarray,
-                                  g_per_cm2_default: float) -> np.ndarray:
-    """Cream per application (g): the regimen's grams where it gives them, otherwise the
-    fingertip-unit rule (area x g/cm2), times adherence."""
+                                  g_per_cm2_default: np.ndarray | float) -> np.ndarray:
+    """Cream per application (g): the regimen's grams where it gives them, otherwise area x
+    g/cm2 (the regimen's, or each patient's usual load ``g_per_cm2_default``), times adherence."""
     area = np.asarray(area_cm2, float)
     if regimen.grams_per_application is not None:
         grams = np.full(area.shape, regimen.grams_per_application)
@@ -157,7 +172,9 @@ def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg:
     if np.any(area <= 0):
         raise InvalidInputError("affected_pct and bsa_m2 must give a treated area > 0 cm2; got 0.")
     n = area.shape[0]
-    grams = compute_grams_per_application(regimen, area, float(pk["g_per_cm2"][0]))
+    usual = np.broadcast_to(compute_usual_load_g_per_cm2(age_y, pk["g_per_cm2"], pk["g_per_cm2_child"],
+                                                         pk["load_child_max_y"]), area.shape).copy()
+    grams = compute_grams_per_application(regimen, area, usual)
     CL = pk["CL"] * (weight / ADULT_WEIGHT_KG) ** pk["CL_wt_exp"]
     V = pk["V"] * (weight / ADULT_WEIGHT_KG) ** pk["V_wt_exp"]
     mw = pk["MW"]
@@ -169,7 +186,8 @@ def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg:
     def full(name: str) -> np.ndarray:
         return np.broadcast_to(np.asarray(pk[name], float), (n,)).copy()
 
-    return PatientPK(area_cm2=area, grams=grams, Jmax_mg_cm2=full("Jmax") * 1e-3, gamma=full("gamma"),
+    return PatientPK(area_cm2=area, grams=grams, usual_g_per_cm2=usual, Jmax_mg_cm2=full("Jmax") * 1e-3,
+                     gamma=full("gamma"),
                      s_ref=full("s_ref"), L50_mg_cm2=full("L50"), theta_damage=full("theta_damage"),
                      damage_ref=full("damage_ref"), age_term=np.asarray(age_term, float),
                      k_a=full("k_a"), f_fast=full("f_fast"), k_sv=full("k_sv"), k_vs=full("k_vs"),
