@@ -260,12 +260,9 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
         amount = w("card", "amount_ftu", g=_n(plan.grams_per_application, 2),
                    ftu=_n(plan.ftu_per_application), g_day=_n(plan.grams_per_day),
                    g_week=_n(plan.grams_per_week))
-    elif plan.grams_source == USUAL_SOURCE:
-        amount = w("card", "amount_usual", g_day=_n(plan.grams_per_day), g=_n(plan.grams_per_application, 2),
-                   g_ftu_day=_n(plan.ftu_per_application * ftu_g * inp.applications_per_day),
-                   ftu=_n(plan.ftu_per_application))
-    else:
-        amount = w("card", "amount_given", g_day=_n(plan.grams_per_day), g=_n(plan.grams_per_application, 2),
+    else:  # the amount the exposure uses (children's usual, or entered) beside the FTU estimate
+        key = "amount_usual" if plan.grams_source == USUAL_SOURCE else "amount_given"
+        amount = w("card", key, g_day=_n(plan.grams_per_day), g=_n(plan.grams_per_application, 2),
                    g_ftu_day=_n(plan.ftu_per_application * ftu_g * inp.applications_per_day),
                    ftu=_n(plan.ftu_per_application))
     tubes = [w("card", "tube", size=f"{s:g}", days=_n(d, 0)) for s, d in _tube_days(plan)]

@@ -187,11 +187,10 @@ def derive_patient_pk(pk: dict[str, np.ndarray], regimen: Regimen, *, weight_kg:
         return np.broadcast_to(np.asarray(pk[name], float), (n,)).copy()
 
     return PatientPK(area_cm2=area, grams=grams, usual_g_per_cm2=usual, Jmax_mg_cm2=full("Jmax") * 1e-3,
-                     gamma=full("gamma"),
-                     s_ref=full("s_ref"), L50_mg_cm2=full("L50"), theta_damage=full("theta_damage"),
-                     damage_ref=full("damage_ref"), age_term=np.asarray(age_term, float),
-                     k_a=full("k_a"), f_fast=full("f_fast"), k_sv=full("k_sv"), k_vs=full("k_vs"),
-                     k_e0=full("k_e0"),
+                     gamma=full("gamma"), s_ref=full("s_ref"), L50_mg_cm2=full("L50"),
+                     theta_damage=full("theta_damage"), damage_ref=full("damage_ref"),
+                     age_term=np.asarray(age_term, float), k_a=full("k_a"), f_fast=full("f_fast"),
+                     k_sv=full("k_sv"), k_vs=full("k_vs"), k_e0=full("k_e0"),
                      CL_L_h=CL, V_L=V, u_per_mg_vs=u_vs, nM_per_mg_p=nm_per_mg_p)
 
 
