@@ -117,26 +117,45 @@ def parse_hours(text: str | None) -> Any:
 
 
 def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel | None = None):
-    """(wide frame, metadata): one row per patient and day (or hour, with ``at_hours``): the recorded
-    variables, then the patient's covariates, Css and other per-patient constants, and the parameters
-    with inter-individual variability (``param_<name>``) when recorded; the metadata carries the
-    provenance (posterior version and SHA-256, seed record, dermsim version)."""
-    frame = traj.to_frame("wide", grid="day" if traj.hours is None else "hours")
+    """(pyarrow table, metadata): one row per patient and day (or hour, with ``at_hours``): the
+    recorded variables, then the patient's covariates, Css and other per-patient constants, and the
+    parameters with inter-individual variability (``param_<name>``) when recorded; the metadata
+    carries the provenance (posterior version and SHA-256, seed record, dermsim version).
+
+    Built column by column in Arrow from the trajectory arrays, not through a pandas frame: rows are
+    patient-major, so a patient's constant is ``np.repeat`` of its column (no joins, no index, no
+    frame copy; building the frame took most of ``dermsim simulate``'s time)."""
+    import numpy as np
+    import pyarrow as pa
+
+    hours = traj.hours is not None
+    values = traj.at_hours if hours else traj.values
+    times = float(traj.day[0]) * 24.0 + traj.hours if hours else traj.day
+    t = int(np.asarray(times).shape[0])
+    cols: dict[str, Any] = {"patient": np.repeat(np.arange(traj.n, dtype=np.int64), t),
+                            "time_h" if hours else "day": np.tile(np.asarray(times, float), traj.n)}
+    # from_pandas: NaN (a score not observed that day) is written as null, as before
+    cols.update({k: pa.array(np.ascontiguousarray(v).reshape(-1), from_pandas=True)
+                 for k, v in values.items()})
     per = population.to_frame().drop(columns="patient") if hasattr(population, "to_frame") else pd.DataFrame()
     for name in PATIENT_OUTPUTS:
         per[name] = traj.baseline[name]
-    for name, values in traj.parameters.items():
-        per[f"param_{name}"] = values
-    per = per.loc[:, [c for c in per.columns if c not in frame.columns]].reset_index(drop=True)
-    # patient k is row k of ``per``: a positional take per column, not a pandas join (which
-    # copied the whole patients x days frame twice, half the time of `dermsim simulate`)
-    idx = frame["patient"].to_numpy()
+    for name, vals in traj.parameters.items():
+        per[f"param_{name}"] = vals
     for name in per.columns:
+        if name in cols:
+            continue
         col = per[name]
-        frame[name] = (col.to_numpy()[idx] if not isinstance(col.dtype, pd.CategoricalDtype)
-                       else pd.Categorical.from_codes(col.cat.codes.to_numpy()[idx], dtype=col.dtype))
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            cols[name] = pa.DictionaryArray.from_arrays(np.repeat(col.cat.codes.to_numpy(), t),
+                                                        pa.array(col.cat.categories.to_numpy()))
+        else:
+            arr = col.to_numpy()
+            cols[name] = pa.array(np.repeat(arr, t), type=pa.string() if arr.dtype == object else None,
+                                  from_pandas=True)
+    table = pa.table(cols)
     meta = traj.metadata()
-    if traj.hours is not None:
+    if hours:
         meta["grid"] = {"unit": "h", "n": int(traj.hours.size), "first": float(traj.hours[0]),
                         "last": float(traj.hours[-1]), "variables": list(traj.at_hours),
                         "method": "plasma and local exposure exact (matrix exponential from the step "
@@ -151,20 +170,16 @@ def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel |
     meta["patient_columns"] = {**PATIENT_OUTPUTS,
                                **({"param_*": "the patient's value of a parameter with IIV "
                                    "(typical values: dermsim model params)"} if traj.parameters else {})}
-    return frame, meta
+    return table, meta
 
 
 def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: Any = None,
                    model: ResolvedModel | None = None) -> None:
     # dermsim.io has no trajectory writer yet (trajectories are not a CDISC dataset), hence here
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame, meta_doc = trajectory_table(traj, population, model)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[b"dermsim"] = json.dumps(meta_doc, default=str).encode()
-    table = table.replace_schema_metadata(meta)
+    table, meta_doc = trajectory_table(traj, population, model)
+    table = table.replace_schema_metadata({b"dermsim": json.dumps(meta_doc, default=str).encode()})
     with output_file(out, overwrite=overwrite) as tmp:
         pq.write_table(table, tmp)
 
