@@ -39,7 +39,7 @@ from dermsim.calibration.preregister_v2 import (
     predict_peds_maxuse,
     predict_true_ad3,
 )
-from dermsim.calibration.validate import VALIDATION_DATA, write_csv
+from dermsim.calibration.validate import VALIDATION_DATA, compute_pi90, write_csv
 
 CHILDREN_PK_FILE = "children_pk.csv"
 CHILDREN_PK_COLUMNS = ("study", "arm", "quantity", "visit", "absorption", "pred_median", "pi90_low",
@@ -63,12 +63,6 @@ def _observed() -> dict[str, tuple[float, str, str]]:
             "ad3_css_bound": (float(bound.number), bound.status, bound.source)}
 
 
-def _interval(x: np.ndarray) -> tuple[float, float, float]:
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    return float(np.median(x)), float(np.quantile(x, 0.05)), float(np.quantile(x, 0.95))
-
-
 def compute_children_pk(post: Posterior, seed: int, *, n_draws: int = N_DRAWS,
                         n_replicates: int = N_REPLICATES,
                         pools: tuple[int, int] = (300, 600)) -> list[dict[str, Any]]:
@@ -78,7 +72,7 @@ def compute_children_pk(post: Posterior, seed: int, *, n_draws: int = N_DRAWS,
 
     def add(study: str, arm: str, quantity: str, visit: str, absorption: str, x: np.ndarray,
             key: str, comparison: str) -> None:
-        med, lo, hi = _interval(x)
+        med, lo, hi = compute_pi90(x)
         value, status, source = obs[key]
         ok = lo <= value <= hi if comparison == "equal" else lo <= value
         rows.append({"study": study, "arm": arm, "quantity": quantity, "visit": visit,

@@ -19,6 +19,7 @@ from dermsim._validate import check_int
 from dermsim.calibration.posterior import Posterior, default_posterior
 from dermsim.calibration.priors import apply_parameters
 from dermsim.calibration.summaries import make_setup
+from dermsim.calibration.validate import compute_pi90
 from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.simulate import simulate_patients
 
@@ -66,6 +67,5 @@ def simulate_pathway_blocks(posterior: Posterior | None = None, *, strength_pct:
             for e in ENDPOINTS:
                 values[name][e].append(float(np.nanmean(ep[e])))
     draws = {s: {e: np.array(v) for e, v in eps.items()} for s, eps in values.items()}
-    table = {s: {e: (float(np.median(x)), float(np.quantile(x, 0.05)), float(np.quantile(x, 0.95)))
-                 for e, x in eps.items()} for s, eps in draws.items()}
+    table = {s: {e: compute_pi90(x) for e, x in eps.items()} for s, eps in draws.items()}
     return MechanismResult(strength_pct=strength_pct, population=population, table=table, draws=draws)

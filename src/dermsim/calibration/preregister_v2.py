@@ -34,7 +34,7 @@ from dermsim._atomic import atomic_path
 from dermsim._rng import child_generator
 from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.summaries import shift_logit
-from dermsim.calibration.validate import check_model_unchanged, write_csv
+from dermsim.calibration.validate import check_model_unchanged, compute_pi90, write_csv
 from dermsim.engine.compiled import fork_worker_pool
 from dermsim.evidence import get_trial
 from dermsim.model.pharmacology import pk
@@ -61,11 +61,6 @@ def default_prereg_v2_path() -> Path:
     from dermsim.calibration.validate import VALIDATION_DATA
 
     return VALIDATION_DATA / "preregistered" / "v2.csv"
-
-
-def _interval(x: np.ndarray) -> tuple[float, float, float]:
-    x = np.asarray(x, float)
-    return float(np.median(x)), float(np.quantile(x, 0.05)), float(np.quantile(x, 0.95))
 
 
 def _new_trial_delta(post: Posterior, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -230,7 +225,7 @@ def write_preregistration_v2(post: Posterior, path: str | Path, seed: int, *, n_
     def add(study: str, arm: str, quantity: str, visit: str, x: np.ndarray) -> None:
         x = np.asarray(x, float)
         x = x[np.isfinite(x)]
-        med, lo, hi = _interval(x)
+        med, lo, hi = compute_pi90(x)
         rows.append({"study": study, "arm": arm, "quantity": quantity, "visit": visit,
                      "pred_median": round(med, 3), "pi90_low": round(lo, 3), "pi90_high": round(hi, 3),
                      "n_replicates": int(x.shape[0]), "posterior_version": post.version,

@@ -87,7 +87,11 @@ def _posterior_sha(post: Posterior) -> str:
     return hashlib.sha256(json.dumps(post.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
-def _interval(x: np.ndarray) -> tuple[float, float, float]:
+def compute_pi90(x: np.ndarray) -> tuple[float, float, float]:
+    """(median, 5th, 95th percentile) of the finite values of ``x``: a 90 % prediction interval over
+    replicates (the one used by every validation and pre-registration row)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
     return float(np.median(x)), float(np.quantile(x, 0.05)), float(np.quantile(x, 0.95))
 
 
@@ -149,7 +153,7 @@ def write_preregistration(post: Posterior, path: str | Path, seed: int, *, n_rep
     sha = _posterior_sha(post)
     rows = []
     for (arm, ep), x in preds.items():
-        med, lo, hi = _interval(x)
+        med, lo, hi = compute_pi90(x)
         rows.append({"trial": HELD_OUT, "arm": arm, "strength_pct": strength[arm], "n_arm": arm_n[arm],
                      "endpoint": ep, "visit": "Week 8", "pred_median": round(med, 4),
                      "pi90_low": round(lo, 4), "pi90_high": round(hi, 4), "n_replicates": x.shape[0],
@@ -267,7 +271,7 @@ def _predict_rows(targets: TargetSet, stats: np.ndarray, delta: np.ndarray, fit_
         p = np.nan_to_num(stats[:, STAT_NAMES.index(f"{ENDPOINT_STAT[t.endpoint]}@{t.strength_pct:g}")])
         p = shift_logit(p, delta)
         x = rng.binomial(t.n, np.clip(p, 0, 1)) / t.n
-        med, lo, hi = _interval(x)
+        med, lo, hi = compute_pi90(x)
         rows.append({"step": f"a:{fit_trial}->{predict_trial}", "trial": predict_trial, "arm": t.arm,
                      "endpoint": t.endpoint, "visit": f"Week {t.visit_week:g}", "observed": t.value,
                      "pred_median": med, "pi90_low": lo, "pi90_high": hi, "inside": lo <= t.value <= hi,
@@ -283,7 +287,7 @@ def compute_pediatric_pk(post: Posterior, seed: int, n_vp: int = 2000) -> list[d
     for s in (0.75, 1.5):
         tr = simulate_patients(pop, Regimen.bid(s), 1, seed, record=("cp_nM",), params=params)
         css = tr.baseline["css_nM"]
-        med, lo, hi = _interval(css)
+        med, lo, hi = compute_pi90(css)
         rows.append({"step": "c", "trial": HELD_OUT, "arm": ARM_OF_STRENGTH[s], "endpoint": "Css_nM_vs_281",
                      "visit": "steady state", "observed": 281.0, "pred_median": med, "pi90_low": lo,
                      "pi90_high": hi, "inside": bool(np.quantile(css, 0.99) < 281.0),
