@@ -26,19 +26,14 @@ posterior uncertainty, made with the pre-registration's own functions (preregist
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dermsim.calibration.posterior import Posterior
-from dermsim.calibration.preregister_v2 import (
-    N_DRAWS,
-    N_REPLICATES,
-    THRESHOLD_NM,
-    predict_peds_maxuse,
-    predict_true_ad3,
-)
+from dermsim.calibration.preregister_v2 import N_DRAWS, N_REPLICATES, predict_peds_maxuse, predict_true_ad3
 from dermsim.calibration.validate import VALIDATION_DATA, compute_pi90, write_csv
 
 CHILDREN_PK_FILE = "children_pk.csv"
@@ -111,22 +106,50 @@ def read_children_pk(version: str | None = None) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def children_check(version: str | None = None) -> dict[str, dict[str, str]] | None:
-    """The committed check rows the dose card and the family sheet state (None where the posterior
-    has none): ``"above"`` TRuE-AD3 children above 281 nM, ``"peds"`` the pediatric maximum-use
-    mean under phase 3 absorption, and ``"all_consistent"`` ("True"/"False") over the phase 3 rows
-    (the absorption every clinical prediction uses)."""
-    rows = read_children_pk(version)
+@dataclass(frozen=True)
+class PredictedRow:
+    """One committed row: the model's 90 % interval beside the published value."""
+
+    pred_median: float
+    pi90_low: float
+    pi90_high: float
+    observed: float
+    consistent: bool
+
+    @classmethod
+    def from_csv(cls, r: dict[str, str]) -> PredictedRow:
+        return cls(float(r["pred_median"]), float(r["pi90_low"]), float(r["pi90_high"]), float(r["observed"]),
+                   r["consistent"] == "True")
+
+
+@dataclass(frozen=True)
+class ChildrenCheck:
+    """What the dose card and the family sheet state: TRuE-AD3 children above 281 nM (``above``),
+    the pediatric maximum-use mean (``peds``), both under phase 3 absorption (the clinic's), and
+    whether every phase 3 row is consistent with its published value."""
+
+    above: PredictedRow
+    peds: PredictedRow
+    all_consistent: bool
+
+    @property
+    def over_predicts_above(self) -> bool:
+        """The published count lies below the model's interval (the model expects too many)."""
+        return self.above.observed < self.above.pi90_low
+
+
+def children_check(rows: list[dict[str, str]]) -> ChildrenCheck | None:
+    """The check in ``rows`` (:func:`read_children_pk`), or None where they hold no phase 3 rows."""
     phase3 = [r for r in rows if r["absorption"] == "phase 3"]
     above = [r for r in phase3 if r["quantity"] == "n_above_281nM"]
     peds = [r for r in phase3 if r["study"] == "peds-maxuse"]
     if not above or not peds:
         return None
-    return {"above": above[0], "peds": peds[0],
-            "all_consistent": {"value": str(all(r["consistent"] == "True" for r in phase3))}}
+    return ChildrenCheck(PredictedRow.from_csv(above[0]), PredictedRow.from_csv(peds[0]),
+                         all(r["consistent"] == "True" for r in phase3))
 
 
-def children_pk_lines(rows: list[dict[str, Any]] | list[dict[str, str]]) -> list[str]:
+def children_pk_lines(rows: list[dict[str, Any]]) -> list[str]:
     """The summary section (markdown)."""
     lines = ["## Children's blood levels, post hoc (not pre-registered)", "",
              "Published after the v2 pre-registration; the model differs from the pre-registered one by the "
@@ -137,13 +160,12 @@ def children_pk_lines(rows: list[dict[str, Any]] | list[dict[str, str]]) -> list
     for r in rows:
         bound = "<= " if r["comparison"] == "at most" else ""
         pub = f"{bound}{float(r['observed']):g} ({r['status']}, {r['source']})"
-        ok = r["consistent"] in (True, "True")
         lines.append(f"| {r['study']} | {r['arm']} | {r['quantity']} | {r['absorption']} | "
                      f"{float(r['pred_median']):.3g} | "
                      f"{float(r['pi90_low']):.3g}-{float(r['pi90_high']):.3g} | "
-                     f"{pub} | {'yes' if ok else 'NO'} |")
+                     f"{pub} | {'yes' if r['consistent'] else 'NO'} |")
     return lines
 
 
-__all__ = ["CHILDREN_PK_COLUMNS", "THRESHOLD_NM", "children_check", "children_pk_lines",
+__all__ = ["CHILDREN_PK_COLUMNS", "ChildrenCheck", "PredictedRow", "children_check", "children_pk_lines",
            "compute_children_pk", "read_children_pk", "write_children_pk"]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dermsim.calibration.children_pk import children_check
+from dermsim.calibration.children_pk import children_check, read_children_pk
 from dermsim.clinic.benefit_risk import BenefitRisk, SheetNumber
 from dermsim.clinic.dose import USUAL_SOURCE, DosePlan
 from dermsim.clinic.evidence_keys import cite, item
@@ -408,14 +408,11 @@ def _warning_block(plan: DosePlan, br: BenefitRisk, ev: Evidence, words: dict[st
     if br.p_above_p05 is not None and br.p_above_p95 is not None:
         paras.append(Text(w("sheet", "warning_model_range"),
                           {"plo": Value(br.p_above_p05, "per100"), "phi": Value(br.p_above_p95, "per100")}))
-    check = children_check() if br.parameters != "prior" else None
-    if check is not None:
+    check = children_check(read_children_pk()) if br.parameters != "prior" else None
+    if check is not None and (check.over_predicts_above or check.all_consistent):
         # the model beside the children's studies (post hoc): too many above the line, or close
-        high = float(check["above"]["observed"]) < float(check["above"]["pi90_low"])
-        ok = check["all_consistent"]["value"] == "True"
-        if high or ok:
-            key = "warning_model_checked_high" if high else "warning_model_checked_ok"
-            paras.append(Text(w("sheet", key), {}))
+        key = "warning_model_checked_high" if check.over_predicts_above else "warning_model_checked_ok"
+        paras.append(Text(w("sheet", key), {}))
     if br.parameters == "prior":
         paras.append(Text(w("sheet", "warning_prior"), {}))
     elif not br.itch_from_own_age_group:

@@ -23,7 +23,7 @@ from typing import Any
 from markupsafe import Markup
 
 from dermsim._atomic import atomic_path
-from dermsim.calibration.children_pk import children_check
+from dermsim.calibration.children_pk import children_check, read_children_pk
 from dermsim.clinic.dose import INTERVAL, REGION_GROUPS, USUAL_SOURCE, DosePlan, LabelCheck
 from dermsim.clinic.evidence_keys import cite, item
 from dermsim.clinic.words import Words
@@ -307,16 +307,16 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
         model_notes.append(w("card", "oral_none"))
     if e.posterior_version:
         model_notes.append(w("card", "posterior_version", version=e.posterior_version))
-        check = children_check(e.posterior_version)
+        check = children_check(read_children_pk(e.posterior_version))
         if check is not None:
             # the model beside the children's published blood levels (a post-hoc check)
-            above, peds = check["above"], check["peds"]
-            model_notes.append(w("card", "model_check_children", pred=_n(float(above["pred_median"]), 0),
-                                 lo=_n(float(above["pi90_low"]), 0), hi=_n(float(above["pi90_high"]), 0),
-                                 obs=_n(float(above["observed"]), 0), thr=_n(e.threshold_nM, 0),
-                                 pm=_n(float(peds["pred_median"]), 0), plo=_n(float(peds["pi90_low"]), 0),
-                                 phi=_n(float(peds["pi90_high"]), 0), pobs=_n(float(peds["observed"]), 0)))
-            if check["all_consistent"]["value"] != "True":
+            above, peds = check.above, check.peds
+            model_notes.append(w("card", "model_check_children", thr=_n(e.threshold_nM, 0),
+                                 pred=_n(above.pred_median, 0), lo=_n(above.pi90_low, 0),
+                                 hi=_n(above.pi90_high, 0), obs=_n(above.observed, 0),
+                                 pm=_n(peds.pred_median, 0), plo=_n(peds.pi90_low, 0),
+                                 phi=_n(peds.pi90_high, 0), pobs=_n(peds.observed, 0)))
+            if not check.all_consistent:
                 model_notes.append(w("card", "model_check_children_off", thr=_n(e.threshold_nM, 0)))
     return dict(
         lang=lang, page_size=page_size, w=w, title=w("card", "title", strength=strength,

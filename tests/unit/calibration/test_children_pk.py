@@ -44,15 +44,31 @@ def test_rows_hold_the_published_values_and_the_consistency_rule(rows) -> None:
     assert rows[4]["pred_median"] < rows[3]["pred_median"]
 
 
-def test_the_committed_rows_are_the_shipped_posteriors_and_the_clinic_reads_them() -> None:
+def _row(absorption: str, study: str, quantity: str, lo: float, hi: float, obs: float,
+         ok: bool) -> dict[str, str]:
+    return {"study": study, "quantity": quantity, "absorption": absorption, "pred_median": str((lo + hi) / 2),
+            "pi90_low": str(lo), "pi90_high": str(hi), "observed": str(obs), "consistent": str(ok)}
+
+
+def test_the_clinic_check_reads_the_phase3_rows_and_says_when_the_model_expects_too_many() -> None:
+    above = _row("phase 3", "true-ad3", "n_above_281nM", 2.0, 10.0, 0.0, False)
+    peds = _row("phase 3", "peds-maxuse", "css_mean_nM", 90.0, 200.0, 98.2, True)
+    other = _row("maximum-use design (eta_maxuse)", "peds-maxuse", "css_mean_nM", 20.0, 60.0, 98.2, False)
+    high = children_check([above, peds, other])
+    assert high is not None and high.over_predicts_above and not high.all_consistent
+    assert (high.above.pi90_low, high.peds.observed) == (2.0, 98.2)
+    fine = children_check([{**above, "pi90_low": "0.0", "consistent": "True"}, peds, other])
+    # the maximum-use design's row is not the clinic's absorption: it does not count
+    assert fine is not None and fine.all_consistent and not fine.over_predicts_above
+    assert children_check([other]) is None and children_check([]) is None
+
+
+def test_the_committed_rows_are_the_shipped_posteriors() -> None:
     committed = read_children_pk()
     assert committed and {r["posterior_version"] for r in committed} == {DEFAULT_VERSION}
-    check = children_check()
-    assert check is not None
-    assert check["above"]["quantity"] == "n_above_281nM" and check["peds"]["study"] == "peds-maxuse"
-    phase3 = [r for r in committed if r["absorption"] == "phase 3"]
-    assert check["all_consistent"]["value"] == str(all(r["consistent"] == "True" for r in phase3))
-    assert read_children_pk("no-such-version") == [] and children_check("no-such-version") is None
+    check = children_check(committed)
+    assert check is not None and (check.above.observed, check.peds.observed) == (0.0, 98.2)
+    assert read_children_pk("no-such-version") == []
 
 
 def test_asking_for_the_trial_mean_changes_no_other_number() -> None:
