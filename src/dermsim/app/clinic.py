@@ -332,9 +332,7 @@ def _plan_view(plan: DosePlan) -> Tag:
                 ),
                 f", {fmt_num(plan.grams_per_day, 1)} g/day, ",
                 tags.strong(f"{fmt_num(plan.grams_per_week, 1)} g/week", data_value="grams_per_week"),
-                # the basis of the amount; the FTU estimate beside it when the amount is not the FTU's
-                f" ({plan.grams_source}: {fmt_num(plan.ftu_per_application, 1)} FTU)"
-                if plan.grams_source == "fingertip units" else
+                # what the grams are, and the fingertip-unit estimate beside them
                 f" ({plan.grams_source}; fingertip-unit estimate {fmt_num(plan.ftu_per_application, 1)} FTU)",
             ),
             tags.li(

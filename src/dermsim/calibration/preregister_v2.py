@@ -135,9 +135,8 @@ def predict_true_ad3(post: Posterior, seed: int, *, n_draws: int = N_DRAWS, n_re
             tr = simulate_patients(pop, reg, 56, seed, record=("easi", "iga", "B"), params=params)
             ep = tr.endpoints(56)
             p75 = float(np.mean(ep["easi75"]))
-            above = None
-            if s > 0:
-                above = _share_above_at_samples(pop, reg, params, seed, np.asarray(tr["css_nM"], float), rng)
+            css = np.asarray(tr["css_nM"], float)
+            above = _share_above_at_samples(pop, reg, params, seed, css, rng) if s > 0 else None
             for r in reps:
                 pick = rng.integers(0, n_pool, n_arm)
                 out[(arm, "easi_pchg_mean")][r] = float(np.mean(ep["easi_pct_change"][pick]))
@@ -145,7 +144,7 @@ def predict_true_ad3(post: Posterior, seed: int, *, n_draws: int = N_DRAWS, n_re
                 if above is not None:
                     out[("active", "n_above_281nM")][r] += rng.binomial(n_arm, above)
                     if with_css:
-                        out[(arm, "css_mean_nM")][r] = float(np.mean(np.asarray(tr["css_nM"], float)[pick]))
+                        out[(arm, "css_mean_nM")][r] = float(np.mean(css[pick]))
     return out
 
 
