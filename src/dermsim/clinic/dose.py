@@ -377,6 +377,7 @@ class DosePlan:
     ftu_method: str
     ftu_keys: tuple[str, ...]
     ftu_per_application: float
+    ftu_grams_per_application: float  # the fingertip-unit estimate in grams (shown beside other amounts)
     grams_per_application: float
     grams_per_day: float
     grams_per_week: float
@@ -752,7 +753,8 @@ def plan_dose(inp: DosePlanInput, *, seed: SeedLike, n_draws: int = DEFAULT_DRAW
     return DosePlan(
         inp=inp, weight_kg=weight, height_cm=height, body_source=body_source, bsa_m2=bsa,
         bsa_formula=formula, treated_pct=treated, treated_cm2=treated_cm2, regions=tuple(regions),
-        ftu_method=method, ftu_keys=keys, ftu_per_application=ftu_app, grams_per_application=g_app,
+        ftu_method=method, ftu_keys=keys, ftu_per_application=ftu_app, ftu_grams_per_application=g_app_ftu,
+        grams_per_application=g_app,
         grams_per_day=g_day, grams_per_week=g_week, grams_source=source, grams_per_month=g_month,
         tubes_per_month=tubes, label_checks=_label_checks(ev, float(inp.age_y), treated, g_week),
         exposure=exposure, notes=tuple(notes))

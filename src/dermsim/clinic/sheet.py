@@ -437,9 +437,8 @@ def _use_block(plan: DosePlan, ev: Evidence, week: Value, w: Words) -> Block:
     else:
         # the fingertip-unit guide, then the amount the blood numbers use (what children really
         # apply, or what the family said), so the two are never mixed in one sentence
-        ftu_g = plan.ftu_per_application * float(ev.charts.ftu.weight_g.number or 0.0)
-        guide = Value(_plan_number(ftu_g, "g", "ftu_grams_per_application", (*keys, FTU_WEIGHT_KEY), ev),
-                      "1dp")
+        guide = Value(_plan_number(plan.ftu_grams_per_application, "g", "ftu_grams_per_application",
+                                   (*keys, FTU_WEIGHT_KEY), ev), "1dp")
         if plan.grams_source == USUAL_SOURCE:
             used = Value(_plan_number(plan.grams_per_application, "g", "grams_per_application",
                                       (USUAL_LOAD_KEY,), ev), "1dp")

@@ -251,8 +251,8 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
                for r in plan.regions]
     total = {"area": f"{_n(plan.treated_cm2, 0)} cm²", "pct": f"{_n(plan.treated_pct)}%",
              "ftu": _n(plan.ftu_per_application),
-             "grams": _n(plan.ftu_per_application * ftu_g, 2),
-             "week": _n(plan.ftu_per_application * ftu_g * inp.applications_per_day * 7),
+             "grams": _n(plan.ftu_grams_per_application, 2),
+             "week": _n(plan.ftu_grams_per_application * inp.applications_per_day * 7),
              "entered": _n(plan.grams_per_day) if inp.region_grams_per_day is not None else None}
     ftu_refs = src.ref(*plan.ftu_keys)
     chart_refs = src.ref(LUND_BROWDER_KEY)
@@ -263,7 +263,7 @@ def card_context(plan: DosePlan, lang: str = "en", page_size: str = "A4") -> dic
     else:  # the amount the exposure uses (children's usual, or entered) beside the FTU estimate
         key = "amount_usual" if plan.grams_source == USUAL_SOURCE else "amount_given"
         amount = w("card", key, g_day=_n(plan.grams_per_day), g=_n(plan.grams_per_application, 2),
-                   g_ftu_day=_n(plan.ftu_per_application * ftu_g * inp.applications_per_day),
+                   g_ftu_day=_n(plan.ftu_grams_per_application * inp.applications_per_day),
                    ftu=_n(plan.ftu_per_application))
     tubes = [w("card", "tube", size=f"{s:g}", days=_n(d, 0)) for s, d in _tube_days(plan)]
     group = _age_group(ev, float(inp.age_y))
@@ -408,7 +408,7 @@ def dose_plan_record(plan: DosePlan) -> dict[str, Any]:
                   "grams_per_week": plan.grams_per_week,
                   "amount_source": AMOUNT_SOURCE.get(plan.grams_source, "entered"),
                   "fingertip_units_per_application": plan.ftu_per_application,
-                  "fingertip_unit_estimate_grams_per_day": plan.ftu_per_application * ftu_g
+                  "fingertip_unit_estimate_grams_per_day": plan.ftu_grams_per_application
                   * inp.applications_per_day,
                   "grams_per_fingertip_unit": ftu_g, "fingertip_unit_source_refs": ftu_refs,
                   "tube_days": [{"tube_grams": s, "days": d} for s, d in _tube_days(plan)]},

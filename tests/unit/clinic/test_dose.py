@@ -115,8 +115,9 @@ def test_ftu_of_a_region_follows_the_age_table() -> None:
     expect_ftu = 2 * band.arm_hand.number * treated / arm_area
     assert plan.regions[0].treated_pct == pytest.approx(treated, rel=1e-12)
     assert plan.ftu_per_application == pytest.approx(expect_ftu, rel=1e-12)
-    assert plan.regions[0].grams_per_application == pytest.approx(expect_ftu * EV.charts.ftu.weight_g.number,
-                                                                  rel=1e-12)
+    ftu_grams = expect_ftu * EV.charts.ftu.weight_g.number
+    assert plan.regions[0].grams_per_application == pytest.approx(ftu_grams, rel=1e-12)
+    assert plan.ftu_grams_per_application == pytest.approx(ftu_grams, rel=1e-12)
     assert plan.grams_per_week == pytest.approx(plan.grams_per_application * 2 * 7, rel=1e-12)
     assert plan.treated_cm2 == pytest.approx(plan.bsa_m2 * 1e4 * treated / 100, rel=1e-12)
 
