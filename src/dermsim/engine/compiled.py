@@ -32,8 +32,27 @@ from dermsim.errors import DermsimError, InvalidInputError
 
 try:  # numba is a dependency, but the NumPy path must work where it cannot be installed
     import numba
-    from numba import njit, prange
+    from llvmlite import ir as llvm_ir
+    from numba import njit, prange, types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def f64_bits(typingctx, x):  # pyright: ignore[reportRedeclaration]  # the no-numba fallback below
+        """The IEEE-754 bits of a float64 as an int64 (a bitcast in compiled code, no arithmetic)."""
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], llvm_ir.IntType(64))
+        return types.int64(types.float64), codegen
+
+    @intrinsic
+    def f64_from_bits(typingctx, x):  # pyright: ignore[reportRedeclaration]  # the fallback below
+        """The float64 whose IEEE-754 bits are the int64 ``x``."""
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], llvm_ir.DoubleType())
+        return types.float64(types.int64), codegen
+
 except ImportError:  # pragma: no cover - exercised only on platforms without numba
+    import struct
+
     numba = None
 
     def njit(*args, **kwargs):
@@ -42,6 +61,12 @@ except ImportError:  # pragma: no cover - exercised only on platforms without nu
         return lambda fn: fn
 
     prange = range
+
+    def f64_bits(x):
+        return struct.unpack("<q", struct.pack("<d", x))[0]
+
+    def f64_from_bits(x):
+        return struct.unpack("<d", struct.pack("<q", x))[0]
 
 HAVE_NUMBA = numba is not None
 BACKENDS = ("auto", "numba", "numpy")

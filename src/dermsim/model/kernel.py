@@ -13,10 +13,13 @@ fallback where numba is missing): per step,
    (``engine.stepper.step_production_loss`` on ``dynamics.compute_rates_mixture``);
 5. exact PK propagation by the patient's transition matrix.
 
-The arithmetic follows the NumPy expressions term by term (same order of operations, no fastmath),
-so the two paths agree to rounding; ``tests/unit/model/test_kernel.py`` holds them to the issue's
-bounds. Patients are independent, so the ``prange`` over fixed blocks of patients gives the same
-numbers for any thread count.
+The arithmetic follows the NumPy expressions term by term (same order of operations, no fastmath);
+only exp, log and phi1 are the kernel's own vectorizable versions (within 1-2 ulp of libm), so the
+two paths agree to rounding; ``tests/unit/model/test_kernel.py`` holds them to the issue's bounds.
+Loops run over the patients of a block innermost, so LLVM vectorizes them (SIMD lanes = patients;
+see :func:`advance_day` for what that takes). Patients are independent and a lane computes what
+the scalar remainder loop computes, so the ``prange`` over fixed blocks of patients gives the same
+numbers for any thread count and chunk size.
 
 Everything the kernel calls is in this file: numba's disk cache is invalidated by a change of the
 file that holds the compiled function, not of the files it calls into.
@@ -28,7 +31,7 @@ import math
 
 import numpy as np
 
-from dermsim.engine.compiled import kernel_threads, njit, prange, transitions
+from dermsim.engine.compiled import f64_bits, f64_from_bits, kernel_threads, njit, prange, transitions
 from dermsim.engine.steady import solve_steady_state
 from dermsim.model.disease import dynamics
 
@@ -50,7 +53,8 @@ PATIENT_BLOCK = 256
 
 
 def parameter_table(dp: dict, ip: dict, vp: dict, n: int) -> tuple[np.ndarray, bool, bool]:
-    """(n, len(COLUMNS)) patient-major parameter table; (table, memory scales cytokines, M moves).
+    """(len(COLUMNS), n) parameter table, one row per parameter (patients along the last axis, the
+    kernel's vectorized loops); (table, memory scales cytokines, M moves).
 
     Mirrors ``dynamics.compute_rates_mixture``: without ``m_mem`` the memory factor is 1, without
     ``tau_mem``/``severity0`` the memory state stays where it is; ``tau_v_off`` defaults to
@@ -58,234 +62,369 @@ def parameter_table(dp: dict, ip: dict, vp: dict, n: int) -> tuple[np.ndarray, b
     """
     vp = {**vp, "tau_v_off": vp.get("tau_v_off", vp.get("tau_v", 0.0))}
     src = {**dp, **ip, **vp}
-    table = np.zeros((n, len(COLUMNS)))
+    table = np.zeros((len(COLUMNS), n))
     for j, name in enumerate(COLUMNS):
         if name in src:
-            table[:, j] = np.broadcast_to(np.asarray(src[name], float), (n,))
+            table[j] = np.broadcast_to(np.asarray(src[name], float), (n,))
     use_mem = "m_mem" in dp
     mem_moves = "severity0" in dp and "tau_mem" in dp
     return table, use_mem, mem_moves
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+# ---- exp and log the loop vectorizer can use --------------------------------------------------
+# The kernel's patient loop is vectorized by LLVM (SIMD lanes = patients). LLVM turns exp/log into
+# scalar libm calls unless a vector maths library is linked, and the llvmlite wheels on PyPI are
+# built without Intel SVML (numba -s: "SVML State: False"); glibc's libmvec is not wired into
+# numba either. So exp and log are written here in plain arithmetic (range reduction on the IEEE
+# exponent bits + polynomial), which vectorizes; both are within 1-2 ulp of libm (tests compare
+# the compiled path with NumPy to 1e-12 relative), so no fastmath is needed anywhere.
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693147180369123816490   # ln 2 split in two so k ln 2 is exact for |k| < 2^11
+_LN2_LO = 1.90821492927058770002e-10
+_LN2 = 0.6931471805599453
+_SQRT2 = 1.4142135623730951
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
+def _exp(x):
+    """exp(x) for x in [-708, 709] (clamped outside): x = k ln2 + r, |r| <= ln2 / 2, Taylor
+    polynomial of degree 13 in r (truncation < 1e-17), times 2^k built from its exponent bits."""
+    x = min(max(x, -708.0), 709.0)
+    k = math.floor(x * _LOG2E + 0.5)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return p * f64_from_bits((np.int64(k) + 1023) << 52)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
+def _log(x):
+    """log(x) for normal x > 0: x = m 2^e with m in [1/sqrt2, sqrt2), log m = 2 atanh(s),
+    s = (m - 1) / (m + 1), |s| <= 0.172, odd series to s^23 (truncation < 1e-18)."""
+    b = f64_bits(x)
+    e = (b >> 52) - 1023
+    m = f64_from_bits((b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
+    big = m > _SQRT2
+    m = m * 0.5 if big else m
+    e = e + 1 if big else e
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    p = 1.0 / 23.0
+    p = p * z + 1.0 / 21.0
+    p = p * z + 1.0 / 19.0
+    p = p * z + 1.0 / 17.0
+    p = p * z + 1.0 / 15.0
+    p = p * z + 1.0 / 13.0
+    p = p * z + 1.0 / 11.0
+    p = p * z + 1.0 / 9.0
+    p = p * z + 1.0 / 7.0
+    p = p * z + 1.0 / 5.0
+    p = p * z + 1.0 / 3.0
+    p = p * z + 1.0
+    return e * _LN2 + 2.0 * s * p
+
+
+_PHI1_SERIES = 0.125  # below: Taylor series of phi1 (no cancellation); above: (1 - exp(-x)) / x
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
 def _phi1(x):
-    # engine.stepper.phi1: (1 - exp(-x)) / x with the limit 1 at 0
-    x = max(x, 1e-300)
-    return -math.expm1(-x) / x
+    """engine.stepper.phi1, (1 - exp(-x)) / x for x >= 0 with the limit 1 at 0: the alternating
+    series sum (-x)^k / (k + 1)! to k = 10 below 1/8 (truncation < 1e-19), else the closed form
+    (1 - exp(-x) >= 0.117 there, so exp's rounding is amplified at most 8-fold)."""
+    q = -x
+    p = 1.0 / 39916800.0
+    p = p * q + 1.0 / 3628800.0
+    p = p * q + 1.0 / 362880.0
+    p = p * q + 1.0 / 40320.0
+    p = p * q + 1.0 / 5040.0
+    p = p * q + 1.0 / 720.0
+    p = p * q + 1.0 / 120.0
+    p = p * q + 1.0 / 24.0
+    p = p * q + 1.0 / 6.0
+    p = p * q + 0.5
+    p = p * q + 1.0
+    big = x >= _PHI1_SERIES
+    xs = x if big else 1.0
+    closed = (1.0 - _exp(-xs)) / xs
+    return closed if big else p
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
+def _occupancy(u, hill):
+    """jak.compute_occupancy: u^h / (1 + u^h) = 1 / (1 + exp(-h log u)), 0 at u <= 0."""
+    pos = u > 0.0
+    us = u if pos else 1.0
+    general = 1.0 / (1.0 + _exp(-hill * _log(us)))
+    o = us / (1.0 + us) if hill == 1.0 else general
+    return o if pos else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
 def _g(x, x50):
     return x / (x + x50)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _rates(y, c, kveh, imax, levels, weights, nb, use_mem, mem_moves, prod, loss):
-    """disease.compute_rates_mixture for one patient: ``nb`` block levels (occupancy x imax)."""
-    b, p, q = y[0], y[1], y[6]
-    th1, th2, th17, th22 = y[2], y[3], y[4], y[5]
-    memory = (1.0 - c[M_MEM]) + c[M_MEM] * y[7] if use_mem else 1.0
-    il4 = memory * (c[K11] * th2 + c[K12]) / c[D10]
-    il13 = memory * (c[K13] * th2 + c[K14]) / c[D11]
-    il31 = memory * (c[K19] * th2 + c[K20]) / c[D14]
-    il22 = memory * (c[K17] * th22 + c[K18]) / c[D13]
-    il17 = memory * (c[K15] * th17 + c[K16]) / c[D12]
-    ifng = memory * (c[K21] * th1 + c[K22]) / c[D15]
-    tslp = memory * (c[K23] * p + c[K24]) / c[D16]
-    s_rec = 0.0
-    s_il31 = 0.0
-    s_clear = 0.0
-    s_th1 = 0.0
-    s_th2 = 0.0
-    s_pden = 0.0
-    s_surv = 0.0
-    s_drive = 0.0
-    for k in range(nb):
-        w = weights[k]
-        lev = levels[k]
-        il4e = (1.0 - imax[0] * lev) * il4
-        il13e = (1.0 - imax[1] * lev) * il13
-        i31 = imax[2] * lev
-        il31e = (1.0 - i31) * il31
-        il22e = (1.0 - imax[3] * lev) * il22
-        tslpe = (1.0 - imax[4] * lev) * tslp
-        ifnge = (1.0 - imax[5] * lev) * ifng
-        ox40l = (c[K25] * tslpe + c[K26]) / c[D17]
-        recovery = (c[K1] + c[K2] * il22e + kveh) / (
-            (1.0 + c[B1] * il4e) * (1.0 + c[B2] * il13e) * (1.0 + c[B3] * il17)
-            * (1.0 + c[B4] * il22e) * (1.0 + c[B5] * il31e))
-        clear_p = ((1.0 + c[D4] * p) * (1.0 + c[D5] * il17) * (1.0 + c[D6] * il22e)
-                   * (1.0 + c[D7] * ifnge) / ((1.0 + c[B7] * il4e) * (1.0 + c[B8] * il13e)))
-        p_den = p / (4.0 + c[K9] * ifnge + c[K10] * il4e)
-        survival = c[D9] / (1.0 + c[B9] * ox40l)
-        drive = (c[Q0] + c[Q31] * _g(il31e, c[X50_31])
-                 + c[Q2] * _g(0.5 * (il4e + il13e), c[X50_413])
-                 + c[QT] * _g(tslpe, c[X50_T]))
-        drive = drive * (1.0 + c[QB] * (1.0 - b)) * (1.0 - c[PSI] * i31)
-        s_rec += w * recovery
-        s_il31 += w * il31e
-        s_clear += w * clear_p
-        s_th1 += w * (p_den * (1.0 + c[K9] * ifnge))
-        s_th2 += w * (p_den * (1.0 + c[K10] * il4e))
-        s_pden += w * p_den
-        s_surv += w * survival
-        s_drive += w * drive
-    prod[0] = s_rec
-    loss[0] = s_rec + c[D1] * (1.0 + c[D3] * p + c[D_SCR] * q) + c[D2] * s_il31
-    prod[1] = c[D8] / (1.0 + c[B6] * b)
-    loss[1] = s_clear + c[D8]
-    prod[2] = c[K5] * s_th1
-    prod[3] = c[K6] * s_th2
-    prod[4] = c[K7] * s_pden
-    prod[5] = c[K8] * s_pden
-    for r in range(2, 6):
-        loss[r] = s_surv
-    prod[6] = c[K_Q] * s_drive
-    loss[6] = c[K_Q]
-    if mem_moves:
-        k_mem = 1.0 / c[TAU_MEM]
-        prod[7] = k_mem * (p + 1.0 - b) / c[SEV0]
-        loss[7] = k_mem
-    else:
-        prod[7] = 0.0
-        loss[7] = 0.0
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _block_terms(c, i, imax, lev, b, p, il4, il13, il31, il22, il17, ifng, tslp, kveh):
+    """The terms of dynamics.compute_rates_mixture at one block level ``lev`` (occupancy) of patient
+    ``i``: (recovery, IL-31, P clearance, Th1 and Th2 recruitment, P density, survival, itch drive)."""
+    il4e = (1.0 - imax[0, i] * lev) * il4
+    il13e = (1.0 - imax[1, i] * lev) * il13
+    i31 = imax[2, i] * lev
+    il31e = (1.0 - i31) * il31
+    il22e = (1.0 - imax[3, i] * lev) * il22
+    tslpe = (1.0 - imax[4, i] * lev) * tslp
+    ifnge = (1.0 - imax[5, i] * lev) * ifng
+    ox40l = (c[K25, i] * tslpe + c[K26, i]) / c[D17, i]
+    recovery = (c[K1, i] + c[K2, i] * il22e + kveh) / (
+        (1.0 + c[B1, i] * il4e) * (1.0 + c[B2, i] * il13e) * (1.0 + c[B3, i] * il17)
+        * (1.0 + c[B4, i] * il22e) * (1.0 + c[B5, i] * il31e))
+    clear_p = ((1.0 + c[D4, i] * p) * (1.0 + c[D5, i] * il17) * (1.0 + c[D6, i] * il22e)
+               * (1.0 + c[D7, i] * ifnge) / ((1.0 + c[B7, i] * il4e) * (1.0 + c[B8, i] * il13e)))
+    p_den = p / (4.0 + c[K9, i] * ifnge + c[K10, i] * il4e)
+    survival = c[D9, i] / (1.0 + c[B9, i] * ox40l)
+    drive = (c[Q0, i] + c[Q31, i] * _g(il31e, c[X50_31, i])
+             + c[Q2, i] * _g(0.5 * (il4e + il13e), c[X50_413, i])
+             + c[QT, i] * _g(tslpe, c[X50_T, i]))
+    drive = drive * (1.0 + c[QB, i] * (1.0 - b)) * (1.0 - c[PSI, i] * i31)
+    return (recovery, il31e, clear_p, p_den * (1.0 + c[K9, i] * ifnge), p_den * (1.0 + c[K10, i] * il4e),
+            p_den, survival, drive)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _rates(c, i, imax, y0, y1, y2, y3, y4, y5, y6, y7, kveh, lev_lo, lev_hi, two, use_mem, mem_moves):
+    """dynamics.compute_rates_mixture for patient ``i`` (column of the (column, patient) table
+    ``c``) at states y0..y7: the mixture of two block levels with weights 1/2 (``two``) or of the
+    single level ``lev_lo`` with weight 1; (production 0..7, loss 0..7). Weighted sums start from
+    0 in the NumPy order, so 0 + 1 x and (0 + x/2) + z/2 round as the NumPy path does."""
+    b, p, q = y0, y1, y6
+    th1, th2, th17, th22 = y2, y3, y4, y5
+    memory = (1.0 - c[M_MEM, i]) + c[M_MEM, i] * y7 if use_mem else 1.0
+    il4 = memory * (c[K11, i] * th2 + c[K12, i]) / c[D10, i]
+    il13 = memory * (c[K13, i] * th2 + c[K14, i]) / c[D11, i]
+    il31 = memory * (c[K19, i] * th2 + c[K20, i]) / c[D14, i]
+    il22 = memory * (c[K17, i] * th22 + c[K18, i]) / c[D13, i]
+    il17 = memory * (c[K15, i] * th17 + c[K16, i]) / c[D12, i]
+    ifng = memory * (c[K21, i] * th1 + c[K22, i]) / c[D15, i]
+    tslp = memory * (c[K23, i] * p + c[K24, i]) / c[D16, i]
+    w = 0.5 if two else 1.0
+    a = _block_terms(c, i, imax, lev_lo, b, p, il4, il13, il31, il22, il17, ifng, tslp, kveh)
+    s_rec, s_il31, s_clear = 0.0 + w * a[0], 0.0 + w * a[1], 0.0 + w * a[2]
+    s_th1, s_th2, s_pden = 0.0 + w * a[3], 0.0 + w * a[4], 0.0 + w * a[5]
+    s_surv, s_drive = 0.0 + w * a[6], 0.0 + w * a[7]
+    if two:
+        z = _block_terms(c, i, imax, lev_hi, b, p, il4, il13, il31, il22, il17, ifng, tslp, kveh)
+        s_rec, s_il31, s_clear = s_rec + w * z[0], s_il31 + w * z[1], s_clear + w * z[2]
+        s_th1, s_th2, s_pden = s_th1 + w * z[3], s_th2 + w * z[4], s_pden + w * z[5]
+        s_surv, s_drive = s_surv + w * z[6], s_drive + w * z[7]
+    k_mem = 1.0 / c[TAU_MEM, i] if mem_moves else 0.0
+    prod7 = k_mem * (p + 1.0 - b) / c[SEV0, i] if mem_moves else 0.0
+    return (s_rec, c[D8, i] / (1.0 + c[B6, i] * b), c[K5, i] * s_th1, c[K6, i] * s_th2,
+            c[K7, i] * s_pden, c[K8, i] * s_pden, c[K_Q, i] * s_drive, prod7,
+            s_rec + c[D1, i] * (1.0 + c[D3, i] * p + c[D_SCR, i] * q) + c[D2, i] * s_il31,
+            s_clear + c[D8, i], s_surv, c[K_Q, i], k_mem)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _occupancy(u, hill):
-    # jak.compute_occupancy: u^h / (1 + u^h) = 1 / (1 + exp(-h log u)), 0 at u <= 0
-    if u <= 0.0:
-        return 0.0
-    if hill == 1.0:
-        return u / (1.0 + u)
-    return 1.0 / (1.0 + math.exp(-hill * math.log(u)))
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _emollient_factors(table, hws, out):
-    """Per patient, step length k and time constant (0 rising: tau_v, 1 falling: tau_v_off) the two
-    factors of dynamics.step_emollient: exp(-h/tau) and the step mean (1 - exp(-h/tau)) / (h/tau)."""
-    for i in range(table.shape[0]):
-        for k in range(hws.shape[0]):
+def _step_constants(c, hws, mem_moves, emo, fac):
+    """Per step length k (weeks ``hws[k]``) and patient i: ``emo[k, v, :, i]`` the two factors of
+    dynamics.step_emollient for v = 0 rising (tau_v) and 1 falling (tau_v_off), exp(-h/tau) and
+    the step mean (1 - exp(-h/tau)) / (h/tau); ``fac[k, j, i]`` the step factors h phi1(l h) of
+    the two constant losses, j = 0 itch (k_Q) and 1 memory (1/tau_mem, 0 when M stays put)."""
+    for k in range(hws.shape[0]):
+        hw = hws[k]
+        for i in range(c.shape[1]):
             for v in range(2):
-                xe = hws[k] / (table[i, TAU_V] if v == 0 else table[i, TAU_V_OFF])
-                out[i, k, v, 0] = math.exp(-xe)
-                out[i, k, v, 1] = -math.expm1(-xe) / xe
+                xe = hw / (c[TAU_V, i] if v == 0 else c[TAU_V_OFF, i])
+                emo[k, v, 0, i] = math.exp(-xe)
+                emo[k, v, 1, i] = -math.expm1(-xe) / xe
+            k_mem = 1.0 / c[TAU_MEM, i] if mem_moves else 0.0
+            fac[k, 0, i] = hw * _phi1(c[K_Q, i] * hw)
+            fac[k, 1, i] = hw * _phi1(k_mem * hw)
+
+
+# Rows of a block's work array (:func:`advance_day`): the block's states while it goes through the
+# day's steps, then the step's block levels, and the occupancy at each quadrature node from NODE0.
+W_Y, W_X, W_E, W_OCC, W_MEAN, W_VAR, W_LO, W_HI, W_KVEH, W_NODE0 = 0, 8, 13, 14, 15, 16, 17, 18, 19, 20
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _occupancy_block(w, m, lo, k, h, rows, hill, weights):
+    """Occupancy at the quadrature nodes of the exact PK over the step, its mean and SD, and the two
+    sigma-point block levels (jak.compute_occupancy; simulate._integrate says why two)."""
+    for j in range(m):
+        w[W_MEAN, j] = 0.0
+        w[W_VAR, j] = 0.0
+    for q in range(weights.shape[0]):
+        wq = weights[q]
+        for j in range(m):
+            i = lo + j
+            u = rows[k, q, 0, i] * w[W_X, j]
+            u += rows[k, q, 1, i] * w[W_X + 1, j]
+            u += rows[k, q, 2, i] * w[W_X + 2, j]
+            u += rows[k, q, 3, i] * w[W_X + 3, j]
+            u += rows[k, q, 4, i] * w[W_X + 4, j]
+            o = _occupancy(u, hill[i])
+            w[W_NODE0 + q, j] = o
+            w[W_MEAN, j] += wq * o
+    for q in range(weights.shape[0]):
+        wq = weights[q]
+        for j in range(m):
+            d = w[W_NODE0 + q, j] - w[W_MEAN, j]
+            w[W_VAR, j] += wq * (d * d)
+    for j in range(m):
+        mean = w[W_MEAN, j]
+        sd = math.sqrt(w[W_VAR, j])
+        w[W_OCC, j] += h * mean
+        w[W_LO, j] = min(max(mean - sd, 0.0), 1.0)
+        w[W_HI, j] = min(max(mean + sd, 0.0), 1.0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _step_block(w, m, lo, k, hw, drive, c, emo, fac_const, imax, two, use_mem, mem_moves):
+    """One step of the emollient and the disease for the block's patients (see advance_day)."""
+    for j in range(m):
+        # dynamics.step_emollient (exact for a drive constant over the step). A loop of its own:
+        # its per-patient choice of factor is a select of addresses, which the vectorizer cannot
+        # bound, and it would keep the main loop below from vectorizing
+        i = lo + j
+        e = w[W_E, j]
+        dr = drive[i]
+        rising = dr >= e
+        gap = e - dr
+        e_mean = dr + gap * (emo[k, 0, 1, i] if rising else emo[k, 1, 1, i])
+        w[W_E, j] = dr + gap * (emo[k, 0, 0, i] if rising else emo[k, 1, 0, i])
+        w[W_KVEH, j] = c[K_V, i] * e_mean
+    for j in range(m):
+        i = lo + j
+        kveh = w[W_KVEH, j]
+        ll = w[W_LO, j]
+        lh = w[W_HI, j]
+        # engine.stepper.step_production_loss: predictor, then trapezoidal-mean corrector;
+        # rows 2-5 share one loss (T-cell survival), itch and memory have constant losses whose
+        # step factors are precomputed (the same expression, so the same numbers)
+        y0, y1, y2, y3 = w[W_Y, j], w[W_Y + 1, j], w[W_Y + 2, j], w[W_Y + 3, j]
+        y4, y5, y6, y7 = w[W_Y + 4, j], w[W_Y + 5, j], w[W_Y + 6, j], w[W_Y + 7, j]
+        r0 = _rates(c, i, imax, y0, y1, y2, y3, y4, y5, y6, y7, kveh, ll, lh, two, use_mem, mem_moves)
+        f0 = hw * _phi1(r0[8] * hw)
+        f1 = hw * _phi1(r0[9] * hw)
+        f2 = hw * _phi1(r0[10] * hw)
+        f6 = fac_const[k, 0, i]
+        f7 = fac_const[k, 1, i]
+        z0 = y0 + (r0[0] - r0[8] * y0) * f0
+        z1 = y1 + (r0[1] - r0[9] * y1) * f1
+        z2 = y2 + (r0[2] - r0[10] * y2) * f2
+        z3 = y3 + (r0[3] - r0[10] * y3) * f2
+        z4 = y4 + (r0[4] - r0[10] * y4) * f2
+        z5 = y5 + (r0[5] - r0[10] * y5) * f2
+        z6 = y6 + (r0[6] - r0[11] * y6) * f6
+        z7 = y7 + (r0[7] - r0[12] * y7) * f7
+        r1 = _rates(c, i, imax, z0, z1, z2, z3, z4, z5, z6, z7, kveh, ll, lh, two, use_mem, mem_moves)
+        m0 = 0.5 * (r0[8] + r1[8])
+        m1 = 0.5 * (r0[9] + r1[9])
+        m2 = 0.5 * (r0[10] + r1[10])
+        g0 = hw * _phi1(m0 * hw)
+        g1 = hw * _phi1(m1 * hw)
+        g2 = hw * _phi1(m2 * hw)
+        # itch and memory: 0.5 (l + l) = l exactly, so the predictor's factor is the mean's
+        w[W_Y + 0, j] = y0 + (0.5 * (r0[0] + r1[0]) - m0 * y0) * g0
+        w[W_Y + 1, j] = y1 + (0.5 * (r0[1] + r1[1]) - m1 * y1) * g1
+        w[W_Y + 2, j] = y2 + (0.5 * (r0[2] + r1[2]) - m2 * y2) * g2
+        w[W_Y + 3, j] = y3 + (0.5 * (r0[3] + r1[3]) - m2 * y3) * g2
+        w[W_Y + 4, j] = y4 + (0.5 * (r0[4] + r1[4]) - m2 * y4) * g2
+        w[W_Y + 5, j] = y5 + (0.5 * (r0[5] + r1[5]) - m2 * y5) * g2
+        w[W_Y + 6, j] = y6 + (0.5 * (r0[6] + r1[6]) - r0[11] * y6) * f6
+        w[W_Y + 7, j] = y7 + (0.5 * (r0[7] + r1[7]) - r0[12] * y7) * f7
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _propagate_block(w, m, lo, k, phi):
+    """Exact PK propagation over the step by each patient's transition matrix."""
+    for j in range(m):
+        i = lo + j
+        x0, x1, x2, x3, x4 = w[W_X, j], w[W_X + 1, j], w[W_X + 2, j], w[W_X + 3, j], w[W_X + 4, j]
+        for r in range(5):
+            acc = phi[k, r, 0, i] * x0
+            acc += phi[k, r, 1, i] * x1
+            acc += phi[k, r, 2, i] * x2
+            acc += phi[k, r, 3, i] * x3
+            acc += phi[k, r, 4, i] * x4
+            w[W_X + r, j] = acc
 
 
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def advance_day(Y, X, E, drive, absorbed, table, emo, imax, hill, weights, phi, rows,
+def advance_day(Y, X, E, drive, absorbed, c, emo, fac_const, imax, hill, weights, phi, rows,
                 step_h, step_hw, step_k, step_dose, has_drug, track_pk, use_mem, mem_moves, occ_out):
     """Advance every patient one day in place; ``occ_out`` gets sum over steps of h x mean occupancy.
 
-    Y (n, 8) disease states, X (n, 5) PK amounts, E (n,) emollient state (patient-major);
-    ``drive`` (n,) emollient drive; ``absorbed`` (n,) mg added at each dosing step; ``table``
-    (n, len(COLUMNS)); ``imax`` (n, 6) and ``hill`` (n,) per patient; ``emo`` (n, n_h, 2, 2) the
-    emollient step factors (:func:`_emollient_factors`);
-    ``phi`` (n, n_h, 5, 5) and ``rows`` (n, n_h, nodes, 5) the transition
-    matrices and exposure rows per distinct step length; per step s: hours ``step_h[s]``, weeks
-    ``step_hw[s]``, index ``step_k[s]`` into the distinct lengths, ``step_dose[s]`` 1 if an
-    application starts it.
+    Everything is patient-minor (last axis = patient) so that the loops over the patients of a
+    block are the innermost loops and vectorize (SIMD lanes = patients): Y (8, n) disease states,
+    X (5, n) PK amounts, E (n,) emollient state, ``drive`` (n,) emollient drive, ``absorbed`` (n,)
+    mg added at each dosing step, ``c`` (len(COLUMNS), n) parameters, ``imax`` (6, n), ``hill``
+    (n,), ``emo`` and ``fac_const`` from :func:`_step_constants`, ``phi`` (n_h, 5, 5, n) and
+    ``rows`` (n_h, nodes, 5, n) the transition matrices and exposure rows per distinct step
+    length. Per step s: hours ``step_h[s]``, weeks ``step_hw[s]``, index ``step_k[s]`` into the
+    distinct lengths, ``step_dose[s]`` 1 if an application starts it.
+
+    A block's patients go through all the day's steps in a work array of PATIENT_BLOCK columns
+    before the next block: its constants stay in cache, and the work array's rows lie a constant
+    distance apart, which is what lets LLVM prove the loops' reads and writes independent.
+    Indices are unsigned: numba then emits no negative-index wraparound, a select per access that
+    makes addresses non-affine.
     """
-    n = Y.shape[0]
-    n_pk = X.shape[1]
+    n = Y.shape[1]
     n_nodes = weights.shape[0]
     n_blocks = (n + PATIENT_BLOCK - 1) // PATIENT_BLOCK
     for blk in prange(n_blocks):
-        rows8 = np.empty((7, 8))  # per-thread scratch: states, predictor, rates, step factors
-        y, y1, p0, l0, p1, l1, fac0 = rows8[0], rows8[1], rows8[2], rows8[3], rows8[4], rows8[5], rows8[6]
-        xs = np.empty(n_pk)
-        occs = np.empty(n_nodes)
-        levels = np.empty(2)
-        half = np.empty(2)
-        half[0] = 0.5
-        half[1] = 0.5
-        one = np.ones(1)
-        for i in range(blk * PATIENT_BLOCK, min(n, (blk + 1) * PATIENT_BLOCK)):
-            c = table[i]
-            for r in range(8):
-                y[r] = Y[i, r]
-            for r in range(n_pk):
-                xs[r] = X[i, r]
-            e = E[i]
-            dr = drive[i]
-            occ_sum = 0.0
-            for s in range(step_h.shape[0]):
-                h = step_h[s]
-                hw = step_hw[s]
-                k = step_k[s]
-                if step_dose[s]:
-                    xs[0] += absorbed[i]
-                # dynamics.step_emollient (exact for a drive constant over the step); its two
-                # factors depend only on the patient, the step length and the direction
-                v = 0 if dr >= e else 1
-                gap = e - dr
-                e_mean = dr + gap * emo[i, k, v, 1]
-                e = dr + gap * emo[i, k, v, 0]
-                kveh = c[K_V] * e_mean
-                if has_drug:
-                    mean = 0.0
-                    for m in range(n_nodes):
-                        u = rows[i, k, m, 0] * xs[0]
-                        for j in range(1, n_pk):
-                            u += rows[i, k, m, j] * xs[j]
-                        occs[m] = _occupancy(u, hill[i])
-                        mean += weights[m] * occs[m]
-                    var = 0.0
-                    for m in range(n_nodes):
-                        var += weights[m] * (occs[m] - mean) ** 2
-                    sd = math.sqrt(var)
-                    occ_sum += h * mean
-                    levels[0] = min(max(mean - sd, 0.0), 1.0)
-                    levels[1] = min(max(mean + sd, 0.0), 1.0)
-                    nb = 2
-                    w = half
-                else:
-                    levels[0] = 0.0
-                    nb = 1
-                    w = one
-                # engine.stepper.step_production_loss: predictor, then trapezoidal-mean corrector
-                # equal loss rates give equal factors h phi1(l h): the four T-cell pools share one
-                # loss, itch and memory have constant losses; reusing the factor changes no number
-                _rates(y, c, kveh, imax[i], levels, w, nb, use_mem, mem_moves, p0, l0)
-                last = -1.0
-                fac = 0.0
-                for r in range(8):
-                    if l0[r] != last:
-                        last = l0[r]
-                        fac = hw * _phi1(last * hw)
-                    fac0[r] = fac
-                    y1[r] = y[r] + (p0[r] - l0[r] * y[r]) * fac
-                _rates(y1, c, kveh, imax[i], levels, w, nb, use_mem, mem_moves, p1, l1)
-                last = -1.0
-                for r in range(8):
-                    pm = 0.5 * (p0[r] + p1[r])
-                    lm = 0.5 * (l0[r] + l1[r])
-                    if lm == l0[r]:
-                        fac = fac0[r]
-                    elif lm != last:
-                        last = lm
-                        fac = hw * _phi1(lm * hw)
-                    y[r] = y[r] + (pm - lm * y[r]) * fac
-                if track_pk:
-                    for r in range(n_pk):
-                        acc = phi[i, k, r, 0] * xs[0]
-                        for j in range(1, n_pk):
-                            acc += phi[i, k, r, j] * xs[j]
-                        y1[r] = acc  # scratch
-                    for r in range(n_pk):
-                        xs[r] = y1[r]
-            for r in range(8):
-                Y[i, r] = y[r]
-            for r in range(n_pk):
-                X[i, r] = xs[r]
-            E[i] = e
-            occ_out[i] = occ_sum
+        lo = np.uint64(blk * PATIENT_BLOCK)
+        m = np.uint64(min(n, blk * PATIENT_BLOCK + PATIENT_BLOCK) - blk * PATIENT_BLOCK)
+        w = np.zeros((W_NODE0 + n_nodes, PATIENT_BLOCK))
+        for r in range(8):
+            for j in range(m):
+                w[W_Y + r, j] = Y[r, lo + j]
+        for r in range(5):
+            for j in range(m):
+                w[W_X + r, j] = X[r, lo + j]
+        for j in range(m):
+            w[W_E, j] = E[lo + j]
+        for s in range(step_h.shape[0]):
+            k = step_k[s]
+            if step_dose[s]:
+                for j in range(m):
+                    w[W_X, j] += absorbed[lo + j]
+            if has_drug:
+                _occupancy_block(w, m, lo, k, step_h[s], rows, hill, weights)
+            _step_block(w, m, lo, k, step_hw[s], drive, c, emo, fac_const, imax, has_drug, use_mem, mem_moves)
+            if track_pk:
+                _propagate_block(w, m, lo, k, phi)
+        for r in range(8):
+            for j in range(m):
+                Y[r, lo + j] = w[W_Y + r, j]
+        for r in range(5):
+            for j in range(m):
+                X[r, lo + j] = w[W_X + r, j]
+        for j in range(m):
+            E[lo + j] = w[W_E, j]
+            occ_out[lo + j] = w[W_OCC, j]
 
 
 class DayKernel:
-    """One chunk's constants for :func:`advance_day` (parameter table, transition matrices), and
-    the call that advances the chunk's patient-major state one day."""
+    """One chunk's constants for :func:`advance_day` (parameter table, transition matrices, step
+    factors), all patient-minor, and the call that advances the chunk's state one day."""
 
     def __init__(self, K: np.ndarray, steps_h: list[float], nodes: np.ndarray, weights: np.ndarray,
                  exposure_per_mg: np.ndarray, eff_row: int, dp: dict, ip: dict, vp: dict,
@@ -296,19 +435,22 @@ class DayKernel:
         self.hours_per_week = hours_per_week
         self.table, self.use_mem, self.mem_moves = parameter_table(dp, ip, vp, n)
         self.index = {h: i for i, h in enumerate(steps_h)}  # every step length of the run's grids
-        self.emo = np.empty((n, len(steps_h), 2, 2))
-        _emollient_factors(self.table, np.array([h / hours_per_week for h in steps_h]), self.emo)
+        hws = np.array([h / hours_per_week for h in steps_h])
+        self.emo = np.empty((hws.size, 2, 2, n))
+        self.fac = np.empty((hws.size, 2, n))
+        _step_constants(self.table, hws, self.mem_moves, self.emo, self.fac)
         if track_pk:
             with kernel_threads(threads):
-                self.phi, at_nodes = transitions(np.moveaxis(K, -1, 0), np.asarray(steps_h), nodes)
+                phi, at_nodes = transitions(np.moveaxis(K, -1, 0), np.asarray(steps_h), nodes)
             # exposure rows (pk.compute_exposure_rows): u = u_per_mg_vs x row EFF of expm(K c h)
             rows = at_nodes[:, :, :, eff_row, :] * exposure_per_mg[:, None, None, None]
-            self.rows = np.ascontiguousarray(rows)
+            self.phi = np.ascontiguousarray(np.moveaxis(phi, 0, -1))      # (n_h, 5, 5, n)
+            self.rows = np.ascontiguousarray(np.moveaxis(rows, 0, -1))    # (n_h, nodes, 5, n)
         else:  # no drug anywhere: the kernel reads neither
-            self.phi = np.zeros((n, 1, n_pk, n_pk))
-            self.rows = np.zeros((n, 1, weights.size, n_pk))
+            self.phi = np.zeros((1, n_pk, n_pk, n))
+            self.rows = np.zeros((1, weights.size, n_pk, n))
         # per patient: (6,) or (6, n) pathways, scalar or (n,) Hill (stacked parameter rows)
-        self.imax = np.ascontiguousarray(np.broadcast_to(np.asarray(imax, float).reshape(6, -1), (6, n)).T)
+        self.imax = np.ascontiguousarray(np.broadcast_to(np.asarray(imax, float).reshape(6, -1), (6, n)))
         self.hill = np.ascontiguousarray(np.broadcast_to(np.asarray(hill, float), (n,)))
         self.weights = np.ascontiguousarray(weights, dtype=float)
         self.has_drug, self.track_pk = bool(has_drug), bool(track_pk)
@@ -325,11 +467,11 @@ class DayKernel:
 
     def advance(self, grid, Y: np.ndarray, X: np.ndarray, E: np.ndarray, drive, absorbed: np.ndarray | None,
                 events: np.ndarray) -> np.ndarray:
-        """Advance Y (n, 8), X (n, 5), E (n,) in place over ``grid``'s steps; sum of h x mean occupancy
-        (n,). ``absorbed`` (n,) is added at each step that starts with an application in ``events``
-        (None: no drug applied today)."""
+        """Advance Y (8, n), X (5, n), E (n,) (C-contiguous) in place over ``grid``'s steps; sum of
+        h x mean occupancy (n,). ``absorbed`` (n,) is added at each step that starts with an
+        application in ``events`` (None: no drug applied today)."""
         h, hw, k, ev, _ = self._grid(grid)
-        n = Y.shape[0]
+        n = Y.shape[1]
         if absorbed is None:
             dose = np.zeros(h.size, dtype=np.uint8)
             absorbed = np.zeros(n)
@@ -339,30 +481,28 @@ class DayKernel:
         drive = np.ascontiguousarray(np.broadcast_to(np.asarray(drive, float), (n,)))
         occ = np.empty(n)
         with kernel_threads(self.threads):
-            advance_day(Y, X, E, drive, absorbed, self.table, self.emo, self.imax, self.hill, self.weights,
-                        self.phi, self.rows, h, hw, k, dose, self.has_drug, self.track_pk, self.use_mem,
-                        self.mem_moves, occ)
+            advance_day(Y, X, E, drive, absorbed, self.table, self.emo, self.fac, self.imax, self.hill,
+                        self.weights, self.phi, self.rows, h, hw, k, dose, self.has_drug, self.track_pk,
+                        self.use_mem, self.mem_moves, occ)
         return occ
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _core_rhs(Y, idx, table, out):
+def _core_rhs(Y, idx, table, imax, out):
     """disease.compute_rhs(y, dp, ip, None, 0.0) of the seven core rows (no memory, no drug, no
-    vehicle) for the patients ``idx`` (columns of Y, rows of ``table``). Serial and without the
-    GIL: it is called ~100 times per solve, too briefly for a parallel launch to pay (chunk
-    worker threads run solves side by side instead)."""
-    rows8 = np.empty((3, 8))
-    y, prod, loss = rows8[0], rows8[1], rows8[2]
-    levels = np.zeros(1)
-    weights = np.ones(1)
-    imax = np.zeros(6)
+    vehicle) for the patients ``idx`` (columns of Y and of ``table``; ``imax`` zeros). Serial and
+    without the GIL: it is called ~100 times per solve, too briefly for a parallel launch to pay
+    (chunk worker threads run solves side by side instead)."""
     for a in range(Y.shape[1]):
-        for r in range(7):
-            y[r] = Y[r, a]
-        y[7] = 1.0
-        _rates(y, table[idx[a]], 0.0, imax, levels, weights, 1, False, False, prod, loss)
-        for r in range(7):
-            out[r, a] = prod[r] - loss[r] * y[r]
+        y0, y1, y2, y3, y4, y5, y6 = Y[0, a], Y[1, a], Y[2, a], Y[3, a], Y[4, a], Y[5, a], Y[6, a]
+        r = _rates(table, idx[a], imax, y0, y1, y2, y3, y4, y5, y6, 1.0, 0.0, 0.0, 0.0, False, False, False)
+        out[0, a] = r[0] - r[8] * y0
+        out[1, a] = r[1] - r[9] * y1
+        out[2, a] = r[2] - r[10] * y2
+        out[3, a] = r[3] - r[10] * y3
+        out[4, a] = r[4] - r[10] * y4
+        out[5, a] = r[5] - r[10] * y5
+        out[6, a] = r[6] - r[11] * y6
 
 
 def solve_baseline(dp: dict, ip: dict) -> np.ndarray:
@@ -371,10 +511,12 @@ def solve_baseline(dp: dict, ip: dict) -> np.ndarray:
     ~60 temporaries and subsets every parameter per call, the solver's main cost."""
     n = next(iter(dp.values())).shape[0]
     table, _, _ = parameter_table(dp, ip, {}, n)
+    imax = np.zeros((6, n))
 
     def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
         out = np.empty(y.shape)
-        _core_rhs(np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(idx, dtype=np.int64), table, out)
+        _core_rhs(np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(idx, dtype=np.int64), table,
+                  imax, out)
         return out
 
     y0 = np.repeat(dynamics.MIYANO_SEED[:, None], n, axis=1)

@@ -529,9 +529,9 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         kern = kernel.DayKernel(K, steps_h, nodes, weights, p.u_per_mg_vs, pk.EFF, prep.disease,
                                 prep.itch, prep.vehicle, prep.imax, prep.hill, has_drug, track_pk,
                                 HOURS_PER_WEEK, threads)
-        # patient-major state that the kernel updates in place; y and x stay (states, n) views of it
-        Y, X = np.ascontiguousarray(y.T), np.ascontiguousarray(x.T)
-        y, x, emol = Y.T, X.T, np.ascontiguousarray(emol, dtype=float)
+        # the kernel updates the (states, n) arrays in place: C-contiguous float, as it indexes them
+        y, x = np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(x, dtype=float)
+        emol = np.ascontiguousarray(emol, dtype=float)
     elif track_pk:
         for h in steps_h:
             phis[h] = compute_transition(K, h)
@@ -604,7 +604,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         grid = fine if onset[d] else coarse
         if kern is not None:  # the compiled kernel takes the whole day: the NumPy loop runs no step
             absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0) if dosing else None
-            occ_day = kern.advance(grid, Y, X, emol, drive, absorbed, events)
+            occ_day = kern.advance(grid, y, x, emol, drive, absorbed, events)
         for s in range(grid.n_steps if kern is None else 0):
             h = grid.steps_h[s]
             e = grid.event_at_start[s]

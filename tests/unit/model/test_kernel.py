@@ -139,3 +139,29 @@ def test_cli_simulate_threads_option_does_not_change_the_file(tmp_path, monkeypa
     assert main(["simulate", "--n", "3", "--weeks", "1", "--seed", "3", "--out", str(tmp_path / "x.parquet"),
                  "--threads", "0"]) == 2
     assert "threads must be an integer >= 1" in capsys.readouterr().err
+
+
+@needs_numba
+def test_vectorizable_exp_log_and_phi1_match_libm_to_a_few_ulp():
+    # the kernel's own exp/log/phi1 (vectorizable, model.kernel) against NumPy over their ranges of use
+    from numba import njit
+
+    from dermsim.model import kernel
+
+    @njit
+    def apply(fn_id, x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = kernel._exp(x[i]) if fn_id == 0 else (kernel._log(x[i]) if fn_id == 1 else kernel._phi1(x[i]))
+        return out
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(-700, 700, 20_000), rng.uniform(-1, 1, 20_000)])
+    np.testing.assert_allclose(apply(0, x), np.exp(x), rtol=4e-16, atol=0)
+    u = np.exp(rng.uniform(-690, 690, 20_000))
+    np.testing.assert_allclose(apply(1, u), np.log(u), rtol=4e-16, atol=1e-300)
+    z = np.concatenate([[0.0, 1e-300, 0.125, np.nextafter(0.125, 0)], rng.uniform(0, 0.3, 20_000),
+                        np.exp(rng.uniform(-30, 5, 20_000))])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = np.where(z > 0, -np.expm1(-np.maximum(z, 1e-300)) / np.maximum(z, 1e-300), 1.0)
+    np.testing.assert_allclose(apply(2, z), ref, rtol=2e-15, atol=0)
