@@ -152,7 +152,12 @@ def test_vectorizable_exp_log_and_phi1_match_libm_to_a_few_ulp():
     def apply(fn_id, x):
         out = np.empty_like(x)
         for i in range(x.size):
-            out[i] = kernel._exp(x[i]) if fn_id == 0 else (kernel._log(x[i]) if fn_id == 1 else kernel._phi1(x[i]))
+            if fn_id == 0:
+                out[i] = kernel._exp(x[i])
+            elif fn_id == 1:
+                out[i] = kernel._log(x[i])
+            else:
+                out[i] = kernel._phi1(x[i])
         return out
 
     rng = np.random.default_rng(1)
