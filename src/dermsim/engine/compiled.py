@@ -7,8 +7,8 @@
   threading layer must not be entered from two threads at once, and chunk workers are threads;
 * :func:`transitions` computes the exact transition matrices expm(K h) of every patient for several
   step lengths in compiled code (the same scaling-and-squaring Taylor method as
-  :func:`dermsim.engine.linear.expm_batched`, one 5 x 5 matrix at a time instead of a stack of
-  NumPy matmuls, which is where the NumPy path spent its set-up time).
+  :func:`dermsim.engine.linear.expm_batched`, patient by patient with the patients in SIMD lanes
+  instead of a stack of NumPy matmuls, which is where the NumPy path spent its set-up time).
 
 ``njit``/``prange`` fall back to the plain Python function/``range`` without numba, so modules that
 define kernels import everywhere; callers use the kernels only when the backend is "numba".
@@ -179,85 +179,115 @@ def serial_kernel_calls() -> threading.RLock:
 
 
 _TAYLOR_DEGREE = 13
+_LANES = 256  # patients per block of the transition kernel (a multiple of any SIMD width)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _expm_one(K, t, x, e, tmp, out):
-    """expm(K t) of one k x k matrix into ``out`` (linear.expm_batched's method for one matrix);
-    ``x``, ``e``, ``tmp`` are k x k workspaces. Products skip the zero upper triangle of a lower
-    triangular K (compartment chains): those terms add exact zeros, so the numbers do not change."""
-    k = K.shape[0]
-    lower = True
-    for i in range(k):
-        for j in range(i + 1, k):
-            if K[i, j] != 0.0:
-                lower = False
-    norm = 0.0
-    for j in range(k):
-        col = 0.0
-        for i in range(k):
-            col += abs(K[i, j] * t)
-        norm = max(norm, col)
-    s = 0
-    if norm > 0.5:
-        s = int(np.ceil(np.log2(max(norm, 0.5) / 0.5)))
-    scale = 2.0 ** s
-    for i in range(k):
-        for j in range(k):
-            x[i, j] = K[i, j] * t / scale
-            e[i, j] = (1.0 if i == j else 0.0) + x[i, j] / _TAYLOR_DEGREE
-    for m in range(_TAYLOR_DEGREE - 1, 0, -1):
-        _matmul(x, e, lower, tmp)
-        for i in range(k):
-            for j in range(k):
-                e[i, j] = (1.0 if i == j else 0.0) + tmp[i, j] / m
-    for _ in range(s):
-        _matmul(e, e, lower, tmp)
-        e[:, :] = tmp
-    out[:, :] = e
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _matmul(a, b, lower, out):
-    """out = a b for k x k matrices; with ``lower`` both are lower triangular (skip exact zeros)."""
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _matmul_lanes(a, b, out, m, lower):
+    """out = a b for the k x k matrices of lanes 0..m-1 ((k, k, lanes) arrays, lanes innermost so
+    the loops vectorize); with ``lower`` both are lower triangular and the products skip the exact
+    zeros of the upper triangle (the terms they add are exact zeros: the numbers do not change)."""
     k = a.shape[0]
     for i in range(k):
         for j in range(k):
-            acc = 0.0
-            if not (lower and j > i):
-                for r in range(j if lower else 0, i + 1 if lower else k):
-                    acc += a[i, r] * b[r, j]
-            out[i, j] = acc
+            for ln in range(m):
+                out[i, j, ln] = 0.0
+            if lower and j > i:
+                continue
+            for r in range(j if lower else 0, i + 1 if lower else k):
+                for ln in range(m):
+                    out[i, j, ln] += a[i, r, ln] * b[r, j, ln]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
+def _expm_lanes(K, lo, m, t, lower, x, e, tmp, s, scale):
+    """expm(K t) of patients lo..lo+m-1 of the (k, k, n) stack ``K`` into ``e`` (k, k, lanes):
+    linear.expm_batched's method, patient by patient (each its own scaling 2^-s so that the 1-norm
+    of K t 2^-s is <= 1/2, degree-13 Taylor polynomial by Horner's rule, s squarings), with the
+    patients in SIMD lanes. ``x``, ``tmp`` are workspaces like ``e``; ``s`` (lanes,) int64 and
+    ``scale`` (lanes,) float workspaces for the squarings and 2^s."""
+    k = K.shape[0]
+    s_max = 0
+    for ln in range(m):
+        norm = 0.0
+        for j in range(k):
+            col = 0.0
+            for i in range(k):
+                col += abs(K[i, j, lo + ln] * t)
+            norm = max(norm, col)
+        s[ln] = int(np.ceil(np.log2(max(norm, 0.5) / 0.5))) if norm > 0.5 else 0
+        s_max = max(s_max, s[ln])
+    for ln in range(m):
+        scale[ln] = 2.0 ** s[ln]
+    for i in range(k):
+        for j in range(k):
+            one = 1.0 if i == j else 0.0
+            for ln in range(m):
+                x[i, j, ln] = K[i, j, lo + ln] * t / scale[ln]
+                e[i, j, ln] = one + x[i, j, ln] / _TAYLOR_DEGREE
+    for deg in range(_TAYLOR_DEGREE - 1, 0, -1):
+        _matmul_lanes(x, e, tmp, m, lower)
+        for i in range(k):
+            for j in range(k):
+                one = 1.0 if i == j else 0.0
+                for ln in range(m):
+                    e[i, j, ln] = one + tmp[i, j, ln] / deg
+    for q in range(s_max):  # a lane stops squaring after its own s
+        _matmul_lanes(e, e, tmp, m, lower)
+        for i in range(k):
+            for j in range(k):
+                for ln in range(m):
+                    e[i, j, ln] = tmp[i, j, ln] if q < s[ln] else e[i, j, ln]
 
 
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def _transitions(K, hs, nodes, phi, rows_full):
-    n, k, _ = K.shape
-    n_blocks = (n + 255) // 256
+def _transitions(K, hs, nodes, eff_row, exposure, phi, rows):
+    k = K.shape[0]
+    n = K.shape[2]
+    n_blocks = (n + _LANES - 1) // _LANES
     for blk in prange(n_blocks):
-        x = np.empty((k, k))
-        e = np.empty((k, k))
-        tmp = np.empty((k, k))
-        for i in range(blk * 256, min(n, (blk + 1) * 256)):
-            for a in range(hs.shape[0]):
-                _expm_one(K[i], hs[a], x, e, tmp, phi[i, a])
-                for m in range(nodes.shape[0]):
-                    _expm_one(K[i], nodes[m] * hs[a], x, e, tmp, rows_full[i, a, m])
+        lo = np.uint64(blk * _LANES)
+        m = np.uint64(min(n, blk * _LANES + _LANES) - blk * _LANES)
+        x = np.empty((k, k, _LANES))
+        e = np.empty((k, k, _LANES))
+        tmp = np.empty((k, k, _LANES))
+        s = np.empty(_LANES, dtype=np.int64)
+        scale = np.empty(_LANES)
+        lower = True
+        for i in range(k):
+            for j in range(i + 1, k):
+                for ln in range(m):
+                    if K[i, j, lo + ln] != 0.0:
+                        lower = False
+        for a in range(hs.shape[0]):
+            _expm_lanes(K, lo, m, hs[a], lower, x, e, tmp, s, scale)
+            for i in range(k):
+                for j in range(k):
+                    for ln in range(m):
+                        phi[a, i, j, lo + ln] = e[i, j, ln]
+            for q in range(nodes.shape[0]):
+                _expm_lanes(K, lo, m, nodes[q] * hs[a], lower, x, e, tmp, s, scale)
+                for j in range(k):
+                    for ln in range(m):
+                        rows[a, q, j, lo + ln] = e[eff_row, j, ln] * exposure[lo + ln]
 
 
-def transitions(K: np.ndarray, hs: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Transition matrices of patient-major rate matrices ``K`` (n, k, k), compiled:
-    (expm(K h) (n, len(hs), k, k), expm(K c h) (n, len(hs), len(nodes), k, k)) for each step length
-    h in ``hs`` and quadrature node c in ``nodes``."""
+def transitions(K: np.ndarray, hs: np.ndarray, nodes: np.ndarray, eff_row: int,
+                exposure: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transition matrices of the rate matrices ``K`` (k, k, n), compiled and patient-minor:
+    (expm(K h) (len(hs), k, k, n), exposure x row ``eff_row`` of expm(K c h)
+    (len(hs), len(nodes), k, n)) for each step length h in ``hs`` and quadrature node c in
+    ``nodes``; ``exposure`` (n,) scales the rows (pk.compute_exposure_rows)."""
     K = np.ascontiguousarray(K, dtype=float)
     hs = np.ascontiguousarray(hs, dtype=float)
     nodes = np.ascontiguousarray(nodes, dtype=float)
-    n, k, _ = K.shape
-    phi = np.empty((n, hs.size, k, k))
-    at_nodes = np.empty((n, hs.size, nodes.size, k, k))
-    _transitions(K, hs, nodes, phi, at_nodes)
-    if not (np.all(np.isfinite(phi)) and np.all(np.isfinite(at_nodes))):
+    exposure = np.ascontiguousarray(np.broadcast_to(exposure, K.shape[2:]), dtype=float)
+    k, _, n = K.shape
+    phi = np.empty((hs.size, k, k, n))
+    rows = np.empty((hs.size, nodes.size, k, n))
+    _transitions(K, hs, nodes, int(eff_row), exposure, phi, rows)
+    if not (np.all(np.isfinite(phi)) and np.all(np.isfinite(rows))):
         from dermsim.errors import SolverError
 
         raise SolverError("transition matrix is not finite; check the rate constants.")
-    return phi, at_nodes
+    return phi, rows

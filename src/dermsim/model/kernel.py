@@ -440,12 +440,10 @@ class DayKernel:
         self.fac = np.empty((hws.size, 2, n))
         _step_constants(self.table, hws, self.mem_moves, self.emo, self.fac)
         if track_pk:
+            # phi (n_h, 5, 5, n); exposure rows (n_h, nodes, 5, n) (pk.compute_exposure_rows:
+            # u = u_per_mg_vs x row EFF of expm(K c h))
             with kernel_threads(threads):
-                phi, at_nodes = transitions(np.moveaxis(K, -1, 0), np.asarray(steps_h), nodes)
-            # exposure rows (pk.compute_exposure_rows): u = u_per_mg_vs x row EFF of expm(K c h)
-            rows = at_nodes[:, :, :, eff_row, :] * exposure_per_mg[:, None, None, None]
-            self.phi = np.ascontiguousarray(np.moveaxis(phi, 0, -1))      # (n_h, 5, 5, n)
-            self.rows = np.ascontiguousarray(np.moveaxis(rows, 0, -1))    # (n_h, nodes, 5, n)
+                self.phi, self.rows = transitions(K, np.asarray(steps_h), nodes, eff_row, exposure_per_mg)
         else:  # no drug anywhere: the kernel reads neither
             self.phi = np.zeros((1, n_pk, n_pk, n))
             self.rows = np.zeros((1, weights.size, n_pk, n))

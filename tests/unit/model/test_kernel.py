@@ -92,15 +92,20 @@ def test_restart_from_a_saved_state_continues_exactly_in_compiled_code():
 @needs_numba
 def test_compiled_transition_matrices_equal_the_numpy_expm():
     rng = np.random.default_rng(0)
-    n, k = 50, 5
+    n, k = 300, 5  # more than one block of lanes, the last one partial
     K = np.tril(rng.uniform(0.01, 3.0, (n, k, k)), -1)
     K[:, range(k), range(k)] = -rng.uniform(0.01, 3.0, (n, k))
-    phi, at_nodes = compiled.transitions(K, np.array([2.0, 8.0]), np.array([0.25, 0.75]))
+    K = np.moveaxis(K, 0, -1)
+    exposure = rng.uniform(0.5, 2.0, n)
+    phi, rows = compiled.transitions(K, np.array([2.0, 8.0]), np.array([0.25, 0.75]), 4, exposure)
     for a, h in enumerate((2.0, 8.0)):
-        ref = compute_transition(np.moveaxis(K, 0, -1), h)
-        np.testing.assert_allclose(phi[:, a], np.moveaxis(ref, -1, 0), rtol=1e-12, atol=1e-15)
-        ref_node = compute_transition(np.moveaxis(K, 0, -1), 0.75 * h)
-        np.testing.assert_allclose(at_nodes[:, a, 1], np.moveaxis(ref_node, -1, 0), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(phi[a], compute_transition(K, h), rtol=1e-12, atol=1e-15)
+        ref_node = compute_transition(K, 0.75 * h)[4] * exposure
+        np.testing.assert_allclose(rows[a, 1], ref_node, rtol=1e-12, atol=1e-15)
+    full = K.copy()
+    full[0, 4] = 0.3  # not lower triangular: the full products
+    phi_full, _ = compiled.transitions(full, np.array([8.0]), np.array([0.5]), 4, exposure)
+    np.testing.assert_allclose(phi_full[0], compute_transition(full, 8.0), rtol=1e-12, atol=1e-15)
 
 
 def test_backend_choice(monkeypatch):
