@@ -32,7 +32,6 @@ import math
 import numpy as np
 
 from dermsim.engine.compiled import f64_bits, f64_from_bits, kernel_threads, njit, prange, transitions
-from dermsim.engine.steady import solve_steady_state
 from dermsim.model.disease import dynamics
 
 # parameter columns of the per-patient table (order of the kernel's reads)
@@ -485,38 +484,146 @@ class DayKernel:
         return occ
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _core_rhs(Y, idx, table, imax, out):
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _core_rhs(c, i, imax, y, out):
     """disease.compute_rhs(y, dp, ip, None, 0.0) of the seven core rows (no memory, no drug, no
-    vehicle) for the patients ``idx`` (columns of Y and of ``table``; ``imax`` zeros). Serial and
-    without the GIL: it is called ~100 times per solve, too briefly for a parallel launch to pay
-    (chunk worker threads run solves side by side instead)."""
-    for a in range(Y.shape[1]):
-        y0, y1, y2, y3, y4, y5, y6 = Y[0, a], Y[1, a], Y[2, a], Y[3, a], Y[4, a], Y[5, a], Y[6, a]
-        r = _rates(table, idx[a], imax, y0, y1, y2, y3, y4, y5, y6, 1.0, 0.0, 0.0, 0.0, False, False, False)
-        out[0, a] = r[0] - r[8] * y0
-        out[1, a] = r[1] - r[9] * y1
-        out[2, a] = r[2] - r[10] * y2
-        out[3, a] = r[3] - r[10] * y3
-        out[4, a] = r[4] - r[10] * y4
-        out[5, a] = r[5] - r[10] * y5
-        out[6, a] = r[6] - r[11] * y6
+    vehicle) of patient ``i`` (column of ``c``; ``imax`` zeros) at ``y`` (7,) into ``out`` (7,)."""
+    r = _rates(c, i, imax, y[0], y[1], y[2], y[3], y[4], y[5], y[6], 1.0, 0.0, 0.0, 0.0, False, False, False)
+    out[0] = r[0] - r[8] * y[0]
+    out[1] = r[1] - r[9] * y[1]
+    out[2] = r[2] - r[10] * y[2]
+    out[3] = r[3] - r[10] * y[3]
+    out[4] = r[4] - r[10] * y[4]
+    out[5] = r[5] - r[10] * y[5]
+    out[6] = r[6] - r[11] * y[6]
 
 
-def solve_baseline(dp: dict, ip: dict) -> np.ndarray:
-    """disease.solve_baseline (the same solver from the same start, its steps below) with the
-    right-hand side evaluated in compiled code; (8, n) with M = 1. The NumPy path's rhs allocates
-    ~60 temporaries and subsets every parameter per call, the solver's main cost."""
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def _lu_solve(a, b, piv):
+    """Solve a x = b in place (x into ``b``; ``a`` overwritten by its LU factors) by Gaussian
+    elimination with partial pivoting, LAPACK dgesv's method for one small system: the steady-state
+    solver needs one 7 x 7 solve per patient and iteration, too small for a LAPACK call to pay."""
+    k = a.shape[0]
+    for col in range(k):
+        best = col
+        for r in range(col + 1, k):
+            if abs(a[r, col]) > abs(a[best, col]):
+                best = r
+        piv[col] = best
+        if best != col:
+            for j in range(k):
+                a[col, j], a[best, j] = a[best, j], a[col, j]
+            b[col], b[best] = b[best], b[col]
+        inv = 1.0 / a[col, col]
+        for r in range(col + 1, k):
+            f = a[r, col] * inv
+            a[r, col] = f
+            for j in range(col + 1, k):
+                a[r, j] -= f * a[col, j]
+            b[r] -= f * b[col]
+    for r in range(k - 1, -1, -1):
+        acc = b[r]
+        for j in range(r + 1, k):
+            acc -= a[r, j] * b[j]
+        b[r] = acc / a[r, r]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _ptc_patient(c, i, imax, y0, lower, upper, rtol, dt0, dt_max, max_iter, growth, y):
+    """engine.steady's pseudo-transient continuation for patient ``i`` alone (the batched version's
+    iterates, patient by patient): implicit-Euler steps whose length grows as the residual falls,
+    ending in Newton. ``y`` (7,) gets the state; returns 1 converged, 0 not, -1 non-finite rhs."""
+    k = y0.shape[0]
+    f = np.empty(k)
+    fp = np.empty(k)
+    yp = np.empty(k)
+    ynew = np.empty(k)
+    a = np.empty((k, k))
+    step = np.empty(k)
+    piv = np.empty(k, dtype=np.int64)
+    scale = np.empty(k)
+    for r in range(k):
+        y[r] = y0[r]
+        scale[r] = abs(y0[r]) + 1e-8
+    dt = dt0
+    fprev = -1.0
+    for _ in range(max_iter):
+        _core_rhs(c, i, imax, y, f)
+        for r in range(k):
+            if not np.isfinite(f[r]):
+                return -1
+        for j in range(k):  # forward-difference Jacobian, column j into a[:, j] as -J
+            dy = 1e-7 * max(abs(y[j]), 1e-6)
+            for r in range(k):
+                yp[r] = y[r]
+            yp[j] += dy
+            _core_rhs(c, i, imax, yp, fp)
+            for r in range(k):
+                a[r, j] = -((fp[r] - f[r]) / dy)
+        for r in range(k):
+            a[r, r] += 1.0 / dt
+            step[r] = f[r]
+        _lu_solve(a, step, piv)
+        rel = 0.0
+        fnorm = 0.0
+        for r in range(k):
+            trial = y[r] + step[r]
+            clipped = min(max(trial, lower[r]), upper[r])
+            # bounded states that hit a bound keep half the distance instead (stay interior)
+            ynew[r] = 0.5 * (y[r] + clipped) if (trial < lower[r] or trial > upper[r]) else clipped
+            rel = max(rel, abs(ynew[r] - y[r]) / (abs(y[r]) + 1e-8))
+            fnorm += (f[r] / scale[r]) ** 2
+        fnorm = math.sqrt(fnorm)
+        for r in range(k):
+            y[r] = ynew[r]
+        dt_old = dt
+        if fprev >= 0.0:
+            ratio = fprev / max(fnorm, 1e-300)
+            if ratio >= 1.0:
+                factor = min(max(ratio, growth), 1e3)
+            else:
+                factor = 1.0 if ratio >= 0.5 else 0.5
+            dt = min(max(dt_old * factor, 1e-6), dt_max)
+        if rel < rtol and dt_old > 1e3:
+            return 1
+        fprev = fnorm
+    return 0
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def _solve_baseline(c, imax, y0, lower, upper, rtol, dt0, dt_max, max_iter, growth, retries, out, status):
+    n = c.shape[1]
+    for i in prange(n):
+        y = np.empty(y0.shape[0])
+        d0, g = dt0, growth
+        st = _ptc_patient(c, i, imax, y0, lower, upper, rtol, d0, dt_max, max_iter, g, y)
+        for _ in range(retries):  # engine.steady.solve_steady_state's retries, from the start again
+            if st != 0:
+                break
+            d0, g = d0 / 10.0, max(1.5, g / 2.0)
+            st = _ptc_patient(c, i, imax, y0, lower, upper, rtol, d0, dt_max, 2 * max_iter, g, y)
+        for r in range(y0.shape[0]):
+            out[r, i] = y[r]
+        status[i] = st
+
+
+def solve_baseline(dp: dict, ip: dict, threads: int | None = None) -> np.ndarray:
+    """disease.solve_baseline in compiled code: the same pseudo-transient continuation from the same
+    start with the same settings (engine.steady.solve_steady_state's defaults), patient by patient
+    in parallel; (8, n) with M = 1."""
+    from dermsim.errors import SolverError
+
     n = next(iter(dp.values())).shape[0]
     table, _, _ = parameter_table(dp, ip, {}, n)
-    imax = np.zeros((6, n))
-
-    def rhs(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        out = np.empty(y.shape)
-        _core_rhs(np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(idx, dtype=np.int64), table,
-                  imax, out)
-        return out
-
-    y0 = np.repeat(dynamics.MIYANO_SEED[:, None], n, axis=1)
-    core = solve_steady_state(rhs, y0, lower=dynamics.LOWER, upper=dynamics.UPPER)
-    return np.vstack([core, np.ones((1, n))])
+    out = np.empty((dynamics.N_CORE, n))
+    status = np.empty(n, dtype=np.int64)
+    with kernel_threads(threads):
+        _solve_baseline(table, np.zeros((6, n)), dynamics.MIYANO_SEED.astype(float),
+                        dynamics.LOWER.astype(float), dynamics.UPPER.astype(float), 1e-10, 0.05, 1e12, 200,
+                        4.0, 2, out, status)
+    if np.any(status < 0):
+        raise SolverError("steady state: the right-hand side is not finite for some patients.")
+    if np.any(status == 0):
+        raise SolverError(f"steady state did not converge for {int(np.sum(status == 0))} of {n} patients "
+                          "after 3 attempts.")
+    return np.vstack([out, np.ones((1, n))])

@@ -718,6 +718,9 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         if not hourly:
             raise InvalidInputError(f"record must name a variable from {', '.join(HOURLY_RECORDS)} to keep "
                                     f"it at output_hours; got {', '.join(names)}.")
+        # hourly outputs need the NumPy loop's per-step states: the whole run takes the reference
+        # path (baseline included), so it equals engine="numpy" exactly
+        backend = "numpy"
     seq = as_seed_sequence(seed)
     params = default_parameters() if params is None else params
     cols = _population_columns(population)

@@ -175,3 +175,19 @@ def test_vectorizable_exp_log_and_phi1_match_libm_to_a_few_ulp():
     with np.errstate(divide="ignore", invalid="ignore"):
         ref = np.where(z > 0, -np.expm1(-np.maximum(z, 1e-300)) / np.maximum(z, 1e-300), 1.0)
     np.testing.assert_allclose(apply(2, z), ref, rtol=2e-15, atol=0)
+
+
+@needs_numba
+def test_compiled_baseline_steady_state_equals_the_numpy_solver():
+    # the same pseudo-transient continuation patient by patient (its own LU instead of LAPACK's):
+    # equal to rounding, and a true steady state (the right-hand side vanishes)
+    from dermsim._rng import as_seed_sequence, child_sequence
+    from dermsim.model import kernel, simulate
+    from dermsim.model.disease import dynamics
+
+    seq = child_sequence(as_seed_sequence(3), simulate.MODEL_STREAM_KEY)
+    ind = simulate.individual_values(default_parameters(), seq, 0, 2000)
+    fast = kernel.solve_baseline(ind["disease"], ind["itch"], threads=2)
+    ref = dynamics.solve_baseline(ind["disease"], ind["itch"])
+    np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=0)
+    assert np.array_equal(fast, kernel.solve_baseline(ind["disease"], ind["itch"], threads=1))
