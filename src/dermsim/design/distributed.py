@@ -1,7 +1,11 @@
 """Where chunks run: this process, a local Dask cluster (``workers``) or a running one (``scheduler``).
 
 :func:`open_executor` yields ``run_all(calls)``: it takes ``(fn, args, kwargs)`` triples and yields
-their results as they complete. Locally that is a loop; on Dask every call is a task, at most
+their results as they complete. Locally (neither given) the calls run in a pool of forked
+processes, one per core, each running the compiled engine on one thread (a single process would
+leave a core idle during the NumPy parts of a chunk: population draws, noise, scores); where fork
+is not safe (no fork on the platform, or OpenMP already running in this process, see
+:func:`dermsim.engine.compiled.fork_is_safe`) or there is one call, a loop. On Dask every call is a task, at most
 ``2 x workers`` in flight so a long run holds few results in memory, and results come back to
 this process, which alone writes the store. Results do not depend on where a chunk ran (streams
 are keyed by replicate block, :mod:`dermsim.design.replicate`).
@@ -72,9 +76,35 @@ def _local_cluster(n: int, dashboard: bool) -> Any:
                        silence_logs=40, name="dermsim-local")
 
 
+_FORKED_CALLS: list[Call] = []  # the calls of the running local pool (its processes inherit them)
+
+
+def _call_at(i: int) -> Any:
+    fn, args, kwargs = _FORKED_CALLS[i]
+    return fn(*args, **kwargs)
+
+
 def _run_local(calls: Iterable[Call]) -> Iterator[Any]:
-    for fn, args, kwargs in calls:
-        yield fn(*args, **kwargs)
+    """The calls' results in order, from a pool of forked processes when that is safe (module
+    docstring); the calls reach the processes by inheritance, not pickling."""
+    import multiprocessing as mp
+    import sys
+
+    from dermsim.engine.compiled import fork_is_safe, fork_worker_pool
+
+    calls = list(calls)
+    processes = min(os.cpu_count() or 1, len(calls))
+    if processes < 2 or _FORKED_CALLS or not sys.platform.startswith("linux") \
+            or "fork" not in mp.get_all_start_methods() or not fork_is_safe():
+        for fn, args, kwargs in calls:
+            yield fn(*args, **kwargs)
+        return
+    _FORKED_CALLS[:] = calls
+    try:
+        with fork_worker_pool(processes, "design") as pool:
+            yield from pool.imap(_call_at, range(len(calls)))
+    finally:
+        _FORKED_CALLS.clear()
 
 
 def _run_dask(client: Any, n_slots: int) -> RunAll:
@@ -106,7 +136,7 @@ def open_executor(
     *, workers: int | None = None, scheduler: str | None = None, dashboard: bool = False
 ) -> Iterator[RunAll]:
     """Context yielding ``run_all`` (module docstring). ``workers`` and ``scheduler`` exclude each other;
-    neither given runs in this process."""
+    neither given runs on this machine's cores (a forked pool, or this process)."""
     if workers is not None and scheduler is not None:
         raise InvalidInputError("workers and scheduler exclude each other; got both.")
     if workers is None and scheduler is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -19,6 +21,29 @@ def _square(x: int) -> int:
 def test_local_executor_runs_in_order() -> None:
     with open_executor() as run_all:
         assert list(run_all((_square, (i,), {}) for i in range(4))) == [0, 1, 4, 9]
+
+
+_FORKED = """
+import os, sys
+from dermsim.design.distributed import open_executor
+from dermsim.engine.compiled import fork_is_safe
+assert fork_is_safe()
+with open_executor() as run_all:
+    out = list(run_all((divmod, (i, 3), {}) for i in range(6)))
+    pids = set(run_all((os.getpid, (), {}) for _ in range(8)))
+print(out == [divmod(i, 3) for i in range(6)], os.getpid() not in pids, len(pids))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked pool is for Linux")
+def test_local_executor_uses_a_forked_pool_per_core_and_keeps_the_order() -> None:
+    # in a fresh process: this one may already run OpenMP, where the pool falls back to a loop
+    done = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    in_order, elsewhere, n_pids = done.stdout.split()
+    assert in_order == "True"
+    assert elsewhere == "True" or (os.cpu_count() or 1) < 2
+    assert 1 <= int(n_pids) <= (os.cpu_count() or 1)  # which process takes which call is the OS's choice
 
 
 def test_executor_arguments_are_checked() -> None:
