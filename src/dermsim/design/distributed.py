@@ -5,8 +5,8 @@ their results as they complete. Locally (neither given) the calls run in a pool 
 processes, one per core, each running the compiled engine on one thread (a single process would
 leave a core idle during the NumPy parts of a chunk: population draws, noise, scores); where fork
 is not safe (no fork on the platform, or OpenMP already running in this process, see
-:func:`dermsim.engine.compiled.fork_is_safe`) or there is one call, a loop. On Dask every call is a task, at most
-``2 x workers`` in flight so a long run holds few results in memory, and results come back to
+:func:`dermsim.engine.compiled.fork_is_safe`) or there is one call, a loop. On Dask every call is
+a task, at most ``2 x workers`` in flight so a long run holds few results in memory, and results come back to
 this process, which alone writes the store. Results do not depend on where a chunk ran (streams
 are keyed by replicate block, :mod:`dermsim.design.replicate`).
 
