@@ -177,12 +177,17 @@ def trajectory_table(traj: Trajectories, population: Any, model: ResolvedModel |
 def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: Any = None,
                    model: ResolvedModel | None = None) -> None:
     # dermsim.io has no trajectory writer yet (trajectories are not a CDISC dataset), hence here
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table, meta_doc = trajectory_table(traj, population, model)
     table = table.replace_schema_metadata({b"dermsim": json.dumps(meta_doc, default=str).encode()})
+    # dictionary encoding only where values repeat as labels (strings, categories): on the float
+    # columns Arrow builds a dictionary per page and then abandons it, about 1 s of a 100k-patient
+    # run's write, for a file 10 % smaller
+    labels = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_dictionary(f.type)]
     with output_file(out, overwrite=overwrite) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, use_dictionary=labels)
 
 
 def _record_names(record: str | tuple[str, ...]) -> tuple[str, ...]:
