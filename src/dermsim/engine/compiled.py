@@ -132,15 +132,34 @@ def default_threads() -> int:
     return 1 if in_dask_worker() else max_threads()
 
 
+def _layer_is_thread_safe() -> bool:
+    """True once a parallel kernel has run on a threading layer that may be entered from several
+    threads at once (numba's "tbb" and "omp"; its fallback "workqueue" may not)."""
+    try:
+        return numba.threading_layer() in ("omp", "tbb")  # pyright: ignore[reportPrivateImportUsage]  # public numba API, not re-exported in its stubs
+    except ValueError:  # no parallel kernel has run yet: the layer is not chosen
+        return False
+
+
+def default_workers() -> int:
+    """Chunk worker threads of a run that names none: one per core, or 1 where this process is one
+    of several sharing the cores (a Dask worker, a pinned worker process)."""
+    if _PINNED or in_dask_worker():
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
 @contextlib.contextmanager
 def kernel_threads(threads: int | None = None) -> Iterator[None]:
-    """Run the compiled kernels of the block on ``threads`` threads (None: :func:`default_threads`),
-    one call at a time."""
-    with _LOCK:
-        if not HAVE_NUMBA:
-            yield
-            return
-        want = default_threads() if threads is None else max(1, min(int(threads), max_threads()))
+    """Run the compiled kernels of the block on ``threads`` threads (None: :func:`default_threads`).
+    numba's thread count is per calling thread, so chunk worker threads can each run kernels on
+    their own count side by side; calls are made one at a time only where the threading layer is
+    not thread-safe (and until the first parallel call has chosen the layer)."""
+    if not HAVE_NUMBA:
+        yield
+        return
+    want = default_threads() if threads is None else max(1, min(int(threads), max_threads()))
+    with contextlib.nullcontext() if _layer_is_thread_safe() else _LOCK:
         before = numba.get_num_threads()
         numba.set_num_threads(want)
         try:

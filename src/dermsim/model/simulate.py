@@ -49,7 +49,7 @@ from dermsim.engine import (
     propagate,
     step_production_loss,
 )
-from dermsim.engine.compiled import resolve_backend
+from dermsim.engine.compiled import default_workers, resolve_backend
 from dermsim.errors import InvalidInputError
 from dermsim.model import kernel
 from dermsim.model.disease import dynamics
@@ -658,7 +658,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       record: Iterable[str] | str = DEFAULT_RECORD, chunk_size: int = 16_384,
                       params: ParameterSet | None = None, blocked: Blocked = None,
                       max_step_h: float = 8.0, quadrature_nodes: int = 6,
-                      progress: Callable[[int, int], None] | None = None, workers: int = 1,
+                      progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                       initial_state: SimulationState | None = None,
                       record_params: bool = False,
                       output_hours: Iterable[float] | None = None, engine: str = "auto",
@@ -671,7 +671,9 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     ``record``: names from RECORDABLE or "all".
     ``blocked``: which pathways the drug blocks (None = the JAK1/2 map; see jak.derive_pathway_imax).
     ``progress(done, total)`` is called after each chunk. ``workers`` threads run chunks in
-    parallel (results are identical for any number of workers and any chunk size).
+    parallel (results are identical for any number of workers and any chunk size); None: one per
+    core (one inside a Dask worker or a pinned worker process), so the NumPy parts of a chunk run
+    beside another chunk's compiled kernel.
     ``initial_state``: continue from a saved :class:`SimulationState` (``Trajectories.final_state``
     of an earlier run with the same population, seed and parameters) instead of the untreated
     baseline; the regimen's schedule starts on that day, and the result's days are absolute
@@ -695,7 +697,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     chunk_size = check_int("chunk_size", chunk_size, minimum=1, maximum=LIMITS["chunk"])
     check_positive("max_step_h", max_step_h)
     quadrature_nodes = check_int("quadrature_nodes", quadrature_nodes, minimum=1)
-    workers = check_int("workers", workers, minimum=1, maximum=LIMITS["workers"])
+    workers = default_workers() if workers is None else check_int("workers", workers, minimum=1,
+                                                                     maximum=LIMITS["workers"])
     names = RECORDABLE if record == "all" else tuple([record] if isinstance(record, str) else record)
     if not names or any(not str(nm).strip() for nm in names):
         raise InvalidInputError(f"record must name at least one variable from {', '.join(RECORDABLE)}; "

@@ -70,7 +70,8 @@ def test_thread_count_and_chunk_size_do_not_change_the_numbers():
     reg = Regimen.bid(1.5)
     runs = [simulate_patients(pop, reg, 12, 4, record=("easi", "cp_nM", "M"), engine="numba",
                               threads=t, chunk_size=c, workers=w)
-            for t, c, w in ((1, 700, 1), (2, 256, 1), (2, 100, 2), (1, 333, 2))]
+            # (None, 64, None): all cores, a worker thread per core running kernels side by side
+            for t, c, w in ((1, 700, 1), (2, 256, 1), (2, 100, 2), (1, 333, 2), (None, 64, None))]
     for other in runs[1:]:
         for name in ("easi", "cp_nM", "M"):
             assert np.array_equal(runs[0][name], other[name]), name
