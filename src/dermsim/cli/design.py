@@ -5,8 +5,9 @@
 Every command writes into ``--out DIR``: ``design.duckdb`` (per-replicate results, committed chunk
 by chunk; ``--resume`` continues a killed run), ``results.parquet``, ``summary.csv`` (by
 hypothesis), ``designs.csv`` (probability of success per design), ``report.html`` and the power
-curve as PNG and SVG. ``--workers N`` runs a local Dask cluster, ``--scheduler tcp://HOST:PORT``
-an existing one; the numbers are the same either way.
+curve as PNG and SVG. Chunks run on this machine's cores by default (a pool of forked processes);
+``--workers N`` runs a local Dask cluster, ``--scheduler tcp://HOST:PORT`` an existing one; the
+numbers are the same either way.
 """
 
 from __future__ import annotations
