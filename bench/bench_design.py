@@ -5,7 +5,8 @@ Each measurement runs in its own Python process so that its peak RSS (``ru_maxrs
 
 1. dermsim: 10,000 replicates of TRuE-AD3 (330 children, 2:2:1, stratified by IGA and age, 8 weeks,
    IGA-TS primary, EASI-75 and itch NRS4 key secondaries, both strengths vs vehicle: 6 hypotheses
-   under fixed-sequence testing), no --workers (a forked process per core), results committed to DuckDB chunk by chunk.
+   under fixed-sequence testing), no --workers (a forked process per core), results committed to
+   DuckDB chunk by chunk.
 2. The straightforward approach on a subsample of trials: a Python loop over trials, each calling
    ``sample_population``, stratified randomization, ``simulate_patients`` per arm, a pandas frame
    of patient endpoints, and statsmodels (``StratifiedTable`` CMH test, ``confint_proportions_2indep``
