@@ -180,7 +180,7 @@ def main() -> pd.DataFrame:
         per_trial_b = b["seconds"] / N_REP
         rows.append(
             {
-                "implementation": "dermsim design, batched, no --workers: a forked process per core (DuckDB store)",
+                "implementation": "dermsim design, batched, a forked process per core (DuckDB store)",
                 "trials": N_REP,
                 "seconds": round(b["seconds"], 1),
                 "trials_per_s": round(N_REP / b["seconds"], 1),
