@@ -218,7 +218,7 @@ def _matmul_lanes(a, b, out, m, lower):
                     out[i, j, ln] += a[i, r, ln] * b[r, j, ln]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
+@njit(cache=True, nogil=True, error_model="numpy")  # called, not inlined: half the compile time
 def _expm_lanes(K, lo, m, t, lower, x, e, tmp, s, scale):
     """expm(K t) of patients lo..lo+m-1 of the (k, k, n) stack ``K`` into ``e`` (k, k, lanes):
     linear.expm_batched's method, patient by patient (each its own scaling 2^-s so that the 1-norm
@@ -300,7 +300,7 @@ def transitions(K: np.ndarray, hs: np.ndarray, nodes: np.ndarray, eff_row: int,
     K = np.ascontiguousarray(K, dtype=float)
     hs = np.ascontiguousarray(hs, dtype=float)
     nodes = np.ascontiguousarray(nodes, dtype=float)
-    exposure = np.ascontiguousarray(np.broadcast_to(exposure, K.shape[2:]), dtype=float)
+    exposure = np.array(np.broadcast_to(exposure, K.shape[2:]), dtype=float)  # writable: one signature
     k, _, n = K.shape
     phi = np.empty((hs.size, k, k, n))
     rows = np.empty((hs.size, nodes.size, k, n))

@@ -469,13 +469,15 @@ class DayKernel:
         application in ``events`` (None: no drug applied today)."""
         h, hw, k, ev, _ = self._grid(grid)
         n = Y.shape[1]
+        # fresh writable copies: numba compiles a readonly (broadcast) array as another signature,
+        # and advance_day is the slowest function to compile
         if absorbed is None:
             dose = np.zeros(h.size, dtype=np.uint8)
             absorbed = np.zeros(n)
         else:
             dose = np.array([e >= 0 and bool(events[e]) for e in ev], dtype=np.uint8)
-            absorbed = np.ascontiguousarray(np.broadcast_to(absorbed, (n,)), dtype=float)
-        drive = np.ascontiguousarray(np.broadcast_to(np.asarray(drive, float), (n,)))
+            absorbed = np.array(np.broadcast_to(absorbed, (n,)), dtype=float)
+        drive = np.array(np.broadcast_to(np.asarray(drive, float), (n,)), dtype=float)
         occ = np.empty(n)
         with kernel_threads(self.threads):
             advance_day(Y, X, E, drive, absorbed, self.table, self.emo, self.fac, self.imax, self.hill,
@@ -484,7 +486,7 @@ class DayKernel:
         return occ
 
 
-@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)  # called, not inlined: one copy of _rates
 def _core_rhs(c, i, imax, y, out):
     """disease.compute_rhs(y, dp, ip, None, 0.0) of the seven core rows (no memory, no drug, no
     vehicle) of patient ``i`` (column of ``c``; ``imax`` zeros) at ``y`` (7,) into ``out`` (7,)."""
