@@ -3,8 +3,8 @@
 * :func:`resolve_backend` chooses "numba" or "numpy": an explicit choice wins, then the
   environment variable ``DERMSIM_ENGINE`` (numba/numpy), then numba if it imports;
 * :func:`kernel_threads` runs compiled kernels on a given number of threads (default: all cores
-  numba sees) and serialises kernel calls across Python threads: numba's default "workqueue"
-  threading layer must not be entered from two threads at once, and chunk workers are threads;
+  numba sees); chunk worker threads run kernels side by side where numba's threading layer allows
+  it (omp, tbb), and one at a time where it does not (workqueue);
 * :func:`transitions` computes the exact transition matrices expm(K h) of every patient for several
   step lengths in compiled code (the same scaling-and-squaring Taylor method as
   :func:`dermsim.engine.linear.expm_batched`, patient by patient with the patients in SIMD lanes
@@ -190,11 +190,6 @@ def fork_worker_pool(processes: int, what: str) -> Any:
         raise DermsimError(f"{what} workers must start before the compiled engine first runs in this "
                            "process (OpenMP does not survive a fork); use --workers 1.")
     return mp.get_context("fork").Pool(processes, initializer=pin_default_threads, initargs=(1,))
-
-
-def serial_kernel_calls() -> threading.RLock:
-    """The lock that keeps compiled kernel calls of this process one at a time."""
-    return _LOCK
 
 
 _TAYLOR_DEGREE = 13
