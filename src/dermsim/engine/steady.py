@@ -16,6 +16,17 @@ import numpy as np
 
 from dermsim.errors import SolverError
 
+# The solver's settings (the defaults of solve_steady_state), shared with the compiled solver of the
+# untreated baseline (model.kernel.solve_baseline) so the two take the same iterates.
+RTOL, DT0, DT_MAX, MAX_ITER, GROWTH, RETRIES = 1e-10, 0.05, 1e12, 200, 4.0, 2
+NOT_FINITE = "steady state: the right-hand side is not finite for some patients."
+
+
+def not_converged(n_left: int, n: int, retries: int) -> SolverError:
+    """The error for ``n_left`` of ``n`` patients left unconverged after ``retries`` retries."""
+    return SolverError(f"steady state did not converge for {n_left} of {n} patients after {retries + 1} "
+                       "attempts.")
+
 
 def _jacobian(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y: np.ndarray, idx: np.ndarray,
               f0: np.ndarray) -> np.ndarray:
@@ -31,8 +42,9 @@ def _jacobian(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y: np.ndarray
 
 def solve_steady_state(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y0: np.ndarray, *,
                        lower: np.ndarray | None = None, upper: np.ndarray | None = None,
-                       rtol: float = 1e-10, dt0: float = 0.05, dt_max: float = 1e12,
-                       max_iter: int = 200, growth: float = 4.0, retries: int = 2) -> np.ndarray:
+                       rtol: float = RTOL, dt0: float = DT0, dt_max: float = DT_MAX,
+                       max_iter: int = MAX_ITER, growth: float = GROWTH,
+                       retries: int = RETRIES) -> np.ndarray:
     """Steady state y with rhs(y, idx) = 0, batched over patients (columns of ``y0``).
 
     ``rhs(y, idx)`` gets the states of the patients ``idx`` (a subset once some have converged).
@@ -53,8 +65,7 @@ def solve_steady_state(rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], y0: 
         y[:, left] = y_left
         left = left[left_sub]
     if left.size:
-        raise SolverError(f"steady state did not converge for {left.size} of {y0.shape[1]} patients "
-                          f"after {retries + 1} attempts.")
+        raise not_converged(int(left.size), y0.shape[1], retries)
     return y
 
 
@@ -72,7 +83,7 @@ def _ptc(rhs, y0, active, lower, upper, rtol, dt0, dt_max, max_iter, growth) -> 
         ya = y[:, active]
         f = rhs(ya, active)
         if not np.all(np.isfinite(f)):
-            raise SolverError("steady state: the right-hand side is not finite for some patients.")
+            raise SolverError(NOT_FINITE)
         jac = _jacobian(rhs, ya, active, f)
         dta = dt[active]
         a = eye[None, :, :] / dta[:, None, None] - jac

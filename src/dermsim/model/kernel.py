@@ -31,7 +31,9 @@ import math
 
 import numpy as np
 
+from dermsim.engine import steady
 from dermsim.engine.compiled import f64_bits, f64_from_bits, kernel_threads, njit, prange, transitions
+from dermsim.errors import SolverError
 from dermsim.model.disease import dynamics
 
 # parameter columns of the per-patient table (order of the kernel's reads)
@@ -83,6 +85,21 @@ _LN2_HI = 0.693147180369123816490   # ln 2 split in two so k ln 2 is exact for |
 _LN2_LO = 1.90821492927058770002e-10
 _LN2 = 0.6931471805599453
 _SQRT2 = 1.4142135623730951
+# Taylor coefficients, highest degree first, from their definitions: exp r = sum r^k / k! (k <= 13),
+# log m = 2 s sum s^(2k) / (2k + 1) (k <= 11), phi1(x) = sum (-x)^k / (k + 1)! (k <= 10)
+_EXP_COEFS = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
+_LOG_COEFS = tuple(1.0 / (2 * k + 1) for k in range(11, -1, -1))
+_PHI1_COEFS = tuple(1.0 / math.factorial(k + 1) for k in range(10, -1, -1))
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
+def _horner(coefs, x):
+    """The polynomial with ``coefs`` (highest degree first) at ``x``, by Horner's rule (the loop
+    over a constant tuple unrolls, so the patient loops around it still vectorize)."""
+    p = coefs[0]
+    for c in coefs[1:]:
+        p = p * x + c
+    return p
 
 
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
@@ -92,20 +109,7 @@ def _exp(x):
     x = min(max(x, -708.0), 709.0)
     k = math.floor(x * _LOG2E + 0.5)
     r = (x - k * _LN2_HI) - k * _LN2_LO
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = _horner(_EXP_COEFS, r)
     return p * f64_from_bits((np.int64(k) + 1023) << 52)
 
 
@@ -121,18 +125,7 @@ def _log(x):
     e = e + 1 if big else e
     s = (m - 1.0) / (m + 1.0)
     z = s * s
-    p = 1.0 / 23.0
-    p = p * z + 1.0 / 21.0
-    p = p * z + 1.0 / 19.0
-    p = p * z + 1.0 / 17.0
-    p = p * z + 1.0 / 15.0
-    p = p * z + 1.0 / 13.0
-    p = p * z + 1.0 / 11.0
-    p = p * z + 1.0 / 9.0
-    p = p * z + 1.0 / 7.0
-    p = p * z + 1.0 / 5.0
-    p = p * z + 1.0 / 3.0
-    p = p * z + 1.0
+    p = _horner(_LOG_COEFS, z)
     return e * _LN2 + 2.0 * s * p
 
 
@@ -145,17 +138,7 @@ def _phi1(x):
     series sum (-x)^k / (k + 1)! to k = 10 below 1/8 (truncation < 1e-19), else the closed form
     (1 - exp(-x) >= 0.117 there, so exp's rounding is amplified at most 8-fold)."""
     q = -x
-    p = 1.0 / 39916800.0
-    p = p * q + 1.0 / 3628800.0
-    p = p * q + 1.0 / 362880.0
-    p = p * q + 1.0 / 40320.0
-    p = p * q + 1.0 / 5040.0
-    p = p * q + 1.0 / 720.0
-    p = p * q + 1.0 / 120.0
-    p = p * q + 1.0 / 24.0
-    p = p * q + 1.0 / 6.0
-    p = p * q + 0.5
-    p = p * q + 1.0
+    p = _horner(_PHI1_COEFS, q)
     big = x >= _PHI1_SERIES
     xs = x if big else 1.0
     closed = (1.0 - _exp(-xs)) / xs
@@ -501,7 +484,7 @@ def _core_rhs(c, i, imax, y, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def _lu_solve(a, b, piv):
+def _lu_solve(a, b):
     """Solve a x = b in place (x into ``b``; ``a`` overwritten by its LU factors) by Gaussian
     elimination with partial pivoting, LAPACK dgesv's method for one small system: the steady-state
     solver needs one 7 x 7 solve per patient and iteration, too small for a LAPACK call to pay."""
@@ -511,7 +494,6 @@ def _lu_solve(a, b, piv):
         for r in range(col + 1, k):
             if abs(a[r, col]) > abs(a[best, col]):
                 best = r
-        piv[col] = best
         if best != col:
             for j in range(k):
                 a[col, j], a[best, j] = a[best, j], a[col, j]
@@ -542,7 +524,6 @@ def _ptc_patient(c, i, imax, y0, lower, upper, rtol, dt0, dt_max, max_iter, grow
     ynew = np.empty(k)
     a = np.empty((k, k))
     step = np.empty(k)
-    piv = np.empty(k, dtype=np.int64)
     scale = np.empty(k)
     for r in range(k):
         y[r] = y0[r]
@@ -565,7 +546,7 @@ def _ptc_patient(c, i, imax, y0, lower, upper, rtol, dt0, dt_max, max_iter, grow
         for r in range(k):
             a[r, r] += 1.0 / dt
             step[r] = f[r]
-        _lu_solve(a, step, piv)
+        _lu_solve(a, step)
         rel = 0.0
         fnorm = 0.0
         for r in range(k):
@@ -611,21 +592,18 @@ def _solve_baseline(c, imax, y0, lower, upper, rtol, dt0, dt_max, max_iter, grow
 
 def solve_baseline(dp: dict, ip: dict, threads: int | None = None) -> np.ndarray:
     """disease.solve_baseline in compiled code: the same pseudo-transient continuation from the same
-    start with the same settings (engine.steady.solve_steady_state's defaults), patient by patient
-    in parallel; (8, n) with M = 1."""
-    from dermsim.errors import SolverError
-
+    start with the same settings (engine.steady's), patient by patient in parallel; (8, n) with
+    M = 1."""
     n = next(iter(dp.values())).shape[0]
     table, _, _ = parameter_table(dp, ip, {}, n)
     out = np.empty((dynamics.N_CORE, n))
     status = np.empty(n, dtype=np.int64)
     with kernel_threads(threads):
         _solve_baseline(table, np.zeros((6, n)), dynamics.MIYANO_SEED.astype(float),
-                        dynamics.LOWER.astype(float), dynamics.UPPER.astype(float), 1e-10, 0.05, 1e12, 200,
-                        4.0, 2, out, status)
+                        dynamics.LOWER.astype(float), dynamics.UPPER.astype(float), steady.RTOL, steady.DT0,
+                        steady.DT_MAX, steady.MAX_ITER, steady.GROWTH, steady.RETRIES, out, status)
     if np.any(status < 0):
-        raise SolverError("steady state: the right-hand side is not finite for some patients.")
+        raise SolverError(steady.NOT_FINITE)
     if np.any(status == 0):
-        raise SolverError(f"steady state did not converge for {int(np.sum(status == 0))} of {n} patients "
-                          "after 3 attempts.")
+        raise steady.not_converged(int(np.sum(status == 0)), n, steady.RETRIES)
     return np.vstack([out, np.ones((1, n))])
