@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 import sys
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,18 @@ import numpy as np
 
 from dermsim.errors import DermsimError, InvalidInputError
 
+
+def f64_bits_py(x: float) -> int:
+    """The IEEE-754 bits of a float as an int, in Python (the intrinsic's fallback, and what tests
+    run the kernels' source with)."""
+    return struct.unpack("<q", struct.pack("<d", x))[0]
+
+
+def f64_from_bits_py(b: int) -> float:
+    """The float whose IEEE-754 bits are the int ``b``, in Python."""
+    return struct.unpack("<d", struct.pack("<q", int(b)))[0]
+
+
 try:  # numba is a dependency, but the NumPy path must work where it cannot be installed
     import numba
     from llvmlite import ir as llvm_ir
@@ -37,22 +50,20 @@ try:  # numba is a dependency, but the NumPy path must work where it cannot be i
     from numba.extending import intrinsic
 
     @intrinsic
-    def f64_bits(typingctx, x):  # pyright: ignore[reportRedeclaration]  # the no-numba fallback below
+    def f64_bits(typingctx, x):
         """The IEEE-754 bits of a float64 as an int64 (a bitcast in compiled code, no arithmetic)."""
         def codegen(context, builder, sig, args):
             return builder.bitcast(args[0], llvm_ir.IntType(64))
         return types.int64(types.float64), codegen
 
     @intrinsic
-    def f64_from_bits(typingctx, x):  # pyright: ignore[reportRedeclaration]  # the fallback below
+    def f64_from_bits(typingctx, x):
         """The float64 whose IEEE-754 bits are the int64 ``x``."""
         def codegen(context, builder, sig, args):
             return builder.bitcast(args[0], llvm_ir.DoubleType())
         return types.float64(types.int64), codegen
 
 except ImportError:  # pragma: no cover - exercised only on platforms without numba
-    import struct
-
     numba = None
 
     def njit(*args, **kwargs):
@@ -62,11 +73,7 @@ except ImportError:  # pragma: no cover - exercised only on platforms without nu
 
     prange = range
 
-    def f64_bits(x):
-        return struct.unpack("<q", struct.pack("<d", x))[0]
-
-    def f64_from_bits(x):
-        return struct.unpack("<d", struct.pack("<q", x))[0]
+    f64_bits, f64_from_bits = f64_bits_py, f64_from_bits_py  # pyright: ignore[reportAssignmentType]  # the intrinsics' Python fallback
 
 HAVE_NUMBA = numba is not None
 BACKENDS = ("auto", "numba", "numpy")

@@ -196,9 +196,8 @@ def test_compiled_baseline_steady_state_equals_the_numpy_solver():
 
 def _kernels_as_python(monkeypatch) -> None:
     """Every compiled function of model.kernel and engine.compiled replaced by its Python source
-    (``py_func``), the bit-cast intrinsics by struct: the kernels then run line by line."""
-    import struct
-
+    (``py_func``), the bit-cast intrinsics by their Python versions: the kernels then run line by
+    line."""
     from numba.core.registry import CPUDispatcher
 
     from dermsim.model import kernel
@@ -207,8 +206,8 @@ def _kernels_as_python(monkeypatch) -> None:
         for name, obj in list(vars(module).items()):
             if isinstance(obj, CPUDispatcher):
                 monkeypatch.setattr(module, name, obj.py_func)
-    monkeypatch.setattr(kernel, "f64_bits", lambda x: struct.unpack("<q", struct.pack("<d", x))[0])
-    monkeypatch.setattr(kernel, "f64_from_bits", lambda b: struct.unpack("<d", struct.pack("<q", int(b)))[0])
+    monkeypatch.setattr(kernel, "f64_bits", compiled.f64_bits_py)
+    monkeypatch.setattr(kernel, "f64_from_bits", compiled.f64_from_bits_py)
 
 
 @needs_numba
