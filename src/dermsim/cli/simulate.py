@@ -31,7 +31,8 @@ def simulate_cmd(
     record: str = typer.Option(",".join(DEFAULT_RECORD), "--record",
                                help=f"comma-separated variables from {', '.join(RECORDABLE)}; "
                                     "params: each patient's parameter values"),
-    workers: int = typer.Option(2, "--workers", help="threads (results do not depend on it)"),
+    workers: int | None = typer.Option(None, "--workers",
+                                       help="chunk threads (default: one per core; same results)"),
     threads: int | None = typer.Option(
         None, "--threads", help="threads of the compiled engine kernel (default: all cores; results do not "
         "depend on it)"),
