@@ -98,6 +98,7 @@ def simulate_model_block(
             rd.days,
             child_sequence(bseq, _S_MODEL, a),
             record=("easi", "iga", "nrs_weekly"),
+            output_days=(0, rd.days),  # the endpoints compare the primary visit with baseline
             params=params,
             chunk_size=chunk_patients,
         )

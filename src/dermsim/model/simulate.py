@@ -175,7 +175,8 @@ class Trajectories:
 
     @property
     def n_days(self) -> int:
-        return int(self.day.shape[0] - 1)
+        """Days the run lasted (also when it kept only some of them, ``output_days``)."""
+        return int(self.day[-1] - self.day[0])
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name in self.values:
@@ -192,12 +193,18 @@ class Trajectories:
             if need not in self.values:
                 raise InvalidInputError(f"record must include '{need}' to compute endpoints.")
         easi, iga, nrs = self.values["easi"], self.values["iga"], self.values.get("nrs_weekly")
-        day0 = int(self.day[0])
-        if day0 == 0:
-            return compute_patient_endpoints(easi, iga, nrs, day)
-        if not day0 < day <= int(self.day[-1]):
-            raise InvalidInputError(f"day must be within {day0 + 1}-{int(self.day[-1])}; got {day}.")
-        col = day - day0
+        kept = self.day.astype(int)  # the run's first day, then the days it kept (output_days)
+        day0 = int(kept[0])
+        if not day0 < day <= int(kept[-1]):
+            raise InvalidInputError(f"day must be within {day0 + 1}-{int(kept[-1])}; got {day}.")
+        col = int(np.searchsorted(kept, day))
+        if kept[col] != day:
+            raise InvalidInputError(f"day must be a day the run kept ({', '.join(map(str, kept[1:]))}); "
+                                    f"got {day}.")
+        if day0 == 0:  # column 0 is the baseline visit
+            pair = [0, col]
+            return compute_patient_endpoints(easi[:, pair], iga[:, pair],
+                                             None if nrs is None else nrs[:, pair], 1)
         b = self.baseline
         nrs_pair = None if nrs is None else np.stack([b["nrs_weekly0"], nrs[:, col]], axis=1)
         return compute_patient_endpoints(np.stack([b["easi0"], easi[:, col]], axis=1),
@@ -384,10 +391,12 @@ def draw_observation_noise(seed: SeedLike, start: int, stop: int, day0: int,
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
-                     days: int, regional: bool = False, *, day0: int = 0,
-                     nrs_tail: np.ndarray | None = None,
-                     noise: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Scores (n, T) from recorded D and Q: EASI, noise-free EASI, IGA, daily and weekly NRS.
+                     days: int, *, day0: int = 0, nrs_tail: np.ndarray | None = None,
+                     noise: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                     columns: np.ndarray | None = None,
+                     names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Scores (n, T) from recorded D and Q (n, days + 1): EASI, noise-free EASI, IGA, daily and
+    weekly NRS.
 
     Columns are days ``day0`` .. ``day0 + days``; noise is keyed by patient and absolute day and
     scores are relative to the patient's baseline (D0, Q0), so a restarted run scores exactly as
@@ -395,46 +404,85 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
     baseline NRS0, as before day 1). The result also holds ``nrs_tail_end``, the tail a run that
     continues after the last column needs. ``noise``: the standard-normal draws of
     :func:`draw_observation_noise` for these patients and days, when the caller already has them
-    (scoring many parameter rows of the same patients).
+    (scoring many parameter rows of the same patients). ``columns``: score only these columns
+    (sorted indices into the days; None: all) and ``names``: only these of SCORE_RECORDS (None: all
+    but easi_regional, which needs the population's easi_region_pct); a score of a column is the
+    same number whichever others are asked for.
     """
     start, stop, t = prep.start, prep.start + prep.n, days + 1
+    cols = np.arange(t) if columns is None else np.asarray(columns, dtype=np.intp)
+    names = set(SCORE_RECORDS) - {"easi_regional"} if names is None else set(names)
     obs = prep.observation
     cov = prep.covariates
-    sev = states["D"]
     d0 = prep.d0
     z_easi, z_visit, z_nrs = draw_observation_noise(seed, start, stop, day0, t) if noise is None else noise
-    eps = z_easi * obs["sigma_easi"]
-    visit = z_visit * obs["iga_sigma_e"]
-    nrs_noise = z_nrs * obs["sigma_nrs"]
-    if day0 == 0:  # the baseline is the population's EASI0, IGA0 and NRS0 exactly
-        eps[:, 0] = 0.0
-        visit[:, 0] = prep.iga_e0
-        nrs_noise[:, 0] = 0.0
-    easi_mean = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], severity0=d0)
-    easi = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], eps, severity0=d0)
-    iga = compute_iga(easi, sev, prep.iga_offset, visit, obs, severity0=d0)
-    q = states["Q"]
-    weeks = (day0 + np.arange(t)) / 7.0
+    at_baseline = cols == 0 if day0 == 0 else np.zeros(cols.size, dtype=bool)
+    out: dict[str, np.ndarray] = {}
+    if names & {"easi", "easi_mean", "iga", "easi_regional"}:
+        sev = states["D"][:, cols]
+        if "easi_mean" in names:
+            out["easi_mean"] = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], severity0=d0)
+        if names & {"easi", "iga"}:
+            eps = z_easi[:, cols] * obs["sigma_easi"]
+            eps[:, at_baseline] = 0.0  # the baseline is the population's EASI0, IGA0 and NRS0 exactly
+            easi = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], eps, severity0=d0)
+            out["easi"] = easi
+            if "iga" in names:
+                visit = z_visit[:, cols] * obs["iga_sigma_e"]
+                visit[:, at_baseline] = prep.iga_e0[:, None]
+                out["iga"] = compute_iga(easi, sev, prep.iga_offset, visit, obs, severity0=d0)
+        if "easi_regional" in names:
+            if "easi_region_pct" not in cov:
+                raise InvalidInputError(
+                    "population must have a column 'easi_region_pct' to record easi_regional.")
+            out["easi_regional"] = compute_easi_regional(cov["easi0"], cov["easi_region_pct"], cov["age_y"],
+                                                         sev / d0[:, None], obs["p_easi"],
+                                                         obs["easi_area_share"])
+    # daily NRS where a weekly mean or the tail a continuing run needs asks for it (the last six
+    # days before the last column)
+    week = NRS_TAIL + 1
+    need = [np.arange(t - week, t - 1)]
+    if "nrs" in names:
+        need.append(cols)
+    if "nrs_weekly" in names:
+        need.append((cols[:, None] - np.arange(NRS_TAIL + 1)[None, :]).ravel())
+    daily_cols = np.unique(np.concatenate(need))
+    daily_cols = daily_cols[daily_cols >= 0]
+    nrs_noise = z_nrs[:, daily_cols] * obs["sigma_nrs"]
+    if day0 == 0:
+        nrs_noise[:, daily_cols == 0] = 0.0
+    weeks = (day0 + daily_cols) / 7.0
     # the itch expectation effect stays a function of trial time (model.md 2.5), not of applications
     placebo = compute_itch_placebo(weeks[None, :], {k: v[:, None] for k, v in prep.vehicle.items()})
-    nrs = compute_nrs_daily(cov["nrs0"], q / prep.y0[dynamics.Q][:, None], placebo, nrs_noise)
+    nrs = np.full((prep.n, t), np.nan)
+    itch_ratio = states["Q"][:, daily_cols] / prep.y0[dynamics.Q][:, None]
+    nrs[:, daily_cols] = compute_nrs_daily(cov["nrs0"], itch_ratio, placebo, nrs_noise)
     tail = np.repeat(cov["nrs0"][:, None], NRS_TAIL, axis=1) if nrs_tail is None else np.asarray(nrs_tail)
-    nrs_weekly = compute_weekly_mean(nrs, cov["nrs0"], tail=tail)
-    if day0 == 0:
-        nrs_weekly[:, 0] = cov["nrs0"]
-    tail_end = np.concatenate([tail, nrs], axis=1)[:, -NRS_TAIL - 1:-1]
+    out["nrs_tail_end"] = np.concatenate([tail, nrs], axis=1)[:, -NRS_TAIL - 1:-1]
     too_young = cov["age_y"] < obs["nrs_min_age"]
-    nrs[too_young] = np.nan
-    nrs_weekly[too_young] = np.nan
-    out = {"easi": easi, "easi_mean": easi_mean, "iga": iga, "nrs": nrs, "nrs_weekly": nrs_weekly,
-           "nrs_tail_end": tail_end}
-    if regional:
-        if "easi_region_pct" not in cov:
-            raise InvalidInputError(
-                "population must have a column 'easi_region_pct' to record easi_regional.")
-        out["easi_regional"] = compute_easi_regional(cov["easi0"], cov["easi_region_pct"], cov["age_y"],
-                                                     sev / d0[:, None], obs["p_easi"], obs["easi_area_share"])
+    if "nrs_weekly" in names:
+        nrs_weekly = compute_weekly_mean(nrs, cov["nrs0"], tail=tail, columns=cols)
+        nrs_weekly[:, at_baseline] = cov["nrs0"][:, None]
+        nrs_weekly[too_young] = np.nan
+        out["nrs_weekly"] = nrs_weekly
+    if "nrs" in names:
+        out["nrs"] = nrs[:, cols]
+        out["nrs"][too_young] = np.nan
     return out
+
+
+def _output_columns(output_days: Iterable[int] | None, day0: int, days: int) -> np.ndarray:
+    """Columns (indices into days day0 .. day0 + days) of the days a run keeps."""
+    if output_days is None:
+        return np.arange(days + 1)
+    raw = np.asarray(list(output_days), dtype=float).reshape(-1)
+    ok = raw.size > 0 and np.all(raw == np.round(raw)) and np.all(np.diff(raw) > 0) \
+        and raw[0] == day0 and raw[-1] <= day0 + days
+    if not ok:
+        shown = f"{raw.min():g} to {raw.max():g}" if raw.size else "none"
+        raise InvalidInputError(f"output_days must be increasing whole days from the run's first day {day0} "
+                                f"to at most {day0 + days}; got {raw.size} values, {shown}.")
+    return raw.astype(np.intp) - day0
 
 
 def _rule_metric(metric: str, y: np.ndarray, prep: PreparedPatients) -> np.ndarray:
@@ -547,6 +595,7 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
     occ_day = state["occupancy"].copy()
     damage0 = 1.0 - prep.y0[dynamics.B]
     applied = state["applications"].copy()
+    absorbed_by_period: dict[int, np.ndarray] = {}
 
     def record(d: int) -> None:
         _record_states(rec, d, y, x, p)
@@ -603,7 +652,14 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         occ_day = np.zeros(n)
         grid = fine if onset[d] else coarse
         if kern is not None:  # the compiled kernel takes the whole day: the NumPy loop runs no step
-            absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0) if dosing else None
+            absorbed = None
+            if dosing:
+                # the same every day of a period under a fixed schedule: computed once
+                absorbed = absorbed_by_period.get(pi) if on is None else None
+                if absorbed is None:
+                    absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
+                if on is None:
+                    absorbed_by_period[pi] = absorbed
             occ_day = kern.advance(grid, y, x, emol, drive, absorbed, events)
         for s in range(grid.n_steps if kern is None else 0):
             h = grid.steps_h[s]
@@ -661,7 +717,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                       progress: Callable[[int, int], None] | None = None, workers: int | None = None,
                       initial_state: SimulationState | None = None,
                       record_params: bool = False,
-                      output_hours: Iterable[float] | None = None, engine: str = "auto",
+                      output_hours: Iterable[float] | None = None,
+                      output_days: Iterable[int] | None = None, engine: str = "auto",
                       threads: int | None = None) -> Trajectories:
     """Simulate every patient of ``population`` under ``regimen`` for ``days`` days.
 
@@ -683,7 +740,10 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     (0 to 24 x days, any grid) at which the recorded HOURLY_RECORDS are also kept
     (``Trajectories.hours``/``at_hours``, ``to_frame(grid="hours")``): plasma and local exposure
     exactly (matrix exponential from the step start), disease states interpolated linearly within a
-    step; a time on a dose is before it.
+    step; a time on a dose is before it. ``output_days``: the days (absolute, increasing, within
+    the run, the first day first) whose daily records are kept, e.g. a trial's visits (None: every
+    day); the others are
+    neither scored nor stored, and the kept ones are the numbers a run keeping every day gives.
     ``engine``: "numba" (the compiled kernel, model.kernel), "numpy" (the reference
     path) or "auto" (numba if installed; env DERMSIM_ENGINE overrides); ``threads``: threads of the
     compiled kernel (None: all cores). Neither changes the numbers beyond rounding.
@@ -742,10 +802,11 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
             raise InvalidInputError("initial_state must come from a run with the same seed (the patients' "
                                     f"parameters and noise are keyed by it); got {initial_state.seed}.")
         day0 = initial_state.day
-    t_out = days + 1
+    kept = _output_columns(output_days, day0, days)
+    t_out = kept.size
     # the recorded (n, days + 1) arrays, plus one chunk's working states (~40 doubles per patient-step)
     check_memory(f"simulating {n:,} patients for {days:,} days ({len(names)} recorded variables)",
-                 8.0 * n * t_out * len(names) + 8.0 * 40 * min(n, chunk_size) * t_out * workers,
+                 8.0 * n * t_out * len(names) + 8.0 * 40 * min(n, chunk_size) * (days + 1) * workers,
                  hint="record fewer variables (--record), simulate fewer patients per run, or a "
                  "shorter course")
     out = {name: np.empty((n, t_out), dtype=np.int8 if name == "iga" else float) for name in names}
@@ -783,10 +844,11 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                 else:
                     at_hours[nm][sl] = h_out[nm].T
         states = {name: states_tn[name].T for name in wanted}
-        scores = observe_patients(prep, states, seq, days, regional="easi_regional" in names, day0=day0,
-                                  nrs_tail=None if start is None else start["nrs_tail"])
+        scores = observe_patients(prep, states, seq, days, day0=day0,
+                                  nrs_tail=None if start is None else start["nrs_tail"], columns=kept,
+                                  names=[nm for nm in names if nm in SCORE_RECORDS])
         for name in names:
-            out[name][sl] = scores[name] if name in SCORE_RECORDS else states[name]
+            out[name][sl] = scores[name] if name in SCORE_RECORDS else states[name][:, kept]
         # at the baseline barrier damage, as the integrator applies it
         damage0 = 1.0 - prep.y0[dynamics.B]
         base["css_nM"][sl] = pk.compute_css_nM(prep.pk, prep.pk.grams, regimen.strength_pct,
@@ -833,7 +895,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                             treating=end["treating"], occupancy=end["occupancy"],
                             applications=end["applications"], nrs_tail=end["nrs_tail"],
                             seed=seed_record(seq))
-    return Trajectories(day=np.arange(day0, day0 + t_out, dtype=float), values=out, baseline=base,
+    return Trajectories(day=(day0 + kept).astype(float), values=out, baseline=base,
                         regimen=regimen, population_name=str(getattr(population, "name", "")),
                         seed=seed_record(seq), blocked=blocked_label,
                         extra={"max_step_h": max_step_h, "quadrature_nodes": quadrature_nodes,

@@ -17,6 +17,7 @@ from scipy.special import ndtr, ndtri
 
 from dermsim.errors import InvalidInputError
 
+NRS_WEEK = 7  # days in the weekly mean of the itch NRS
 EASI_REGIONS = ("head_neck", "trunk", "upper_limbs", "lower_limbs")
 # EASI region weights; ages >= 8 y vs 2 to < 8 y (clinical_facts.md 8, NCT03539601 results page)
 EASI_WEIGHTS_8PLUS = np.array([0.1, 0.3, 0.2, 0.4])
@@ -150,23 +151,35 @@ def compute_nrs_daily(nrs0: np.ndarray, itch_ratio: np.ndarray, placebo: np.ndar
     return np.clip(np.asarray(nrs0, float)[:, None] * itch_ratio * (1.0 - placebo) + noise, 0.0, 10.0)
 
 
-def compute_weekly_mean(daily: np.ndarray, nrs0: np.ndarray, *, tail: np.ndarray | None = None) -> np.ndarray:
+def compute_weekly_mean(daily: np.ndarray, nrs0: np.ndarray, *, tail: np.ndarray | None = None,
+                        columns: np.ndarray | None = None) -> np.ndarray:
     """Weekly mean (n, T) of the 7 daily values ending at each day; days before day 7 include the
     baseline week, whose daily values are taken as NRS0 (the baseline weekly mean).
 
     ``tail`` (n, 6): the daily values of the six days before column 0, for a run that continues
-    from a saved state (then column 0 is a day like any other, not the baseline).
+    from a saved state (then column 0 is a day like any other, not the baseline). ``columns``: only
+    these columns of the result (n, len(columns)); ``daily`` then needs valid values only in the
+    week ending at each of them.
     """
+    daily = np.asarray(daily, float)
     n, t = daily.shape
+    cols = np.arange(t) if columns is None else np.asarray(columns, dtype=np.intp)
+    # the week ending at column c is pad[:, c:c + 7]; the seven values are added in day order, so a
+    # column's mean is the same number whichever other columns are asked for
+    pad = np.empty((n, NRS_WEEK - 1 + t))
     if tail is None:
-        pad = np.concatenate([np.repeat(np.asarray(nrs0, float)[:, None], 6, axis=1), daily[:, 1:]], axis=1)
+        pad[:, :NRS_WEEK] = np.asarray(nrs0, float)[:, None]
+        pad[:, NRS_WEEK:] = daily[:, 1:]
     else:
-        pad = np.concatenate([np.asarray(tail, float), daily], axis=1)
-    c = np.cumsum(np.concatenate([np.zeros((n, 1)), pad], axis=1), axis=1)
-    weekly = (c[:, 7:] - c[:, :-7]) / 7.0
-    if tail is not None:
-        return weekly
-    return np.concatenate([np.asarray(nrs0, float)[:, None], weekly], axis=1)[:, :t]
+        pad[:, :NRS_WEEK - 1] = np.asarray(tail, float)
+        pad[:, NRS_WEEK - 1:] = daily
+    total = pad[:, cols]
+    for k in range(1, NRS_WEEK):
+        total = total + pad[:, cols + k]
+    weekly = total / NRS_WEEK
+    if tail is None:
+        weekly[:, cols == 0] = np.asarray(nrs0, float)[:, None]
+    return weekly
 
 
 def compute_patient_endpoints(easi: np.ndarray, iga: np.ndarray, nrs_weekly: np.ndarray | None,
