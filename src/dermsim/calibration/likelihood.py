@@ -101,7 +101,11 @@ def compute_arm_stats(setup: ArmSetup, params: Any, stats: list[str]) -> dict[st
     efficacy = any("@d" in s for s in stats)
     record = EFFICACY_RECORD if efficacy else ("cp_nM",)
     days = arm.days if efficacy else 1
-    traj = simulate_patients(setup.population, arm.regimen, days, setup.seed, record=record, params=params)
+    # scored on the visits the statistics name only (a day outside the run fails in endpoints)
+    visits = sorted({int(w[1:]) for _, _, w in (s.partition("@") for s in stats) if w.startswith("d")})
+    kept = [0, *(d for d in visits if 0 < d <= days)] if efficacy else None
+    traj = simulate_patients(setup.population, arm.regimen, days, setup.seed, record=record, params=params,
+                             output_days=kept)
     out: dict[str, tuple[float, float]] = {}
     endpoints: dict[int, dict[str, np.ndarray]] = {}
     profile = None

@@ -87,7 +87,8 @@ def _simulate_one(x: np.ndarray, prior: Prior, setup: SimulationSetup, blocked: 
     row: dict[str, float] = {}
     for s in STRENGTHS_PCT:
         traj = simulate_patients(setup.population, Regimen.bid(s), setup.days, setup.seed,
-                                 record=("easi", "iga", "nrs_weekly"), params=params, blocked=blocked)
+                                 record=("easi", "iga", "nrs_weekly"), params=params, blocked=blocked,
+                                 output_days=(0, setup.days))
         ep = traj.endpoints(setup.days)
         row[f"iga_ts@{s:g}"] = float(np.mean(ep["iga_ts"]))
         row[f"easi75@{s:g}"] = float(np.mean(ep["easi75"]))

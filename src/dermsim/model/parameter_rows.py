@@ -75,9 +75,11 @@ def endpoints_by_row(population: Any, regimen: Regimen, days: int, seed: SeedLik
                                    backend=backend, threads=threads)
             for r, row_prep in enumerate(row_preps):
                 sl = slice(r * n, (r + 1) * n)
+                # only what the endpoints compare: baseline and ``day``
                 scores = observe_patients(row_prep, {"D": states["D"][:, sl].T, "Q": states["Q"][:, sl].T},
-                                          seq, days, noise=noise)
-                ends = compute_patient_endpoints(scores["easi"], scores["iga"], scores["nrs_weekly"], day)
+                                          seq, days, noise=noise, columns=np.array([0, day]),
+                                          names=("easi", "iga", "nrs_weekly"))
+                ends = compute_patient_endpoints(scores["easi"], scores["iga"], scores["nrs_weekly"], 1)
                 for name, v in ends.items():
                     out.setdefault(name, np.empty((len(param_sets), n)))[b0 + r] = v
             if progress is not None:
