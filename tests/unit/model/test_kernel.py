@@ -194,6 +194,39 @@ def test_compiled_baseline_steady_state_equals_the_numpy_solver():
     assert np.array_equal(fast, kernel.solve_baseline(ind["disease"], ind["itch"], threads=1))
 
 
+
+@needs_numba
+@pytest.mark.parametrize("max_iter", [200, 9], ids=["settings", "retries"])
+def test_baseline_lanes_take_the_iterates_of_the_patient_by_patient_solver(max_iter):
+    # the block solver runs patients side by side in SIMD lanes (pivots by selects, converged lanes
+    # frozen); each lane must take exactly the scalar solver's iterates. max_iter 9 leaves most
+    # lanes unconverged, so the retries (patient by patient) run too.
+    from dermsim._rng import as_seed_sequence, child_sequence
+    from dermsim.engine import steady
+    from dermsim.model import kernel, simulate
+    from dermsim.model.disease import dynamics
+
+    seq = child_sequence(as_seed_sequence(4), simulate.MODEL_STREAM_KEY)
+    ind = simulate.individual_values(default_parameters(), seq, 0, 600)  # two full blocks and a part
+    c, _, _ = kernel.parameter_table(ind["disease"], ind["itch"], {}, 600)
+    args = (np.zeros((6, 600)), dynamics.MIYANO_SEED.astype(float), dynamics.LOWER.astype(float),
+            dynamics.UPPER.astype(float), steady.RTOL, steady.DT0, steady.DT_MAX, max_iter, steady.GROWTH)
+    out, status = np.empty((dynamics.N_CORE, 600)), np.empty(600, dtype=np.int64)
+    kernel._solve_baseline(c, *args, steady.RETRIES, out, status)
+    imax, y0, lower, upper, rtol, dt0, dt_max, _, growth = args
+    for i in range(600):
+        y = np.empty(dynamics.N_CORE)
+        st = kernel._ptc_patient(c, i, imax, y0, lower, upper, rtol, dt0, dt_max, max_iter, growth, y)
+        d0, g = dt0, growth
+        for _ in range(steady.RETRIES):
+            if st != 0:
+                break
+            d0, g = d0 / 10.0, max(1.5, g / 2.0)
+            st = kernel._ptc_patient(c, i, imax, y0, lower, upper, rtol, d0, dt_max, 2 * max_iter, g, y)
+        assert status[i] == st and np.array_equal(out[:, i], y), i
+    assert status.min() == 1 if max_iter == 200 else status.min() == 0  # the retries ran out for some
+
+
 def _kernels_as_python(monkeypatch) -> None:
     """Every compiled function of model.kernel and engine.compiled replaced by its Python source
     (``py_func``), the bit-cast intrinsics by their Python versions: the kernels then run line by
