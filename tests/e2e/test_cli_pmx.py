@@ -45,6 +45,17 @@ def test_bad_covariate_table_is_one_line_and_exit_2(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_simulate_keeps_the_visit_days_asked_for_with_a_full_run_s_numbers(tmp_path):
+    every, visits = tmp_path / "every.parquet", tmp_path / "visits.parquet"
+    common = ["simulate", "--n", "30", "--seed", "3", "--weeks", "4", "--record", "easi,iga,nrs_weekly,cp_nM",
+              "--posterior", "prior"]
+    assert main([*common, "--out", str(every)]) == 0
+    assert main([*common, "--days", "0:28:7", "--out", str(visits)]) == 0
+    full, kept = pd.read_parquet(every), pd.read_parquet(visits)
+    assert sorted(kept["day"].unique()) == [0, 7, 14, 21, 28] and len(kept) == 30 * 5
+    pd.testing.assert_frame_equal(kept, full[full["day"] % 7 == 0].reset_index(drop=True))
+
+
 def test_simulate_on_an_hourly_grid_writes_hours_and_grid_metadata(tmp_path):
     out = tmp_path / "hours.parquet"
     assert main(["simulate", "--n", "4", "--seed", "2", "--weeks", "1", "--hours", "0:48:0.5", "--record",

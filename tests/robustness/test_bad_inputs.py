@@ -262,6 +262,8 @@ def _cov(name: str, data: str | bytes) -> Builder:
 
 _bad({"--hours": ["0:4:x", "0:9999:1", "5,2", "x", "4:0:1"]},
      ["simulate", "--out", "s.parquet", "--seed", "1", "--n", "3", "--weeks", "1", "--record", "cp_nM"], "simulate-hours")
+_bad({"--days": ["7,14", "0,14,7", "0:99:7", "0,1.5", "x", "0:56:x"]},
+     ["simulate", "--out", "s.parquet", "--seed", "1", "--n", "3", "--weeks", "8"], "simulate-days")
 case("simulate-hours-only-scores", ["simulate", "--out", "s.parquet", "--seed", "1", "--n", "3", "--weeks", "1", "--record", "easi", "--hours", "0:24:1"])
 case("simulate:covariates-missing-file", ["simulate", "--covariates", "nowhere.csv", "--seed", "1", "--out", "s.parquet"])
 case("simulate:covariates-empty", _cov("cov.csv", ""))

@@ -49,6 +49,9 @@ def simulate_cmd(
     hours: str | None = typer.Option(
         None, "--hours", help="output grid in hours instead of days, START:STOP:STEP (0:168:1) or a comma "
         "list, for B, P, Th1, Th2, Th17, Th22, Q, M, D, cp_nM, u, easi_mean (scores stay daily)"),
+    keep_days: str | None = typer.Option(
+        None, "--days", help="keep only these days, a comma list (0,7,14,28,56) or START:STOP:STEP "
+        "(0:56:7), day 0 first; the kept days are the numbers of a full run (default: every day)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
 ) -> None:
     """Simulate a virtual population on a cream regimen and write daily trajectories, each
@@ -58,9 +61,9 @@ def simulate_cmd(
                               interval_h=interval_h, blocked=blocked, record=record, workers=workers,
                               grams=grams, params_dir=params_dir, posterior=posterior,
                               regimen_file=regimen_file, overwrite=overwrite, progress=progress,
-                              covariates=covariates, hours=hours, threads=threads)
+                              covariates=covariates, hours=hours, keep_days=keep_days, threads=threads)
     traj = run.trajectories
-    grid = f"{run.days + 1} days" if traj.hours is None else f"{traj.hours.size} times in hours"
+    grid = f"{traj.day.size} days" if traj.hours is None else f"{traj.hours.size} times in hours"
     shown = ", ".join(run.record if traj.hours is None else list(traj.at_hours))
     typer.echo(f"wrote {out}: {traj.n} patients x {grid} ({shown})")
     hourly = traj.at_hours if traj.hours is not None else None

@@ -471,8 +471,10 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
     return out
 
 
-def _output_columns(output_days: Iterable[int] | None, day0: int, days: int) -> np.ndarray:
-    """Columns (indices into days day0 .. day0 + days) of the days a run keeps."""
+def check_output_days(output_days: Iterable[int] | None, day0: int, days: int,
+                      name: str = "output_days") -> np.ndarray:
+    """Columns (indices into days day0 .. day0 + days) of the days a run keeps (None: every day);
+    InvalidInputError naming ``name`` unless they are increasing whole days from the first day."""
     if output_days is None:
         return np.arange(days + 1)
     raw = np.asarray(list(output_days), dtype=float).reshape(-1)
@@ -480,7 +482,7 @@ def _output_columns(output_days: Iterable[int] | None, day0: int, days: int) -> 
         and raw[0] == day0 and raw[-1] <= day0 + days
     if not ok:
         shown = f"{raw.min():g} to {raw.max():g}" if raw.size else "none"
-        raise InvalidInputError(f"output_days must be increasing whole days from the run's first day {day0} "
+        raise InvalidInputError(f"{name} must be increasing whole days from the run's first day {day0} "
                                 f"to at most {day0 + days}; got {raw.size} values, {shown}.")
     return raw.astype(np.intp) - day0
 
@@ -802,7 +804,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
             raise InvalidInputError("initial_state must come from a run with the same seed (the patients' "
                                     f"parameters and noise are keyed by it); got {initial_state.seed}.")
         day0 = initial_state.day
-    kept = _output_columns(output_days, day0, days)
+    kept = check_output_days(output_days, day0, days)
     t_out = kept.size
     # the recorded (n, days + 1) arrays, plus one chunk's working states (~40 doubles per patient-step)
     check_memory(f"simulating {n:,} patients for {days:,} days ({len(names)} recorded variables)",

@@ -19,7 +19,13 @@ from dermsim.calibration.posterior import resolve_model as _resolve_model
 from dermsim.errors import InvalidInputError
 from dermsim.model.parameters import GROUPS, ParameterSet, default_parameters, load_parameters
 from dermsim.model.pharmacology.regimen import Regimen
-from dermsim.model.simulate import DEFAULT_RECORD, RECORDABLE, Trajectories, simulate_patients
+from dermsim.model.simulate import (
+    DEFAULT_RECORD,
+    RECORDABLE,
+    Trajectories,
+    check_output_days,
+    simulate_patients,
+)
 from dermsim.workflows.outputs import check_out, output_file
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
 
@@ -96,9 +102,9 @@ PATIENT_OUTPUTS = {"css_nM": "average steady-state plasma level of the regimen's
                    "D0": "baseline severity index", "B0": "baseline barrier integrity"}
 
 
-def parse_hours(text: str | None) -> Any:
-    """``--hours``: "START:STOP:STEP" (inclusive of STOP when on the grid) or a comma list, in hours
-    from the start of the course; None for daily output."""
+def parse_grid(text: str | None, option: str = "--hours", example: str = "0:168:1") -> Any:
+    """An output grid option (``--hours``, ``--days``): "START:STOP:STEP" (inclusive of STOP when on
+    the grid) or a comma list; None when not given."""
     import numpy as np
 
     if text is None or not str(text).strip():
@@ -112,7 +118,7 @@ def parse_hours(text: str | None) -> Any:
             return a + c * np.arange(int(np.floor((b - a) / c + 1e-9)) + 1)
         return np.array([float(v) for v in raw.split(",") if v.strip()])
     except ValueError:
-        raise InvalidInputError(f"--hours must be START:STOP:STEP (e.g. 0:168:1) or a comma list of hours; "
+        raise InvalidInputError(f"{option} must be START:STOP:STEP (e.g. {example}) or a comma list; "
                                 f"got {raw!r}.") from None
 
 
@@ -218,6 +224,7 @@ def simulate_regimen(
     covariates: Any = None,
     with_population: bool = False,
     hours: Any = None,
+    keep_days: Any = None,
     threads: int | None = None,
 ) -> tuple[Trajectories, ResolvedModel]:
     """Daily trajectories of ``n`` patients of ``population`` on ``regimen`` for ``days`` days, in
@@ -226,9 +233,14 @@ def simulate_regimen(
     covariate table (CSV/Parquet/DataFrame; its patients replace the ``n`` sampled ones, columns it
     lacks are drawn from ``population``). ``record`` may name ``params`` (each patient's parameter
     values). ``with_population``: return (trajectories, model, population). ``hours``: an output grid
-    in hours (array, or text for :func:`parse_hours`) for the variables that have one. ``threads``:
+    in hours (array, or text for :func:`parse_grid`) for the variables that have one. ``keep_days``:
+    the days to keep (array, or text for :func:`parse_grid`; day 0 first; None: every day). ``threads``:
     threads of the compiled engine kernel (None: all cores; the numbers do not depend on it)."""
     check_int("--n", n, minimum=1)
+    if isinstance(keep_days, str):
+        keep_days = parse_grid(keep_days, "--days", "0:56:7")
+    if keep_days is not None:
+        check_output_days(keep_days, 0, days, "--days")
     model = resolve_model(posterior, base=parameters_from(params_dir))
     names, with_params = _split_record(record)
     pop = _sample(population, n, seed) if covariates is None else _sample(population, n, seed, covariates)
@@ -245,7 +257,8 @@ def simulate_regimen(
 
     traj = simulate_patients(pop, regimen, days, seed, record=list(names), workers=workers,
                              params=model.parameters, record_params=with_params,
-                             output_hours=parse_hours(hours) if isinstance(hours, str) else hours,
+                             output_hours=parse_grid(hours) if isinstance(hours, str) else hours,
+                             output_days=keep_days,
                              blocked=None if blocked in (None, "jak1/2") else blocked, progress=advance,
                              threads=threads)
     progress.done(f"{traj.n} patients")
@@ -275,6 +288,7 @@ def simulate_course(
     cancel: CancelToken | None = None,
     covariates: str | Path | pd.DataFrame | None = None,
     hours: str | None = None,
+    keep_days: str | None = None,
     threads: int | None = None,
 ) -> TrajectoryRun:
     """Sample a virtual population, simulate it on a cream regimen (twice daily at ``strength``, or
@@ -285,8 +299,9 @@ def simulate_course(
     seed record, version, and ``provenance``: posterior version and SHA-256) under the key
     ``dermsim``. ``weeks`` defaults to the regimen file's length, else 8. ``covariates``: a user
     covariate table whose patients are simulated (see :func:`simulate_regimen`). ``hours``: write the
-    output grid in hours instead of days ("0:168:1"; :func:`parse_hours`), for the variables in
-    ``HOURLY_RECORDS`` among ``record``."""
+    output grid in hours instead of days ("0:168:1"; :func:`parse_grid`), for the variables in
+    ``HOURLY_RECORDS`` among ``record``; ``keep_days``: only these days ("0,7,14,28,56" or "0:56:7";
+    day 0 first)."""
     check_int("--n", n, minimum=1)
     regimen = course_regimen(strength, interval_h=interval_h, grams=grams, regimen_file=regimen_file)
     if weeks is None:
@@ -300,6 +315,6 @@ def simulate_course(
     traj, model, pop = simulate_regimen(  # type: ignore[misc]
         regimen, days, seed=seed, population=population, n=n, blocked=blocked, record=record,
         workers=workers, params_dir=params_dir, posterior=posterior, progress=progress, cancel=cancel,
-        covariates=covariates, with_population=True, hours=hours, threads=threads)
+        covariates=covariates, with_population=True, hours=hours, keep_days=keep_days, threads=threads)
     _write_parquet(traj, out, overwrite, pop, model)
     return TrajectoryRun(out, traj, days, _record_names(record), model)
