@@ -50,8 +50,11 @@ def shared_tmp() -> Iterator[Path]:
 def _dermsim_as_user(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
     """``dermsim args`` in a fresh process, as ``nobody`` (setpriv, no capabilities) when we are
     root, so that chmod counts."""
+    # the NumPy engine: the unprivileged user cannot use numba's cache beside the (root-owned)
+    # source, and compiling the kernels afresh in each run cost about 100 s of this file's CI time;
+    # what is tested here is where outputs go, not the engine
     env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home / "mpl"),
-           "SOURCE_DATE_EPOCH": "1700000000"}
+           "SOURCE_DATE_EPOCH": "1700000000", "DERMSIM_ENGINE": "numpy"}
     who: list[str] = []
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
