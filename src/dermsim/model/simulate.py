@@ -395,8 +395,8 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
                      noise: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
                      columns: np.ndarray | None = None,
                      names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
-    """Scores (n, T) from recorded D and Q (n, days + 1): EASI, noise-free EASI, IGA, daily and
-    weekly NRS.
+    """Scores (n, columns) from recorded D and Q (n, days + 1): EASI, noise-free EASI, IGA, daily
+    and weekly NRS.
 
     Columns are days ``day0`` .. ``day0 + days``; noise is keyed by patient and absolute day and
     scores are relative to the patient's baseline (D0, Q0), so a restarted run scores exactly as
@@ -445,7 +445,7 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
     if "nrs" in names:
         need.append(cols)
     if "nrs_weekly" in names:
-        need.append((cols[:, None] - np.arange(NRS_TAIL + 1)[None, :]).ravel())
+        need.append((cols[:, None] - np.arange(week)[None, :]).ravel())
     daily_cols = np.unique(np.concatenate(need))
     daily_cols = daily_cols[daily_cols >= 0]
     nrs_noise = z_nrs[:, daily_cols] * obs["sigma_nrs"]
@@ -654,14 +654,10 @@ def _integrate(prep: PreparedPatients, regimen: Regimen, days: int, max_step_h: 
         occ_day = np.zeros(n)
         grid = fine if onset[d] else coarse
         if kern is not None:  # the compiled kernel takes the whole day: the NumPy loop runs no step
-            absorbed = None
-            if dosing:
-                # the same every day of a period under a fixed schedule: computed once
-                absorbed = absorbed_by_period.get(pi) if on is None else None
-                if absorbed is None:
-                    absorbed = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
-                if on is None:
-                    absorbed_by_period[pi] = absorbed
+            # the same every day of a period under a fixed schedule: computed on its first day
+            if dosing and (on is not None or pi not in absorbed_by_period):
+                absorbed_by_period[pi] = pk.compute_absorbed_mg(p, g_today, strengths[pi], damage0)
+            absorbed = absorbed_by_period[pi] if dosing else None
             occ_day = kern.advance(grid, y, x, emol, drive, absorbed, events)
         for s in range(grid.n_steps if kern is None else 0):
             h = grid.steps_h[s]
@@ -744,8 +740,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     exactly (matrix exponential from the step start), disease states interpolated linearly within a
     step; a time on a dose is before it. ``output_days``: the days (absolute, increasing, within
     the run, the first day first) whose daily records are kept, e.g. a trial's visits (None: every
-    day); the others are
-    neither scored nor stored, and the kept ones are the numbers a run keeping every day gives.
+    day); the others are neither scored nor stored, and the kept ones are the numbers a run keeping
+    every day gives.
     ``engine``: "numba" (the compiled kernel, model.kernel), "numpy" (the reference
     path) or "auto" (numba if installed; env DERMSIM_ENGINE overrides); ``threads``: threads of the
     compiled kernel (None: all cores). Neither changes the numbers beyond rounding.

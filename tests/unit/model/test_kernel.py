@@ -227,6 +227,32 @@ def test_baseline_lanes_take_the_iterates_of_the_patient_by_patient_solver(max_i
     assert status.min() == 1 if max_iter == 200 else status.min() == 0  # the retries ran out for some
 
 
+@needs_numba
+def test_baseline_solver_machine_code_equals_its_source_run_as_python(monkeypatch):
+    # the lanes and the patient-by-patient retries line by line (max_iter 9: most lanes retry),
+    # against their machine code; 40 patients keep the Python run short
+    from dermsim._rng import as_seed_sequence, child_sequence
+    from dermsim.engine import steady
+    from dermsim.model import kernel, simulate
+    from dermsim.model.disease import dynamics
+
+    seq = child_sequence(as_seed_sequence(5), simulate.MODEL_STREAM_KEY)
+    ind = simulate.individual_values(default_parameters(), seq, 0, 40)
+    c, _, _ = kernel.parameter_table(ind["disease"], ind["itch"], {}, 40)
+    args = (c, np.zeros((6, 40)), dynamics.MIYANO_SEED.astype(float), dynamics.LOWER.astype(float),
+            dynamics.UPPER.astype(float), steady.RTOL, steady.DT0, steady.DT_MAX, 9, steady.GROWTH,
+            steady.RETRIES)
+    runs = []
+    for as_python in (False, True):
+        if as_python:
+            _kernels_as_python(monkeypatch)
+        out, status = np.empty((dynamics.N_CORE, 40)), np.empty(40, dtype=np.int64)
+        kernel._solve_baseline(*args, out, status)
+        runs.append((out, status))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12, atol=0)
+    assert np.array_equal(runs[1][1], runs[0][1]) and set(runs[0][1]) == {0, 1}
+
+
 def _kernels_as_python(monkeypatch) -> None:
     """Every compiled function of model.kernel and engine.compiled replaced by its Python source
     (``py_func``), the bit-cast intrinsics by their Python versions: the kernels then run line by
