@@ -98,11 +98,12 @@ def compute_arm_stats(setup: ArmSetup, params: Any, stats: list[str]) -> dict[st
     patients (optionally those with treated %BSA in [lo, hi)).
     """
     arm = setup.arm
-    efficacy = any("@d" in s for s in stats)
+    # the visits the statistics name; the run keeps (scores) only those (a day outside the run fails
+    # in endpoints)
+    visits = sorted({int(w[1:]) for _, _, w in (s.partition("@") for s in stats) if w.startswith("d")})
+    efficacy = bool(visits)
     record = EFFICACY_RECORD if efficacy else ("cp_nM",)
     days = arm.days if efficacy else 1
-    # scored on the visits the statistics name only (a day outside the run fails in endpoints)
-    visits = sorted({int(w[1:]) for _, _, w in (s.partition("@") for s in stats) if w.startswith("d")})
     kept = [0, *(d for d in visits if 0 < d <= days)] if efficacy else None
     traj = simulate_patients(setup.population, arm.regimen, days, setup.seed, record=record, params=params,
                              output_days=kept)

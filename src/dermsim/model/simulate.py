@@ -802,7 +802,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
         day0 = initial_state.day
     kept = check_output_days(output_days, day0, days)
     t_out = kept.size
-    # the recorded (n, days + 1) arrays, plus one chunk's working states (~40 doubles per patient-step)
+    # the recorded (n, kept days) arrays, plus one chunk's working states (~40 doubles per patient-step)
     check_memory(f"simulating {n:,} patients for {days:,} days ({len(names)} recorded variables)",
                  8.0 * n * t_out * len(names) + 8.0 * 40 * min(n, chunk_size) * (days + 1) * workers,
                  hint="record fewer variables (--record), simulate fewer patients per run, or a "

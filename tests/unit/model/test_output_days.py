@@ -56,7 +56,7 @@ def test_kept_days_of_a_continuing_run(pop):
     ((), "got 0 values"),
 ])
 def test_bad_output_days_are_rejected_with_what_was_expected(pop, days, expected):
-    with pytest.raises(InvalidInputError, match=f"output_days must .*{expected}|{expected}"):
+    with pytest.raises(InvalidInputError, match=f"output_days must .*{expected}"):
         simulate_patients(pop, Regimen.bid(1.5), 28, 1, output_days=days)
 
 
