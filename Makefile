@@ -31,7 +31,11 @@ external:
 
 # The whole suite (CI runs this on a fresh clone): prints the 25 slowest tests and checks the
 # coverage floors of the core packages (scripts/coverage_floor.py, floors in pyproject.toml).
-test: $(STAMP) lint external
+# The numba kernels compile into their on-disk cache beside the lint (the type check takes one
+# core for about 90 s), so that pytest's workers load them instead of each compiling them.
+test: $(STAMP) external
+	@$(BIN)/python scripts/warm_numba_cache.py & warm=$$!; \
+	  $(MAKE) --no-print-directory lint; lint=$$?; wait $$warm && exit $$lint
 	$(BIN)/python -m pytest -n 2 -q --durations=25 --cov --cov-report=
 	$(BIN)/python scripts/coverage_floor.py
 
