@@ -429,9 +429,11 @@ class DayKernel:
         else:  # no drug anywhere: the kernel reads neither
             self.phi = np.zeros((1, n_pk, n_pk, n))
             self.rows = np.zeros((1, weights.size, n_pk, n))
-        # per patient: (6,) or (6, n) pathways, scalar or (n,) Hill (stacked parameter rows)
-        self.imax = np.ascontiguousarray(np.broadcast_to(np.asarray(imax, float).reshape(6, -1), (6, n)))
-        self.hill = np.ascontiguousarray(np.broadcast_to(np.asarray(hill, float), (n,)))
+        # per patient: (6,) or (6, n) pathways, scalar or (n,) Hill (stacked parameter rows); always
+        # fresh writable copies (a broadcast of a (6, n) array is a readonly view, which numba
+        # compiles as another signature of advance_day)
+        self.imax = np.array(np.broadcast_to(np.asarray(imax, float).reshape(6, -1), (6, n)), order="C")
+        self.hill = np.array(np.broadcast_to(np.asarray(hill, float), (n,)), order="C")
         self.weights = np.ascontiguousarray(weights, dtype=float)
         self.has_drug, self.track_pk = bool(has_drug), bool(track_pk)
         self._grids: dict[int, tuple[np.ndarray, ...]] = {}
