@@ -10,7 +10,10 @@ The run is a fresh process with NumPy's and OpenBLAS's CPU dispatch held at AVX2
 AVX-512 code paths round a few results differently (NumPy's exp and log, OpenBLAS's SkylakeX
 kernels), which moved the ARD's last digits between an AVX-512 machine, where the record was first
 made, and an AVX2 one. dermsim's own compiled kernels need no pin: they are IEEE arithmetic without
-FMA contraction, the same numbers on either.
+FMA contraction, the same numbers on either. BLAS runs on one thread: the MMRM's fit moved in the
+13th digit between one and two OpenBLAS threads, and the thread count otherwise follows the machine's
+cores and whatever the test process inherited (a Dask nanny started in the same pytest worker leaves
+OPENBLAS_NUM_THREADS=1 in its environment).
 
 A change that is meant to change outputs (a model, analysis or layout change) records the file
 again, and says so in its commit: ``DERMSIM_UPDATE_GOLDEN=1 pytest tests/e2e/test_outputs_unchanged.py``.
@@ -33,7 +36,8 @@ from dermsim.calibration.posterior import code_version
 GOLDEN = Path(__file__).parent / "golden" / "run-true-ad3-n40-s7.json"
 ARGS = ["run", "true-ad3", "--n", "40", "--seed", "7"]
 # AVX2 paths on every x86-64 machine that has them (names that a machine lacks are ignored)
-PINNED = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}
+PINNED = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell",
+          "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _digests(root: Path) -> dict[str, str]:
