@@ -215,6 +215,10 @@ def test_local_dask_cluster_has_no_http_and_listens_on_localhost() -> None:
 
     from dermsim.design.distributed import _local_cluster
 
+    # Dask's nanny writes its pre-spawn environment (OPENBLAS_NUM_THREADS=1, ...) into this process
+    # and leaves it there (design.distributed.open_executor puts it back; this test calls the
+    # cluster directly): restored below, or later subprocesses of this pytest worker inherit it
+    saved = os.environ.copy()
     cluster = _local_cluster(1, dashboard=False)
     try:
         assert cluster.scheduler.address.startswith("tcp://127.0.0.1:")
@@ -226,3 +230,5 @@ def test_local_dask_cluster_has_no_http_and_listens_on_localhost() -> None:
             assert address.startswith("tcp://127.0.0.1:") and n_http == 0
     finally:
         cluster.close()
+        os.environ.clear()
+        os.environ.update(saved)
