@@ -34,12 +34,17 @@ external:
 # (scripts/coverage_floor.py, floors in pyproject.toml), then the end-to-end and robustness tiers
 # untraced (they drive the CLI, the web app and subprocesses, where tracing costs about 45 % of
 # their time and adds 0.6 points to model's coverage, none to the others').
-# The numba kernels compile into their on-disk cache beside the lint (the type check takes one
-# core for about 90 s), so that pytest's workers load them instead of each compiling them.
+# Before the tests, three things overlap: the external tools install (apt and npm: network and
+# disk) beside the Python environment (pip) and then beside the lint; the numba kernels compile into
+# their on-disk cache beside the lint (the type check takes one core for about 90 s), so that
+# pytest's workers load them instead of each compiling them.
 PYTEST := $(BIN)/python -m pytest -n 2 --dist worksteal -q
-test: $(STAMP) external
-	@$(BIN)/python scripts/warm_numba_cache.py & warm=$$!; \
-	  $(MAKE) --no-print-directory lint; lint=$$?; wait $$warm && exit $$lint
+test:
+	@bash scripts/install-external.sh & ext=$$!; \
+	  $(MAKE) --no-print-directory $(STAMP) || { wait $$ext; exit 1; }; \
+	  $(BIN)/python scripts/warm_numba_cache.py & warm=$$!; \
+	  $(MAKE) --no-print-directory lint; lint=$$?; wait $$warm; warmed=$$?; wait $$ext; \
+	  test $$lint -eq 0 && test $$warmed -eq 0
 	$(PYTEST) --durations=15 --cov --cov-report= tests/unit tests/reference
 	$(BIN)/python scripts/coverage_floor.py
 	$(PYTEST) --durations=15 tests/e2e tests/robustness

@@ -278,6 +278,7 @@ _bad({"--n": ["100", "0", "-4", "x"], "--output": ["bogus"], "--method": ["bogus
      ["model", "sensitivity", "--out", "o", "--output", "css"], "sensitivity")
 case("validate-vpc-data-missing", ["validate", "--out", "v", "--vpc-data", "nowhere.csv"])
 case("validate-vpc-draws-negative", ["validate", "--out", "v", "--vpc-draws", "-1"])
+case("validate-pk-draws-zero", ["validate", "--out", "v", "--pk-draws", "0"])
 
 # ---- design TOML damage --------------------------------------------------------------------------------
 def _design_toml(text: str, cmd: str) -> Builder:

@@ -92,6 +92,8 @@ def validate_cmd(
     vpc_data: Path = typer.Option(None, "--vpc-data", help="NONMEM dataset .csv (dermsim trial simulate "
                                   "--format nonmem) or ADaM folder (ADSL + ADEFF) to check instead of the "
                                   "published TRuE-AD1/2 results"),
+    pk_draws: int = typer.Option(None, "--pk-draws", help="posterior draws of the children's blood-level "
+                                 "check (children_pk.csv; default 50)"),
 ) -> None:
     """Validation ladder: cross-prediction AD1<->AD2, held-out TRuE-AD3, pediatric PK plausibility;
     with a second-version posterior, the visual predictive check by visit."""
@@ -100,4 +102,5 @@ def validate_cmd(
         typer.echo(f"pre-registered predictions written to {path}; commit it alone before any comparison "
                    "(`dermsim validate --out DIR`).")
         return
-    typer.echo(validate_model(out, posterior, prereg_file, seed=seed, vpc_draws=vpc_draws, vpc_data=vpc_data))
+    typer.echo(validate_model(out, posterior, prereg_file, seed=seed, vpc_draws=vpc_draws, vpc_data=vpc_data,
+                              pk_draws=pk_draws))

@@ -14,7 +14,10 @@ from dermsim.cli import main
 def test_validate_shows_the_ppc_of_every_target(tmp_path, capsys):
     prereg = default_prereg_v2_path()
     before = hashlib.sha256(prereg.read_bytes()).hexdigest() if prereg.exists() else None
-    assert main(["validate", "--out", str(tmp_path), "--vpc-draws", "2"]) == 0
+    # few draws for the VPC and the children's blood levels: their numbers are checked in
+    # test_vpc.py and test_children_pk.py; here, that validate writes and shows every part
+    assert main(["validate", "--out", str(tmp_path), "--vpc-draws", "2", "--pk-draws", "3"]) == 0
+    assert (tmp_path / "children_pk.csv").exists()
     with (tmp_path / "validation.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     targets = load_targets(V2_TARGETS)
