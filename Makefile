@@ -33,7 +33,7 @@ external:
 # the unit and reference tiers with coverage and the floors of the core packages
 # (scripts/coverage_floor.py, floors in pyproject.toml), then the end-to-end and robustness tiers
 # untraced (they drive the CLI, the web app and subprocesses, where tracing costs about 45 % of
-# their time and adds 0.6 points to model's coverage, none to the others').
+# their time and adds 0.6 points to model's coverage, 0.4 to analysis', none to the others').
 # Before the tests, three things overlap: the external tools install (apt and npm: network and
 # disk) beside the Python environment (pip) and then beside the lint; the numba kernels compile into
 # their on-disk cache beside the lint (the type check takes one core for about 90 s), so that
