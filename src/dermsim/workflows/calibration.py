@@ -210,7 +210,8 @@ def validate_model(out: str | Path | None, posterior: str | Path | None = None,
     (default: the one shipped with the package); returns the summary text. A second-version
     posterior also gets the visual predictive check (``vpc.csv``, ``vpc.png``; TRuE-AD1/2 published
     results, or the NONMEM dataset ``vpc_data``) with ``vpc_draws`` posterior draws (0: none), and
-    the children's blood-level check with ``pk_draws`` posterior draws (None: its default, 50)."""
+    the children's blood-level check with ``pk_draws`` posterior draws (None: compute_children_pk's
+    default, preregister_v2.N_DRAWS)."""
     from dermsim.calibration import validate as v
 
     if out is None:
