@@ -32,25 +32,10 @@ lint: $(STAMP)
 external:
 	@bash scripts/install-external.sh
 
-# The whole suite (CI runs this on a fresh clone) in two runs, each printing its slowest tests:
-# the unit and reference tiers with coverage and the floors of the core packages
-# (scripts/coverage_floor.py, floors in pyproject.toml), then the end-to-end and robustness tiers
-# untraced (they drive the CLI, the web app and subprocesses, where tracing costs about 45 % of
-# their time and adds 0.6 points to model's coverage, 0.4 to analysis', none to the others').
-# Before the tests, three things overlap: the external tools install (apt and npm: network and
-# disk) beside the Python environment (pip) and then beside the lint; the numba kernels compile into
-# their on-disk cache beside the lint (the type check takes one core for about 90 s), so that
-# pytest's workers load them instead of each compiling them.
-PYTEST := $(BIN)/python -m pytest -n 2 --dist worksteal -q
+# The whole suite as CI runs it on a fresh checkout: the lint, the type check and every test tier,
+# overlapped so that both cores stay busy (the order and why: scripts/test.sh).
 test:
-	@bash scripts/install-external.sh & ext=$$!; \
-	  $(MAKE) --no-print-directory $(STAMP) || { wait $$ext; exit 1; }; \
-	  $(BIN)/python scripts/warm_numba_cache.py & warm=$$!; \
-	  $(MAKE) --no-print-directory lint; lint=$$?; wait $$warm; warmed=$$?; wait $$ext; \
-	  test $$lint -eq 0 && test $$warmed -eq 0
-	$(PYTEST) --durations=15 --cov --cov-report= tests/unit tests/reference
-	$(BIN)/python scripts/coverage_floor.py
-	$(PYTEST) --durations=15 tests/e2e tests/robustness
+	@MAKE="$(MAKE)" BIN=$(BIN) STAMP=$(STAMP) bash scripts/test.sh
 
 # The edit loop (under 2 minutes on 2 cores): ruff and the unit tests not marked slow or external
 # (tests/e2e, tests/reference and tests/robustness run in `make test`).
