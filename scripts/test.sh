@@ -8,8 +8,10 @@
 #      lowest CPU priority: pyright takes one core for about 100 s, and at nice 19 it runs on what the
 #      tests leave idle (subprocess start-up, browser waits, the tail of each pytest run) instead of
 #      delaying them. Its report is printed, and its verdict counted, after the tests.
-#   3. The numba kernels compile into their on-disk cache (scripts/warm_numba_cache.py, two
-#      processes), so that pytest's workers load them instead of each compiling them.
+#   3. The project's modules compile to .pyc files and the numba kernels into their on-disk cache
+#      (scripts/warm_numba_cache.py, two processes), so that pytest's workers and the tests'
+#      subprocesses load them instead of each compiling them (where PYTHONDONTWRITEBYTECODE is set,
+#      as on CI machines, no process writes a .pyc file of its own).
 #   4. The unit and reference tiers with coverage and the floors of the core packages
 #      (scripts/coverage_floor.py, floors in pyproject.toml); then the end-to-end and robustness
 #      tiers untraced (they drive the command line, the web app and subprocesses, where tracing costs
@@ -38,6 +40,7 @@ bash scripts/install-external.sh & external=$!
 "$BIN/ruff" check src tests bench scripts || exit
 "$BIN/lint-imports" || exit
 nice -n 19 "$BIN/pyright" >"$typecheck_log" 2>&1 & typecheck=$!
+"$BIN/python" -m compileall -q src >/dev/null || exit  # see 3. above
 "$BIN/python" scripts/warm_numba_cache.py || exit
 wait "$external"; external=  # tests that need a tool it could not install skip and say so
 
