@@ -22,6 +22,8 @@
 set -uo pipefail
 : "${MAKE:=make}" "${BIN:=.venv/bin}" "${STAMP:=.venv/.installed}"
 PYTEST=("$BIN/python" -m pytest -n 2 --dist worksteal -q --durations=15)
+start=$SECONDS
+phase() { echo "test.sh: $1 at $((SECONDS - start)) s"; }  # where a slow CI run spent its time
 
 typecheck_log=$(mktemp)
 typecheck=
@@ -37,18 +39,25 @@ trap finish EXIT
 
 bash scripts/install-external.sh & external=$!
 "$MAKE" --no-print-directory "$STAMP" || exit
+phase "environment ready"
 "$BIN/ruff" check src tests bench scripts || exit
 "$BIN/lint-imports" || exit
+phase "lint done, type check started"
 nice -n 19 "$BIN/pyright" >"$typecheck_log" 2>&1 & typecheck=$!
 "$BIN/python" -m compileall -q src >/dev/null || exit  # see 3. above
 "$BIN/python" scripts/warm_numba_cache.py || exit
+phase "kernels cached"
 wait "$external"; external=  # tests that need a tool it could not install skip and say so
+phase "external tools ready"
 
 "${PYTEST[@]}" --cov --cov-report= tests/unit tests/reference || exit
+phase "unit and reference tiers done"
 "$BIN/python" scripts/coverage_floor.py || exit
 "${PYTEST[@]}" tests/e2e tests/robustness || exit
 
+phase "end-to-end and robustness tiers done"
 wait "$typecheck"; typechecked=$?; typecheck=
+phase "type check done"
 echo "$BIN/pyright (ran beside the tests):"
 cat "$typecheck_log"
 exit "$typechecked"
