@@ -165,6 +165,12 @@ def _byte_len(values: pd.Series) -> int:
     return max(1, int(utf8_lengths(values).max())) if len(values) else 1
 
 
+# pandas.api.types.infer_dtype kinds whose values all are numbers (never bool), or all dates or
+# datetimes (all have .isoformat)
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float"})
+_DATE_KINDS = frozenset({"date", "datetime"})
+
+
 def canonical_frame(df: pd.DataFrame, *, dataset: str = "dataset",
                     formats: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Return ``df`` in the in-memory form above: strings with ``""`` for missing, ``float64``
@@ -183,17 +189,26 @@ def canonical_frame(df: pd.DataFrame, *, dataset: str = "dataset",
                                     "'Y'/'' flag (Char) or 1/0 (Num).")
         if pd.api.types.is_datetime64_any_dtype(s):
             out[name] = s.astype("datetime64[ns]")
+        elif s.dtype == object and pd.api.types.infer_dtype(s, skipna=False) == "string":
+            # already canonical (strings, none missing), as every writer gets a Dataset's frame: each
+            # output format canonicalizes again, and the general path below costs about 2 s of a
+            # small trial's writing
+            out[name] = s
         elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) \
                 or pd.api.types.is_object_dtype(s):
             obj = s.astype(object)
-            present = obj[obj.notna()]
-            filled = obj.where(obj.notna(), "")
-            if present.empty or pd.api.types.infer_dtype(present, skipna=False) == "string":
+            notna = obj.notna()
+            present = obj[notna]
+            filled = obj.where(notna, "")
+            # infer_dtype sees the common cases in C; the Python loops decide only the rare others
+            kind = pd.api.types.infer_dtype(present, skipna=False)
+            if present.empty or kind == "string":
                 out[name] = filled.astype(object)
-            elif all(isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
-                     for v in present):
+            elif kind in _NUMBER_KINDS or (kind not in _DATE_KINDS and all(
+                    isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
+                    for v in present)):
                 out[name] = pd.to_numeric(obj).astype("float64")
-            elif temporal_kind(fmt) or all(hasattr(v, "isoformat") for v in present):
+            elif temporal_kind(fmt) or kind in _DATE_KINDS or all(hasattr(v, "isoformat") for v in present):
                 out[name] = pd.to_datetime(obj, errors="raise").astype("datetime64[ns]")
             else:
                 bad = next(v for v in filled if not isinstance(v, str))
