@@ -22,7 +22,9 @@ import typer
 from dermsim.cli import app
 from dermsim.cli.progress import RichProgress
 from dermsim.workflows import (
+    CHILDREN_PK_DRAWS,
     SHIPPED_SEED,
+    VPC_DRAWS,
     LikelihoodFitOptions,
     preregister,
     run_calibration,
@@ -87,13 +89,13 @@ def validate_cmd(
                                      "validation/preregistered/true-ad3.csv under the current folder; to "
                                      "compare, the committed one shipped with the package)"),
     seed: int = typer.Option(SHIPPED_SEED, "--seed", help="seed of the predictive simulations"),
-    vpc_draws: int = typer.Option(20, "--vpc-draws", help="posterior draws of the visual predictive check "
-                                  "(vpc.csv, vpc.png; 0: no VPC)"),
+    vpc_draws: int = typer.Option(VPC_DRAWS, "--vpc-draws", help="posterior draws of the visual predictive "
+                                  "check (vpc.csv, vpc.png; 0: no VPC)"),
     vpc_data: Path = typer.Option(None, "--vpc-data", help="NONMEM dataset .csv (dermsim trial simulate "
                                   "--format nonmem) or ADaM folder (ADSL + ADEFF) to check instead of the "
                                   "published TRuE-AD1/2 results"),
-    pk_draws: int = typer.Option(None, "--pk-draws", help="posterior draws of the children's blood-level "
-                                 "check (children_pk.csv; default 50)"),
+    pk_draws: int = typer.Option(CHILDREN_PK_DRAWS, "--pk-draws", help="posterior draws of the children's "
+                                 "blood-level check (children_pk.csv)"),
 ) -> None:
     """Validation ladder: cross-prediction AD1<->AD2, held-out TRuE-AD3, pediatric PK plausibility;
     with a second-version posterior, the visual predictive check by visit."""

@@ -36,7 +36,9 @@ from dermsim.workflows.analysis import (
     load_analysis_plan,
 )
 from dermsim.workflows.calibration import (
+    CHILDREN_PK_DRAWS,
     SHIPPED_SEED,
+    VPC_DRAWS,
     CalibrationRun,
     LikelihoodFitOptions,
     default_posterior_out,
@@ -99,6 +101,7 @@ from dermsim.workflows.report import SUMMARY_COLUMNS, ReportRun, rerender_report
 from dermsim.workflows.trial import RUN_FORMATS, StudyRun, TrialRun, run_virtual_trial, simulate_study
 
 __all__ = [
+    "CHILDREN_PK_DRAWS",
     "DEFAULT_DRAWS",
     "DEFAULT_RECORD",
     "DEFAULT_REPLICATE_BLOCK",
@@ -110,6 +113,7 @@ __all__ = [
     "RUN_FORMATS",
     "SHIPPED_SEED",
     "SUMMARY_COLUMNS",
+    "VPC_DRAWS",
     "AdamCheck",
     "AdamFolderCheck",
     "AnalysisRun",

@@ -19,6 +19,7 @@ import numpy as np
 from dermsim._atomic import atomic_path
 from dermsim._validate import check_int
 from dermsim.calibration.posterior import Posterior, default_posterior, load_posterior
+from dermsim.calibration.preregister_v2 import N_DRAWS
 from dermsim.errors import InvalidInputError
 from dermsim.workflows.progress import NO_PROGRESS, CancelToken, Progress, check_cancel
 
@@ -27,6 +28,9 @@ __all__ = ["SHIPPED_SEED", "CalibrationRun", "LikelihoodFitOptions", "default_po
 
 SHIPPED_SEED = 20261125
 PREREG_OUT = Path("validation") / "preregistered" / "true-ad3.csv"
+# posterior draws of validate_model's visual predictive check and children's blood-level check
+VPC_DRAWS = 20
+CHILDREN_PK_DRAWS = N_DRAWS
 PREREG_V2_OUT = Path("validation") / "preregistered" / "v2.csv"
 
 
@@ -204,14 +208,13 @@ def preregister(posterior: str | Path | None = None, out: str | Path | None = No
 
 def validate_model(out: str | Path | None, posterior: str | Path | None = None,
                    prereg_file: str | Path | None = None, seed: int = SHIPPED_SEED, *,
-                   vpc_draws: int = 20, vpc_data: str | Path | None = None,
-                   pk_draws: int | None = None) -> str:
+                   vpc_draws: int = VPC_DRAWS, vpc_data: str | Path | None = None,
+                   pk_draws: int = CHILDREN_PK_DRAWS) -> str:
     """Run the validation ladder into ``out``, comparing with the committed pre-registration
     (default: the one shipped with the package); returns the summary text. A second-version
     posterior also gets the visual predictive check (``vpc.csv``, ``vpc.png``; TRuE-AD1/2 published
     results, or the NONMEM dataset ``vpc_data``) with ``vpc_draws`` posterior draws (0: none), and
-    the children's blood-level check with ``pk_draws`` posterior draws (None: compute_children_pk's
-    default, preregister_v2.N_DRAWS)."""
+    the children's blood-level check with ``pk_draws`` posterior draws."""
     from dermsim.calibration import validate as v
 
     if out is None:
@@ -223,13 +226,12 @@ def validate_model(out: str | Path | None, posterior: str | Path | None = None,
         from dermsim.workflows.vpc import vpc_arms, vpc_summary_lines, write_vpc
 
         check_int("--vpc-draws", vpc_draws, minimum=0)
-        if pk_draws is not None:
-            check_int("--pk-draws", pk_draws, minimum=1)
+        check_int("--pk-draws", pk_draws, minimum=1)
         # the VPC's data are read and checked first: a bad --vpc-data fails before anything is written
         arms = vpc_arms(vpc_data, seed=seed) if vpc_draws > 0 else None
         text = p2.run_validation_v2(post, out, prereg_file or p2.default_prereg_v2_path())
         # children's blood levels beside the published pediatric PK (post hoc; children_pk.py)
-        rows = compute_children_pk(post, seed, **({} if pk_draws is None else {"n_draws": pk_draws}))
+        rows = compute_children_pk(post, seed, n_draws=pk_draws)
         write_children_pk(rows, out)
         text += "\n" + "\n".join(children_pk_lines(rows)) + "\n"
         with atomic_path(Path(out) / "summary.md") as tmp:
