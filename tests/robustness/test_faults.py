@@ -215,12 +215,11 @@ def test_local_dask_cluster_has_no_http_and_listens_on_localhost() -> None:
 
     from dermsim.design.distributed import _local_cluster
 
-    # Dask's nanny writes its pre-spawn environment (OPENBLAS_NUM_THREADS=1, ...) into this process
-    # and leaves it there (design.distributed.open_executor puts it back; this test calls the
-    # cluster directly): restored below, or later subprocesses of this pytest worker inherit it
-    saved = os.environ.copy()
+    before = dict(os.environ)
     cluster = _local_cluster(1, dashboard=False)
     try:
+        # the nanny's pre-spawn variables (OPENBLAS_NUM_THREADS=1, ...) are not left in this process
+        assert dict(os.environ) == before
         assert cluster.scheduler.address.startswith("tcp://127.0.0.1:")
         assert not cluster.scheduler.http_server._sockets
         with Client(cluster) as client:
@@ -230,5 +229,3 @@ def test_local_dask_cluster_has_no_http_and_listens_on_localhost() -> None:
             assert address.startswith("tcp://127.0.0.1:") and n_http == 0
     finally:
         cluster.close()
-        os.environ.clear()
-        os.environ.update(saved)

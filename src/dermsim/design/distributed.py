@@ -72,8 +72,19 @@ def _local_cluster(n: int, dashboard: bool) -> Any:
     worker = {"cls": Nanny, "options": {
         "nthreads": 1, "host": host, "dashboard_address": None, "silence_logs": 40,
         "worker_class": _QuietWorkerFactory}}
-    return SpecCluster(scheduler=scheduler, workers={i: worker for i in range(n)}, worker=worker,
-                       silence_logs=40, name="dermsim-local")
+    # Dask's nanny writes into this process's own environment before it spawns a worker and leaves
+    # it there: its pre-spawn variables (OPENBLAS_NUM_THREADS=1, NUMBA_NUM_THREADS=1, ...), a
+    # random PYTHONHASHSEED and __DASK_PARENT_PID. numba re-reads NUMBA_NUM_THREADS at every later
+    # compile and raises once its threads run with another count, and later subprocesses would
+    # inherit the rest; so the environment is put back whole once the workers exist.
+    saved = dict(os.environ)
+    try:
+        return SpecCluster(scheduler=scheduler, workers={i: worker for i in range(n)}, worker=worker,
+                           silence_logs=40, name="dermsim-local")
+    finally:
+        for k in set(os.environ) - set(saved):
+            del os.environ[k]
+        os.environ.update(saved)
 
 
 _FORKED_CALLS: list[Call] = []  # the calls of the running local pool (its processes inherit them)
@@ -174,19 +185,8 @@ def open_executor(
     # NUMBA_NUM_THREADS: each worker runs the compiled engine kernel single-threaded (one worker per core)
     environ.update({"OMP_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1, "MKL_NUM_THREADS": 1,
                     "NUMBA_NUM_THREADS": 1})
-    # Dask's nanny writes these variables into this process's own environment before it spawns a
-    # worker and leaves them there; numba re-reads NUMBA_NUM_THREADS at every later compile and
-    # raises once its threads run with another count, so they are put back once the workers exist.
-    saved = {k: os.environ.get(k) for k in environ}
-    try:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-            cluster = _local_cluster(n, dashboard)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = _local_cluster(n, dashboard)  # which puts this process's environment back
     client = Client(cluster)
     try:
         yield _run_dask(client, n)
