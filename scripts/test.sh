@@ -18,7 +18,8 @@
 #      about 45 % of their time and adds 0.6 points to model's coverage, 0.4 to analysis', none to
 #      the others'). Each run prints its slowest tests.
 #
-# Any failure ends the run with a non-zero exit and stops what still runs in the background.
+# Any failure ends the run with the failing step's exit code and stops the type check; the external
+# install is waited for, never killed.
 set -uo pipefail
 : "${MAKE:=make}" "${BIN:=.venv/bin}" "${STAMP:=.venv/.installed}"
 PYTEST=("$BIN/python" -m pytest -n 2 --dist worksteal -q --durations=15)
