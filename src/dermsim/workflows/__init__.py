@@ -23,82 +23,184 @@ evidence                :func:`load_evidence`, :func:`get_trial` (:mod:`dermsim.
 
 from __future__ import annotations
 
-from dermsim._validate import check_choice
-from dermsim.report.format import fmt_num
-from dermsim.workflows.analysis import (
-    AdamCheck,
-    AdamFolderCheck,
-    AnalysisRun,
-    ConvertRun,
-    analyze_adam,
-    check_adam,
-    convert_adam,
-    load_analysis_plan,
-)
-from dermsim.workflows.calibration import (
-    CHILDREN_PK_DRAWS,
-    SHIPPED_SEED,
-    VPC_DRAWS,
-    CalibrationRun,
-    LikelihoodFitOptions,
-    default_posterior_out,
-    preregister,
-    run_calibration,
-    validate_model,
-)
-from dermsim.workflows.clinic import (
-    DEFAULT_DRAWS,
-    DosePlan,
-    DosePlanInput,
-    FamilySheetRun,
-    ScenarioSet,
-    build_family_sheet,
-    check_language,
-    compare_plans,
-    compute_benefit_risk,
-    dose_card_context,
-    dose_input,
-    dose_plan_record,
-    export_dose_card,
-    export_family_sheet,
-    make_family_sheet,
-    page_size,
-    plan_dose,
-    run_scenarios,
-)
-from dermsim.workflows.design import (
-    DEFAULT_REPLICATE_BLOCK,
-    DesignOptions,
-    DesignStudy,
-    base_design,
-    power_designs,
-    run_design_study,
-    run_design_sweep,
-    run_sample_size_study,
-)
-from dermsim.workflows.model import (
-    DEFAULT_RECORD,
-    GROUPS,
-    POSTERIOR_CHOICE_HELP,
-    RECORDABLE,
-    ResolvedModel,
-    TrajectoryRun,
-    resolve_model,
-    simulate_course,
-    simulate_regimen,
-)
-from dermsim.workflows.model_export import (
-    ParameterTable,
-    PatientExport,
-    export_patient_model,
-    model_parameters,
-)
-from dermsim.workflows.outputs import OVERWRITE_HELP
-from dermsim.workflows.population import PopulationCheck, builtin_populations, check_population
-from dermsim.workflows.posterior_summary import PosteriorSummary, summarize_posterior
-from dermsim.workflows.progress import NO_PROGRESS, Cancelled, CancelToken, NullProgress, Progress
-from dermsim.workflows.report import SUMMARY_COLUMNS, ReportRun, rerender_report
-from dermsim.workflows.trial import RUN_FORMATS, StudyRun, TrialRun, run_virtual_trial, simulate_study
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The names are loaded on first use (PEP 562), not when the package is imported: importing every
+# workflow loaded statsmodels, matplotlib, great_tables, polars and the trial and CDISC layers,
+# about 3.4 s, into every `dermsim` process, while `dermsim simulate` needs 0.9 s of it.
+# TYPE_CHECKING gives type checkers the same names; a unit test keeps _EXPORTS equal to it.
+if TYPE_CHECKING:
+    from dermsim._validate import check_choice
+    from dermsim.report.format import fmt_num
+    from dermsim.workflows.analysis import (
+        AdamCheck,
+        AdamFolderCheck,
+        AnalysisRun,
+        ConvertRun,
+        analyze_adam,
+        check_adam,
+        convert_adam,
+        load_analysis_plan,
+    )
+    from dermsim.workflows.calibration import (
+        CHILDREN_PK_DRAWS,
+        SHIPPED_SEED,
+        VPC_DRAWS,
+        CalibrationRun,
+        LikelihoodFitOptions,
+        default_posterior_out,
+        preregister,
+        run_calibration,
+        validate_model,
+    )
+    from dermsim.workflows.clinic import (
+        DEFAULT_DRAWS,
+        DosePlan,
+        DosePlanInput,
+        FamilySheetRun,
+        ScenarioSet,
+        build_family_sheet,
+        check_language,
+        compare_plans,
+        compute_benefit_risk,
+        dose_card_context,
+        dose_input,
+        dose_plan_record,
+        export_dose_card,
+        export_family_sheet,
+        make_family_sheet,
+        page_size,
+        plan_dose,
+        run_scenarios,
+    )
+    from dermsim.workflows.design import (
+        DEFAULT_REPLICATE_BLOCK,
+        DesignOptions,
+        DesignStudy,
+        base_design,
+        power_designs,
+        run_design_study,
+        run_design_sweep,
+        run_sample_size_study,
+    )
+    from dermsim.workflows.model import (
+        DEFAULT_RECORD,
+        GROUPS,
+        POSTERIOR_CHOICE_HELP,
+        RECORDABLE,
+        ResolvedModel,
+        TrajectoryRun,
+        resolve_model,
+        simulate_course,
+        simulate_regimen,
+    )
+    from dermsim.workflows.model_export import (
+        ParameterTable,
+        PatientExport,
+        export_patient_model,
+        model_parameters,
+    )
+    from dermsim.workflows.outputs import OVERWRITE_HELP
+    from dermsim.workflows.population import PopulationCheck, builtin_populations, check_population
+    from dermsim.workflows.posterior_summary import PosteriorSummary, summarize_posterior
+    from dermsim.workflows.progress import NO_PROGRESS, Cancelled, CancelToken, NullProgress, Progress
+    from dermsim.workflows.report import SUMMARY_COLUMNS, ReportRun, rerender_report
+    from dermsim.workflows.trial import RUN_FORMATS, StudyRun, TrialRun, run_virtual_trial, simulate_study
+
+_EXPORTS = {
+    'check_choice': 'dermsim._validate',
+    'fmt_num': 'dermsim.report.format',
+    'AdamCheck': 'dermsim.workflows.analysis',
+    'AdamFolderCheck': 'dermsim.workflows.analysis',
+    'AnalysisRun': 'dermsim.workflows.analysis',
+    'ConvertRun': 'dermsim.workflows.analysis',
+    'analyze_adam': 'dermsim.workflows.analysis',
+    'check_adam': 'dermsim.workflows.analysis',
+    'convert_adam': 'dermsim.workflows.analysis',
+    'load_analysis_plan': 'dermsim.workflows.analysis',
+    'CHILDREN_PK_DRAWS': 'dermsim.workflows.calibration',
+    'CalibrationRun': 'dermsim.workflows.calibration',
+    'LikelihoodFitOptions': 'dermsim.workflows.calibration',
+    'SHIPPED_SEED': 'dermsim.workflows.calibration',
+    'VPC_DRAWS': 'dermsim.workflows.calibration',
+    'default_posterior_out': 'dermsim.workflows.calibration',
+    'preregister': 'dermsim.workflows.calibration',
+    'run_calibration': 'dermsim.workflows.calibration',
+    'validate_model': 'dermsim.workflows.calibration',
+    'DEFAULT_DRAWS': 'dermsim.workflows.clinic',
+    'DosePlan': 'dermsim.workflows.clinic',
+    'DosePlanInput': 'dermsim.workflows.clinic',
+    'FamilySheetRun': 'dermsim.workflows.clinic',
+    'ScenarioSet': 'dermsim.workflows.clinic',
+    'build_family_sheet': 'dermsim.workflows.clinic',
+    'check_language': 'dermsim.workflows.clinic',
+    'compare_plans': 'dermsim.workflows.clinic',
+    'compute_benefit_risk': 'dermsim.workflows.clinic',
+    'dose_card_context': 'dermsim.workflows.clinic',
+    'dose_input': 'dermsim.workflows.clinic',
+    'dose_plan_record': 'dermsim.workflows.clinic',
+    'export_dose_card': 'dermsim.workflows.clinic',
+    'export_family_sheet': 'dermsim.workflows.clinic',
+    'make_family_sheet': 'dermsim.workflows.clinic',
+    'page_size': 'dermsim.workflows.clinic',
+    'plan_dose': 'dermsim.workflows.clinic',
+    'run_scenarios': 'dermsim.workflows.clinic',
+    'DEFAULT_REPLICATE_BLOCK': 'dermsim.workflows.design',
+    'DesignOptions': 'dermsim.workflows.design',
+    'DesignStudy': 'dermsim.workflows.design',
+    'base_design': 'dermsim.workflows.design',
+    'power_designs': 'dermsim.workflows.design',
+    'run_design_study': 'dermsim.workflows.design',
+    'run_design_sweep': 'dermsim.workflows.design',
+    'run_sample_size_study': 'dermsim.workflows.design',
+    'DEFAULT_RECORD': 'dermsim.workflows.model',
+    'GROUPS': 'dermsim.workflows.model',
+    'POSTERIOR_CHOICE_HELP': 'dermsim.workflows.model',
+    'RECORDABLE': 'dermsim.workflows.model',
+    'ResolvedModel': 'dermsim.workflows.model',
+    'TrajectoryRun': 'dermsim.workflows.model',
+    'resolve_model': 'dermsim.workflows.model',
+    'simulate_course': 'dermsim.workflows.model',
+    'simulate_regimen': 'dermsim.workflows.model',
+    'ParameterTable': 'dermsim.workflows.model_export',
+    'PatientExport': 'dermsim.workflows.model_export',
+    'export_patient_model': 'dermsim.workflows.model_export',
+    'model_parameters': 'dermsim.workflows.model_export',
+    'OVERWRITE_HELP': 'dermsim.workflows.outputs',
+    'PopulationCheck': 'dermsim.workflows.population',
+    'builtin_populations': 'dermsim.workflows.population',
+    'check_population': 'dermsim.workflows.population',
+    'PosteriorSummary': 'dermsim.workflows.posterior_summary',
+    'summarize_posterior': 'dermsim.workflows.posterior_summary',
+    'CancelToken': 'dermsim.workflows.progress',
+    'Cancelled': 'dermsim.workflows.progress',
+    'NO_PROGRESS': 'dermsim.workflows.progress',
+    'NullProgress': 'dermsim.workflows.progress',
+    'Progress': 'dermsim.workflows.progress',
+    'ReportRun': 'dermsim.workflows.report',
+    'SUMMARY_COLUMNS': 'dermsim.workflows.report',
+    'rerender_report': 'dermsim.workflows.report',
+    'RUN_FORMATS': 'dermsim.workflows.trial',
+    'StudyRun': 'dermsim.workflows.trial',
+    'TrialRun': 'dermsim.workflows.trial',
+    'run_virtual_trial': 'dermsim.workflows.trial',
+    'simulate_study': 'dermsim.workflows.trial',
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are ordinary attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "CHILDREN_PK_DRAWS",

@@ -185,7 +185,9 @@ def test_create_app_is_an_asgi_shiny_app_and_the_command_defaults_to_localhost()
     from typer.testing import CliRunner
 
     from dermsim.cli import app as cli
+    from dermsim.cli import register_commands
 
+    register_commands()
     a = create_app()
     assert isinstance(a, App) and isinstance(a.starlette_app, UploadLimit)
     out = CliRunner().invoke(cli, ["app", "--help"], env={"COLUMNS": "200"}).output

@@ -45,3 +45,27 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
                  "from dermsim.report.format import fmt_num\n")
     assert _dermsim_imports(f) == [(1, "dermsim.workflows"), (2, "dermsim.model.simulate"),
                                    (3, "dermsim.report.format")]
+
+
+def test_every_command_is_mapped_to_the_modules_that_register_it() -> None:
+    # main imports only the modules of the command it runs (cli._COMMAND_MODULES): a command
+    # missing from the map would be reachable only through the help
+    from dermsim.cli import _COMMAND_MODULES, app, register_commands
+
+    register_commands()
+    registered = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert registered == set(_COMMAND_MODULES)
+
+
+def test_a_simulate_run_loads_neither_the_analysis_nor_the_trial_layers() -> None:
+    # what the lazy workflows package and per-command registration are for; a fresh interpreter,
+    # as this one has loaded everything
+    import subprocess
+    import sys
+
+    code = ("import sys; from dermsim.cli import main; main(['simulate', '--help']); "
+            "print(sorted(m for m in ('dermsim.workflows.analysis', 'dermsim.trial', 'statsmodels', "
+            "'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -94,3 +94,22 @@ def test_cancelled_trial_run_leaves_nothing(tmp_path: Path) -> None:
         run_virtual_trial("true-ad3", out, 3, n=40, posterior="prior", progress=rec, cancel=tok)
     assert [c[0] for c in rec.calls] == ["start", "done"]
     assert list(tmp_path.iterdir()) == []  # no out, no staging folder
+
+
+def test_the_lazy_workflow_names_are_the_ones_type_checkers_see() -> None:
+    # workflows/__init__ loads its names on first use from _EXPORTS; type checkers read the
+    # TYPE_CHECKING imports: both must name the same objects, and every exported name resolves
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import dermsim.workflows as wf
+
+    tree = ast.parse(Path(wf.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    seen = {a.asname or a.name: n.module
+            for n in block.body if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert seen == wf._EXPORTS
+    assert set(wf.__all__) <= set(wf._EXPORTS)
+    for name, module in wf._EXPORTS.items():
+        assert getattr(wf, name) is getattr(importlib.import_module(module), name), name
