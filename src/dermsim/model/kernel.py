@@ -90,10 +90,11 @@ _ROUND_SHIFT_BITS = 0x4338000000000000  # its IEEE bits
 _EXP_FIELD_BITS = 0x4330000000000000    # 2^52: OR-ing an 11-bit exponent field into its mantissa
 _EXP_FIELD_OFFSET = 4503599627370496.0 + 1023.0  # 2^52 + the exponent bias
 # Taylor coefficients, lowest degree first, from their definitions: exp r = sum r^k / k! (k <= 13),
-# log m = 2 s sum s^(2k) / (2k + 1) (k <= 11), phi1(x) = sum (-x)^k / (k + 1)! (k <= 10)
+# log m = 2 s sum s^(2k) / (2k + 1) (k <= 11), phi1(x) = sum (-x)^k / (k + 1)! (k <= 11): one
+# Estrin evaluator of 12 coefficients serves all three
 _EXP_COEFS = tuple(1.0 / math.factorial(k) for k in range(14))
 _LOG_COEFS = tuple(1.0 / (2 * k + 1) for k in range(12))
-_PHI1_COEFS = tuple(1.0 / math.factorial(k + 1) for k in range(11))
+_PHI1_COEFS = tuple(1.0 / math.factorial(k + 1) for k in range(12))
 
 
 # The polynomials are evaluated by Estrin's scheme, not Horner's rule: Horner's is one chain of
@@ -111,18 +112,6 @@ def _estrin12(c, x):
     q0 = (c[0] + c[1] * x) + (c[2] + c[3] * x) * x2
     q1 = (c[4] + c[5] * x) + (c[6] + c[7] * x) * x2
     q2 = (c[8] + c[9] * x) + (c[10] + c[11] * x) * x2
-    return (q0 + q1 * x4) + q2 * x8
-
-
-@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
-def _estrin11(c, x):
-    """sum c[k] x^k for the 11 coefficients ``c`` (lowest degree first)."""
-    x2 = x * x
-    x4 = x2 * x2
-    x8 = x4 * x4
-    q0 = (c[0] + c[1] * x) + (c[2] + c[3] * x) * x2
-    q1 = (c[4] + c[5] * x) + (c[6] + c[7] * x) * x2
-    q2 = (c[8] + c[9] * x) + c[10] * x2
     return (q0 + q1 * x4) + q2 * x8
 
 
@@ -165,10 +154,10 @@ _PHI1_SERIES = 0.125  # below: Taylor series of phi1 (no cancellation); above: (
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
 def _phi1(x):
     """engine.stepper.phi1, (1 - exp(-x)) / x for x >= 0 with the limit 1 at 0: the alternating
-    series sum (-x)^k / (k + 1)! to k = 10 below 1/8 (truncation < 1e-19), else the closed form
+    series sum (-x)^k / (k + 1)! to k = 11 below 1/8 (truncation < 1e-21), else the closed form
     (1 - exp(-x) >= 0.117 there, so exp's rounding is amplified at most 8-fold)."""
     q = -x
-    p = _estrin11(_PHI1_COEFS, q)
+    p = _estrin12(_PHI1_COEFS, q)
     big = x >= _PHI1_SERIES
     xs = x if big else 1.0
     closed = (1.0 - _exp(-xs)) / xs
