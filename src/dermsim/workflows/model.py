@@ -201,9 +201,9 @@ def trajectory_metadata(traj: Trajectories, population: Any, model: ResolvedMode
 def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: Any = None,
                    model: ResolvedModel | None = None) -> None:
     """The trajectory file, a row group of PATIENTS_PER_ROW_GROUP patients at a time: the whole
-    table at once held every per-patient column repeated to every row, so on 100k patients x 8 weeks
-    a third of the write was the kernel mapping 1.5 GB of fresh pages; by row group the buffers are
-    reused and the peak memory is a row group's."""
+    table at once held every per-patient column repeated to every row (1.5 GB of fresh memory on
+    100k patients x 8 weeks, faulted in page by page); by row group the table's memory is a row
+    group's (peak of that run 2.4 -> 1.6 GB, system time 3.3 -> 2.0 s)."""
     # dermsim.io has no trajectory writer yet (trajectories are not a CDISC dataset), hence here
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -215,15 +215,15 @@ def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: A
         try:
             for lo in range(0, max(traj.n, 1), PATIENTS_PER_ROW_GROUP):  # an empty run: one empty group
                 table = trajectory_table(traj, population, slice(lo, lo + PATIENTS_PER_ROW_GROUP), per)
+                table = table.replace_schema_metadata(meta)
                 if writer is None:
-                    table = table.replace_schema_metadata(meta)
                     # dictionary encoding only where values repeat as labels (strings, categories): on
                     # the float columns Arrow builds a dictionary per page and then abandons it, about
                     # 1 s of a 100k-patient run's write, for a file 10 % smaller
                     labels = [f.name for f in table.schema
                               if pa.types.is_string(f.type) or pa.types.is_dictionary(f.type)]
                     writer = pq.ParquetWriter(tmp, table.schema, use_dictionary=labels)
-                writer.write_table(table.replace_schema_metadata(meta), row_group_size=table.num_rows)
+                writer.write_table(table, row_group_size=table.num_rows)
         finally:
             if writer is not None:
                 writer.close()
