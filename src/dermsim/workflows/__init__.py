@@ -23,13 +23,16 @@ evidence                :func:`load_evidence`, :func:`get_trial` (:mod:`dermsim.
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # The names are loaded on first use (PEP 562), not when the package is imported: importing every
 # workflow loaded statsmodels, matplotlib, great_tables, polars and the trial and CDISC layers,
 # about 3.4 s, into every `dermsim` process, while `dermsim simulate` needs 0.9 s of it.
-# TYPE_CHECKING gives type checkers the same names; a unit test keeps _EXPORTS equal to it.
+# The imports under TYPE_CHECKING name them, for type checkers and for _exports below.
 if TYPE_CHECKING:
     from dermsim._validate import check_choice
     from dermsim.report.format import fmt_num
@@ -108,89 +111,19 @@ if TYPE_CHECKING:
     from dermsim.workflows.report import SUMMARY_COLUMNS, ReportRun, rerender_report
     from dermsim.workflows.trial import RUN_FORMATS, StudyRun, TrialRun, run_virtual_trial, simulate_study
 
-_EXPORTS = {
-    "check_choice": "dermsim._validate",
-    "fmt_num": "dermsim.report.format",
-    "AdamCheck": "dermsim.workflows.analysis",
-    "AdamFolderCheck": "dermsim.workflows.analysis",
-    "AnalysisRun": "dermsim.workflows.analysis",
-    "ConvertRun": "dermsim.workflows.analysis",
-    "analyze_adam": "dermsim.workflows.analysis",
-    "check_adam": "dermsim.workflows.analysis",
-    "convert_adam": "dermsim.workflows.analysis",
-    "load_analysis_plan": "dermsim.workflows.analysis",
-    "CHILDREN_PK_DRAWS": "dermsim.workflows.calibration",
-    "CalibrationRun": "dermsim.workflows.calibration",
-    "LikelihoodFitOptions": "dermsim.workflows.calibration",
-    "SHIPPED_SEED": "dermsim.workflows.calibration",
-    "VPC_DRAWS": "dermsim.workflows.calibration",
-    "default_posterior_out": "dermsim.workflows.calibration",
-    "preregister": "dermsim.workflows.calibration",
-    "run_calibration": "dermsim.workflows.calibration",
-    "validate_model": "dermsim.workflows.calibration",
-    "DEFAULT_DRAWS": "dermsim.workflows.clinic",
-    "DosePlan": "dermsim.workflows.clinic",
-    "DosePlanInput": "dermsim.workflows.clinic",
-    "FamilySheetRun": "dermsim.workflows.clinic",
-    "ScenarioSet": "dermsim.workflows.clinic",
-    "build_family_sheet": "dermsim.workflows.clinic",
-    "check_language": "dermsim.workflows.clinic",
-    "compare_plans": "dermsim.workflows.clinic",
-    "compute_benefit_risk": "dermsim.workflows.clinic",
-    "dose_card_context": "dermsim.workflows.clinic",
-    "dose_input": "dermsim.workflows.clinic",
-    "dose_plan_record": "dermsim.workflows.clinic",
-    "export_dose_card": "dermsim.workflows.clinic",
-    "export_family_sheet": "dermsim.workflows.clinic",
-    "make_family_sheet": "dermsim.workflows.clinic",
-    "page_size": "dermsim.workflows.clinic",
-    "plan_dose": "dermsim.workflows.clinic",
-    "run_scenarios": "dermsim.workflows.clinic",
-    "DEFAULT_REPLICATE_BLOCK": "dermsim.workflows.design",
-    "DesignOptions": "dermsim.workflows.design",
-    "DesignStudy": "dermsim.workflows.design",
-    "base_design": "dermsim.workflows.design",
-    "power_designs": "dermsim.workflows.design",
-    "run_design_study": "dermsim.workflows.design",
-    "run_design_sweep": "dermsim.workflows.design",
-    "run_sample_size_study": "dermsim.workflows.design",
-    "DEFAULT_RECORD": "dermsim.workflows.model",
-    "GROUPS": "dermsim.workflows.model",
-    "POSTERIOR_CHOICE_HELP": "dermsim.workflows.model",
-    "RECORDABLE": "dermsim.workflows.model",
-    "ResolvedModel": "dermsim.workflows.model",
-    "TrajectoryRun": "dermsim.workflows.model",
-    "resolve_model": "dermsim.workflows.model",
-    "simulate_course": "dermsim.workflows.model",
-    "simulate_regimen": "dermsim.workflows.model",
-    "ParameterTable": "dermsim.workflows.model_export",
-    "PatientExport": "dermsim.workflows.model_export",
-    "export_patient_model": "dermsim.workflows.model_export",
-    "model_parameters": "dermsim.workflows.model_export",
-    "OVERWRITE_HELP": "dermsim.workflows.outputs",
-    "PopulationCheck": "dermsim.workflows.population",
-    "builtin_populations": "dermsim.workflows.population",
-    "check_population": "dermsim.workflows.population",
-    "PosteriorSummary": "dermsim.workflows.posterior_summary",
-    "summarize_posterior": "dermsim.workflows.posterior_summary",
-    "CancelToken": "dermsim.workflows.progress",
-    "Cancelled": "dermsim.workflows.progress",
-    "NO_PROGRESS": "dermsim.workflows.progress",
-    "NullProgress": "dermsim.workflows.progress",
-    "Progress": "dermsim.workflows.progress",
-    "ReportRun": "dermsim.workflows.report",
-    "SUMMARY_COLUMNS": "dermsim.workflows.report",
-    "rerender_report": "dermsim.workflows.report",
-    "RUN_FORMATS": "dermsim.workflows.trial",
-    "StudyRun": "dermsim.workflows.trial",
-    "TrialRun": "dermsim.workflows.trial",
-    "run_virtual_trial": "dermsim.workflows.trial",
-    "simulate_study": "dermsim.workflows.trial",
-}
+
+@functools.cache
+def _exports() -> dict[str, str]:
+    """Name -> module of every import under TYPE_CHECKING above, read from this file: the imports
+    are the one list of what the package exports (about 2 ms, once)."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    return {a.asname or a.name: str(n.module) for n in block.body if isinstance(n, ast.ImportFrom)
+            for a in n.names}
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
+    module = _exports().get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -199,7 +132,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *_exports()})
 
 
 __all__ = [
