@@ -55,8 +55,8 @@ phase "external tools ready"
 phase "unit and reference tiers done"
 "$BIN/python" scripts/coverage_floor.py || exit
 "${PYTEST[@]}" tests/e2e tests/robustness || exit
-
 phase "end-to-end and robustness tiers done"
+
 wait "$typecheck"; typechecked=$?; typecheck=
 phase "type check done"
 echo "$BIN/pyright (ran beside the tests):"

@@ -126,28 +126,16 @@ def parse_grid(text: str | None, option: str = "--hours", example: str = "0:168:
 PATIENTS_PER_ROW_GROUP = 16_384
 
 
-def _patient_columns(traj: Trajectories, population: Any) -> dict[str, Any]:
-    """The per-patient columns of a trajectory table, one value per patient: the covariates, Css and
-    the other constants (PATIENT_OUTPUTS), and ``param_<name>`` when parameters were recorded."""
-    per = population.to_frame().drop(columns="patient") if hasattr(population, "to_frame") else pd.DataFrame()
-    for name in PATIENT_OUTPUTS:
-        per[name] = traj.baseline[name]
-    for name, vals in traj.parameters.items():
-        per[f"param_{name}"] = vals
-    return {name: per[name] for name in per.columns}
-
-
-def trajectory_table(traj: Trajectories, population: Any, patients: slice = slice(None),
-                     per: dict[str, Any] | None = None):
-    """Pyarrow table of the trajectories of ``patients`` (a slice of the run's patients), one row per
-    patient and day (or hour, with ``at_hours``): the recorded variables, then the patient's
-    covariates, Css and other per-patient constants, and the parameters with inter-individual
-    variability (``param_<name>``) when recorded. ``per``: :func:`_patient_columns`, when the
-    caller builds several slices.
+def trajectory_tables(traj: Trajectories, population: Any, patients_per_table: int = PATIENTS_PER_ROW_GROUP):
+    """Pyarrow tables of the trajectories, one per ``patients_per_table`` consecutive patients (an
+    empty run: one empty table; together, in order, the whole run), one row per patient and day (or
+    hour, with ``at_hours``): the recorded variables, then the patient's covariates, Css and other
+    per-patient constants, and the parameters with inter-individual variability (``param_<name>``)
+    when recorded.
 
     Built column by column in Arrow from the trajectory arrays, not through a pandas frame: rows are
     patient-major, so a patient's constant is ``np.repeat`` of its column (no join, no index, no
-    frame copy)."""
+    frame copy), and a table at a time holds the repeated columns of its own patients only."""
     import numpy as np
     import pyarrow as pa
 
@@ -155,25 +143,32 @@ def trajectory_table(traj: Trajectories, population: Any, patients: slice = slic
         values, times, time_name = traj.at_hours, float(traj.day[0]) * 24.0 + traj.hours, "time_h"
     else:
         values, times, time_name = traj.values, traj.day, "day"
-    ids = np.arange(traj.n, dtype=np.int64)[patients]
     t = int(np.asarray(times).shape[0])
-    cols: dict[str, Any] = {"patient": np.repeat(ids, t),
-                            time_name: np.tile(np.asarray(times, float), ids.size)}
-    # from_pandas: NaN (a score not observed that day) is written as null, as before
-    cols.update({k: pa.array(np.ascontiguousarray(v[patients]).reshape(-1), from_pandas=True)
-                 for k, v in values.items()})
-    for name, col in (_patient_columns(traj, population) if per is None else per).items():
-        if name in cols:
-            continue
-        col = col.iloc[patients]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            cols[name] = pa.DictionaryArray.from_arrays(np.repeat(col.cat.codes.to_numpy(), t),
-                                                        pa.array(col.cat.categories.to_numpy()))
-        else:
-            arr = col.to_numpy()
-            cols[name] = pa.array(np.repeat(arr, t), type=pa.string() if arr.dtype == object else None,
-                                  from_pandas=True)
-    return pa.table(cols)
+    per = population.to_frame().drop(columns="patient") if hasattr(population, "to_frame") else pd.DataFrame()
+    for name in PATIENT_OUTPUTS:
+        per[name] = traj.baseline[name]
+    for name, vals in traj.parameters.items():
+        per[f"param_{name}"] = vals
+    for lo in range(0, max(traj.n, 1), patients_per_table):
+        rows = slice(lo, lo + patients_per_table)
+        ids = np.arange(traj.n, dtype=np.int64)[rows]
+        cols: dict[str, Any] = {"patient": np.repeat(ids, t),
+                                time_name: np.tile(np.asarray(times, float), ids.size)}
+        # from_pandas: NaN (a score not observed that day) is written as null, as before
+        cols.update({k: pa.array(np.ascontiguousarray(v[rows]).reshape(-1), from_pandas=True)
+                     for k, v in values.items()})
+        for name in per.columns:
+            if name in cols:
+                continue
+            col = per[name].iloc[rows]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                cols[name] = pa.DictionaryArray.from_arrays(np.repeat(col.cat.codes.to_numpy(), t),
+                                                            pa.array(col.cat.categories.to_numpy()))
+            else:
+                arr = col.to_numpy()
+                cols[name] = pa.array(np.repeat(arr, t), type=pa.string() if arr.dtype == object else None,
+                                      from_pandas=True)
+        yield pa.table(cols)
 
 
 def trajectory_metadata(traj: Trajectories, population: Any, model: ResolvedModel | None = None) -> dict:
@@ -200,7 +195,7 @@ def trajectory_metadata(traj: Trajectories, population: Any, model: ResolvedMode
 
 def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: Any = None,
                    model: ResolvedModel | None = None) -> None:
-    """The trajectory file, a row group of PATIENTS_PER_ROW_GROUP patients at a time: the whole
+    """The trajectory file, a row group per table of :func:`trajectory_tables`: the whole
     table at once held every per-patient column repeated to every row (1.5 GB of fresh memory on
     100k patients x 8 weeks, faulted in page by page); by row group the table's memory is a row
     group's (peak of that run 2.4 -> 1.6 GB, system time 3.3 -> 2.0 s)."""
@@ -209,12 +204,10 @@ def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: A
     import pyarrow.parquet as pq
 
     meta = {b"dermsim": json.dumps(trajectory_metadata(traj, population, model), default=str).encode()}
-    per = _patient_columns(traj, population)
     with output_file(out, overwrite=overwrite) as tmp:
         writer = None
         try:
-            for lo in range(0, max(traj.n, 1), PATIENTS_PER_ROW_GROUP):  # an empty run: one empty group
-                table = trajectory_table(traj, population, slice(lo, lo + PATIENTS_PER_ROW_GROUP), per)
+            for table in trajectory_tables(traj, population):
                 table = table.replace_schema_metadata(meta)
                 if writer is None:
                     # dictionary encoding only where values repeat as labels (strings, categories): on
