@@ -8,6 +8,7 @@ n x 4). ``sample_population`` (below) draws one for a :class:`PopulationSpec`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from dermsim import _disk_cache
 from dermsim._rng import SeedLike, child_generator, child_sequence, seed_record
 from dermsim._validate import LIMITS, check_int
 from dermsim.engine.streams import BLOCK_SIZE, block_normals, block_uniforms
@@ -288,19 +290,51 @@ def _finish(laws: MarginalLaws, severity: SeverityLaw, base: dict[str, np.ndarra
 
 
 _CALIBRATIONS: dict[str, PopulationCalibration] = {}
+# The code the severity law's draw and fit run (package-relative; a folder is every file below it):
+# the disk cache's key covers its content, and a test checks it covers every dermsim module this
+# one imports.
+SEVERITY_FIT_CODE = ("__init__.py", "_atomic.py", "_disk_cache.py", "_rng.py", "_spec.py", "_validate.py",
+                     "errors.py", "engine", "evidence", "model/__init__.py", "model/population")
+
+
+def _severity_fit_key(spec: PopulationSpec) -> str:
+    """The disk-cache key of ``spec``'s severity law: the spec, the draw's size and seed, the code,
+    and what else can move the fit's last bits (NumPy's and SciPy's versions and NumPy's CPU
+    dispatch: its AVX-512 exp and log round differently from the AVX2 ones)."""
+    import scipy
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    inputs = {"spec": spec_key(spec), "n": N_CALIBRATION, "seed": _CALIBRATION_SEED,
+              "numpy": np.__version__, "scipy": scipy.__version__,
+              "cpu": sorted(k for k, on in __cpu_features__.items() if on),
+              "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "")}
+    return _disk_cache.entry_key("severity-law", inputs, SEVERITY_FIT_CODE)
+
+
+def _fit_severity(spec: PopulationSpec, laws: MarginalLaws) -> SeverityLaw:
+    key = _severity_fit_key(spec)
+    hit = _disk_cache.load("severity-law", key)
+    if hit is not None:
+        try:
+            return SeverityLaw(float(hit["mu"]), float(hit["delta"]), float(hit["sigma"]))
+        except (KeyError, TypeError, ValueError):
+            pass  # a malformed entry is a miss: fitted again and overwritten below
+    base = _draw_base(spec, laws, np.random.SeedSequence(_CALIBRATION_SEED), 0, N_CALIBRATION)
+    sev = spec.severity
+    law = fit_severity_law(base["area_term"], base["iga0"] == 3, base["z_severity"], mean=sev.easi.mean,
+                           sd=sev.easi.sd, ratio=sev.easi_ratio_iga3_to_iga2.value)
+    _disk_cache.store("severity-law", key, {"mu": law.mu, "delta": law.delta, "sigma": law.sigma})
+    return law
 
 
 def calibrate_population(spec: PopulationSpec) -> PopulationCalibration:
     """All sampling laws of ``spec``; the severity law is fitted on N_CALIBRATION patients drawn
-    with a fixed seed of its own (cached per spec content; about 0.5 s)."""
+    with a fixed seed of its own (about 1.5 s), cached per spec content in the process and on disk
+    (:mod:`dermsim._disk_cache`), since every simulating process needs it."""
     key = spec_key(spec)
     if key not in _CALIBRATIONS:
         laws = solve_marginal_laws(spec)
-        base = _draw_base(spec, laws, np.random.SeedSequence(_CALIBRATION_SEED), 0, N_CALIBRATION)
-        sev = spec.severity
-        law = fit_severity_law(base["area_term"], base["iga0"] == 3, base["z_severity"], mean=sev.easi.mean,
-                               sd=sev.easi.sd, ratio=sev.easi_ratio_iga3_to_iga2.value)
-        _CALIBRATIONS[key] = PopulationCalibration(laws, law, N_CALIBRATION)
+        _CALIBRATIONS[key] = PopulationCalibration(laws, _fit_severity(spec, laws), N_CALIBRATION)
     return _CALIBRATIONS[key]
 
 
