@@ -18,13 +18,14 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dermsim._atomic import atomic_path
 
 OFF = "off"
+T = TypeVar("T")
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -87,3 +88,19 @@ def store(kind: str, key: str, data: Mapping[str, Any]) -> None:
             tmp.write_text(json.dumps(dict(data)), encoding="utf-8")
     except OSError:
         return
+
+
+def cached(kind: str, key: str, compute: Callable[[], T], encode: Callable[[T], Mapping[str, Any]],
+           decode: Callable[[dict[str, Any]], T]) -> T:
+    """The value stored under ``key`` (``decode`` of the entry), else ``compute()``, stored with
+    ``encode``. An entry ``decode`` rejects (KeyError, TypeError, ValueError) is a miss and is
+    overwritten."""
+    hit = load(kind, key)
+    if hit is not None:
+        try:
+            return decode(hit)
+        except (KeyError, TypeError, ValueError):
+            pass
+    value = compute()
+    store(kind, key, encode(value))
+    return value

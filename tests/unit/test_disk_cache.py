@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dermsim import _disk_cache
-from dermsim.model.population import sampling
+from dermsim.model.population import growth, sampling
 from dermsim.model.population.spec import load_population_spec
 
 PACKAGE = Path(_disk_cache.__file__).resolve().parent
@@ -94,3 +95,28 @@ def test_the_key_covers_every_dermsim_module_the_fit_imports() -> None:
     for line in done.stdout.split():
         f = Path(line).resolve()
         assert any(f == c or c in f.parents for c in covered), f"{f.relative_to(PACKAGE)} is not in the key"
+
+
+def test_the_cdc_table_reads_back_the_same_numbers(cache: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DERMSIM_CACHE_DIR", "off")
+    ages, fetched = growth._lms_grid.__wrapped__("weight", "M")
+    monkeypatch.setenv("DERMSIM_CACHE_DIR", str(cache))
+    growth._lms_grid.__wrapped__("weight", "M")  # stored
+    monkeypatch.setattr(growth, "_fetch_lms_grid", lambda *a: pytest.fail("fetched again"))
+    got_ages, got = growth._lms_grid.__wrapped__("weight", "M")
+    assert np.array_equal(got_ages, ages) and np.array_equal(got, fetched)
+
+
+def test_a_second_process_samples_the_same_patients_without_the_slow_imports(tmp_path: Path) -> None:
+    """What the cache is for: a process that finds the entries neither draws the severity law's
+    131,072 patients nor imports rcpchgrowth (and with it scipy.stats)."""
+    code = ("import sys, hashlib\n"
+            "from dermsim.model.population.sampling import sample_population\n"
+            "p = sample_population('true-ad3', 300, 5)\n"
+            "print(hashlib.sha256(p.easi0.tobytes() + p.weight_kg.tobytes()).hexdigest(),"
+            " 'rcpchgrowth' in sys.modules, 'scipy.stats' in sys.modules)")
+    env = {**os.environ, "DERMSIM_CACHE_DIR": str(tmp_path / "cache")}
+    first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                    env=env).stdout.split() for _ in range(2))
+    assert first[1:] == ["True", "True"]
+    assert second == [first[0], "False", "False"]

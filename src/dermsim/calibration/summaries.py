@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit
-from scipy.stats import binom
 
 from dermsim._rng import SeedLike, as_seed_sequence, child_generator, child_sequence
 from dermsim._validate import check_int
@@ -147,6 +146,10 @@ def compute_summaries(stats: np.ndarray, targets: TargetSet, uniforms: np.ndarra
                       shift: np.ndarray | None = None) -> np.ndarray:
     """Summaries (m, K): binomial proportions at the real arm sizes (responder logits shifted by
     ``shift``, the trial effects), PK means as simulated."""
+    # imported here: scipy.stats takes about 0.9 s to import, and every command that loads the
+    # model's posterior (simulate, trial, design) imports this module without calling this function
+    from scipy.stats import binom
+
     stats = np.atleast_2d(stats)
     p = stats[:, stat_index(targets)]
     binary = np.array([t.kind == "binary" for t in targets.targets])

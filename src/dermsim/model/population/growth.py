@@ -19,9 +19,11 @@ It starts at 2 y here (the WHO 0-2 y part is not needed by the built-in trials).
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 
 import numpy as np
 
+from dermsim import _disk_cache
 from dermsim.errors import InvalidInputError
 
 CDC_MIN_AGE_Y = 2.0
@@ -36,22 +38,40 @@ SDS_LIMIT = 3.0
 
 @functools.cache
 def _lms_grid(measurement: str, sex: str) -> tuple[np.ndarray, np.ndarray]:
-    """(ages, lms[3, n]) from rcpchgrowth's CDC reference at every grid age."""
+    """(ages, lms[3, n]) from rcpchgrowth's CDC reference at every grid age, kept in the process and
+    on disk (:mod:`dermsim._disk_cache`, keyed by rcpchgrowth's version and this module): importing
+    rcpchgrowth imports scipy.stats, about 1 s of every simulating process."""
+    n = round((CDC_MAX_AGE_Y - CDC_MIN_AGE_Y) / GRID_STEP_Y) + 1
+    ages = np.linspace(CDC_MIN_AGE_Y, CDC_MAX_AGE_Y, n)
+
+    def decode(entry: dict) -> np.ndarray:
+        lms = np.array(entry["lms"], dtype=np.float64)
+        if lms.shape != (3, n) or not np.all(np.isfinite(lms)):
+            raise ValueError("not a finite (3, n) table")
+        return lms
+
+    key = _disk_cache.entry_key("cdc-lms", {"measurement": measurement, "sex": sex, "n": n,
+                                            "rcpchgrowth": importlib.metadata.version("rcpchgrowth")},
+                                ("model/population/growth.py",))
+    lms = _disk_cache.cached("cdc-lms", key, lambda: _fetch_lms_grid(measurement, sex, ages),
+                             lambda t: {"lms": t.tolist()}, decode)
+    return ages, lms
+
+
+def _fetch_lms_grid(measurement: str, sex: str, ages: np.ndarray) -> np.ndarray:
     from rcpchgrowth.constants import CDC, FEMALE, HEIGHT, MALE, WEIGHT
     from rcpchgrowth.global_functions import fetch_lms, lms_value_array_for_measurement_for_reference
 
     method = {"height": HEIGHT, "weight": WEIGHT}[measurement]
     rsex = {"F": FEMALE, "M": MALE}[sex]
-    n = round((CDC_MAX_AGE_Y - CDC_MIN_AGE_Y) / GRID_STEP_Y) + 1
-    ages = np.linspace(CDC_MIN_AGE_Y, CDC_MAX_AGE_Y, n)
     table = lms_value_array_for_measurement_for_reference(
-        reference=CDC, age=float(ages[n // 2]), measurement_method=method, sex=rsex)
-    lms = np.empty((3, n))
+        reference=CDC, age=float(ages[ages.size // 2]), measurement_method=method, sex=rsex)
+    lms = np.empty((3, ages.size))
     for j, age in enumerate(ages):
         # The 2-20 y table is one array for all these ages; fetch_lms interpolates within it.
         row = fetch_lms(float(age), table)
         lms[:, j] = (row["l"], row["m"], row["s"])
-    return ages, lms
+    return lms
 
 
 def _check(measurement: str, sex: np.ndarray, age_y: np.ndarray) -> None:

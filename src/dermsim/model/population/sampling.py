@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -312,19 +312,14 @@ def _severity_fit_key(spec: PopulationSpec) -> str:
 
 
 def _fit_severity(spec: PopulationSpec, laws: MarginalLaws) -> SeverityLaw:
-    key = _severity_fit_key(spec)
-    hit = _disk_cache.load("severity-law", key)
-    if hit is not None:
-        try:
-            return SeverityLaw(float(hit["mu"]), float(hit["delta"]), float(hit["sigma"]))
-        except (KeyError, TypeError, ValueError):
-            pass  # a malformed entry is a miss: fitted again and overwritten below
-    base = _draw_base(spec, laws, np.random.SeedSequence(_CALIBRATION_SEED), 0, N_CALIBRATION)
-    sev = spec.severity
-    law = fit_severity_law(base["area_term"], base["iga0"] == 3, base["z_severity"], mean=sev.easi.mean,
-                           sd=sev.easi.sd, ratio=sev.easi_ratio_iga3_to_iga2.value)
-    _disk_cache.store("severity-law", key, {"mu": law.mu, "delta": law.delta, "sigma": law.sigma})
-    return law
+    def fit() -> SeverityLaw:
+        base = _draw_base(spec, laws, np.random.SeedSequence(_CALIBRATION_SEED), 0, N_CALIBRATION)
+        sev = spec.severity
+        return fit_severity_law(base["area_term"], base["iga0"] == 3, base["z_severity"], mean=sev.easi.mean,
+                                sd=sev.easi.sd, ratio=sev.easi_ratio_iga3_to_iga2.value)
+
+    return _disk_cache.cached("severity-law", _severity_fit_key(spec), fit, asdict,
+                              lambda e: SeverityLaw(float(e["mu"]), float(e["delta"]), float(e["sigma"])))
 
 
 def calibrate_population(spec: PopulationSpec) -> PopulationCalibration:
