@@ -8,7 +8,7 @@ computed as if there were no cache). JSON floats round-trip exactly (``repr``), 
 very bits the computation gave.
 
 The folder is ``$DERMSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/dermsim``, else ``~/.cache/dermsim``;
-``DERMSIM_CACHE_DIR=off`` turns the cache off. Written by hand: the standard libraries (joblib's
+``DERMSIM_CACHE_DIR=off`` (or empty) turns the cache off. Written by hand: the standard libraries (joblib's
 Memory, diskcache) key by the function's own source only, not by the modules it calls.
 """
 
@@ -57,6 +57,26 @@ def entry_key(kind: str, inputs: Mapping[str, Any], code: Iterable[str]) -> str:
     """The key of an entry of ``kind`` computed from ``inputs`` (JSON-able) by the code ``code``."""
     text = json.dumps({"kind": kind, "inputs": inputs, "code": source_digest(tuple(code))}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def numeric_platform() -> dict[str, Any]:
+    """What besides the inputs and dermsim's code can move floating-point results in their last
+    bits: NumPy's and SciPy's versions, NumPy's CPU dispatch (its AVX-512 exp and log round
+    differently from the AVX2 ones; ``NPY_DISABLE_CPU_FEATURES`` switches between them) and
+    OpenBLAS's kernel choice. Part of the key of any entry computed with them."""
+    import numpy as np
+    import scipy
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+
+        cpu: Any = sorted(k for k, on in __cpu_features__.items() if on)
+    except ImportError:  # pragma: no cover - a NumPy without this table: the machine and the switch
+        import platform
+
+        cpu = [platform.machine(), os.environ.get("NPY_DISABLE_CPU_FEATURES", "")]
+    return {"numpy": np.__version__, "scipy": scipy.__version__, "cpu": cpu,
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "")}
 
 
 def _path(kind: str, key: str) -> Path | None:

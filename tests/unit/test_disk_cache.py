@@ -120,3 +120,16 @@ def test_a_second_process_samples_the_same_patients_without_the_slow_imports(tmp
                                     env=env).stdout.split() for _ in range(2))
     assert first[1:] == ["True", "True"]
     assert second == [first[0], "False", "False"]
+
+
+def test_the_numeric_platform_sees_numpy_cpu_dispatch() -> None:
+    """NumPy's AVX-512 and AVX2 paths round exp and log differently, so entries computed under
+    NPY_DISABLE_CPU_FEATURES (the golden test's pin) must not be read without it, or the reverse."""
+    code = "from dermsim._disk_cache import numeric_platform; print(numeric_platform()['cpu'])"
+    env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    if "X86_V3" not in plain.stdout:
+        pytest.skip("not an x86-64 machine with AVX2 (nothing to switch off)")
+    pinned = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**env, "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4"})
+    assert plain.stdout != pinned.stdout

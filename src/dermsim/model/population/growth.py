@@ -39,8 +39,8 @@ SDS_LIMIT = 3.0
 @functools.cache
 def _lms_grid(measurement: str, sex: str) -> tuple[np.ndarray, np.ndarray]:
     """(ages, lms[3, n]) from rcpchgrowth's CDC reference at every grid age, kept in the process and
-    on disk (:mod:`dermsim._disk_cache`, keyed by rcpchgrowth's version and this module): importing
-    rcpchgrowth imports scipy.stats, about 1 s of every simulating process."""
+    on disk (:mod:`dermsim._disk_cache`, keyed by rcpchgrowth's version, the numeric platform and
+    this module): importing rcpchgrowth imports scipy.stats, about 1 s of every simulating process."""
     n = round((CDC_MAX_AGE_Y - CDC_MIN_AGE_Y) / GRID_STEP_Y) + 1
     ages = np.linspace(CDC_MIN_AGE_Y, CDC_MAX_AGE_Y, n)
 
@@ -50,9 +50,9 @@ def _lms_grid(measurement: str, sex: str) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError("not a finite (3, n) table")
         return lms
 
-    key = _disk_cache.entry_key("cdc-lms", {"measurement": measurement, "sex": sex, "n": n,
-                                            "rcpchgrowth": importlib.metadata.version("rcpchgrowth")},
-                                ("model/population/growth.py",))
+    inputs = {"measurement": measurement, "sex": sex, "n": n,
+              "rcpchgrowth": importlib.metadata.version("rcpchgrowth"), **_disk_cache.numeric_platform()}
+    key = _disk_cache.entry_key("cdc-lms", inputs, ("model/population/growth.py",))
     lms = _disk_cache.cached("cdc-lms", key, lambda: _fetch_lms_grid(measurement, sex, ages),
                              lambda t: {"lms": t.tolist()}, decode)
     return ages, lms

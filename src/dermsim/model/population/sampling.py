@@ -8,7 +8,6 @@ n x 4). ``sample_population`` (below) draws one for a :class:`PopulationSpec`.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -299,15 +298,9 @@ SEVERITY_FIT_CODE = ("__init__.py", "_atomic.py", "_disk_cache.py", "_rng.py", "
 
 def _severity_fit_key(spec: PopulationSpec) -> str:
     """The disk-cache key of ``spec``'s severity law: the spec, the draw's size and seed, the code,
-    and what else can move the fit's last bits (NumPy's and SciPy's versions and NumPy's CPU
-    dispatch: its AVX-512 exp and log round differently from the AVX2 ones)."""
-    import scipy
-    from numpy._core._multiarray_umath import __cpu_features__
-
+    and the numeric platform (:func:`dermsim._disk_cache.numeric_platform`)."""
     inputs = {"spec": spec_key(spec), "n": N_CALIBRATION, "seed": _CALIBRATION_SEED,
-              "numpy": np.__version__, "scipy": scipy.__version__,
-              "cpu": sorted(k for k, on in __cpu_features__.items() if on),
-              "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "")}
+              **_disk_cache.numeric_platform()}
     return _disk_cache.entry_key("severity-law", inputs, SEVERITY_FIT_CODE)
 
 
