@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -122,6 +123,7 @@ def parse_grid(text: str | None, option: str = "--hours", example: str = "0:168:
                                 f"got {raw!r}.") from None
 
 
+T = TypeVar("T")
 # patients per Parquet row group of a trajectory file (about 1M rows over 8 weeks of days)
 PATIENTS_PER_ROW_GROUP = 16_384
 
@@ -193,6 +195,23 @@ def trajectory_metadata(traj: Trajectories, population: Any, model: ResolvedMode
     return meta
 
 
+_END: Any = object()
+
+
+def _built_ahead(items: Iterator[T]) -> Iterator[T]:
+    """The items of ``items``, the next one built in a thread while the caller uses the current.
+    For the trajectory writer: NumPy and Arrow release the GIL for most of both the table build and
+    the Parquet encoding, so they overlap (measured on 100k patients x 8 weeks, the same file:
+    the write 3.7-4.6 s -> 2.9-3.7 s, one more table of 16,384 patients in memory)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="dermsim-table") as pool:
+        ahead = pool.submit(next, items, _END)
+        while (item := ahead.result()) is not _END:
+            ahead = pool.submit(next, items, _END)
+            yield item
+
+
 def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: Any = None,
                    model: ResolvedModel | None = None) -> None:
     """The trajectory file, a row group per table of :func:`trajectory_tables`: the whole
@@ -207,7 +226,7 @@ def _write_parquet(traj: Trajectories, out: Path, overwrite: bool, population: A
     with output_file(out, overwrite=overwrite) as tmp:
         writer = None
         try:
-            for table in trajectory_tables(traj, population):
+            for table in _built_ahead(trajectory_tables(traj, population)):
                 table = table.replace_schema_metadata(meta)
                 if writer is None:
                     # dictionary encoding only where values repeat as labels (strings, categories): on
