@@ -22,13 +22,13 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
-import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from dermsim.engine.cores import in_dask_worker, pin_default_threads, pinned_threads
 from dermsim.errors import DermsimError, InvalidInputError
 
 
@@ -108,34 +108,12 @@ def max_threads() -> int:
     return os.cpu_count() or 1
 
 
-def in_dask_worker() -> bool:
-    """True inside a Dask worker's task (then the kernel runs single-threaded: one worker per core)."""
-    if "distributed" not in sys.modules:  # never import Dask just to ask
-        return False
-    try:
-        from distributed import get_worker
-
-        get_worker()
-    except (ImportError, ValueError):
-        return False
-    return True
-
-
-_PINNED: list[int] = []  # set by pin_default_threads in worker processes
-
-
-def pin_default_threads(threads: int) -> None:
-    """Make ``threads`` the default of this process's kernel calls: a pool of worker processes,
-    one per core, runs each worker's kernels single-threaded (more threads than cores make the
-    OpenMP threads spin against each other)."""
-    _PINNED[:] = [max(1, int(threads))]
-
-
 def default_threads() -> int:
     """Threads of a kernel call that names none: all, or 1 inside a Dask worker, or what
-    :func:`pin_default_threads` set."""
-    if _PINNED:
-        return _PINNED[0]
+    :func:`~dermsim.engine.cores.pin_default_threads` set."""
+    pinned = pinned_threads()
+    if pinned is not None:
+        return pinned
     return 1 if in_dask_worker() else max_threads()
 
 
@@ -146,14 +124,6 @@ def _layer_is_thread_safe() -> bool:
         return numba.threading_layer() in ("omp", "tbb")  # pyright: ignore[reportPrivateImportUsage]  # public numba API, not re-exported in its stubs
     except ValueError:  # no parallel kernel has run yet: the layer is not chosen
         return False
-
-
-def default_workers() -> int:
-    """Chunk worker threads of a run that names none: one per core, or 1 where this process is one
-    of several sharing the cores (a Dask worker, a pinned worker process)."""
-    if _PINNED or in_dask_worker():
-        return 1
-    return max(1, os.cpu_count() or 1)
 
 
 @contextlib.contextmanager

@@ -49,7 +49,8 @@ from dermsim.engine import (
     propagate,
     step_production_loss,
 )
-from dermsim.engine.compiled import default_workers, resolve_backend
+from dermsim.engine.compiled import resolve_backend
+from dermsim.engine.cores import default_workers
 from dermsim.errors import InvalidInputError
 from dermsim.model import kernel
 from dermsim.model.disease import dynamics

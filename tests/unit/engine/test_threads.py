@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from dermsim.engine import compiled
+from dermsim.engine import compiled, cores
 
 
 @pytest.fixture
 def unpinned():
-    saved = list(compiled._PINNED)
+    saved = list(cores._PINNED)
     yield
-    compiled._PINNED[:] = saved
+    cores._PINNED[:] = saved
 
 
 def test_pinned_process_runs_kernels_on_the_pinned_count(unpinned: None) -> None:
     assert compiled.default_threads() == compiled.max_threads()
-    compiled.pin_default_threads(1)
+    cores.pin_default_threads(1)
     assert compiled.default_threads() == 1
-    compiled.pin_default_threads(0)  # never below one thread
+    cores.pin_default_threads(0)  # never below one thread
     assert compiled.default_threads() == 1
 
 

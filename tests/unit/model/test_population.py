@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dermsim.errors import InvalidInputError
-from dermsim.model.population import body
+from dermsim.model.population import body, sampling
 from dermsim.model.population.sampling import (
     EASI_REGIONS,
     MIN_LESION_PCT,
@@ -128,6 +128,17 @@ def test_chunks_give_the_same_patients_as_one_call(n: int, chunk: int, seed: int
     parts = sample_population("true-ad3", n, seed, chunk_size=chunk)
     for c in COLUMNS:
         np.testing.assert_array_equal(getattr(whole, c), getattr(parts, c))
+
+
+@pytest.mark.parametrize("chunk", [None, 700])
+def test_threads_draw_the_same_patients_as_one_thread(chunk: int | None, monkeypatch) -> None:
+    """Parts are drawn side by side in a thread per core; any number of threads, the same patients."""
+    pops = []
+    for workers in (1, 3):
+        monkeypatch.setattr(sampling, "default_workers", lambda w=workers: w)
+        pops.append(sample_population("true-ad3", 5000, 11, chunk_size=chunk))
+    for c in COLUMNS:
+        np.testing.assert_array_equal(getattr(pops[0], c), getattr(pops[1], c))
 
 
 @settings(max_examples=15, deadline=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from scipy import special
 from dermsim import _disk_cache
 from dermsim._rng import SeedLike, child_generator, child_sequence, seed_record
 from dermsim._validate import LIMITS, check_int
+from dermsim.engine.cores import default_workers
 from dermsim.engine.streams import BLOCK_SIZE, block_normals, block_uniforms
 from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model.population import body, growth
@@ -340,7 +342,9 @@ def sample_population(spec: PopulationSpec | str | Path, n: int | None, seed: Se
     as ``"true-ad3"``, or a TOML path).
 
     Patient i's draws depend only on ``seed`` and i (streams keyed by absolute patient block), so
-    any ``chunk_size`` gives the same patients as one call; chunks bound memory.
+    any ``chunk_size`` gives the same patients as one call; chunks bound memory. Chunks (without
+    ``chunk_size``, one per core) are drawn in threads, one per core this process may use
+    (:func:`dermsim.engine.cores.default_workers`).
 
     ``covariates``: a user covariate table (CSV/Parquet path or DataFrame; columns and checks in
     :mod:`dermsim.model.population.covariates`), one patient per row: every given value is kept
@@ -352,12 +356,27 @@ def sample_population(spec: PopulationSpec | str | Path, n: int | None, seed: Se
     if covariates is not None:
         return _population_from_table(spec, n, seed, covariates)
     n = check_int("n", n, minimum=1, maximum=LIMITS["patients"])
-    step = n if chunk_size is None else check_int("chunk_size", chunk_size, minimum=1,
-                                                  maximum=LIMITS["chunk"])
+    workers = default_workers()
+    if chunk_size is None:
+        # a part per core, cut on stream blocks (a cut inside a block draws that block twice)
+        step = max(BLOCK_SIZE, -(-n // (workers * BLOCK_SIZE)) * BLOCK_SIZE)
+    else:
+        step = check_int("chunk_size", chunk_size, minimum=1, maximum=LIMITS["chunk"])
     cal = calibrate_population(spec)
     seq = child_sequence(seed, POPULATION_STREAM_KEY)
-    parts = [_finish(cal.marginals, cal.severity, _draw_base(spec, cal.marginals, seq, s, min(s + step, n)))
-             for s in range(0, n, step)]
+
+    def part(start: int) -> dict[str, np.ndarray]:
+        base = _draw_base(spec, cal.marginals, seq, start, min(start + step, n))
+        return _finish(cal.marginals, cal.severity, base)
+
+    starts = range(0, n, step)
+    if workers > 1 and len(starts) > 1:
+        # parts side by side in threads: the generators, SciPy's special functions and most NumPy
+        # array work release the GIL (100,000 patients: 0.8-1.3 s -> 0.5-0.6 s on 2 cores)
+        with ThreadPoolExecutor(min(workers, len(starts)), thread_name_prefix="dermsim-population") as pool:
+            parts = list(pool.map(part, starts))
+    else:
+        parts = [part(s) for s in starts]
     cols = parts[0] if len(parts) == 1 else {
         k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
     pop = Population(name=spec.name, seed=seed_record(seed), regions=body.region_names(), **cols,
