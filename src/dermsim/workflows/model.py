@@ -123,7 +123,6 @@ def parse_grid(text: str | None, option: str = "--hours", example: str = "0:168:
                                 f"got {raw!r}.") from None
 
 
-T = TypeVar("T")
 # patients per Parquet row group of a trajectory file (about 1M rows over 8 weeks of days)
 PATIENTS_PER_ROW_GROUP = 16_384
 
@@ -195,7 +194,8 @@ def trajectory_metadata(traj: Trajectories, population: Any, model: ResolvedMode
     return meta
 
 
-_END: Any = object()
+T = TypeVar("T")
+_END: Any = object()  # the end of _built_ahead's items (an item may be None)
 
 
 def _built_ahead(items: Iterator[T]) -> Iterator[T]:
