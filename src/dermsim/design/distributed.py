@@ -4,8 +4,9 @@
 their results as they complete. Locally (neither given) the calls run in a pool of forked
 processes, one per core, each running the compiled engine on one thread (a single process would
 leave a core idle during the NumPy parts of a chunk: population draws, noise, scores); where fork
-is not safe (no fork on the platform, or OpenMP already running in this process, see
-:func:`dermsim.engine.compiled.fork_is_safe`) or there is one call, a loop. On Dask every call is
+is not safe (no fork on the platform, OpenMP already running in this process, see
+:func:`dermsim.engine.compiled.fork_is_safe`, or a call from a thread other than the main one, as
+in the web app's job threads) or there is one call, a loop. On Dask every call is
 a task, at most ``2 x workers`` in flight so a long run holds few results in memory, and results come back to
 this process, which alone writes the store. Results do not depend on where a chunk ran (streams
 are keyed by replicate block, :mod:`dermsim.design.replicate`).
@@ -100,13 +101,18 @@ def _run_local(calls: Iterable[Call]) -> Iterator[Any]:
     docstring); the calls reach the processes by inheritance, not pickling."""
     import multiprocessing as mp
     import sys
+    import threading
 
     from dermsim.engine.compiled import fork_is_safe, fork_worker_pool
 
     calls = list(calls)
     processes = min(os.cpu_count() or 1, len(calls))
     if processes < 2 or _FORKED_CALLS or not sys.platform.startswith("linux") \
-            or "fork" not in mp.get_all_start_methods() or not fork_is_safe():
+            or "fork" not in mp.get_all_start_methods() or not fork_is_safe() \
+            or threading.current_thread() is not threading.main_thread():
+        # a fork copies only the calling thread: called from a side thread (a server's job) while
+        # the main thread may hold a lock (logging, stdout, an import), the children could wait on
+        # it forever
         for fn, args, kwargs in calls:
             yield fn(*args, **kwargs)
         return

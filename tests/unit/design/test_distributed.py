@@ -46,6 +46,30 @@ def test_local_executor_uses_a_forked_pool_per_core_and_keeps_the_order() -> Non
     assert 1 <= int(n_pids) <= (os.cpu_count() or 1)  # which process takes which call is the OS's choice
 
 
+_FROM_A_THREAD = """
+import os, threading
+from dermsim.design.distributed import open_executor
+from dermsim.engine.compiled import fork_is_safe
+assert fork_is_safe()
+pids = []
+def job():
+    with open_executor() as run_all:
+        pids.extend(run_all((os.getpid, (), {}) for _ in range(4)))
+t = threading.Thread(target=job)
+t.start()
+t.join()
+print(pids == [os.getpid()] * 4)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked pool is for Linux")
+def test_local_executor_called_from_a_side_thread_does_not_fork() -> None:
+    # the web app runs designs in job threads beside the server's main thread
+    done = subprocess.run([sys.executable, "-c", _FROM_A_THREAD], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
+
+
 def test_executor_arguments_are_checked() -> None:
     with (
         pytest.raises(InvalidInputError, match="exclude each other"),
