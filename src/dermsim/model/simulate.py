@@ -381,19 +381,28 @@ def assemble_patients(ind: dict[str, dict[str, np.ndarray]], cov: dict[str, np.n
                             covariates=cov, iga_offset=offset, iga_e0=e0, individual=individual)
 
 
-def draw_observation_noise(seed: SeedLike, start: int, stop: int, day0: int,
-                           t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+ObservationNoise = tuple[np.ndarray | None, np.ndarray | None, np.ndarray]
+
+
+def draw_observation_noise(seed: SeedLike, start: int, stop: int, day0: int, t: int, *,
+                           scores: bool = True) -> ObservationNoise:
     """Standard-normal EASI, IGA-visit and NRS noise (n, t) of patients [start, stop), days
-    ``day0`` .. ``day0 + t - 1``, keyed by patient and absolute day (``seed`` as observe_patients)."""
+    ``day0`` .. ``day0 + t - 1``, keyed by patient and absolute day (``seed`` as observe_patients).
+    ``scores=False`` leaves out the EASI and IGA-visit draws (None), which only the noisy EASI and
+    IGA read: each stream is its own generator, so the NRS draws are the same either way."""
     seed = child_sequence(seed, MODEL_STREAM_KEY)
-    easi, visit, nrs = (block_normals_by_day(seed, stream, start, stop, day0, day0 + t)
-                        for stream in (_S_EASI, _S_IGA_VISIT, _S_NRS))
-    return easi, visit, nrs
+
+    def stream(key: int) -> np.ndarray:
+        return block_normals_by_day(seed, key, start, stop, day0, day0 + t)
+
+    if not scores:
+        return None, None, stream(_S_NRS)
+    return stream(_S_EASI), stream(_S_IGA_VISIT), stream(_S_NRS)
 
 
 def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], seed: SeedLike,
                      days: int, *, day0: int = 0, nrs_tail: np.ndarray | None = None,
-                     noise: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                     noise: ObservationNoise | None = None,
                      columns: np.ndarray | None = None,
                      names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """Scores (n, columns) from recorded D and Q (n, days + 1): EASI, noise-free EASI, IGA, daily
@@ -416,14 +425,20 @@ def observe_patients(prep: PreparedPatients, states: Mapping[str, np.ndarray], s
     obs = prep.observation
     cov = prep.covariates
     d0 = prep.d0
-    z_easi, z_visit, z_nrs = draw_observation_noise(seed, start, stop, day0, t) if noise is None else noise
+    noisy = bool(names & {"easi", "iga"})
+    if noise is None:
+        # the EASI and IGA-visit streams only where a noisy score is asked for: a run that records
+        # noise-free outputs (easi_mean, states, plasma) skips two of the three noise draws
+        noise = draw_observation_noise(seed, start, stop, day0, t, scores=noisy)
+    z_easi, z_visit, z_nrs = noise
     at_baseline = cols == 0 if day0 == 0 else np.zeros(cols.size, dtype=bool)
     out: dict[str, np.ndarray] = {}
     if names & {"easi", "easi_mean", "iga", "easi_regional"}:
         sev = states["D"][:, cols]
         if "easi_mean" in names:
             out["easi_mean"] = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], severity0=d0)
-        if names & {"easi", "iga"}:
+        if noisy:
+            assert z_easi is not None and z_visit is not None  # drawn whenever a noisy score is asked for
             eps = z_easi[:, cols] * obs["sigma_easi"]
             eps[:, at_baseline] = 0.0  # the baseline is the population's EASI0, IGA0 and NRS0 exactly
             easi = compute_easi_trajectory(cov["easi0"], sev, obs["p_easi"], eps, severity0=d0)

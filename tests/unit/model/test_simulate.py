@@ -55,6 +55,28 @@ np.savez({out!r}, **tr.values)
 """
 
 
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_noise_free_records_skip_the_score_noise_and_keep_every_number(pop, engine, monkeypatch):
+    from dermsim.model import simulate
+
+    noisy = simulate_patients(pop, Regimen.bid(1.5), DAYS, 4, engine=engine,
+                              record=("easi", "iga", "easi_mean", "nrs_weekly", "cp_nM", "D"))
+    streams: list[int] = []
+    draw = simulate.block_normals_by_day
+
+    def counted(seed, stream, *args, **kwargs):
+        streams.append(stream)
+        return draw(seed, stream, *args, **kwargs)
+
+    monkeypatch.setattr(simulate, "block_normals_by_day", counted)
+    quiet = simulate_patients(pop, Regimen.bid(1.5), DAYS, 4, engine=engine,
+                              record=("easi_mean", "nrs_weekly", "cp_nM", "D"))
+    assert set(streams) == {simulate._S_NRS}  # the EASI and IGA-visit noise only for noisy scores
+    for name in ("easi_mean", "nrs_weekly", "cp_nM", "D"):
+        np.testing.assert_array_equal(quiet[name], noisy[name], err_msg=name)
+    np.testing.assert_array_equal(quiet.final_state.nrs_tail, noisy.final_state.nrs_tail)
+
+
 def test_same_seed_gives_identical_arrays_in_two_independent_runs(tmp_path):
     outs = []
     for k in range(2):
