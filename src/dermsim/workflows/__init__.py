@@ -23,16 +23,14 @@ evidence                :func:`load_evidence`, :func:`get_trial` (:mod:`dermsim.
 
 from __future__ import annotations
 
-import ast
-import functools
-import importlib
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dermsim._lazy import LazyExports
 
 # The names are loaded on first use (PEP 562), not when the package is imported: importing every
 # workflow loaded statsmodels, matplotlib, great_tables, polars and the trial and CDISC layers,
 # about 3.4 s, into every `dermsim` process, while `dermsim simulate` needs 0.9 s of it.
-# The imports under TYPE_CHECKING name them, for type checkers and for _exports below.
+# The imports under TYPE_CHECKING name them, for type checkers and for dermsim._lazy.
 if TYPE_CHECKING:
     from dermsim._validate import check_choice
     from dermsim.report.format import fmt_num
@@ -112,27 +110,9 @@ if TYPE_CHECKING:
     from dermsim.workflows.trial import RUN_FORMATS, StudyRun, TrialRun, run_virtual_trial, simulate_study
 
 
-@functools.cache
-def _exports() -> dict[str, str]:
-    """Name -> module of every import under TYPE_CHECKING above, read from this file: the imports
-    are the one list of what the package exports (about 2 ms, once)."""
-    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
-    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
-    return {a.asname or a.name: str(n.module) for n in block.body if isinstance(n, ast.ImportFrom)
-            for a in n.names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _exports().get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups are ordinary attribute reads
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_exports()})
+_LAZY = LazyExports(__file__, globals())
+__getattr__ = _LAZY.getattr
+__dir__ = _LAZY.dir
 
 
 __all__ = [
