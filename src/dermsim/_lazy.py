@@ -1,4 +1,4 @@
-"""Package names loaded on first use (PEP 562), for the packages whose eager imports cost seconds.
+"""Package names loaded on first use (PEP 562), for the packages whose eager imports are slow.
 
 A package lists what it exports once, as ``from ... import ...`` statements under
 ``if TYPE_CHECKING:`` in its ``__init__.py``: type checkers read them, and :class:`LazyExports`
