@@ -20,7 +20,9 @@ from dermsim.design.columns import RESULT_COLUMNS
 from dermsim.design.replicate import DEFAULT_REPLICATE_BLOCK, simulate_chunk
 from dermsim.design.resolve import resolve_design
 from dermsim.design.spec import AnyDesign, DesignSpec
+from dermsim.engine.compiled import resolve_backend
 from dermsim.errors import InvalidInputError
+from dermsim.model.precompile import ensure_compiled
 from dermsim.trial import TrialDesign, load_design
 
 
@@ -136,6 +138,10 @@ def simulate_operating_characteristics(
         if progress is not None:
             progress(done, total)
         frames: list[pd.DataFrame] = []
+        if needs_model and scheduler is None and resolve_backend() == "numba":
+            # before the local workers fork or start: they then load the kernels from numba's disk
+            # cache instead of each compiling them on one core
+            ensure_compiled()
         with open_executor(workers=workers, scheduler=scheduler) as run_all:
             calls = [
                 (

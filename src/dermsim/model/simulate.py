@@ -70,6 +70,7 @@ from dermsim.model.pharmacology import pk
 from dermsim.model.pharmacology.jak import PATHWAYS, Blocked, compute_occupancy, derive_pathway_imax
 from dermsim.model.pharmacology.regimen import DayPlan, Regimen
 from dermsim.model.population import body
+from dermsim.model.precompile import ensure_compiled
 
 HOURS_PER_WEEK = 168.0
 # states recorded from the integration (n, T) and scores derived from them
@@ -890,6 +891,8 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                 progress(done[0], n)
 
     chunks = list(iter_chunks(n, chunk_size))
+    if backend == "numba":
+        ensure_compiled()  # a cold numba cache compiles on two cores, not one (model.precompile)
     # Chunks write disjoint rows and draw from streams keyed by patient index, so threads change
     # neither the numbers nor their order. NumPy releases the GIL inside array loops; BLAS is
     # pinned to one thread so that two workers do not oversubscribe two cores.

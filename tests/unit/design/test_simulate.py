@@ -170,3 +170,20 @@ def test_posterior_draw_per_block_is_recorded_and_chunk_free() -> None:
     assert set(a["param_draw"]) <= {0, 1} and len(post.calls) == 3
     # one draw per replicate block: both replicates of a block share it
     assert (a.groupby(a["replicate"] // 2)["param_draw"].nunique() == 1).all()
+
+
+def test_the_kernels_are_compiled_ahead_before_local_workers_start(monkeypatch) -> None:
+    # a cold numba cache is compiled on two cores (model.precompile) in this process, before the
+    # local workers fork and would each compile on one; binomial designs and remote schedulers skip it
+    from dermsim.design import BinomialDesign, runner
+
+    calls: list[str] = []
+    monkeypatch.setattr(runner, "ensure_compiled", lambda: calls.append("compile"))
+    simulate_operating_characteristics("true-ad3", [SMALL_B], 2, 3, replicate_block=2)
+    assert calls == ["compile"]
+    binomial = BinomialDesign(id="b", n_total=40, arms=["t", "c"], ratio=[1, 1], rates={"iga_ts": [0.5, 0.2]},
+                              hypotheses=[Hypothesis(endpoint="iga_ts", treatment="t", control="c")])
+    simulate_operating_characteristics(None, [binomial], 2, 3)
+    monkeypatch.setenv("DERMSIM_ENGINE", "numpy")
+    simulate_operating_characteristics("true-ad3", [SMALL_B], 2, 3, replicate_block=2)
+    assert calls == ["compile"]

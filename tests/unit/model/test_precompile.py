@@ -1,0 +1,54 @@
+"""model.precompile: a process that would compile the kernels on one core compiles them first on
+two (spawned processes, into numba's disk cache), once, and only where that can help."""
+
+from __future__ import annotations
+
+import pytest
+
+from dermsim.model import precompile
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """A process that has not checked yet, on two cores, with a cold cache; records the compiles."""
+    calls: list[str] = []
+    monkeypatch.setattr(precompile, "_CHECKED", [])
+    monkeypatch.setattr(precompile, "default_workers", lambda: 2)
+    monkeypatch.setattr(precompile, "kernels_cached", lambda: False)
+    monkeypatch.setattr(precompile, "compile_kernels", lambda: calls.append("compile") or 1.0)
+    return calls
+
+
+def test_a_cold_cache_is_compiled_ahead_once_per_process(fresh):
+    precompile.ensure_compiled()
+    precompile.ensure_compiled()
+    assert fresh == ["compile"]
+
+
+def test_a_warm_cache_or_a_worker_sharing_the_cores_compiles_nothing_ahead(fresh, monkeypatch):
+    monkeypatch.setattr(precompile, "kernels_cached", lambda: True)
+    precompile.ensure_compiled()
+    monkeypatch.setattr(precompile, "_CHECKED", [])
+    monkeypatch.setattr(precompile, "kernels_cached", lambda: False)
+    monkeypatch.setattr(precompile, "default_workers", lambda: 1)  # a pinned or Dask worker
+    precompile.ensure_compiled()
+    assert fresh == []
+
+
+def test_a_failed_head_start_leaves_the_run_to_compile_for_itself(fresh, monkeypatch):
+    def broken() -> float:
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(precompile, "compile_kernels", broken)
+    precompile.ensure_compiled()  # no exception: the run compiles what it needs itself
+
+
+def test_the_kernels_are_cached_where_the_tests_run():
+    # make test warms numba's cache before the tests (scripts/warm_numba_cache.py), and every
+    # earlier test of the engine has loaded or written the kernels: the check must see them
+    from dermsim.model.pharmacology.regimen import Regimen
+    from dermsim.model.population.sampling import sample_population
+    from dermsim.model.simulate import simulate_patients
+
+    simulate_patients(sample_population("true-ad3", 5, 1), Regimen(strength_pct=1.5), 1, 1, engine="numba")
+    assert precompile.kernels_cached()
