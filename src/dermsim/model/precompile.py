@@ -15,6 +15,7 @@ and where the cache cannot be read or written, or this process is one of several
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -38,8 +39,8 @@ def kernels_cached() -> bool:
             # numba's own index check: empty when the index is missing, from another numba version
             # or stale against the source file's stamp (FunctionCache has no public query for it)
             current = dispatcher._cache._cache_file._load_index()
-        except (AttributeError, OSError, EOFError, ValueError):
-            return True
+        except (AttributeError, OSError, EOFError, ValueError, pickle.UnpicklingError):
+            return True  # no cache to query, or one numba will not read either
         if not current:
             return False
     return True
