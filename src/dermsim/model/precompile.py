@@ -25,6 +25,8 @@ from dermsim.engine.compiled import HAVE_NUMBA, _transitions
 from dermsim.engine.cores import default_workers
 from dermsim.model import kernel
 
+# the kernels that hold nearly all of the compile time; none calls another
+TOP_LEVEL_KERNELS = (kernel._solve_baseline, kernel.advance_day, _transitions)
 _LOCK = threading.Lock()
 _CHECKED: list[bool] = []  # once per process
 
@@ -34,7 +36,7 @@ def kernels_cached() -> bool:
     cannot be told (no numba, caching off): then there is nothing to compile ahead."""
     if not HAVE_NUMBA:
         return True
-    for dispatcher in (kernel._solve_baseline, kernel.advance_day, _transitions):
+    for dispatcher in TOP_LEVEL_KERNELS:
         try:
             # numba's own index check: empty when the index is missing, from another numba version
             # or stale against the source file's stamp (FunctionCache has no public query for it)

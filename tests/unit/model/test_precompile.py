@@ -42,13 +42,3 @@ def test_a_failed_head_start_leaves_the_run_to_compile_for_itself(fresh, monkeyp
     monkeypatch.setattr(precompile, "compile_kernels", broken)
     precompile.ensure_compiled()  # no exception: the run compiles what it needs itself
 
-
-def test_the_kernels_are_cached_where_the_tests_run():
-    # make test warms numba's cache before the tests (scripts/warm_numba_cache.py), and every
-    # earlier test of the engine has loaded or written the kernels: the check must see them
-    from dermsim.model.pharmacology.regimen import Regimen
-    from dermsim.model.population.sampling import sample_population
-    from dermsim.model.simulate import simulate_patients
-
-    simulate_patients(sample_population("true-ad3", 5, 1), Regimen(strength_pct=1.5), 1, 1, engine="numba")
-    assert precompile.kernels_cached()
