@@ -16,11 +16,10 @@ is why the rest is written here.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-from scipy import optimize, special, stats
-from statsmodels.stats.contingency_tables import StratifiedTable
+from scipy import special
 
 from dermsim._validate import check_choice
 from dermsim.analysis.proportions import (
@@ -32,6 +31,9 @@ from dermsim.analysis.proportions import (
 )
 from dermsim.analysis.results import CommonRiskDifferenceResult, RatioResult, TestResult
 from dermsim.errors import InvalidInputError, NotEstimableError
+
+if TYPE_CHECKING:
+    from statsmodels.stats.contingency_tables import StratifiedTable
 
 __all__ = [
     "COMMON_RISK_DIFFERENCE_METHODS",
@@ -228,6 +230,16 @@ def _tables(count1, n1, count2, n2) -> np.ndarray:
     return np.array([[x1, m1 - x1], [x2, m2 - x2]], dtype=float)
 
 
+def _stratified_table(t: np.ndarray) -> StratifiedTable:
+    """statsmodels' ``StratifiedTable`` of ``t`` (2, 2, K). statsmodels here, scipy.stats and
+    scipy.optimize in the two exact-inference helpers are imported on first use, not with the
+    module: together they take about a second to import, and the batched design statistics, which
+    every design run loads, need only this module's array functions."""
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    return StratifiedTable(t)
+
+
 def estimate_common_odds_ratio(count1, n1, count2, n2, *, method: str = "mantel_haenszel",
                                conf_level: float = 0.95) -> RatioResult:
     """Common odds ratio of group 1 vs group 2 over strata.
@@ -239,7 +251,7 @@ def estimate_common_odds_ratio(count1, n1, count2, n2, *, method: str = "mantel_
     check_choice("method", method, ("mantel_haenszel", "logit"))
     t = _tables(count1, n1, count2, n2)
     if method == "mantel_haenszel":
-        st = StratifiedTable(t)
+        st = _stratified_table(t)
         lo, hi = st.oddsratio_pooled_confint(alpha=1 - conf_level)
         return RatioResult(estimate=float(st.oddsratio_pooled), ci_lower=float(lo), ci_upper=float(hi),
                            method=method, conf_level=conf_level)
@@ -274,7 +286,7 @@ def estimate_common_relative_risk(count1, n1, count2, n2, *, conf_level: float =
 def test_breslow_day(count1, n1, count2, n2, *, tarone: bool = False) -> TestResult:
     """Breslow-Day test of equal odds ratios over strata (statsmodels ``test_equal_odds``),
     optionally with Tarone's adjustment (SAS ``BDT``)."""
-    st = StratifiedTable(_tables(count1, n1, count2, n2))
+    st = _stratified_table(_tables(count1, n1, count2, n2))
     res = st.test_equal_odds(adjust=tarone)
     k = int(np.sum(st.table.sum(axis=(0, 1)) > 0))
     return TestResult(statistic=float(res.statistic), df=float(k - 1), p_value=float(res.pvalue),
@@ -284,7 +296,7 @@ def test_breslow_day(count1, n1, count2, n2, *, tarone: bool = False) -> TestRes
 def test_mantel_haenszel(count1, n1, count2, n2, *, correction: bool = False) -> TestResult:
     """Mantel-Haenszel chi-square for 2 x 2 x K (statsmodels ``test_null_odds``); with
     ``correction=True`` the continuity correction of R ``mantelhaen.test`` (its default)."""
-    st = StratifiedTable(_tables(count1, n1, count2, n2))
+    st = _stratified_table(_tables(count1, n1, count2, n2))
     res = st.test_null_odds(correction=correction)
     return TestResult(statistic=float(res.statistic), df=1.0, p_value=float(res.pvalue),
                       method="mantel_haenszel_cc" if correction else "mantel_haenszel")
@@ -297,6 +309,8 @@ def _conditional_log_counts(count1, n1, count2, n2) -> tuple[np.ndarray, int, in
     """log c(t) of T = sum_h a_h given all margins (a convolution of hypergeometric supports),
     with the support ``lo..hi`` and the observed ``t``. The null pmf is ``c(t)`` normalised and the
     pmf at common odds ratio psi is proportional to ``c(t) psi^t``."""
+    from scipy.stats import hypergeom  # see _stratified_table
+
     t_obs = 0
     lo = 0
     log_c = np.zeros(1)
@@ -304,7 +318,7 @@ def _conditional_log_counts(count1, n1, count2, n2) -> tuple[np.ndarray, int, in
         col = int(a + x2)
         k_lo, k_hi = max(0, col - int(m2)), min(int(m1), col)
         ks = np.arange(k_lo, k_hi + 1)
-        pmf = stats.hypergeom.pmf(ks, int(m1 + m2), int(m1), col)
+        pmf = hypergeom.pmf(ks, int(m1 + m2), int(m1), col)
         shift = log_c.max()
         log_c = np.log(np.convolve(np.exp(log_c - shift), pmf)) + shift
         lo += k_lo
@@ -318,8 +332,10 @@ def _pmf(log_c: np.ndarray, support: np.ndarray, log_psi: float) -> np.ndarray:
 
 
 def _solve_log_psi(f, target: float) -> float:
+    from scipy.optimize import brentq  # see _stratified_table
+
     # brentq returns the root alone without full_output (its stub also types the full_output tuple)
-    return cast(float, optimize.brentq(lambda lp: f(lp) - target, -50.0, 50.0, xtol=1e-12, rtol=1e-12))
+    return cast(float, brentq(lambda lp: f(lp) - target, -50.0, 50.0, xtol=1e-12, rtol=1e-12))
 
 
 def estimate_exact_common_odds_ratio(count1, n1, count2, n2, *,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from dermsim._rng import SeedLike
 from dermsim._validate import check_range
@@ -46,14 +46,14 @@ class PowerCurveFit:
     cov: np.ndarray
 
     def power(self, n: np.ndarray | float) -> np.ndarray:
-        return stats.norm.cdf(self.a + self.b * np.sqrt(np.asarray(n, dtype=float)))
+        return special.ndtr(self.a + self.b * np.sqrt(np.asarray(n, dtype=float)))
 
     def solve_n(self, target: float, a: float | None = None, b: float | None = None) -> float:
         a = self.a if a is None else a
         b = self.b if b is None else b
         if b <= 0:
             return float("inf")
-        root = (stats.norm.ppf(target) - a) / b
+        root = (special.ndtri(target) - a) / b
         return float(root**2) if root > 0 else 0.0
 
 
