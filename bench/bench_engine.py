@@ -13,7 +13,8 @@ Rows, all in one run so that ratios compare like with like:
 * ``dermsim simulate ... --n 100000 --weeks 8 --out t.parquet`` end to end (process start to file
   closed) and ``dermsim design power true-ad3 --n 330 --replicates R`` end to end (R from
   ``DERMSIM_BENCH_REPLICATES``, default the issue's 10,000; a smaller R's time is also given scaled
-  to 10,000), both warm (the caches filled).
+  to 10,000), both warm (the caches filled), and the design command again cold (empty numba and
+  dermsim caches: it compiles the kernels and fits the population's severity law first).
 
 The profile of a 20,000-patient engine run (where the time goes) is written to
 ``bench/results/engine_profile.txt``. "max |dEASI|" is the largest noise-free EASI difference
@@ -158,6 +159,11 @@ def main():
                                 "--replicates", str(REPLICATES), "--seed", "1", "--out", "dp"],
                                env=warm, cwd=tmp)
         rss_design = _peak_rss_mib(resource.RUSAGE_CHILDREN)
+        cold = {"NUMBA_CACHE_DIR": str(Path(cache) / "numba-design"),
+                "DERMSIM_CACHE_DIR": str(Path(cache) / "dermsim-design")}
+        t_design_cold, _ = _process([str(BIN / "dermsim"), "design", "power", "true-ad3", "--n", "330",
+                                     "--replicates", str(REPLICATES), "--seed", "1", "--out", "dp-cold"],
+                                    env=cold, cwd=tmp)
     _profile(pop)
 
     load_note = (f"load average {load[0]:.1f}/{load[1]:.1f} (1/5 min) at start on {os.cpu_count()} CPUs; "
@@ -195,6 +201,9 @@ def main():
         t_design, "", ("" if REPLICATES == 10_000 else
                        f"{t_design * 10_000 / REPLICATES:.0f} s per 10,000 replicates (scaled); ")
         + f"peak RSS of children so far {rss_design:.0f} MiB")
+    row("the same design command, cold: empty numba and dermsim caches", 330 * REPLICATES, t_design_cold, "",
+        ("" if REPLICATES == 10_000 else f"{t_design_cold * 10_000 / REPLICATES:.0f} s per 10,000 replicates "
+         "(scaled, compile included: an overestimate); ") + "compiles the kernels, fits the severity law")
     print(f"{N:,} patients draw -> week 8 in {t_fast:.2f} s ({rate_fast:,.0f} patient-days/s); {load_note}")
     return pd.DataFrame(rows)
 
