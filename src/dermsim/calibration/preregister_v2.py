@@ -35,7 +35,7 @@ from dermsim._rng import child_generator
 from dermsim.calibration.posterior import Posterior
 from dermsim.calibration.summaries import shift_logit
 from dermsim.calibration.validate import check_model_unchanged, compute_pi90, write_csv
-from dermsim.engine.compiled import fork_worker_pool
+from dermsim.engine.compiled import forked_pool
 from dermsim.evidence import get_trial
 from dermsim.model.pharmacology import pk
 from dermsim.model.pharmacology.regimen import AsNeeded, Period, Regimen
@@ -232,17 +232,10 @@ def write_preregistration_v2(post: Posterior, path: str | Path, seed: int, *, n_
 
     jobs = ((predict_peds_maxuse, pools[0]), (predict_true_ad3, pools[1]), (predict_true_ad_lts, pools[2]))
     if workers > 1:   # the three studies in parallel processes (each single-threaded)
-        pool = fork_worker_pool(min(workers, 3), "pre-registration")
-        try:
+        with forked_pool(min(workers, 3), "pre-registration") as pool:
             asyncs = [pool.apply_async(f, (post, seed), {"n_draws": n_draws, "n_replicates": n_replicates,
                                                          "n_pool": n}) for f, n in jobs]
             peds, ad3, lts = (a.get() for a in asyncs)
-            pool.close()   # workers exit on their own (terminate() would signal them mid-shutdown)
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
     else:
         peds, ad3, lts = (f(post, seed, n_draws=n_draws, n_replicates=n_replicates, n_pool=n)
                           for f, n in jobs)

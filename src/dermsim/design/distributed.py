@@ -103,7 +103,7 @@ def _run_local(calls: Iterable[Call]) -> Iterator[Any]:
     import sys
     import threading
 
-    from dermsim.engine.compiled import fork_is_safe, fork_worker_pool
+    from dermsim.engine.compiled import fork_is_safe, forked_pool
 
     calls = list(calls)
     processes = min(os.cpu_count() or 1, len(calls))
@@ -118,7 +118,7 @@ def _run_local(calls: Iterable[Call]) -> Iterator[Any]:
         return
     _FORKED_CALLS[:] = calls
     try:
-        with fork_worker_pool(processes, "design") as pool:
+        with forked_pool(processes, "design") as pool:
             yield from pool.imap(_call_at, range(len(calls)))
     finally:
         _FORKED_CALLS.clear()

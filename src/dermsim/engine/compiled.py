@@ -157,16 +157,49 @@ def fork_is_safe() -> bool:
         return True
 
 
+def _init_forked_worker() -> None:
+    """A forked pool worker: its kernels on one thread; SIGTERM ends it at once (the default action)
+    and Ctrl-C goes to the parent only, which ends the pool. A worker otherwise inherits the
+    parent's SIGTERM handler, the command line's, which raises KeyboardInterrupt to remove the
+    staging folders a worker does not own: in a CI run a design worker outlived the pool's
+    terminate() that way, blocked on the task queue's lock, and the run waited for it until the
+    test timed out (the same worker ended at once on a SIGTERM sent by hand, so the interrupt
+    never reached it)."""
+    import signal
+
+    pin_default_threads(1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def fork_worker_pool(processes: int, what: str) -> Any:
     """A pool of ``processes`` forked worker processes (they inherit the caller's prepared state),
     each running its kernels on one thread; ``what`` names the work in the refusal when a kernel
-    has already run on GNU OpenMP here (see :func:`fork_is_safe`)."""
+    has already run on GNU OpenMP here (see :func:`fork_is_safe`). Prefer :func:`forked_pool`,
+    which ends the pool; a long-lived pool must be closed and joined by its owner."""
     import multiprocessing as mp
 
     if not fork_is_safe():
         raise DermsimError(f"{what} workers must start before the compiled engine first runs in this "
                            "process (OpenMP does not survive a fork); use --workers 1.")
-    return mp.get_context("fork").Pool(processes, initializer=pin_default_threads, initargs=(1,))
+    return mp.get_context("fork").Pool(processes, initializer=_init_forked_worker)
+
+
+@contextlib.contextmanager
+def forked_pool(processes: int, what: str) -> Iterator[Any]:
+    """:func:`fork_worker_pool` for the length of a ``with`` block: after the block the pool is
+    closed and its workers exit on their own (no signal); on any exception, the caller's
+    GeneratorExit included, it is terminated. Joined either way. (``multiprocessing.Pool`` as a
+    context manager terminates it in both cases, signalling workers that have finished.)"""
+    pool = fork_worker_pool(processes, what)
+    try:
+        yield pool
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 _TAYLOR_DEGREE = 13

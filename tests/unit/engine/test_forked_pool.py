@@ -1,0 +1,44 @@
+"""The forked worker pool: its workers leave SIGTERM to the kernel and Ctrl-C to the parent, and a
+pool whose work is done ends without signalling them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# in a fresh process: a pytest worker may already run OpenMP, where a fork is refused. The parent
+# holds the command line's SIGTERM handler (dermsim.cli), which a worker used to inherit.
+_POOL = """
+import os, signal, time
+from dermsim.cli import _trap_sigterm
+from dermsim.engine.compiled import forked_pool
+_trap_sigterm()
+with forked_pool(2, "test") as pool:
+    got = pool.map(signal.getsignal, [signal.SIGTERM, signal.SIGINT])
+    workers = list(pool._pool)
+print(got == [signal.SIG_DFL, signal.SIG_IGN], [p.exitcode for p in workers])
+t0 = time.monotonic()
+try:
+    with forked_pool(2, "test") as pool:
+        workers = list(pool._pool)
+        busy = pool.map_async(time.sleep, [60, 60], chunksize=1)
+        time.sleep(1.0)  # both workers asleep in their task
+        raise KeyError("a failing block")
+except KeyError:
+    pass
+print([p.exitcode for p in workers], time.monotonic() - t0 < 30)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked pool is for Linux")
+def test_workers_end_on_their_own_after_the_work_and_by_sigterm_after_a_failure() -> None:
+    done = subprocess.run([sys.executable, "-c", _POOL], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    # SIGTERM's default action, Ctrl-C ignored; after the block, exit code 0: closed, not signalled
+    assert first == "True [0, 0]"
+    # a failing block terminates busy workers at once: killed by SIGTERM itself, not a minute later
+    assert second == "[-15, -15] True"
+    assert "KeyboardInterrupt" not in done.stderr  # no worker tracebacks
