@@ -42,3 +42,47 @@ def test_workers_end_on_their_own_after_the_work_and_by_sigterm_after_a_failure(
     # a failing block terminates busy workers at once: killed by SIGTERM itself, not a minute later
     assert second == "[-15, -15] True"
     assert "KeyboardInterrupt" not in done.stderr  # no worker tracebacks
+
+
+class _Pool:
+    """Records what forked_pool does with its pool."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+    def terminate(self) -> None:
+        self.calls.append("terminate")
+
+    def join(self) -> None:
+        self.calls.append("join")
+
+
+def test_forked_pool_closes_after_the_work_and_terminates_on_an_exception(monkeypatch) -> None:
+    # in process, the pool faked: which of close and terminate runs, and join in both cases
+    from dermsim.engine import compiled
+
+    pools: list[_Pool] = []
+    monkeypatch.setattr(compiled, "fork_worker_pool", lambda n, what: pools.append(_Pool()) or pools[-1])
+    with compiled.forked_pool(2, "test") as pool:
+        assert pool is pools[0]
+    with pytest.raises(KeyError), compiled.forked_pool(2, "test"):
+        raise KeyError("a failing block")
+    assert [p.calls for p in pools] == [["close", "join"], ["terminate", "join"]]
+
+
+def test_a_forked_worker_s_setup(monkeypatch) -> None:
+    # the initializer run in this process, with what it sets recorded instead of applied
+    import signal
+
+    from dermsim.engine import compiled
+
+    pinned: list[int] = []
+    handlers: dict[int, object] = {}
+    monkeypatch.setattr(compiled, "pin_default_threads", pinned.append)
+    monkeypatch.setattr(signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
+    compiled._init_forked_worker()
+    assert pinned == [1]
+    assert handlers == {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.SIG_IGN}
