@@ -161,10 +161,10 @@ def _init_forked_worker() -> None:
     """A forked pool worker: its kernels on one thread; SIGTERM ends it at once (the default action)
     and Ctrl-C goes to the parent only, which ends the pool. A worker otherwise inherits the
     parent's SIGTERM handler, the command line's, which raises KeyboardInterrupt to remove the
-    staging folders a worker does not own: in a CI run a design worker outlived the pool's
+    staging folders a worker does not own: in a test run a design worker outlived the pool's
     terminate() that way, blocked on the task queue's lock, and the run waited for it until the
-    test timed out (the same worker ended at once on a SIGTERM sent by hand, so the interrupt
-    never reached it)."""
+    test timed out (the same worker ended at once on a SIGTERM sent by hand: terminate()'s own
+    interrupt never took effect)."""
     import signal
 
     pin_default_threads(1)
@@ -190,7 +190,7 @@ def forked_pool(processes: int, what: str) -> Iterator[Any]:
     """:func:`fork_worker_pool` for the length of a ``with`` block: after the block the pool is
     closed and its workers exit on their own (no signal); on any exception, the caller's
     GeneratorExit included, it is terminated. Joined either way. (``multiprocessing.Pool`` as a
-    context manager terminates it in both cases, signalling workers that have finished.)"""
+    context manager terminates it in both cases, signalling any worker still waiting for work.)"""
     pool = fork_worker_pool(processes, what)
     try:
         yield pool
