@@ -123,11 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     previous = _trap_sigterm()
     try:
         register_commands(sys.argv[1:] if argv is None else list(argv))
-        app(args=argv, prog_name="dermsim", standalone_mode=False)
+        code = app(args=argv, prog_name="dermsim", standalone_mode=False)
+        # outside standalone mode typer returns an Exit's code instead of raising it, and it turns
+        # KeyboardInterrupt (Ctrl-C, and SIGTERM through _trap_sigterm) into Exit(130): read as
+        # success, an interrupted run used to end with exit code 0 and no message
+        if code == 130:
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            return code
     except typer.Exit as exc:
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        print("dermsim: interrupted; nothing was written.", file=sys.stderr)
+        print("dermsim: interrupted. Outputs are written whole or not at all; a design or calibration run "
+              "keeps the work it committed, which --resume continues.", file=sys.stderr)
         return 130
     except TyperException as exc:
         # Usage errors (missing argument, unknown option, bad value): typer >= 0.29 raises its own
