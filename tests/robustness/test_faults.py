@@ -86,8 +86,10 @@ def test_sigterm_removes_the_staging_folder(tmp_path: Path) -> None:
     proc.wait(timeout=120)
     if proc.returncode == 0 and (tmp_path / "o").exists():
         pytest.skip("the run finished before SIGTERM on this machine")
-    # an interrupt, not a success: typer returned its Exit(130) and the run reported exit code 0
-    assert proc.returncode == 130
+    # an interrupt, not a success (typer returns its Exit(130), which the run once reported as exit
+    # code 0): 130, or -2, seen once on a loaded machine: the message printed, then the interpreter
+    # ended by SIGINT during its shutdown (Python's exit for an interrupt that escapes there)
+    assert proc.returncode in (130, -signal.SIGINT)
     assert "interrupted" in proc.stderr.read().decode()
     assert _leftovers(tmp_path) == []
     assert not (tmp_path / "o").exists()
