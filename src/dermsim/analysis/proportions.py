@@ -105,13 +105,15 @@ def compute_proportion_ci(x: np.ndarray, n: np.ndarray, *, method: str = "wilson
         return _wilson_cc(xa, na, z)
     if method in ("clopper_pearson", "jeffreys"):
         from scipy import stats  # here, not at the top: 0.5 s, and design runs load this module without it
-    if method == "clopper_pearson":
-        lo = np.where(xa == 0, 0.0, stats.beta.ppf(alpha / 2, xa, na - xa + 1))
-        hi = np.where(xa == na, 1.0, stats.beta.ppf(1 - alpha / 2, xa + 1, na - xa))
-        return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-    if method == "jeffreys":
-        lo = np.where(xa == 0, 0.0, stats.beta.ppf(alpha / 2, xa + 0.5, na - xa + 0.5))
-        hi = np.where(xa == na, 1.0, stats.beta.ppf(1 - alpha / 2, xa + 0.5, na - xa + 0.5))
+
+        # Beta quantiles: the exact interval's (x, n - x + 1) and (x + 1, n - x), or the Jeffreys
+        # posterior's (x + 1/2, n - x + 1/2) at both ends
+        if method == "clopper_pearson":
+            ab_lo, ab_hi = (xa, na - xa + 1), (xa + 1, na - xa)
+        else:
+            ab_lo = ab_hi = (xa + 0.5, na - xa + 0.5)
+        lo = np.where(xa == 0, 0.0, stats.beta.ppf(alpha / 2, *ab_lo))
+        hi = np.where(xa == na, 1.0, stats.beta.ppf(1 - alpha / 2, *ab_hi))
         return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
     if method == "agresti_coull":
         nt = na + z * z

@@ -37,8 +37,11 @@ def test_a_warm_cache_or_a_worker_sharing_the_cores_compiles_nothing_ahead(fresh
 
 def test_a_failed_head_start_leaves_the_run_to_compile_for_itself(fresh, monkeypatch):
     def broken() -> float:
+        fresh.append("compile")
         raise OSError("no processes left")
 
     monkeypatch.setattr(precompile, "compile_kernels", broken)
     precompile.ensure_compiled()  # no exception: the run compiles what it needs itself
+    precompile.ensure_compiled()
+    assert fresh == ["compile"]  # tried once, not again before every run of the process
 
