@@ -30,6 +30,7 @@ import numpy as np
 
 from dermsim.engine.cores import in_dask_worker, pin_default_threads, pinned_threads
 from dermsim.engine.heap import keep_freed_memory
+from dermsim.engine.linear import TAYLOR_COEFFICIENTS, feeding_states
 from dermsim.errors import DermsimError, InvalidInputError
 
 
@@ -204,7 +205,6 @@ def forked_pool(processes: int, what: str) -> Iterator[Any]:
         pool.join()
 
 
-_TAYLOR_DEGREE = 13
 _LANES = 256  # patients per block of the transition kernel (a multiple of any SIMD width)
 
 
@@ -226,13 +226,15 @@ def _matmul_lanes(a, b, out, m, lower):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")  # called, not inlined: half the compile time
-def _expm_lanes(K, lo, m, t, lower, x, e, tmp, s, scale):
-    """expm(K t) of patients lo..lo+m-1 of the (k, k, n) stack ``K`` into ``e`` (k, k, lanes):
+def _expm_lanes(K, lo, m, t, lower, ws, s, scale):
+    """expm(K t) of patients lo..lo+m-1 of the (k, k, n) stack ``K`` into ``ws[3]`` (k, k, lanes):
     linear.expm_batched's method, patient by patient (each its own scaling 2^-s so that the 1-norm
-    of K t 2^-s is <= 1/2, degree-13 Taylor polynomial by Horner's rule, s squarings), with the
-    patients in SIMD lanes. ``x``, ``tmp`` are workspaces like ``e``; ``s`` (lanes,) int64 and
-    ``scale`` (lanes,) float workspaces for the squarings and 2^s."""
+    of X = K t 2^-s is <= 1/2, the degree-13 Taylor polynomial by Paterson-Stockmeyer in the same
+    order of operations, s squarings), with the patients in SIMD lanes. ``ws`` (5, k, k, lanes)
+    holds X, X^2, X^3, the result and a product; ``s`` (lanes,) int64 and ``scale`` (lanes,) float
+    are workspaces for the squarings and 2^s."""
     k = K.shape[0]
+    x, x2, x3, e, tmp = ws[0], ws[1], ws[2], ws[3], ws[4]
     s_max = 0
     for ln in range(m):
         norm = 0.0
@@ -245,19 +247,24 @@ def _expm_lanes(K, lo, m, t, lower, x, e, tmp, s, scale):
         s_max = max(s_max, s[ln])
     for ln in range(m):
         scale[ln] = 2.0 ** s[ln]
+    c12, c13 = TAYLOR_COEFFICIENTS[12], TAYLOR_COEFFICIENTS[13]
     for i in range(k):
         for j in range(k):
-            one = 1.0 if i == j else 0.0
+            one = c12 if i == j else 0.0
             for ln in range(m):
                 x[i, j, ln] = K[i, j, lo + ln] * t / scale[ln]
-                e[i, j, ln] = one + x[i, j, ln] / _TAYLOR_DEGREE
-    for deg in range(_TAYLOR_DEGREE - 1, 0, -1):
-        _matmul_lanes(x, e, tmp, m, lower)
+                e[i, j, ln] = one + c13 * x[i, j, ln]
+    _matmul_lanes(x, x, x2, m, lower)
+    _matmul_lanes(x2, x, x3, m, lower)
+    for b in range(3, -1, -1):  # e = c_3b I + c_3b+1 X + c_3b+2 X^2 + X^3 e
+        _matmul_lanes(x3, e, tmp, m, lower)
+        c0, c1, c2 = (TAYLOR_COEFFICIENTS[3 * b], TAYLOR_COEFFICIENTS[3 * b + 1],
+                      TAYLOR_COEFFICIENTS[3 * b + 2])
         for i in range(k):
             for j in range(k):
-                one = 1.0 if i == j else 0.0
+                one = c0 if i == j else 0.0
                 for ln in range(m):
-                    e[i, j, ln] = one + tmp[i, j, ln] / deg
+                    e[i, j, ln] = tmp[i, j, ln] + (one + c1 * x[i, j, ln] + c2 * x2[i, j, ln])
     for q in range(s_max):  # a lane stops squaring after its own s
         _matmul_lanes(e, e, tmp, m, lower)
         for i in range(k):
@@ -266,36 +273,48 @@ def _expm_lanes(K, lo, m, t, lower, x, e, tmp, s, scale):
                     e[i, j, ln] = tmp[i, j, ln] if q < s[ln] else e[i, j, ln]
 
 
-@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def _transitions(K, hs, nodes, eff_row, exposure, phi, rows):
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True, _nrt=False)
+def _is_lower(K, lo, m):
+    """Whether the block's matrices are all lower triangular."""
     k = K.shape[0]
+    for i in range(k):
+        for j in range(i + 1, k):
+            for ln in range(m):
+                if K[i, j, lo + ln] != 0.0:
+                    return False
+    return True
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def _transitions(K, hs, nodes, K_row, keep, eff_sub, exposure, phi, rows):
+    k = K.shape[0]
+    k_row = K_row.shape[0]
     n = K.shape[2]
     n_blocks = (n + _LANES - 1) // _LANES
     for blk in prange(n_blocks):
         lo = np.uint64(blk * _LANES)
         m = np.uint64(min(n, blk * _LANES + _LANES) - blk * _LANES)
-        x = np.empty((k, k, _LANES))
-        e = np.empty((k, k, _LANES))
-        tmp = np.empty((k, k, _LANES))
+        ws = np.empty((5, k, k, _LANES))
+        ws_row = np.empty((5, k_row, k_row, _LANES))
         s = np.empty(_LANES, dtype=np.int64)
         scale = np.empty(_LANES)
-        lower = True
-        for i in range(k):
-            for j in range(i + 1, k):
-                for ln in range(m):
-                    if K[i, j, lo + ln] != 0.0:
-                        lower = False
+        lower = _is_lower(K, lo, m)
+        lower_row = _is_lower(K_row, lo, m)
         for a in range(hs.shape[0]):
-            _expm_lanes(K, lo, m, hs[a], lower, x, e, tmp, s, scale)
+            _expm_lanes(K, lo, m, hs[a], lower, ws, s, scale)
             for i in range(k):
                 for j in range(k):
                     for ln in range(m):
-                        phi[a, i, j, lo + ln] = e[i, j, ln]
+                        phi[a, i, j, lo + ln] = ws[3, i, j, ln]
             for q in range(nodes.shape[0]):
-                _expm_lanes(K, lo, m, nodes[q] * hs[a], lower, x, e, tmp, s, scale)
+                _expm_lanes(K_row, lo, m, nodes[q] * hs[a], lower_row, ws_row, s, scale)
                 for j in range(k):
                     for ln in range(m):
-                        rows[a, q, j, lo + ln] = e[eff_row, j, ln] * exposure[lo + ln]
+                        rows[a, q, j, lo + ln] = 0.0
+                for jj in range(k_row):
+                    j = keep[jj]
+                    for ln in range(m):
+                        rows[a, q, j, lo + ln] = ws_row[3, eff_sub, jj, ln] * exposure[lo + ln]
 
 
 def transitions(K: np.ndarray, hs: np.ndarray, nodes: np.ndarray, eff_row: int,
@@ -309,9 +328,13 @@ def transitions(K: np.ndarray, hs: np.ndarray, nodes: np.ndarray, eff_row: int,
     nodes = np.ascontiguousarray(nodes, dtype=float)
     exposure = np.array(np.broadcast_to(exposure, K.shape[2:]), dtype=float)  # writable: one signature
     k, _, n = K.shape
+    # row eff_row of expm(K t) involves only the states that feed it: the exponential of that
+    # subsystem (4 of the 5 PK states) gives it exactly, at about half the cost
+    keep = feeding_states(K, int(eff_row))
+    K_row = np.ascontiguousarray(K[np.ix_(keep, keep)])
     phi = np.empty((hs.size, k, k, n))
     rows = np.empty((hs.size, nodes.size, k, n))
-    _transitions(K, hs, nodes, int(eff_row), exposure, phi, rows)
+    _transitions(K, hs, nodes, K_row, keep, int(np.searchsorted(keep, eff_row)), exposure, phi, rows)
     if not (np.all(np.isfinite(phi)) and np.all(np.isfinite(rows))):
         from dermsim.errors import SolverError
 

@@ -15,7 +15,7 @@ from dermsim.engine import (
     solve_steady_state,
     step_production_loss,
 )
-from dermsim.engine.linear import expm_batched
+from dermsim.engine.linear import expm_batched, feeding_states
 from dermsim.errors import InvalidInputError
 
 
@@ -25,6 +25,17 @@ def test_expm_batched_matches_scipy_on_stiff_triangular_stacks():
     a[:, range(4), range(4)] = -np.exp(rng.uniform(-5, 4, size=(200, 4)))
     ref = np.stack([expm(m) for m in a])
     np.testing.assert_allclose(expm_batched(a), ref, rtol=1e-11, atol=1e-14)
+
+
+def test_feeding_states_follow_flows_of_any_patient_through_cycles():
+    k = np.zeros((4, 4, 3))
+    k[1, 0, 2] = 0.5   # 0 -> 1 in one patient only
+    k[0, 1, :] = 0.2   # 1 -> 0: a cycle
+    k[3, 2, :] = 1.0   # 2 -> 3 feeds neither
+    k[range(4), range(4), :] = -1.0
+    assert feeding_states(k, 1).tolist() == [0, 1]
+    assert feeding_states(k, 3).tolist() == [2, 3]
+    assert feeding_states(k, 2).tolist() == [2]
 
 
 def test_propagate_equals_matrix_product():

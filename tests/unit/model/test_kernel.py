@@ -103,6 +103,14 @@ def test_compiled_transition_matrices_equal_the_numpy_expm():
         np.testing.assert_allclose(phi[a], compute_transition(K, h), rtol=1e-12, atol=1e-15)
         ref_node = compute_transition(K, 0.75 * h)[4] * exposure
         np.testing.assert_allclose(rows[a, 1], ref_node, rtol=1e-12, atol=1e-15)
+    # the PK model's pattern: state 3 (plasma) does not feed state 4 (effect site), so the node rows
+    # come from the exponential of states 0, 1, 2, 4 alone
+    K[4, 3] = 0.0
+    _, rows = compiled.transitions(K, np.array([8.0]), np.array([0.25, 0.75]), 4, exposure)
+    assert np.all(rows[0, :, 3] == 0.0)
+    for q, c in enumerate((0.25, 0.75)):
+        np.testing.assert_allclose(rows[0, q], compute_transition(K, c * 8.0)[4] * exposure, rtol=1e-12,
+                                   atol=1e-15)
     full = K.copy()
     full[0, 4] = 0.3  # not lower triangular: the full products
     phi_full, _ = compiled.transitions(full, np.array([8.0]), np.array([0.5]), 4, exposure)
