@@ -12,7 +12,7 @@ this process, which alone writes the store. Results do not depend on where a chu
 are keyed by replicate block, :mod:`dermsim.design.replicate`).
 
 Local clusters use processes with one thread each and pin BLAS to one thread inside every task
-(threadpoolctl, in :func:`dermsim.design.replicate.simulate_chunk`): two BLAS pools per core were
+(threadpoolctl, :func:`dermsim.engine.cores.one_blas_thread`): two BLAS pools per core were
 seen to slow stacked solves more than fivefold on a 2-core machine.
 """
 

@@ -37,6 +37,7 @@ from dermsim.design.binomial import sample_binomial_counts
 from dermsim.design.columns import RESULT_COLUMNS
 from dermsim.design.resolve import ResolvedDesign, resolve_design
 from dermsim.design.spec import AnyDesign, BinomialDesign, Hypothesis
+from dermsim.engine.cores import one_blas_thread
 from dermsim.errors import SolverError
 from dermsim.model.population.sampling import sample_population
 from dermsim.model.simulate import simulate_patients
@@ -258,12 +259,10 @@ def simulate_chunk(
 
     Rows: one per replicate and hypothesis (columns :data:`RESULT_COLUMNS`).
     """
-    from threadpoolctl import threadpool_limits
-
     seq = as_seed_sequence(seed)
     rd = None if isinstance(design, BinomialDesign) else resolve_design(scenario, design)
     frames = []
-    with threadpool_limits(limits=1):
+    with one_blas_thread():
         for b in range(start // replicate_block, (stop - 1) // replicate_block + 1):
             bseq = child_sequence(seq, design.key, b)
             r_first = b * replicate_block

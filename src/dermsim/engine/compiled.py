@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from dermsim.engine.cores import in_dask_worker, pin_default_threads, pinned_threads
+from dermsim.engine.cores import in_dask_worker, pin_blas_threads, pin_default_threads, pinned_threads
 from dermsim.engine.heap import keep_freed_memory
 from dermsim.engine.linear import TAYLOR_COEFFICIENTS, feeding_states
 from dermsim.errors import DermsimError, InvalidInputError
@@ -166,11 +166,13 @@ def _init_forked_worker() -> None:
     staging folders a worker does not own: in a test run a design worker outlived the pool's
     terminate() that way, blocked on the task queue's lock, and the run waited for it until the
     test timed out (the same worker ended at once on a SIGTERM sent by hand: terminate()'s own
-    interrupt never took effect). Its C heap keeps the pages it frees (engine.heap)."""
+    interrupt never took effect). Its C heap keeps the pages it frees (engine.heap), and its BLAS
+    runs on one thread throughout."""
     import signal
 
     keep_freed_memory()
     pin_default_threads(1)
+    pin_blas_threads()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

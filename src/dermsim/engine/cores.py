@@ -4,6 +4,7 @@ work (population sampling) can ask without importing the compiled engine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -34,6 +35,30 @@ def pin_default_threads(threads: int) -> None:
 def pinned_threads() -> int | None:
     """The count :func:`pin_default_threads` set in this process, else None."""
     return _PINNED[0] if _PINNED else None
+
+
+_BLAS_PINNED: list[bool] = []  # set by pin_blas_threads in worker processes
+
+
+def pin_blas_threads() -> None:
+    """Run this process's BLAS and OpenMP pools on one thread for the rest of its life (a forked
+    pool worker, one per core)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)  # not entered as a context: nothing restores the limits
+    _BLAS_PINNED[:] = [True]
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager:
+    """BLAS and OpenMP pools on one thread for the length of a ``with`` block (threadpoolctl), so
+    that threads or processes sharing the cores do not oversubscribe them; nothing to do where
+    :func:`pin_blas_threads` already pinned them (threadpoolctl scans the loaded libraries on every
+    entry, 3 ms, 13 times per chunk of a design)."""
+    if _BLAS_PINNED:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def default_workers() -> int:

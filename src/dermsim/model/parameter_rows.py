@@ -18,11 +18,11 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence
 from dermsim._validate import check_int
 from dermsim.engine.compiled import resolve_backend
+from dermsim.engine.cores import one_blas_thread
 from dermsim.errors import InvalidInputError
 from dermsim.model.disease.scores import compute_patient_endpoints
 from dermsim.model.parameters import ParameterSet
@@ -67,7 +67,7 @@ def endpoints_by_row(population: Any, regimen: Regimen, days: int, seed: SeedLik
     # the same patients on the same days in every row: their noise is drawn once
     noise = draw_observation_noise(seq, 0, n, 0, days + 1)
     out: dict[str, np.ndarray] = {}
-    with threadpool_limits(limits=1):
+    with one_blas_thread():
         for b0 in range(0, len(param_sets), per_block):
             rows = param_sets[b0:b0 + per_block]
             prep, row_preps = _stack(rows, cov, regimen, model_seq, n, blocked, backend)

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from dermsim import __version__
 from dermsim._rng import SeedLike, as_seed_sequence, child_sequence, seed_record
@@ -50,7 +49,7 @@ from dermsim.engine import (
     step_production_loss,
 )
 from dermsim.engine.compiled import resolve_backend
-from dermsim.engine.cores import default_workers
+from dermsim.engine.cores import default_workers, one_blas_thread
 from dermsim.errors import InvalidInputError
 from dermsim.model import kernel
 from dermsim.model.disease import dynamics
@@ -896,7 +895,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
     # Chunks write disjoint rows and draw from streams keyed by patient index, so threads change
     # neither the numbers nor their order. NumPy releases the GIL inside array loops; BLAS is
     # pinned to one thread so that two workers do not oversubscribe two cores.
-    with threadpool_limits(limits=1):
+    with one_blas_thread():
         if workers == 1 or len(chunks) == 1:
             for sl in chunks:
                 run(sl)

@@ -26,12 +26,17 @@ def freed_mib(_):
     del a
     return round(before - rss())
 
+def blas_threads(_):
+    from threadpoolctl import threadpool_info
+    return max(i["num_threads"] for i in threadpool_info())
+
 print(freed_mib(0) >= 250)  # the parent: glibc's default
 with forked_pool(2, "test") as pool:
     got = pool.map(signal.getsignal, [signal.SIGTERM, signal.SIGINT])
     kept = pool.map(freed_mib, [0, 1], chunksize=1)
+    blas = pool.map(blas_threads, [0, 1], chunksize=1)
     workers = list(pool._pool)
-print(got == [signal.SIG_DFL, signal.SIG_IGN], [p.exitcode for p in workers], max(kept) < 10)
+print(got == [signal.SIG_DFL, signal.SIG_IGN], [p.exitcode for p in workers], max(kept) < 10, blas)
 t0 = time.monotonic()
 try:
     with forked_pool(2, "test") as pool:
@@ -51,9 +56,9 @@ def test_workers_end_on_their_own_after_the_work_and_by_sigterm_after_a_failure(
     assert done.returncode == 0, done.stderr
     parent, first, second = done.stdout.splitlines()
     # SIGTERM's default action, Ctrl-C ignored; freed pages kept for reuse (engine.heap) where the
-    # parent hands them back; after the block, exit code 0: closed, not signalled
+    # parent hands them back; BLAS on one thread; after the block, exit code 0: closed, not signalled
     assert parent == "True"
-    assert first == "True [0, 0] True"
+    assert first == "True [0, 0] True [1, 1]"
     # a failing block terminates busy workers at once: killed by SIGTERM itself, not a minute later
     assert second == "[-15, -15] True"
     assert "KeyboardInterrupt" not in done.stderr  # no worker tracebacks
@@ -96,10 +101,26 @@ def test_a_forked_worker_s_setup(monkeypatch) -> None:
 
     pinned: list[int] = []
     heaps: list[bool] = []
+    blas: list[bool] = []
     handlers: dict[int, object] = {}
     monkeypatch.setattr(compiled, "keep_freed_memory", lambda: heaps.append(True))
+    monkeypatch.setattr(compiled, "pin_blas_threads", lambda: blas.append(True))
     monkeypatch.setattr(compiled, "pin_default_threads", pinned.append)
     monkeypatch.setattr(signal, "signal", lambda sig, handler: handlers.__setitem__(sig, handler))
     compiled._init_forked_worker()
-    assert pinned == [1] and heaps == [True]
+    assert pinned == [1] and heaps == [True] and blas == [True]
     assert handlers == {signal.SIGTERM: signal.SIG_DFL, signal.SIGINT: signal.SIG_IGN}
+
+
+def test_one_blas_thread_is_a_no_op_once_pinned_for_life(monkeypatch) -> None:
+    import contextlib
+
+    from threadpoolctl import threadpool_limits
+
+    from dermsim.engine import cores
+
+    monkeypatch.setattr(cores, "_BLAS_PINNED", [])
+    with cores.one_blas_thread() as limits:  # threadpoolctl's limits apply as it is made
+        assert isinstance(limits, threadpool_limits)
+    monkeypatch.setattr(cores, "_BLAS_PINNED", [True])
+    assert isinstance(cores.one_blas_thread(), contextlib.nullcontext)
