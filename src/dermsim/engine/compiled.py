@@ -207,6 +207,22 @@ def forked_pool(processes: int, what: str) -> Iterator[Any]:
         pool.join()
 
 
+@njit(cache=True, nogil=True)
+def fill_standard_normal(gen, width, r0, r1, c0, c1, out, o_r, o_c):
+    """Rows [r0, r1) x columns [c0, c1) of a row-major (rows, ``width``) block of standard normals
+    from the numpy Generator ``gen`` into ``out[o_r:, o_c:]``: numba's Generator.standard_normal is
+    numpy's ziggurat number for number (a test checks), at half its cost per number on this
+    machine's class, and the draws after the last wanted one are never made (engine.streams)."""
+    for _ in range(r0 * width):
+        gen.standard_normal()
+    for r in range(r0, r1):
+        stop = c1 if r == r1 - 1 else width
+        for c in range(stop):
+            v = gen.standard_normal()
+            if c0 <= c < c1:
+                out[o_r + r - r0, o_c + c - c0] = v
+
+
 _LANES = 256  # patients per block of the transition kernel (a multiple of any SIMD width)
 
 

@@ -9,11 +9,13 @@ from scipy.linalg import expm
 from dermsim.engine import (
     block_normals,
     build_day_grid,
+    compiled,
     compute_transition,
     iter_chunks,
     propagate,
     solve_steady_state,
     step_production_loss,
+    streams,
 )
 from dermsim.engine.linear import expm_batched, feeding_states
 from dermsim.errors import InvalidInputError
@@ -107,3 +109,22 @@ def test_steady_state_reports_unconverged_patients():
     with pytest.raises(SolverError, match="after 3 attempts"):
         solve_steady_state(rhs, np.full((1, 2), 5.0), max_iter=2, retries=2)
     np.testing.assert_allclose(solve_steady_state(rhs, np.full((1, 2), 5.0)), 1.0, rtol=1e-9)
+
+
+@pytest.mark.skipif(not compiled.HAVE_NUMBA, reason="numba is not installed")
+def test_compiled_normals_are_numpys_numbers(monkeypatch):
+    # numpy's own block, cut as the streams cut it, is the reference; the compiled filler must give
+    # the same numbers for partial blocks of patients and days, two day blocks, a one-day run
+    from dermsim._rng import child_generator
+
+    assert streams._normal_filler() is compiled.fill_standard_normal  # the engine is loaded here
+    cases = [(300, 2100, 3, 70), (1023, 1025, 63, 65), (5, 6, 0, 1), (0, 2048, 0, 57)]
+    got = [streams.block_normals_by_day(7, 2, *c) for c in cases]
+    monkeypatch.setattr(streams, "_normal_filler", lambda: None)
+    for (a, b, d0, d1), g in zip(cases, got, strict=True):
+        np.testing.assert_array_equal(g, streams.block_normals_by_day(7, 2, a, b, d0, d1))
+    first = child_generator(7, 2, 0, 1).standard_normal((1024, 64))
+    np.testing.assert_array_equal(got[0][:724, 61:], first[300:, :6])  # days 64-69 of patients 300-1023
+    wide = [streams.block_normals(7, 3, 700, 1500, 6)]
+    monkeypatch.undo()
+    np.testing.assert_array_equal(streams.block_normals(7, 3, 700, 1500, 6), wide[0])
