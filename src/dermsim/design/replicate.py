@@ -210,34 +210,34 @@ def analyse_block(bc: BlockCounts) -> dict[str, np.ndarray]:
     return out
 
 
-def _block_frame(
+def _block_columns(
     design: AnyDesign, bc: BlockCounts, seq: np.random.SeedSequence, block: int, r_first: int, keep: slice
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
+    """The result columns (:data:`RESULT_COLUMNS`) of the kept replicates of one block, as arrays:
+    a chunk makes one frame of its blocks' columns (a frame per block cost more than its analysis)."""
     res = analyse_block(bc)
     n_rep, n_h = res["estimate"].shape
-    reps = r_first + np.arange(n_rep)
-    hyp = bc.hypotheses
-    frame = pd.DataFrame(
-        {
-            "design_id": design.id,
-            "replicate": np.repeat(reps, n_h)[_rows(keep, n_h)],
-            "hypothesis": np.tile(np.arange(n_h, dtype=np.int32), n_rep)[_rows(keep, n_h)],
-        }
-    )
-    idx = frame["hypothesis"].to_numpy()
+    rows = _rows(keep, n_h)
+    hyp_idx = np.tile(np.arange(n_h, dtype=np.int32), n_rep)[rows]
+    n = hyp_idx.size
+    cols: dict[str, np.ndarray] = {
+        "design_id": np.full(n, design.id, dtype=object),
+        "replicate": np.repeat(r_first + np.arange(n_rep, dtype=np.int64), n_h)[rows],
+        "hypothesis": hyp_idx,
+    }
     for name in ("endpoint", "treatment", "control"):
-        frame[name] = np.array([getattr(h, name) for h in hyp], dtype=object)[idx]
-    for k in ("estimate", "se", "ci_lower", "ci_upper", "p_value", "rate_treatment", "rate_control", "truth"):
-        frame[k] = res[k][keep].reshape(-1).astype(float)
-    frame["n_treatment"] = res["n_treatment"][keep].reshape(-1).astype(np.int32)
-    frame["n_control"] = res["n_control"][keep].reshape(-1).astype(np.int32)
-    frame["reject"] = res["reject"][keep].reshape(-1)
-    frame["success"] = res["success"][keep].reshape(-1)
-    frame["param_draw"] = np.int32(bc.param_draw)
-    frame["seed_entropy"] = str(seq.entropy)
-    frame["seed_spawn_key"] = ",".join(map(str, (*seq.spawn_key, design.key, block)))
-    return frame[list(RESULT_COLUMNS)]
-
+        cols[name] = np.array([getattr(h, name) for h in bc.hypotheses], dtype=object)[hyp_idx]
+    for k in ("estimate", "se", "ci_lower", "ci_upper", "p_value", "rate_treatment", "rate_control"):
+        cols[k] = res[k][keep].reshape(-1).astype(float)
+    cols["n_treatment"] = res["n_treatment"][keep].reshape(-1).astype(np.int32)
+    cols["n_control"] = res["n_control"][keep].reshape(-1).astype(np.int32)
+    cols["reject"] = res["reject"][keep].reshape(-1)
+    cols["success"] = res["success"][keep].reshape(-1)
+    cols["truth"] = res["truth"][keep].reshape(-1).astype(float)
+    cols["param_draw"] = np.full(n, bc.param_draw, dtype=np.int32)
+    cols["seed_entropy"] = np.full(n, str(seq.entropy), dtype=object)
+    cols["seed_spawn_key"] = np.full(n, ",".join(map(str, (*seq.spawn_key, design.key, block))), dtype=object)
+    return cols
 
 
 def _rows(keep: slice, n_h: int) -> slice:
@@ -261,7 +261,7 @@ def simulate_chunk(
     """
     seq = as_seed_sequence(seed)
     rd = None if isinstance(design, BinomialDesign) else resolve_design(scenario, design)
-    frames = []
+    parts: list[dict[str, np.ndarray]] = []
     with one_blas_thread():
         for b in range(start // replicate_block, (stop - 1) // replicate_block + 1):
             bseq = child_sequence(seq, design.key, b)
@@ -278,5 +278,5 @@ def simulate_chunk(
                         f"{r_first}-{r_first + replicate_block - 1}): {exc}"
                     ) from exc
             keep = slice(max(start, r_first) - r_first, min(stop, r_first + replicate_block) - r_first)
-            frames.append(_block_frame(design, bc, seq, b, r_first, keep))
-    return pd.concat(frames, ignore_index=True)
+            parts.append(_block_columns(design, bc, seq, b, r_first, keep))
+    return pd.DataFrame({name: np.concatenate([p[name] for p in parts]) for name in RESULT_COLUMNS})
