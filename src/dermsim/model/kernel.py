@@ -66,7 +66,7 @@ def parameter_table(dp: dict, ip: dict, vp: dict, n: int) -> tuple[np.ndarray, b
     table = np.zeros((len(COLUMNS), n))
     for j, name in enumerate(COLUMNS):
         if name in src:
-            table[j] = np.broadcast_to(np.asarray(src[name], float), (n,))
+            table[j] = src[name]  # a scalar or (n,): assignment broadcasts
     use_mem = "m_mem" in dp
     mem_moves = "severity0" in dp and "tau_mem" in dp
     return table, use_mem, mem_moves
