@@ -24,6 +24,7 @@ from dermsim.engine.cores import default_workers
 from dermsim.engine.streams import BLOCK_SIZE, block_normals, block_uniforms
 from dermsim.errors import InvalidInputError, SolverError
 from dermsim.model.population import body, growth
+from dermsim.model.population.beta_quantile import beta_quantile
 from dermsim.model.population.laws import (
     MarginalLaws,
     PopulationCalibration,
@@ -177,7 +178,7 @@ MIN_LESION_PCT = 0.1
 
 
 def _scaled_beta(u: np.ndarray, a: float, b: float, lo: float, hi: float) -> np.ndarray:
-    return lo + (hi - lo) * special.betaincinv(a, b, u)
+    return lo + (hi - lo) * beta_quantile(a, b, u)
 
 
 def _ages(laws: MarginalLaws, u: np.ndarray) -> np.ndarray:
