@@ -124,3 +124,38 @@ def test_one_blas_thread_is_a_no_op_once_pinned_for_life(monkeypatch) -> None:
         assert isinstance(limits, threadpool_limits)
     monkeypatch.setattr(cores, "_BLAS_PINNED", [True])
     assert isinstance(cores.one_blas_thread(), contextlib.nullcontext)
+
+
+class _Libc:
+    """A C library whose mallopt records its calls (1: taken)."""
+
+    def __init__(self, has_mallopt: bool = True) -> None:
+        self.calls: list[tuple[int, int]] = []
+        if has_mallopt:
+            self.mallopt = _Mallopt(self.calls)
+
+
+class _Mallopt:
+    def __init__(self, calls: list[tuple[int, int]]) -> None:
+        self.calls, self.argtypes, self.restype = calls, None, None
+
+    def __call__(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return 1
+
+
+def test_keep_freed_memory_sets_glibc_s_two_options_and_leaves_other_c_libraries(monkeypatch) -> None:
+    # the settings themselves, in process with the C library faked (the real effect on a worker's
+    # heap is checked in a subprocess above)
+    import ctypes
+
+    from dermsim.engine import heap
+
+    libs: list[_Libc] = []
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: libs.append(_Libc()) or libs[-1])
+    assert heap.keep_freed_memory() is True
+    assert libs[0].calls == [(-4, 0), (-1, 2**31 - 1)]  # M_MMAP_MAX 0, M_TRIM_THRESHOLD never
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: _Libc(has_mallopt=False))
+    assert heap.keep_freed_memory() is False
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert heap.keep_freed_memory() is False
