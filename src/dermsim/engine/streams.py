@@ -14,7 +14,7 @@ numba for it: loading the compiled code there would cost more than it saves.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def _normals_into(gen: np.random.Generator, shape: tuple[int, int], rows: slice,
         fill(gen, shape[1], rows.start, rows.stop, cols.start, cols.stop, out, o_r, o_c)
 
 
-def _block_rows(start: int, stop: int, block_size: int):
+def _block_rows(start: int, stop: int, block_size: int) -> Iterator[tuple[int, slice, int]]:
     """(block, rows of the block, offset in the result) of the blocks patients [start, stop) overlap."""
     for b in range(start // block_size, (stop - 1) // block_size + 1):
         lo, hi = max(start, b * block_size), min(stop, (b + 1) * block_size)

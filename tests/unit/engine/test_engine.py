@@ -125,6 +125,6 @@ def test_compiled_normals_are_numpys_numbers(monkeypatch):
         np.testing.assert_array_equal(g, streams.block_normals_by_day(7, 2, a, b, d0, d1))
     first = child_generator(7, 2, 0, 1).standard_normal((1024, 64))
     np.testing.assert_array_equal(got[0][:724, 61:], first[300:, :6])  # days 64-69 of patients 300-1023
-    wide = [streams.block_normals(7, 3, 700, 1500, 6)]
+    by_numpy = streams.block_normals(7, 3, 700, 1500, 6)  # parameter draws: whole rows, a block boundary
     monkeypatch.undo()
-    np.testing.assert_array_equal(streams.block_normals(7, 3, 700, 1500, 6), wide[0])
+    np.testing.assert_array_equal(streams.block_normals(7, 3, 700, 1500, 6), by_numpy)

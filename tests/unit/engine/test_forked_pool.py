@@ -127,7 +127,7 @@ def test_one_blas_thread_is_a_no_op_once_pinned_for_life(monkeypatch) -> None:
 
 
 class _Libc:
-    """A C library whose mallopt records its calls (1: taken)."""
+    """A C library whose mallopt records its calls and takes every setting (returns 1)."""
 
     def __init__(self, has_mallopt: bool = True) -> None:
         self.calls: list[tuple[int, int]] = []
