@@ -14,7 +14,7 @@ fallback where numba is missing): per step,
 5. exact PK propagation by the patient's transition matrix.
 
 The arithmetic follows the NumPy expressions term by term (same order of operations, no fastmath);
-only exp, log and phi1 are the kernel's own vectorizable versions (within 1-2 ulp of libm), so the
+only exp, log and phi1 are the kernel's own vectorizable versions (within 1-2 ulp of NumPy), so the
 two paths agree to rounding; ``tests/unit/model/test_kernel.py`` holds them to the issue's bounds.
 Loops run over the patients of a block innermost, so LLVM vectorizes them (SIMD lanes = patients;
 see :func:`advance_day` for what that takes). Patients are independent and a lane computes what
@@ -90,11 +90,9 @@ _ROUND_SHIFT_BITS = 0x4338000000000000  # its IEEE bits
 _EXP_FIELD_BITS = 0x4330000000000000    # 2^52: OR-ing an 11-bit exponent field into its mantissa
 _EXP_FIELD_OFFSET = 4503599627370496.0 + 1023.0  # 2^52 + the exponent bias
 # Taylor coefficients, lowest degree first, from their definitions: exp r = sum r^k / k! (k <= 13),
-# log m = 2 s sum s^(2k) / (2k + 1) (k <= 11), phi1(x) = sum (-x)^k / (k + 1)! (k <= 11): one
-# Estrin evaluator of 12 coefficients serves all three
+# log m = 2 s sum s^(2k) / (2k + 1) (k <= 11): one Estrin evaluator of 12 coefficients serves both
 _EXP_COEFS = tuple(1.0 / math.factorial(k) for k in range(14))
 _LOG_COEFS = tuple(1.0 / (2 * k + 1) for k in range(12))
-_PHI1_COEFS = tuple(1.0 / math.factorial(k + 1) for k in range(12))
 
 
 # The polynomials are evaluated by Estrin's scheme, not Horner's rule: Horner's is one chain of
@@ -116,9 +114,9 @@ def _estrin12(c, x):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
-def _exp(x):
-    """exp(x) for x in [-708, 709] (clamped outside): x = k ln2 + r, |r| <= ln2 / 2, Taylor
-    polynomial of degree 13 in r (truncation < 1e-17), times 2^k built from its exponent bits.
+def _exp_reduced(x):
+    """(2^k, expm1(r)) with x = k ln2 + r, |r| <= ln2 / 2, for x clamped to [-708, 709]: the Taylor
+    polynomial of degree 13 in r (truncation < 1e-17), and 2^k built from its exponent bits.
     k = round(x log2 e) is taken from the low mantissa bits of x log2 e + 1.5 2^52 instead of by a
     float-to-int conversion: AVX2 has no packed double <-> int64 conversion, so a conversion is
     done lane by lane (measured: a tenth of the day kernel's time)."""
@@ -126,8 +124,16 @@ def _exp(x):
     t = x * _LOG2E + _ROUND_SHIFT
     k = t - _ROUND_SHIFT
     r = (x - k * _LN2_HI) - k * _LN2_LO
-    p = 1.0 + (r + (r * r) * _estrin12(_EXP_COEFS[2:], r))  # 1 + r added last, as Horner does
-    return p * f64_from_bits((f64_bits(t) - _ROUND_SHIFT_BITS + 1023) << 52)
+    scale = f64_from_bits((f64_bits(t) - _ROUND_SHIFT_BITS + 1023) << 52)
+    return scale, r + (r * r) * _estrin12(_EXP_COEFS[2:], r)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
+def _exp(x):
+    """exp(x) for x in [-708, 709] (clamped outside): 2^k (1 + expm1 r), 1 + r added last, as
+    Horner's rule does."""
+    scale, em1 = _exp_reduced(x)
+    return (1.0 + em1) * scale
 
 
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
@@ -148,20 +154,17 @@ def _log(x):
     return e * _LN2 + 2.0 * s * p
 
 
-_PHI1_SERIES = 0.125  # below: Taylor series of phi1 (no cancellation); above: (1 - exp(-x)) / x
-
-
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
 def _phi1(x):
-    """engine.stepper.phi1, (1 - exp(-x)) / x for x >= 0 with the limit 1 at 0: the alternating
-    series sum (-x)^k / (k + 1)! to k = 11 below 1/8 (truncation < 1e-21), else the closed form
-    (1 - exp(-x) >= 0.117 there, so exp's rounding is amplified at most 8-fold)."""
-    q = -x
-    p = _estrin12(_PHI1_COEFS, q)
-    big = x >= _PHI1_SERIES
-    xs = x if big else 1.0
-    closed = (1.0 - _exp(-xs)) / xs
-    return closed if big else p
+    """engine.stepper.phi1, -expm1(-x) / x for x >= 0 with the limit 1 at 0 (x floored at 1e-300),
+    as NumPy computes it. expm1(-x) = 2^k expm1(r) + (2^k - 1) from exp's reduction: k <= 0 here, so
+    2^k - 1 is exact (k >= -53) and the sum is the only rounding; no cancellation near 0, within
+    2 ulp of NumPy. One polynomial a call: the Taylor series below 1/8 and (1 - exp(-x)) / x above
+    that this replaced were two (a vectorized loop computes both sides of a choice), and the day
+    kernel calls phi1 six times a step."""
+    xs = max(x, 1e-300)
+    scale, em1 = _exp_reduced(-xs)
+    return -(scale * em1 + (scale - 1.0)) / xs
 
 
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
