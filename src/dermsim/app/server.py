@@ -3,7 +3,7 @@ when the session ends, and its running jobs are cancelled then."""
 
 from __future__ import annotations
 
-import os
+import threading
 
 from htmltools import TagChild, tags
 from shiny import App, Inputs, Outputs, Session, ui
@@ -16,6 +16,7 @@ from dermsim.app.clinic import clinic_server, clinic_ui
 from dermsim.app.design import design_server, design_ui
 from dermsim.app.explorer import explorer_server, explorer_ui
 from dermsim.app.trial import trial_server, trial_ui
+from dermsim.workflows.app_support import warm_up_engine
 
 # (module id, tab title, the page's UI function)
 PAGES = (
@@ -65,17 +66,20 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     clinic_server("clinic", files=files)
 
 
-def create_app(max_upload_bytes: int = MAX_UPLOAD_BYTES) -> App:
+def create_app(max_upload_bytes: int = MAX_UPLOAD_BYTES, *, warm_up: bool = True) -> App:
     """The Shiny app (an ASGI application) with the upload size limit in front of it.
 
-    The app simulates on the NumPy engine unless DERMSIM_ENGINE says otherwise: its runs are small
-    and interactive, and the compiled kernel's first call in a fresh process compiles for about
-    20 s (then cached on disk). Same numbers either way (tests/unit/model/test_kernel.py); with
-    DERMSIM_ENGINE=numba the browser tests pass too.
+    The app simulates on the engine a command would (the compiled kernel where numba is installed;
+    DERMSIM_ENGINE chooses, as everywhere), so its numbers are the command line's to the last digit,
+    and its default design study (3 sizes x 100 trials) takes about 2 s, not the NumPy path's 8 s.
+    ``warm_up``: in a background thread, compile the kernels when numba's disk cache lacks them (the
+    first compiled run after an install: about 20 s on 2 cores) and load them, while the first page
+    loads (:func:`dermsim.workflows.app_support.warm_up_engine`); a first run then waits only for
+    what is left.
     (An earlier "hang" of the design test on the kernel was the test waiting for exactly two curve
     points while Shiny rendered 1 -> 3 after the compile; the test now waits for at least two.)"""
-    # engine.compiled.ENV_BACKEND by name: the app imports workflows only
-    os.environ.setdefault("DERMSIM_ENGINE", "numpy")
+    if warm_up:
+        threading.Thread(target=warm_up_engine, name="dermsim-warm-up", daemon=True).start()
     app = App(app_ui, server, static_assets={"/dermsim-static": PLOTLY_JS_DIR})
     app.starlette_app = UploadLimit(app.starlette_app, max_upload_bytes)  # App.__call__ delegates to it
     return app

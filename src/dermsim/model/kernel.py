@@ -114,7 +114,7 @@ def _estrin12(c, x):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)
-def _exp_reduced(x):
+def _exp_reduced(x: float) -> tuple[float, float]:
     """(2^k, expm1(r)) with x = k ln2 + r, |r| <= ln2 / 2, for x clamped to [-708, 709]: the Taylor
     polynomial of degree 13 in r (truncation < 1e-17), and 2^k built from its exponent bits.
     k = round(x log2 e) is taken from the low mantissa bits of x log2 e + 1.5 2^52 instead of by a

@@ -91,3 +91,19 @@ def ensure_compiled() -> None:
             compile_kernels()
         except Exception:  # any failure here only loses the head start: the run compiles for itself
             return
+
+
+def warm_up() -> None:
+    """Ready the compiled engine in a long-running process (the web app) before its first run:
+    compile the kernels where numba's disk cache lacks them (:func:`ensure_compiled`), then load
+    them into this process with a short course. Nothing where runs would not use the compiled engine
+    (no numba, DERMSIM_ENGINE=numpy)."""
+    from dermsim.engine.compiled import resolve_backend
+    from dermsim.model.pharmacology.regimen import Regimen
+    from dermsim.model.population.sampling import sample_population
+    from dermsim.model.simulate import simulate_patients
+
+    if resolve_backend("auto") != "numba":
+        return
+    ensure_compiled()
+    simulate_patients(sample_population("true-ad3", 20, seed=1), Regimen(strength_pct=1.5), 2, seed=1)

@@ -1,7 +1,8 @@
 """Thin workflows the web app needs beyond those the command line uses: the built-in scenarios, the
 body map's Lund-Browder regions at an age, the pathways of the single-pathway what-ifs, an extra
-population condition on every analysis of a plan, and a population's course on a regimen kept in
-memory (the model explorer draws it; nothing is written).
+population condition on every analysis of a plan, a population's course on a regimen kept in
+memory (the model explorer draws it; nothing is written), and the compiled engine readied while the
+app starts.
 
 The explorer's regimen is the model's :class:`~dermsim.model.pharmacology.regimen.Regimen`: once or
 twice daily every day, or a ``schedule`` over days in the regimen files' own form
@@ -41,6 +42,7 @@ __all__ = [
     "restrict_population",
     "schedule_regimen",
     "strata_choices",
+    "warm_up_engine",
 ]
 
 
@@ -184,3 +186,15 @@ def explore_course(
                                    record=("cp_nM", "easi", "applications"), workers=1,
                                    posterior=posterior, progress=progress, cancel=cancel)
     return CourseRun(traj, regimen, days, model)
+
+
+def warm_up_engine() -> None:
+    """Ready the compiled engine before the app's first run (:func:`dermsim.model.precompile.warm_up`:
+    compile the kernels where numba's disk cache lacks them, then load them). A head start only: an
+    error here is left to the first run, which compiles, loads and reports for itself."""
+    from dermsim.model.precompile import warm_up
+
+    try:
+        warm_up()
+    except Exception:
+        return

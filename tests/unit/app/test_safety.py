@@ -188,7 +188,7 @@ def test_create_app_is_an_asgi_shiny_app_and_the_command_defaults_to_localhost()
     from dermsim.cli import register_commands
 
     register_commands()
-    a = create_app()
+    a = create_app(warm_up=False)
     assert isinstance(a, App) and isinstance(a.starlette_app, UploadLimit)
     out = CliRunner().invoke(cli, ["app", "--help"], env={"COLUMNS": "200"}).output
     assert "127.0.0.1" in out and "8000" in out
@@ -198,7 +198,7 @@ def test_the_app_mounts_in_an_existing_asgi_server() -> None:
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
-    host = Starlette(routes=[Mount("/dermsim", app=create_app())])
+    host = Starlette(routes=[Mount("/dermsim", app=create_app(warm_up=False))])
     sent: list[dict] = []
 
     async def receive() -> dict:
@@ -223,3 +223,19 @@ def test_the_app_mounts_in_an_existing_asgi_server() -> None:
     _run(host(scope, receive, send))
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert sent[0]["status"] == 200 and b"Model explorer" in body and b"dermsim-static/plotly.min.js" in body
+
+
+def test_the_app_readies_the_compiled_engine_in_the_background(monkeypatch) -> None:
+    import threading
+
+    from dermsim.model import precompile
+
+    started = threading.Event()
+    monkeypatch.setattr(precompile, "warm_up", started.set)
+    create_app()
+    assert started.wait(10)
+    monkeypatch.setattr(precompile, "warm_up", lambda: 1 / 0)  # a failed head start: the app still starts
+    create_app()
+    started.clear()
+    create_app(warm_up=False)
+    assert not started.wait(0.2)

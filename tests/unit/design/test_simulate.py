@@ -179,8 +179,7 @@ def test_the_kernels_are_compiled_ahead_before_local_workers_start(monkeypatch) 
 
     calls: list[str] = []
     monkeypatch.setattr(runner, "ensure_compiled", lambda: calls.append("compile"))
-    # the compiled engine, whatever an earlier test of this process left in the environment (the web
-    # app's create_app sets DERMSIM_ENGINE=numpy in-process)
+    # the compiled engine, whatever the environment of the test run says
     monkeypatch.delenv("DERMSIM_ENGINE", raising=False)
     simulate_operating_characteristics("true-ad3", [SMALL_B], 2, 3, replicate_block=2)
     assert calls == ["compile"]

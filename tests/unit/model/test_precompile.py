@@ -45,3 +45,18 @@ def test_a_failed_head_start_leaves_the_run_to_compile_for_itself(fresh, monkeyp
     precompile.ensure_compiled()
     assert fresh == ["compile"]  # tried once, not again before every run of the process
 
+
+
+@pytest.mark.skipif(not precompile.HAVE_NUMBA, reason="numba is not installed")
+def test_warm_up_compiles_ahead_then_loads_the_kernels_here_unless_runs_take_numpy(fresh, monkeypatch):
+    from dermsim.model import simulate
+
+    courses: list[tuple] = []
+    monkeypatch.setattr(simulate, "simulate_patients", lambda *a, **k: courses.append(a))
+    monkeypatch.setenv("DERMSIM_ENGINE", "numpy")
+    precompile.warm_up()
+    assert fresh == [] and courses == []
+    monkeypatch.setenv("DERMSIM_ENGINE", "numba")
+    precompile.warm_up()
+    assert fresh == ["compile"] and len(courses) == 1  # compiled on two cores, then loaded by a course
+    assert courses[0][0].n == 20 and courses[0][2] == 2  # 20 patients, 2 days: the load, not a run
