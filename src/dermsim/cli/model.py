@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dermsim.cli import app
+from dermsim.cli.option_help import GRAMS_HELP, PARAMS_HELP, REGIMEN_HELP
 from dermsim.workflows import (
     GROUPS,
     POSTERIOR_CHOICE_HELP,
@@ -21,11 +22,6 @@ from dermsim.workflows import (
     model_parameters,
     summarize_posterior,
 )
-
-GRAMS_HELP = "cream per application in g (default: fingertip-unit rule on the treated area)"
-PARAMS_HELP = "directory of annotated parameter TOML files (default: the package's own)"
-REGIMEN_HELP = ("regimen TOML file (examples/regimens/: periods, holidays, weekdays, as-needed rules) "
-                "instead of twice daily at --strength")
 
 model_app = typer.Typer(help="The virtual-patient model: parameters, posterior, SBML/Antimony export.",
                         no_args_is_help=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from dermsim.cli import app
-from dermsim.cli.model import GRAMS_HELP, PARAMS_HELP
+from dermsim.cli.option_help import GRAMS_HELP, PARAMS_HELP
 from dermsim.cli.progress import RichProgress
 from dermsim.workflows import DEFAULT_RECORD, POSTERIOR_CHOICE_HELP, RECORDABLE, simulate_course
 
