@@ -46,7 +46,9 @@ def _root(
 # command. A run imports only its own command's modules (main), so it loads only the layers that
 # command uses: the trial, analysis and report layers alone take about 3 s to import, which
 # `dermsim simulate`, `population` or `model` never use. Help, --version and an unknown command
-# import them all (register_commands with no command).
+# import them all (register_commands with no command); so the modules whose workflows pull in those
+# layers (analyze, data, run, trial) name them as `workflows.<name>` at call time, a lazy export,
+# instead of importing them with the module: `dermsim --help` 4.3 s -> 2.6 s.
 _COMMAND_MODULES = {
     "analyze": ("analyze",), "calibrate": ("calibrate",), "validate": ("calibrate",),
     "dose": ("clinic",), "family-sheet": ("clinic",), "data": ("data",), "design": ("design",),

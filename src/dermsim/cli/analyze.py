@@ -8,8 +8,9 @@ from pathlib import Path
 
 import typer
 
+from dermsim import workflows
 from dermsim.cli import app
-from dermsim.workflows import OVERWRITE_HELP, analyze_adam
+from dermsim.workflows import OVERWRITE_HELP
 
 
 @app.command("analyze")
@@ -25,7 +26,7 @@ def analyze(
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Run an analysis plan on ADaM data and write the analysis results data (ARD)."""
-    run = analyze_adam(adam_dir, out, plan=plan, only=only, seed=seed, tables=tables, report=report,
+    run = workflows.analyze_adam(adam_dir, out, plan=plan, only=only, seed=seed, tables=tables, report=report,
                        overwrite=overwrite)
     typer.echo(f"{len(run.ard)} ARD rows from {len(run.plan.analyses)} analyses "
                f"({', '.join(run.plan.ids)}) in {run.seconds:.1f} s")

@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dermsim import workflows
 from dermsim.cli import app
-from dermsim.workflows import OVERWRITE_HELP, check_adam, convert_adam
+from dermsim.workflows import OVERWRITE_HELP
 
 data_app = typer.Typer(help="ADaM dataset folders: check against the ADaM schemas, convert formats.",
                        no_args_is_help=True)
@@ -28,7 +29,7 @@ def check_cmd(
                                 "extensible controlled terms."),
 ) -> None:
     """Read every dataset, check it against its ADaM schema and list what was found."""
-    found = check_adam(adam_dir, datasets, strict=strict)
+    found = workflows.check_adam(adam_dir, datasets, strict=strict)
     table = Table(show_lines=False)
     for col in ("dataset", "file", "records", "variables", "label", "schema"):
         table.add_column(col, overflow="fold")
@@ -50,6 +51,6 @@ def convert_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Convert ADaM datasets between formats, with labels, lengths and a define.json."""
-    run = convert_adam(adam_dir, out, formats=fmt, datasets=datasets, overwrite=overwrite)
+    run = workflows.convert_adam(adam_dir, out, formats=fmt, datasets=datasets, overwrite=overwrite)
     typer.echo(f"wrote {run.n_files} files ({', '.join(run.formats)}) for {len(run.paths)} datasets and "
                f"define.json in {out}")

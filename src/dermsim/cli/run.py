@@ -12,9 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dermsim import workflows
 from dermsim.cli import app
 from dermsim.cli.progress import RichProgress
-from dermsim.workflows import OVERWRITE_HELP, SUMMARY_COLUMNS, rerender_report, run_virtual_trial
+from dermsim.workflows import OVERWRITE_HELP
 
 
 @app.command("run")
@@ -36,11 +37,11 @@ def run_cmd(
     """Simulate a virtual trial, derive ADaM, analyse it and write the TLFs and report.html."""
     t0 = time.perf_counter()
     with RichProgress() as progress:
-        run = run_virtual_trial(scenario, out, seed, n_replicates=n_replicates, n=n, overwrite=overwrite,
-                                progress=progress)
+        run = workflows.run_virtual_trial(scenario, out, seed, n_replicates=n_replicates, n=n,
+                                          overwrite=overwrite, progress=progress)
     console = Console(width=None if sys.stdout.isatty() else 132)
     table = Table(title="Week 8: simulated and published", title_justify="left")
-    for col in SUMMARY_COLUMNS:
+    for col in workflows.SUMMARY_COLUMNS:
         table.add_column(col, justify="left" if col in ("Endpoint", "Arm") else "right")
     for row in run.summary_rows():
         table.add_row(*row)
@@ -65,5 +66,5 @@ def report_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Render the report again from an existing run or ARD, without simulating."""
-    rep = rerender_report(source, out, model=model, overwrite=overwrite)
+    rep = workflows.rerender_report(source, out, model=model, overwrite=overwrite)
     typer.echo(f"report: {rep.report} ({rep.n_tables} RTF tables, {rep.n_figures} figures)")

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import typer
 
+from dermsim import workflows
 from dermsim.cli import app
-from dermsim.workflows import OVERWRITE_HELP, POSTERIOR_CHOICE_HELP, simulate_study
+from dermsim.workflows import OVERWRITE_HELP, POSTERIOR_CHOICE_HELP
 
 trial_app = typer.Typer(
     help="Virtual trials: simulate a design into SDTM-like and ADaM datasets.", no_args_is_help=True
@@ -42,8 +43,8 @@ def simulate_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Simulate a virtual trial and write its SDTM-like and ADaM datasets."""
-    run = simulate_study(design, seed, out, formats=fmt, n=n, extension=extension, chunk_size=chunk_size,
-                         posterior=posterior, overwrite=overwrite)
+    run = workflows.simulate_study(design, seed, out, formats=fmt, n=n, extension=extension,
+                                   chunk_size=chunk_size, posterior=posterior, overwrite=overwrite)
     data = [f for f in run.formats if f != "nonmem"]
     wrote = [f"{out}/sdtm", f"{out}/adam", f"{out}/define.json ({', '.join(data)})"] if data else []
     if "nonmem" in run.formats:
