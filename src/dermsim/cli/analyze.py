@@ -26,8 +26,8 @@ def analyze(
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Run an analysis plan on ADaM data and write the analysis results data (ARD)."""
-    run = workflows.analyze_adam(adam_dir, out, plan=plan, only=only, seed=seed, tables=tables, report=report,
-                       overwrite=overwrite)
+    run = workflows.analyze_adam(adam_dir, out, plan=plan, only=only, seed=seed, tables=tables,
+                                 report=report, overwrite=overwrite)
     typer.echo(f"{len(run.ard)} ARD rows from {len(run.plan.analyses)} analyses "
                f"({', '.join(run.plan.ids)}) in {run.seconds:.1f} s")
     typer.echo(f"wrote {run.paths['csv']}, {run.paths['parquet']}, {run.paths['meta'].name}, ard_ars.json, "
