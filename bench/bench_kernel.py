@@ -20,6 +20,7 @@ fails instead of timing a kernel that no longer has the part.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
 import tempfile
@@ -88,8 +89,16 @@ def _captured_day() -> tuple:
     finally:
         kernel.advance_day = real
     day = calls[CAPTURE_DAY]
-    assert day[13].size == 3 and np.all(day[13] == 8.0), "the captured day must be three 8 h steps"
+    step_h = day[_arg("step_h")]
+    assert step_h.size == 3 and np.all(step_h == 8.0), "the captured day must be three 8 h steps"
     return day
+
+
+def _arg(name: str) -> int:
+    """The position of advance_day's argument ``name``."""
+    from dermsim.model import kernel
+
+    return list(inspect.signature(kernel.advance_day.py_func).parameters).index(name)
 
 
 def _variant(source: str, subs: list[tuple[str, str]], folder: Path, name: str):
@@ -123,9 +132,9 @@ def main() -> pd.DataFrame:
 
         def timed(fn) -> float:
             args = list(day)
-            for j in (0, 1, 2):  # Y, X, E: updated in place
-                args[j] = day[j].copy()
-            args[-1] = np.empty_like(day[-1])
+            for name in ("Y", "X", "E"):  # updated in place
+                args[_arg(name)] = day[_arg(name)].copy()
+            args[_arg("occ_out")] = np.empty_like(day[_arg("occ_out")])
             t0 = time.perf_counter()
             fn(*args)
             return time.perf_counter() - t0

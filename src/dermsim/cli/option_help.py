@@ -1,7 +1,7 @@
 """Help texts of options that several commands share, in a module of their own: a command imports
 them without importing another command's module and the workflows that one needs (``dermsim
-simulate`` took them from ``cli.model`` and with it the posterior summary and model export, about
-0.3 s of every run's start)."""
+simulate`` took them from ``cli.model`` and with it the posterior summary and model export, 0.15-0.25 s
+of every run's start)."""
 
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ page for each 4 KiB it touches again: 1.4 million faults and 5.5 s of system tim
 10,000-trial design run. Serving every block from the heap and never trimming it reuses the
 pages. The worker's peak memory is what it was (a freed block goes back to the free lists, not
 to the kernel, so the resident size stays at the peak until the worker ends). Only pool workers
-do this: they end with their job. A single run (`dermsim simulate` to Parquet) measured no gain,
-its page faults are the file's, and the web app is a long-running server.
+do this: they end with their job. A single run (`dermsim simulate` to Parquet) faults mostly on
+memory touched once (its recorded arrays, the file's tables) and measured no gain through the
+noise, and the web app is a long-running server.
 
 Written by hand: mallopt is glibc's own interface to these settings, and it is reached through
 ctypes; no maintained Python package wraps it (jemalloc or tcmalloc would need LD_PRELOAD before

@@ -33,6 +33,7 @@ import numpy as np
 
 from dermsim.engine import steady
 from dermsim.engine.compiled import f64_bits, f64_from_bits, kernel_threads, njit, prange, transitions
+from dermsim.engine.linear import TAYLOR_COEFFICIENTS
 from dermsim.errors import SolverError
 from dermsim.model.disease import dynamics
 
@@ -89,9 +90,10 @@ _ROUND_SHIFT = 6755399441055744.0     # 1.5 2^52: t + it rounds t to an integer 
 _ROUND_SHIFT_BITS = 0x4338000000000000  # its IEEE bits
 _EXP_FIELD_BITS = 0x4330000000000000    # 2^52: OR-ing an 11-bit exponent field into its mantissa
 _EXP_FIELD_OFFSET = 4503599627370496.0 + 1023.0  # 2^52 + the exponent bias
-# Taylor coefficients, lowest degree first, from their definitions: exp r = sum r^k / k! (k <= 13),
-# log m = 2 s sum s^(2k) / (2k + 1) (k <= 11): one Estrin evaluator of 12 coefficients serves both
-_EXP_COEFS = tuple(1.0 / math.factorial(k) for k in range(14))
+# Taylor coefficients, lowest degree first: exp r = sum r^k / k! (k <= 13, the expm's own
+# engine.linear.TAYLOR_COEFFICIENTS, numbers by definition, which numba freezes into the machine
+# code) and log m = 2 s sum s^(2k) / (2k + 1) (k <= 11): one Estrin evaluator of 12 coefficients
+# serves both
 _LOG_COEFS = tuple(1.0 / (2 * k + 1) for k in range(12))
 
 
@@ -125,7 +127,7 @@ def _exp_reduced(x: float) -> tuple[float, float]:
     k = t - _ROUND_SHIFT
     r = (x - k * _LN2_HI) - k * _LN2_LO
     scale = f64_from_bits((f64_bits(t) - _ROUND_SHIFT_BITS + 1023) << 52)
-    return scale, r + (r * r) * _estrin12(_EXP_COEFS[2:], r)
+    return scale, r + (r * r) * _estrin12(TAYLOR_COEFFICIENTS[2:], r)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", forceinline=True)

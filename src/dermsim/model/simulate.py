@@ -817,7 +817,6 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
                                     f"parameters and noise are keyed by it); got {initial_state.seed}.")
         day0 = initial_state.day
     kept = check_output_days(output_days, day0, days)
-    every_day = kept.size == days + 1  # increasing days within the run: all of them
     t_out = kept.size
     # the recorded (n, kept days) arrays, plus one chunk's working states (~40 doubles per patient-step)
     check_memory(f"simulating {n:,} patients for {days:,} days ({len(names)} recorded variables)",
@@ -866,8 +865,7 @@ def simulate_patients(population: Any, regimen: Regimen, days: int, seed: SeedLi
             # a state's kept days are whole rows of its (days, patients) record: taken as rows, then
             # copied transposed once (a column gather of the transposed view built a temporary in
             # Fortran order first, then transposed it again into ``out``)
-            out[name][sl] = scores[name] if name in SCORE_RECORDS else \
-                (states_tn[name] if every_day else states_tn[name][kept]).T
+            out[name][sl] = scores[name] if name in SCORE_RECORDS else states_tn[name][kept].T
         # at the baseline barrier damage, as the integrator applies it
         damage0 = 1.0 - prep.y0[dynamics.B]
         base["css_nM"][sl] = pk.compute_css_nM(prep.pk, prep.pk.grams, regimen.strength_pct,
