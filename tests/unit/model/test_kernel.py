@@ -118,6 +118,33 @@ def test_compiled_transition_matrices_equal_the_numpy_expm():
     np.testing.assert_allclose(phi_full[0], compute_transition(full, 8.0), rtol=1e-12, atol=1e-15)
 
 
+@needs_numba
+def test_propagation_computes_every_term_some_patient_needs(monkeypatch):
+    from dermsim.model import kernel
+
+    rng = np.random.default_rng(1)
+    m = 200
+    phi = np.tril(rng.uniform(0.1, 1.0, (1, 5, 5, m)).transpose(0, 3, 1, 2)).transpose(0, 2, 3, 1)
+    phi[0, 4, 3] = 0.0   # the chain's plasma -> effect site zero ...
+    phi[0, 0, 4, 7] = 0.5  # ... and one patient with an upper-triangle term
+    terms = kernel.propagation_terms(phi)
+    chain = {(r, c) for r in range(5) for c in range(r + 1)} - {(4, 3)}
+    assert {(r, c) for r, c, _ in terms} == chain | {(0, 4)}
+    assert [r for r, _, first in terms if first] == [0, 1, 2, 3, 4]
+    x = rng.uniform(0.0, 2.0, (5, m))
+    w = np.zeros((kernel.W_NODE0 + 1, kernel.PATIENT_BLOCK))
+    w[kernel.W_X:kernel.W_X + 5, :m] = x
+    kernel._propagate_block(w, np.uint64(m), np.uint64(0), 0, phi, terms)
+    np.testing.assert_allclose(w[kernel.W_X:kernel.W_X + 5, :m], np.einsum("rcn,cn->rn", phi[0], x),
+                               rtol=1e-15)
+    # the model's PK chain: lower triangular, and the plasma does not feed the effect site
+    seen = []
+    real = kernel.propagation_terms
+    monkeypatch.setattr(kernel, "propagation_terms", lambda p: seen.append(real(p)) or seen[-1])
+    simulate_patients(make_population(20, seed=3), Regimen(strength_pct=1.5), 2, 1, engine="numba")
+    assert seen and all({(r, c) for r, c, _ in t} == chain for t in seen)
+
+
 def test_backend_choice(monkeypatch):
     monkeypatch.delenv(compiled.ENV_BACKEND, raising=False)
     assert compiled.resolve_backend("numpy") == "numpy"
