@@ -28,7 +28,6 @@ import io
 import os
 import pstats
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from dermsim.model.pharmacology.regimen import Regimen
 from dermsim.model.reference import simulate_reference
 from dermsim.model.sbml import build_patient_sbml
 from dermsim.model.simulate import simulate_patients
+from tree_memory import run_with_peak  # bench/, on the path of a bench run
 
 # DERMSIM_BENCH_N / DERMSIM_BENCH_BASE shrink the run for a smoke test of this script
 N = int(os.environ.get("DERMSIM_BENCH_N", "100000"))
@@ -61,6 +61,10 @@ START_SCRIPT = ("import time; t = time.perf_counter(); "
                 "print(time.perf_counter() - t)")
 
 
+# figures of the rows that measure them; blank elsewhere
+ACCURACY_COLUMNS = ("plasma_rel_diff_vs_lsoda", "max_abs_easi_diff_vs_numpy", "plasma_rel_diff_vs_numpy")
+
+
 def _peak_rss_mib(who=resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
@@ -69,17 +73,6 @@ def _timed(fn):
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     return out, time.perf_counter() - t0, time.process_time() - c0
-
-
-def _process(args: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> tuple[float, str]:
-    """Wall time of a child process from start to exit, and its stdout; fails loudly."""
-    t0 = time.perf_counter()
-    done = subprocess.run(args, env={**os.environ, **(env or {})}, cwd=cwd, capture_output=True, text=True,
-                          timeout=1800)
-    secs = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip()[-500:]}")
-    return secs, done.stdout
 
 
 def _profile(pop) -> None:
@@ -106,7 +99,7 @@ def main():
     rss0 = _peak_rss_mib()
     fast, t_fast, c_fast = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=2,
                                                             chunk_size=12_500, record=record))
-    rss_fast = _peak_rss_mib()
+    rss_fast = _peak_rss_mib()  # this process's own peak: the engine runs in threads here
     one, t_one, c_one = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=1, threads=1,
                                                          chunk_size=12_500, record=record))
     ref_np, t_np, c_np = _timed(lambda: simulate_patients(pop, reg, DAYS, SEED, workers=2, chunk_size=12_500,
@@ -146,45 +139,46 @@ def main():
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as tmp:
         caches = {"NUMBA_CACHE_DIR": str(Path(cache) / "numba"),
                   "DERMSIM_CACHE_DIR": str(Path(cache) / "dermsim")}
-        t_cold, out_cold = _process([sys.executable, "-c", START_SCRIPT], env=caches)
-        t_warm, out_warm = _process([sys.executable, "-c", START_SCRIPT], env=caches)
+        t_cold, out_cold, _ = run_with_peak([sys.executable, "-c", START_SCRIPT], env=caches)
+        t_warm, out_warm, _ = run_with_peak([sys.executable, "-c", START_SCRIPT], env=caches)
         # what a user runs, end to end, warm: the kernel as installed (numba cache beside it), the
         # dermsim cache filled above
         warm = {"DERMSIM_CACHE_DIR": caches["DERMSIM_CACHE_DIR"]}
-        t_cli, _ = _process([str(BIN / "dermsim"), "simulate", "--population", "true-ad3", "--strength",
-                             "1.5", "--n", str(N), "--weeks", "8", "--seed", "1", "--out", "t.parquet"],
-                            env=warm, cwd=tmp)
-        rss_cli = _peak_rss_mib(resource.RUSAGE_CHILDREN)
-        t_design, _ = _process([str(BIN / "dermsim"), "design", "power", "true-ad3", "--n", "330",
-                                "--replicates", str(REPLICATES), "--seed", "1", "--out", "dp"],
-                               env=warm, cwd=tmp)
-        rss_design = _peak_rss_mib(resource.RUSAGE_CHILDREN)
+        dermsim = str(BIN / "dermsim")
+        design = [dermsim, "design", "power", "true-ad3", "--n", "330", "--replicates", str(REPLICATES),
+                  "--seed", "1", "--out"]
+        simulate = [dermsim, "simulate", "--population", "true-ad3", "--strength", "1.5", "--n", str(N),
+                    "--weeks", "8", "--seed", "1", "--out", "t.parquet"]
+        t_cli, _, mem_cli = run_with_peak(simulate, env=warm, cwd=tmp)
+        t_design, _, mem_design = run_with_peak([*design, "dp"], env=warm, cwd=tmp)
         cold = {"NUMBA_CACHE_DIR": str(Path(cache) / "numba-design"),
                 "DERMSIM_CACHE_DIR": str(Path(cache) / "dermsim-design")}
-        t_design_cold, _ = _process([str(BIN / "dermsim"), "design", "power", "true-ad3", "--n", "330",
-                                     "--replicates", str(REPLICATES), "--seed", "1", "--out", "dp-cold"],
-                                    env=cold, cwd=tmp)
+        t_design_cold, _, mem_design_cold = run_with_peak([*design, "dp-cold"], env=cold, cwd=tmp)
     _profile(pop)
 
     load_note = (f"load average {load[0]:.1f}/{load[1]:.1f} (1/5 min) at start on {os.cpu_count()} CPUs; "
                  f"numba {'yes' if HAVE_NUMBA else 'NO'}, kernel threads {max_threads()}")
     rows = []
 
-    def row(label, n, secs, d, note, unit_days=DAYS):
-        rate = n * unit_days / secs
+    def row(label, n, secs, d, note, memory=None, **extra):
+        rate = n * DAYS / secs
         rows.append({"implementation": label, "patients": n, "seconds": round(secs, 2),
                      "patient_days_per_s": round(rate),
                      "ratio_engine_over_this": round(rate_fast / rate, 1),
-                     "max_abs_easi_diff_vs_lsoda": d, "notes": note})
+                     "max_abs_easi_diff_vs_lsoda": d,
+                     "peak_memory_mib": "" if memory is None else round(memory),
+                     **{k: extra.get(k, "") for k in ACCURACY_COLUMNS},
+                     "notes": note})
 
     row("engine, compiled kernel, all cores (draw + steady state + 8 wk)", N, t_fast,
         diff(fast["easi_mean"][base]),
-        f"peak RSS {rss_fast:.0f} MiB (before {rss0:.0f}); CPU {c_fast:.1f} s; plasma max rel. diff vs LSODA "
-        f"{cp_rel:.1e}; {load_note}")
+        f"peak RSS before {rss0:.0f} MiB; CPU {c_fast:.1f} s; {load_note}", memory=rss_fast,
+        plasma_rel_diff_vs_lsoda=f"{cp_rel:.1e}")
     row("engine, compiled kernel, 1 thread, 1 worker", N, t_one, diff(one["easi_mean"][base]),
         f"CPU {c_one:.1f} s; same numbers as all cores (asserted)")
     row("engine, NumPy reference path, 2 worker threads", N, t_np, diff(ref_np["easi_mean"][base]),
-        f"CPU {c_np:.1f} s; compiled vs NumPy: max |dEASI| {np_easi:.1e}, plasma max rel. diff {np_cp:.1e}")
+        f"CPU {c_np:.1f} s; the compiled path's differences from it in the next columns",
+        max_abs_easi_diff_vs_numpy=f"{np_easi:.1e}", plasma_rel_diff_vs_numpy=f"{np_cp:.1e}")
     row("scipy solve_ivp LSODA rtol 1e-9, patients stacked", N_BASE, t_ref, "0.0e+00", "accuracy reference")
     row("libRoadRunner, exported SBML, per patient: simulate only", N_BASE, t_rr_sim, diff(rr_easi),
         "CVODE rtol 1e-10")
@@ -196,14 +190,15 @@ def main():
     row("warm start: new process, filled caches, 2,000 patients x 8 wk", 2000, t_warm, "",
         f"process wall; in-process {float(out_warm.split()[-1]):.1f} s")
     row(f"dermsim simulate --n {N} --weeks 8 -> Parquet, end to end", N, t_cli, "",
-        f"process start to file closed; peak RSS of children so far {rss_cli:.0f} MiB")
+        "process start to file closed; memory: peak PSS of the process tree", memory=mem_cli)
     row(f"dermsim design power true-ad3 --n 330 --replicates {REPLICATES}, end to end", 330 * REPLICATES,
         t_design, "", ("" if REPLICATES == 10_000 else
                        f"{t_design * 10_000 / REPLICATES:.0f} s per 10,000 replicates (scaled); ")
-        + f"peak RSS of children so far {rss_design:.0f} MiB")
+        + "memory: peak PSS of the process tree (parent and forked workers)", memory=mem_design)
     row("the same design command, cold: empty numba and dermsim caches", 330 * REPLICATES, t_design_cold, "",
         ("" if REPLICATES == 10_000 else f"{t_design_cold * 10_000 / REPLICATES:.0f} s per 10,000 replicates "
-         "(scaled, compile included: an overestimate); ") + "compiles the kernels, fits the severity law")
+         "(scaled, compile included: an overestimate); ") + "compiles the kernels, fits the severity law",
+        memory=mem_design_cold)
     print(f"{N:,} patients draw -> week 8 in {t_fast:.2f} s ({rate_fast:,.0f} patient-days/s); {load_note}")
     return pd.DataFrame(rows)
 

@@ -1,5 +1,7 @@
 """Run every ``bench/bench_*.py`` (its ``main()`` returns a pandas DataFrame) and write
-``bench/results/<name>.csv`` and ``<name>.md``. ``python bench/run.py [name ...]`` runs a subset."""
+``bench/results/<name>.csv`` and ``<name>.md``. ``python bench/run.py [name ...]`` runs a subset.
+Then print issue 16's targets against the results (``targets.py``) and write them to
+``bench/results/targets.md`` and ``.csv``."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ def _markdown(table) -> str:
 def main(argv: list[str] | None = None) -> int:
     wanted = set(argv if argv is not None else sys.argv[1:])
     RESULTS.mkdir(exist_ok=True)
+    ran = set()
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
         if wanted and name not in wanted and path.stem not in wanted:
@@ -39,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         table.to_csv(RESULTS / f"{name}.csv", index=False)
         (RESULTS / f"{name}.md").write_text(_markdown(table))
         print(f"\n== {name} ({time.perf_counter() - t0:.0f} s) ==\n{table.to_string(index=False)}\n")
+        ran.add(name)
+    import targets  # bench/, beside this file
+
+    table = targets.evaluate(RESULTS, ran)
+    table.to_csv(RESULTS / "targets.csv", index=False)
+    (RESULTS / "targets.md").write_text(_markdown(table))
+    print(f"\n== issue 16's targets ==\n{table.to_string(index=False)}\n")
     return 0
 
 
