@@ -42,18 +42,22 @@ def run_with_peak(args: list[str], env: dict[str, str] | None = None, cwd: str |
     done = threading.Event()
 
     def sample() -> None:
-        root = psutil.Process(proc.pid)
-        while not done.is_set():
-            try:
+        try:
+            root = psutil.Process(proc.pid)
+            while not done.is_set():
                 peak[0] = max(peak[0], _tree_pss_bytes(root))
-            except psutil.NoSuchProcess:
-                return
-            done.wait(INTERVAL_S)
+                done.wait(INTERVAL_S)
+        except psutil.NoSuchProcess:
+            return  # the command has ended
 
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
     try:
         out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # as subprocess.run does: no command left running behind a failed bench
+        proc.communicate()
+        raise
     finally:
         done.set()
         watcher.join()
