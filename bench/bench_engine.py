@@ -16,7 +16,9 @@ Rows, all in one run so that ratios compare like with like:
   to 10,000), both warm (the caches filled), and the design command again cold (empty numba and
   dermsim caches: it compiles the kernels and fits the population's severity law first).
 
-The profile of a 20,000-patient engine run (where the time goes) is written to
+Peak memory: the bench process's own peak RSS for the in-process engine run (its threads), and the
+peak PSS of a command's whole process tree, forked workers included, for the commands
+(``tree_memory.py``). The profile of a 20,000-patient engine run (where the time goes) is written to
 ``bench/results/engine_profile.txt``. "max |dEASI|" is the largest noise-free EASI difference
 from LSODA at any daily output.
 """
