@@ -409,9 +409,10 @@ def advance_day(Y, X, E, drive, absorbed, c, emo, fac_const, imax, hill, weights
 
     A block's patients go through all the day's steps in a work array of PATIENT_BLOCK columns
     before the next block: its constants stay in cache, and the work array's rows lie a constant
-    distance apart, which is what lets LLVM prove the loops' reads and writes independent.
-    Indices are unsigned: numba then emits no negative-index wraparound, a select per access that
-    makes addresses non-affine.
+    distance apart, which is what lets LLVM prove the loops' reads and writes independent (the
+    propagation picks its rows at run time from ``pk_terms``; its loops still compile to packed
+    multiplies and adds). Indices are unsigned: numba then emits no negative-index wraparound, a
+    select per access that makes addresses non-affine.
     """
     n = Y.shape[1]
     n_nodes = weights.shape[0]
