@@ -67,8 +67,8 @@ START_SCRIPT = ("import time; t = time.perf_counter(); "
 ACCURACY_COLUMNS = ("plasma_rel_diff_vs_lsoda", "max_abs_easi_diff_vs_numpy", "plasma_rel_diff_vs_numpy")
 
 
-def _peak_rss_mib(who=resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024.0
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _timed(fn):
@@ -162,9 +162,10 @@ def main():
                  f"numba {'yes' if HAVE_NUMBA else 'NO'}, kernel threads {max_threads()}")
     rows = []
 
-    def row(label, n, secs, d, note, memory=None, **extra):
+    def row(label, n, secs, d, note, memory=None, trials=None, **extra):
         rate = n * DAYS / secs
-        rows.append({"implementation": label, "patients": n, "seconds": round(secs, 2),
+        rows.append({"implementation": label, "patients": n, "trials": "" if trials is None else trials,
+                     "seconds": round(secs, 2),
                      "patient_days_per_s": round(rate),
                      "ratio_engine_over_this": round(rate_fast / rate, 1),
                      "max_abs_easi_diff_vs_lsoda": d,
@@ -196,11 +197,12 @@ def main():
     row(f"dermsim design power true-ad3 --n 330 --replicates {REPLICATES}, end to end", 330 * REPLICATES,
         t_design, "", ("" if REPLICATES == 10_000 else
                        f"{t_design * 10_000 / REPLICATES:.0f} s per 10,000 replicates (scaled); ")
-        + "memory: peak PSS of the process tree (parent and forked workers)", memory=mem_design)
+        + "memory: peak PSS of the process tree (parent and forked workers)", memory=mem_design,
+        trials=REPLICATES)
     row("the same design command, cold: empty numba and dermsim caches", 330 * REPLICATES, t_design_cold, "",
         ("" if REPLICATES == 10_000 else f"{t_design_cold * 10_000 / REPLICATES:.0f} s per 10,000 replicates "
          "(scaled, compile included: an overestimate); ") + "compiles the kernels, fits the severity law",
-        memory=mem_design_cold)
+        memory=mem_design_cold, trials=REPLICATES)
     print(f"{N:,} patients draw -> week 8 in {t_fast:.2f} s ({rate_fast:,.0f} patient-days/s); {load_note}")
     return pd.DataFrame(rows)
 

@@ -57,7 +57,7 @@ ABLATIONS = [
      "one level",
      [("_step_block(w, m, lo, k, step_hw[s], drive, c, emo, fac_const, imax, has_drug,",
        "_step_block(w, m, lo, k, step_hw[s], drive, c, emo, fac_const, imax, False,")]),
-    ("exact PK propagation (5 x 5 transition matrix a step)",
+    ("exact PK propagation (the transition matrix's live terms, 14 of 25, a step)",
      "skipped",
      [("            if track_pk:\n                _propagate_block",
        "            if False:\n                _propagate_block")]),

@@ -70,8 +70,7 @@ def _figure(table: pd.DataFrame, t: Target) -> float | None:
         return None
     value = float(rows[t.column].iloc[0])
     if t.per_10000_trials:
-        replicates = float(rows["patients"].iloc[0]) / 330.0  # the design command's 330 patients a trial
-        value *= 10_000 / replicates
+        value *= 10_000 / float(rows["trials"].iloc[0])
     return value
 
 

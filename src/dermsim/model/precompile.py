@@ -20,6 +20,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from typing import Any
 
 from dermsim.engine.compiled import HAVE_NUMBA, _transitions
 from dermsim.engine.cores import default_workers
@@ -53,9 +54,6 @@ def _course(compiled_part: str) -> None:
     state) or "days" (transition matrices, step constants, the day kernel); their argument types
     never vary (see kernel.DayKernel). The swap is this (spawned) process's only."""
     from dermsim.model.disease import dynamics
-    from dermsim.model.pharmacology.regimen import Regimen
-    from dermsim.model.population.sampling import sample_population
-    from dermsim.model.simulate import simulate_patients
 
     _CHECKED.append(True)  # this process is the compiling one
     if compiled_part == "baseline":
@@ -64,8 +62,18 @@ def _course(compiled_part: str) -> None:
     else:
         kernel.solve_baseline = lambda dp, ip, threads=None: dynamics.solve_baseline(dp, ip)
         engine = "numba"
+    _short_course(engine=engine, threads=1)
+
+
+def _short_course(**options: Any) -> None:
+    """20 patients on 1.5 % cream for 2 days: every compiled function of a run, called once
+    (``options`` for simulate_patients)."""
+    from dermsim.model.pharmacology.regimen import Regimen
+    from dermsim.model.population.sampling import sample_population
+    from dermsim.model.simulate import simulate_patients
+
     simulate_patients(sample_population("true-ad3", 20, seed=1), Regimen(strength_pct=1.5), 2, seed=1,
-                      engine=engine, threads=1)
+                      **options)
 
 
 def compile_kernels() -> float:
@@ -99,11 +107,8 @@ def warm_up() -> None:
     them into this process with a short course. Nothing where runs would not use the compiled engine
     (no numba, DERMSIM_ENGINE=numpy)."""
     from dermsim.engine.compiled import resolve_backend
-    from dermsim.model.pharmacology.regimen import Regimen
-    from dermsim.model.population.sampling import sample_population
-    from dermsim.model.simulate import simulate_patients
 
     if resolve_backend("auto") != "numba":
         return
     ensure_compiled()
-    simulate_patients(sample_population("true-ad3", 20, seed=1), Regimen(strength_pct=1.5), 2, seed=1)
+    _short_course()

@@ -18,8 +18,8 @@ def test_targets_are_judged_on_the_results_files(tmp_path, monkeypatch):
          "seconds": 1.0, "patient_days_per_s": 5_600_000, "ratio_engine_over_this": 1.0,
          "max_abs_easi_diff_vs_lsoda": 0.06, "peak_memory_mib": 600},
         {"implementation": "dermsim design power true-ad3 --n 330 --replicates 1000, end to end",
-         "patients": 330_000, "seconds": 7.0, "patient_days_per_s": 1, "ratio_engine_over_this": 1.0,
-         "max_abs_easi_diff_vs_lsoda": None, "peak_memory_mib": 900},
+         "patients": 330_000, "trials": 1000, "seconds": 7.0, "patient_days_per_s": 1,
+         "ratio_engine_over_this": 1.0, "max_abs_easi_diff_vs_lsoda": None, "peak_memory_mib": 900},
     ]).to_csv(tmp_path / "engine.csv", index=False)
     table = targets.evaluate(tmp_path, {"engine"}).set_index("target")
 

@@ -46,7 +46,6 @@ def test_a_failed_head_start_leaves_the_run_to_compile_for_itself(fresh, monkeyp
     assert fresh == ["compile"]  # tried once, not again before every run of the process
 
 
-
 @pytest.mark.skipif(not precompile.HAVE_NUMBA, reason="numba is not installed")
 def test_warm_up_compiles_ahead_then_loads_the_kernels_here_unless_runs_take_numpy(fresh, monkeypatch):
     from dermsim.model import simulate
