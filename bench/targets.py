@@ -63,13 +63,15 @@ TARGETS = (
 
 
 def _figure(table: pd.DataFrame, t: Target) -> float | None:
-    if t.column not in table.columns:
+    if t.column not in table.columns or (t.per_10000_trials and "trials" not in table.columns):
         return None
     rows = table[table.iloc[:, 0].astype(str).str.startswith(t.row)]
     if rows.empty or pd.isna(rows[t.column].iloc[0]) or str(rows[t.column].iloc[0]).strip() == "":
         return None
     value = float(rows[t.column].iloc[0])
     if t.per_10000_trials:
+        if pd.isna(rows["trials"].iloc[0]):
+            return None
         value *= 10_000 / float(rows["trials"].iloc[0])
     return value
 
